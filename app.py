@@ -1,0 +1,23 @@
+"""Entry point. `python app.py` serves Bimtek Hybrid with Socket.IO on gevent.
+
+Settings come from environment variables (see README). HOST and PORT choose where to listen
+(default 127.0.0.1:5000).
+"""
+
+import os
+
+if __name__ == "__main__":
+    from gevent import monkey
+
+    monkey.patch_all()  # before anything else opens sockets or threads
+
+from workshop import create_app  # noqa: E402
+from workshop.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Bimtek Hybrid: http://{host}:{port}/", flush=True)
+    socketio.run(app, host=host, port=port)

@@ -1,0 +1,45 @@
+"""Bimtek Hybrid: multi-stage hybrid technical-guidance workshops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from workshop import config as settings
+
+TEMPLATE_FOLDER = str(settings.PROJECT_ROOT / "templates")
+STATIC_FOLDER = str(settings.PROJECT_ROOT / "static")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=TEMPLATE_FOLDER,
+        static_folder=STATIC_FOLDER,
+        instance_path=str(settings.PROJECT_ROOT / "instance"),
+        instance_relative_config=False,
+    )
+    app.config.from_mapping(settings.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.validate(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from workshop import extensions, web
+
+    extensions.init_app(app)
+    web.init_app(app)
+
+    from workshop.auth.views import bp as auth_bp
+    from workshop.programs.views import bp as programs_bp
+    from workshop.registration.views import bp as registration_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(programs_bp)
+    app.register_blueprint(registration_bp)
+
+    from workshop import cli
+
+    cli.init_app(app)
+    return app

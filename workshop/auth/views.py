@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from urllib.parse import urlsplit
+
+from workshop.auth import services
+from workshop.auth.forms import ConfirmForm, LoginForm
+from workshop.auth.models import Role
+from workshop.db import db
+from workshop.extensions import limiter
+from workshop.i18n import LANGUAGES
+from workshop.registration import links
+from workshop.registration.models import Status
+from workshop.registration.services import ensure_participant_user
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("auth/home.html")
+    if current_user.role == Role.PARTICIPANT:
+        return redirect(url_for("registration.my_programs"))
+    return redirect(url_for("programs.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.username.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong username or password."))
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.home"))
+
+
+@bp.route("/p/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def personal_link(token: str):
+    """GET (and HEAD) only show who the link is for; the POST logs in."""
+    registration = links.find(db.session, token)
+    if registration is None:
+        return render_template("auth/link_invalid.html"), 404
+    if registration.status != Status.APPROVED:
+        return render_template("auth/link_invalid.html", registration=registration), 403
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        user = ensure_participant_user(db.session, registration.person)
+        db.session.commit()
+        login_user(user, remember=True)
+        return redirect(url_for("registration.participant_page", slug=registration.program.slug))
+    return render_template("auth/link_confirm.html", registration=registration, form=form)
+
+
+@bp.route("/masuk")
+def link_needed():
+    return render_template("auth/link_needed.html")
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str):
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,71 @@
+"""`flask` commands: accounts, the regency's regions, demo data."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from workshop.auth.models import Role
+from workshop.auth.services import AccountError, create_staff_user
+from workshop.db import db
+from workshop.programs.models import Program
+from workshop.programs.services import import_regions
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(import_regions_command)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True, help="Full name shown in the app.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role if r != Role.PARTICIPANT]),
+    required=True,
+)
+@click.password_option(help="At least 10 characters; asked for when not given.")
+def create_user(username: str, name: str, role: str, password: str) -> None:
+    """Create a staff account (admin, panitia, narasumber or petugas)."""
+    try:
+        create_staff_user(db.session, username=username, name=name, role=Role(role), password=password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {role} account {username!r}.")
+
+
+@click.command("import-regions")
+def import_regions_command() -> None:
+    """Import the 15 kecamatan and 252 desa of Kabupaten Tapanuli Utara."""
+    districts, villages = import_regions(db.session)
+    db.session.commit()
+    click.echo(f"Imported {districts} new kecamatan and {villages} new desa/kelurahan.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when a programme already exists.")
+def seed_demo(if_empty: bool) -> None:
+    """Load the Smart City Bimtek of Tapanuli Utara with made-up participants."""
+    from workshop.demo import seed
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(Program)):
+        click.echo("Demo data already present; nothing to do.")
+        return
+    passwords = {role: secrets.token_urlsafe(9) for role in ("admin", "panitia", "narasumber", "petugas")}
+    summary = seed(db.session, passwords=passwords, secret_key=current_app.config["SECRET_KEY"])
+    db.session.commit()
+    accounts = "Staff accounts (username / password):\n" + "".join(
+        f"  {username:<11} {password}\n" for username, password in passwords.items()
+    )
+    credentials = Path(current_app.instance_path) / "demo-accounts.txt"
+    credentials.parent.mkdir(parents=True, exist_ok=True)
+    credentials.write_text(accounts, encoding="utf-8")
+    credentials.chmod(0o600)
+    click.echo(f"{summary}\n\n{accounts}(also saved in {credentials})")

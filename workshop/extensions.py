@@ -1,0 +1,75 @@
+"""Extension objects, bound to the app in init_app()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_wtf import CSRFProtect
+from sqlalchemy import select
+
+from workshop.db import configure_sqlite, db, sqlite_write_intent
+from workshop.i18n import select_locale
+
+SOCKETIO_ASYNC_MODE = "gevent"
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+socketio = SocketIO()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)  # catalogs in workshop/translations
+    limiter.init_app(app)
+    _init_login(app)
+    socketio.init_app(
+        app,
+        async_mode=SOCKETIO_ASYNC_MODE,
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        manage_session=False,
+    )
+    if socketio.server.async_mode != SOCKETIO_ASYNC_MODE:
+        raise RuntimeError(
+            f"Socket.IO runs in {socketio.server.async_mode!r} mode, expected {SOCKETIO_ASYNC_MODE!r}"
+        )
+
+    @app.before_request
+    def _transaction_kind():
+        # Safe requests read only: begin deferred so they never queue behind the writer.
+        sqlite_write_intent.set(request.method not in SAFE_METHODS)
+
+
+def _init_login(app: Flask) -> None:
+    from workshop.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"  # "strong" logs phones out when they change network
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        ident, _, epoch = user_id.partition(".")
+        if not ident.isdigit() or not epoch.isdigit():
+            return None
+        user = db.session.scalar(select(User).where(User.id == int(ident)))
+        if user is None or user.session_epoch != int(epoch):
+            return None
+        return user

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from workshop.programs.models import OrgKind
+
+REQUIRED = _l("This field is required.")
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+ORG_KIND_LABELS = {
+    OrgKind.OPD: _l("Regional agency (OPD)"),
+    OrgKind.PERUSDA: _l("Regional company (Perusda)"),
+    OrgKind.KECAMATAN: _l("Sub-district (Kecamatan)"),
+    OrgKind.DESA: _l("Village (Desa/Kelurahan)"),
+    OrgKind.KEMENTERIAN: _l("Ministry (Kementerian)"),
+    OrgKind.LAINNYA: _l("Other"),
+}
+
+
+def as_utc(local_naive: datetime, timezone: str) -> datetime:
+    return local_naive.replace(tzinfo=ZoneInfo(timezone))
+
+
+def as_local_naive(moment: datetime, timezone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def _known_timezone(form, field):
+    if field.data not in available_timezones():
+        raise ValidationError(_l("Unknown time zone."))
+
+
+class ProgramForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    slug = StringField(
+        _l("Short name for links"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=80),
+            Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and dashes.")),
+        ],
+    )
+    organiser = StringField(_l("Organiser"), validators=[Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    timezone = StringField(_l("Time zone"), default="Asia/Jakarta", validators=[DataRequired(REQUIRED), _known_timezone])
+    registration_open = BooleanField(_l("Public registration open"), default=True)
+
+
+class StageForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    venue_name = StringField(_l("Venue"), validators=[Length(max=200)])
+    venue_address = StringField(_l("Venue address"), validators=[Length(max=300)])
+    capacity = IntegerField(
+        _l("In-person capacity"),
+        validators=[Optional(), NumberRange(min=0, message=_l("Must be zero or more."))],
+    )
+    meeting_provider = StringField(_l("Meeting provider"), validators=[Length(max=40)])
+    meeting_url = StringField(
+        _l("Meeting link"), validators=[Optional(), URL(message=_l("Enter a full link (https://...).")), Length(max=500)]
+    )
+    meeting_id = StringField(_l("Meeting ID"), validators=[Length(max=80)])
+    meeting_passcode = StringField(_l("Passcode"), validators=[Length(max=80)])
+
+
+class AgendaItemForm(FlaskForm):
+    starts_at = DateTimeLocalField(_l("Time"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    title = StringField(_l("Agenda item"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    speaker = StringField(_l("Speaker"), validators=[Length(max=200)])
+
+
+class OrganizationForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(kind.value, label) for kind, label in ORG_KIND_LABELS.items()])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    code = StringField(_l("Official code"), validators=[Length(max=20)])
+    parent_id = SelectField(_l("Sub-district (for a village)"), coerce=int, choices=[])

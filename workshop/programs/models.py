@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshop.db import db, utcnow
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+class OrgKind(enum.StrEnum):
+    OPD = "opd"
+    PERUSDA = "perusda"
+    KECAMATAN = "kecamatan"
+    DESA = "desa"
+    KEMENTERIAN = "kementerian"
+    LAINNYA = "lainnya"
+
+
+class Organization(db.Model):
+    """An instansi: an agency, a regional company, a sub-district, a village..."""
+
+    __tablename__ = "organization"
+    __table_args__ = (UniqueConstraint("kind", "name", "parent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrgKind] = mapped_column(Enum(OrgKind, native_enum=False, length=20), index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+
+    parent: Mapped[Organization | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Organization]] = relationship(back_populates="parent")
+
+    @property
+    def label(self) -> str:
+        """The name people use, with its kecamatan for a village: 'Hutatoruan I, Kec. Tarutung'."""
+        if self.parent is not None and self.parent.kind == OrgKind.KECAMATAN:
+            return f"{self.name}, Kec. {self.parent.name}"
+        return self.name
+
+
+class Program(db.Model):
+    """A kegiatan: a multi-stage Bimtek."""
+
+    __tablename__ = "program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    organiser: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
+    registration_open: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    stages: Mapped[list[Stage]] = relationship(
+        back_populates="program", order_by="Stage.position", cascade="all, delete-orphan"
+    )
+
+
+class Stage(db.Model):
+    """A tahap: its number follows its position in the programme."""
+
+    __tablename__ = "stage"
+    __table_args__ = (UniqueConstraint("program_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    venue_name: Mapped[str] = mapped_column(String(200), default="")
+    venue_address: Mapped[str] = mapped_column(String(300), default="")
+    capacity: Mapped[int | None]
+    meeting_provider: Mapped[str] = mapped_column(String(40), default="")
+    meeting_url: Mapped[str] = mapped_column(String(500), default="")
+    meeting_id: Mapped[str] = mapped_column(String(80), default="")
+    meeting_passcode: Mapped[str] = mapped_column(String(80), default="")
+
+    program: Mapped[Program] = relationship(back_populates="stages")
+    agenda: Mapped[list[AgendaItem]] = relationship(
+        back_populates="stage", order_by="AgendaItem.starts_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        return ROMAN[self.position - 1] if 0 < self.position <= len(ROMAN) else str(self.position)
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
+    starts_at: Mapped[datetime]
+    title: Mapped[str] = mapped_column(String(300))
+    speaker: Mapped[str] = mapped_column(String(200), default="")
+
+    stage: Mapped[Stage] = relationship(back_populates="agenda")

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from workshop.auth.permissions import organiser_required, staff_required
+from workshop.db import db
+from workshop.programs import services
+from workshop.programs.forms import (
+    ORG_KIND_LABELS,
+    AgendaItemForm,
+    OrganizationForm,
+    ProgramForm,
+    StageForm,
+    as_local_naive,
+    as_utc,
+)
+from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+
+bp = Blueprint("programs", __name__, url_prefix="/admin")
+
+ERRORS = {
+    "slug_taken": _l("This short name is already used by another programme."),
+    "ends_before_start": _l("The end must be after the start."),
+    "negative_capacity": _l("Must be zero or more."),
+    "agenda_outside_stage": _l("The time must fall within the stage."),
+    "desa_needs_kecamatan": _l("A village belongs to a sub-district: choose one."),
+    "parent_must_be_kecamatan": _l("Only a village has a sub-district."),
+    "code_taken": _l("This code is already used by another organisation."),
+}
+
+
+def _field_error(form, error: services.ProgramError) -> None:
+    getattr(form, error.field).errors.append(str(ERRORS[error.code]))
+
+
+@bp.route("/")
+@staff_required
+def index():
+    programs = db.session.scalars(select(Program).order_by(Program.created_at.desc())).all()
+    return render_template("programs/index.html", programs=programs)
+
+
+@bp.route("/programs/new", methods=["GET", "POST"])
+@organiser_required
+def new_program():
+    form = ProgramForm()
+    if form.validate_on_submit():
+        try:
+            program = services.create_program(db.session, actor=current_user, **_program_fields(form))
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Programme created. Now add its stages."), "success")
+            return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/program_form.html", form=form, program=None)
+
+
+@bp.route("/programs/<int:program_id>")
+@organiser_required
+def detail(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    return render_template("programs/detail.html", program=program, agenda_form=AgendaItemForm())
+
+
+@bp.route("/programs/<int:program_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_program(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    form = ProgramForm(obj=program)
+    if form.validate_on_submit():
+        try:
+            services.update_program(db.session, program, actor=current_user, **_program_fields(form))
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/program_form.html", form=form, program=program)
+
+
+def _program_fields(form: ProgramForm) -> dict:
+    return {
+        "title": form.title.data.strip(),
+        "slug": form.slug.data.strip(),
+        "organiser": form.organiser.data.strip(),
+        "description": form.description.data.strip(),
+        "timezone": form.timezone.data.strip(),
+        "registration_open": form.registration_open.data,
+    }
+
+
+@bp.route("/programs/<int:program_id>/stages/new", methods=["GET", "POST"])
+@organiser_required
+def new_stage(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            services.add_stage(db.session, program, _stage_details(form, program), actor=current_user)
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Stage added."), "success")
+            return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/stage_form.html", form=form, program=program, stage=None)
+
+
+@bp.route("/stages/<int:stage_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_stage(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    program = stage.program
+    form = StageForm(obj=stage)
+    if request.method == "GET":
+        form.starts_at.data = as_local_naive(stage.starts_at, program.timezone)
+        form.ends_at.data = as_local_naive(stage.ends_at, program.timezone)
+    if form.validate_on_submit():
+        try:
+            services.update_stage(db.session, stage, _stage_details(form, program), actor=current_user)
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Stage saved."), "success")
+            return redirect(url_for("programs.detail", program_id=program.id))
+    return render_template("programs/stage_form.html", form=form, program=program, stage=stage)
+
+
+def _stage_details(form: StageForm, program: Program) -> services.StageDetails:
+    return services.StageDetails(
+        title=form.title.data.strip(),
+        starts_at=as_utc(form.starts_at.data, program.timezone),
+        ends_at=as_utc(form.ends_at.data, program.timezone),
+        venue_name=form.venue_name.data.strip(),
+        venue_address=form.venue_address.data.strip(),
+        capacity=form.capacity.data,
+        meeting_provider=form.meeting_provider.data.strip(),
+        meeting_url=(form.meeting_url.data or "").strip(),
+        meeting_id=form.meeting_id.data.strip(),
+        meeting_passcode=form.meeting_passcode.data.strip(),
+    )
+
+
+@bp.route("/stages/<int:stage_id>/move", methods=["POST"])
+@organiser_required
+def move_stage(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if offset is None:
+        abort(400)
+    services.move_stage(db.session, stage, offset, actor=current_user)
+    db.session.commit()
+    return redirect(url_for("programs.detail", program_id=stage.program_id))
+
+
+@bp.route("/stages/<int:stage_id>/agenda", methods=["POST"])
+@organiser_required
+def add_agenda_item(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = AgendaItemForm()
+    if form.validate_on_submit():
+        try:
+            services.add_agenda_item(
+                db.session,
+                stage,
+                starts_at=as_utc(form.starts_at.data, stage.program.timezone),
+                title=form.title.data.strip(),
+                speaker=form.speaker.data.strip(),
+                actor=current_user,
+            )
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Agenda item added."), "success")
+            return redirect(url_for("programs.detail", program_id=stage.program_id))
+    return render_template(
+        "programs/detail.html", program=stage.program, agenda_form=form, agenda_stage_id=stage.id
+    ), 400
+
+
+@bp.route("/agenda/<int:item_id>/delete", methods=["POST"])
+@organiser_required
+def delete_agenda_item(item_id: int):
+    item = db.get_or_404(AgendaItem, item_id)
+    program_id = item.stage.program_id
+    services.delete_agenda_item(db.session, item, actor=current_user)
+    db.session.commit()
+    return redirect(url_for("programs.detail", program_id=program_id))
+
+
+@bp.route("/organizations")
+@organiser_required
+def organizations():
+    kind = request.args.get("kind", "")
+    query_text = request.args.get("q", "").strip()
+    query = select(Organization).order_by(Organization.kind, Organization.name)
+    if kind in {k.value for k in OrgKind}:
+        query = query.where(Organization.kind == OrgKind(kind))
+    if query_text:
+        query = query.where(Organization.name.ilike(f"%{query_text}%"))
+    return render_template(
+        "programs/organizations.html",
+        organizations=db.session.scalars(query).all(),
+        kind=kind,
+        q=query_text,
+        kind_labels=ORG_KIND_LABELS,
+    )
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_organization(organization_id: int | None = None):
+    organization = db.get_or_404(Organization, organization_id) if organization_id else None
+    form = OrganizationForm(obj=organization)
+    if request.method == "GET" and organization is not None:
+        form.parent_id.data = organization.parent_id or 0
+    kecamatan = db.session.scalars(
+        select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
+    ).all()
+    form.parent_id.choices = [(0, "-")] + [(k.id, k.name) for k in kecamatan]
+    if form.validate_on_submit():
+        try:
+            services.save_organization(
+                db.session,
+                organization,
+                kind=OrgKind(form.kind.data),
+                name=form.name.data.strip(),
+                code=form.code.data.strip() or None,
+                parent_id=form.parent_id.data or None,
+                actor=current_user,
+            )
+        except services.ProgramError as error:
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Organisation saved."), "success")
+            return redirect(url_for("programs.organizations"))
+    return render_template("programs/organization_form.html", form=form, organization=organization)

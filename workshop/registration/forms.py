@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from workshop.programs.models import Program
+from workshop.registration.models import Mode
+from workshop.registration.validation import normalise_phone
+
+REQUIRED = _l("This field is required.")
+MODE_LABELS = {Mode.LURING: _l("In person (luring)"), Mode.DARING: _l("Online (daring)")}
+
+
+def _whatsapp_number(form, field):
+    if field.data and normalise_phone(field.data) is None:
+        raise ValidationError(_l("Not a valid Indonesian mobile number (e.g. 0812 3456 7890)."))
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    position = StringField(_l("Position (jabatan)"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    organization = StringField(_l("Organisation (instansi)"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    phone = StringField(_l("WhatsApp number"), validators=[DataRequired(REQUIRED), _whatsapp_number])
+    email = EmailField(
+        _l("Email"),
+        validators=[Optional(), Email(message=_l("Not a valid email address."), check_deliverability=False), Length(max=254)],
+    )
+
+    stages: list = []
+
+    def mode_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("mode_")]
+
+    def stage_mode_fields(self):
+        """(stage, field) pairs, in stage order."""
+        return [(stage, self[f"mode_{stage.id}"]) for stage in self.stages]
+
+
+def registration_form_for(program: Program, **kwargs) -> RegistrationForm:
+    """The public form, with one attendance-mode question per stage of the programme."""
+
+    class ProgramRegistrationForm(RegistrationForm):
+        stages = list(program.stages)
+
+    choices = [(mode.value, label) for mode, label in MODE_LABELS.items()]
+    for stage in program.stages:
+        label = _l("Tahap %(number)s: %(title)s", number=stage.number, title=stage.title)
+        setattr(
+            ProgramRegistrationForm,
+            f"mode_{stage.id}",
+            RadioField(label, choices=choices, validators=[DataRequired(_l("Choose how you will attend."))]),
+        )
+    return ProgramRegistrationForm(**kwargs)

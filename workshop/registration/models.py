@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workshop.db import db, utcnow
+from workshop.programs.models import Organization, Program, Stage
+
+
+class Status(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    WAITLISTED = "waitlisted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class Mode(enum.StrEnum):
+    LURING = "luring"
+    DARING = "daring"
+
+
+class Person(db.Model):
+    """A participant. No national ID number (NIK) is collected."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200), default="")
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164, '+62...'
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    nip: Mapped[str] = mapped_column(String(30), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    user = relationship("User", back_populates="person", uselist=False)
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("program_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=20), default=Status.PENDING, index=True
+    )
+    waitlisted_at: Mapped[datetime | None]
+    # Personal link: only the SHA-256 of the token is stored; see registration.links.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_nonce: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(20), default="form")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    program: Mapped[Program] = relationship()
+    person: Mapped[Person] = relationship()
+    stage_modes: Mapped[list[RegistrationStage]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+    def mode_for(self, stage: Stage) -> Mode | None:
+        for choice in self.stage_modes:
+            if choice.stage_id == stage.id:
+                return choice.mode
+        return None
+
+
+class RegistrationStage(db.Model):
+    """A registration's attendance mode for one stage."""
+
+    __tablename__ = "registration_stage"
+
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), primary_key=True, index=True)
+    mode: Mapped[Mode] = mapped_column(Enum(Mode, native_enum=False, length=10))
+
+    registration: Mapped[Registration] = relationship(back_populates="stage_modes")
+    stage: Mapped[Stage] = relationship()
+
+
+class Notice(db.Model):
+    """An in-app notice on a participant's page. The text is rendered from kind + detail."""
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    registration: Mapped[Registration] = relationship()

@@ -1,0 +1,68 @@
+"""Read-side queries for the organiser's registration list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from workshop.programs.models import Organization, OrgKind, Program
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+
+
+@dataclass(frozen=True)
+class RegistrationFilter:
+    status: Status | None = None
+    kind: OrgKind | None = None
+    kecamatan_id: int | None = None
+    mode: Mode | None = None
+    text: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> RegistrationFilter:
+        def pick(enum, value):
+            return enum(value) if value in {member.value for member in enum} else None
+
+        kecamatan = args.get("kecamatan", "")
+        return cls(
+            status=pick(Status, args.get("status", "")),
+            kind=pick(OrgKind, args.get("kind", "")),
+            kecamatan_id=int(kecamatan) if kecamatan.isdigit() else None,
+            mode=pick(Mode, args.get("mode", "")),
+            text=args.get("q", "").strip()[:100],
+        )
+
+
+def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
+    organization = aliased(Organization)
+    query = (
+        select(Registration)
+        .join(Registration.person)
+        .join(organization, Person.organization)
+        .where(Registration.program_id == program.id)
+        .options(
+            joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+            selectinload(Registration.stage_modes),
+        )
+        .order_by(Registration.created_at, Registration.id)
+    )
+    if chosen.status is not None:
+        query = query.where(Registration.status == chosen.status)
+    if chosen.kind is not None:
+        query = query.where(organization.kind == chosen.kind)
+    if chosen.kecamatan_id is not None:
+        query = query.where(
+            or_(organization.id == chosen.kecamatan_id, organization.parent_id == chosen.kecamatan_id)
+        )
+    if chosen.mode is not None:
+        query = query.where(
+            exists().where(
+                RegistrationStage.registration_id == Registration.id,
+                RegistrationStage.mode == chosen.mode,
+            )
+        )
+    if chosen.text:
+        pattern = f"%{chosen.text}%"
+        query = query.where(or_(Person.name.ilike(pattern), organization.name.ilike(pattern)))
+    return query

@@ -1,0 +1,60 @@
+"""What every page shares: security headers, error pages, template helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, render_template
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+
+from workshop import i18n
+from workshop.registration.validation import display_phone
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+    @app.context_processor
+    def _template_globals():
+        return {"languages": i18n.LANGUAGES, "current_language": str(get_locale() or "id")}
+
+    @app.template_filter("datetime_long")
+    def _datetime_long(moment: datetime, timezone: str) -> str:
+        return i18n.format_datetime_long(moment, timezone, str(get_locale()))
+
+    @app.template_filter("stage_span")
+    def _stage_span(stage) -> str:
+        return i18n.format_range(
+            stage.starts_at, stage.ends_at, stage.program.timezone, str(get_locale())
+        )
+
+    @app.template_filter("clock")
+    def _clock(moment: datetime, timezone: str) -> str:
+        return i18n.format_clock(moment, timezone)
+
+    app.add_template_filter(display_phone, "phone")
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    return render_template("errors/error.html", code=code), code
+
+
+def _csrf_error(error):
+    return render_template("errors/error.html", code=400, csrf=True), 400
