@@ -11,8 +11,8 @@ if __name__ == "__main__":
 
     monkey.patch_all()  # before anything else opens sockets or threads
 
-from workshop import create_app  # noqa: E402
-from workshop.extensions import socketio  # noqa: E402
+from workshop import create_app
+from workshop.extensions import socketio
 
 app = create_app()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import g
 
 from workshop import create_app
 from workshop.db import db
@@ -18,6 +19,13 @@ def app(tmp_path):
             "SERVER_NAME": "bimtek.test",
         }
     )
+
+    @app.teardown_request
+    def _forget_loaded_user(error):
+        # Requests reuse the test's app context, and with it `g`: drop Flask-Login's cached user
+        # so each request loads the user afresh, as in production.
+        g.pop("_login_user", None)
+
     with app.app_context():
         db.create_all()
         yield app

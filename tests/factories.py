@@ -16,7 +16,9 @@ TAHAP_I_START = datetime(2021, 6, 24, 2, 0, tzinfo=UTC)  # Kamis, 24 Juni 2021, 
 PASSWORD = "correct horse battery"
 
 
-def organization(session: Session, *, kind: OrgKind = OrgKind.OPD, name: str | None = None, parent=None) -> Organization:
+def organization(
+    session: Session, *, kind: OrgKind = OrgKind.OPD, name: str | None = None, parent=None
+) -> Organization:
     org = Organization(kind=kind, name=name or f"Dinas {next(_numbers)}", parent=parent)
     session.add(org)
     session.flush()
@@ -24,7 +26,12 @@ def organization(session: Session, *, kind: OrgKind = OrgKind.OPD, name: str | N
 
 
 def program(
-    session: Session, *, stages: int = 4, capacity: int | None = 40, slug: str | None = None, title: str | None = None
+    session: Session,
+    *,
+    stages: int = 4,
+    capacity: int | None = 40,
+    slug: str | None = None,
+    title: str | None = None,
 ) -> Program:
     number = next(_numbers)
     prog = Program(

@@ -25,13 +25,29 @@ TIMEZONE = "Asia/Jakarta"
 HALL_CAPACITY = 40
 
 AGENCIES = [
-    "Sekretariat Daerah", "Inspektorat", "Dinas Komunikasi dan Informatika", "Bappelitbangda",
-    "Dinas PUPR", "Dinas Perumahan dan Kawasan Permukiman", "Dinas Kesehatan", "Dinas Sosial",
-    "Dinas Pertanian", "Dinas Pariwisata", "Dinas Perhubungan", "Dinas Lingkungan Hidup",
-    "Satpol PP", "BPBD", "Badan Pendapatan Daerah", "Badan Keuangan dan Aset Daerah",
-    "Dinas Pendidikan", "Dinas Kependudukan dan Pencatatan Sipil",
-    "Dinas Penanaman Modal dan PTSP", "Dinas Koperasi, UKM, Perindustrian dan Perdagangan",
-    "Dinas Ketahanan Pangan", "Dinas Perikanan", "Badan Kepegawaian dan Pengembangan SDM",
+    "Sekretariat Daerah",
+    "Inspektorat",
+    "Dinas Komunikasi dan Informatika",
+    "Bappelitbangda",
+    "Dinas PUPR",
+    "Dinas Perumahan dan Kawasan Permukiman",
+    "Dinas Kesehatan",
+    "Dinas Sosial",
+    "Dinas Pertanian",
+    "Dinas Pariwisata",
+    "Dinas Perhubungan",
+    "Dinas Lingkungan Hidup",
+    "Satpol PP",
+    "BPBD",
+    "Badan Pendapatan Daerah",
+    "Badan Keuangan dan Aset Daerah",
+    "Dinas Pendidikan",
+    "Dinas Kependudukan dan Pencatatan Sipil",
+    "Dinas Penanaman Modal dan PTSP",
+    "Dinas Koperasi, UKM, Perindustrian dan Perdagangan",
+    "Dinas Ketahanan Pangan",
+    "Dinas Perikanan",
+    "Badan Kepegawaian dan Pengembangan SDM",
 ]
 COMPANIES = ["Perumda Air Minum Mual Na Tio", "PD Pasar Tapanuli Utara"]
 MINISTRY = "Direktorat Jenderal Aplikasi Informatika, Kementerian Kominfo"
@@ -51,15 +67,64 @@ AGENDA = [
 ]
 
 GIVEN_NAMES = [
-    "Andreas", "Bonar", "Daniel", "Elisabeth", "Fernando", "Gabriel", "Hotman", "Imelda", "Jhonson",
-    "Kristina", "Lamhot", "Maruli", "Nelson", "Orlando", "Parulian", "Rosmawati", "Samuel", "Tiurma",
-    "Ulysses", "Veronika", "Wilson", "Yohana", "Agustina", "Benny", "Citra", "Darwin", "Erwin",
-    "Friska", "Hendrik", "Juniar", "Lestari", "Marlina", "Nurhayati", "Pangihutan", "Rudolf", "Sondang",
+    "Andreas",
+    "Bonar",
+    "Daniel",
+    "Elisabeth",
+    "Fernando",
+    "Gabriel",
+    "Hotman",
+    "Imelda",
+    "Jhonson",
+    "Kristina",
+    "Lamhot",
+    "Maruli",
+    "Nelson",
+    "Orlando",
+    "Parulian",
+    "Rosmawati",
+    "Samuel",
+    "Tiurma",
+    "Ulysses",
+    "Veronika",
+    "Wilson",
+    "Yohana",
+    "Agustina",
+    "Benny",
+    "Citra",
+    "Darwin",
+    "Erwin",
+    "Friska",
+    "Hendrik",
+    "Juniar",
+    "Lestari",
+    "Marlina",
+    "Nurhayati",
+    "Pangihutan",
+    "Rudolf",
+    "Sondang",
 ]
 FAMILY_NAMES = [
-    "Hutabarat", "Simanjuntak", "Sihombing", "Situmorang", "Lumbantobing", "Nababan", "Siregar",
-    "Panggabean", "Pardede", "Simatupang", "Hutagalung", "Sitompul", "Aritonang", "Manalu",
-    "Silitonga", "Sianturi", "Tambunan", "Pakpahan", "Simamora", "Hutauruk",
+    "Hutabarat",
+    "Simanjuntak",
+    "Sihombing",
+    "Situmorang",
+    "Lumbantobing",
+    "Nababan",
+    "Siregar",
+    "Panggabean",
+    "Pardede",
+    "Simatupang",
+    "Hutagalung",
+    "Sitompul",
+    "Aritonang",
+    "Manalu",
+    "Silitonga",
+    "Sianturi",
+    "Tambunan",
+    "Pakpahan",
+    "Simamora",
+    "Hutauruk",
 ]
 AGENCY_POSITIONS = ["Kepala Dinas", "Sekretaris", "Kepala Bidang", "Kepala Sub Bagian Program"]
 
@@ -67,7 +132,9 @@ AGENCY_POSITIONS = ["Kepala Dinas", "Sekretaris", "Kepala Bidang", "Kepala Sub B
 def _stage_start(today_local: datetime, offset_days: int) -> datetime:
     """Tahap I began at 08.00 on the day that keeps it running now; others weeks later."""
     zone = ZoneInfo(TIMEZONE)
-    first_day = today_local.date() if today_local.time() >= time(8, 0) else today_local.date() - timedelta(days=1)
+    first_day = (
+        today_local.date() if today_local.time() >= time(8, 0) else today_local.date() - timedelta(days=1)
+    )
     return datetime.combine(first_day + timedelta(days=offset_days), time(8, 0), tzinfo=zone)
 
 
@@ -95,7 +162,11 @@ def seed(session: Session, *, passwords: dict[str, str], secret_key: str, now: d
     now = now or utcnow()
     for role in (Role.ADMIN, Role.PANITIA, Role.NARASUMBER, Role.PETUGAS):
         create_staff_user(
-            session, username=role.value, name=f"Demo {role.value.title()}", role=role, password=passwords[role.value]
+            session,
+            username=role.value,
+            name=f"Demo {role.value.title()}",
+            role=role,
+            password=passwords[role.value],
         )
 
     agencies, kecamatan, desa = _organisations(session)
@@ -125,7 +196,11 @@ def seed(session: Session, *, passwords: dict[str, str], secret_key: str, now: d
             meeting_passcode=f"taput{position}",
         )
         stage.agenda = [
-            AgendaItem(starts_at=datetime.combine(starts.date(), at, tzinfo=starts.tzinfo), title=item, speaker=speaker)
+            AgendaItem(
+                starts_at=datetime.combine(starts.date(), at, tzinfo=starts.tzinfo),
+                title=item,
+                speaker=speaker,
+            )
             for at, item, speaker in AGENDA
         ]
         session.add(stage)
@@ -138,7 +213,9 @@ def seed(session: Session, *, passwords: dict[str, str], secret_key: str, now: d
     for district in kecamatan:
         people.append((district, "Camat", Mode.DARING))
     for village in desa:
-        people.append((village, "Kepala Desa" if not village.name.startswith("Kel") else "Lurah", Mode.DARING))
+        people.append(
+            (village, "Kepala Desa" if not village.name.startswith("Kel") else "Lurah", Mode.DARING)
+        )
 
     counts = {status: 0 for status in Status}
     luring_approved = 0

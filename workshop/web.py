@@ -40,9 +40,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("stage_span")
     def _stage_span(stage) -> str:
-        return i18n.format_range(
-            stage.starts_at, stage.ends_at, stage.program.timezone, str(get_locale())
-        )
+        return i18n.format_range(stage.starts_at, stage.ends_at, stage.program.timezone, str(get_locale()))
 
     @app.template_filter("clock")
     def _clock(moment: datetime, timezone: str) -> str:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from urllib.parse import urlsplit
 
 from workshop.auth import services
 from workshop.auth.forms import ConfirmForm, LoginForm

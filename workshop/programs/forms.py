@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from workshop.programs.models import OrgKind
@@ -48,7 +49,9 @@ class ProgramForm(FlaskForm):
     )
     organiser = StringField(_l("Organiser"), validators=[Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    timezone = StringField(_l("Time zone"), default="Asia/Jakarta", validators=[DataRequired(REQUIRED), _known_timezone])
+    timezone = StringField(
+        _l("Time zone"), default="Asia/Jakarta", validators=[DataRequired(REQUIRED), _known_timezone]
+    )
     registration_open = BooleanField(_l("Public registration open"), default=True)
 
 
@@ -64,7 +67,8 @@ class StageForm(FlaskForm):
     )
     meeting_provider = StringField(_l("Meeting provider"), validators=[Length(max=40)])
     meeting_url = StringField(
-        _l("Meeting link"), validators=[Optional(), URL(message=_l("Enter a full link (https://...).")), Length(max=500)]
+        _l("Meeting link"),
+        validators=[Optional(), URL(message=_l("Enter a full link (https://...).")), Length(max=500)],
     )
     meeting_id = StringField(_l("Meeting ID"), validators=[Length(max=80)])
     meeting_passcode = StringField(_l("Passcode"), validators=[Length(max=80)])
@@ -77,7 +81,9 @@ class AgendaItemForm(FlaskForm):
 
 
 class OrganizationForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[(kind.value, label) for kind, label in ORG_KIND_LABELS.items()])
+    kind = SelectField(
+        _l("Kind"), choices=[SelectChoice(kind.value, label) for kind, label in ORG_KIND_LABELS.items()]
+    )
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     code = StringField(_l("Official code"), validators=[Length(max=20)])
     parent_id = SelectField(_l("Sub-district (for a village)"), coerce=int, choices=[])

@@ -50,9 +50,7 @@ def create_program(session: Session, *, actor: User | None, **fields) -> Program
 
 
 def update_program(session: Session, program: Program, *, actor: User | None, **fields) -> None:
-    clash = session.scalar(
-        select(Program).where(Program.slug == fields["slug"], Program.id != program.id)
-    )
+    clash = session.scalar(select(Program).where(Program.slug == fields["slug"], Program.id != program.id))
     if clash is not None:
         raise ProgramError("slug_taken", "slug")
     for name, value in fields.items():
@@ -72,17 +70,13 @@ def _apply_stage(stage: Stage, details: StageDetails) -> None:
 
 def add_stage(session: Session, program: Program, details: StageDetails, *, actor: User | None) -> Stage:
     """Append a stage. Existing registrations get the mode they chose for their last stage."""
-    last_position = session.scalar(
-        select(func.max(Stage.position)).where(Stage.program_id == program.id)
-    )
+    last_position = session.scalar(select(func.max(Stage.position)).where(Stage.program_id == program.id))
     stage = Stage(program=program, position=(last_position or 0) + 1)
     _apply_stage(stage, details)
     session.add(stage)
     session.flush()
     previous = program.stages[-2] if len(program.stages) > 1 else None
-    for registration in session.scalars(
-        select(Registration).where(Registration.program_id == program.id)
-    ):
+    for registration in session.scalars(select(Registration).where(Registration.program_id == program.id)):
         mode = (registration.mode_for(previous) if previous else None) or Mode.DARING
         session.add(RegistrationStage(registration=registration, stage=stage, mode=mode))
     session.flush()
@@ -180,8 +174,7 @@ def import_regions(session: Session, path: Path = REGENCY_VILLAGES_CSV) -> tuple
     Returns (kecamatan created, desa created); running it twice creates nothing new.
     """
     existing = {
-        org.code: org
-        for org in session.scalars(select(Organization).where(Organization.code.is_not(None)))
+        org.code: org for org in session.scalars(select(Organization).where(Organization.code.is_not(None)))
     }
     districts_created = villages_created = 0
     with path.open(newline="", encoding="utf-8") as handle:

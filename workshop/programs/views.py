@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db
@@ -226,7 +227,7 @@ def edit_organization(organization_id: int | None = None):
     kecamatan = db.session.scalars(
         select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
     ).all()
-    form.parent_id.choices = [(0, "-")] + [(k.id, k.name) for k in kecamatan]
+    form.parent_id.choices = [SelectChoice(0, "-")] + [SelectChoice(k.id, k.name) for k in kecamatan]
     if form.validate_on_submit():
         try:
             services.save_organization(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from workshop.programs.models import Program
@@ -21,11 +22,17 @@ def _whatsapp_number(form, field):
 class RegistrationForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     position = StringField(_l("Position (jabatan)"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    organization = StringField(_l("Organisation (instansi)"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    organization = StringField(
+        _l("Organisation (instansi)"), validators=[DataRequired(REQUIRED), Length(max=300)]
+    )
     phone = StringField(_l("WhatsApp number"), validators=[DataRequired(REQUIRED), _whatsapp_number])
     email = EmailField(
         _l("Email"),
-        validators=[Optional(), Email(message=_l("Not a valid email address."), check_deliverability=False), Length(max=254)],
+        validators=[
+            Optional(),
+            Email(message=_l("Not a valid email address."), check_deliverability=False),
+            Length(max=254),
+        ],
     )
 
     stages: list = []
@@ -44,7 +51,7 @@ def registration_form_for(program: Program, **kwargs) -> RegistrationForm:
     class ProgramRegistrationForm(RegistrationForm):
         stages = list(program.stages)
 
-    choices = [(mode.value, label) for mode, label in MODE_LABELS.items()]
+    choices = [SelectChoice(mode.value, label) for mode, label in MODE_LABELS.items()]
     for stage in program.stages:
         label = _l("Tahap %(number)s: %(title)s", number=stage.number, title=stage.title)
         setattr(

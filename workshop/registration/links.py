@@ -47,6 +47,4 @@ def revoke(registration: Registration) -> None:
 def find(session: Session, token: str) -> Registration | None:
     if not token or len(token) > 64:
         return None
-    return session.scalar(
-        select(Registration).where(Registration.link_token_hash == hash_token(token))
-    )
+    return session.scalar(select(Registration).where(Registration.link_token_hash == hash_token(token)))

@@ -59,9 +59,7 @@ class StatusChange:
 
 def find_registration_by_phone(session: Session, program: Program, phone: str) -> Registration | None:
     return session.scalar(
-        select(Registration)
-        .join(Person)
-        .where(Registration.program_id == program.id, Person.phone == phone)
+        select(Registration).join(Person).where(Registration.program_id == program.id, Person.phone == phone)
     )
 
 
@@ -202,9 +200,7 @@ def change_status(
         f"{previous.value} -> {registration.status.value}",
     )
     if previous == Status.APPROVED and registration.status != Status.APPROVED:
-        change.promoted = promote_waitlist(
-            session, registration.program, actor=actor, secret_key=secret_key
-        )
+        change.promoted = promote_waitlist(session, registration.program, actor=actor, secret_key=secret_key)
     return change
 
 
@@ -275,8 +271,6 @@ def _end_participant_sessions(session: Session, registration: Registration) -> N
 def notices_for(session: Session, registration: Registration) -> list[Notice]:
     return list(
         session.scalars(
-            select(Notice)
-            .where(Notice.registration_id == registration.id)
-            .order_by(Notice.created_at.desc())
+            select(Notice).where(Notice.registration_id == registration.id).order_by(Notice.created_at.desc())
         )
     )

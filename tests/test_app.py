@@ -1,0 +1,103 @@
+import pytest
+from sqlalchemy import text
+
+from tests import factories
+from workshop import create_app
+from workshop.auth.models import Role
+from workshop.config import ConfigError
+from workshop.db import db
+from workshop.extensions import socketio
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.setenv("BIMTEK_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_sets_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("BIMTEK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+
+    app = create_app()
+
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_time_zone_is_refused_at_start_up(monkeypatch):
+    monkeypatch.setenv("DEFAULT_TIMEZONE", "Asia/Atlantis")
+
+    with pytest.raises(ConfigError, match="DEFAULT_TIMEZONE"):
+        create_app()
+
+
+def test_socketio_runs_on_gevent(app):
+    assert socketio.server.async_mode == "gevent"
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app):
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_a_post_without_csrf_token_is_refused(tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}",
+            "SECRET_KEY": "x",
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        response = app.test_client().post("/login", data={"username": "admin", "password": "whatever"})
+
+    assert response.status_code == 400
+    assert "Formulir sudah kedaluwarsa. Kembali, muat ulang halaman, lalu coba lagi." in response.get_data(
+        as_text=True
+    )
+
+
+def test_staff_login_is_rate_limited(tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limit.sqlite3'}",
+            "SECRET_KEY": "x",
+            "WTF_CSRF_ENABLED": False,
+            "LOGIN_RATE_LIMIT": "3 per minute",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        statuses = [
+            client.post("/login", data={"username": "admin", "password": "wrong"}).status_code
+            for _ in range(4)
+        ]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_wrong_password_is_refused_in_indonesian(session, client):
+    user = factories.staff(session, Role.PANITIA)
+    session.commit()
+
+    response = client.post("/login", data={"username": user.username, "password": "salah"})
+
+    assert response.status_code == 200
+    assert "Nama pengguna atau kata sandi salah." in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302

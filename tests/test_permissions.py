@@ -1,0 +1,118 @@
+"""Every route x every role: allowed, or refused (403, or a redirect to log in)."""
+
+import pytest
+from flask import url_for
+
+from tests import factories
+from workshop.auth.models import Role
+from workshop.programs.models import AgendaItem
+from workshop.registration import links, services
+from workshop.registration.models import Status
+
+PUBLIC = "public"
+STAFF = "staff"
+ORGANISER = "organiser"
+PARTICIPANT = "participant"
+
+# endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
+ACCESS = {
+    "static": PUBLIC,
+    "auth.home": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.personal_link": PUBLIC,
+    "auth.link_needed": PUBLIC,
+    "auth.set_language": PUBLIC,
+    "registration.register": PUBLIC,
+    "registration.registered": PUBLIC,
+    "programs.index": STAFF,
+    "programs.new_program": ORGANISER,
+    "programs.detail": ORGANISER,
+    "programs.edit_program": ORGANISER,
+    "programs.new_stage": ORGANISER,
+    "programs.edit_stage": ORGANISER,
+    "programs.move_stage": ORGANISER,
+    "programs.add_agenda_item": ORGANISER,
+    "programs.delete_agenda_item": ORGANISER,
+    "programs.organizations": ORGANISER,
+    "programs.edit_organization": ORGANISER,
+    "registration.review": ORGANISER,
+    "registration.change_status": ORGANISER,
+    "registration.registration_detail": ORGANISER,
+    "registration.manage_link": ORGANISER,
+    "registration.my_programs": PARTICIPANT,
+    "registration.participant_page": PARTICIPANT,
+    "registration.participant_calendar": PARTICIPANT,
+}
+ROLES = ["anonymous", *[role.value for role in Role]]
+
+
+def _allowed(access: str, role: str) -> bool:
+    return {
+        PUBLIC: True,
+        STAFF: role in {"admin", "panitia", "narasumber", "petugas"},
+        ORGANISER: role in {"admin", "panitia"},
+        PARTICIPANT: role == "participant",
+    }[access]
+
+
+def test_every_route_is_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(ACCESS)
+
+
+@pytest.fixture
+def world(app, session):
+    program = factories.program(session, stages=2)
+    registration = factories.registration(session, program)
+    services.change_status(session, registration, Status.APPROVED, actor=None, secret_key="test-secret-key")
+    agenda_item = AgendaItem(
+        stage=program.stages[0], starts_at=program.stages[0].starts_at, title="Pembukaan"
+    )
+    session.add(agenda_item)
+    session.commit()
+    return {
+        "program_id": program.id,
+        "stage_id": program.stages[0].id,
+        "registration_id": registration.id,
+        "organization_id": registration.person.organization_id,
+        "item_id": agenda_item.id,
+        "slug": program.slug,
+        "token": links.token_for(registration, "test-secret-key"),
+        "filename": "css/app.css",
+        "code": "en",
+    }
+
+
+def _urls(app, world):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        values = {name: world[name] for name in rule.arguments}
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **values)
+        method = "GET" if "GET" in rule.methods else "POST"
+        yield rule.endpoint, method, url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app, session, client, login, world, role):
+    if role == "participant":
+        client.post(f"/p/{world['token']}")
+    elif role != "anonymous":
+        login(factories.staff(session, Role(role)))
+        session.commit()
+
+    outcomes = {}
+    for endpoint, method, url in _urls(app, world):
+        if endpoint in {"auth.logout", "auth.personal_link"}:
+            continue  # would end or replace the session under test; covered in test_personal_link
+        response = client.open(url, method=method)
+        refused = response.status_code == 403 or (
+            response.status_code == 302 and response.location.split("?")[0] in {"/login", "/masuk"}
+        )
+        outcomes[endpoint] = "allowed" if not refused else "refused"
+        assert response.status_code < 500, (endpoint, response.status_code)
+
+    expected = {
+        endpoint: "allowed" if _allowed(ACCESS[endpoint], role) else "refused" for endpoint in outcomes
+    }
+    assert outcomes == expected
