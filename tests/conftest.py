@@ -21,10 +21,11 @@ def app(tmp_path):
     )
 
     @app.teardown_request
-    def _forget_loaded_user(error):
-        # Requests reuse the test's app context, and with it `g`: drop Flask-Login's cached user
-        # so each request loads the user afresh, as in production.
+    def _forget_request_state(error):
+        # Requests reuse the test's app context, and with it `g`: drop the user and the language
+        # that Flask-Login and Flask-Babel cache there, so each request starts afresh as in production.
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)
 
     with app.app_context():
         db.create_all()

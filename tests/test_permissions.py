@@ -40,6 +40,10 @@ ACCESS = {
     "registration.change_status": ORGANISER,
     "registration.registration_detail": ORGANISER,
     "registration.manage_link": ORGANISER,
+    "registration.roster_upload": ORGANISER,
+    "registration.roster_preview": ORGANISER,
+    "registration.roster_confirm": ORGANISER,
+    "registration.roster_template": ORGANISER,
     "registration.my_programs": PARTICIPANT,
     "registration.participant_page": PARTICIPANT,
     "registration.participant_calendar": PARTICIPANT,
@@ -81,6 +85,7 @@ def world(app, session):
         "token": links.token_for(registration, "test-secret-key"),
         "filename": "css/app.css",
         "code": "en",
+        "import_id": 1,  # no such import: an organiser gets 404 (allowed past the role check)
     }
 
 

@@ -4,11 +4,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from workshop.forms import BaseForm
 from workshop.programs.models import OrgKind
 
 REQUIRED = _l("This field is required.")
@@ -37,7 +37,7 @@ def _known_timezone(form, field):
         raise ValidationError(_l("Unknown time zone."))
 
 
-class ProgramForm(FlaskForm):
+class ProgramForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
     slug = StringField(
         _l("Short name for links"),
@@ -55,7 +55,7 @@ class ProgramForm(FlaskForm):
     registration_open = BooleanField(_l("Public registration open"), default=True)
 
 
-class StageForm(FlaskForm):
+class StageForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
     starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
     ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
@@ -74,13 +74,13 @@ class StageForm(FlaskForm):
     meeting_passcode = StringField(_l("Passcode"), validators=[Length(max=80)])
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(BaseForm):
     starts_at = DateTimeLocalField(_l("Time"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
     title = StringField(_l("Agenda item"), validators=[DataRequired(REQUIRED), Length(max=300)])
     speaker = StringField(_l("Speaker"), validators=[Length(max=200)])
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(BaseForm):
     kind = SelectField(
         _l("Kind"), choices=[SelectChoice(kind.value, label) for kind, label in ORG_KIND_LABELS.items()]
     )

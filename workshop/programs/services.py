@@ -71,8 +71,9 @@ def _apply_stage(stage: Stage, details: StageDetails) -> None:
 def add_stage(session: Session, program: Program, details: StageDetails, *, actor: User | None) -> Stage:
     """Append a stage. Existing registrations get the mode they chose for their last stage."""
     last_position = session.scalar(select(func.max(Stage.position)).where(Stage.program_id == program.id))
-    stage = Stage(program=program, position=(last_position or 0) + 1)
+    stage = Stage(position=(last_position or 0) + 1)
     _apply_stage(stage, details)
+    stage.program = program
     session.add(stage)
     session.flush()
     previous = program.stages[-2] if len(program.stages) > 1 else None

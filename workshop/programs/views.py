@@ -87,11 +87,11 @@ def edit_program(program_id: int):
 
 def _program_fields(form: ProgramForm) -> dict:
     return {
-        "title": form.title.data.strip(),
-        "slug": form.slug.data.strip(),
-        "organiser": form.organiser.data.strip(),
-        "description": form.description.data.strip(),
-        "timezone": form.timezone.data.strip(),
+        "title": form.title.data,
+        "slug": form.slug.data,
+        "organiser": form.organiser.data,
+        "description": form.description.data,
+        "timezone": form.timezone.data,
         "registration_open": form.registration_open.data,
     }
 
@@ -136,16 +136,16 @@ def edit_stage(stage_id: int):
 
 def _stage_details(form: StageForm, program: Program) -> services.StageDetails:
     return services.StageDetails(
-        title=form.title.data.strip(),
+        title=form.title.data,
         starts_at=as_utc(form.starts_at.data, program.timezone),
         ends_at=as_utc(form.ends_at.data, program.timezone),
-        venue_name=form.venue_name.data.strip(),
-        venue_address=form.venue_address.data.strip(),
+        venue_name=form.venue_name.data,
+        venue_address=form.venue_address.data,
         capacity=form.capacity.data,
-        meeting_provider=form.meeting_provider.data.strip(),
-        meeting_url=(form.meeting_url.data or "").strip(),
-        meeting_id=form.meeting_id.data.strip(),
-        meeting_passcode=form.meeting_passcode.data.strip(),
+        meeting_provider=form.meeting_provider.data,
+        meeting_url=form.meeting_url.data,
+        meeting_id=form.meeting_id.data,
+        meeting_passcode=form.meeting_passcode.data,
     )
 
 
@@ -172,8 +172,8 @@ def add_agenda_item(stage_id: int):
                 db.session,
                 stage,
                 starts_at=as_utc(form.starts_at.data, stage.program.timezone),
-                title=form.title.data.strip(),
-                speaker=form.speaker.data.strip(),
+                title=form.title.data,
+                speaker=form.speaker.data,
                 actor=current_user,
             )
         except services.ProgramError as error:
@@ -234,8 +234,8 @@ def edit_organization(organization_id: int | None = None):
                 db.session,
                 organization,
                 kind=OrgKind(form.kind.data),
-                name=form.name.data.strip(),
-                code=form.code.data.strip() or None,
+                name=form.name.data,
+                code=form.code.data or None,
                 parent_id=form.parent_id.data or None,
                 actor=current_user,
             )

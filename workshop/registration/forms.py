@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from workshop.forms import BaseForm
 from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.registration.validation import normalise_phone
@@ -19,7 +19,7 @@ def _whatsapp_number(form, field):
         raise ValidationError(_l("Not a valid Indonesian mobile number (e.g. 0812 3456 7890)."))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(BaseForm):
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     position = StringField(_l("Position (jabatan)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     organization = StringField(

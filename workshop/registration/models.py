@@ -98,3 +98,33 @@ class Notice(db.Model):
     read_at: Mapped[datetime | None]
 
     registration: Mapped[Registration] = relationship()
+
+
+class ImportStatus(enum.StrEnum):
+    PREVIEWED = "previewed"
+    IMPORTED = "imported"
+
+
+class RosterImport(db.Model):
+    """An uploaded participant list: its parsed rows and their problems, then its import.
+
+    `rows` holds JSON: {"columns": {...}, "ignored_columns": [...], "rows": [...]}, each row with
+    its spreadsheet row number, the raw cell values, the normalised values and its problems.
+    """
+
+    __tablename__ = "roster_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rows: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[ImportStatus] = mapped_column(
+        Enum(ImportStatus, native_enum=False, length=20), default=ImportStatus.PREVIEWED
+    )
+    imported_count: Mapped[int] = mapped_column(default=0)
+    imported_at: Mapped[datetime | None]
+
+    program: Mapped[Program] = relationship()
+    uploaded_by = relationship("User")

@@ -16,14 +16,15 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, OrgKind, Program
+from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration import calendar, links, services
 from workshop.registration.forms import MODE_LABELS, registration_form_for
-from workshop.registration.models import Mode, Registration, Status
+from workshop.registration.models import Mode, Person, Registration, Status
 from workshop.registration.queries import RegistrationFilter, registrations_query
 from workshop.registration.validation import normalise_name, normalise_phone
 
@@ -96,7 +97,7 @@ def register(slug: str):
                 position=normalise_name(form.position.data),
                 organization_id=organization_id,
                 phone=normalise_phone(form.phone.data),
-                email=(form.email.data or "").strip().lower(),
+                email=form.email.data.lower(),
                 modes={int(f.name.removeprefix("mode_")): Mode(f.data) for f in form.mode_fields()},
             )
             try:
@@ -140,9 +141,7 @@ def review(program_id: int):
     kecamatan = db.session.scalars(
         select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
     ).all()
-    places = {
-        stage.id: services.approved_luring_count(db.session, stage.id) for stage in program.stages
-    }
+    places = {stage.id: services.approved_luring_count(db.session, stage.id) for stage in program.stages}
     return render_template(
         "registration/review.html",
         program=program,
@@ -277,7 +276,7 @@ def my_programs():
     return render_template("registration/my_programs.html", registrations=registrations)
 
 
-def _own_registration(slug: str) -> Registration:
+def _own_registration(slug: str, *options) -> Registration:
     registration = db.session.scalar(
         select(Registration)
         .join(Program)
@@ -286,6 +285,7 @@ def _own_registration(slug: str) -> Registration:
             Registration.person_id == current_user.person_id,
             Registration.status == Status.APPROVED,
         )
+        .options(*options)
     )
     if registration is None:
         abort(404)
@@ -295,7 +295,13 @@ def _own_registration(slug: str) -> Registration:
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    registration = _own_registration(slug)
+    # The person, organisation, programme and stages in one query and all agendas in a second,
+    # instead of a lazy load for each (and one per stage for its agenda).
+    registration = _own_registration(
+        slug,
+        joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+        contains_eager(Registration.program).joinedload(Program.stages).selectinload(Stage.agenda),
+    )
     return render_template(
         "registration/participant.html",
         registration=registration,
@@ -314,3 +320,7 @@ def participant_calendar(slug: str):
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
     )
+
+
+# Roster import pages (routes on this blueprint).
+from workshop.registration import roster_views  # noqa: E402, F401

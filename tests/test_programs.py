@@ -1,0 +1,164 @@
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from tests import factories
+from workshop.auth.models import AuditEntry, Role
+from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.registration.models import Mode
+
+
+def _organiser(session, login):
+    user = login(factories.staff(session, Role.PANITIA))
+    session.commit()
+    return user
+
+
+def _stage_form(**overrides):
+    data = {
+        "title": "Analisis Strategis",
+        "starts_at": "2021-06-24T09:00",
+        "ends_at": "2021-06-25T16:00",
+        "venue_name": "Balai Data, Aula Martua",
+        "venue_address": "Kantor Bupati Tapanuli Utara, Tarutung",
+        "capacity": "40",
+        "meeting_provider": "Zoom",
+        "meeting_url": "https://zoom.us/j/81200012",
+        "meeting_id": "812 0001 2",
+        "meeting_passcode": "taput1",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_organiser_creates_a_programme_and_a_stage_in_wib(session, client, login):
+    _organiser(session, login)
+
+    created = client.post(
+        "/admin/programs/new",
+        data={
+            "title": "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara",
+            "slug": "smart-city-taput",
+            "organiser": "Dinas Kominfo",
+            "timezone": "Asia/Jakarta",
+            "registration_open": "y",
+        },
+    )
+    program = session.scalar(select(Program))
+    stage_added = client.post(f"/admin/programs/{program.id}/stages/new", data=_stage_form())
+
+    assert created.status_code == 302
+    assert stage_added.status_code == 302
+    (stage,) = program.stages
+    assert (stage.position, stage.number, stage.capacity) == (1, "I", 40)
+    assert stage.starts_at == datetime(2021, 6, 24, 2, 0, tzinfo=UTC)
+    assert stage.ends_at == datetime(2021, 6, 25, 9, 0, tzinfo=UTC)
+    page = client.get(f"/admin/programs/{program.id}").get_data(as_text=True)
+    assert "Kamis, 24 Juni 2021, pukul 09.00 WIB s.d. Jumat, 25 Juni 2021, pukul 16.00 WIB" in page
+
+
+def test_stage_ending_before_it_starts_is_refused_and_nothing_changes(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=0)
+    session.commit()
+
+    response = client.post(
+        f"/admin/programs/{program.id}/stages/new", data=_stage_form(ends_at="2021-06-24T08:00")
+    )
+
+    assert response.status_code == 200
+    assert "Waktu selesai harus setelah waktu mulai." in response.get_data(as_text=True)
+    assert session.scalar(select(Stage)) is None
+
+
+def test_duplicate_short_name_is_refused(session, client, login):
+    _organiser(session, login)
+    existing = factories.program(session, stages=0, slug="smart-city-taput")
+    session.commit()
+
+    response = client.post(
+        "/admin/programs/new", data={"title": "Lain", "slug": existing.slug, "timezone": "Asia/Jakarta"}
+    )
+
+    assert "Nama singkat ini sudah digunakan oleh kegiatan lain." in response.get_data(as_text=True)
+    assert session.scalar(select(Program).where(Program.title == "Lain")) is None
+
+
+def test_editing_a_stage_keeps_its_times_in_the_programme_zone(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    session.commit()
+
+    form = client.get(f"/admin/stages/{stage.id}/edit").get_data(as_text=True)
+    client.post(f"/admin/stages/{stage.id}/edit", data=_stage_form(starts_at="2021-06-24T08:30", capacity=""))
+
+    assert 'value="2021-06-24T09:00"' in form
+    session.refresh(stage)
+    assert stage.starts_at == datetime(2021, 6, 24, 1, 30, tzinfo=UTC)
+    assert stage.capacity is None
+
+
+def test_stages_can_be_reordered_and_renumber(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=3)
+    first, second, third = program.stages
+    session.commit()
+
+    client.post(f"/admin/stages/{third.id}/move", data={"direction": "up"})
+    client.post(f"/admin/stages/{first.id}/move", data={"direction": "up"})  # already first: no change
+
+    session.expire_all()
+    assert [stage.id for stage in program.stages] == [first.id, third.id, second.id]
+    assert [stage.number for stage in program.stages] == ["I", "II", "III"]
+    assert session.scalars(select(AuditEntry.action)).all().count("stage.move") == 1
+
+
+def test_agenda_items_must_fall_within_their_stage(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    session.commit()
+
+    outside = client.post(
+        f"/admin/stages/{stage.id}/agenda", data={"starts_at": "2021-06-23T09:00", "title": "Terlalu awal"}
+    )
+    inside = client.post(
+        f"/admin/stages/{stage.id}/agenda",
+        data={"starts_at": "2021-06-24T09:30", "title": "Pembukaan", "speaker": "Bupati"},
+    )
+
+    assert outside.status_code == 400
+    assert "Waktu harus berada dalam rentang tahap." in outside.get_data(as_text=True)
+    assert inside.status_code == 302
+    assert [(item.title, item.starts_at) for item in stage.agenda] == [
+        ("Pembukaan", datetime(2021, 6, 24, 2, 30, tzinfo=UTC))
+    ]
+
+
+def test_a_stage_added_later_gives_registrations_their_last_mode(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=1)
+    registration = factories.registration(session, program, mode=Mode.LURING)
+    session.commit()
+
+    client.post(f"/admin/programs/{program.id}/stages/new", data=_stage_form(starts_at="2021-07-15T09:00", ends_at="2021-07-16T16:00"))
+
+    session.expire_all()
+    assert [registration.mode_for(stage) for stage in program.stages] == [Mode.LURING, Mode.LURING]
+
+
+def test_a_desa_needs_a_kecamatan(session, client, login):
+    _organiser(session, login)
+    district = factories.organization(session, kind=OrgKind.KECAMATAN, name="Siatas Barita")
+    session.commit()
+
+    refused = client.post("/admin/organizations/new", data={"kind": "desa", "name": "Simorangkir", "parent_id": 0})
+    saved = client.post(
+        "/admin/organizations/new", data={"kind": "desa", "name": "Simorangkir", "parent_id": district.id}
+    )
+
+    assert "Desa/kelurahan berada di bawah kecamatan: pilih salah satu." in refused.get_data(as_text=True)
+    assert saved.status_code == 302
+    village = session.scalar(select(Organization).where(Organization.name == "Simorangkir"))
+    assert village.label == "Simorangkir, Kec. Siatas Barita"

@@ -1,0 +1,166 @@
+"""Organiser pages for the roster import: upload, preview, confirm, template download.
+
+Registered on the registration blueprint (imported at the end of views.py).
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from workshop.auth.models import Role
+from workshop.auth.permissions import organiser_required
+from workshop.db import db
+from workshop.programs.forms import ORG_KIND_LABELS
+from workshop.programs.models import Program
+from workshop.registration import roster
+from workshop.registration.models import RosterImport
+from workshop.registration.views import bp
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _upload_page(program: Program, errors: list[str], status: int = 200):
+    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    if _wants_json() and request.method == "POST":
+        return jsonify(errors=errors), status
+    return render_template(
+        "registration/roster_upload.html",
+        program=program,
+        errors=errors,
+        max_bytes=max_bytes,
+        max_size=f"{format_decimal(max_bytes / 1024 / 1024, '#,##0.#')} MB",
+        max_rows=format_decimal(roster.MAX_ROWS),
+    ), status
+
+
+@bp.route("/admin/programs/<int:program_id>/import", methods=["GET", "POST"])
+@organiser_required
+def roster_upload(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    if request.method == "GET":
+        return _upload_page(program, [])
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _upload_page(program, [_("Choose a file to upload.")], 400)
+    try:
+        record = roster.create_preview(
+            db.session, program, filename=upload.filename, data=upload.read(), actor=current_user
+        )
+    except roster.RosterFileError as error:
+        return _upload_page(program, [error.message], 400)
+    db.session.commit()
+    location = url_for("registration.roster_preview", import_id=record.id)
+    if _wants_json():
+        return jsonify(location=location)
+    return redirect(location, 303)
+
+
+def _own_import(import_id: int, *, for_update: bool = False) -> RosterImport:
+    """The import, if the current user uploaded it (an admin sees every import); else 404."""
+    query = select(RosterImport).where(RosterImport.id == import_id)
+    if for_update:
+        query = query.with_for_update()
+    record = db.session.scalar(query)
+    if record is None:
+        abort(404)
+    if record.uploaded_by_id != current_user.id and current_user.role != Role.ADMIN:
+        abort(404)
+    return record
+
+
+@bp.route("/admin/imports/<int:import_id>")
+@organiser_required
+def roster_preview(import_id: int):
+    record = _own_import(import_id)
+    content = roster.payload(record)
+    rows = content["rows"]
+    bad = roster.bad_rows(rows)
+    only_problems = request.args.get("show") == "problems"
+    return render_template(
+        "registration/roster_preview.html",
+        record=record,
+        program=record.program,
+        content=content,
+        rows=bad if only_problems else rows,
+        total=len(rows),
+        bad_count=len(bad),
+        good_count=len(rows) - len(bad),
+        only_problems=only_problems,
+        problem_message=roster.problem_message,
+        stage_label=roster.stage_label,
+    )
+
+
+@bp.route("/admin/imports/<int:import_id>/confirm", methods=["POST"])
+@organiser_required
+def roster_confirm(import_id: int):
+    record = _own_import(import_id, for_update=True)
+    preview = url_for("registration.roster_preview", import_id=record.id)
+    try:
+        result = roster.confirm_import(
+            db.session, record, skip_bad_rows=request.form.get("skip_bad_rows") == "1", actor=current_user
+        )
+    except roster.RosterImportError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(preview, 303)
+    db.session.commit()
+    if result.outcome == "imported":
+        flash(
+            ngettext(
+                "%(num)d participant imported; the registration is waiting for approval.",
+                "%(num)d participants imported; their registrations are waiting for approval.",
+                result.imported,
+            ),
+            "success",
+        )
+        if result.skipped:
+            flash(
+                ngettext(
+                    "%(num)d row with problems was skipped.",
+                    "%(num)d rows with problems were skipped.",
+                    result.skipped,
+                ),
+                "warning",
+            )
+        return redirect(url_for("registration.review", program_id=record.program_id), 303)
+    if result.outcome == "has_errors":
+        flash(
+            ngettext(
+                "Nothing was imported: %(num)d row has problems. Correct the file and upload it again, "
+                "or choose to skip the rows with problems.",
+                "Nothing was imported: %(num)d rows have problems. Correct the file and upload it again, "
+                "or choose to skip the rows with problems.",
+                result.skipped,
+            ),
+            "danger",
+        )
+    elif result.outcome == "changed":
+        flash(
+            _("Nothing was imported: the data changed since this preview. Check the rows again."), "warning"
+        )
+    elif result.outcome == "nothing_to_import":
+        flash(_("Nothing was imported: every row has problems."), "danger")
+    else:
+        flash(_("This file was already imported."), "info")
+    return redirect(preview, 303)
+
+
+@bp.route("/admin/programs/<int:program_id>/import/template.xlsx")
+@organiser_required
+def roster_template(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    body = roster.template_workbook(db.session, program, ORG_KIND_LABELS)
+    return Response(
+        body,
+        mimetype=XLSX_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="peserta-{program.slug}.xlsx"'},
+    )
