@@ -20,4 +20,6 @@ if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Bimtek Hybrid: http://{host}:{port}/", flush=True)
-    socketio.run(app, host=host, port=port)
+    from workshop.serving import NoDelayHandler
+
+    socketio.run(app, host=host, port=port, handler_class=NoDelayHandler)

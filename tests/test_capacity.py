@@ -88,7 +88,7 @@ def test_concurrent_approvals_from_several_threads_never_exceed_capacity(app):
         ids = [factories.registration(db.session, program).id for _ in range(candidates)]
         db.session.commit()
 
-    barrier = threading.Barrier(workers)
+    barrier = threading.Barrier(workers, timeout=10)
     errors = []
 
     def approve_share(share):

@@ -26,18 +26,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.validate(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from workshop import extensions, web
+    from workshop import extensions, models, web  # noqa: F401 (models: all tables known)
 
     extensions.init_app(app)
     web.init_app(app)
 
+    from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
     from workshop.auth.views import bp as auth_bp
+    from workshop.checkin.views import bp as checkin_bp
     from workshop.programs.views import bp as programs_bp
     from workshop.registration.views import bp as registration_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(checkin_bp)
 
     from workshop import cli
 

@@ -55,6 +55,9 @@ class Program(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     registration_open: Mapped[bool] = mapped_column(default=True)
+    # Attendance rules: present from this share of the stage's time; late after start + minutes.
+    attendance_threshold_percent: Mapped[int] = mapped_column(default=75)
+    late_after_minutes: Mapped[int] = mapped_column(default=15)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workshop.checkin import tickets
 from workshop.db import db, utcnow
 from workshop.programs.models import Organization, Program, Stage
 
@@ -55,6 +56,9 @@ class Registration(db.Model):
     # Personal link: only the SHA-256 of the token is stored; see registration.links.
     link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_nonce: Mapped[str | None] = mapped_column(String(32))
+    # Check-in: the QR code carries the secret; the short code is typed by hand (checkin.tickets).
+    ticket_secret: Mapped[str] = mapped_column(String(32), unique=True, default=tickets.new_secret)
+    ticket_code: Mapped[str] = mapped_column(String(8), unique=True, default=tickets.new_short_code)
     source: Mapped[str] = mapped_column(String(20), default="form")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,255 @@
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from workshop.auth.models import AuditEntry, Role
+from workshop.checkin import services, tickets
+from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
+from workshop.db import db
+from workshop.programs.models import Stage
+from workshop.registration.models import Mode, Status
+
+# Tahap I of the factory programme: Kamis 24 Juni 2021, 09.00 WIB (02.00 UTC) to Jumat 16.00 WIB.
+MORNING = datetime(2021, 6, 24, 1, 45, tzinfo=UTC)  # 08.45 WIB
+
+
+def wib(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2021, 6, day, hour - 7, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def hall(session):
+    program = factories.program(session, stages=2)
+    petugas = factories.staff(session, Role.PETUGAS)
+    return program, program.stages[0], petugas
+
+
+def scan(
+    session, stage, code, *, desk="Meja 1", actor=None, nonce=None, at=MORNING, method=ScanMethod.CAMERA
+):
+    return services.check_in(
+        session,
+        stage=stage,
+        code=code,
+        desk=desk,
+        actor=actor,
+        client_nonce=nonce,
+        scanned_at=at,
+        method=method,
+        now=at + timedelta(seconds=1),
+    )
+
+
+def test_tickets_are_long_random_and_free_of_look_alikes(session, hall):
+    program, _, _ = hall
+    registration = factories.registration(session, program)
+
+    assert len(registration.ticket_secret) == 32
+    assert not set(registration.ticket_secret) & set("0o1il")
+    assert len(registration.ticket_code) == 8
+    assert tickets.qr_payload(registration.ticket_secret) == f"BH1:{registration.ticket_secret}"
+    assert tickets.parse(f"BH1:{registration.ticket_secret}") == ("secret", registration.ticket_secret)
+    code = registration.ticket_code
+    assert tickets.parse(f" {code[:4].lower()}-{code[4:]} ") == ("code", code)
+    assert tickets.parse("BH1:hello") is None
+
+
+def test_first_scan_is_green_with_the_person(session, hall):
+    program, stage, petugas = hall
+    registration = factories.registration(session, program, status=Status.APPROVED, name="Nelson Pardede")
+
+    outcome = scan(session, stage, tickets.qr_payload(registration.ticket_secret), actor=petugas)
+
+    assert (outcome.result, outcome.colour) == (ScanResult.OK, "green")
+    assert outcome.registration.person.name == "Nelson Pardede"
+    row = session.scalar(select(CheckIn))
+    assert (row.registration_id, row.stage_id, row.scanned_at, row.desk, row.staff_id) == (
+        registration.id,
+        stage.id,
+        MORNING,
+        "Meja 1",
+        petugas.id,
+    )
+    assert str(row.day) == "2021-06-24"
+
+
+def test_second_scan_is_amber_with_the_first_time_and_desk(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+    scan(session, stage, registration.ticket_secret, desk="Meja 2", at=wib(24, 9, 12))
+
+    outcome = scan(session, stage, registration.ticket_code, desk="Meja 1", at=wib(24, 9, 30))
+
+    assert (outcome.result, outcome.colour) == (ScanResult.ALREADY_CHECKED_IN, "amber")
+    assert (outcome.check_in.scanned_at, outcome.check_in.desk) == (wib(24, 9, 12), "Meja 2")
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (Status.PENDING, ScanResult.NOT_APPROVED),
+        (Status.WAITLISTED, ScanResult.NOT_APPROVED),
+        (Status.REJECTED, ScanResult.NOT_APPROVED),
+        (Status.CANCELLED, ScanResult.CANCELLED),
+    ],
+)
+def test_tickets_that_are_not_approved_are_red(session, hall, status, expected):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=status)
+
+    outcome = scan(session, stage, registration.ticket_secret)
+
+    assert (outcome.result, outcome.colour) == (expected, "red")
+    assert session.scalar(select(CheckIn)) is None
+
+
+def test_a_ticket_of_another_programme_is_not_registered_for_this_stage(session, hall):
+    _, stage, _ = hall
+    other = factories.registration(session, factories.program(session, stages=1), status=Status.APPROVED)
+
+    assert scan(session, stage, other.ticket_secret).result == ScanResult.NOT_REGISTERED
+
+
+def test_unknown_codes_are_red_and_logged(session, hall):
+    _, stage, petugas = hall
+
+    outcome = scan(session, stage, "https://example.com/not-a-ticket", actor=petugas, method=ScanMethod.TYPED)
+
+    assert (outcome.result, outcome.registration) == (ScanResult.UNKNOWN_CODE, None)
+    attempt = session.scalar(select(ScanAttempt))
+    assert (attempt.result, attempt.code, attempt.method, attempt.staff_id) == (
+        ScanResult.UNKNOWN_CODE,
+        "https://example.com/not-a-ticket",
+        ScanMethod.TYPED,
+        petugas.id,
+    )
+
+
+def test_a_scan_on_a_day_outside_the_stage_is_refused(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    assert scan(session, stage, registration.ticket_secret, at=wib(26, 9)).result == ScanResult.WRONG_DAY
+
+
+def test_each_day_of_a_stage_has_its_own_check_in(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    first = scan(session, stage, registration.ticket_secret, at=wib(24, 8, 50))
+    second = scan(session, stage, registration.ticket_secret, at=wib(25, 8, 40))
+
+    assert (first.result, second.result) == (ScanResult.OK, ScanResult.OK)
+    assert [str(c.day) for c in session.scalars(select(CheckIn).order_by(CheckIn.day))] == [
+        "2021-06-24",
+        "2021-06-25",
+    ]
+
+
+def test_an_online_participant_in_the_hall_is_admitted_and_the_mode_recorded(session, hall):
+    program, stage, petugas = hall
+    registration = factories.registration(session, program, status=Status.APPROVED, mode=Mode.DARING)
+
+    outcome = scan(session, stage, registration.ticket_secret, actor=petugas)
+
+    assert (outcome.result, outcome.colour) == (ScanResult.OK_MODE_CHANGED, "green")
+    assert [registration.mode_for(s) for s in program.stages] == [Mode.LURING, Mode.DARING]
+    assert session.scalar(select(AuditEntry.action).where(AuditEntry.action == "checkin.mode_changed"))
+
+
+def test_the_same_nonce_twice_counts_once_and_answers_the_same(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    first = scan(session, stage, registration.ticket_secret, nonce="desk1-0001")
+    retry = scan(
+        session, stage, registration.ticket_secret, nonce="desk1-0001", at=MORNING + timedelta(minutes=3)
+    )
+
+    assert (first.result, retry.result) == (ScanResult.OK, ScanResult.OK)
+    assert retry.attempt.id == first.attempt.id
+    assert session.scalar(select(func.count()).select_from(ScanAttempt)) == 1
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+
+
+def test_two_desks_scanning_one_ticket_at_the_same_moment_check_in_once(app):
+    desks = 6
+    with app.app_context():
+        program = factories.program(db.session, stages=1)
+        registration = factories.registration(db.session, program, status=Status.APPROVED)
+        stage_id, secret = program.stages[0].id, registration.ticket_secret
+        db.session.commit()
+
+    barrier = threading.Barrier(desks, timeout=10)
+    results, errors = [], []
+
+    def desk(number):
+        with app.app_context():
+            try:
+                stage = db.session.get(Stage, stage_id)
+                db.session.commit()  # end the read before waiting: SQLite writers queue on BEGIN IMMEDIATE
+                barrier.wait()
+                outcome = scan(db.session, stage, secret, desk=f"Meja {number}", nonce=f"desk{number}-1")
+                db.session.commit()
+                results.append(outcome.result)
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in range(desks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(results) == [ScanResult.ALREADY_CHECKED_IN] * (desks - 1) + [ScanResult.OK]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ScanAttempt)) == desks
+
+
+def test_an_offline_batch_out_of_order_keeps_the_earliest_scan_once(session, hall):
+    program, stage, _ = hall
+    people = [factories.registration(session, program, status=Status.APPROVED) for _ in range(2)]
+    batch = [  # as an offline desk uploads its queue: not in time order, one retried
+        (people[0], wib(24, 9, 5), "q-3"),
+        (people[0], wib(24, 8, 55), "q-1"),
+        (people[1], wib(24, 9, 1), "q-2"),
+        (people[0], wib(24, 9, 5), "q-3"),
+    ]
+
+    results = [scan(session, stage, p.ticket_secret, nonce=n, at=t).result for p, t, n in batch]
+
+    assert results == [ScanResult.OK, ScanResult.OK, ScanResult.OK, ScanResult.OK]
+    rows = {row.registration_id: row.scanned_at for row in session.scalars(select(CheckIn))}
+    assert rows == {people[0].id: wib(24, 8, 55), people[1].id: wib(24, 9, 1)}
+    assert session.scalar(select(func.count()).select_from(ScanAttempt)) == 3
+
+
+def test_undo_within_five_minutes_then_the_ticket_scans_green_again(session, hall):
+    program, stage, petugas = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+    outcome = scan(session, stage, registration.ticket_secret, at=wib(24, 9))
+
+    services.undo_check_in(session, outcome.check_in, actor=petugas, now=wib(24, 9, 4))
+    again = scan(session, stage, registration.ticket_secret, at=wib(24, 9, 10))
+
+    assert again.result == ScanResult.OK
+    assert again.check_in.scanned_at == wib(24, 9, 10)
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1
+
+
+def test_undo_after_five_minutes_is_refused(session, hall):
+    program, stage, petugas = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+    outcome = scan(session, stage, registration.ticket_secret, at=wib(24, 9))
+
+    with pytest.raises(services.CheckInError, match="undo_too_late"):
+        services.undo_check_in(session, outcome.check_in, actor=petugas, now=wib(24, 9, 7))
+    assert outcome.check_in.undone_at is None

@@ -1,0 +1,237 @@
+"""Hall check-in: one idempotent operation, every scan logged; undo for a few minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workshop import audit
+from workshop.auth.models import User
+from workshop.checkin import tickets
+from workshop.checkin.attendance import StageWindow
+from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
+from workshop.db import utcnow
+from workshop.programs.models import Stage
+from workshop.registration.models import Mode, Registration, Status
+
+UNDO_WINDOW = timedelta(minutes=5)
+# Scan times a device reports may run ahead of the server's clock by this much at most.
+CLOCK_SKEW = timedelta(minutes=2)
+GREEN = frozenset({ScanResult.OK, ScanResult.OK_MODE_CHANGED})
+
+
+class CheckInError(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    result: ScanResult
+    registration: Registration | None
+    check_in: CheckIn | None  # for "already": the first check-in (its time and desk)
+    attempt: ScanAttempt
+
+    @property
+    def colour(self) -> str:
+        if self.result in GREEN:
+            return "green"
+        return "amber" if self.result == ScanResult.ALREADY_CHECKED_IN else "red"
+
+
+def stage_window(stage: Stage) -> StageWindow:
+    return StageWindow(stage.starts_at, stage.ends_at, stage.program.timezone)
+
+
+def find_ticket(session: Session, text: str) -> Registration | None:
+    parsed = tickets.parse(text)
+    if parsed is None:
+        return None
+    kind, value = parsed
+    column = Registration.ticket_secret if kind == "secret" else Registration.ticket_code
+    return session.scalar(select(Registration).where(column == value))
+
+
+def check_in(
+    session: Session,
+    *,
+    stage: Stage,
+    code: str,
+    desk: str,
+    actor: User | None,
+    client_nonce: str | None,
+    scanned_at: datetime | None = None,
+    method: ScanMethod = ScanMethod.CAMERA,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """Check a ticket in at the hall. The same client nonce twice gives the same answer, once.
+
+    `scanned_at` is when the desk scanned (offline desks send their queue later); the earliest
+    scan of a day is kept. Failed scans are logged too.
+    """
+    now = now or utcnow()
+    scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
+    if client_nonce:
+        replay = _replay(session, client_nonce)
+        if replay is not None:
+            return replay
+
+    registration = find_ticket(session, code)
+    result, first = _decide(session, stage, registration, scanned_at)
+    if result in GREEN:
+        first, won = _record_check_in(session, stage, registration, scanned_at, desk, actor, now)
+        if not won:  # a concurrent or earlier scan was recorded first
+            result = ScanResult.ALREADY_CHECKED_IN
+        elif result == ScanResult.OK_MODE_CHANGED:
+            _switch_to_hall(session, registration, stage, actor)
+
+    attempt = ScanAttempt(
+        stage_id=stage.id,
+        registration_id=registration.id if registration is not None else None,
+        check_in_id=first.id if first is not None else None,
+        code=(code or "")[:64],
+        method=method,
+        desk=desk[:60],
+        staff_id=actor.id if actor is not None else None,
+        client_nonce=client_nonce or None,
+        scanned_at=scanned_at,
+        received_at=now,
+        result=result,
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
+        replay = _replay(session, client_nonce)
+        if replay is None:
+            raise
+        return replay
+    return ScanOutcome(result=result, registration=registration, check_in=first, attempt=attempt)
+
+
+def _replay(session: Session, client_nonce: str) -> ScanOutcome | None:
+    attempt = session.scalar(select(ScanAttempt).where(ScanAttempt.client_nonce == client_nonce))
+    if attempt is None:
+        return None
+    registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
+    first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
+    return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
+
+
+def _decide(
+    session: Session, stage: Stage, registration: Registration | None, scanned_at: datetime
+) -> tuple[ScanResult, CheckIn | None]:
+    if registration is None:
+        return ScanResult.UNKNOWN_CODE, None
+    if registration.program_id != stage.program_id:
+        return ScanResult.NOT_REGISTERED, None
+    if registration.status == Status.CANCELLED:
+        return ScanResult.CANCELLED, None
+    if registration.status != Status.APPROVED:
+        return ScanResult.NOT_APPROVED, None
+    window = stage_window(stage)
+    day = window.day_of(scanned_at)
+    if day not in {window.day_of(start) for start, _ in window.days()}:
+        return ScanResult.WRONG_DAY, None
+    existing = _active_check_in(session, registration, stage, day)
+    if existing is not None and existing.scanned_at <= scanned_at:
+        return ScanResult.ALREADY_CHECKED_IN, existing
+    if registration.mode_for(stage) == Mode.DARING:
+        return ScanResult.OK_MODE_CHANGED, None
+    return ScanResult.OK, None
+
+
+def _active_check_in(session: Session, registration: Registration, stage: Stage, day) -> CheckIn | None:
+    return session.scalar(
+        select(CheckIn).where(
+            CheckIn.registration_id == registration.id,
+            CheckIn.stage_id == stage.id,
+            CheckIn.day == day,
+            CheckIn.undone_at.is_(None),
+        )
+    )
+
+
+def _record_check_in(
+    session: Session,
+    stage: Stage,
+    registration: Registration,
+    scanned_at: datetime,
+    desk: str,
+    actor: User | None,
+    now: datetime,
+) -> tuple[CheckIn, bool]:
+    """Insert the day's check-in, or move an existing one back to this earlier scan; say whether
+    this scan is now the day's check-in.
+
+    (registration, stage, day) is unique in the database, so of two desks scanning the same
+    ticket at the same moment exactly one inserts; the other finds its row here.
+    """
+    day = stage_window(stage).day_of(scanned_at)
+    row = session.scalar(
+        select(CheckIn)
+        .where(CheckIn.registration_id == registration.id, CheckIn.stage_id == stage.id, CheckIn.day == day)
+        .with_for_update()
+    )
+    if row is None:
+        row = CheckIn(
+            registration_id=registration.id,
+            stage_id=stage.id,
+            day=day,
+            scanned_at=scanned_at,
+            desk=desk[:60],
+            staff_id=actor.id if actor is not None else None,
+            received_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return _record_check_in(session, stage, registration, scanned_at, desk, actor, now)
+        return row, True
+    if row.undone_at is not None or scanned_at < row.scanned_at:
+        row.scanned_at, row.desk, row.undone_at, row.undone_by_id = scanned_at, desk[:60], None, None
+        row.staff_id = actor.id if actor is not None else None
+        row.received_at = now
+        session.flush()
+        return row, True
+    return row, False
+
+
+def _switch_to_hall(session: Session, registration: Registration, stage: Stage, actor: User | None) -> None:
+    for choice in registration.stage_modes:
+        if choice.stage_id == stage.id:
+            choice.mode = Mode.LURING
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "checkin.mode_changed",
+        f"registration:{registration.id}",
+        f"stage:{stage.id} daring -> luring",
+    )
+
+
+def undo_check_in(
+    session: Session, check_in: CheckIn, *, actor: User | None, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    if check_in.undone_at is not None:
+        raise CheckInError("already_undone")
+    if now - check_in.received_at > UNDO_WINDOW:
+        raise CheckInError("undo_too_late")
+    check_in.undone_at = now
+    check_in.undone_by_id = actor.id if actor is not None else None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "checkin.undo",
+        f"registration:{check_in.registration_id}",
+        f"stage:{check_in.stage_id}",
+    )
