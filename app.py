@@ -20,6 +20,10 @@ if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Bimtek Hybrid: http://{host}:{port}/", flush=True)
+    from workshop.reminders.jobs import start_embedded_scheduler
     from workshop.serving import NoDelayHandler
+
+    # Reminders (issue 5): the embedded scheduler; off with EMBEDDED_SCHEDULER=0 (`flask scheduler`).
+    start_embedded_scheduler(app)
 
     socketio.run(app, host=host, port=port, handler_class=NoDelayHandler)

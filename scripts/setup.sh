@@ -17,6 +17,8 @@ npm ci --no-audit --no-fund --silent
 rm -rf static/vendor
 mkdir -p static/vendor/pico
 cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/
+mkdir -p static/vendor/qr-scanner && cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/qr-scanner/
+mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
 
 .venv/bin/pybabel compile --use-fuzzy -d workshop/translations -f >/dev/null
 export FLASK_APP=workshop

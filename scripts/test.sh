@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: lint (ruff), then pytest, including the browser tests
-# (Debian's chromium driven by Playwright) and the PostgreSQL tests (Debian's postgresql).
+# (Debian's chromium driven by Playwright), the PostgreSQL tests and the QR/PDF checks (Debian packages).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the tests drive: browser, database server, QR decoder, SVG and PDF renderers.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages for the tests: ${missing[*]}"

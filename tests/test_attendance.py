@@ -1,7 +1,7 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from workshop.checkin.attendance import Evidence, Rules, StageWindow, compute, merge, stage_minutes
@@ -59,6 +59,26 @@ def test_one_day_out_of_two_is_below_the_threshold():
     assert (result.status, result.minutes_present) == (AttendanceStatus.TIDAK_HADIR, 420)
 
 
+def test_a_late_hall_arrival_is_terlambat_not_absent():
+    result = compute(ONE_DAY, RULES, Evidence(check_ins=(wib(24, 11),)))
+
+    assert (result.status, result.minutes_present) == (AttendanceStatus.TERLAMBAT, 300)
+
+
+def test_lateness_on_the_second_day_counts_too():
+    result = compute(TWO_DAYS, RULES, Evidence(check_ins=(wib(24, 8, 50), wib(25, 10))))
+
+    assert result.status == AttendanceStatus.TERLAMBAT
+
+
+def test_hall_on_one_day_and_online_on_the_other_is_hadir():
+    evidence = Evidence(check_ins=(wib(24, 8, 50),), online=((wib(25, 8, 55), wib(25, 16)),))
+
+    result = compute(TWO_DAYS, RULES, evidence)
+
+    assert (result.status, result.mode, result.minutes_present) == (AttendanceStatus.HADIR, Mode.LURING, 840)
+
+
 def test_online_counts_from_75_percent_of_the_stage_time():
     just_enough = (wib(24, 10, 45), wib(24, 16))  # 315 of 420 minutes = 75%
     just_short = (wib(24, 10, 46), wib(24, 16))
@@ -66,7 +86,11 @@ def test_online_counts_from_75_percent_of_the_stage_time():
     enough = compute(ONE_DAY, RULES, Evidence(online=(just_enough,)))
     short = compute(ONE_DAY, RULES, Evidence(online=(just_short,)))
 
-    assert (enough.status, enough.mode, enough.minutes_present) == (AttendanceStatus.TERLAMBAT, Mode.DARING, 315)
+    assert (enough.status, enough.mode, enough.minutes_present) == (
+        AttendanceStatus.TERLAMBAT,
+        Mode.DARING,
+        315,
+    )
     assert (short.status, short.minutes_present) == (AttendanceStatus.TIDAK_HADIR, 314)
 
 
@@ -81,9 +105,15 @@ def test_rejoins_and_two_devices_are_not_counted_twice():
 
 
 def test_a_join_click_alone_shows_the_mode_but_no_minutes():
-    result = compute(ONE_DAY, RULES, Evidence(online=((wib(24, 9), wib(24, 9)),), registered_mode=Mode.LURING))
+    result = compute(
+        ONE_DAY, RULES, Evidence(online=((wib(24, 9), wib(24, 9)),), registered_mode=Mode.LURING)
+    )
 
-    assert (result.status, result.mode, result.minutes_present) == (AttendanceStatus.TIDAK_HADIR, Mode.DARING, 0)
+    assert (result.status, result.mode, result.minutes_present) == (
+        AttendanceStatus.TIDAK_HADIR,
+        Mode.DARING,
+        0,
+    )
 
 
 def test_no_evidence_keeps_the_registered_mode():
@@ -132,11 +162,11 @@ def test_minutes_never_exceed_the_stage_time(stage, evidence):
 
 
 @given(stages, evidences, st.data())
-def test_adding_a_duplicate_interval_changes_nothing(stage, evidence, data):
-    if not evidence.online:
-        return
+def test_adding_a_duplicate_interval_or_scan_changes_nothing(stage, evidence, data):
+    assume(evidence.online and evidence.check_ins)
     duplicate = data.draw(st.sampled_from(evidence.online))
-    doubled = Evidence(check_ins=evidence.check_ins, online=(*evidence.online, duplicate))
+    rescan = data.draw(st.sampled_from(evidence.check_ins))
+    doubled = Evidence(check_ins=(*evidence.check_ins, rescan), online=(*evidence.online, duplicate))
 
     assert compute(stage, RULES, doubled) == compute(stage, RULES, evidence)
 

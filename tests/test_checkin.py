@@ -226,7 +226,7 @@ def test_an_offline_batch_out_of_order_keeps_the_earliest_scan_once(session, hal
 
     results = [scan(session, stage, p.ticket_secret, nonce=n, at=t).result for p, t, n in batch]
 
-    assert results == [ScanResult.OK, ScanResult.OK, ScanResult.OK, ScanResult.OK]
+    assert results == [ScanResult.OK, ScanResult.ALREADY_CHECKED_IN, ScanResult.OK, ScanResult.OK]
     rows = {row.registration_id: row.scanned_at for row in session.scalars(select(CheckIn))}
     assert rows == {people[0].id: wib(24, 8, 55), people[1].id: wib(24, 9, 1)}
     assert session.scalar(select(func.count()).select_from(ScanAttempt)) == 3
@@ -253,3 +253,13 @@ def test_undo_after_five_minutes_is_refused(session, hall):
     with pytest.raises(services.CheckInError, match="undo_too_late"):
         services.undo_check_in(session, outcome.check_in, actor=petugas, now=wib(24, 9, 7))
     assert outcome.check_in.undone_at is None
+
+
+def test_a_nonce_reused_for_another_ticket_is_refused(session, hall):
+    program, stage, _ = hall
+    first, other = (factories.registration(session, program, status=Status.APPROVED) for _ in range(2))
+    scan(session, stage, first.ticket_secret, nonce="desk1-0007")
+
+    with pytest.raises(services.CheckInError, match="nonce_reused"):
+        scan(session, stage, other.ticket_secret, nonce="desk1-0007")
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 1

@@ -13,6 +13,7 @@ PUBLIC = "public"
 STAFF = "staff"
 ORGANISER = "organiser"
 PARTICIPANT = "participant"
+DOOR = "door"  # check-in staff: petugas, panitia, admin
 
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
@@ -47,6 +48,48 @@ ACCESS = {
     "registration.my_programs": PARTICIPANT,
     "registration.participant_page": PARTICIPANT,
     "registration.participant_calendar": PARTICIPANT,
+    "checkin.my_ticket_svg": PARTICIPANT,
+    "checkin.my_ticket_png": PARTICIPANT,
+    "checkin.registration_ticket_png": DOOR,
+    "checkin.registration_badge_pdf": DOOR,
+    "checkin.stage_badges_pdf": DOOR,
+    "checkin.join": PARTICIPANT,
+    "checkin.presence": PARTICIPANT,
+    "checkin.meeting_reports": ORGANISER,
+    "checkin.meeting_report": ORGANISER,
+    "checkin.meeting_report_review": ORGANISER,
+    "checkin.meeting_report_row_match": ORGANISER,
+    "checkin.meeting_report_row_ignore": ORGANISER,
+    "checkin.index": DOOR,
+    "checkin.scanner": DOOR,
+    "checkin.api_check_in": DOOR,
+    "checkin.api_check_in_batch": DOOR,
+    "checkin.api_roster": DOOR,
+    "checkin.api_search": DOOR,
+    "checkin.api_undo": DOOR,
+    "reports.dashboard": DOOR,
+    "reports.dashboard_json": DOOR,
+    "reports.attendance_report": ORGANISER,
+    "reports.attendance_xlsx": ORGANISER,
+    "reports.attendance_csv": ORGANISER,
+    "reports.daftar_hadir": ORGANISER,
+    "reports.attendance_detail": ORGANISER,
+    "reminders.rules": ORGANISER,
+    "reminders.set_up": ORGANISER,
+    "reminders.new_rule": ORGANISER,
+    "reminders.edit_rule": ORGANISER,
+    "reminders.delete_rule": ORGANISER,
+    "reminders.rule_for_stage": ORGANISER,
+    "reminders.stage_log": ORGANISER,
+    "reminders.stage_log_json": ORGANISER,
+    "reminders.retry": ORGANISER,
+    "reminders.announce": ORGANISER,
+    "reminders.preview": ORGANISER,
+    "reminders.send_test": ORGANISER,
+    "reminders.my_contact": ORGANISER,
+    "reminders.outbox": ORGANISER,
+    "reminders.outbox_message": ORGANISER,
+    "reminders.outbox_message_html": ORGANISER,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -57,6 +100,7 @@ def _allowed(access: str, role: str) -> bool:
         STAFF: role in {"admin", "panitia", "narasumber", "petugas"},
         ORGANISER: role in {"admin", "panitia"},
         PARTICIPANT: role == "participant",
+        DOOR: role in {"admin", "panitia", "petugas"},
     }[access]
 
 
@@ -86,6 +130,12 @@ def world(app, session):
         "filename": "css/app.css",
         "code": "en",
         "import_id": 1,  # no such import: an organiser gets 404 (allowed past the role check)
+        "position": 1,
+        "report_id": 1,  # no such meeting report or row: 404 past the role check
+        "row_id": 1,
+        "check_in_id": 1,  # no such check-in: 404 past the role check
+        "rule_id": 1,  # no such reminder rule or outbox message: 404 past the role check
+        "message_id": 1,
     }
 
 

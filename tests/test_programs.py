@@ -5,6 +5,7 @@ from sqlalchemy import select
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
 from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.programs.queries import organization_by_label
 from workshop.registration.models import Mode
 
 
@@ -142,7 +143,10 @@ def test_a_stage_added_later_gives_registrations_their_last_mode(session, client
     registration = factories.registration(session, program, mode=Mode.LURING)
     session.commit()
 
-    client.post(f"/admin/programs/{program.id}/stages/new", data=_stage_form(starts_at="2021-07-15T09:00", ends_at="2021-07-16T16:00"))
+    client.post(
+        f"/admin/programs/{program.id}/stages/new",
+        data=_stage_form(starts_at="2021-07-15T09:00", ends_at="2021-07-16T16:00"),
+    )
 
     session.expire_all()
     assert [registration.mode_for(stage) for stage in program.stages] == [Mode.LURING, Mode.LURING]
@@ -153,7 +157,9 @@ def test_a_desa_needs_a_kecamatan(session, client, login):
     district = factories.organization(session, kind=OrgKind.KECAMATAN, name="Siatas Barita")
     session.commit()
 
-    refused = client.post("/admin/organizations/new", data={"kind": "desa", "name": "Simorangkir", "parent_id": 0})
+    refused = client.post(
+        "/admin/organizations/new", data={"kind": "desa", "name": "Simorangkir", "parent_id": 0}
+    )
     saved = client.post(
         "/admin/organizations/new", data={"kind": "desa", "name": "Simorangkir", "parent_id": district.id}
     )
@@ -162,3 +168,16 @@ def test_a_desa_needs_a_kecamatan(session, client, login):
     assert saved.status_code == 302
     village = session.scalar(select(Organization).where(Organization.name == "Simorangkir"))
     assert village.label == "Simorangkir, Kec. Siatas Barita"
+
+
+def test_organisations_are_found_by_the_label_people_see(session):
+    tarutung = factories.organization(session, kind=OrgKind.KECAMATAN, name="Tarutung")
+    sipoholon = factories.organization(session, kind=OrgKind.KECAMATAN, name="Sipoholon")
+    in_tarutung = factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan I", parent=tarutung)
+    factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan I", parent=sipoholon)
+    agency = factories.organization(session, kind=OrgKind.OPD, name="Dinas Kominfo")
+
+    assert organization_by_label(session, "hutatoruan i,  Kec. TARUTUNG") is in_tarutung
+    assert organization_by_label(session, " Dinas   kominfo ") is agency
+    assert organization_by_label(session, "Hutatoruan I") is None  # a village needs its kecamatan
+    assert organization_by_label(session, "Hutatoruan I, Kec. Pahae Jae") is None

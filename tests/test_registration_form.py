@@ -63,7 +63,7 @@ def test_errors_are_in_indonesian_next_to_each_field_and_the_form_keeps_what_was
         '<small id="phone-error" class="field-error">Nomor ponsel Indonesia tidak valid (contoh: 0812 3456 7890).</small>'
         in page
     )
-    assert '<small id="email-error" class="field-error">Alamat surel tidak valid.</small>' in page
+    assert '<small id="email-error" class="field-error">Alamat email tidak valid.</small>' in page
     assert "Pilih cara Anda akan hadir." in page
     assert 'value="12345"' in page
     assert 'value="Kepala Desa"' in page

@@ -17,7 +17,9 @@ def roster(session, login):
     tarutung = factories.organization(session, kind=OrgKind.KECAMATAN, name="Tarutung")
     sipoholon = factories.organization(session, kind=OrgKind.KECAMATAN, name="Sipoholon")
     people = {
-        "camat": factories.registration(session, program, name="Camat Tarutung", org=tarutung, mode=Mode.DARING),
+        "camat": factories.registration(
+            session, program, name="Camat Tarutung", org=tarutung, mode=Mode.DARING
+        ),
         "kades": factories.registration(
             session,
             program,
@@ -30,7 +32,9 @@ def roster(session, login):
             session,
             program,
             name="Kades Situmeang",
-            org=factories.organization(session, kind=OrgKind.DESA, name="Situmeang Habinsaran", parent=sipoholon),
+            org=factories.organization(
+                session, kind=OrgKind.DESA, name="Situmeang Habinsaran", parent=sipoholon
+            ),
             mode=Mode.DARING,
         ),
         "opd": factories.registration(
@@ -45,16 +49,26 @@ def roster(session, login):
 
 
 def _listed(client, program, **filters) -> list[str]:
-    page = client.get(f"/admin/programs/{program.id}/registrations", query_string=filters).get_data(as_text=True)
+    page = client.get(f"/admin/programs/{program.id}/registrations", query_string=filters).get_data(
+        as_text=True
+    )
     return re.findall(r'/admin/registrations/\d+">([^<]+)</a>', page)
 
 
 def test_filters_by_kind_kecamatan_mode_status_and_text(client, roster):
     program, _, districts = roster
 
-    assert _listed(client, program) == ["Camat Tarutung", "Kades Hutatoruan", "Kades Situmeang", "Kadis Kominfo"]
+    assert _listed(client, program) == [
+        "Camat Tarutung",
+        "Kades Hutatoruan",
+        "Kades Situmeang",
+        "Kadis Kominfo",
+    ]
     assert _listed(client, program, kind="desa") == ["Kades Hutatoruan", "Kades Situmeang"]
-    assert _listed(client, program, kecamatan=districts["tarutung"].id) == ["Camat Tarutung", "Kades Hutatoruan"]
+    assert _listed(client, program, kecamatan=districts["tarutung"].id) == [
+        "Camat Tarutung",
+        "Kades Hutatoruan",
+    ]
     assert _listed(client, program, mode="luring") == ["Kadis Kominfo"]
     assert _listed(client, program, status="approved") == ["Kades Hutatoruan"]
     assert _listed(client, program, q="kominfo") == ["Kadis Kominfo"]
@@ -78,7 +92,9 @@ def test_bulk_reject_then_cancel_changes_exactly_the_ticked_rows(session, client
         "kades2": Status.PENDING,
         "opd": Status.REJECTED,
     }
-    assert len(session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.status")).all()) == 2
+    assert (
+        len(session.scalars(select(AuditEntry).where(AuditEntry.action == "registration.status")).all()) == 2
+    )
 
 
 def test_ids_of_another_programme_are_refused_whole(session, client, roster):

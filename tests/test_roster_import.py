@@ -407,13 +407,13 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_bad_row_and_why(
         ),
         6: ("roster-bad", ["The same WhatsApp number as row 2."]),
         7: ("roster-bad", ["This WhatsApp number is already registered for this programme."]),
-        8: ("roster-bad", ["No attendance mode for Tahap I, Tahap II: write luring or daring."]),
+        8: ("roster-bad", ["No attendance mode for Stage I, Stage II: write luring or daring."]),
         9: (
             "roster-bad",
             [
                 "“bukan@email” is not a valid email address.",
                 "The NIP “123” must have 18 digits (in Excel, format the NIP column as Text).",
-                "“hybrid” is not an attendance mode (Tahap I): write luring or daring.",
+                "“hybrid” is not an attendance mode (Stage I): write luring or daring.",
             ],
         ),
     }

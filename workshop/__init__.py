@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from workshop import config as settings
+from workshop.programs.schedule import ScheduleCache
 
 TEMPLATE_FOLDER = str(settings.PROJECT_ROOT / "templates")
 STATIC_FOLDER = str(settings.PROJECT_ROOT / "static")
@@ -24,23 +25,32 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     settings.validate(app.config)
+    # Socket.IO handlers are declared before init_app creates the server: a handler declared once a
+    # server exists is registered on that server only, not on those of apps created later.
+    from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
+    from workshop.checkin import events as checkin_events  # noqa: F401 (Socket.IO presence)
+
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from workshop import extensions, models, web  # noqa: F401 (models: all tables known)
 
     extensions.init_app(app)
+    app.extensions["schedule"] = ScheduleCache()
     web.init_app(app)
 
-    from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
     from workshop.auth.views import bp as auth_bp
     from workshop.checkin.views import bp as checkin_bp
     from workshop.programs.views import bp as programs_bp
     from workshop.registration.views import bp as registration_bp
+    from workshop.reminders.views import bp as reminders_bp
+    from workshop.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(reminders_bp)
 
     from workshop import cli
 

@@ -14,12 +14,14 @@ from workshop.auth.services import AccountError, create_staff_user
 from workshop.db import db
 from workshop.programs.models import Program
 from workshop.programs.services import import_regions
+from workshop.reminders.cli import scheduler_command
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_regions_command)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(scheduler_command)
 
 
 @click.command("create-user")

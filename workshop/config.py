@@ -45,7 +45,49 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Reminders: without SMTP_HOST / WHATSAPP_API_URL messages go to the dev outbox.
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int(env, "SMTP_PORT", 587),
+        "SMTP_USE_TLS": _bool(env.get("SMTP_USE_TLS"), True),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT": _number(env, "SMTP_TIMEOUT", 30.0),
+        "MAIL_FROM": env.get("MAIL_FROM", ""),
+        "WHATSAPP_PROVIDER": env.get("WHATSAPP_PROVIDER", "fonnte").strip().lower(),
+        "WHATSAPP_API_URL": env.get("WHATSAPP_API_URL", ""),
+        "WHATSAPP_TOKEN": env.get("WHATSAPP_TOKEN", ""),
+        "WHATSAPP_META_TEMPLATE": env.get("WHATSAPP_META_TEMPLATE", ""),
+        "WHATSAPP_META_LANGUAGE": env.get("WHATSAPP_META_LANGUAGE", "id"),
+        "WHATSAPP_TIMEOUT": _number(env, "WHATSAPP_TIMEOUT", 10.0),
+        # Reminder engine: `python app.py` runs the scheduler unless EMBEDDED_SCHEDULER=0 (then
+        # run `flask scheduler` as its own process); see workshop/reminders/jobs.py.
+        "EMBEDDED_SCHEDULER": _bool(env.get("EMBEDDED_SCHEDULER"), True),
+        "REMINDER_TICK_SECONDS": _int(env, "REMINDER_TICK_SECONDS", 30),
+        "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 50),
+        "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 300),
+        "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 5),
+        "REMINDER_RETRY_SECONDS": _int(env, "REMINDER_RETRY_SECONDS", 60),
     }
+
+
+def _int(env, name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _number(env, name: str, default: float) -> float:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
 
 
 def validate(config: dict) -> None:
@@ -58,3 +100,36 @@ def validate(config: dict) -> None:
         raise ConfigError(f"DEFAULT_TIMEZONE is not a known time zone: {error}") from error
     if config["MAX_CONTENT_LENGTH"] <= 0:
         raise ConfigError("MAX_UPLOAD_BYTES must be positive")
+    _validate_channels(config)
+    for name in (
+        "REMINDER_TICK_SECONDS",
+        "REMINDER_BATCH_SIZE",
+        "REMINDER_LEASE_SECONDS",
+        "REMINDER_MAX_ATTEMPTS",
+    ):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if config["REMINDER_RETRY_SECONDS"] < 0:
+        raise ConfigError("REMINDER_RETRY_SECONDS must not be negative")
+
+
+def _validate_channels(config: dict) -> None:
+    port = config.get("SMTP_PORT")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"SMTP_PORT must be a port number (1-65535), not {port!r}")
+    if config.get("SMTP_HOST") and "@" not in (config.get("MAIL_FROM") or ""):
+        raise ConfigError("MAIL_FROM (e.g. 'Panitia Bimtek <bimtek@example.go.id>') is needed with SMTP_HOST")
+    provider = config.get("WHATSAPP_PROVIDER")
+    if provider not in {"fonnte", "meta"}:
+        raise ConfigError(f"WHATSAPP_PROVIDER must be 'fonnte' or 'meta', not {provider!r}")
+    url = config.get("WHATSAPP_API_URL") or ""
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError("WHATSAPP_API_URL must be an http(s) URL")
+    if url and provider == "meta" and not config.get("WHATSAPP_META_TEMPLATE"):
+        raise ConfigError(
+            "WHATSAPP_META_TEMPLATE (an approved template's name) is needed with the meta provider"
+        )
+    for name in ("SMTP_TIMEOUT", "WHATSAPP_TIMEOUT"):
+        value = config.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{name} must be a positive number of seconds, not {value!r}")

@@ -8,6 +8,7 @@ with safe methods begin deferred, so readers never wait for the writer (WAL).
 from __future__ import annotations
 
 import contextvars
+import functools
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
@@ -63,6 +64,19 @@ def utcnow() -> datetime:
 sqlite_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "sqlite_write_intent", default=True
 )
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (a join-link click): its transaction then begins IMMEDIATE on
+    SQLite too, since a read transaction cannot become a write one once another writer committed.
+    Put it above the permission decorator, which is the first to read."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        sqlite_write_intent.set(True)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def configure_sqlite(engine: Engine) -> None:

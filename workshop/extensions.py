@@ -12,7 +12,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
-from sqlalchemy import select
 
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
@@ -69,7 +68,7 @@ def _init_login(app: Flask) -> None:
         ident, _, epoch = user_id.partition(".")
         if not ident.isdigit() or not epoch.isdigit():
             return None
-        user = db.session.scalar(select(User).where(User.id == int(ident)))
+        user = db.session.get(User, int(ident))
         if user is None or user.session_epoch != int(epoch):
             return None
         return user

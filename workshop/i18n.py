@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from flask import request, session
+from flask_babel import gettext
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
@@ -21,6 +22,11 @@ ZONE_ABBREVIATIONS = {
     "Asia/Makassar": "WITA",
     "Asia/Jayapura": "WIT",
 }
+
+
+def stage_label(number: str) -> str:
+    """'Tahap II' (Indonesian) or 'Stage II' (English)."""
+    return gettext("Stage %(number)s", number=number)
 
 
 def select_locale() -> str:

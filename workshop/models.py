@@ -11,23 +11,43 @@ from workshop.checkin.models import (
 )
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
+from workshop.reminders.models import (
+    Announcement,
+    Delivery,
+    OutboxMessage,
+    ReminderExpansion,
+    ReminderRule,
+    ReminderRuleOverride,
+    ReminderSettings,
+    SchedulerHeartbeat,
+    StageMove,
+)
 
 __all__ = [
     "AgendaItem",
+    "Announcement",
     "AttendanceOverride",
     "AuditEntry",
     "CheckIn",
+    "Delivery",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
     "OnlineEvidence",
     "Organization",
+    "OutboxMessage",
     "Person",
     "Program",
     "Registration",
     "RegistrationStage",
+    "ReminderExpansion",
+    "ReminderRule",
+    "ReminderRuleOverride",
+    "ReminderSettings",
     "RosterImport",
     "ScanAttempt",
+    "SchedulerHeartbeat",
     "Stage",
+    "StageMove",
     "User",
 ]

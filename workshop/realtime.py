@@ -57,7 +57,7 @@ def on_connect(auth=None):
 def on_join_stage(data):
     """{'stage_id': n} -> {'ok': true, 'staff': bool} or {'ok': false, 'error': code}."""
     stage_id = data.get("stage_id") if isinstance(data, dict) else None
-    stage = db.session.get(Stage, stage_id) if isinstance(stage_id, int) else None
+    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None  # not a bool
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}
     if not may_join(current_user, stage):

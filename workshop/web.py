@@ -32,7 +32,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
-        return {"languages": i18n.LANGUAGES, "current_language": str(get_locale() or "id")}
+        return {
+            "languages": i18n.LANGUAGES,
+            "current_language": str(get_locale() or "id"),
+            "stage_label": i18n.stage_label,
+        }
 
     @app.template_filter("datetime_long")
     def _datetime_long(moment: datetime, timezone: str) -> str:

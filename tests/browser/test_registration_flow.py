@@ -208,10 +208,10 @@ def test_person_registers_is_approved_opens_personal_link_and_sees_stages_in_wib
     assert_stages(
         participant,
         [
-            ("Tahap I: Tahap ke-1", "Thursday, 24 June 2021, 09.00 WIB", "In person (luring)"),
-            ("Tahap II: Tahap ke-2", "Thursday, 15 July 2021, 09.00 WIB", "Online (daring)"),
-            ("Tahap III: Tahap ke-3", "Thursday, 5 August 2021, 09.00 WIB", "Online (daring)"),
-            ("Tahap IV: Tahap ke-4", "Thursday, 26 August 2021, 09.00 WIB", "In person (luring)"),
+            ("Stage I: Tahap ke-1", "Thursday, 24 June 2021, 09.00 WIB", "In person (luring)"),
+            ("Stage II: Tahap ke-2", "Thursday, 15 July 2021, 09.00 WIB", "Online (daring)"),
+            ("Stage III: Tahap ke-3", "Thursday, 5 August 2021, 09.00 WIB", "Online (daring)"),
+            ("Stage IV: Tahap ke-4", "Thursday, 26 August 2021, 09.00 WIB", "In person (luring)"),
         ],
     )
     expect(participant.get_by_test_id("stage-1").locator(".until")).to_have_text(

@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str | None] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
+    # A staff member's own address and number, for "send a test to me" (reminders).
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
     # Bumped to end every session of this user (logout everywhere, link revoked).
     session_epoch: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)

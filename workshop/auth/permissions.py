@@ -33,3 +33,5 @@ def roles_required(*roles: Role) -> Callable:
 organiser_required = roles_required(*ORGANISER_ROLES)
 staff_required = roles_required(*STAFF_ROLES)
 participant_required = roles_required(Role.PARTICIPANT)
+# The hall's check-in desks: the petugas, and organisers who lend a hand.
+door_staff_required = roles_required(Role.PETUGAS, Role.PANITIA, Role.ADMIN)

@@ -4,9 +4,13 @@ A stage runs on each of its days between the daily start and end times of the st
 16.00 on both days of a two-day stage); that is the stage's time. Time present is, per day:
 from the hall check-in to the end of the day, united with the intervals online (live
 presence, meeting-report rows), all clipped to the day's window, so rejoins and two devices
-are not counted twice. Present ("hadir") from the programme's threshold share of the stage's
-time (75% by default); late ("terlambat") when present but first seen after start + the late
-allowance (15 minutes by default). An organiser's override (izin, or a correction) wins.
+are not counted twice.
+
+A day is attended with a hall check-in that day, or online for at least the programme's
+threshold share of the day (75% by default). The stage is attended ("hadir") when all its days
+are; late ("terlambat") when, on some day, the person arrived (check-in or first moment
+online) after the day's start + the late allowance (15 minutes by default). An organiser's
+override (izin, or a correction) wins.
 """
 
 from __future__ import annotations
@@ -106,12 +110,24 @@ def _hall_intervals(stage: StageWindow, check_ins: Iterable[datetime]) -> list[I
     return intervals
 
 
+def _attended_day(
+    window: Interval, hall: list[datetime], online: list[Interval], rules: Rules
+) -> tuple[bool, bool]:
+    """(attended, late) for one day of the stage."""
+    late_from = window[0] + timedelta(minutes=rules.late_after_minutes)
+    if hall:
+        return True, min(hall) > late_from
+    present = clip(online, window)
+    if present and _seconds(present) * 100 >= rules.threshold_percent * _seconds([window]):
+        return True, present[0][0] > late_from
+    return False, False
+
+
 def compute(stage: StageWindow, rules: Rules, evidence: Evidence) -> Attendance:
     days = stage.days()
-    stage_seconds = _seconds(days)
-    everything = merge([*evidence.online, *_hall_intervals(stage, evidence.check_ins)])
-    present = merge(interval for window in days for interval in clip(everything, window))
-    seconds = _seconds(present)
+    online = merge(evidence.online)
+    everything = merge([*online, *_hall_intervals(stage, evidence.check_ins)])
+    seconds = _seconds(merge(interval for window in days for interval in clip(everything, window)))
 
     if evidence.check_ins:
         mode: Mode | None = Mode.LURING
@@ -122,11 +138,20 @@ def compute(stage: StageWindow, rules: Rules, evidence: Evidence) -> Attendance:
 
     if evidence.override is not None:
         status = evidence.override
-    elif present and seconds * 100 >= rules.threshold_percent * stage_seconds:
-        late_from = stage.starts_at + timedelta(minutes=rules.late_after_minutes)
-        status = AttendanceStatus.TERLAMBAT if present[0][0] > late_from else AttendanceStatus.HADIR
     else:
-        status = AttendanceStatus.TIDAK_HADIR
+        hall_by_day: dict[date, list[datetime]] = {}
+        for start, _ in _hall_intervals(stage, evidence.check_ins):
+            hall_by_day.setdefault(stage.day_of(start), []).append(start)
+        checked = [
+            _attended_day(window, hall_by_day.get(stage.day_of(window[0]), []), online, rules)
+            for window in days
+        ]
+        if all(attended for attended, _ in checked):
+            status = (
+                AttendanceStatus.TERLAMBAT if any(late for _, late in checked) else AttendanceStatus.HADIR
+            )
+        else:
+            status = AttendanceStatus.TIDAK_HADIR
     first_seen = min([*evidence.check_ins, *(start for start, _ in evidence.online)], default=None)
     return Attendance(status=status, mode=mode, minutes_present=int(seconds // 60), first_seen=first_seen)
 

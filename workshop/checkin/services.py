@@ -77,7 +77,7 @@ def check_in(
     now = now or utcnow()
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
     if client_nonce:
-        replay = _replay(session, client_nonce)
+        replay = _replay(session, client_nonce, stage, code)
         if replay is not None:
             return replay
 
@@ -85,10 +85,12 @@ def check_in(
     result, first = _decide(session, stage, registration, scanned_at)
     if result in GREEN:
         first, won = _record_check_in(session, stage, registration, scanned_at, desk, actor, now)
-        if not won:  # a concurrent or earlier scan was recorded first
+        if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
             _switch_to_hall(session, registration, stage, actor)
+    if result == ScanResult.ALREADY_CHECKED_IN:
+        _keep_earliest(session, first, scanned_at, desk, actor)
 
     attempt = ScanAttempt(
         stage_id=stage.id,
@@ -107,17 +109,19 @@ def check_in(
         with session.begin_nested():
             session.add(attempt)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, client_nonce)
+        replay = _replay(session, client_nonce, stage, code)
         if replay is None:
             raise
         return replay
     return ScanOutcome(result=result, registration=registration, check_in=first, attempt=attempt)
 
 
-def _replay(session: Session, client_nonce: str) -> ScanOutcome | None:
+def _replay(session: Session, client_nonce: str, stage: Stage, code: str) -> ScanOutcome | None:
     attempt = session.scalar(select(ScanAttempt).where(ScanAttempt.client_nonce == client_nonce))
     if attempt is None:
         return None
+    if attempt.stage_id != stage.id or attempt.code != (code or "")[:64]:
+        raise CheckInError("nonce_reused")
     registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
     first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
     return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
@@ -139,7 +143,7 @@ def _decide(
     if day not in {window.day_of(start) for start, _ in window.days()}:
         return ScanResult.WRONG_DAY, None
     existing = _active_check_in(session, registration, stage, day)
-    if existing is not None and existing.scanned_at <= scanned_at:
+    if existing is not None:
         return ScanResult.ALREADY_CHECKED_IN, existing
     if registration.mode_for(stage) == Mode.DARING:
         return ScanResult.OK_MODE_CHANGED, None
@@ -166,18 +170,13 @@ def _record_check_in(
     actor: User | None,
     now: datetime,
 ) -> tuple[CheckIn, bool]:
-    """Insert the day's check-in, or move an existing one back to this earlier scan; say whether
-    this scan is now the day's check-in.
+    """Insert the day's check-in (or bring back an undone one); say whether this scan made it.
 
     (registration, stage, day) is unique in the database, so of two desks scanning the same
     ticket at the same moment exactly one inserts; the other finds its row here.
     """
     day = stage_window(stage).day_of(scanned_at)
-    row = session.scalar(
-        select(CheckIn)
-        .where(CheckIn.registration_id == registration.id, CheckIn.stage_id == stage.id, CheckIn.day == day)
-        .with_for_update()
-    )
+    row = _day_check_in(session, registration, stage, day)
     if row is None:
         row = CheckIn(
             registration_id=registration.id,
@@ -191,16 +190,37 @@ def _record_check_in(
         try:
             with session.begin_nested():
                 session.add(row)
+            return row, True
         except IntegrityError:
-            return _record_check_in(session, stage, registration, scanned_at, desk, actor, now)
-        return row, True
-    if row.undone_at is not None or scanned_at < row.scanned_at:
+            row = _day_check_in(session, registration, stage, day)
+            if row is None:
+                raise
+    if row.undone_at is not None:
         row.scanned_at, row.desk, row.undone_at, row.undone_by_id = scanned_at, desk[:60], None, None
         row.staff_id = actor.id if actor is not None else None
         row.received_at = now
         session.flush()
         return row, True
     return row, False
+
+
+def _day_check_in(session: Session, registration: Registration, stage: Stage, day) -> CheckIn | None:
+    return session.scalar(
+        select(CheckIn)
+        .where(CheckIn.registration_id == registration.id, CheckIn.stage_id == stage.id, CheckIn.day == day)
+        .with_for_update()
+    )
+
+
+def _keep_earliest(
+    session: Session, check_in: CheckIn, scanned_at: datetime, desk: str, actor: User | None
+) -> None:
+    """An offline desk's earlier scan, arriving after a later one: the check-in moves back to it
+    (the answer stays "already checked in"; the undo window does not restart)."""
+    if scanned_at < check_in.scanned_at:
+        check_in.scanned_at, check_in.desk = scanned_at, desk[:60]
+        check_in.staff_id = actor.id if actor is not None else None
+        session.flush()
 
 
 def _switch_to_hall(session: Session, registration: Registration, stage: Stage, actor: User | None) -> None:

@@ -58,6 +58,8 @@ class Program(db.Model):
     # Attendance rules: present from this share of the stage's time; late after start + minutes.
     attendance_threshold_percent: Mapped[int] = mapped_column(default=75)
     late_after_minutes: Mapped[int] = mapped_column(default=15)
+    # Bumped by every change to the programme's stages or agenda (see programs.schedule).
+    schedule_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(

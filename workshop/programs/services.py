@@ -39,6 +39,10 @@ class StageDetails:
     meeting_passcode: str = ""
 
 
+def _schedule_changed(program: Program) -> None:
+    program.schedule_version = (program.schedule_version or 0) + 1
+
+
 def create_program(session: Session, *, actor: User | None, **fields) -> Program:
     if session.scalar(select(Program).where(Program.slug == fields["slug"])) is not None:
         raise ProgramError("slug_taken", "slug")
@@ -55,6 +59,7 @@ def update_program(session: Session, program: Program, *, actor: User | None, **
         raise ProgramError("slug_taken", "slug")
     for name, value in fields.items():
         setattr(program, name, value)
+    _schedule_changed(program)
     session.flush()
     audit.record(session, actor, "program.update", f"program:{program.id}")
 
@@ -75,6 +80,7 @@ def add_stage(session: Session, program: Program, details: StageDetails, *, acto
     _apply_stage(stage, details)
     stage.program = program
     session.add(stage)
+    _schedule_changed(program)
     session.flush()
     previous = program.stages[-2] if len(program.stages) > 1 else None
     for registration in session.scalars(select(Registration).where(Registration.program_id == program.id)):
@@ -87,6 +93,7 @@ def add_stage(session: Session, program: Program, details: StageDetails, *, acto
 
 def update_stage(session: Session, stage: Stage, details: StageDetails, *, actor: User | None) -> None:
     _apply_stage(stage, details)
+    _schedule_changed(stage.program)
     session.flush()
     audit.record(session, actor, "stage.update", f"stage:{stage.id}")
 
@@ -105,6 +112,7 @@ def move_stage(session: Session, stage: Stage, offset: int, *, actor: User | Non
     other.position = mine
     session.flush()
     stage.position = theirs
+    _schedule_changed(stage.program)
     session.flush()
     session.expire(stage.program, ["stages"])
     audit.record(session, actor, "stage.move", f"stage:{stage.id}", f"{mine} -> {theirs}")
@@ -117,6 +125,7 @@ def add_agenda_item(
         raise ProgramError("agenda_outside_stage", "starts_at")
     item = AgendaItem(stage=stage, starts_at=starts_at, title=title, speaker=speaker)
     session.add(item)
+    _schedule_changed(stage.program)
     session.flush()
     audit.record(session, actor, "agenda.create", f"stage:{stage.id}", title)
     return item
@@ -124,6 +133,7 @@ def add_agenda_item(
 
 def delete_agenda_item(session: Session, item: AgendaItem, *, actor: User | None) -> None:
     audit.record(session, actor, "agenda.delete", f"stage:{item.stage_id}", item.title)
+    _schedule_changed(item.stage.program)
     session.delete(item)
     session.flush()
 

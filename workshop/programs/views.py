@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required, staff_required
-from workshop.db import db
+from workshop.db import db, utcnow
 from workshop.programs import services
 from workshop.programs.forms import (
     ORG_KIND_LABELS,
@@ -20,6 +20,7 @@ from workshop.programs.forms import (
     as_utc,
 )
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+from workshop.reminders import services as reminders
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
 
@@ -123,11 +124,13 @@ def edit_stage(stage_id: int):
         form.starts_at.data = as_local_naive(stage.starts_at, program.timezone)
         form.ends_at.data = as_local_naive(stage.ends_at, program.timezone)
     if form.validate_on_submit():
+        previous_start = stage.starts_at
         try:
             services.update_stage(db.session, stage, _stage_details(form, program), actor=current_user)
         except services.ProgramError as error:
             _field_error(form, error)
         else:
+            reminders.stage_rescheduled(db.session, stage, previous_start, utcnow())  # reminders follow
             db.session.commit()
             flash(_("Stage saved."), "success")
             return redirect(url_for("programs.detail", program_id=program.id))

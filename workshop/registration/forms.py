@@ -53,7 +53,7 @@ def registration_form_for(program: Program, **kwargs) -> RegistrationForm:
 
     choices = [SelectChoice(mode.value, label) for mode, label in MODE_LABELS.items()]
     for stage in program.stages:
-        label = _l("Tahap %(number)s: %(title)s", number=stage.number, title=stage.title)
+        label = _l("Stage %(number)s: %(title)s", number=stage.number, title=stage.title)
         setattr(
             ProgramRegistrationForm,
             f"mode_{stage.id}",

@@ -36,6 +36,7 @@ class Person(db.Model):
     phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164, '+62...'
     email: Mapped[str] = mapped_column(String(254), default="", index=True)
     nip: Mapped[str] = mapped_column(String(30), default="")
+    locale: Mapped[str] = mapped_column(String(5), default="id")  # language of their messages
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organization: Mapped[Organization] = relationship()

@@ -31,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workshop import audit
+from workshop import audit, i18n
 from workshop.auth.models import User
 from workshop.db import utcnow
 from workshop.programs.models import ROMAN, Organization, OrgKind, Program
@@ -178,8 +178,7 @@ def problem_message(problem: dict) -> str:
 
 
 def stage_label(position: int) -> str:
-    number = ROMAN[position - 1] if 0 < position <= len(ROMAN) else str(position)
-    return f"Tahap {number}"
+    return i18n.stage_label(ROMAN[position - 1] if 0 < position <= len(ROMAN) else str(position))
 
 
 # Reading the file

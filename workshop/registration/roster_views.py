@@ -95,7 +95,6 @@ def roster_preview(import_id: int):
         good_count=len(rows) - len(bad),
         only_problems=only_problems,
         problem_message=roster.problem_message,
-        stage_label=roster.stage_label,
     )
 
 

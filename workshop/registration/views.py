@@ -11,20 +11,22 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
+from workshop.i18n import stage_label
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.programs.models import Organization, OrgKind, Program
+from workshop.programs.queries import organization_by_label
 from workshop.registration import calendar, links, services
 from workshop.registration.forms import MODE_LABELS, registration_form_for
-from workshop.registration.models import Mode, Person, Registration, Status
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.registration.queries import RegistrationFilter, registrations_query
 from workshop.registration.validation import normalise_name, normalise_phone
 
@@ -73,11 +75,13 @@ def _labels():
 # Public registration
 
 
-def _organization_choices() -> dict[str, int]:
+def _organization_labels() -> list[str]:
     organizations = db.session.scalars(
-        select(Organization).order_by(Organization.kind, Organization.name)
+        select(Organization)
+        .options(joinedload(Organization.parent))
+        .order_by(Organization.kind, Organization.name)
     ).all()
-    return {organization.label: organization.id for organization in organizations}
+    return [organization.label for organization in organizations]
 
 
 @bp.route("/daftar/<slug>", methods=["GET", "POST"])
@@ -86,16 +90,15 @@ def register(slug: str):
     if not program.registration_open:
         return render_template("registration/closed.html", program=program), 403
     form = registration_form_for(program)
-    organizations = _organization_choices()
     if form.validate_on_submit():
-        organization_id = organizations.get(" ".join(form.organization.data.split()))
-        if organization_id is None:
+        organization = organization_by_label(db.session, form.organization.data)
+        if organization is None:
             form.organization.errors.append(str(ERRORS["unknown_organization"]))
         else:
             details = services.ParticipantDetails(
                 name=normalise_name(form.name.data),
                 position=normalise_name(form.position.data),
-                organization_id=organization_id,
+                organization_id=organization.id,
                 phone=normalise_phone(form.phone.data),
                 email=form.email.data.lower(),
                 modes={int(f.name.removeprefix("mode_")): Mode(f.data) for f in form.mode_fields()},
@@ -106,10 +109,10 @@ def register(slug: str):
                 getattr(form, error.field).errors.append(str(ERRORS[error.code]))
             else:
                 db.session.commit()
-                return redirect(url_for("registration.registered", slug=program.slug))
+                return redirect(url_for("registration.registered", slug=slug))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "registration/register.html", program=program, form=form, organizations=organizations
+        "registration/register.html", program=program, form=form, organizations=_organization_labels()
     ), status
 
 
@@ -200,7 +203,7 @@ def _flash_changes(changes: list[services.StatusChange], target: Status) -> None
                 _(
                     "%(name)s is on the waiting list: no in-person place left in %(stages)s.",
                     name=change.registration.person.name,
-                    stages=", ".join(f"Tahap {stage.number}" for stage in change.full_stages),
+                    stages=", ".join(stage_label(stage.number) for stage in change.full_stages),
                 ),
                 "warning",
             )
@@ -295,17 +298,24 @@ def _own_registration(slug: str, *options) -> Registration:
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    # The person, organisation, programme and stages in one query and all agendas in a second,
-    # instead of a lazy load for each (and one per stage for its agenda).
     registration = _own_registration(
         slug,
+        contains_eager(Registration.program),
         joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
-        contains_eager(Registration.program).joinedload(Program.stages).selectinload(Stage.agenda),
+    )
+    program = registration.program
+    stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
+    modes = db.session.execute(
+        select(RegistrationStage.stage_id, RegistrationStage.mode).where(
+            RegistrationStage.registration_id == registration.id
+        )
     )
     return render_template(
         "registration/participant.html",
         registration=registration,
-        program=registration.program,
+        program=program,
+        stages=stages,
+        modes=dict(modes.all()),
         notices=services.notices_for(db.session, registration),
     )
 

@@ -1,0 +1,112 @@
+// Live presence on the participant page: while an online stage is running and the page is
+// visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
+// client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
+// break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
+// that it counts once. Configuration comes from [data-presence] elements (no inline scripts: CSP).
+
+const HEARTBEAT_MS = 60_000;
+const ACK_TIMEOUT_MS = 10_000;
+const CONNECT_WAIT_MS = 5_000; // a socket still connecting gets this long before HTTP is used
+const MIN_GAP_MS = 15_000; // a page shown again sends at once, but not more often than this
+
+const boxes = [...document.querySelectorAll("[data-presence]")].map((element) => ({
+  element,
+  stageId: Number(element.dataset.stageId),
+  url: element.dataset.url,
+  csrf: element.dataset.csrf,
+  windows: element.dataset.windows
+    .split(" ")
+    .filter(Boolean)
+    .map((span) => span.split("/").map((moment) => Date.parse(moment))),
+  lastSent: 0,
+}));
+
+let socketPromise = null;
+
+function nonce() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function running(box, now = Date.now()) {
+  return box.windows.some(([start, end]) => start <= now && now <= end);
+}
+
+function loadSocketClient(src) {
+  if (window.io) return Promise.resolve(window.io);
+  return new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", () => resolve(window.io || null));
+    script.addEventListener("error", () => resolve(null));
+    document.head.append(script);
+  });
+}
+
+function socket() {
+  // Loaded only once a stage is running: the participant page stays light before that.
+  socketPromise ??= loadSocketClient(boxes[0].element.dataset.socketSrc).then((io) => (io ? io() : null));
+  return socketPromise;
+}
+
+function connected(connection) {
+  if (connection.connected) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      connection.off("connect", done);
+      resolve(false);
+    }, CONNECT_WAIT_MS);
+    connection.once("connect", done);
+  });
+}
+
+async function viaSocket(payload) {
+  const connection = await socket();
+  if (!connection || !(await connected(connection))) throw new Error("socket offline");
+  return connection.timeout(ACK_TIMEOUT_MS).emitWithAck("presence", payload);
+}
+
+async function viaHttp(box, payload) {
+  const response = await fetch(box.url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": box.csrf },
+    body: JSON.stringify(payload),
+  });
+  if (!(response.headers.get("Content-Type") || "").includes("json")) throw new Error("no answer");
+  return response.json();
+}
+
+async function beat(box) {
+  const now = Date.now();
+  if (document.visibilityState !== "visible" || !running(box, now) || now - box.lastSent < MIN_GAP_MS) return;
+  box.lastSent = now;
+  const payload = { stage_id: box.stageId, nonce: nonce() };
+  let ack = null;
+  try {
+    ack = await viaSocket(payload);
+  } catch {
+    try {
+      ack = await viaHttp(box, payload);
+    } catch {
+      ack = null; // offline: the next heartbeat tries again
+    }
+  }
+  box.element.dataset.state = ack && ack.ok ? "online" : (ack && ack.error) || "offline";
+}
+
+function beatAll() {
+  for (const box of boxes) beat(box);
+}
+
+if (boxes.length) {
+  if (boxes.some((box) => running(box))) socket(); // connect early: the first heartbeat may use it
+  setInterval(beatAll, HEARTBEAT_MS);
+  document.addEventListener("visibilitychange", beatAll);
+  beatAll();
+}

@@ -1,0 +1,351 @@
+"""The petugas' scanner page in headless Chromium against the real server.
+
+(a) The camera: Chromium's fake capture device plays a Y4M video, written by the test, that shows a
+    participant's QR code. Chromium on Linux desktop has no working BarcodeDetector, so there the
+    page decodes with the qr-scanner package (in its Web Worker); where the native detector reads
+    QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
+(b) Offline: a page cannot be reloaded while the browser is offline without a service worker, and
+    the scanner has none. So the test goes offline, makes three check-ins (typed codes and search),
+    comes back online with the batch endpoint blocked (page.route -> abort), reloads the page and
+    finds the three scans still queued; then unblocks it, and the "online" event sends them: each
+    reaches the server exactly once.
+(c) Undo: of a check-in on the server, and of a scan still waiting on the device (it is never sent).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import qrcode
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+from workshop.auth.models import Role
+from workshop.checkin import tickets
+from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
+from workshop.programs.models import OrgKind
+from workshop.registration.models import Status
+
+pytestmark = pytest.mark.browser
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+WIDTH, HEIGHT, FRAMES = 640, 480, 60
+
+
+def seed_stage_today(live_server, people: list[tuple[str, str]]):
+    """A one-stage programme held today (all day, WIB), approved participants, a petugas."""
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title="Bimtek Smart City Tapanuli Utara")
+        stage = program.stages[0]
+        today = datetime.now(JAKARTA).date()
+        stage.starts_at = datetime.combine(today, time(0, 0), tzinfo=JAKARTA).astimezone(UTC)
+        stage.ends_at = datetime.combine(today, time(23, 59), tzinfo=JAKARTA).astimezone(UTC)
+        registrations = []
+        for name, organization in people:
+            org = factories.organization(session, kind=OrgKind.OPD, name=organization)
+            registrations.append(
+                factories.registration(session, program, status=Status.APPROVED, name=name, org=org)
+            )
+        petugas = factories.staff(session, Role.PETUGAS)
+        session.flush()
+        return (
+            stage.id,
+            petugas.username,
+            [(r.id, r.ticket_secret, r.ticket_code) for r in registrations],
+        )
+
+
+def open_scanner(page: Page, stage_id: int, username: str, desk: str) -> None:
+    page.goto(f"/login?next=/checkin/stages/{stage_id}")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
+    expect(page.locator("#desk-form")).to_be_visible()  # first time on this device: name the desk
+    page.locator("#desk-input").fill(desk)
+    page.get_by_test_id("desk-save").click()
+    expect(page.locator("[data-desk-name]")).to_have_text(desk)
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+
+
+# Records every result screen the page shows (a green one stays only a second: too short to poll for).
+RECORD_RESULTS = """() => {
+  window.shownResults = [];
+  const screen = document.getElementById("result");
+  const text = (id) => screen.querySelector(`[data-testid=${id}]`).textContent;
+  new MutationObserver(() => {
+    if (!screen.hidden) {
+      window.shownResults.push({
+        colour: screen.dataset.colour,
+        offline: !screen.querySelector("[data-testid=result-offline]").hidden,
+        name: text("result-name"),
+        organization: text("result-organization"),
+        message: text("result-message"),
+      });
+    }
+  }).observe(screen, { attributes: true, attributeFilter: ["hidden", "data-colour"] });
+}"""
+
+
+def shown_results(page: Page, count: int) -> list[dict]:
+    """The first `count` result screens since RECORD_RESULTS, waiting for them to appear."""
+    page.wait_for_function("count => window.shownResults.length >= count", arg=count)
+    return page.evaluate("() => window.shownResults")[:count]
+
+
+def write_qr_video(path: Path, payload: str) -> None:
+    """A YUV4MPEG2 file (what Chromium's fake camera plays, in a loop): the QR code, centred on white."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(payload)
+    qr_image = code.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+    frame = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    frame.paste(qr_image, ((WIDTH - qr_image.width) // 2, (HEIGHT - qr_image.height) // 2))
+    luma, blue, red = frame.convert("YCbCr").split()
+    chroma_size = (WIDTH // 2, HEIGHT // 2)  # 4:2:0: one chroma sample per 2x2 pixels
+    planes = luma.tobytes() + blue.resize(chroma_size).tobytes() + red.resize(chroma_size).tobytes()
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(FRAMES):
+            video.write(b"FRAME\n" + planes)
+
+
+@pytest.fixture
+def camera_browser(browser: Browser, tmp_path) -> tuple[Browser, Path]:
+    """A Chromium of its own whose camera shows the video the test writes to the returned path."""
+    video = tmp_path / "qr.y4m"
+    video.write_bytes(b"")  # the test writes it before the page asks for the camera
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    own = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args)
+    yield own, video
+    own.close()
+
+
+def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
+    live_server, camera_browser, browser_problems
+):
+    stage_id, username, [(registration_id, secret, _)] = seed_stage_today(
+        live_server, [("Nelson Pardede", "Dinas Komunikasi dan Informatika")]
+    )
+    own_browser, video = camera_browser
+    write_qr_video(video, tickets.qr_payload(secret))
+    context = own_browser.new_context(
+        base_url=live_server.url, locale="id-ID", timezone_id="Asia/Jakarta", permissions=["camera"]
+    )
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    browser_problems.watch(context)
+    page = context.new_page()
+    try:
+        open_scanner(page, stage_id, username, "Meja 1")
+
+        page.evaluate(RECORD_RESULTS)
+        page.get_by_test_id("camera-toggle").click()
+
+        # Green, then (the camera still shows the ticket once the green screen is gone) amber.
+        green, amber = shown_results(page, 2)
+        with live_server.session() as session:
+            check_in = session.execute(
+                select(CheckIn.registration_id, CheckIn.desk, CheckIn.undone_at, CheckIn.scanned_at).where(
+                    CheckIn.stage_id == stage_id
+                )
+            ).one()
+            attempts = session.execute(
+                select(ScanAttempt.result, ScanAttempt.method)
+                .where(ScanAttempt.stage_id == stage_id)
+                .order_by(ScanAttempt.id)
+            ).all()
+        clock = check_in.scanned_at.astimezone(JAKARTA).strftime("%H.%M")
+        person = {
+            "name": "Nelson Pardede",
+            "organization": "Dinas Komunikasi dan Informatika",
+            "offline": False,
+        }
+        assert green == {"colour": "green", "message": "Berhasil check-in", **person}
+        assert amber == {"colour": "amber", "message": f"Sudah check-in pukul {clock} oleh Meja 1", **person}
+        assert (check_in.registration_id, check_in.desk, check_in.undone_at) == (
+            registration_id,
+            "Meja 1",
+            None,
+        )
+        assert attempts[:2] == [
+            (ScanResult.OK, ScanMethod.CAMERA),
+            (ScanResult.ALREADY_CHECKED_IN, ScanMethod.CAMERA),
+        ]
+        assert counts(live_server, stage_id)[0] == 1  # however often the camera read it
+        native = page.evaluate(
+            "async () => 'BarcodeDetector' in window"
+            " && (await BarcodeDetector.getSupportedFormats()).includes('qr_code')"
+        )
+        expect(page.locator("[data-camera]")).to_have_attribute(
+            "data-decoder", "native" if native else "qr-scanner"
+        )
+        assert browser_problems.seen == []
+    finally:
+        context.close()
+
+
+def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, registrations = seed_stage_today(
+        live_server,
+        [
+            ("Nelson Pardede", "Dinas Kominfo"),
+            ("Marulam Simanjuntak", "Bappeda"),
+            ("Ani Lumbantobing", "Dinas Perhubungan"),
+        ],
+    )
+    (nelson_id, _, nelson_code), (marulam_id, _, _), (ani_id, _, ani_code) = registrations
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 3")
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "3")
+
+    page.evaluate(RECORD_RESULTS)
+    context.set_offline(True)
+    expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
+    before_scans = datetime.now(UTC)
+    page.locator("#code-input").fill(tickets.format_short_code(nelson_code))
+    page.locator("#code-input").press("Enter")
+    page.locator("#code-input").fill(ani_code.lower())
+    page.locator("#code-input").press("Enter")
+    page.locator("#search-input").fill("simanjun")
+    expect(page.locator("[data-search-note]")).to_have_text("Offline: mencari di daftar perangkat ini.")
+    found = page.get_by_test_id("search-results").locator("li")
+    expect(found).to_have_count(1)
+    expect(found.locator("strong")).to_have_text("Marulam Simanjuntak")
+    found.get_by_role("button", name="Check-in").click()  # once the result screen in front is gone
+    shown = shown_results(page, 3)
+    after_scans = datetime.now(UTC)
+    expected = [
+        ("Nelson Pardede", "Dinas Kominfo"),
+        ("Ani Lumbantobing", "Dinas Perhubungan"),
+        ("Marulam Simanjuntak", "Bappeda"),
+    ]
+    assert shown == [
+        {
+            "colour": "green",
+            "offline": True,
+            "message": "Berhasil check-in",
+            "name": name,
+            "organization": org,
+        }
+        for name, org in expected
+    ]
+    expect(page.get_by_test_id("queue-count")).to_have_text("3 menunggu dikirim")
+    assert counts(live_server, stage_id) == (0, 0)
+
+    # Back online, but the batch endpoint unreachable: the reloaded page still holds the queue.
+    page.route("**/checkin/batch", lambda route: route.abort())
+    context.set_offline(False)
+    with page.expect_event("requestfailed", predicate=lambda request: request.url.endswith("/checkin/batch")):
+        page.reload()
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("queue-count")).to_have_text("3 menunggu dikirim")
+    assert counts(live_server, stage_id) == (0, 0)
+
+    # The endpoint is reachable again: the next "online" event sends the queue.
+    page.unroute("**/checkin/batch")
+    with page.expect_response(lambda response: response.url.endswith("/checkin/batch")) as sent:
+        context.set_offline(True)
+        context.set_offline(False)
+    assert sent.value.status == 200
+    expect(page.get_by_test_id("queue-count")).to_be_hidden()
+    expect(page.get_by_test_id("network-badge")).to_have_text("Terhubung")
+
+    assert counts(live_server, stage_id) == (3, 3)
+    with live_server.session() as session:
+        rows = session.execute(
+            select(CheckIn.registration_id, CheckIn.desk, CheckIn.scanned_at, CheckIn.received_at).where(
+                CheckIn.stage_id == stage_id
+            )
+        ).all()
+        methods = session.execute(
+            select(ScanAttempt.registration_id, ScanAttempt.method, ScanAttempt.result).where(
+                ScanAttempt.stage_id == stage_id
+            )
+        ).all()
+    assert {row.registration_id for row in rows} == {nelson_id, marulam_id, ani_id}
+    assert {row.desk for row in rows} == {"Meja 3"}
+    # kept with the time the desk scanned them, not the time they arrived
+    assert all(before_scans - timedelta(seconds=1) <= row.scanned_at <= after_scans for row in rows)
+    assert all(row.received_at > after_scans for row in rows)
+    assert sorted(methods) == sorted(
+        [
+            (nelson_id, ScanMethod.TYPED, ScanResult.OK),
+            (ani_id, ScanMethod.TYPED, ScanResult.OK),
+            (marulam_id, ScanMethod.SEARCH, ScanResult.OK),
+        ]
+    )
+    # A red result stays about 3 s, unless tapped away.
+    page.locator("#code-input").fill("BH1:bukan-tiket")
+    page.locator("#code-input").press("Enter")
+    expect(page.get_by_test_id("result")).to_have_attribute("data-colour", "red")
+    expect(page.get_by_test_id("result-message")).to_have_text("Kode tidak dikenal")
+    page.get_by_test_id("result").click()
+    expect(page.get_by_test_id("result")).to_be_hidden(timeout=500)
+
+    # Chromium reports the blocked request itself (and, at times, its own favicon fetch while
+    # offline); nothing else went wrong.
+    expected = ("/checkin/batch: Failed to load resource", "/static/favicon.svg: Failed to load resource")
+    assert [problem for problem in browser_problems.seen if not any(e in problem for e in expected)] == []
+
+
+def counts(live_server, stage_id: int) -> tuple[int, int]:
+    """Check-ins and scan attempts of the stage (the live server's database is shared by the tests)."""
+    with live_server.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(CheckIn).where(CheckIn.stage_id == stage_id)),
+            session.scalar(
+                select(func.count()).select_from(ScanAttempt).where(ScanAttempt.stage_id == stage_id)
+            ),
+        )
+
+
+def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the_device(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, [(nelson_id, _, nelson_code), (_, _, ani_code)] = seed_stage_today(
+        live_server, [("Nelson Pardede", "Dinas Kominfo"), ("Ani Lumbantobing", "Dinas Perhubungan")]
+    )
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 2")
+
+    page.locator("#code-input").fill(nelson_code)
+    page.locator("#code-input").press("Enter")
+    expect(page.get_by_test_id("result")).to_have_attribute("data-colour", "green")
+    page.get_by_test_id("last-undo").click()  # under the result screen: clicked once it is gone
+    expect(page.locator("[data-last-text]")).to_have_text("Check-in dibatalkan")
+    expect(page.get_by_test_id("last-undo")).to_be_hidden()
+    with live_server.session() as session:
+        undone = session.scalar(select(CheckIn.undone_at).where(CheckIn.registration_id == nelson_id))
+    assert undone is not None
+
+    context.set_offline(True)
+    page.locator("#code-input").fill(ani_code)
+    page.locator("#code-input").press("Enter")
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
+    page.get_by_test_id("last-undo").click()
+    expect(page.get_by_test_id("queue-count")).to_be_hidden()
+    expect(page.locator("[data-last-text]")).to_have_text("Check-in dibatalkan")
+    context.set_offline(False)
+    page.reload()
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+
+    # the undone offline scan never left the device
+    assert counts(live_server, stage_id) == (1, 1)
+    assert [p for p in browser_problems.seen if "/static/favicon.svg: Failed to load resource" not in p] == []

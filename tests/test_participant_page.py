@@ -1,0 +1,74 @@
+from tests import factories
+from workshop.programs import services as program_services
+from workshop.registration import links, services
+from workshop.registration.models import Mode, Status
+
+SECRET = "test-secret-key"
+
+
+def _logged_in_participant(session, client, mode=Mode.DARING):
+    program = factories.program(session, stages=2)
+    registration = factories.registration(session, program, mode=mode, name="Tiurma Lumbantobing")
+    services.change_status(session, registration, Status.APPROVED, actor=None, secret_key=SECRET)
+    session.commit()
+    assert client.post(f"/p/{links.token_for(registration, SECRET)}").status_code == 302
+    return program, registration
+
+
+def test_the_page_shows_each_stage_in_wib_with_the_meeting_details(session, client):
+    program, _ = _logged_in_participant(session, client)
+
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert "Tiurma Lumbantobing" in page
+    assert '<span class="when">Kamis, 24 Juni 2021, pukul 09.00 WIB</span>' in page
+    assert '<span class="when">Kamis, 15 Juli 2021, pukul 09.00 WIB</span>' in page
+    assert "s.d. Jumat, 25 Juni 2021, pukul 16.00 WIB" in page
+    assert "<code>pass1</code>" in page
+    assert "Aula Martua" not in page  # online participants get the meeting, not the hall
+
+
+def test_a_stage_edited_by_the_organiser_shows_on_the_next_visit(session, client):
+    program, _ = _logged_in_participant(session, client)
+    client.get(f"/saya/{program.slug}")
+    stage = program.stages[0]
+    details = program_services.StageDetails(
+        title="Analisis Strategis (diperbarui)",
+        starts_at=stage.starts_at.replace(hour=1),
+        ends_at=stage.ends_at,
+        meeting_url=stage.meeting_url,
+    )
+
+    program_services.update_stage(session, stage, details, actor=None)
+    session.commit()
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert "Tahap I: Analisis Strategis (diperbarui)" in page
+    assert '<span class="when">Kamis, 24 Juni 2021, pukul 08.00 WIB</span>' in page
+
+
+def test_the_page_follows_the_chosen_language(session, client):
+    program, _ = _logged_in_participant(session, client)
+
+    client.post("/language/en")
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert '<span class="when">Thursday, 24 June 2021, 09.00 WIB</span>' in page
+
+
+def test_a_promoted_participant_sees_the_notice(session, client):
+    program = factories.program(session, stages=1, capacity=1)
+    first = factories.registration(session, program)
+    waiting = factories.registration(session, program)
+    services.change_status(session, first, Status.APPROVED, actor=None, secret_key=SECRET)
+    services.change_status(session, waiting, Status.WAITLISTED, actor=None, secret_key=SECRET)
+    services.change_status(session, first, Status.CANCELLED, actor=None, secret_key=SECRET)
+    session.commit()
+    client.post(f"/p/{links.token_for(waiting, SECRET)}")
+
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert (
+        '<p class="flash flash-info notice" role="status">Kabar baik: ada tempat yang kosong dan Anda naik '
+        "dari daftar tunggu. Pendaftaran Anda disetujui.</p>"
+    ) in page

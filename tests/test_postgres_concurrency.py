@@ -1,0 +1,150 @@
+"""The concurrency guarantees on PostgreSQL, where writers really run at the same time
+(on SQLite, BEGIN IMMEDIATE makes them take turns)."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.postgres import PostgresServer
+from workshop import create_app
+from workshop.checkin import services as checkin
+from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
+from workshop.db import db
+from workshop.programs.models import Stage
+from workshop.registration import services as registration
+from workshop.registration.models import Registration, Status
+
+WORKERS = 8
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_app(postgres, request):
+    url = postgres.create_database(f"concurrency_{request.node.name[:40].lower()}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret-key", "TESTING": True})
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _run_together(app, work, shares):
+    barrier = threading.Barrier(len(shares), timeout=20)
+    results, errors = [], []
+
+    def worker(share):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.extend(work(share))
+                db.session.commit()
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+def test_concurrent_approvals_never_exceed_capacity(pg_app):
+    capacity, candidates = 5, 24
+    with pg_app.app_context():
+        program = factories.program(db.session, stages=2, capacity=capacity)
+        ids = [factories.registration(db.session, program).id for _ in range(candidates)]
+        db.session.commit()
+
+    def approve(share):
+        changes = []
+        for registration_id in share:
+            found = db.session.get(Registration, registration_id)
+            changes.append(
+                registration.change_status(
+                    db.session, found, Status.APPROVED, actor=None, secret_key="test-secret-key"
+                ).status
+            )
+            db.session.commit()
+        return changes
+
+    _run_together(pg_app, approve, [ids[i::WORKERS] for i in range(WORKERS)])
+
+    with pg_app.app_context():
+        counts = dict(
+            db.session.execute(select(Registration.status, func.count()).group_by(Registration.status)).all()
+        )
+        assert counts == {Status.APPROVED: capacity, Status.WAITLISTED: candidates - capacity}
+
+
+def test_two_desks_scanning_one_ticket_at_once_check_in_once(pg_app):
+    with pg_app.app_context():
+        program = factories.program(db.session, stages=1)
+        ticket = factories.registration(db.session, program, status=Status.APPROVED).ticket_secret
+        stage_id = program.stages[0].id
+        moment = program.stages[0].starts_at
+        db.session.commit()
+
+    def desk(number):
+        stage = db.session.get(Stage, stage_id)
+        outcome = checkin.check_in(
+            db.session,
+            stage=stage,
+            code=ticket,
+            desk=f"Meja {number}",
+            actor=None,
+            client_nonce=f"desk-{number}-0001",
+            scanned_at=moment,
+            now=moment,
+        )
+        return [outcome.result]
+
+    results = _run_together(pg_app, desk, list(range(WORKERS)))
+
+    assert sorted(results) == [ScanResult.ALREADY_CHECKED_IN] * (WORKERS - 1) + [ScanResult.OK]
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ScanAttempt)) == WORKERS
+
+
+def test_the_same_nonce_sent_by_several_threads_at_once_counts_once(pg_app):
+    with pg_app.app_context():
+        program = factories.program(db.session, stages=1)
+        ticket = factories.registration(db.session, program, status=Status.APPROVED).ticket_secret
+        stage_id = program.stages[0].id
+        moment = program.stages[0].starts_at
+        db.session.commit()
+
+    def retry(_):
+        stage = db.session.get(Stage, stage_id)
+        outcome = checkin.check_in(
+            db.session,
+            stage=stage,
+            code=ticket,
+            desk="Meja 1",
+            actor=None,
+            client_nonce="desk-1-retried",
+            scanned_at=moment,
+            now=moment,
+        )
+        return [outcome.result]
+
+    results = _run_together(pg_app, retry, list(range(WORKERS)))
+
+    assert len(results) == WORKERS
+    assert len(set(results)) == 1  # every retry gets the one recorded answer
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ScanAttempt)) == 1

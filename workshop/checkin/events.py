@@ -1,0 +1,48 @@
+"""Socket.IO handlers of the check-in feature: the live-presence heartbeat.
+
+`login_required` does not cover socket events: each handler checks the user itself, as the HTTP
+fallback (POST /api/stages/<id>/presence) does, and both call the same service.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from workshop import realtime
+from workshop.auth.models import Role
+from workshop.checkin import online
+from workshop.db import db
+from workshop.extensions import socketio
+from workshop.programs.models import Stage
+
+
+def presence_heartbeat(user, stage_id, nonce) -> tuple[dict, int]:
+    """Check the participant and record a heartbeat; commit. -> (ack, HTTP status)."""
+    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    if stage is None:
+        return {"ok": False, "error": "unknown_stage"}, 404
+    if not user.is_authenticated or user.role != Role.PARTICIPANT:
+        return {"ok": False, "error": "forbidden"}, 403
+    registration = online.registration_for(db.session, user, stage)
+    if registration is None:
+        return {"ok": False, "error": "forbidden"}, 403
+    nonce = nonce if isinstance(nonce, str) else None
+    try:
+        outcome = online.record_presence(db.session, registration, stage, online.clock(), client_nonce=nonce)
+    except online.OnlineError as error:
+        db.session.rollback()
+        return {"ok": False, "error": error.code}, 409
+    db.session.commit()
+    if outcome.started:  # someone came online: the stage's staff screens refresh their counts
+        realtime.notify_attendance_changed(stage.id)
+    return {"ok": True}, 200
+
+
+@socketio.on("presence")
+def on_presence(data):
+    """{'stage_id': n, 'nonce': str} -> {'ok': true} or {'ok': false, 'error': code}."""
+    if not current_user.is_authenticated:
+        return {"ok": False, "error": "login_required"}
+    data = data if isinstance(data, dict) else {}
+    ack, _status = presence_heartbeat(current_user, data.get("stage_id"), data.get("nonce"))
+    return ack

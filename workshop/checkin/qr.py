@@ -1,0 +1,61 @@
+"""QR images of a ticket: SVG for the participant's page, PNG to download, modules for PDF badges.
+
+Every image carries `tickets.qr_payload(secret)` (`BH1:<secret>`) and nothing else: no name, no row
+id. Error correction M (15% of the symbol may be damaged), quiet zone of 4 modules as the standard asks.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+import qrcode
+import qrcode.constants
+from markupsafe import Markup
+from qrcode.image.pil import PilImage
+from qrcode.image.svg import SvgPathFillImage
+
+from workshop.checkin import tickets
+
+QUIET_ZONE = 4  # modules
+PNG_MODULE_PIXELS = 10
+
+
+def _code(secret: str, **options) -> qrcode.QRCode:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE, **options)
+    code.add_data(tickets.qr_payload(secret))
+    code.make(fit=True)
+    return code
+
+
+@lru_cache(maxsize=1024)
+def svg(secret: str) -> str:
+    """A standalone SVG document (white background, one path), also fit to inline in HTML.
+
+    Cached: choosing the best mask costs a few milliseconds, and the participant page shows it on every
+    visit. The markup comes from the secret only (an alphabet of letters and digits), never user text.
+    """
+    image = _code(secret, image_factory=SvgPathFillImage).make_image()
+    path = image.path
+    del path.attrib["id"]  # a fixed id would repeat if two codes were on one page
+    path.set("shape-rendering", "crispEdges")
+    image._img.set("class", "ticket-qr")
+    return image.to_string(encoding="unicode")
+
+
+def svg_markup(secret: str) -> Markup:
+    """The SVG for a template; safe to inline (see `svg`), and it has no style attributes (strict CSP)."""
+    return Markup(svg(secret))
+
+
+def png(secret: str, module_pixels: int = PNG_MODULE_PIXELS) -> bytes:
+    """A black-and-white PNG, `module_pixels` per module (370 x 370 pixels by default)."""
+    image = _code(secret, box_size=module_pixels, image_factory=PilImage).make_image()
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def modules(secret: str) -> list[list[bool]]:
+    """The symbol's modules row by row (True = dark), quiet zone included: for drawing in a PDF."""
+    return _code(secret).get_matrix()

@@ -1,0 +1,113 @@
+"""Forms of the reminder pages: rules, announcements, the organiser's own contact."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields import EmailField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from workshop.forms import BaseForm
+from workshop.registration.validation import normalise_phone
+from workshop.reminders.models import CHANNELS, Audience
+
+REQUIRED = _l("This field is required.")
+CHANNEL_LABELS = {"whatsapp": "WhatsApp", "email": _l("Email"), "inapp": _l("In the app")}
+AUDIENCE_LABELS = {
+    Audience.ALL: _l("All approved participants"),
+    Audience.LURING: _l("Only those in the hall (luring) for the stage"),
+    Audience.DARING: _l("Only those online (daring) for the stage"),
+}
+UNIT_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
+UNIT_LABELS = {"days": _l("days"), "hours": _l("hours"), "minutes": _l("minutes")}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _channel_field():
+    return MultiCheckboxField(
+        _l("Channels"),
+        choices=[SelectChoice(name, CHANNEL_LABELS[name]) for name in CHANNELS],
+        validators=[DataRequired(_l("Choose at least one channel."))],
+    )
+
+
+def _audience_field():
+    return RadioField(
+        _l("To whom"),
+        choices=[SelectChoice(audience.value, label) for audience, label in AUDIENCE_LABELS.items()],
+        default=Audience.ALL.value,
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class RuleForm(BaseForm):
+    offset_value = IntegerField(
+        _l("How long before the stage starts"),
+        validators=[DataRequired(REQUIRED), NumberRange(min=1, max=999, message=_l("From 1 to 999."))],
+    )
+    offset_unit = SelectField(
+        _l("Unit"), choices=[SelectChoice(unit, label) for unit, label in UNIT_LABELS.items()], default="days"
+    )
+    window_hours = IntegerField(
+        _l("Late after (hours)"),
+        validators=[Optional(), NumberRange(min=1, max=24 * 30, message=_l("From 1 to 720 hours."))],
+        description=_l(
+            "Not sent when this much later than planned. Empty: not sent once the stage has started."
+        ),
+    )
+    channels = _channel_field()
+    audience = _audience_field()
+    stage_id = SelectField(_l("Stages"), coerce=int, choices=[], default=0)
+    active = BooleanField(_l("Active"), default=True)
+
+    @property
+    def offset_minutes(self) -> int:
+        return self.offset_value.data * UNIT_MINUTES[self.offset_unit.data]
+
+    @property
+    def window_minutes(self) -> int | None:
+        return self.window_hours.data * 60 if self.window_hours.data else None
+
+    def fill_from(self, rule) -> None:
+        for unit in ("days", "hours", "minutes"):
+            if rule.offset_minutes % UNIT_MINUTES[unit] == 0:
+                self.offset_value.data = rule.offset_minutes // UNIT_MINUTES[unit]
+                self.offset_unit.data = unit
+                break
+        self.window_hours.data = rule.window_minutes // 60 if rule.window_minutes else None
+        self.channels.data = rule.channel_list
+        self.audience.data = rule.audience.value
+        self.stage_id.data = rule.stage_id or 0
+        self.active.data = rule.active
+
+
+class AnnouncementForm(BaseForm):
+    text = TextAreaField(
+        _l("Message"),
+        validators=[DataRequired(REQUIRED), Length(max=1000)],
+        description=_l("Sent now, with the stage's details and each participant's personal link."),
+    )
+    channels = _channel_field()
+    audience = _audience_field()
+
+
+def _own_phone(form, field):
+    if field.data and normalise_phone(field.data) is None:
+        raise ValidationError(_l("Enter an Indonesian mobile number, e.g. 0812-3456-7890."))
+
+
+class OwnContactForm(BaseForm):
+    email = EmailField(
+        _l("Your email"), validators=[Optional(), Email(_l("Enter a valid email address.")), Length(max=254)]
+    )
+    phone = StringField(_l("Your WhatsApp number"), validators=[Optional(), _own_phone])
+
+    @property
+    def phone_e164(self) -> str:
+        return normalise_phone(self.phone.data) or "" if self.phone.data else ""

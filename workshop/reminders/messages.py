@@ -1,0 +1,214 @@
+"""What a participant receives: reminders, announcements and change notices, per channel.
+
+Indonesian by default, English for a participant who chose it. Times in the programme's time
+zone, Indonesian style ("Kamis, 24 Juni 2021, pukul 09.00 WIB"). The email carries the stage's
+.ics; the WhatsApp message carries the parameters of the Meta template as well (see channels).
+Templates: templates/reminders/messages/<kind>.txt (email text, in-app, and WhatsApp with *bold*)
+and <kind>.html (email), each extending _layout.txt / _layout.html.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
+
+from flask import render_template, url_for
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
+from workshop import i18n
+from workshop.programs.models import Stage
+from workshop.registration import calendar, links
+from workshop.registration.models import Mode, Registration
+from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
+
+KINDS = ("reminder", "announcement", "stage_changed")
+TEMPLATES = "reminders/messages"
+
+
+def locale_for(registration: Registration) -> str:
+    """The participant's language: Person.locale where it is set, Indonesian otherwise."""
+    chosen = getattr(registration.person, "locale", None)
+    return chosen if chosen in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+def personal_url_for(registration: Registration, config: Mapping) -> str | None:
+    """PUBLIC_BASE_URL + /p/<token>, or None when the registration has no link (yet)."""
+    token = links.token_for(registration, config["SECRET_KEY"])
+    if token is None:
+        return None
+    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        return f"{base}/p/{token}"
+    try:  # no PUBLIC_BASE_URL: SERVER_NAME or the current request gives the host
+        return url_for("auth.personal_link", token=token, _external=True)
+    except RuntimeError:
+        return f"/p/{token}"
+
+
+def render(
+    kind: str,
+    *,
+    registration: Registration,
+    stage: Stage,
+    rule_offset: timedelta | None,
+    locale: str,
+    personal_url: str | None,
+    text: str | None = None,
+    previous_start: datetime | None = None,
+) -> Mapping[str, OutgoingMessage]:
+    """One message per channel ("email", "whatsapp", "inapp") for this participant.
+
+    kind: "reminder" (rule_offset: how long before the start it goes out; None for a test),
+    "announcement" (text: the organiser's words), "stage_changed" (previous_start: the old start).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    if kind == "announcement" and not text:
+        raise ValueError("an announcement needs its text")
+    if kind == "stage_changed" and previous_start is None:
+        raise ValueError("a change notice needs the previous start")
+    if locale not in i18n.LANGUAGES:
+        locale = i18n.DEFAULT_LANGUAGE
+    person = registration.person
+    with force_locale(locale):
+        facts = _facts(kind, registration, stage, rule_offset, locale, personal_url, text, previous_start)
+    subject = facts["subject"]
+    # Everything read from the database is read now; the messages are rendered from plain values.
+    email, phone, registration_id = person.email, person.phone, str(registration.id)
+    ics = (
+        f"tahap-{stage.number}.ics",
+        "text/calendar",
+        calendar.calendar_for(registration, personal_url, [stage]),
+    )
+
+    def text_for(star: str, link: str | None) -> str:
+        with force_locale(locale):
+            return render_template(f"{TEMPLATES}/{kind}.txt", star=star, **{**facts, "personal_url": link})
+
+    def email_message() -> OutgoingMessage:
+        with force_locale(locale):
+            html = render_template(f"{TEMPLATES}/{kind}.html", **facts)
+        return OutgoingMessage(
+            channel="email",
+            to=email,
+            subject=subject,
+            text=text_for("", personal_url),
+            html=html,
+            attachments=(ics,),
+        )
+
+    def whatsapp_message() -> OutgoingMessage:
+        parameters = json.dumps({"parameters": facts["template_parameters"]}, ensure_ascii=False)
+        return OutgoingMessage(
+            channel="whatsapp",
+            to=phone,
+            subject=subject,
+            text=text_for("*", personal_url),  # *bold* in WhatsApp
+            attachments=(("template.json", TEMPLATE_PARAMETERS_TYPE, parameters.encode()),),
+        )
+
+    def inapp_message() -> OutgoingMessage:
+        # The participant is already on their own page: no personal link.
+        return OutgoingMessage(channel="inapp", to=registration_id, subject=subject, text=text_for("", None))
+
+    return Rendered({"email": email_message, "whatsapp": whatsapp_message, "inapp": inapp_message})
+
+
+class Rendered(Mapping[str, OutgoingMessage]):
+    """A participant's message per channel, each rendered when first asked for.
+
+    The engine sends one channel per delivery: rendering the other two as well would double the
+    cost of a reminder. Rendering needs the app context (templates, translations), not the rows.
+    """
+
+    def __init__(self, builders: dict[str, Callable[[], OutgoingMessage]]):
+        self._builders = builders
+        self._messages: dict[str, OutgoingMessage] = {}
+
+    def __getitem__(self, channel: str) -> OutgoingMessage:
+        if channel not in self._messages:
+            self._messages[channel] = self._builders[channel]()
+        return self._messages[channel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
+def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, previous_start) -> dict:
+    """Everything the templates show, computed once (under the participant's locale)."""
+    program = stage.program
+    zone = program.timezone
+    mode = registration.mode_for(stage)
+    stage_label = f"Tahap {stage.number}: {stage.title}"
+    starts = i18n.format_datetime_long(stage.starts_at, zone, locale)
+    venue = ", ".join(part for part in (stage.venue_name, stage.venue_address) if part)
+    online = mode == Mode.DARING or (mode is None and not venue)
+    in_person = mode == Mode.LURING or (mode is None and bool(venue))
+    meeting = " ".join(part for part in (stage.meeting_provider, stage.meeting_url) if part)
+    facts = {
+        "kind": kind,
+        "locale": locale,
+        "name": registration.person.name,
+        "program_title": program.title,
+        "organiser": program.organiser,
+        "stage_label": stage_label,
+        "when": i18n.format_range(stage.starts_at, stage.ends_at, zone, locale),
+        "starts": starts,
+        "mode": mode.value if mode else None,
+        "in_person": in_person,
+        "online": online,
+        "venue": venue,
+        "meeting_provider": stage.meeting_provider,
+        "meeting_url": stage.meeting_url,
+        "meeting_href": stage.meeting_url if stage.meeting_url.startswith(("https://", "http://")) else "",
+        "meeting_id": stage.meeting_id,
+        "meeting_passcode": stage.meeting_passcode,
+        "personal_url": personal_url,
+        "text": (text or "").strip(),
+        "previous": i18n.format_datetime_long(previous_start, zone, locale) if previous_start else "",
+        "offset": _duration(rule_offset) if rule_offset else "",
+    }
+    if kind == "reminder":
+        subject = _("Reminder: %(stage)s, %(starts)s", stage=stage_label, starts=starts)
+        headline = (
+            _("%(stage)s starts in %(duration)s.", stage=stage_label, duration=facts["offset"])
+            if rule_offset
+            else _("%(stage)s starts on %(starts)s.", stage=stage_label, starts=starts)
+        )
+    elif kind == "announcement":
+        subject = _("Announcement: %(stage)s", stage=stage_label)
+        headline = facts["text"]
+    else:
+        subject = _("Schedule changed: %(stage)s", stage=stage_label)
+        headline = _(
+            "The schedule of %(stage)s has changed (it was %(previous)s).",
+            stage=stage_label,
+            previous=facts["previous"],
+        )
+    # Meta template body, e.g. "Yth. {{1}}, {{2}} Waktu: {{3}}. Tempat: {{4}}. Tautan pribadi: {{5}}"
+    where_online = [meeting]
+    if stage.meeting_id:
+        where_online.append(f"{_('Meeting ID')}: {stage.meeting_id}")
+    if stage.meeting_passcode:
+        where_online.append(f"{_('Passcode')}: {stage.meeting_passcode}")
+    where = ", ".join(part for part in where_online if part) if online else venue
+    facts["subject"] = subject
+    parameters = [registration.person.name, headline, facts["when"], where, personal_url or ""]
+    # One line each: Meta refuses new lines, tabs and runs of spaces in a parameter.
+    facts["template_parameters"] = [" ".join(value.split()) for value in parameters]
+    return facts
+
+
+def _duration(offset: timedelta) -> str:
+    """'3 hari', '1 jam', '30 menit' (the largest unit that divides the offset)."""
+    minutes = int(offset.total_seconds() // 60)
+    if minutes and minutes % (24 * 60) == 0:
+        return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
+    if minutes and minutes % 60 == 0:
+        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)

@@ -1,0 +1,418 @@
+"""Reminder pages for organisers (blueprint `reminders`): the programme's rules with per-stage
+overrides, each stage's delivery log (live), one-off announcements, previews and test sends."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from workshop.auth.permissions import organiser_required
+from workshop.db import db, utcnow
+from workshop.i18n import stage_label
+from workshop.programs.models import Program, Stage
+from workshop.registration.models import Person, Registration, Status
+from workshop.reminders import jobs, services
+from workshop.reminders.forms import (
+    AUDIENCE_LABELS,
+    CHANNEL_LABELS,
+    AnnouncementForm,
+    OwnContactForm,
+    RuleForm,
+)
+from workshop.reminders.models import Audience, DeliveryStatus, Kind, ReminderRule
+
+bp = Blueprint("reminders", __name__, url_prefix="/admin")
+
+ERRORS = {
+    "no_channel": _l("Choose at least one channel."),
+    "negative_offset": _l("The time before the start cannot be negative."),
+    "window_too_short": _l("The window must be at least an hour."),
+    "wrong_stage": _l("This stage belongs to another programme."),
+    "rule_has_history": _l("This rule has already sent messages: switch it off instead."),
+    "empty_text": _l("Write the message."),
+    "no_own_contact": _l("Enter your own email or WhatsApp number first."),
+}
+STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Waiting"),
+    DeliveryStatus.SENDING: _l("Sending"),
+    DeliveryStatus.SENT: _l("Sent"),
+    DeliveryStatus.FAILED: _l("Failed"),
+    DeliveryStatus.LATE: _l("Late (not sent)"),
+    DeliveryStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+@bp.app_template_filter("reminder_offset")
+def reminder_offset(minutes: int) -> str:
+    """'3 days before the start', '1 hour before the start', '90 minutes before the start'."""
+    if minutes and minutes % (24 * 60) == 0:
+        return ngettext("%(num)d day before the start", "%(num)d days before the start", minutes // (24 * 60))
+    if minutes and minutes % 60 == 0:
+        return ngettext("%(num)d hour before the start", "%(num)d hours before the start", minutes // 60)
+    return ngettext("%(num)d minute before the start", "%(num)d minutes before the start", minutes)
+
+
+@bp.app_template_filter("reminder_window")
+def reminder_window(rule: ReminderRule) -> str:
+    if rule.window_minutes is None:
+        return _("not sent once the stage has started")
+    return ngettext(
+        "not sent more than %(num)d hour late",
+        "not sent more than %(num)d hours late",
+        rule.window_minutes // 60,
+    )
+
+
+@bp.context_processor
+def _labels():
+    return {
+        "channel_labels": CHANNEL_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "delivery_statuses": list(DeliveryStatus),
+    }
+
+
+def _channels():
+    return jobs.channel_provider(
+        current_app.config, db.session, current_app.extensions.get(jobs.CHANNELS_KEY)
+    )
+
+
+def _uses_outbox() -> bool:
+    return not current_app.config.get("SMTP_HOST") or not current_app.config.get("WHATSAPP_API_URL")
+
+
+# Rules
+
+
+@bp.route("/programs/<int:program_id>/reminders")
+@organiser_required
+def rules(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    rules = services.rules_for(db.session, program)
+    return render_template(
+        "reminders/rules.html",
+        program=program,
+        set_up=services.is_set_up(db.session, program),
+        programme_rules=[r for r in rules if r.stage_id is None],
+        stage_rules={s.id: [r for r in rules if r.stage_id in (None, s.id)] for s in program.stages},
+        uses_outbox=_uses_outbox(),
+    )
+
+
+@bp.route("/programs/<int:program_id>/reminders/setup", methods=["POST"])
+@organiser_required
+def set_up(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    if services.ensure_default_rules(db.session, program, utcnow()):
+        db.session.commit()
+        flash(_("The default reminders are set up: 3 days, 1 day and 1 hour before each stage."), "success")
+    return redirect(url_for("reminders.rules", program_id=program.id))
+
+
+def _rule_form(program: Program, rule: ReminderRule | None) -> RuleForm:
+    form = RuleForm()
+    form.stage_id.choices = [SelectChoice(0, _("Every stage"))] + [
+        SelectChoice(stage.id, f"{stage_label(stage.number)}: {stage.title}") for stage in program.stages
+    ]
+    if request.method == "GET" and rule is not None:
+        form.fill_from(rule)
+    return form
+
+
+@bp.route("/programs/<int:program_id>/reminders/rules/new", methods=["GET", "POST"])
+@organiser_required
+def new_rule(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    form = _rule_form(program, None)
+    if form.validate_on_submit():
+        stage = db.session.get(Stage, form.stage_id.data) if form.stage_id.data else None
+        try:
+            services.create_rule(
+                db.session,
+                program,
+                stage=stage,
+                offset_minutes=form.offset_minutes,
+                window_minutes=form.window_minutes,
+                channels=form.channels.data,
+                audience=Audience(form.audience.data),
+                actor=current_user,
+                now=utcnow(),
+            )
+        except services.ReminderError as error:
+            getattr(form, error.field or "channels").errors.append(str(ERRORS[error.code]))
+        else:
+            db.session.commit()
+            flash(_("Reminder rule added."), "success")
+            return redirect(url_for("reminders.rules", program_id=program.id))
+    return render_template("reminders/rule_form.html", form=form, program=program, rule=None)
+
+
+@bp.route("/reminders/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_rule(rule_id: int):
+    rule = db.get_or_404(ReminderRule, rule_id)
+    program = rule.program
+    form = _rule_form(program, rule)
+    if form.validate_on_submit():
+        try:
+            services.update_rule(
+                db.session,
+                rule,
+                offset_minutes=form.offset_minutes,
+                window_minutes=form.window_minutes,
+                channels=form.channels.data,
+                audience=Audience(form.audience.data),
+                active=form.active.data,
+                actor=current_user,
+            )
+        except services.ReminderError as error:
+            getattr(form, error.field or "channels").errors.append(str(ERRORS[error.code]))
+        else:
+            db.session.commit()
+            flash(_("Reminder rule saved."), "success")
+            return redirect(url_for("reminders.rules", program_id=program.id))
+    return render_template("reminders/rule_form.html", form=form, program=program, rule=rule)
+
+
+@bp.route("/reminders/rules/<int:rule_id>/delete", methods=["POST"])
+@organiser_required
+def delete_rule(rule_id: int):
+    rule = db.get_or_404(ReminderRule, rule_id)
+    program_id = rule.program_id
+    try:
+        services.delete_rule(db.session, rule, actor=current_user)
+    except services.ReminderError as error:
+        flash(str(ERRORS[error.code]), "danger")
+        return redirect(url_for("reminders.edit_rule", rule_id=rule_id))
+    db.session.commit()
+    flash(_("Reminder rule deleted."), "success")
+    return redirect(url_for("reminders.rules", program_id=program_id))
+
+
+@bp.route("/reminders/rules/<int:rule_id>/stages/<int:stage_id>", methods=["POST"])
+@organiser_required
+def rule_for_stage(rule_id: int, stage_id: int):
+    rule = db.get_or_404(ReminderRule, rule_id)
+    stage = db.get_or_404(Stage, stage_id)
+    enabled = request.form.get("enabled") == "1"
+    try:
+        services.set_rule_for_stage(db.session, rule, stage, enabled=enabled, actor=current_user)
+    except services.ReminderError as error:
+        flash(str(ERRORS[error.code]), "danger")
+    else:
+        db.session.commit()
+    return redirect(url_for("reminders.rules", program_id=rule.program_id, _anchor=f"stage-{stage.id}"))
+
+
+# The delivery log of a stage
+
+
+def _log_page(stage: Stage, announcement_form: AnnouncementForm | None = None, status: int = 200):
+    now = utcnow()
+    participants = db.session.scalars(
+        select(Registration)
+        .join(Person)
+        .where(Registration.program_id == stage.program_id, Registration.status == Status.APPROVED)
+        .order_by(Person.name)
+    ).all()
+    contact = OwnContactForm(formdata=None, obj=current_user)
+    return render_template(
+        "reminders/stage_log.html",
+        stage=stage,
+        program=stage.program,
+        rows=services.stage_log(db.session, stage, now),
+        failures=services.stage_failures(db.session, stage),
+        announcement_form=announcement_form or AnnouncementForm(formdata=None),
+        contact_form=contact,
+        participants=participants,
+        rules=[r for r in services.rules_for(db.session, stage.program) if r.applies_to(stage)],
+        now=now,
+        uses_outbox=_uses_outbox(),
+        kind=Kind,
+    ), status
+
+
+@bp.route("/stages/<int:stage_id>/reminders")
+@organiser_required
+def stage_log(stage_id: int):
+    return _log_page(db.get_or_404(Stage, stage_id))
+
+
+@bp.route("/stages/<int:stage_id>/reminders.json")
+@organiser_required
+def stage_log_json(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    response = jsonify(services.log_snapshot(db.session, stage, utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/stages/<int:stage_id>/reminders/retry", methods=["POST"])
+@organiser_required
+def retry(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    rule_id = request.form.get("rule_id", type=int)
+    retried, too_late = services.retry_failed(
+        db.session, stage, rule_id=rule_id, actor=current_user, now=utcnow()
+    )
+    db.session.commit()
+    services.notify_stage(stage.id)
+    jobs.wake(current_app)
+    flash(
+        ngettext(
+            "%(num)d failed message will be tried again.",
+            "%(num)d failed messages will be tried again.",
+            retried,
+        ),
+        "success" if retried else "info",
+    )
+    if too_late:
+        flash(
+            ngettext(
+                "%(num)d failed message is past its window and was left as it is.",
+                "%(num)d failed messages are past their window and were left as they are.",
+                too_late,
+            ),
+            "info",
+        )
+    return redirect(url_for("reminders.stage_log", stage_id=stage.id))
+
+
+@bp.route("/stages/<int:stage_id>/announcements", methods=["POST"])
+@organiser_required
+def announce(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = AnnouncementForm()
+    if not form.validate_on_submit():
+        return _log_page(stage, form, 400)
+    try:
+        _, count = services.announce(
+            db.session,
+            stage,
+            text=form.text.data,
+            channels=form.channels.data,
+            audience=Audience(form.audience.data),
+            actor=current_user,
+            now=utcnow(),
+        )
+    except services.ReminderError as error:
+        form.text.errors.append(str(ERRORS[error.code]))
+        return _log_page(stage, form, 400)
+    db.session.commit()
+    services.notify_stage(stage.id)
+    jobs.wake(current_app)
+    flash(
+        ngettext(
+            "The announcement is on its way: %(num)d message.",
+            "The announcement is on its way: %(num)d messages.",
+            count,
+        ),
+        "success",
+    )
+    return redirect(url_for("reminders.stage_log", stage_id=stage.id))
+
+
+# Preview and test sends
+
+
+def _chosen(stage: Stage, source) -> tuple[Registration | None, ReminderRule | None]:
+    registration = db.session.get(Registration, source.get("registration_id", type=int) or 0)
+    if registration is not None and registration.program_id != stage.program_id:
+        registration = None
+    rule = db.session.get(ReminderRule, source.get("rule_id", type=int) or 0)
+    if rule is not None and rule.program_id != stage.program_id:
+        rule = None
+    return registration, rule
+
+
+@bp.route("/stages/<int:stage_id>/reminders/preview")
+@organiser_required
+def preview(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    registration, rule = _chosen(stage, request.args)
+    if registration is None:
+        flash(_("Choose a participant to preview."), "danger")
+        return redirect(url_for("reminders.stage_log", stage_id=stage.id))
+    messages = services.preview(stage, registration, current_app.config, rule=rule)
+    return render_template(
+        "reminders/preview.html",
+        stage=stage,
+        program=stage.program,
+        registration=registration,
+        rule=rule,
+        messages=messages,
+        contact_form=OwnContactForm(formdata=None, obj=current_user),
+    )
+
+
+@bp.route("/stages/<int:stage_id>/reminders/test", methods=["POST"])
+@organiser_required
+def send_test(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    registration, rule = _chosen(stage, request.form)
+    if registration is None:
+        flash(_("Choose a participant to preview."), "danger")
+        return redirect(url_for("reminders.stage_log", stage_id=stage.id))
+    back = url_for(
+        "reminders.preview",
+        stage_id=stage.id,
+        registration_id=registration.id,
+        rule_id=rule.id if rule else None,
+    )
+    try:
+        results = services.send_test(
+            db.session,
+            current_app.config,
+            stage,
+            registration,
+            user=current_user,
+            rule=rule,
+            channels=_channels(),
+        )
+    except services.ReminderError as error:
+        flash(str(ERRORS[error.code]), "danger")
+        return redirect(back)
+    db.session.commit()  # the dev outbox keeps what it was given
+    for result in results:
+        channel = CHANNEL_LABELS[result.channel]
+        if result.ok:
+            flash(_("Test sent by %(channel)s to %(to)s.", channel=channel, to=result.to), "success")
+        else:
+            flash(
+                _(
+                    "The test by %(channel)s to %(to)s failed: %(reason)s",
+                    channel=channel,
+                    to=result.to,
+                    reason=result.detail,
+                ),
+                "danger",
+            )
+    return redirect(back)
+
+
+@bp.route("/reminders/my-contact", methods=["POST"])
+@organiser_required
+def my_contact():
+    form = OwnContactForm()
+    back = request.form.get("next", "")
+    if not back.startswith("/admin/") or "//" in back:
+        back = url_for("programs.index")
+    if form.validate_on_submit():
+        services.set_own_contact(db.session, current_user, email=form.email.data, phone=form.phone_e164)
+        db.session.commit()
+        flash(_("Your contact for test messages is saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+    return redirect(back)
+
+
+from workshop.reminders import outbox_views  # noqa: E402, F401 (the dev outbox pages, same blueprint)

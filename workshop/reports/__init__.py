@@ -1,0 +1,1 @@
+"""The attendance record: per stage and per programme, live dashboard, overrides, exports."""

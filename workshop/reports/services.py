@@ -1,0 +1,351 @@
+"""The attendance record of a stage: every approved participant's status, computed from the
+evidence (hall check-ins, online intervals, the organiser's override) by the pure function in
+workshop.checkin.attendance, with batched queries; overrides; the numbers of the dashboard."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from workshop import audit
+from workshop.auth.models import User
+from workshop.checkin import attendance, online
+from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn, OnlineEvidence, OnlineKind
+from workshop.checkin.services import stage_window
+from workshop.db import utcnow
+from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+
+# A presence interval that ended this recently means the participant's page is still open
+# (the page sends a heartbeat about every minute).
+ONLINE_NOW = timedelta(seconds=150)
+STATUS_ORDER = (
+    AttendanceStatus.HADIR,
+    AttendanceStatus.TERLAMBAT,
+    AttendanceStatus.IZIN,
+    AttendanceStatus.TIDAK_HADIR,
+)
+
+
+class ReportError(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Row:
+    """One participant's attendance at one stage."""
+
+    registration: Registration
+    person: Person
+    org: Organization
+    registered_mode: Mode | None
+    status: AttendanceStatus
+    mode: Mode | None  # as attended (hall check-in: luring; online only: daring), else as registered
+    minutes_present: int
+    first_seen: datetime | None
+    checked_in_at: datetime | None  # the earliest hall check-in of the stage (not undone)
+    desk: str
+    first_online: datetime | None
+    override: AttendanceOverride | None
+    check_ins: tuple[tuple[datetime, str], ...] = ()  # (scanned at, desk) per day, earliest first
+    online: tuple[attendance.Interval, ...] = ()
+
+    @property
+    def arrived_at(self) -> datetime | None:
+        """The daftar hadir's "jam hadir": the hall check-in, else the first time seen online."""
+        return self.checked_in_at or self.first_online
+
+    def arrived_on(self, day: date, timezone: str) -> datetime | None:
+        """The "jam hadir" of one day of a multi-day stage (dates in the programme's time zone)."""
+        zone = ZoneInfo(timezone)
+        for scanned_at, _desk in self.check_ins:
+            if scanned_at.astimezone(zone).date() == day:
+                return scanned_at
+        return min((start for start, _ in self.online if start.astimezone(zone).date() == day), default=None)
+
+
+def kecamatan_of(org: Organization) -> str:
+    if org.kind == OrgKind.KECAMATAN:
+        return org.name
+    if org.parent is not None and org.parent.kind == OrgKind.KECAMATAN:
+        return org.parent.name
+    return ""
+
+
+def sort_key(registration: Registration) -> tuple[str, str, int]:
+    """Sorted by organisation, then name, as on a paper daftar hadir."""
+    person = registration.person
+    return (person.organization.label.casefold(), person.name.casefold(), registration.id)
+
+
+def approved_registrations(session: Session, program: Program) -> list[Registration]:
+    registrations = (
+        session.scalars(
+            select(Registration)
+            .where(Registration.program_id == program.id, Registration.status == Status.APPROVED)
+            .options(
+                joinedload(Registration.person)
+                .joinedload(Person.organization)
+                .joinedload(Organization.parent),
+                selectinload(Registration.stage_modes),
+            )
+        )
+        .unique()
+        .all()
+    )
+    return sorted(registrations, key=sort_key)
+
+
+def rules_for(program: Program) -> attendance.Rules:
+    return attendance.Rules(
+        threshold_percent=program.attendance_threshold_percent,
+        late_after_minutes=program.late_after_minutes,
+    )
+
+
+def stage_attendance(
+    session: Session, stage: Stage, registrations: Sequence[Registration] | None = None
+) -> list[Row]:
+    """The attendance of every approved participant of the stage's programme (or of the given
+    registrations, e.g. a filtered list), in the given order (default: organisation, name)."""
+    if registrations is None:
+        registrations = approved_registrations(session, stage.program)
+    ids = [registration.id for registration in registrations]
+    wanted = set(ids)
+
+    check_ins: dict[int, list[CheckIn]] = {}
+    for row in session.scalars(
+        select(CheckIn)
+        .where(CheckIn.stage_id == stage.id, CheckIn.undone_at.is_(None))
+        .order_by(CheckIn.scanned_at)
+    ):
+        if row.registration_id in wanted:
+            check_ins.setdefault(row.registration_id, []).append(row)
+    overrides = {
+        row.registration_id: row
+        for row in session.scalars(select(AttendanceOverride).where(AttendanceOverride.stage_id == stage.id))
+        if row.registration_id in wanted
+    }
+    intervals = online.online_intervals(session, ids, stage) if ids else {}
+
+    window = stage_window(stage)
+    rules = rules_for(stage.program)
+    rows = []
+    for registration in registrations:
+        hall = check_ins.get(registration.id, [])
+        spans = tuple(intervals.get(registration.id, ()))
+        override = overrides.get(registration.id)
+        registered_mode = registration.mode_for(stage)
+        result = attendance.compute(
+            window,
+            rules,
+            attendance.Evidence(
+                check_ins=tuple(row.scanned_at for row in hall),
+                online=spans,
+                override=override.status if override is not None else None,
+                registered_mode=registered_mode,
+            ),
+        )
+        rows.append(
+            Row(
+                registration=registration,
+                person=registration.person,
+                org=registration.person.organization,
+                registered_mode=registered_mode,
+                status=result.status,
+                mode=result.mode,
+                minutes_present=result.minutes_present,
+                first_seen=result.first_seen,
+                checked_in_at=hall[0].scanned_at if hall else None,
+                desk=hall[0].desk if hall else "",
+                first_online=min((start for start, _ in spans), default=None),
+                override=override,
+                check_ins=tuple((row.scanned_at, row.desk) for row in hall),
+                online=tuple(sorted(spans)),
+            )
+        )
+    return rows
+
+
+def status_counts(rows: Iterable[Row]) -> dict[AttendanceStatus, int]:
+    counted = Counter(row.status for row in rows)
+    return {status: counted.get(status, 0) for status in STATUS_ORDER}
+
+
+# Overrides
+
+
+def set_override(
+    session: Session,
+    registration: Registration,
+    stage: Stage,
+    status: AttendanceStatus,
+    reason: str,
+    actor: User | None,
+) -> AttendanceOverride:
+    """Set izin, or correct the computed status; the reason is required and audit-logged."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ReportError("reason_required")
+    if registration.program_id != stage.program_id:
+        raise ReportError("not_registered")
+    override = session.scalar(
+        select(AttendanceOverride).where(
+            AttendanceOverride.registration_id == registration.id, AttendanceOverride.stage_id == stage.id
+        )
+    )
+    if override is None:
+        override = AttendanceOverride(registration_id=registration.id, stage_id=stage.id)
+        session.add(override)
+    previous = override.status
+    override.status = status
+    override.reason = reason
+    override.actor_id = actor.id if actor is not None else None
+    override.created_at = utcnow()
+    session.flush()
+    change = f"{previous.value} -> {status.value}" if previous is not None else status.value
+    audit.record(
+        session,
+        actor,
+        "attendance.override",
+        f"registration:{registration.id}",
+        f"stage:{stage.id} {change}: {reason}",
+    )
+    return override
+
+
+def clear_override(session: Session, registration: Registration, stage: Stage, actor: User | None) -> bool:
+    """Go back to the status computed from the evidence. Says whether there was an override."""
+    override = session.scalar(
+        select(AttendanceOverride).where(
+            AttendanceOverride.registration_id == registration.id, AttendanceOverride.stage_id == stage.id
+        )
+    )
+    if override is None:
+        return False
+    status = override.status
+    session.delete(override)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "attendance.override_cleared",
+        f"registration:{registration.id}",
+        f"stage:{stage.id} {status.value}",
+    )
+    return True
+
+
+# The dashboard
+
+
+@dataclass(frozen=True)
+class Summary:
+    stage_id: int
+    registered_luring: int
+    registered_daring: int
+    checked_in_today: int  # hall check-ins on today's date of the stage (0 on other days)
+    checked_in_total: int  # participants checked in on any day of the stage
+    online_now: int
+    by_status: dict[AttendanceStatus, int] = field(default_factory=dict)
+    generated_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def registered(self) -> int:
+        return self.registered_luring + self.registered_daring
+
+    @property
+    def participants(self) -> int:
+        return sum(self.by_status.values())
+
+    def as_json(self) -> dict:
+        return {
+            "stage_id": self.stage_id,
+            "registered": {
+                "luring": self.registered_luring,
+                "daring": self.registered_daring,
+                "total": self.registered,
+            },
+            "checked_in_today": self.checked_in_today,
+            "checked_in_total": self.checked_in_total,
+            "online_now": self.online_now,
+            "participants": self.participants,
+            "by_status": {status.value: count for status, count in self.by_status.items()},
+            # Clients keep the newest answer: the version grows with time (milliseconds).
+            "version": int(self.generated_at.timestamp() * 1000),
+            "generated_at": self.generated_at.isoformat(),
+        }
+
+
+def stage_summary(session: Session, stage: Stage, now: datetime | None = None) -> Summary:
+    now = now or utcnow()
+    approved = select(Registration.id).where(
+        Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
+    )
+    modes = dict(
+        session.execute(
+            select(RegistrationStage.mode, func.count())
+            .where(RegistrationStage.stage_id == stage.id, RegistrationStage.registration_id.in_(approved))
+            .group_by(RegistrationStage.mode)
+        ).all()
+    )
+    active = (
+        select(func.count(func.distinct(CheckIn.registration_id)))
+        .where(CheckIn.stage_id == stage.id, CheckIn.undone_at.is_(None))
+        .where(CheckIn.registration_id.in_(approved))
+    )
+    today = stage_window(stage).day_of(now)
+    online_now = session.scalar(
+        select(func.count(func.distinct(OnlineEvidence.registration_id))).where(
+            OnlineEvidence.stage_id == stage.id,
+            OnlineEvidence.kind == OnlineKind.PRESENCE,
+            OnlineEvidence.started_at <= now,
+            OnlineEvidence.ended_at >= now - ONLINE_NOW,
+            OnlineEvidence.registration_id.in_(approved),
+        )
+    )
+    return Summary(
+        stage_id=stage.id,
+        registered_luring=modes.get(Mode.LURING, 0),
+        registered_daring=modes.get(Mode.DARING, 0),
+        checked_in_today=session.scalar(active.where(CheckIn.day == today)) or 0,
+        checked_in_total=session.scalar(active) or 0,
+        online_now=online_now or 0,
+        by_status=status_counts(stage_attendance(session, stage)),
+        generated_at=now,
+    )
+
+
+# The programme's matrix
+
+
+@dataclass(frozen=True)
+class Matrix:
+    stages: list[Stage]
+    registrations: list[Registration]
+    cells: dict[tuple[int, int], Row]  # (registration id, stage id) -> row
+    summaries: dict[int, dict[AttendanceStatus, int]]  # stage id -> counts per status
+
+    def cell(self, registration: Registration, stage: Stage) -> Row:
+        return self.cells[(registration.id, stage.id)]
+
+
+def program_matrix(session: Session, program: Program, registrations: Sequence[Registration]) -> Matrix:
+    """Participants x stages for the given (approved, possibly filtered) registrations."""
+    registrations = sorted(registrations, key=sort_key)
+    cells: dict[tuple[int, int], Row] = {}
+    summaries = {}
+    for stage in program.stages:
+        rows = stage_attendance(session, stage, registrations)
+        summaries[stage.id] = status_counts(rows)
+        for row in rows:
+            cells[(row.registration.id, stage.id)] = row
+    return Matrix(stages=list(program.stages), registrations=registrations, cells=cells, summaries=summaries)

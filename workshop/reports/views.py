@@ -1,0 +1,247 @@
+"""Attendance: the live dashboard of a stage, the programme's report with its exports, the
+daftar hadir PDF, and organisers' overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from workshop import audit, i18n
+from workshop.auth.models import AuditEntry
+from workshop.auth.permissions import door_staff_required, organiser_required
+from workshop.checkin.models import AttendanceStatus
+from workshop.checkin.services import stage_window
+from workshop.db import db, sqlite_write_intent, utcnow
+from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.realtime import notify_attendance_changed
+from workshop.registration.models import Registration, Status
+from workshop.registration.queries import RegistrationFilter, registrations_query
+from workshop.reports import exports, pdf, services
+from workshop.reports.forms import AUTOMATIC, OverrideForm
+from workshop.reports.labels import ATTENDANCE_LABELS, MODE_SHORT
+
+bp = Blueprint("reports", __name__, url_prefix="/admin")
+
+# Check-in staff watch arrivals on the dashboard too; the report and exports are for organisers.
+ERRORS = {
+    "reason_required": _l("Give the reason for this change."),
+    "not_registered": _l("This participant is not registered for this programme."),
+}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"attendance_labels": ATTENDANCE_LABELS, "mode_short": MODE_SHORT}
+
+
+def clock():
+    """The current time of the dashboard's numbers ("checked in today", "online now"); tests replace it."""
+    return utcnow()
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+# Dashboard
+
+
+@bp.route("/stages/<int:stage_id>/dashboard")
+@door_staff_required
+def dashboard(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    summary = services.stage_summary(db.session, stage, now=clock())
+    window = stage_window(stage)
+    days = [
+        (window.day_of(start).isoformat(), i18n.format_day(start, stage.program.timezone, _locale()))
+        for start, _end in window.days()
+    ]
+    return render_template(
+        "reports/dashboard.html", stage=stage, program=stage.program, summary=summary, days=days
+    )
+
+
+@bp.route("/stages/<int:stage_id>/dashboard.json")
+@door_staff_required
+def dashboard_json(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    response = jsonify(services.stage_summary(db.session, stage, now=clock()).as_json())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Report and exports
+
+
+def _filter() -> RegistrationFilter:
+    return dataclasses.replace(RegistrationFilter.from_args(request.args), status=Status.APPROVED)
+
+
+def _filter_args(chosen: RegistrationFilter) -> dict[str, str]:
+    """The filter as URL arguments (for the export links), empty ones left out."""
+    args = {
+        "kind": chosen.kind.value if chosen.kind else "",
+        "kecamatan": str(chosen.kecamatan_id or ""),
+        "mode": chosen.mode.value if chosen.mode else "",
+        "q": chosen.text,
+    }
+    return {name: value for name, value in args.items() if value}
+
+
+def _matrix(program: Program, chosen: RegistrationFilter) -> services.Matrix:
+    registrations = db.session.scalars(registrations_query(program, chosen)).unique().all()
+    return services.program_matrix(db.session, program, registrations)
+
+
+@bp.route("/programs/<int:program_id>/attendance")
+@organiser_required
+def attendance_report(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    chosen = _filter()
+    matrix = _matrix(program, chosen)
+    kecamatan = db.session.scalars(
+        select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
+    ).all()
+    return render_template(
+        "reports/attendance.html",
+        program=program,
+        matrix=matrix,
+        chosen=chosen,
+        filter_args=_filter_args(chosen),
+        kecamatan=kecamatan,
+        status_order=services.STATUS_ORDER,
+    )
+
+
+def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = False) -> Response:
+    response = Response(content, mimetype=mimetype)
+    kind = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{kind}; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _audit_export(subject: str, detail: str) -> None:
+    """Record who exported what, in its own short write transaction: the export itself only read
+    (a read transaction that then writes can fail on SQLite while the scanners are writing)."""
+    db.session.commit()  # ends the read transaction
+    sqlite_write_intent.set(True)
+    audit.record(db.session, current_user, "attendance.export", subject, detail)
+    db.session.commit()
+
+
+@bp.route("/programs/<int:program_id>/attendance.xlsx")
+@organiser_required
+def attendance_xlsx(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    chosen = _filter()
+    matrix = _matrix(program, chosen)
+    filters = " ".join(f"{name}={value}" for name, value in _filter_args(chosen).items())
+    content = exports.to_xlsx(program, matrix, filters=filters, generated_at=utcnow(), locale=_locale())
+    filename = f"kehadiran-{program.slug}.xlsx"
+    _audit_export(
+        f"program:{program_id}", f"xlsx, {len(matrix.registrations)} participants {filters}".strip()
+    )
+    return _download(content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename)
+
+
+@bp.route("/programs/<int:program_id>/attendance.csv")
+@organiser_required
+def attendance_csv(program_id: int):
+    program = db.get_or_404(Program, program_id)
+    chosen = _filter()
+    matrix = _matrix(program, chosen)
+    filters = " ".join(f"{name}={value}" for name, value in _filter_args(chosen).items())
+    content = exports.to_csv(matrix)
+    filename = f"kehadiran-{program.slug}.csv"
+    _audit_export(f"program:{program_id}", f"csv, {len(matrix.registrations)} participants {filters}".strip())
+    return _download(content, "text/csv; charset=utf-8", filename)
+
+
+@bp.route("/stages/<int:stage_id>/daftar-hadir.pdf")
+@organiser_required
+def daftar_hadir(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    day = None
+    if request.args.get("hari"):
+        try:
+            day = date.fromisoformat(request.args["hari"])
+        except ValueError:
+            abort(404)
+        window = stage_window(stage)
+        if day not in {window.day_of(start) for start, _end in window.days()}:
+            abort(404)
+    rows = services.stage_attendance(db.session, stage)
+    content = pdf.daftar_hadir(stage, rows, day=day, locale=_locale())
+    filename = f"daftar-hadir-{stage.program.slug}-tahap-{stage.number}{f'-{day}' if day else ''}.pdf"
+    _audit_export(
+        f"stage:{stage_id}", f"daftar hadir pdf, {len(rows)} participants{f' {day}' if day else ''}"
+    )
+    return _download(content, "application/pdf", filename, inline=True)
+
+
+# Overrides
+
+
+@bp.route("/stages/<int:stage_id>/registrations/<int:registration_id>/attendance", methods=["GET", "POST"])
+@organiser_required
+def attendance_detail(stage_id: int, registration_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    registration = db.get_or_404(Registration, registration_id)
+    if registration.program_id != stage.program_id:
+        abort(404)
+    form = OverrideForm()
+    if form.validate_on_submit():
+        try:
+            if form.status.data == AUTOMATIC:
+                services.clear_override(db.session, registration, stage, current_user)
+            else:
+                services.set_override(
+                    db.session,
+                    registration,
+                    stage,
+                    AttendanceStatus(form.status.data),
+                    form.reason.data,
+                    current_user,
+                )
+        except services.ReportError as error:
+            form.reason.errors.append(str(ERRORS[error.code]))
+        else:
+            db.session.commit()
+            notify_attendance_changed(stage.id)
+            flash(_("Attendance of %(name)s updated.", name=registration.person.name), "success")
+            return redirect(
+                url_for(
+                    "reports.attendance_report", program_id=stage.program_id, _anchor=f"r{registration.id}"
+                )
+            )
+    row = services.stage_attendance(db.session, stage, [registration])[0]
+    if request.method == "GET":
+        form.status.data = row.override.status.value if row.override is not None else AUTOMATIC
+        form.reason.data = row.override.reason if row.override is not None else ""
+    history = db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.subject == f"registration:{registration.id}",
+            AuditEntry.action.in_(["attendance.override", "attendance.override_cleared"]),
+            AuditEntry.detail.startswith(f"stage:{stage.id} "),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "reports/detail.html",
+        stage=stage,
+        program=stage.program,
+        registration=registration,
+        row=row,
+        form=form,
+        history=history,
+    ), status
