@@ -17,60 +17,13 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
-import os
-import re
 import resource
 import sys
 import threading
 import time
-from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-class SetupError(RuntimeError):
-    pass
-
-
-class Client:
-    """One virtual user: a keep-alive connection and a cookie jar."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection(host, port, timeout=60)
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
-        headers = dict(FORM_HEADERS) if body is not None else {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-            raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                self.cookies[name] = morsel.value
-        if response.will_close:
-            self.connection.close()
-        return response.status, data
-
-    def csrf_token(self, path: str) -> str:
-        status, body = self.request("GET", path)
-        match = CSRF_RE.search(body.decode())
-        if status != 200 or match is None:
-            raise SetupError(f"GET {path}: {status}, no CSRF token")
-        return match.group(1)
+from common import Client, SetupError, server_cpu
 
 
 def _setup(job: dict, index: int) -> tuple[Client, callable]:
@@ -107,12 +60,6 @@ def _setup(job: dict, index: int) -> tuple[Client, callable]:
 
         return client, register
     raise SystemExit(f"unknown scenario {scenario!r}")
-
-
-def server_cpu(pid: int) -> float:
-    """User + system CPU seconds of the server process (fields 14 and 15 of /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def run(job: dict) -> dict:

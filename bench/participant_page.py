@@ -31,26 +31,33 @@ import math
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
-PYTHON = sys.executable
+from common import (
+    BENCH,
+    PYTHON,
+    RESULTS,
+    ROOT,
+    SECRET_KEY,
+    environment,
+    make_database,
+    median,
+    percentile,
+    process_memory,
+    start_server,
+)
+
 SLUG = "bench-smart-city"
 REGISTRATIONS = 5_000
-SECRET_KEY = "bench-secret-key-" + "x" * 32
 TARGET_P95_MS = 100.0
 SCENARIOS = ("baseline", "participant", "register")
 TITLES = {
@@ -63,31 +70,9 @@ TITLES = {
 # Database
 
 
-def _environment(database_url: str, port: int | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        FLASK_APP="workshop",
-        DATABASE_URL=database_url,
-        SECRET_KEY=SECRET_KEY,
-        RATELIMIT_ENABLED="false",
-        BIMTEK_ENV="production",
-        PYTHONUNBUFFERED="1",
-    )
-    if port is not None:
-        env.update(HOST="127.0.0.1", PORT=str(port))
-    return env
-
-
-def make_database(database_url: str) -> None:
-    flask = str(Path(PYTHON).with_name("flask"))
-    subprocess.run(
-        [flask, "db", "upgrade"], cwd=ROOT, env=_environment(database_url), check=True, capture_output=True
-    )
-
-
 def seed(database_url: str, count: int) -> dict:
     """Seed the programme; return what the load generator needs (tokens, form fields)."""
-    os.environ.update(_environment(database_url))
+    os.environ.update(environment(database_url))
     sys.path.insert(0, str(ROOT))
     from workshop import create_app
     from workshop.db import db
@@ -179,58 +164,7 @@ def seed(database_url: str, count: int) -> dict:
     return {"tokens": tokens, "form": form, "registrations": total}
 
 
-# Servers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(
-    argv: list[str], database_url: str, log_path: Path, probe: str
-) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    log = log_path.open("w")
-    script = " ".join(argv)
-    process = subprocess.Popen(
-        [PYTHON, *argv], cwd=ROOT, env=_environment(database_url, port), stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(
-                f"{script} exited with {process.returncode}; see {log_path}:\n{log_path.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2) as response:
-                if response.status == 200:
-                    return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"{script} did not answer on port {port} within 30 s; see {log_path}")
-
-
-def process_memory(pid: int) -> dict:
-    """Resident and peak resident memory of a process in MiB, from /proc/<pid>/status."""
-    memory = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in {"VmRSS", "VmHWM"}:
-            memory[key] = int(value.split()[0]) / 1024  # MiB
-    return {"rss": memory.get("VmRSS", 0.0), "hwm": memory.get("VmHWM", 0.0)}
-
-
 # Load
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return math.nan
-    rank = max(math.ceil(p / 100 * len(sorted_values)) - 1, 0)
-    return sorted_values[rank]
 
 
 def run_load(job: dict, server_pid: int) -> dict:
@@ -260,10 +194,6 @@ def run_load(job: dict, server_pid: int) -> dict:
     }
 
 
-def median(rounds: list[dict], key: str) -> float:
-    return statistics.median(r[key] for r in rounds)
-
-
 def row(title: str, rs: list[dict], base: list[dict] | None) -> str:
     if base is None:
         ratios = "| - | - "
@@ -286,7 +216,7 @@ def report(results: dict[tuple[str, str], list[dict]], args, meta: dict) -> str:
     lines = [
         f"Run {meta['started']} on {meta['machine']}; {meta['registrations']:,} registrations in SQLite "
         f"({meta['registrations_after']:,} after the run); concurrency {args.concurrency}; "
-        f"{args.requests} requests per scenario per round; medians of {rounds} rounds. Ratios are medians of "
+        f"{args.requests} requests per scenario per round; medians of {rounds} rounds after {args.warmup} unmeasured warm-up round(s). Ratios are medians of "
         "the per-round ratios to the baseline served the same way in the same round.",
         "",
         "| scenario | p50 ms | p95 ms | p99 ms | req/s | errors | p50 / base | p95 / base "
@@ -317,6 +247,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=600, help="requests per scenario per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first (round 0)")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--registrations", type=int, default=REGISTRATIONS)
     parser.add_argument(
@@ -345,7 +276,8 @@ def main() -> None:
     make_database(database_url)
     seeded = seed(database_url, args.registrations)
     meta["registrations"] = seeded["registrations"]
-    needed = args.rounds * len(plan) * args.concurrency
+    total_rounds = args.rounds + args.warmup
+    needed = total_rounds * len(plan) * args.concurrency
     if len(seeded["tokens"]) < needed:
         raise SystemExit(f"only {len(seeded['tokens'])} personal links for {needed} virtual users")
     print(f"Database ready in {time.perf_counter() - clock:.1f} s ({workdir})", file=sys.stderr)
@@ -359,8 +291,11 @@ def main() -> None:
                 script = str(BENCH / "baseline_app.py") if kind == "baseline" else "app.py"
                 wrapper = [str(BENCH / "nodelay.py")] if variant == "nodelay" else []
                 log = workdir / f"{kind}-{variant}.log"
-                servers[kind, variant] = start_server([*wrapper, script], database_url, log, "/")
-        for round_index in range(args.rounds):
+                # The served baseline uses app.py's own connection handler (TCP_NODELAY), as the app does.
+                extra = {"BASELINE_HANDLER": "app"} if kind == "baseline" and variant == "served" else {}
+                servers[kind, variant] = start_server([*wrapper, script], database_url, log, "/", **extra)
+        for round_index in range(total_rounds):
+            warming = round_index < args.warmup  # first templates, caches and connections: not counted
             for step_index, (variant, name) in enumerate(plan):
                 server, port = servers["baseline" if name == "baseline" else "app", variant]
                 first = (round_index * len(plan) + step_index) * args.concurrency
@@ -377,9 +312,10 @@ def main() -> None:
                     "phone_base": 81270000000 + (round_index * len(plan) + step_index) * 100_000,
                 }
                 result = run_load(job, server.pid)
-                results[variant, name].append(result)
+                if not warming:
+                    results[variant, name].append(result)
                 print(
-                    f"round {round_index + 1}/{args.rounds} {variant:<7} {name:<11} "
+                    f"round {round_index + 1 - args.warmup}/{args.rounds} {variant:<7} {name:<11} "
                     f"p50 {result['p50']:6.1f} ms  p95 {result['p95']:6.1f} ms  "
                     f"{result['rps']:6.0f} req/s  errors {result['errors']}",
                     file=sys.stderr,

@@ -1,3 +1,6 @@
+import threading
+import time
+
 import pytest
 from sqlalchemy import text
 
@@ -40,11 +43,27 @@ def test_socketio_runs_on_gevent(app):
     assert socketio.server.async_mode == "gevent"
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app):
+def test_sqlite_connections_use_wal_and_foreign_keys_and_never_sleep_inside_sqlite(app):
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 0
+
+
+def test_a_writer_waits_for_the_lock_in_python_and_gets_it_when_released(app):
+    holder = db.engine.connect()
+    holder.begin()  # BEGIN IMMEDIATE: holds the write lock
+    released = threading.Timer(0.2, holder.commit)
+    released.start()
+    started = time.monotonic()
+
+    with db.engine.begin() as waiting:
+        waited = time.monotonic() - started
+        waiting.execute(text("CREATE TABLE lock_probe (id INTEGER)"))
+
+    released.join()
+    holder.close()
+    assert 0.15 < waited < 2
 
 
 def test_pages_carry_a_strict_content_security_policy(client):

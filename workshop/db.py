@@ -3,16 +3,22 @@
 Everything is stored in UTC. On SQLite, write transactions begin IMMEDIATE so that a
 transaction that reads and then writes never fails with "database is locked"; requests
 with safe methods begin deferred, so readers never wait for the writer (WAL).
+
+A writer waits for the lock in Python, not in SQLite: SQLite's busy timeout sleeps inside C,
+which under gevent stops every other request of the process, including the one holding the
+lock. So the busy timeout is 0 and BEGIN IMMEDIATE is retried with short (gevent) sleeps.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import time
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -24,7 +30,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_LOCK_WAIT_SECONDS = 10.0
 
 
 class UTCDateTime(TypeDecorator):
@@ -88,10 +94,23 @@ def configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+        if not sqlite_write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        pause = 0.001
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)  # with gevent, other requests run meanwhile
+            pause = min(pause * 2, 0.05)

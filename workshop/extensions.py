@@ -52,7 +52,12 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _transaction_kind():
         # Safe requests read only: begin deferred so they never queue behind the writer.
-        sqlite_write_intent.set(request.method not in SAFE_METHODS)
+        writes = request.method not in SAFE_METHODS
+        sqlite_write_intent.set(writes)
+        if writes:
+            # Read the whole body before the first query takes the write lock: a body that
+            # arrives late (a slow phone, a resent packet) must not hold the lock meanwhile.
+            request.get_data(cache=True)
 
 
 def _init_login(app: Flask) -> None:

@@ -102,9 +102,11 @@ def _json_body(limit: int) -> Any:
         raise too_large
     request.max_content_length = limit
     try:
-        request.get_data(cache=True)
+        body = request.get_data(cache=True)  # usually already read by the app's before-request hook
     except RequestEntityTooLarge:
         raise too_large from None
+    if len(body) > limit:
+        raise too_large
     data = request.get_json(force=True, silent=True)
     if data is None:
         raise ApiError(400, "bad_json", _("The request is not valid JSON."))
@@ -218,7 +220,7 @@ def api_check_in(stage_id: int):
     answer = _outcome_json(stage, outcome)
     db.session.commit()
     if outcome.colour == "green":
-        notify_attendance_changed(stage.id)
+        notify_attendance_changed(stage_id)
     return jsonify(answer)
 
 
@@ -247,7 +249,7 @@ def api_check_in_batch(stage_id: int):
         answers.append(_outcome_json(stage, _check_in(stage, scan, now)))
     db.session.commit()
     if any(answer["colour"] == "green" for answer in answers):
-        notify_attendance_changed(stage.id)
+        notify_attendance_changed(stage_id)
     return jsonify({"results": answers})
 
 
