@@ -17,7 +17,6 @@ later export that overlaps an earlier one, adds only the rows that are new.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import enum
 import io
@@ -43,6 +42,7 @@ from workshop.db import utcnow
 from workshop.programs.models import Stage
 from workshop.registration.models import Person, Registration, Status
 from workshop.registration.validation import normalise_phone
+from workshop.textfiles import decode_upload
 
 # The join link opens this long before each day of a stage, and presence is accepted from then.
 OPENS_BEFORE = timedelta(minutes=30)
@@ -347,15 +347,6 @@ _TIME_FORMATS = (
 )
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
 def _header_key(cell: str) -> str:
     return " ".join(cell.replace("\ufeff", "").strip().lower().split())
 
@@ -391,7 +382,7 @@ def parse_report(data: bytes, timezone: str) -> list[ReportRow]:
     """
     if not data.strip():
         raise ReportFileError("empty_file")
-    text = _decode(data)
+    text = decode_upload(data)
     if "\x00" in text:
         raise ReportFileError("wrong_type")
     first_line = text.lstrip().split("\n", 1)[0]

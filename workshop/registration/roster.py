@@ -10,7 +10,6 @@ Row numbers are the ones the organiser sees in Excel: the header is row 1, the f
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -38,6 +37,7 @@ from workshop.programs.models import ROMAN, Organization, OrgKind, Program
 from workshop.registration import services
 from workshop.registration.models import ImportStatus, Mode, Person, Registration, RosterImport
 from workshop.registration.validation import normalise_name, normalise_phone, parse_mode
+from workshop.textfiles import decode_upload
 
 MAX_ROWS = 5000
 HEADER_SCAN_ROWS = 20  # a title or a note may sit above the header
@@ -242,16 +242,6 @@ def _table(rows: Iterable[tuple[int, list[str]]]) -> Table:
     return Table(header=header, header_row=header_row, rows=body)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV (comma delimited)" in the ANSI code page.
-        return data.decode("cp1252", errors="replace")
-
-
 def _delimiter(first_line: str) -> str:
     counts = {delimiter: 0 for delimiter in ";,\t"}
     quoted = False
@@ -265,7 +255,7 @@ def _delimiter(first_line: str) -> str:
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = _decode(data)
+    text = decode_upload(data)
     if "\x00" in text:
         raise RosterFileError("wrong_type")
     lines = text.lstrip("\r\n").splitlines()
