@@ -72,3 +72,13 @@ def test_a_promoted_participant_sees_the_notice(session, client):
         '<p class="flash flash-info notice" role="status">Kabar baik: ada tempat yang kosong dan Anda naik '
         "dari daftar tunggu. Pendaftaran Anda disetujui.</p>"
     ) in page
+
+
+def test_a_participant_who_switches_to_english_gets_english_messages_from_then_on(session, client):
+    _, registration = _logged_in_participant(session, client)
+    assert registration.person.locale == "id"
+
+    client.post("/language/en")
+
+    session.refresh(registration.person)
+    assert registration.person.locale == "en"

@@ -115,3 +115,14 @@ def test_english_errors_after_switching_language(session, client):
     assert '<small id="name-error" class="field-error">This field is required.</small>' in response.get_data(
         as_text=True
     )
+
+
+def test_the_language_of_the_form_becomes_the_language_of_the_messages(session, client):
+    program = factories.program(session, stages=1)
+    _village(session)
+    session.commit()
+    client.post("/language/en")
+
+    client.post(f"/daftar/{program.slug}", data=_form(program))
+
+    assert session.scalar(select(Person.locale)) == "en"

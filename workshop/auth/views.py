@@ -14,7 +14,7 @@ from workshop.extensions import limiter
 from workshop.i18n import LANGUAGES
 from workshop.registration import links
 from workshop.registration.models import Status
-from workshop.registration.services import ensure_participant_user
+from workshop.registration.services import ensure_participant_user, remember_language
 
 bp = Blueprint("auth", __name__)
 
@@ -83,6 +83,9 @@ def set_language(code: str):
     if code not in LANGUAGES:
         abort(404)
     session["lang"] = code
+    if current_user.is_authenticated and current_user.role == Role.PARTICIPANT:
+        remember_language(db.session, current_user, code)
+        db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
 
 

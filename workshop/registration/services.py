@@ -47,6 +47,7 @@ class ParticipantDetails:
     email: str
     modes: dict[int, Mode]  # stage id -> mode
     nip: str = ""
+    locale: str = "id"  # the language of their messages: the one they registered in
 
 
 @dataclass
@@ -55,6 +56,13 @@ class StatusChange:
     status: Status
     full_stages: list[Stage] = field(default_factory=list)
     promoted: list[Registration] = field(default_factory=list)
+
+
+def remember_language(session: Session, user: User, locale: str) -> None:
+    """A participant who switches language gets their reminders in it from now on."""
+    if user.person is not None:
+        user.person.locale = locale
+        session.flush()
 
 
 def find_registration_by_phone(session: Session, program: Program, phone: str) -> Registration | None:
@@ -89,6 +97,7 @@ def register(
     person.organization_id = details.organization_id
     person.email = details.email
     person.nip = details.nip
+    person.locale = details.locale
 
     registration = Registration(program=program, person=person, status=Status.PENDING, source=source)
     registration.stage_modes = [

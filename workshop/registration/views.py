@@ -102,6 +102,7 @@ def register(slug: str):
                 phone=normalise_phone(form.phone.data),
                 email=form.email.data.lower(),
                 modes={int(f.name.removeprefix("mode_")): Mode(f.data) for f in form.mode_fields()},
+                locale=str(get_locale()),
             )
             try:
                 services.register(db.session, program, details)
