@@ -62,6 +62,7 @@ ACCESS = {
     "checkin.meeting_report_row_ignore": ORGANISER,
     "checkin.index": DOOR,
     "checkin.scanner": DOOR,
+    "checkin.service_worker": PUBLIC,
     "checkin.api_check_in": DOOR,
     "checkin.api_check_in_batch": DOOR,
     "checkin.api_roster": DOOR,

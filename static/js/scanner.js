@@ -8,7 +8,8 @@
 // or takes more than 3 s) a scan is decided on this device, marked "offline", and queued in
 // localStorage with its nonce and scan time. The queue survives reloads and is sent through the
 // batch endpoint when the network returns (the "online" event, and a periodic retry); the server
-// keeps the earliest scan and counts a nonce once, so sending twice is harmless.
+// keeps the earliest scan and counts a nonce once, so sending twice is harmless. A service worker
+// (static/js/scanner-sw.js) keeps the page and its files, so that it also reloads offline.
 
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
 const T = config.texts;
@@ -874,6 +875,36 @@ el.cameraToggle.addEventListener("click", () => {
   }
 });
 
+// ---- reloading offline: the service worker ---------------------------------------------------------
+
+async function startServiceWorker() {
+  // The worker keeps the pages and files it sees loading, but a first load happens before it exists:
+  // tell it which URLs to keep (this page, the files it loaded, the camera decoder it may load later).
+  if (!("serviceWorker" in navigator)) {
+    return;
+  }
+  const controlled = Boolean(navigator.serviceWorker.controller); // then the worker saw this load
+  try {
+    await navigator.serviceWorker.register(root.dataset.serviceWorker, { scope: root.dataset.serviceWorkerScope });
+    const registration = await navigator.serviceWorker.ready;
+    const files = performance
+      .getEntriesByType("resource")
+      .map((entry) => entry.name)
+      .filter((url) => new URL(url).origin === location.origin);
+    const qrScanner = new URL(config.urls.qrScanner, location.href);
+    const decoder = [qrScanner.href, new URL("qr-scanner-worker.min.js", qrScanner).href]; // it loads both
+    const urls = controlled ? decoder : [location.href, ...files, ...decoder];
+    const channel = new MessageChannel();
+    const answered = new Promise((resolve) => {
+      channel.port1.onmessage = (event) => resolve(event.data?.ok === true);
+    });
+    registration.active.postMessage({ type: "cache", urls }, [channel.port2]);
+    root.dataset.offlineReady = String(await answered);
+  } catch {
+    root.dataset.offlineReady = "false"; // e.g. a private window: the page works, but not after an offline reload
+  }
+}
+
 // ---- start -------------------------------------------------------------------------------------------
 
 rebuildIndex();
@@ -891,5 +922,8 @@ refreshRoster().then(() => {
   root.dataset.state = "ready";
   sync();
 });
+if (navigator.onLine) {
+  startServiceWorker();
+}
 setInterval(sync, RETRY_MS);
 setInterval(refreshRoster, ROSTER_REFRESH_MS);

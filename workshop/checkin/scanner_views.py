@@ -17,7 +17,7 @@ from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, make_response, render_template, request, url_for
+from flask import current_app, jsonify, make_response, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -368,6 +368,17 @@ def api_undo(check_in_id: int):
 def index():
     held_today, upcoming, past = desk.stages_for_picker(db.session, utcnow())
     return render_template("checkin/index.html", held_today=held_today, upcoming=upcoming, past=past)
+
+
+@bp.route("/checkin/sw.js")
+def service_worker():
+    """The scanner's service worker (static/js/scanner-sw.js), served here so that its scope can be
+    /checkin/ (a worker controls only pages under its own path). Public: it holds no data, and the
+    browser re-fetches it to check for updates even after the login has ended."""
+    response = send_from_directory(current_app.static_folder, "js/scanner-sw.js", max_age=0)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.route("/checkin/stages/<int:stage_id>")
