@@ -1,7 +1,9 @@
+import json
+
 from tests import factories
 from workshop.programs import services as program_services
 from workshop.registration import links, services
-from workshop.registration.models import Mode, Status
+from workshop.registration.models import Mode, Notice, Status
 
 SECRET = "test-secret-key"
 
@@ -82,3 +84,25 @@ def test_a_participant_who_switches_to_english_gets_english_messages_from_then_o
 
     session.refresh(registration.person)
     assert registration.person.locale == "en"
+
+
+def test_in_app_reminders_show_their_subject_and_text_escaped(session, client):
+    program, registration = _logged_in_participant(session, client)
+    session.add(
+        Notice(
+            registration=registration,
+            kind="reminder",
+            detail=json.dumps(
+                {"subject": "Pengingat: Tahap I besok", "text": "Mulai pukul 09.00 WIB <b>Zoom</b>"}
+            ),
+        )
+    )
+    session.commit()
+
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert (
+        '<p class="flash flash-info notice" role="status"><strong>Pengingat: Tahap I besok</strong><br>'
+        "Mulai pukul 09.00 WIB &lt;b&gt;Zoom&lt;/b&gt;</p>"
+    ) in page
+    assert 'src="/static/js/notices.js"' in page

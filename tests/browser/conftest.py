@@ -117,6 +117,7 @@ def _server(tmp_path_factory) -> Iterator[LiveServer]:
         "RATELIMIT_ENABLED": "false",
         "PUBLIC_BASE_URL": url,
         "PYTHONUNBUFFERED": "1",
+        "REMINDER_TICK_SECONDS": "2",  # the embedded scheduler sends what is due within seconds
     }
     env.pop("BIMTEK_ENV", None)  # production mode would make the cookies Secure: no HTTPS here
 

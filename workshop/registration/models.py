@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
@@ -103,6 +104,11 @@ class Notice(db.Model):
     read_at: Mapped[datetime | None]
 
     registration: Mapped[Registration] = relationship()
+
+    @property
+    def message(self) -> dict:
+        """{'subject': ..., 'text': ...} of a notice that carries its own text (a reminder)."""
+        return json.loads(self.detail) if self.detail else {}
 
 
 class ImportStatus(enum.StrEnum):
