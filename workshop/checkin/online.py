@@ -39,6 +39,7 @@ from workshop.checkin.attendance import Interval, merge
 from workshop.checkin.models import MeetingReport, MeetingReportRow, OnlineEvidence, OnlineKind, RowMatch
 from workshop.checkin.services import stage_window
 from workshop.db import utcnow
+from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.registration.models import Person, Registration, Status
 from workshop.registration.validation import normalise_phone
@@ -62,12 +63,8 @@ def clock() -> datetime:
     return utcnow()
 
 
-class OnlineError(Exception):
+class OnlineError(ServiceError):
     """A refused join or presence: not_registered, not_approved, outside_window."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 # Stage windows
@@ -311,12 +308,8 @@ class ReportFileError(Exception):
         return str(FILE_ERRORS[self.code]) % self.args_
 
 
-class ReviewError(Exception):
+class ReviewError(ServiceError):
     """A refused match or ignore: not_reviewable, not_in_programme."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from workshop.checkin import tickets
 from workshop.checkin.attendance import StageWindow
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.db import utcnow
+from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration, Status
 
@@ -24,10 +25,8 @@ CLOCK_SKEW = timedelta(minutes=2)
 GREEN = frozenset({ScanResult.OK, ScanResult.OK_MODE_CHANGED})
 
 
-class CheckInError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class CheckInError(ServiceError):
+    """A refused undo, or a nonce reused for another scan."""
 
 
 @dataclass(frozen=True)

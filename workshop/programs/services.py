@@ -12,17 +12,15 @@ from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.errors import ServiceError
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
 from workshop.registration.models import Mode, Registration, RegistrationStage
 
 REGENCY_VILLAGES_CSV = Path(__file__).resolve().parent.parent / "data" / "tapanuli-utara-villages.csv"
 
 
-class ProgramError(Exception):
-    def __init__(self, code: str, field: str | None = None):
-        super().__init__(code)
-        self.code = code
-        self.field = field
+class ProgramError(ServiceError):
+    """A refused change to a programme, stage, agenda item or organisation."""
 
 
 @dataclass(frozen=True)

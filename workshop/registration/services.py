@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from workshop import audit
 from workshop.auth.models import Role, User
 from workshop.db import utcnow
+from workshop.errors import ServiceError
 from workshop.programs.models import Organization, Program, Stage
 from workshop.registration import links
 from workshop.registration.models import (
@@ -29,13 +30,8 @@ from workshop.registration.models import (
 ACTIVE_STATUSES = frozenset({Status.PENDING, Status.APPROVED, Status.WAITLISTED})
 
 
-class RegistrationError(Exception):
-    """A rule was broken; `field` names the form field it belongs to, if any."""
-
-    def __init__(self, code: str, field: str | None = None):
-        super().__init__(code)
-        self.code = code
-        self.field = field
+class RegistrationError(ServiceError):
+    """A registration rule was broken (duplicate phone, unknown organisation, ...)."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload
 from workshop import audit
 from workshop.auth.models import User
 from workshop.db import sqlite_write_intent
+from workshop.errors import ServiceError
 from workshop.extensions import socketio
 from workshop.programs.models import Program, Stage
 from workshop.realtime import staff_room, user_room
@@ -76,11 +77,8 @@ ChannelProvider = Callable[[str], Channel]
 Clock = Callable[[], datetime]
 
 
-class ReminderError(Exception):
-    def __init__(self, code: str, field: str | None = None):
-        super().__init__(code)
-        self.code = code
-        self.field = field
+class ReminderError(ServiceError):
+    """A refused rule, announcement or test send."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from workshop.checkin import attendance, online
 from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn, OnlineEvidence, OnlineKind
 from workshop.checkin.services import stage_window
 from workshop.db import utcnow
+from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
@@ -33,10 +34,8 @@ STATUS_ORDER = (
 )
 
 
-class ReportError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class ReportError(ServiceError):
+    """A refused attendance override."""
 
 
 @dataclass(frozen=True)
