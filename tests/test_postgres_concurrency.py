@@ -89,29 +89,39 @@ def test_concurrent_approvals_never_exceed_capacity(pg_app):
         assert counts == {Status.APPROVED: capacity, Status.WAITLISTED: candidates - capacity}
 
 
-def test_two_desks_scanning_one_ticket_at_once_check_in_once(pg_app):
-    with pg_app.app_context():
+def _one_ticket(app):
+    """A one-stage programme with one approved ticket: (stage id, ticket secret, stage start)."""
+    with app.app_context():
         program = factories.program(db.session, stages=1)
         ticket = factories.registration(db.session, program, status=Status.APPROVED).ticket_secret
-        stage_id = program.stages[0].id
-        moment = program.stages[0].starts_at
+        stage = program.stages[0]
+        facts = stage.id, ticket, stage.starts_at
         db.session.commit()
+    return facts
 
-    def desk(number):
-        stage = db.session.get(Stage, stage_id)
-        outcome = checkin.check_in(
-            db.session,
-            stage=stage,
-            code=ticket,
-            desk=f"Meja {number}",
-            actor=None,
-            client_nonce=f"desk-{number}-0001",
-            scanned_at=moment,
-            now=moment,
-        )
-        return [outcome.result]
 
-    results = _run_together(pg_app, desk, list(range(WORKERS)))
+def _scan(stage_id, ticket, moment, *, desk, nonce):
+    outcome = checkin.check_in(
+        db.session,
+        stage=db.session.get(Stage, stage_id),
+        code=ticket,
+        desk=desk,
+        actor=None,
+        client_nonce=nonce,
+        scanned_at=moment,
+        now=moment,
+    )
+    return [outcome.result]
+
+
+def test_two_desks_scanning_one_ticket_at_once_check_in_once(pg_app):
+    stage_id, ticket, moment = _one_ticket(pg_app)
+
+    results = _run_together(
+        pg_app,
+        lambda number: _scan(stage_id, ticket, moment, desk=f"Meja {number}", nonce=f"desk-{number}-0001"),
+        list(range(WORKERS)),
+    )
 
     assert sorted(results) == [ScanResult.ALREADY_CHECKED_IN] * (WORKERS - 1) + [ScanResult.OK]
     with pg_app.app_context():
@@ -120,28 +130,13 @@ def test_two_desks_scanning_one_ticket_at_once_check_in_once(pg_app):
 
 
 def test_the_same_nonce_sent_by_several_threads_at_once_counts_once(pg_app):
-    with pg_app.app_context():
-        program = factories.program(db.session, stages=1)
-        ticket = factories.registration(db.session, program, status=Status.APPROVED).ticket_secret
-        stage_id = program.stages[0].id
-        moment = program.stages[0].starts_at
-        db.session.commit()
+    stage_id, ticket, moment = _one_ticket(pg_app)
 
-    def retry(_):
-        stage = db.session.get(Stage, stage_id)
-        outcome = checkin.check_in(
-            db.session,
-            stage=stage,
-            code=ticket,
-            desk="Meja 1",
-            actor=None,
-            client_nonce="desk-1-retried",
-            scanned_at=moment,
-            now=moment,
-        )
-        return [outcome.result]
-
-    results = _run_together(pg_app, retry, list(range(WORKERS)))
+    results = _run_together(
+        pg_app,
+        lambda _: _scan(stage_id, ticket, moment, desk="Meja 1", nonce="desk-1-retried"),
+        list(range(WORKERS)),
+    )
 
     assert len(results) == WORKERS
     assert len(set(results)) == 1  # every retry gets the one recorded answer

@@ -53,6 +53,10 @@ class StageWindow:
     def day_of(self, moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(self.timezone)).date()
 
+    def local_days(self) -> list[date]:
+        """The stage's days as dates in its time zone."""
+        return [self.day_of(start) for start, _ in self.days()]
+
 
 @dataclass(frozen=True)
 class Rules:

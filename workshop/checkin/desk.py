@@ -58,8 +58,7 @@ def roster(session: Session, stage: Stage) -> list[RosterEntry]:
 
 
 def stage_days(stage: Stage) -> list[date]:
-    window = stage_window(stage)
-    return [window.day_of(start) for start, _ in window.days()]
+    return stage_window(stage).local_days()
 
 
 def today(stage: Stage, now: datetime) -> date:

@@ -218,18 +218,18 @@ def record_presence(
     return PresenceOutcome(interval, started=True)
 
 
-def online_now(session: Session, stage: Stage, now: datetime) -> set[int]:
-    """Registrations whose live presence for the stage was seen within PRESENCE_GAP of now."""
-    return set(
-        session.scalars(
-            select(OnlineEvidence.registration_id).where(
-                OnlineEvidence.stage_id == stage.id,
-                OnlineEvidence.kind == OnlineKind.PRESENCE,
-                OnlineEvidence.ended_at >= now - PRESENCE_GAP,
-                OnlineEvidence.started_at <= now,
-            )
-        )
+def online_now(session: Session, stage: Stage, now: datetime, among=None) -> set[int]:
+    """Registrations whose live presence for the stage was seen within PRESENCE_GAP of now
+    (only those `among` a subquery of registration ids, when given)."""
+    query = select(OnlineEvidence.registration_id).where(
+        OnlineEvidence.stage_id == stage.id,
+        OnlineEvidence.kind == OnlineKind.PRESENCE,
+        OnlineEvidence.ended_at >= now - PRESENCE_GAP,
+        OnlineEvidence.started_at <= now,
     )
+    if among is not None:
+        query = query.where(OnlineEvidence.registration_id.in_(among))
+    return set(session.scalars(query))
 
 
 # Evidence for the attendance function

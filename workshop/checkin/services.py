@@ -139,7 +139,7 @@ def _decide(
         return ScanResult.NOT_APPROVED, None
     window = stage_window(stage)
     day = window.day_of(scanned_at)
-    if day not in {window.day_of(start) for start, _ in window.days()}:
+    if day not in window.local_days():
         return ScanResult.WRONG_DAY, None
     existing = _active_check_in(session, registration, stage, day)
     if existing is not None:

@@ -11,14 +11,14 @@ from flask import Response, abort
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from workshop.auth.permissions import door_staff_required, participant_required
 from workshop.checkin import badges, qr, tickets
 from workshop.checkin.views import bp
 from workshop.db import db
-from workshop.programs.models import Program, Stage
+from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
+from workshop.registration.queries import approved_registration_of
 
 
 @bp.app_template_filter("ticket_svg")
@@ -44,15 +44,7 @@ def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) ->
 
 
 def _own_registration(slug: str) -> Registration:
-    registration = db.session.scalar(
-        select(Registration)
-        .join(Program)
-        .where(
-            Program.slug == slug,
-            Registration.person_id == current_user.person_id,
-            Registration.status == Status.APPROVED,
-        )
-    )
+    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
     if registration is None:
         abort(404)
     return registration

@@ -66,3 +66,16 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
         pattern = f"%{chosen.text}%"
         query = query.where(or_(Person.name.ilike(pattern), organization.name.ilike(pattern)))
     return query
+
+
+def approved_registration_of(program_slug: str, person_id: int | None) -> Select:
+    """The approved registration of a person for a programme: what a participant's own pages show."""
+    return (
+        select(Registration)
+        .join(Program)
+        .where(
+            Program.slug == program_slug,
+            Registration.person_id == person_id,
+            Registration.status == Status.APPROVED,
+        )
+    )

@@ -27,7 +27,7 @@ from workshop.programs.queries import organization_by_label
 from workshop.registration import calendar, links, services
 from workshop.registration.forms import MODE_LABELS, registration_form_for
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
-from workshop.registration.queries import RegistrationFilter, registrations_query
+from workshop.registration.queries import RegistrationFilter, approved_registration_of, registrations_query
 from workshop.registration.validation import normalise_name, normalise_phone
 
 bp = Blueprint("registration", __name__)
@@ -281,16 +281,7 @@ def my_programs():
 
 
 def _own_registration(slug: str, *options) -> Registration:
-    registration = db.session.scalar(
-        select(Registration)
-        .join(Program)
-        .where(
-            Program.slug == slug,
-            Registration.person_id == current_user.person_id,
-            Registration.status == Status.APPROVED,
-        )
-        .options(*options)
-    )
+    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id).options(*options))
     if registration is None:
         abort(404)
     return registration

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin import attendance, online
-from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn, OnlineEvidence, OnlineKind
+from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn
 from workshop.checkin.services import stage_window
 from workshop.db import utcnow
 from workshop.errors import ServiceError
@@ -25,7 +25,6 @@ from workshop.registration.models import Mode, Person, Registration, Registratio
 
 # A presence interval that ended this recently means the participant's page is still open
 # (the page sends a heartbeat about every minute).
-ONLINE_NOW = timedelta(seconds=150)
 STATUS_ORDER = (
     AttendanceStatus.HADIR,
     AttendanceStatus.TERLAMBAT,
@@ -302,15 +301,7 @@ def stage_summary(session: Session, stage: Stage, now: datetime | None = None) -
         .where(CheckIn.registration_id.in_(approved))
     )
     today = stage_window(stage).day_of(now)
-    online_now = session.scalar(
-        select(func.count(func.distinct(OnlineEvidence.registration_id))).where(
-            OnlineEvidence.stage_id == stage.id,
-            OnlineEvidence.kind == OnlineKind.PRESENCE,
-            OnlineEvidence.started_at <= now,
-            OnlineEvidence.ended_at >= now - ONLINE_NOW,
-            OnlineEvidence.registration_id.in_(approved),
-        )
-    )
+    online_now = len(online.online_now(session, stage, now, among=approved))
     return Summary(
         stage_id=stage.id,
         registered_luring=modes.get(Mode.LURING, 0),

@@ -175,8 +175,7 @@ def daftar_hadir(stage_id: int):
             day = date.fromisoformat(request.args["hari"])
         except ValueError:
             abort(404)
-        window = stage_window(stage)
-        if day not in {window.day_of(start) for start, _end in window.days()}:
+        if day not in stage_window(stage).local_days():
             abort(404)
     rows = services.stage_attendance(db.session, stage)
     content = pdf.daftar_hadir(stage, rows, day=day, locale=_locale())
