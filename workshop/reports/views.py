@@ -137,32 +137,37 @@ def _audit_export(subject: str, detail: str) -> None:
     db.session.commit()
 
 
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
 @bp.route("/programs/<int:program_id>/attendance.xlsx")
 @organiser_required
 def attendance_xlsx(program_id: int):
-    program = db.get_or_404(Program, program_id)
-    chosen = _filter()
-    matrix = _matrix(program, chosen)
-    filters = " ".join(f"{name}={value}" for name, value in _filter_args(chosen).items())
-    content = exports.to_xlsx(program, matrix, filters=filters, generated_at=utcnow(), locale=_locale())
-    filename = f"kehadiran-{program.slug}.xlsx"
-    _audit_export(
-        f"program:{program_id}", f"xlsx, {len(matrix.registrations)} participants {filters}".strip()
-    )
-    return _download(content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename)
+    return _export(program_id, "xlsx")
 
 
 @bp.route("/programs/<int:program_id>/attendance.csv")
 @organiser_required
 def attendance_csv(program_id: int):
+    return _export(program_id, "csv")
+
+
+def _export(program_id: int, kind: str):
     program = db.get_or_404(Program, program_id)
     chosen = _filter()
     matrix = _matrix(program, chosen)
     filters = " ".join(f"{name}={value}" for name, value in _filter_args(chosen).items())
-    content = exports.to_csv(matrix)
-    filename = f"kehadiran-{program.slug}.csv"
-    _audit_export(f"program:{program_id}", f"csv, {len(matrix.registrations)} participants {filters}".strip())
-    return _download(content, "text/csv; charset=utf-8", filename)
+    if kind == "xlsx":
+        content = exports.to_xlsx(program, matrix, filters=filters, generated_at=utcnow(), locale=_locale())
+    else:
+        content = exports.to_csv(matrix)
+    _audit_export(
+        f"program:{program_id}", f"{kind}, {len(matrix.registrations)} participants {filters}".strip()
+    )
+    return _download(content, EXPORT_TYPES[kind], f"kehadiran-{program.slug}.{kind}")
 
 
 @bp.route("/stages/<int:stage_id>/daftar-hadir.pdf")
