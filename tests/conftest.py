@@ -17,6 +17,8 @@ def app(tmp_path):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "bimtek.test",
+            "LIVE_BROADCAST_SECONDS": 0,  # broadcast at once, in the request
+            "LIVE_VOTE_BATCHING": False,
         }
     )
 

@@ -14,6 +14,8 @@ STAFF = "staff"
 ORGANISER = "organiser"
 PARTICIPANT = "participant"
 DOOR = "door"  # check-in staff: petugas, panitia, admin
+LIVE = "live"  # who runs Q&A and polls: narasumber, panitia, admin
+LIVE_OR_PARTICIPANT = "live_or_participant"
 
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
@@ -91,6 +93,21 @@ ACCESS = {
     "reminders.outbox": ORGANISER,
     "reminders.outbox_message": ORGANISER,
     "reminders.outbox_message_html": ORGANISER,
+    "live.participant": PARTICIPANT,
+    "live.state": LIVE_OR_PARTICIPANT,
+    "live.ask": PARTICIPANT,
+    "live.upvote": PARTICIPANT,
+    "live.vote": PARTICIPANT,
+    "live.moderate": LIVE,
+    "live.control": LIVE,
+    "live.projector": LIVE,
+    "live.settings": LIVE,
+    "live.new_poll": LIVE,
+    "live.edit_poll": LIVE,
+    "live.delete_poll": LIVE,
+    "live.poll_action": LIVE,
+    "live.results_csv": LIVE,
+    "live.results_xlsx": LIVE,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -102,6 +119,8 @@ def _allowed(access: str, role: str) -> bool:
         ORGANISER: role in {"admin", "panitia"},
         PARTICIPANT: role == "participant",
         DOOR: role in {"admin", "panitia", "petugas"},
+        LIVE: role in {"admin", "panitia", "narasumber"},
+        LIVE_OR_PARTICIPANT: role in {"admin", "panitia", "narasumber", "participant"},
     }[access]
 
 
@@ -137,6 +156,9 @@ def world(app, session):
         "check_in_id": 1,  # no such check-in: 404 past the role check
         "rule_id": 1,  # no such reminder rule or outbox message: 404 past the role check
         "message_id": 1,
+        "poll_id": 1,  # no such poll or question: 404 past the role check
+        "question_id": 1,
+        "action": "open",
     }
 
 

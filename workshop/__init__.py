@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # server exists is registered on that server only, not on those of apps created later.
     from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
     from workshop.checkin import events as checkin_events  # noqa: F401 (Socket.IO presence)
+    from workshop.live import events as live_events
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -36,10 +37,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     extensions.init_app(app)
     app.extensions["schedule"] = ScheduleCache()
+    live_events.init_app(app)
     web.init_app(app)
 
     from workshop.auth.views import bp as auth_bp
     from workshop.checkin.views import bp as checkin_bp
+    from workshop.live.views import bp as live_bp
     from workshop.programs.views import bp as programs_bp
     from workshop.registration.views import bp as registration_bp
     from workshop.reminders.views import bp as reminders_bp
@@ -51,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(checkin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(live_bp)
 
     from workshop import cli
 

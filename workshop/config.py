@@ -67,6 +67,11 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 300),
         "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 5),
         "REMINDER_RETRY_SECONDS": _int(env, "REMINDER_RETRY_SECONDS", 60),
+        # Live Q&A and polls: how often changed state and tallies are broadcast (0: at every
+        # change, for tests), whether votes are written in batches, questions per person a minute.
+        "LIVE_BROADCAST_SECONDS": _number(env, "LIVE_BROADCAST_SECONDS", 0.3),
+        "LIVE_VOTE_BATCHING": _bool(env.get("LIVE_VOTE_BATCHING"), True),
+        "LIVE_QUESTIONS_PER_MINUTE": _int(env, "LIVE_QUESTIONS_PER_MINUTE", 3),
     }
 
 
@@ -111,6 +116,10 @@ def validate(config: dict) -> None:
             raise ConfigError(f"{name} must be at least 1")
     if config["REMINDER_RETRY_SECONDS"] < 0:
         raise ConfigError("REMINDER_RETRY_SECONDS must not be negative")
+    if config["LIVE_BROADCAST_SECONDS"] < 0:
+        raise ConfigError("LIVE_BROADCAST_SECONDS must not be negative")
+    if config["LIVE_QUESTIONS_PER_MINUTE"] < 1:
+        raise ConfigError("LIVE_QUESTIONS_PER_MINUTE must be at least 1")
 
 
 def _validate_channels(config: dict) -> None:

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workshop.auth.models import Role
+from workshop.auth.models import Role, User
 from workshop.auth.services import create_staff_user
 from workshop.db import utcnow
+from workshop.live import services as live_services
+from workshop.live.models import PollKind, ResultsVisibility
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
 from workshop.programs.services import import_regions
 from workshop.registration import links
@@ -23,6 +25,14 @@ from workshop.registration.services import ensure_participant_user
 
 TIMEZONE = "Asia/Jakarta"
 HALL_CAPACITY = 40
+DEMO_QUESTIONS = [
+    "Bagaimana desa dengan sinyal lemah bisa ikut program smart city?",
+    "Apakah ada anggaran dari kabupaten untuk operator data desa?",
+    "Kapan masterplan ini mulai berlaku untuk kecamatan?",
+    "Siapa yang akan melatih perangkat desa mengelola aplikasi?",
+    "Bagaimana keamanan data penduduk di aplikasi ini?",
+    "Apakah aplikasi SIPD bisa dihubungkan dengan dashboard smart city?",
+]
 
 AGENCIES = [
     "Sekretariat Daerah",
@@ -245,9 +255,53 @@ def seed(session: Session, *, passwords: dict[str, str], secret_key: str, now: d
             ensure_participant_user(session, person)
             links.issue(registration, secret_key)
     session.flush()
+    _live_demo(
+        session, program.stages[0], actor=session.scalar(select(User).where(User.username == "narasumber"))
+    )
     return (
         f"Demo programme '{program.title}' with {len(program.stages)} stages; "
         f"{len(agencies)} OPD/Perusda, {len(kecamatan)} kecamatan, {len(desa)} desa/kelurahan; "
         f"{len(people)} participants: {counts[Status.APPROVED]} approved, "
         f"{counts[Status.PENDING]} pending, {counts[Status.WAITLISTED]} waitlisted."
     )
+
+
+def _live_demo(session: Session, stage: Stage, *, actor: User) -> None:
+    """Tahap I runs now: two polls prepared as drafts, and approved questions to moderate."""
+    live_services.create_poll(
+        session,
+        stage,
+        live_services.PollDraft(
+            kind=PollKind.SINGLE,
+            question="Apakah kantor Anda sudah terhubung internet yang stabil?",
+            options=["Ya, stabil", "Ada, tetapi sering putus", "Belum ada"],
+            max_choices=None,
+            scale=None,
+            results_visibility=ResultsVisibility.LIVE,
+            allow_change=False,
+            duration_seconds=None,
+        ),
+        actor=actor,
+    )
+    live_services.create_poll(
+        session,
+        stage,
+        live_services.PollDraft(
+            kind=PollKind.WORDCLOUD,
+            question="Satu kata: apa yang paling dibutuhkan desa Anda dari smart city?",
+            options=[],
+            max_choices=None,
+            scale=None,
+            results_visibility=ResultsVisibility.LIVE,
+            allow_change=False,
+            duration_seconds=None,
+        ),
+        actor=actor,
+    )
+    askers = session.scalars(
+        select(Registration).where(
+            Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
+        )
+    ).all()
+    for registration, text in zip(askers[::40], DEMO_QUESTIONS, strict=False):
+        live_services.ask(session, stage, registration, text, anonymous=False, now=utcnow(), per_minute=3)

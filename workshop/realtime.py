@@ -1,17 +1,20 @@
 """Socket.IO rooms and the connection rules every live feature shares.
 
 A socket connects only with a logged-in user; it joins a stage's room only if the user is an
-approved participant of that stage's programme or staff, and the staff room only as staff.
+approved participant of that stage's programme, and the stage's staff room only as staff.
 Clients re-fetch state over HTTP after every (re)connect: Socket.IO does not replay messages.
+Logging out or losing the personal link ends the user's sockets.
 """
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from workshop.db import db
+from workshop.auth.models import User
+from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
@@ -29,25 +32,35 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def may_join(user, stage: Stage) -> bool:
-    if user.is_staff:
-        return True
+# The registration each socket joined a stage with (None for staff), by socket id: the live
+# handlers need it for every vote. Dropped on disconnect; only this process's sockets.
+joined_stages: dict[str, dict[int, int | None]] = {}
+
+
+def participant_registration_id(user, stage: Stage) -> int | None:
     if user.person_id is None:
-        return False
-    return (
-        db.session.scalar(
-            select(Registration.id).where(
-                Registration.program_id == stage.program_id,
-                Registration.person_id == user.person_id,
-                Registration.status == Status.APPROVED,
-            )
+        return None
+    return db.session.scalar(
+        select(Registration.id).where(
+            Registration.program_id == stage.program_id,
+            Registration.person_id == user.person_id,
+            Registration.status == Status.APPROVED,
         )
-        is not None
     )
+
+
+def may_join(user, stage: Stage) -> bool:
+    return user.is_staff or participant_registration_id(user, stage) is not None
+
+
+def joined_registration_id(stage_id: int) -> int | None:
+    """The registration the current socket joined the stage with, or None if it did not."""
+    return joined_stages.get(request.sid, {}).get(stage_id)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
+    sqlite_write_intent.set(False)  # no before_request for socket events: these only read
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
     join_room(user_room(current_user.id))
@@ -56,16 +69,51 @@ def on_connect(auth=None):
 @socketio.on("join_stage")
 def on_join_stage(data):
     """{'stage_id': n} -> {'ok': true, 'staff': bool} or {'ok': false, 'error': code}."""
+    sqlite_write_intent.set(False)
     stage_id = data.get("stage_id") if isinstance(data, dict) else None
     stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None  # not a bool
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}
-    if not may_join(current_user, stage):
-        return {"ok": False, "error": "forbidden"}
-    join_room(stage_room(stage.id))
     if current_user.is_staff:
         join_room(staff_room(stage.id))
-    return {"ok": True, "staff": bool(current_user.is_staff)}
+        joined_stages.setdefault(request.sid, {})[stage.id] = None
+        return {"ok": True, "staff": True}
+    registration_id = participant_registration_id(current_user, stage)
+    if registration_id is None:
+        return {"ok": False, "error": "forbidden"}
+    join_room(stage_room(stage.id))
+    joined_stages.setdefault(request.sid, {})[stage.id] = registration_id
+    return {"ok": True, "staff": False}
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    joined_stages.pop(request.sid, None)
+
+
+def _account_of(person_id: int) -> int | None:
+    return db.session.scalar(select(User.id).where(User.person_id == person_id))
+
+
+def tell_person(person_id: int, event: str, data: dict) -> None:
+    """Send an event to the sockets of the participant account of a person, if it has one."""
+    user_id = _account_of(person_id)
+    if user_id is not None:
+        socketio.emit(event, data, to=user_room(user_id))
+
+
+def end_person_sessions(person_id: int) -> None:
+    user_id = _account_of(person_id)
+    if user_id is not None:
+        end_sessions(user_id)
+
+
+def end_sessions(user_id: int) -> None:
+    """Disconnect the user's sockets in this process, and tell every client of the user (through
+    the message queue, in other processes too) that its session ended."""
+    socketio.emit("session_ended", {}, to=user_room(user_id))
+    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", user_room(user_id))):
+        socketio.server.disconnect(sid, namespace="/")
 
 
 def notify_attendance_changed(stage_id: int) -> None:

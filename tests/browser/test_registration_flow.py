@@ -189,9 +189,10 @@ def test_person_registers_is_approved_opens_personal_link_and_sees_stages_in_wib
     expect(participant.get_by_test_id("stage-1")).to_contain_text(
         "Tempat: Aula Martua, Kantor Bupati, Tarutung"
     )
-    expect(participant.get_by_test_id("stage-2").get_by_role("link")).to_have_text(
-        "https://zoom.us/j/81200002"
+    meeting_link = participant.get_by_test_id("stage-2").get_by_role(
+        "link", name="https://zoom.us/j/81200002"
     )
+    expect(meeting_link).to_have_attribute("href", "https://zoom.us/j/81200002")
     with live_server.session() as session:
         users = session.scalars(select(User).join(Person).where(Person.name == name)).all()
         assert [(user.role, user.person.phone) for user in users] == [(Role.PARTICIPANT, "+6281234567890")]

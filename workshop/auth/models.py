@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.PANITIA, Role.NARASUMBER, Role.PETUGAS})
 ORGANISER_ROLES = frozenset({Role.ADMIN, Role.PANITIA})
+LIVE_ROLES = frozenset({Role.ADMIN, Role.PANITIA, Role.NARASUMBER})  # moderate Q&A, run polls
 
 
 class User(UserMixin, db.Model):
@@ -58,6 +59,10 @@ class User(UserMixin, db.Model):
     @property
     def is_organiser(self) -> bool:
         return self.role in ORGANISER_ROLES
+
+    @property
+    def is_live_moderator(self) -> bool:
+        return self.role in LIVE_ROLES
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -8,7 +8,7 @@ from functools import wraps
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
-from workshop.auth.models import ORGANISER_ROLES, STAFF_ROLES, Role
+from workshop.auth.models import LIVE_ROLES, ORGANISER_ROLES, STAFF_ROLES, Role
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -33,5 +33,6 @@ def roles_required(*roles: Role) -> Callable:
 organiser_required = roles_required(*ORGANISER_ROLES)
 staff_required = roles_required(*STAFF_ROLES)
 participant_required = roles_required(Role.PARTICIPANT)
+live_staff_required = roles_required(*LIVE_ROLES)
 # The hall's check-in desks: the petugas, and organisers who lend a hand.
 door_staff_required = roles_required(Role.PETUGAS, Role.PANITIA, Role.ADMIN)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from workshop import realtime
 from workshop.auth import services
 from workshop.auth.forms import ConfirmForm, LoginForm
 from workshop.auth.models import Role
@@ -48,6 +49,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        realtime.end_sessions(current_user.id)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.home"))

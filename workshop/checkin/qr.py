@@ -22,8 +22,12 @@ PNG_MODULE_PIXELS = 10
 
 
 def _code(secret: str, **options) -> qrcode.QRCode:
+    return _code_of(tickets.qr_payload(secret), **options)
+
+
+def _code_of(data: str, **options) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE, **options)
-    code.add_data(tickets.qr_payload(secret))
+    code.add_data(data)
     code.make(fit=True)
     return code
 
@@ -35,11 +39,21 @@ def svg(secret: str) -> str:
     Cached: choosing the best mask costs a few milliseconds, and the participant page shows it on every
     visit. The markup comes from the secret only (an alphabet of letters and digits), never user text.
     """
-    image = _code(secret, image_factory=SvgPathFillImage).make_image()
+    return _svg_of(_code(secret, image_factory=SvgPathFillImage), "ticket-qr")
+
+
+@lru_cache(maxsize=64)
+def link_svg_markup(url: str) -> Markup:
+    """The QR of a link (the projector's join code); the URL is encoded in the path, not in text."""
+    return Markup(_svg_of(_code_of(url, image_factory=SvgPathFillImage), "link-qr"))
+
+
+def _svg_of(code: qrcode.QRCode, css_class: str) -> str:
+    image = code.make_image()
     path = image.path
     del path.attrib["id"]  # a fixed id would repeat if two codes were on one page
     path.set("shape-rendering", "crispEdges")
-    image._img.set("class", "ticket-qr")
+    image._img.set("class", css_class)
     return image.to_string(encoding="unicode")
 
 

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
 from workshop.i18n import stage_label
@@ -255,6 +256,7 @@ def manage_link(registration_id: int):
     else:
         abort(400)
     db.session.commit()
+    realtime.end_person_sessions(registration.person_id)  # the old link's sessions ended above
     return redirect(url_for("registration.registration_detail", registration_id=registration.id))
 
 

@@ -85,7 +85,7 @@ def summary_rows(matrix: Matrix) -> list[list]:
     return rows
 
 
-def _style_header(sheet, width: int) -> None:
+def style_header(sheet, width: int) -> None:
     for column in range(1, width + 1):
         cell = sheet.cell(row=1, column=column)
         cell.font = Font(bold=True)
@@ -106,7 +106,7 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # openpyxl would store "=..." as a formula
-    _style_header(sheet, len(header))
+    style_header(sheet, len(header))
     sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(matrix.registrations) + 1)}"
     for column, width in zip("ABCDE", (5, 32, 28, 36, 18), strict=True):
@@ -124,7 +124,7 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
     summary.append(header)
     for line in summary_rows(matrix):
         summary.append(line)
-    _style_header(summary, len(header))
+    style_header(summary, len(header))
     summary.column_dimensions["A"].width = 10
     summary.column_dimensions["B"].width = 40
     for column in range(3, len(header) + 1):
@@ -139,7 +139,7 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
     return output.getvalue()
 
 
-def _defused(value):
+def defused(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -150,5 +150,5 @@ def to_csv(matrix: Matrix) -> bytes:
     writer = csv.writer(text, delimiter=CSV_DELIMITER, lineterminator="\r\n")
     writer.writerow(matrix_header(matrix))
     for line in matrix_rows(matrix):
-        writer.writerow([_defused(value) for value in line])
+        writer.writerow([defused(value) for value in line])
     return text.getvalue().encode("utf-8-sig")

@@ -1,0 +1,442 @@
+// The live Q&A and polls client shared by the participant page, the control panel and the
+// projector (templates/live/*). One state per page, kept in step with the stage:
+// - the Socket.IO client is loaded lazily (static/vendor/socket.io), then `join_stage`;
+// - on every (re)connect, and when the browser comes back online, the JSON snapshot is fetched
+//   (Socket.IO does not replay missed messages); newer versions win, older ones are dropped;
+// - without a socket connection after 5 s the page polls the snapshot every 10 s;
+// - actions carry a client_id made once per action: sent over the socket with an ack, retried over
+//   HTTP with the same client_id when the ack does not come within 8 s (applied once by the server).
+// Configuration comes from data-config on the page's root element (no inline scripts: strict CSP).
+
+const CONNECT_WAIT_MS = 5_000;
+const POLL_MS = 10_000;
+const ACK_TIMEOUT_MS = 8_000;
+
+export function readConfig(root) {
+  return JSON.parse(root.dataset.config);
+}
+
+export function makeClientId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** "/live/7/polls/{id}/{action}" + {id: 3, action: "open"} -> "/live/7/polls/3/open" */
+export function fillUrl(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(String(values[key])));
+}
+
+/** Fill "{answered} of {present}" style placeholders of a translated text. */
+export function format(text, values) {
+  return String(text || "").replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
+/** A new element with a class and, optionally, text (always as text: never HTML). */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = String(text);
+  return node;
+}
+
+function loadSocketClient(src) {
+  if (typeof window.io === "function") return Promise.resolve(window.io);
+  return new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.addEventListener("load", () => resolve(typeof window.io === "function" ? window.io : null));
+    script.addEventListener("error", () => resolve(null));
+    document.head.append(script);
+  });
+}
+
+function newerResults(known, candidate) {
+  if (!candidate) return known || null;
+  if (!known || known.poll_id !== candidate.poll_id) return candidate;
+  return candidate.version >= known.version ? candidate : known;
+}
+
+/**
+ * Follow a stage. `onChange(state, why)` gets the merged state after each accepted change:
+ * {stage_id, version, settings, poll (with its newest known results), questions, counts, mine}.
+ * `onStatus(status)` gets "connecting" | "live" | "polling" | "offline".
+ */
+export function connectLive(config, { onChange, onStatus = () => {} }) {
+  const staff = config.role === "staff";
+  const resultsByPoll = new Map(); // poll id -> newest RESULTS seen (snapshot or broadcast)
+  const pendingIds = new Map(); // action key -> client_id kept until a definite answer
+  let state = null;
+  let socket = null;
+  let joined = false;
+  let pollTimer = null;
+  let connectTimer = null;
+  let inFlight = false;
+  let again = false;
+  let stopped = false;
+  let status = "";
+
+  function setStatus(next) {
+    if (next !== status) {
+      status = next;
+      onStatus(next);
+    }
+  }
+
+  function current() {
+    if (!state) return null;
+    const poll = state.poll ? { ...state.poll } : null;
+    // Results a participant may not see come as null in the snapshot: they stay hidden then.
+    if (poll && (poll.results || staff)) {
+      poll.results = newerResults(resultsByPoll.get(poll.id), poll.results);
+      if (poll.results) resultsByPoll.set(poll.id, poll.results);
+    }
+    return { ...state, poll };
+  }
+
+  function emitChange(why) {
+    const merged = current();
+    if (merged) onChange(merged, why);
+  }
+
+  // A snapshot replaces the public part when it is not older; `mine` (own answers, upvotes,
+  // questions) comes only with the fetched snapshot and is always taken from it.
+  function acceptSnapshot(data, { fetched }) {
+    if (!data || data.stage_id !== config.stage_id) return false;
+    if (state && data.version < state.version) {
+      if (fetched && data.mine) {
+        state = { ...state, mine: data.mine };
+        return true;
+      }
+      return false;
+    }
+    if (state && data.version === state.version && !fetched) return false;
+    const mine = fetched ? data.mine : state ? state.mine : null;
+    state = { ...data, mine: staff ? null : mine || null };
+    return true;
+  }
+
+  async function fetchState() {
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    inFlight = true;
+    try {
+      const response = await fetch(config.state_url, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      const json = (response.headers.get("Content-Type") || "").includes("json");
+      if (response.status === 401 || (response.ok && !json)) {
+        stop(); // logged out (a redirect to the login page): the page shows where to go
+        window.location.reload();
+        return;
+      }
+      if (response.status === 403) {
+        stop();
+        setStatus("offline");
+        return;
+      }
+      if (response.ok && acceptSnapshot(await response.json(), { fetched: true })) emitChange("snapshot");
+      if (!joined) setStatus(pollTimer !== null ? "polling" : "connecting");
+    } catch {
+      setStatus("offline"); // the next reconnect, "online" event or poll fetches again
+    } finally {
+      inFlight = false;
+      if (again && !stopped) {
+        again = false;
+        fetchState();
+      }
+    }
+  }
+
+  function startPolling() {
+    if (pollTimer === null && !stopped) pollTimer = setInterval(fetchState, POLL_MS);
+    if (!joined) setStatus(navigator.onLine === false ? "offline" : "polling");
+  }
+
+  function stopPolling() {
+    if (pollTimer !== null) {
+      clearInterval(pollTimer);
+      pollTimer = null;
+    }
+  }
+
+  function stop() {
+    stopped = true;
+    stopPolling();
+    clearTimeout(connectTimer);
+    if (socket) socket.disconnect();
+  }
+
+  function onLiveState(data) {
+    if (acceptSnapshot(data, { fetched: false })) emitChange("broadcast");
+  }
+
+  function onPollResults(message) {
+    if (!message || message.stage_id !== config.stage_id || !message.results) return;
+    const known = resultsByPoll.get(message.poll_id);
+    if (known && known.poll_id === message.poll_id && message.results.version <= known.version) return;
+    resultsByPoll.set(message.poll_id, message.results);
+    if (state && state.poll && state.poll.id === message.poll_id) emitChange("results");
+  }
+
+  function wire(connection) {
+    socket = connection;
+    connection.on("connect", () => {
+      connection.emit("join_stage", { stage_id: config.stage_id }, (answer) => {
+        joined = Boolean(answer && answer.ok);
+        if (joined) {
+          stopPolling();
+          setStatus("live");
+        } else {
+          startPolling();
+        }
+        fetchState(); // after joining: nothing broadcast since is missed
+      });
+    });
+    connection.on("disconnect", () => {
+      joined = false;
+      setStatus(navigator.onLine === false ? "offline" : "connecting");
+      clearTimeout(connectTimer);
+      connectTimer = setTimeout(() => {
+        if (!joined) startPolling();
+      }, CONNECT_WAIT_MS);
+    });
+    connection.on(staff ? "live_staff_state" : "live_state", onLiveState);
+    connection.on("poll_results", onPollResults);
+    connection.on("mine_changed", () => fetchState());
+    connection.on("session_ended", () => {
+      stop();
+      window.location.reload();
+    });
+  }
+
+  async function start() {
+    setStatus("connecting");
+    fetchState();
+    connectTimer = setTimeout(() => {
+      if (!joined) startPolling();
+    }, CONNECT_WAIT_MS);
+    const io = await loadSocketClient(config.socket_src);
+    if (!io || stopped) {
+      startPolling();
+      return;
+    }
+    wire(io({ reconnectionDelayMax: 10_000 }));
+  }
+
+  window.addEventListener("online", () => {
+    if (!stopped) fetchState();
+  });
+  window.addEventListener("offline", () => setStatus("offline"));
+
+  async function viaHttp(url, payload) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": config.csrf },
+      body: JSON.stringify(payload),
+    });
+    if (!(response.headers.get("Content-Type") || "").includes("json")) {
+      if (response.status === 429) return { ok: false, error: "rate_limited", message: config.text.rate_limited };
+      throw new Error(`no answer (${response.status})`);
+    }
+    return response.json();
+  }
+
+  /**
+   * Send an action (event name, HTTP url, payload without client_id) and get its ack:
+   * {ok: true, ...} or {ok: false, error, message}. A network failure gives
+   * {ok: false, error: "network"} and keeps the client_id for the same payload's retry.
+   */
+  async function send(event, url, body) {
+    const payload = { stage_id: config.stage_id, ...body };
+    const key = `${event} ${JSON.stringify(payload)}`;
+    const clientId = pendingIds.get(key) || makeClientId();
+    pendingIds.set(key, clientId);
+    payload.client_id = clientId;
+    let ack = null;
+    if (socket && socket.connected && joined) {
+      try {
+        ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      } catch {
+        ack = null; // no ack in time: the same client_id goes over HTTP
+      }
+    }
+    if (!ack) {
+      try {
+        ack = await viaHttp(url, payload);
+      } catch {
+        return { ok: false, error: "network", message: config.text.network_error };
+      }
+      if (!joined) fetchState(); // no broadcasts without a socket: fetch what changed
+    }
+    pendingIds.delete(key);
+    if (ack && ack.ok) applyAck(event, body, ack);
+    return ack || { ok: false, error: "network", message: config.text.network_error };
+  }
+
+  // What an ack tells for sure, shown at once (the broadcast or next snapshot confirms it).
+  function applyAck(event, body, ack) {
+    if (!state) return;
+    if (staff) return;
+    const mine = state.mine ? { ...state.mine } : { votes: {}, upvotes: [], questions: [] };
+    if (event === "vote" && ack.answer) {
+      mine.votes = { ...(mine.votes || {}), [String(ack.poll_id ?? body.poll_id)]: ack.answer };
+    } else if (event === "upvote") {
+      const id = ack.question_id ?? body.question_id;
+      mine.upvotes = [...new Set([...(mine.upvotes || []), id])];
+      state.questions = (state.questions || []).map((question) =>
+        question.id === id && typeof ack.upvotes === "number" ? { ...question, upvotes: ack.upvotes } : question,
+      );
+    } else if (event === "ask" && ack.question) {
+      const own = mine.questions || [];
+      if (!own.some((question) => question.id === ack.question.id)) {
+        const { id, text, status, reason } = ack.question;
+        mine.questions = [{ id, text, status, reason: reason || "" }, ...own];
+      }
+      if (ack.question.status === "approved" && !(state.questions || []).some((q) => q.id === ack.question.id)) {
+        state.questions = [...(state.questions || []), ack.question];
+      }
+    }
+    state = { ...state, mine };
+    emitChange("ack");
+  }
+
+  start();
+  return { send, refresh: fetchState, stop, get state() { return current(); } };
+}
+
+/** Remaining whole seconds until an ISO moment, never negative. */
+// The connection badge of a page: "live", "polling" or "offline", in the page's language.
+export function showStatus(element, text) {
+  return (status) => {
+    element.textContent = text[`status_${status}`] || "";
+    element.classList.toggle("is-live", status === "live");
+    element.dataset.status = status;
+  };
+}
+
+export function secondsUntil(iso) {
+  return Math.max(0, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
+}
+
+export function clock(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  const rest = String(seconds % 60).padStart(2, "0");
+  return `${minutes}:${rest}`;
+}
+
+/**
+ * Results as bars (single / multiple / rating): one row per option with its count, a bar whose
+ * width is set through the CSSOM (allowed by style-src 'self', unlike style attributes) and,
+ * with `split`, the luring / daring parts.
+ */
+export function renderBars(container, results, text, { split = false, kinds = false } = {}) {
+  container.replaceChildren();
+  const bars = results.bars || [];
+  const most = Math.max(1, ...bars.map((bar) => bar.count));
+  const list = el("ol", "live-bars");
+  for (const bar of bars) {
+    const row = el("li", "live-bar");
+    row.dataset.key = bar.key;
+    const head = el("div", "live-bar-head");
+    head.append(el("span", "live-bar-label", bar.label), el("strong", "live-bar-count", bar.count));
+    const track = el("div", "live-bar-track");
+    track.setAttribute("role", "img");
+    track.setAttribute("aria-label", `${bar.label}: ${bar.count}`);
+    const luring = el("span", "live-bar-fill live-bar-luring");
+    const daring = el("span", "live-bar-fill live-bar-daring");
+    const total = el("span", "live-bar-fill live-bar-all");
+    if (split) {
+      luring.style.width = `${(100 * (bar.luring || 0)) / most}%`;
+      daring.style.width = `${(100 * (bar.daring || 0)) / most}%`;
+      track.append(luring, daring);
+    } else {
+      total.style.width = `${(100 * bar.count) / most}%`;
+      track.append(total);
+    }
+    row.append(head, track);
+    if (split) {
+      const parts = el("small", "live-bar-split");
+      parts.append(
+        el("span", "live-luring", `${text.luring} ${bar.luring || 0}`),
+        document.createTextNode(" · "),
+        el("span", "live-daring", `${text.daring} ${bar.daring || 0}`),
+      );
+      parts.dataset.luring = String(bar.luring || 0);
+      parts.dataset.daring = String(bar.daring || 0);
+      row.append(parts);
+    }
+    if (kinds && bar.by_kind) {
+      const labels = results.kind_labels || {};
+      const entries = Object.entries(bar.by_kind).filter(([, count]) => count);
+      if (entries.length) {
+        row.append(el("small", "live-bar-kinds", entries.map(([kind, count]) => `${labels[kind] || kind} ${count}`).join(" · ")));
+      }
+    }
+    list.append(row);
+  }
+  container.append(list);
+}
+
+/** Word cloud: the words as text in five size steps (CSS classes, no inline styles). */
+export function renderWords(container, results) {
+  container.replaceChildren();
+  const words = results.words || [];
+  const most = Math.max(1, ...words.map((word) => word.count));
+  const cloud = el("ul", "live-words");
+  for (const word of words) {
+    const item = el("li", `live-word live-word-${1 + Math.round((4 * word.count) / most)}`, word.text);
+    item.title = String(word.count);
+    item.dataset.count = String(word.count);
+    cloud.append(item);
+  }
+  container.append(cloud);
+}
+
+export function renderAnswers(container, results, limit = 200) {
+  container.replaceChildren();
+  const list = el("ul", "live-answers");
+  for (const answer of (results.answers || []).slice(0, limit)) list.append(el("li", "live-answer", answer.text));
+  container.append(list);
+}
+
+/** Any kind of results: bars, words or answers, plus the "41 of 63 present answered" line. */
+export function renderResults(container, poll, text, options = {}) {
+  container.replaceChildren();
+  const results = poll.results;
+  if (!results) return;
+  const body = el("div", "live-results-body");
+  if (poll.kind === "wordcloud") renderWords(body, results);
+  else if (poll.kind === "text") renderAnswers(body, results, options.answerLimit);
+  else renderBars(body, results, text, options);
+  container.append(body);
+  const summary = el("p", "live-results-summary");
+  summary.append(
+    el("span", "live-answered", format(text.answered_of_present, { answered: results.answered_present, present: results.present })),
+  );
+  summary.append(document.createTextNode(" · "), el("span", "live-total", format(text.total_answers, { total: results.total })));
+  if (poll.kind === "rating" && results.average != null) {
+    summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average: results.average })));
+  }
+  if (options.split && results.groups) {
+    summary.append(
+      document.createTextNode(" · "),
+      el("span", "live-luring", `${text.luring} ${results.groups.luring || 0}`),
+      document.createTextNode(" · "),
+      el("span", "live-daring", `${text.daring} ${results.groups.daring || 0}`),
+    );
+  }
+  container.append(summary);
+}
+
+/** Who asked: "Name, affiliation" or the anonymous label. */
+export function authorLine(question, text) {
+  if (!question.author) return text.anonymous;
+  const parts = [question.author.name, question.author.affiliation].filter(Boolean);
+  return parts.join(", ");
+}

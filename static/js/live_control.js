@@ -1,0 +1,206 @@
+// The facilitator's control panel (templates/live/control.html): live counts, the current poll's
+// results with the luring / daring and organisation-kind breakdown, and the moderation queue.
+// The poll list and its open / close / reopen buttons are plain forms rendered by the server.
+
+import { authorLine, connectLive, el, fillUrl, format, readConfig, renderResults, showStatus } from "./live_client.js";
+
+const STATUS_ORDER = { pending: 0, approved: 1, answered: 2, dismissed: 3 };
+
+const root = document.querySelector('[data-live="control"]');
+if (root) start(root);
+
+function start(root) {
+  const config = readConfig(root);
+  const text = config.text;
+  const $ = (selector) => root.querySelector(selector);
+  const ui = {
+    status: $("[data-live-status]"),
+    counts: [...root.querySelectorAll("[data-count]")],
+    pollEmpty: $("[data-current-poll-empty]"),
+    poll: $("[data-current-poll]"),
+    pollQuestion: $("[data-current-poll-question]"),
+    pollStatus: $("[data-current-poll-status]"),
+    pollNote: $("[data-current-poll-note]"),
+    results: $("[data-current-results]"),
+    kinds: $("[data-current-kinds]"),
+    exportCsv: $("[data-export-csv]"),
+    exportXlsx: $("[data-export-xlsx]"),
+    queue: $("[data-queue]"),
+    queueEmpty: $("[data-queue-empty]"),
+  };
+  const reasons = new Map(); // question id -> the reason being typed (kept across redraws)
+  const errors = new Map(); // question id -> the last refusal's message
+  let state = null;
+
+  const live = connectLive(config, {
+    onChange(next) {
+      state = next;
+      render();
+    },
+    onStatus: showStatus(ui.status, text),
+  });
+
+  function renderCounts() {
+    const counts = state.counts || {};
+    for (const element of ui.counts) {
+      const value = counts[element.dataset.count];
+      element.textContent = value == null ? "-" : String(value);
+    }
+  }
+
+  function renderPoll() {
+    const poll = state.poll;
+    ui.pollEmpty.hidden = Boolean(poll);
+    ui.poll.hidden = !poll;
+    if (!poll) return;
+    ui.poll.dataset.pollId = String(poll.id);
+    ui.poll.dataset.status = poll.status;
+    ui.pollQuestion.textContent = poll.question;
+    renderPollRow(poll);
+    ui.pollStatus.textContent = text[`poll_status_${poll.status}`] || poll.status;
+    ui.pollStatus.className = `live-tag live-poll-${poll.status}`;
+    const note =
+      poll.results_visibility === "hidden"
+        ? text.results_hidden_note
+        : poll.results_visibility === "after_close"
+          ? text.results_after_close_note
+          : "";
+    ui.pollNote.textContent = note;
+    ui.pollNote.hidden = !note;
+    ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
+    ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    if (poll.results) {
+      renderResults(ui.results, poll, text, { split: true, kinds: true });
+      renderKinds(poll.results);
+    } else {
+      ui.results.replaceChildren();
+      ui.kinds.replaceChildren();
+    }
+  }
+
+  // The server-rendered poll list: keep the current poll's row in step (a countdown may close it).
+  function renderPollRow(poll) {
+    const row = root.querySelector(`[data-poll-row="${poll.id}"]`);
+    if (!row || row.dataset.status === poll.status) return;
+    row.dataset.status = poll.status;
+    const mark = row.querySelector("[data-poll-status]");
+    mark.textContent = text[`poll_status_${poll.status}`] || poll.status;
+    mark.className = `live-tag live-poll-${poll.status}`;
+    for (const form of row.querySelectorAll("form[data-when]")) form.hidden = form.dataset.when !== poll.status;
+  }
+
+  function renderKinds(results) {
+    ui.kinds.replaceChildren();
+    const byKind = (results.groups && results.groups.by_kind) || {};
+    const entries = Object.entries(byKind);
+    if (!entries.length) return;
+    const labels = results.kind_labels || {};
+    ui.kinds.append(el("strong", "", `${text.by_kind}: `));
+    ui.kinds.append(
+      el("span", "", entries.map(([kind, count]) => `${labels[kind] || kind} ${count}`).join(" · ")),
+    );
+  }
+
+  function sortedQueue(questions) {
+    return [...questions].sort(
+      (a, b) =>
+        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+        (a.status === "pending" ? Date.parse(a.created_at) - Date.parse(b.created_at) : 0) ||
+        Number(b.pinned) - Number(a.pinned) ||
+        b.upvotes - a.upvotes ||
+        Date.parse(b.created_at) - Date.parse(a.created_at),
+    );
+  }
+
+  function actionsFor(question) {
+    const actions = [];
+    if (question.status === "pending" || question.status === "dismissed") actions.push("approve");
+    if (question.status === "approved") actions.push("answered");
+    if (question.status === "approved" || question.status === "answered") actions.push(question.pinned ? "unpin" : "pin");
+    if (question.status !== "dismissed") actions.push("dismiss");
+    return actions;
+  }
+
+  const ACTION_TEXT = { approve: "approve", dismiss: "dismiss", answered: "mark_answered", pin: "pin", unpin: "unpin" };
+
+  function renderQueue() {
+    const focused = document.activeElement;
+    const focusedId = focused && focused.dataset ? focused.dataset.reasonFor : undefined;
+    const selection = focusedId ? [focused.selectionStart, focused.selectionEnd] : null;
+    const questions = sortedQueue(state.questions || []);
+    ui.queue.replaceChildren();
+    for (const question of questions) {
+      const item = el("li", `live-question live-queue-${question.status}`);
+      item.dataset.questionId = String(question.id);
+      item.dataset.status = question.status;
+      const head = el("div", "live-question-head");
+      head.append(el("mark", `live-tag live-status-${question.status}`, text[`status_${question.status}`]));
+      if (question.pinned) head.append(" ", el("mark", "live-tag live-tag-pinned", text.pinned));
+      head.append(" ", el("small", "live-upvotes", format(text.upvotes_count, { count: question.upvotes })));
+      item.append(head, el("p", "live-question-text", question.text));
+      const meta = el("small", "live-question-meta", authorLine({ ...question, anonymous: false }, text));
+      if (question.anonymous) meta.append(" ", el("em", "", `(${text.anonymous_to_participants})`));
+      item.append(meta);
+      if (question.status === "dismissed" && question.reason) {
+        item.append(el("small", "live-question-reason", format(text.reason, { reason: question.reason })));
+      }
+      const actions = el("div", "live-question-actions");
+      const reason = document.createElement("input");
+      reason.type = "text";
+      reason.maxLength = 300;
+      reason.placeholder = text.reason_placeholder;
+      reason.setAttribute("aria-label", text.reason_placeholder);
+      reason.className = "live-reason";
+      reason.dataset.reasonFor = String(question.id);
+      reason.value = reasons.get(question.id) || "";
+      reason.addEventListener("input", () => reasons.set(question.id, reason.value));
+      for (const action of actionsFor(question)) {
+        const button = el("button", `small live-action-${action}${action === "dismiss" ? " secondary" : ""}`, text[ACTION_TEXT[action]]);
+        button.type = "button";
+        button.dataset.action = action;
+        button.addEventListener("click", () => moderate(question, action, button));
+        actions.append(button);
+      }
+      if (question.status !== "dismissed") actions.append(reason);
+      item.append(actions);
+      const error = errors.get(question.id);
+      if (error) item.append(el("small", "live-error", error));
+      ui.queue.append(item);
+    }
+    ui.queueEmpty.hidden = questions.length > 0;
+    if (focusedId) {
+      const again = ui.queue.querySelector(`[data-reason-for="${focusedId}"]`);
+      if (again) {
+        again.focus();
+        again.setSelectionRange(selection[0], selection[1]);
+      }
+    }
+  }
+
+  async function moderate(question, action, button) {
+    button.disabled = true;
+    errors.delete(question.id);
+    const reason = action === "dismiss" ? (reasons.get(question.id) || "").trim() : "";
+    const ack = await live.send("moderate", fillUrl(config.urls.moderate, { id: question.id }), {
+      question_id: question.id,
+      action,
+      reason,
+    });
+    button.disabled = false;
+    if (ack.ok) {
+      if (action === "dismiss") reasons.delete(question.id);
+      live.refresh(); // the staff broadcast follows too; this makes the panel current at once
+    } else {
+      errors.set(question.id, ack.message || text.network_error);
+      if (state) renderQueue();
+    }
+  }
+
+  function render() {
+    if (!state) return;
+    renderCounts();
+    renderPoll();
+    renderQueue();
+    root.dataset.version = String(state.version);
+  }
+}

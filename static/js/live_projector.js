@@ -1,0 +1,110 @@
+// The projector view (templates/live/projector.html): the current poll's results in large type,
+// with counts and the luring / daring split, and the top shown questions (pinned first, then by
+// upvotes) beside it, or on the whole screen when there is no poll. Anonymous askers stay
+// unnamed here even though the staff state names them.
+
+import { clock, connectLive, el, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
+
+const QUESTIONS_BESIDE_POLL = 4;
+const QUESTIONS_ALONE = 8;
+const ANSWERS_SHOWN = 12;
+
+const root = document.querySelector('[data-live="projector"]');
+if (root) start(root);
+
+function start(root) {
+  const config = readConfig(root);
+  const text = config.text;
+  const $ = (selector) => root.querySelector(selector);
+  const ui = {
+    status: $("[data-live-status]"),
+    poll: $("[data-projector-poll]"),
+    pollQuestion: $("[data-projector-poll-question]"),
+    countdown: $("[data-countdown]"),
+    results: $("[data-projector-results]"),
+    questionsBox: $("[data-projector-questions-box]"),
+    questions: $("[data-projector-questions]"),
+    questionsEmpty: $("[data-projector-questions-empty]"),
+  };
+  let state = null;
+  let timer = null;
+
+  connectLive(config, {
+    onChange(next) {
+      state = next;
+      render();
+    },
+    onStatus: showStatus(ui.status, text),
+  });
+
+  function topQuestions(limit) {
+    return (state.questions || [])
+      .filter((question) => question.status === "approved")
+      .sort(
+        (a, b) =>
+          Number(b.pinned) - Number(a.pinned) ||
+          b.upvotes - a.upvotes ||
+          Date.parse(a.created_at) - Date.parse(b.created_at),
+      )
+      .slice(0, limit);
+  }
+
+  function renderQuestions(limit) {
+    const questions = topQuestions(limit);
+    ui.questions.replaceChildren();
+    for (const question of questions) {
+      const item = el("li", `live-question${question.pinned ? " is-pinned" : ""}`);
+      item.dataset.questionId = String(question.id);
+      const votes = el("span", "live-projector-upvotes", `▲ ${question.upvotes}`);
+      const body = el("div", "live-projector-question-body");
+      body.append(el("p", "live-question-text", question.text));
+      const who = question.anonymous || !question.author ? text.anonymous : [question.author.name, question.author.affiliation].filter(Boolean).join(", ");
+      const meta = el("small", "live-question-meta", who);
+      if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
+      body.append(meta);
+      item.append(votes, body);
+      ui.questions.append(item);
+    }
+    ui.questionsEmpty.hidden = questions.length > 0;
+  }
+
+  function renderCountdown(poll) {
+    clearInterval(timer);
+    timer = null;
+    if (poll.status !== "open" || !poll.closes_at) {
+      ui.countdown.textContent = poll.status === "open" ? "" : text.poll_closed;
+      ui.countdown.hidden = poll.status === "open";
+      return;
+    }
+    const tick = () => {
+      const left = secondsUntil(poll.closes_at);
+      ui.countdown.textContent = left > 0 ? format(text.closes_in, { time: clock(left) }) : text.time_up;
+      if (left <= 0) {
+        clearInterval(timer);
+        timer = null;
+      }
+    };
+    ui.countdown.hidden = false;
+    timer = setInterval(tick, 1000);
+    tick();
+  }
+
+  function render() {
+    if (!state) return;
+    const poll = state.poll;
+    root.classList.toggle("has-poll", Boolean(poll));
+    ui.poll.hidden = !poll;
+    if (poll) {
+      ui.poll.dataset.pollId = String(poll.id);
+      ui.poll.dataset.status = poll.status;
+      ui.pollQuestion.textContent = poll.question;
+      if (poll.results) renderResults(ui.results, poll, text, { split: true, answerLimit: ANSWERS_SHOWN });
+      else ui.results.replaceChildren();
+      renderCountdown(poll);
+    } else {
+      clearInterval(timer);
+    }
+    renderQuestions(poll ? QUESTIONS_BESIDE_POLL : QUESTIONS_ALONE);
+    root.dataset.version = String(state.version);
+  }
+}

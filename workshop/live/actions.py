@@ -1,0 +1,191 @@
+"""The live actions (ask, upvote, vote, moderate) as both transports run them: the Socket.IO
+handlers and their HTTP fallbacks call these with the user and the payload, and send the reply
+as the ack or as the JSON body. Each checks who may act, applies the action once per client id,
+commits, and marks what to broadcast. -> (reply, HTTP status)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from workshop import realtime
+from workshop.db import db, sqlite_write_intent
+from workshop.live import services
+from workshop.live.broadcast import broadcaster
+from workshop.live.models import Poll
+from workshop.live.snapshot import question_json
+from workshop.live.votes import LiveError, VoteRequest, client_id_of, record_votes
+from workshop.programs.models import Stage
+from workshop.registration.models import Registration
+
+ERROR_MESSAGES = {
+    "login_required": _l("Please open your personal link again to take part."),
+    "forbidden": _l("You are not registered for this stage."),
+    "unknown_stage": _l("This stage does not exist."),
+    "unknown_poll": _l("This poll does not exist."),
+    "unknown_question": _l("This question is no longer shown."),
+    "invalid": _l("This answer is not valid. Please check it and send it again."),
+    "empty": _l("Please write something first."),
+    "too_long": _l("That is too long. Please shorten it."),
+    "poll_closed": _l("This poll is closed; answers are no longer accepted."),
+    "poll_not_open": _l("This poll is not open yet."),
+    "poll_not_closed": _l("This poll is still open."),
+    "not_draft": _l("This poll has been opened already and can no longer be changed."),
+    "already_voted": _l("You have already answered this poll."),
+    "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
+    "own_question": _l("You cannot upvote your own question."),
+    "server_error": _l("Something went wrong on our side. Please try again."),
+}
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def refused(code: str, status: int) -> tuple[dict, int]:
+    return {"ok": False, "error": code, "message": gettext(str(ERROR_MESSAGES[code]))}, status
+
+
+def _finish(reply: dict) -> tuple[dict, int]:
+    if reply.get("ok"):
+        return reply, 200
+    return refused(reply["error"], reply.get("status", 400))
+
+
+def _stage(stage_id: object) -> Stage:
+    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    if stage is None:
+        raise LiveError("unknown_stage", 404)
+    return stage
+
+
+def _participant(user, stage: Stage) -> Registration:
+    if not user.is_authenticated:
+        raise LiveError("login_required", 401)
+    registration_id = None if user.is_staff else realtime.participant_registration_id(user, stage)
+    if registration_id is None:
+        raise LiveError("forbidden", 403)
+    return db.session.get(Registration, registration_id)
+
+
+def _guarded(action):
+    """Run an action in a write transaction; a refusal rolls back and becomes its reply.
+
+    The transaction that loaded the user may have begun as a read (socket handlers read first):
+    end it, so that the action's own begins as a writer (on SQLite, a read cannot become one once
+    another writer committed)."""
+    db.session.rollback()
+    sqlite_write_intent.set(True)
+    try:
+        return action()
+    except LiveError as error:
+        db.session.rollback()
+        return refused(error.code, error.status)
+
+
+def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    def run():
+        stage = _stage(stage_id)
+        registration = _participant(user, stage)
+        client_id = client_id_of(payload)
+        reply = services.earlier_reply(db.session, user, client_id)
+        if reply is None:
+            question = services.ask(
+                db.session,
+                stage,
+                registration,
+                payload.get("text"),
+                anonymous=payload.get("anonymous") is True,
+                now=clock(),
+                per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
+            )
+            reply = {"ok": True, "question": question_json(question, staff=False, asker=True)}
+            services.remember_reply(db.session, user, client_id, reply)
+            db.session.commit()
+            broadcaster(current_app).stage_changed(stage.id)
+        return reply, 200
+
+    return _guarded(run)
+
+
+def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    def run():
+        stage = _stage(stage_id)
+        registration = _participant(user, stage)
+        client_id_of(payload)  # a retry changes nothing: the upvote counts once per person anyway
+        question = services.upvote(db.session, stage, registration, payload.get("question_id"), clock())
+        db.session.commit()
+        broadcaster(current_app).stage_changed(stage.id)
+        return {"ok": True, "question_id": question.id, "upvotes": question.upvotes}, 200
+
+    return _guarded(run)
+
+
+def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    def run():
+        stage = _stage(stage_id)
+        if not user.is_authenticated or not user.is_live_moderator:
+            raise LiveError("forbidden", 403)
+        client_id_of(payload)
+        question = services.moderate(
+            db.session,
+            stage,
+            payload.get("question_id"),
+            payload.get("action"),
+            payload.get("reason"),
+            actor=user,
+            now=clock(),
+        )
+        reply = {"ok": True, "question": question_json(question, staff=True)}
+        asker = question.registration.person_id
+        db.session.commit()
+        broadcaster(current_app).stage_changed(stage.id)
+        realtime.tell_person(asker, "mine_changed", {"stage_id": stage.id})
+        return reply, 200
+
+    return _guarded(run)
+
+
+def vote(user, stage_id: object, payload: dict, *, registration_id: int | None = None) -> tuple[dict, int]:
+    """`registration_id`: the one the socket joined the stage with, if known (saves a query).
+
+    This only reads; the vote is written by record_votes, in a batch with others when batching
+    is on. The read transaction ends before the vote waits for its batch: on SQLite, holding it
+    (or the write lock) meanwhile would stall the batch."""
+    sqlite_write_intent.set(False)
+    if not user.is_authenticated:
+        return refused("login_required", 401)
+    user_id = user.id
+    poll_id = payload.get("poll_id")
+    if type(stage_id) is not int or type(poll_id) is not int:
+        return refused("invalid", 400)
+    try:
+        client_id = client_id_of(payload)
+        if registration_id is None:
+            registration_id = _participant(user, _stage(stage_id)).id
+    except LiveError as error:
+        return refused(error.code, error.status)
+    finally:
+        db.session.rollback()
+    reply = submit_vote(
+        VoteRequest(user_id, registration_id, stage_id, poll_id, client_id, payload.get("answer"))
+    )
+    if reply.get("ok"):
+        broadcaster(current_app).results_changed(poll_id)
+    return _finish(reply)
+
+
+def submit_vote(request: VoteRequest) -> dict:
+    batcher = current_app.extensions.get("live_vote_batcher")
+    if batcher is not None:
+        return batcher.submit(request)
+    sqlite_write_intent.set(True)
+    return record_votes(db.session, [request], clock())[0]
+
+
+def poll_of(stage: Stage, poll_id: int) -> Poll | None:
+    poll = db.session.get(Poll, poll_id)
+    return poll if poll is not None and poll.stage_id == stage.id else None

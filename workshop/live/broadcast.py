@@ -1,0 +1,120 @@
+"""Coalesced broadcasts of live state. Changes only mark a stage or a poll; a background task of
+this process sends, every `LIVE_BROADCAST_SECONDS`, one snapshot per marked stage and one tally
+per marked poll, whatever number of votes or questions came in meanwhile. Each carries a version,
+so clients keep the newest. With the interval at 0 (tests) every change is sent at once.
+
+Each process broadcasts the changes made in it; with a message queue the broadcasts reach the
+clients of every process.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from workshop import realtime
+from workshop.db import db, sqlite_write_intent
+from workshop.extensions import socketio
+from workshop.live import services
+from workshop.live.models import Poll, PollStatus
+from workshop.live.results import poll_results
+from workshop.live.snapshot import results_visible, stage_state
+from workshop.programs.models import Stage
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Broadcaster:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.interval = app.config["LIVE_BROADCAST_SECONDS"]
+        self.stages: set[int] = set()
+        self.polls: set[int] = set()
+        self.deadlines: dict[int, datetime] = {}  # polls with a countdown, opened by this process
+        self.task = None
+
+    def stage_changed(self, stage_id: int) -> None:
+        self.stages.add(stage_id)
+        self._soon()
+
+    def results_changed(self, poll_id: int) -> None:
+        self.polls.add(poll_id)
+        self._soon()
+
+    def poll_deadline(self, poll_id: int, closes_at: datetime | None) -> None:
+        if closes_at is None:
+            self.deadlines.pop(poll_id, None)
+        else:
+            self.deadlines[poll_id] = closes_at
+            self._soon()
+
+    def _soon(self) -> None:
+        if self.interval <= 0:
+            self.flush()
+        elif self.task is None:
+            self.task = socketio.start_background_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            socketio.sleep(self.interval)
+            try:
+                self.flush()
+            except Exception:
+                self.app.logger.exception("live broadcast failed")
+
+    def flush(self) -> None:
+        with self.app.app_context():
+            now = clock()
+            if any(closes_at <= now for closes_at in self.deadlines.values()):
+                self._close_expired(now)
+            stages, self.stages = self.stages, set()
+            polls, self.polls = self.polls, set()
+            reading = sqlite_write_intent.set(False)
+            try:
+                for stage_id in stages:
+                    self._send_stage(stage_id, now)
+                for poll_id in polls:
+                    self._send_results(poll_id, now)
+            finally:
+                db.session.rollback()
+                sqlite_write_intent.reset(reading)
+
+    def _close_expired(self, now: datetime) -> None:
+        for poll in services.close_expired_polls(db.session, now):
+            self.stages.add(poll.stage_id)
+        db.session.commit()
+        self.deadlines = {poll_id: at for poll_id, at in self.deadlines.items() if at > now}
+
+    def _send_stage(self, stage_id: int, now: datetime) -> None:
+        stage = db.session.get(Stage, stage_id)
+        if stage is None:
+            return
+        socketio.emit(
+            "live_state", stage_state(db.session, stage, now, staff=False), to=realtime.stage_room(stage_id)
+        )
+        socketio.emit(
+            "live_staff_state",
+            stage_state(db.session, stage, now, staff=True),
+            to=realtime.staff_room(stage_id),
+        )
+
+    def _send_results(self, poll_id: int, now: datetime) -> None:
+        poll = db.session.get(Poll, poll_id)
+        if poll is None or poll.status == PollStatus.DRAFT:
+            return
+        stage = db.session.get(Stage, poll.stage_id)
+        message = {
+            "stage_id": stage.id,
+            "poll_id": poll.id,
+            "results": poll_results(db.session, poll, stage, now),
+        }
+        socketio.emit("poll_results", message, to=realtime.staff_room(stage.id))
+        if results_visible(poll, now, staff=False):
+            socketio.emit("poll_results", message, to=realtime.stage_room(stage.id))
+
+
+def broadcaster(app: Flask) -> Broadcaster:
+    return app.extensions["live_broadcaster"]

@@ -1,0 +1,67 @@
+"""Socket.IO handlers of live Q&A and polls, as thin as views: each passes the user and the payload
+to live.actions, the same functions the HTTP fallbacks call, and returns the reply as the ack.
+
+Clients send every action with a client id and an ack; `join_stage` (workshop/realtime.py) first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from workshop import realtime
+from workshop.db import db, sqlite_write_intent
+from workshop.extensions import socketio
+from workshop.live import actions
+from workshop.live.broadcast import Broadcaster
+from workshop.live.votes import VoteBatcher, record_votes
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["live_broadcaster"] = Broadcaster(app)
+    if app.config["LIVE_VOTE_BATCHING"]:
+
+        def write(requests):
+            with app.app_context():
+                return record_votes(db.session, requests, datetime.now(UTC))
+
+        app.extensions["live_vote_batcher"] = VoteBatcher(socketio, write)
+
+
+def _payload(data) -> dict:
+    # A socket event has no before_request: say that what comes first (loading the user) only
+    # reads; the actions that write begin their own write transaction.
+    sqlite_write_intent.set(False)
+    return data if isinstance(data, dict) else {}
+
+
+def _ack(result: tuple[dict, int]) -> dict:
+    return result[0]
+
+
+@socketio.on("ask")
+def on_ask(data):
+    payload = _payload(data)
+    return _ack(actions.ask(current_user, payload.get("stage_id"), payload))
+
+
+@socketio.on("upvote")
+def on_upvote(data):
+    payload = _payload(data)
+    return _ack(actions.upvote(current_user, payload.get("stage_id"), payload))
+
+
+@socketio.on("moderate")
+def on_moderate(data):
+    payload = _payload(data)
+    return _ack(actions.moderate(current_user, payload.get("stage_id"), payload))
+
+
+@socketio.on("vote")
+def on_vote(data):
+    payload = _payload(data)
+    stage_id = payload.get("stage_id")
+    registration_id = realtime.joined_registration_id(stage_id) if type(stage_id) is int else None
+    return _ack(actions.vote(current_user, stage_id, payload, registration_id=registration_id))

@@ -1,0 +1,138 @@
+"""A poll's results: counts per answer, split luring/daring and by kind of organisation, and how
+many of the people present have answered."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session
+
+from workshop.checkin import online
+from workshop.checkin.models import CheckIn
+from workshop.live.models import Poll, PollKind, PollVote
+from workshop.programs.forms import ORG_KIND_LABELS
+from workshop.programs.models import Organization, Program, Stage
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage
+
+MAX_WORDS_SHOWN = 60
+MAX_ANSWERS_SHOWN = 200
+
+
+def checked_in_now(session: Session, stage: Stage, now: datetime) -> set[int]:
+    """Registrations checked in at the hall today (the programme's day) for the stage."""
+    timezone = session.scalar(select(Program.timezone).where(Program.id == stage.program_id))
+    today = now.astimezone(ZoneInfo(timezone or "Asia/Jakarta")).date()
+    return set(
+        session.scalars(
+            select(CheckIn.registration_id).where(
+                CheckIn.stage_id == stage.id, CheckIn.day == today, CheckIn.undone_at.is_(None)
+            )
+        )
+    )
+
+
+def present_now(session: Session, stage: Stage, now: datetime) -> tuple[set[int], set[int]]:
+    """(checked in at the hall today, online now): the people present."""
+    return checked_in_now(session, stage, now), online.online_now(session, stage, now)
+
+
+def votes_with_voters(poll: Poll, *columns) -> Select:
+    """The poll's votes joined to each voter's person, organisation and mode for the poll's stage."""
+    return (
+        select(*columns)
+        .select_from(PollVote)
+        .join(Registration, Registration.id == PollVote.registration_id)
+        .join(Person, Person.id == Registration.person_id)
+        .join(Organization, Organization.id == Person.organization_id)
+        .outerjoin(
+            RegistrationStage,
+            and_(
+                RegistrationStage.registration_id == PollVote.registration_id,
+                RegistrationStage.stage_id == poll.stage_id,
+            ),
+        )
+        .where(PollVote.poll_id == poll.id)
+    )
+
+
+def poll_results(session: Session, poll: Poll, stage: Stage, now: datetime) -> dict:
+    rows = session.execute(
+        votes_with_voters(
+            poll, PollVote.registration_id, PollVote.answer, RegistrationStage.mode, Organization.kind
+        ).order_by(PollVote.updated_at.desc())
+    ).all()
+    hall, online_ids = present_now(session, stage, now)
+    present = hall | online_ids
+    voters = {row.registration_id for row in rows}
+    groups = Counter(row.mode.value if row.mode else Mode.DARING.value for row in rows)
+    kinds = Counter(row.kind.value for row in rows)
+    return {
+        "poll_id": poll.id,
+        "version": poll.results_version,
+        "total": len(rows),
+        "present": len(present),
+        "answered_present": len(voters & present),
+        "bars": _bars(poll, rows),
+        "average": _average(poll, rows),
+        "words": _words(poll, rows),
+        "answers": [{"text": row.answer["text"]} for row in rows[:MAX_ANSWERS_SHOWN]]
+        if poll.kind == PollKind.TEXT
+        else [],
+        "groups": {
+            "luring": groups[Mode.LURING.value],
+            "daring": groups[Mode.DARING.value],
+            "by_kind": dict(sorted(kinds.items())),
+        },
+        "kind_labels": {kind: str(ORG_KIND_LABELS[kind]) for kind in sorted(kinds)},
+    }
+
+
+def _bar_keys(poll: Poll) -> list[tuple[str, str]]:
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        return [(str(option.id), option.label) for option in poll.options]
+    if poll.kind == PollKind.RATING:
+        return [(str(value), str(value)) for value in range(1, (poll.scale or 5) + 1)]
+    return []
+
+
+def _chosen_keys(answer: dict) -> list[str]:
+    if "option_ids" in answer:
+        return [str(option_id) for option_id in answer["option_ids"]]
+    return [str(answer["rating"])]
+
+
+def _bars(poll: Poll, rows) -> list[dict]:
+    keys = _bar_keys(poll)
+    if not keys:
+        return []
+    bars = {
+        key: {"key": key, "label": label, "count": 0, "luring": 0, "daring": 0, "by_kind": {}}
+        for key, label in keys
+    }
+    for row in rows:
+        mode = row.mode.value if row.mode else Mode.DARING.value
+        for key in _chosen_keys(row.answer):
+            bar = bars.get(key)
+            if bar is None:
+                continue
+            bar["count"] += 1
+            bar[mode] += 1
+            bar["by_kind"][row.kind.value] = bar["by_kind"].get(row.kind.value, 0) + 1
+    return list(bars.values())
+
+
+def _average(poll: Poll, rows) -> float | None:
+    if poll.kind != PollKind.RATING or not rows:
+        return None
+    return round(sum(row.answer["rating"] for row in rows) / len(rows), 2)
+
+
+def _words(poll: Poll, rows) -> list[dict]:
+    if poll.kind != PollKind.WORDCLOUD:
+        return []
+    counts = Counter(word for row in rows for word in row.answer["words"])
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"text": word, "count": count} for word, count in ordered[:MAX_WORDS_SHOWN]]

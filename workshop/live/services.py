@@ -1,0 +1,293 @@
+"""Operations of live Q&A and polls. Each takes the session and explicit arguments, changes the
+data, bumps the stage's version when participants would see the change, and leaves the commit to
+the caller (votes, written in batches, are in votes.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workshop import audit
+from workshop.auth.models import User
+from workshop.live.models import (
+    PUBLIC_QUESTION_STATUSES,
+    ClientAction,
+    LiveStage,
+    Poll,
+    PollKind,
+    PollOption,
+    PollStatus,
+    Question,
+    QuestionStatus,
+    QuestionUpvote,
+    ResultsVisibility,
+)
+from workshop.live.votes import LiveError
+from workshop.programs.models import Stage
+from workshop.registration.models import Registration
+
+MAX_QUESTION_LENGTH = 280
+MAX_REASON_LENGTH = 300
+RATE_WINDOW = timedelta(minutes=1)
+MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin")
+
+
+def _default_live_stage(stage_id: int) -> LiveStage:
+    return LiveStage(stage_id=stage_id, questions_moderated=True, anonymous_allowed=True, version=1)
+
+
+def live_stage(session: Session, stage_id: int) -> LiveStage:
+    """The stage's live settings, stored with the defaults on first use (in a write transaction)."""
+    live = session.get(LiveStage, stage_id)
+    if live is None:
+        live = _default_live_stage(stage_id)
+        session.add(live)
+        session.flush()
+    return live
+
+
+def live_settings(session: Session, stage_id: int) -> LiveStage:
+    """For reading: the stored settings, or the defaults (not stored) of a stage nobody used yet."""
+    return session.get(LiveStage, stage_id) or _default_live_stage(stage_id)
+
+
+def bump_version(session: Session, stage_id: int) -> None:
+    live_stage(session, stage_id)
+    session.execute(
+        update(LiveStage).where(LiveStage.stage_id == stage_id).values(version=LiveStage.version + 1)
+    )
+
+
+def earlier_reply(session: Session, user: User, client_id: str) -> dict | None:
+    return session.scalar(
+        select(ClientAction.reply).where(ClientAction.user_id == user.id, ClientAction.client_id == client_id)
+    )
+
+
+def remember_reply(session: Session, user: User, client_id: str, reply: dict) -> dict:
+    session.add(ClientAction(user_id=user.id, client_id=client_id, reply=reply))
+    return reply
+
+
+def update_settings(
+    session: Session, stage: Stage, *, questions_moderated: bool, anonymous_allowed: bool, actor: User
+) -> None:
+    live = live_stage(session, stage.id)
+    live.questions_moderated = questions_moderated
+    live.anonymous_allowed = anonymous_allowed
+    bump_version(session, stage.id)
+    audit.record(
+        session,
+        actor,
+        "live.settings",
+        f"stage:{stage.id}",
+        f"moderated={questions_moderated} anonymous={anonymous_allowed}",
+    )
+
+
+# Questions
+
+
+def ask(
+    session: Session,
+    stage: Stage,
+    registration: Registration,
+    text: str,
+    *,
+    anonymous: bool,
+    now: datetime,
+    per_minute: int,
+) -> Question:
+    text = " ".join(text.split()) if isinstance(text, str) else ""
+    if not text:
+        raise LiveError("empty", field="text")
+    if len(text) > MAX_QUESTION_LENGTH:
+        raise LiveError("too_long", field="text")
+    recent = session.scalar(
+        select(func.count())
+        .select_from(Question)
+        .where(Question.registration_id == registration.id, Question.created_at > now - RATE_WINDOW)
+    )
+    if recent >= per_minute:
+        raise LiveError("rate_limited", 429)
+    live = live_stage(session, stage.id)
+    question = Question(
+        stage_id=stage.id,
+        registration_id=registration.id,
+        text=text,
+        anonymous=bool(anonymous) and live.anonymous_allowed,
+        status=QuestionStatus.PENDING if live.questions_moderated else QuestionStatus.APPROVED,
+        created_at=now,
+    )
+    session.add(question)
+    bump_version(session, stage.id)
+    session.flush()
+    return question
+
+
+def upvote(
+    session: Session, stage: Stage, registration: Registration, question_id: object, now: datetime
+) -> Question:
+    """Once per person: a second upvote changes nothing and answers the same."""
+    question = session.get(Question, question_id) if type(question_id) is int else None
+    if question is None or question.stage_id != stage.id or question.status not in PUBLIC_QUESTION_STATUSES:
+        raise LiveError("unknown_question", 404)
+    if question.registration_id == registration.id:
+        raise LiveError("own_question", 409)
+    if session.get(QuestionUpvote, (question.id, registration.id)) is None:
+        session.add(QuestionUpvote(question_id=question.id, registration_id=registration.id, created_at=now))
+        session.execute(
+            update(Question).where(Question.id == question.id).values(upvotes=Question.upvotes + 1)
+        )
+        bump_version(session, stage.id)
+        session.flush()
+        session.refresh(question)
+    return question
+
+
+def moderate(
+    session: Session,
+    stage: Stage,
+    question_id: object,
+    action: object,
+    reason: object,
+    *,
+    actor: User,
+    now: datetime,
+) -> Question:
+    question = session.get(Question, question_id) if type(question_id) is int else None
+    if question is None or question.stage_id != stage.id:
+        raise LiveError("unknown_question", 404)
+    if action not in MODERATION_ACTIONS:
+        raise LiveError("invalid", field="action")
+    reason = " ".join(reason.split()) if isinstance(reason, str) else ""
+    if len(reason) > MAX_REASON_LENGTH:
+        raise LiveError("too_long", field="reason")
+    if action == "approve":
+        question.status, question.reason = QuestionStatus.APPROVED, ""
+    elif action == "dismiss":
+        question.status, question.reason, question.pinned = QuestionStatus.DISMISSED, reason, False
+    elif action == "answered":
+        question.status, question.pinned = QuestionStatus.ANSWERED, False
+    elif question.status not in PUBLIC_QUESTION_STATUSES:
+        raise LiveError("invalid", field="action")  # only a shown question can be pinned
+    else:
+        question.pinned = action == "pin"
+    question.moderated_at, question.moderated_by_id = now, actor.id
+    bump_version(session, stage.id)
+    audit.record(session, actor, f"question.{action}", f"question:{question.id}", reason)
+    return question
+
+
+# Polls
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    kind: PollKind
+    question: str
+    options: list[str]
+    max_choices: int | None
+    scale: int | None
+    results_visibility: ResultsVisibility
+    allow_change: bool
+    duration_seconds: int | None
+
+
+def create_poll(session: Session, stage: Stage, draft: PollDraft, *, actor: User) -> Poll:
+    position = session.scalar(
+        select(func.coalesce(func.max(Poll.position), 0)).where(Poll.stage_id == stage.id)
+    )
+    poll = Poll(stage_id=stage.id, position=position + 1, status=PollStatus.DRAFT)
+    _fill(poll, draft)
+    session.add(poll)
+    session.flush()
+    audit.record(session, actor, "poll.create", f"poll:{poll.id}", poll.question)
+    return poll
+
+
+def update_poll(session: Session, poll: Poll, draft: PollDraft, *, actor: User) -> None:
+    if poll.status != PollStatus.DRAFT:
+        raise LiveError("not_draft", 409)
+    _fill(poll, draft)
+    audit.record(session, actor, "poll.update", f"poll:{poll.id}", poll.question)
+
+
+def _fill(poll: Poll, draft: PollDraft) -> None:
+    poll.kind = draft.kind
+    poll.question = draft.question
+    choice = draft.kind in (PollKind.SINGLE, PollKind.MULTIPLE)
+    poll.max_choices = draft.max_choices if draft.kind == PollKind.MULTIPLE else None
+    poll.scale = draft.scale if draft.kind == PollKind.RATING else None
+    poll.results_visibility = draft.results_visibility
+    poll.allow_change = draft.allow_change
+    poll.duration_seconds = draft.duration_seconds
+    labels = draft.options if choice else []
+    poll.options = [PollOption(position=index, label=label) for index, label in enumerate(labels, start=1)]
+
+
+def delete_poll(session: Session, poll: Poll, *, actor: User) -> None:
+    if poll.status != PollStatus.DRAFT:
+        raise LiveError("not_draft", 409)
+    audit.record(session, actor, "poll.delete", f"poll:{poll.id}", poll.question)
+    session.delete(poll)
+
+
+def open_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> None:
+    """Open the poll (its countdown starts) and show it; an open poll of the stage closes."""
+    if poll.status != PollStatus.DRAFT:
+        raise LiveError("not_draft", 409)
+    for other in session.scalars(
+        select(Poll).where(Poll.stage_id == poll.stage_id, Poll.status == PollStatus.OPEN)
+    ):
+        _close(other, now)
+    poll.status, poll.opened_at = PollStatus.OPEN, now
+    poll.closes_at = now + timedelta(seconds=poll.duration_seconds) if poll.duration_seconds else None
+    _show(session, poll)
+    audit.record(session, actor, "poll.open", f"poll:{poll.id}")
+
+
+def close_poll(session: Session, poll: Poll, *, actor: User | None, now: datetime) -> None:
+    if poll.status != PollStatus.OPEN:
+        raise LiveError("poll_not_open", 409)
+    _close(poll, now)
+    bump_version(session, poll.stage_id)
+    audit.record(session, actor, "poll.close", f"poll:{poll.id}")
+
+
+def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> None:
+    """Open a closed poll again, without a countdown; votes already given stay."""
+    if poll.shown_status(now) != PollStatus.CLOSED:
+        raise LiveError("poll_not_closed", 409)
+    for other in session.scalars(
+        select(Poll).where(Poll.stage_id == poll.stage_id, Poll.status == PollStatus.OPEN, Poll.id != poll.id)
+    ):
+        _close(other, now)
+    poll.status, poll.closes_at, poll.closed_at = PollStatus.OPEN, None, None
+    _show(session, poll)
+    audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
+
+
+def close_expired_polls(session: Session, now: datetime) -> list[Poll]:
+    """Close the polls whose countdown ran out (at the moment it did); the caller commits."""
+    expired = list(
+        session.scalars(
+            select(Poll).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= now).with_for_update()
+        )
+    )
+    for poll in expired:
+        _close(poll, poll.closes_at)
+        bump_version(session, poll.stage_id)
+    return expired
+
+
+def _close(poll: Poll, now: datetime) -> None:
+    poll.status, poll.closed_at = PollStatus.CLOSED, now
+
+
+def _show(session: Session, poll: Poll) -> None:
+    live_stage(session, poll.stage_id).current_poll_id = poll.id
+    bump_version(session, poll.stage_id)

@@ -1,0 +1,165 @@
+"""The state of a stage's Q&A and poll as a client sees it: the JSON of GET /live/<id>/state and
+of the broadcasts. Participants see shown questions only, with anonymous askers unnamed, and the
+results when the poll's visibility allows; staff see everything; `mine` is one participant's own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from workshop.live.models import (
+    PUBLIC_QUESTION_STATUSES,
+    Poll,
+    PollStatus,
+    PollVote,
+    Question,
+    QuestionStatus,
+    QuestionUpvote,
+    ResultsVisibility,
+)
+from workshop.live.results import poll_results, present_now
+from workshop.live.services import live_settings
+from workshop.programs.models import Organization, Stage
+from workshop.registration.models import Person, Registration
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def author_of(registration: Registration) -> dict:
+    person = registration.person
+    affiliation = person.organization.label
+    if person.position:
+        affiliation = f"{person.position}, {affiliation}"
+    return {"name": person.name, "affiliation": affiliation}
+
+
+def question_json(question: Question, *, staff: bool, asker: bool = False) -> dict:
+    return {
+        "id": question.id,
+        "text": question.text,
+        "author": author_of(question.registration) if staff or asker or not question.anonymous else None,
+        "anonymous": question.anonymous,
+        "upvotes": question.upvotes,
+        "status": question.status.value,
+        "pinned": question.pinned,
+        "reason": question.reason if staff or asker else "",
+        "created_at": iso(question.created_at),
+    }
+
+
+def results_visible(poll: Poll, now: datetime, *, staff: bool) -> bool:
+    if staff or poll.results_visibility == ResultsVisibility.LIVE:
+        return True
+    return (
+        poll.results_visibility == ResultsVisibility.AFTER_CLOSE
+        and poll.shown_status(now) == PollStatus.CLOSED
+    )
+
+
+def poll_json(session: Session, poll: Poll, stage: Stage, now: datetime, *, staff: bool) -> dict:
+    return {
+        "id": poll.id,
+        "kind": poll.kind.value,
+        "question": poll.question,
+        "options": [{"id": option.id, "label": option.label} for option in poll.options],
+        "max_choices": poll.max_choices,
+        "scale": poll.scale,
+        "status": poll.shown_status(now).value,
+        "closes_at": iso(poll.closes_at),
+        "allow_change": poll.allow_change,
+        "results_visibility": poll.results_visibility.value,
+        "results": poll_results(session, poll, stage, now)
+        if results_visible(poll, now, staff=staff)
+        else None,
+    }
+
+
+def _questions(session: Session, stage: Stage, *, staff: bool) -> list[Question]:
+    query = (
+        select(Question)
+        .where(Question.stage_id == stage.id)
+        .options(
+            joinedload(Question.registration)
+            .joinedload(Registration.person)
+            .joinedload(Person.organization)
+            .joinedload(Organization.parent)
+        )
+        .order_by(Question.pinned.desc(), Question.upvotes.desc(), Question.created_at)
+    )
+    if not staff:
+        query = query.where(Question.status.in_(PUBLIC_QUESTION_STATUSES))
+    return list(session.scalars(query))
+
+
+def stage_state(
+    session: Session, stage: Stage, now: datetime, *, staff: bool, registration: Registration | None = None
+) -> dict:
+    """The snapshot; with a registration it includes `mine`, that participant's own part."""
+    live = live_settings(session, stage.id)
+    poll = (
+        session.scalar(
+            select(Poll).where(Poll.id == live.current_poll_id).options(selectinload(Poll.options))
+        )
+        if live.current_poll_id
+        else None
+    )
+    questions = _questions(session, stage, staff=staff)
+    return {
+        "stage_id": stage.id,
+        "version": live.version,
+        "settings": {
+            "questions_moderated": live.questions_moderated,
+            "anonymous_allowed": live.anonymous_allowed,
+        },
+        "poll": poll_json(session, poll, stage, now, staff=staff)
+        if poll and poll.status != PollStatus.DRAFT
+        else None,
+        "questions": [question_json(question, staff=staff) for question in questions],
+        "counts": _counts(session, stage, now, questions) if staff else None,
+        "mine": _mine(session, stage, registration) if registration is not None else None,
+    }
+
+
+def _counts(session: Session, stage: Stage, now: datetime, questions: list[Question]) -> dict:
+    hall, online_ids = present_now(session, stage, now)
+    return {
+        "present": len(hall | online_ids),
+        "online_now": len(online_ids),
+        "checked_in": len(hall),
+        "questions_pending": sum(question.status == QuestionStatus.PENDING for question in questions),
+    }
+
+
+def _mine(session: Session, stage: Stage, registration: Registration) -> dict:
+    votes = session.execute(
+        select(PollVote.poll_id, PollVote.answer)
+        .join(Poll, Poll.id == PollVote.poll_id)
+        .where(Poll.stage_id == stage.id, PollVote.registration_id == registration.id)
+    ).all()
+    upvotes = session.scalars(
+        select(QuestionUpvote.question_id)
+        .join(Question, Question.id == QuestionUpvote.question_id)
+        .where(Question.stage_id == stage.id, QuestionUpvote.registration_id == registration.id)
+    )
+    own = session.scalars(
+        select(Question)
+        .where(Question.stage_id == stage.id, Question.registration_id == registration.id)
+        .order_by(Question.created_at.desc())
+    )
+    return {
+        "votes": {str(poll_id): answer for poll_id, answer in votes},
+        "upvotes": sorted(upvotes),
+        "questions": [
+            {
+                "id": question.id,
+                "text": question.text,
+                "status": question.status.value,
+                "reason": question.reason,
+            }
+            for question in own
+        ],
+    }

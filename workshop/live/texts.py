@@ -1,0 +1,88 @@
+"""The translated strings the live pages' scripts show (static/js/live*.js).
+
+The view puts `ui_texts(role)` into the page's `data-config` (config["text"]): the scripts never
+hold English or Indonesian text themselves. Placeholders in braces ({answered}, {present}, ...)
+are filled in by the script.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
+
+def _common() -> dict[str, str]:
+    return {
+        "luring": _("In person"),
+        "daring": _("Remote"),
+        "anonymous": _("Anonymous"),
+        "pinned": _("Pinned"),
+        "answered_badge": pgettext("question status", "Answered"),
+        "answered_of_present": _("{answered} of {present} present have answered"),
+        "total_answers": _("{total} answers in total"),
+        "average": _("Average: {average}"),
+        "upvotes_count": _("{count} upvotes"),
+        "network_error": _("No connection. Please try again."),
+        "rate_limited": _("Too many requests. Please wait a moment and try again."),
+        "status_live": _("Live"),
+        "status_polling": _("Updating every 10 seconds"),
+        "status_offline": _("Offline: showing the last known state"),
+        "status_connecting": _("Connecting..."),
+        "closes_in": _("Closes in {time}"),
+        "time_up": _("Time is up"),
+    }
+
+
+def _participant() -> dict[str, str]:
+    return {
+        "send_answer": _("Send answer"),
+        "change_answer": _("Change answer"),
+        "your_answer": _("Your answer"),
+        "choose_at_most": _("Choose at most {max}."),
+        "add_word": _("Add"),
+        "word_placeholder": _("A word or short phrase"),
+        "words_limit": _("Up to {max} words or short phrases, one at a time."),
+        "remove": _("Remove"),
+        "text_placeholder": _("Your answer"),
+        "results_after_close": _("The results are shown when the poll closes."),
+        "results_hidden": _("The results are not shown to participants."),
+        "upvote": _("Support this question"),
+        "upvoted": _("You support this question"),
+        "own_question": _("Your question"),
+        "status_pending": _("Awaiting moderation"),
+        "status_approved": _("Shown to everyone"),
+        "status_answered": pgettext("question status", "Answered"),
+        "status_dismissed": _("Dismissed"),
+        "reason": _("Reason: {reason}"),
+        "question_sent": _("Your question has been sent."),
+        "question_sent_pending": _("Your question has been sent and awaits moderation."),
+        "chars_left": _("{count} characters left"),
+    }
+
+
+def _staff() -> dict[str, str]:
+    return {
+        "approve": _("Approve"),
+        "dismiss": _("Dismiss"),
+        "mark_answered": _("Mark answered"),
+        "pin": _("Pin"),
+        "unpin": _("Unpin"),
+        "reason_placeholder": _("Reason (optional, shown to the asker)"),
+        "anonymous_to_participants": _("anonymous to participants"),
+        "status_pending": _("Awaiting moderation"),
+        "status_approved": _("Approved"),
+        "status_answered": pgettext("question status", "Answered"),
+        "status_dismissed": _("Dismissed"),
+        "reason": _("Reason: {reason}"),
+        "by_kind": _("By kind of organisation"),
+        "results_hidden_note": _("Participants do not see these results."),
+        "results_after_close_note": _("Participants see these results when the poll closes."),
+        "poll_closed": _("This poll is closed."),
+        "poll_status_open": pgettext("poll status", "Open"),
+        "poll_status_closed": pgettext("poll status", "Closed"),
+    }
+
+
+def ui_texts(role: str) -> dict[str, str]:
+    """The strings for a page of `role`: "participant" or "staff" (control panel, projector)."""
+    return {**_common(), **(_staff() if role == "staff" else _participant())}

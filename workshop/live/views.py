@@ -1,0 +1,315 @@
+"""Pages and HTTP endpoints of live Q&A and polls: the participant's live page, the facilitator's
+control panel and projector view, the state snapshot, the HTTP fallbacks of the socket actions,
+poll drafts and their lifecycle, and the results exports."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from workshop.auth.permissions import live_staff_required, participant_required
+from workshop.checkin.qr import link_svg_markup
+from workshop.db import db
+from workshop.live import actions, exports, services, texts
+from workshop.live.broadcast import broadcaster
+from workshop.live.forms import PollForm, SettingsForm
+from workshop.live.models import Poll, PollStatus
+from workshop.live.snapshot import stage_state
+from workshop.live.votes import LiveError
+from workshop.programs.models import Stage
+from workshop.realtime import participant_registration_id
+from workshop.registration.models import Registration
+
+bp = Blueprint("live", __name__, url_prefix="/live")
+
+ID_PLACEHOLDER = 999999999
+POLL_ACTIONS = {
+    "open": services.open_poll,
+    "close": services.close_poll,
+    "reopen": services.reopen_poll,
+}
+
+
+def _config(stage: Stage, role: str) -> dict:
+    def template(endpoint: str, **values) -> str:
+        """A URL with "{id}" (and "{action}") for the page to fill in."""
+        url = url_for(endpoint, **values)
+        return url.replace(str(ID_PLACEHOLDER), "{id}").replace("/open", "/{action}")
+
+    urls = {
+        "ask": url_for("live.ask", stage_id=stage.id),
+        "upvote": template("live.upvote", stage_id=stage.id, question_id=ID_PLACEHOLDER),
+        "vote": template("live.vote", stage_id=stage.id, poll_id=ID_PLACEHOLDER),
+    }
+    if role == "staff":
+        urls |= {
+            "moderate": template("live.moderate", stage_id=stage.id, question_id=ID_PLACEHOLDER),
+            "poll_action": template(
+                "live.poll_action", stage_id=stage.id, poll_id=ID_PLACEHOLDER, action="open"
+            ),
+            "export_csv": template("live.results_csv", poll_id=ID_PLACEHOLDER),
+            "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
+        }
+    return {
+        "stage_id": stage.id,
+        "state_url": url_for("live.state", stage_id=stage.id),
+        "socket_src": url_for("static", filename="vendor/socket.io/socket.io.min.js"),
+        "role": role,
+        "csrf": generate_csrf(),
+        "locale": str(get_locale() or "id"),
+        "urls": urls,
+        "text": texts.ui_texts(role),
+    }
+
+
+def _own_registration(stage: Stage) -> Registration:
+    registration_id = participant_registration_id(current_user, stage)
+    if registration_id is None:
+        abort(403)
+    return db.session.get(Registration, registration_id)
+
+
+# Pages
+
+
+@bp.route("/<int:stage_id>")
+@participant_required
+def participant(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    registration = _own_registration(stage)
+    return render_template(
+        "live/participant.html",
+        stage=stage,
+        program=stage.program,
+        registration=registration,
+        config=_config(stage, "participant"),
+    )
+
+
+@bp.route("/<int:stage_id>/control")
+@live_staff_required
+def control(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    live = services.live_settings(db.session, stage.id)
+    settings_form = SettingsForm(
+        questions_moderated=live.questions_moderated, anonymous_allowed=live.anonymous_allowed
+    )
+    polls = db.session.scalars(db.select(Poll).where(Poll.stage_id == stage.id).order_by(Poll.position)).all()
+    return render_template(
+        "live/control.html",
+        stage=stage,
+        program=stage.program,
+        polls=polls,
+        live_stage=live,
+        settings_form=settings_form,
+        config=_config(stage, "staff"),
+    )
+
+
+@bp.route("/<int:stage_id>/projector")
+@live_staff_required
+def projector(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    join_url = url_for("live.participant", stage_id=stage.id, _external=True)
+    return render_template(
+        "live/projector.html",
+        stage=stage,
+        program=stage.program,
+        join_url=join_url,
+        join_qr_svg=link_svg_markup(join_url),
+        config=_config(stage, "staff"),
+    )
+
+
+@bp.route("/<int:stage_id>/state")
+@login_required
+def state(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    if current_user.is_live_moderator:
+        snapshot = stage_state(db.session, stage, actions.clock(), staff=True)
+    elif current_user.is_staff:
+        abort(403)
+    else:
+        snapshot = stage_state(
+            db.session, stage, actions.clock(), staff=False, registration=_own_registration(stage)
+        )
+    response = jsonify(snapshot)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# HTTP fallbacks of the socket actions: same payload, same reply
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _reply(result: tuple[dict, int]):
+    reply, status = result
+    return jsonify(reply), status
+
+
+@bp.route("/<int:stage_id>/questions", methods=["POST"])
+@participant_required
+def ask(stage_id: int):
+    return _reply(actions.ask(current_user, stage_id, _body()))
+
+
+@bp.route("/<int:stage_id>/questions/<int:question_id>/upvote", methods=["POST"])
+@participant_required
+def upvote(stage_id: int, question_id: int):
+    return _reply(actions.upvote(current_user, stage_id, _body() | {"question_id": question_id}))
+
+
+@bp.route("/<int:stage_id>/polls/<int:poll_id>/vote", methods=["POST"])
+@participant_required
+def vote(stage_id: int, poll_id: int):
+    return _reply(actions.vote(current_user, stage_id, _body() | {"poll_id": poll_id}))
+
+
+@bp.route("/<int:stage_id>/questions/<int:question_id>/moderate", methods=["POST"])
+@live_staff_required
+def moderate(stage_id: int, question_id: int):
+    return _reply(actions.moderate(current_user, stage_id, _body() | {"question_id": question_id}))
+
+
+# Facilitator: settings and polls
+
+
+@bp.route("/<int:stage_id>/settings", methods=["POST"])
+@live_staff_required
+def settings(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = SettingsForm()
+    if form.validate_on_submit():
+        services.update_settings(
+            db.session,
+            stage,
+            questions_moderated=form.questions_moderated.data,
+            anonymous_allowed=form.anonymous_allowed.data,
+            actor=current_user,
+        )
+        db.session.commit()
+        broadcaster(current_app).stage_changed(stage.id)
+        flash(_("Settings saved."), "success")
+    return redirect(url_for("live.control", stage_id=stage.id))
+
+
+@bp.route("/<int:stage_id>/polls/new", methods=["GET", "POST"])
+@live_staff_required
+def new_poll(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = PollForm()
+    if form.validate_on_submit():
+        services.create_poll(db.session, stage, form.draft(), actor=current_user)
+        db.session.commit()
+        flash(_("The poll is saved as a draft."), "success")
+        return redirect(url_for("live.control", stage_id=stage.id))
+    return render_template("live/poll_form.html", stage=stage, program=stage.program, form=form, poll=None)
+
+
+@bp.route("/polls/<int:poll_id>/edit", methods=["GET", "POST"])
+@live_staff_required
+def edit_poll(poll_id: int):
+    poll = db.get_or_404(Poll, poll_id)
+    stage = db.session.get(Stage, poll.stage_id)
+    if poll.status != PollStatus.DRAFT:
+        flash(_(str(actions.ERROR_MESSAGES["not_draft"])), "error")
+        return redirect(url_for("live.control", stage_id=stage.id))
+    form = PollForm()
+    if request.method == "GET":
+        form.fill_from(poll)
+    if form.validate_on_submit():
+        services.update_poll(db.session, poll, form.draft(), actor=current_user)
+        db.session.commit()
+        flash(_("The poll is saved as a draft."), "success")
+        return redirect(url_for("live.control", stage_id=stage.id))
+    return render_template("live/poll_form.html", stage=stage, program=stage.program, form=form, poll=poll)
+
+
+@bp.route("/<int:stage_id>/polls/<int:poll_id>/delete", methods=["POST"])
+@live_staff_required
+def delete_poll(stage_id: int, poll_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    poll = actions.poll_of(stage, poll_id) or abort(404)
+    try:
+        services.delete_poll(db.session, poll, actor=current_user)
+        db.session.commit()
+        flash(_("The draft is deleted."), "success")
+    except LiveError as error:
+        db.session.rollback()
+        flash(_(str(actions.ERROR_MESSAGES[error.code])), "error")
+    return redirect(url_for("live.control", stage_id=stage.id))
+
+
+@bp.route("/<int:stage_id>/polls/<int:poll_id>/<any(open, close, reopen):action>", methods=["POST"])
+@live_staff_required
+def poll_action(stage_id: int, poll_id: int, action: str):
+    """Open, close or reopen; a form post returns to the control panel, a JSON post gets JSON."""
+    stage = db.get_or_404(Stage, stage_id)
+    poll = actions.poll_of(stage, poll_id) or abort(404)
+    try:
+        POLL_ACTIONS[action](db.session, poll, actor=current_user, now=actions.clock())
+        db.session.commit()
+        reply, status = {"ok": True, "poll_id": poll.id, "status": poll.status.value}, 200
+        hub = broadcaster(current_app)
+        hub.stage_changed(stage.id)
+        hub.poll_deadline(poll.id, poll.closes_at)
+    except LiveError as error:
+        db.session.rollback()
+        reply, status = actions.refused(error.code, error.status)
+    if request.is_json:
+        return jsonify(reply), status
+    if not reply["ok"]:
+        flash(reply["message"], "error")
+    return redirect(url_for("live.control", stage_id=stage.id))
+
+
+# Results exports
+
+
+def _export(poll_id: int, kind: str) -> Response:
+    poll = db.get_or_404(Poll, poll_id)
+    stage = db.session.get(Stage, poll.stage_id)
+    rows = exports.vote_rows(db.session, poll, stage.program)
+    name = f"polling-{stage.id}-{poll.id}"
+    if kind == "csv":
+        content, mimetype, filename = exports.to_csv(poll, rows), "text/csv; charset=utf-8", f"{name}.csv"
+    else:
+        content = exports.to_xlsx(
+            db.session, poll, stage, rows, now=actions.clock(), locale=str(get_locale() or "id")
+        )
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        filename = f"{name}.xlsx"
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/polls/<int:poll_id>/results.csv")
+@live_staff_required
+def results_csv(poll_id: int):
+    return _export(poll_id, "csv")
+
+
+@bp.route("/polls/<int:poll_id>/results.xlsx")
+@live_staff_required
+def results_xlsx(poll_id: int):
+    return _export(poll_id, "xlsx")

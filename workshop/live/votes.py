@@ -1,0 +1,244 @@
+"""Votes: an answer checked against its poll, and written in batches.
+
+`record_votes` applies many votes in one transaction (one commit for a burst of hundreds) and
+returns one reply per vote. A vote is acknowledged only after that commit. In the server process
+`VoteBatcher` collects the votes that arrive while a batch is being written, so each socket
+handler just waits for its reply; with batching off (tests) each vote is written on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from workshop.errors import ServiceError
+from workshop.live.models import ClientAction, Poll, PollKind, PollVote
+from workshop.registration.models import Registration, Status
+
+MAX_WORDS = 5
+MAX_WORD_LENGTH = 40
+MAX_TEXT_LENGTH = 500
+BATCH_LIMIT = 500
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+class LiveError(ServiceError):
+    """A refused live action; `status` is the HTTP status its reply goes out with."""
+
+    def __init__(self, code: str, status: int = 400, field: str | None = None):
+        super().__init__(code, field)
+        self.status = status
+
+
+def client_id_of(payload: dict) -> str:
+    client_id = payload.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+        raise LiveError("invalid", field="client_id")
+    return client_id
+
+
+def normalise_word(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def normalise_answer(poll: Poll, answer: object) -> dict:
+    """The answer in its stored form, or LiveError('invalid')."""
+    if not isinstance(answer, dict):
+        raise LiveError("invalid")
+    if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE):
+        chosen = answer.get("option_ids")
+        valid = {option.id for option in poll.options}
+        if not isinstance(chosen, list) or not all(type(item) is int for item in chosen):
+            raise LiveError("invalid")
+        chosen = sorted(set(chosen))
+        limit = 1 if poll.kind == PollKind.SINGLE else (poll.max_choices or len(valid))
+        if not chosen or len(chosen) > limit or not set(chosen) <= valid:
+            raise LiveError("invalid")
+        return {"option_ids": chosen}
+    if poll.kind == PollKind.RATING:
+        rating = answer.get("rating")
+        if type(rating) is not int or not 1 <= rating <= (poll.scale or 5):
+            raise LiveError("invalid")
+        return {"rating": rating}
+    if poll.kind == PollKind.WORDCLOUD:
+        words = answer.get("words")
+        if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+            raise LiveError("invalid")
+        words = list(dict.fromkeys(filter(None, map(normalise_word, words))))
+        if not words:
+            raise LiveError("empty")
+        if len(words) > MAX_WORDS or any(len(word) > MAX_WORD_LENGTH for word in words):
+            raise LiveError("too_long")
+        return {"words": words}
+    text = answer.get("text")
+    if not isinstance(text, str):
+        raise LiveError("invalid")
+    text = text.strip()
+    if not text:
+        raise LiveError("empty")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise LiveError("too_long")
+    return {"text": text}
+
+
+@dataclass(frozen=True)
+class VoteRequest:
+    user_id: int
+    registration_id: int
+    stage_id: int
+    poll_id: int
+    client_id: str
+    answer: object  # as the client sent it
+
+
+def refusal(code: str, status: int) -> dict:
+    return {"ok": False, "error": code, "status": status}
+
+
+def record_votes(session: Session, requests: Sequence[VoteRequest], now: datetime) -> list[dict]:
+    """Apply the votes in one transaction and commit. Replies: {"ok": True, "poll_id", "answer"}
+    or a refusal {"ok": False, "error", "status"}; the caller adds the message text."""
+    try:
+        replies = _apply(session, requests, now)
+        session.commit()
+        return replies
+    except IntegrityError:
+        # Another process wrote one of these votes meanwhile: apply them again, one at a time,
+        # now that its row is visible.
+        session.rollback()
+        if len(requests) > 1:
+            return [reply for request in requests for reply in record_votes(session, [request], now)]
+        replies = _apply(session, requests, now)
+        session.commit()
+        return replies
+
+
+def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> list[dict]:
+    polls = {
+        poll.id: poll
+        for poll in session.scalars(
+            select(Poll)
+            .where(Poll.id.in_({request.poll_id for request in requests}))
+            .options(selectinload(Poll.options))
+        )
+    }
+    approved = set(
+        session.scalars(
+            select(Registration.id).where(
+                Registration.id.in_({request.registration_id for request in requests}),
+                Registration.status == Status.APPROVED,
+            )
+        )
+    )
+    earlier_replies = {
+        (action.user_id, action.client_id): action.reply
+        for action in session.scalars(
+            select(ClientAction).where(
+                tuple_(ClientAction.user_id, ClientAction.client_id).in_(
+                    [(request.user_id, request.client_id) for request in requests]
+                )
+            )
+        )
+    }
+    votes = {
+        (vote.poll_id, vote.registration_id): vote
+        for vote in session.scalars(
+            select(PollVote).where(
+                tuple_(PollVote.poll_id, PollVote.registration_id).in_(
+                    [(request.poll_id, request.registration_id) for request in requests]
+                )
+            )
+        )
+    }
+    changed_polls: set[Poll] = set()
+    replies = []
+    for request in requests:
+        key = (request.user_id, request.client_id)
+        if key in earlier_replies:
+            replies.append(earlier_replies[key])
+            continue
+        try:
+            reply = _apply_one(session, request, polls.get(request.poll_id), approved, votes, now)
+        except LiveError as error:
+            replies.append(refusal(error.code, error.status))
+            continue
+        changed_polls.add(polls[request.poll_id])
+        earlier_replies[key] = reply
+        session.add(ClientAction(user_id=request.user_id, client_id=request.client_id, reply=reply))
+        replies.append(reply)
+    for poll in changed_polls:
+        poll.results_version += 1
+    return replies
+
+
+def _apply_one(session, request: VoteRequest, poll: Poll | None, approved, votes, now) -> dict:
+    if poll is None or poll.stage_id != request.stage_id:
+        raise LiveError("unknown_poll", 404)
+    if request.registration_id not in approved:
+        raise LiveError("forbidden", 403)
+    if not poll.is_open(now):
+        raise LiveError("poll_closed" if poll.opened_at else "poll_not_open", 409)
+    answer = normalise_answer(poll, request.answer)
+    key = (poll.id, request.registration_id)
+    vote = votes.get(key)
+    if vote is None:
+        vote = PollVote(
+            poll_id=poll.id,
+            registration_id=request.registration_id,
+            answer=answer,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(vote)
+        votes[key] = vote
+    elif poll.allow_change:
+        vote.answer = answer
+        vote.updated_at = now
+    else:
+        raise LiveError("already_voted", 409)
+    return {"ok": True, "poll_id": poll.id, "answer": answer}
+
+
+class VoteBatcher:
+    """Writes the votes of all waiting handlers together: while one batch commits, the next fills.
+
+    `write(requests) -> replies` runs in the batcher's own greenlet with an app context.
+    """
+
+    def __init__(self, socketio, write: Callable[[list[VoteRequest]], list[dict]]):
+        self._socketio = socketio
+        self._write = write
+        self._waiting: list[tuple[VoteRequest, object, list]] = []
+        self._wake = socketio.server.eio.create_event()
+        self._task = None
+
+    def submit(self, request: VoteRequest) -> dict:
+        done = self._socketio.server.eio.create_event()
+        slot: list[dict] = []
+        self._waiting.append((request, done, slot))
+        self._wake.set()
+        if self._task is None:
+            self._task = self._socketio.start_background_task(self._run)
+        done.wait()
+        return slot[0]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                batch, self._waiting = self._waiting[:BATCH_LIMIT], self._waiting[BATCH_LIMIT:]
+                try:
+                    replies = self._write([request for request, _done, _slot in batch])
+                except Exception:
+                    replies = [refusal("server_error", 500)] * len(batch)
+                    self._socketio.server.logger.exception("writing a batch of votes failed")
+                for (_request, done, slot), reply in zip(batch, replies, strict=True):
+                    slot.append(reply)
+                    done.set()
