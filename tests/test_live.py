@@ -829,3 +829,21 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
         {"ok": True, "client": r.client_id} for r in requests
     ]
     assert [len(batch) for batch in batches] == [20, 10]
+
+
+def test_what_changed_lately_is_broadcast_again_for_clients_that_missed_it(app, session, world, monkeypatch):
+    stage = world["stage"]
+    socket = joined_socket(app, participant_client(app, session, world["luring"]), stage)
+    hub = broadcast.Broadcaster(app)
+    hub.interval, hub.task = 0.3, "running"  # as in the server, with the timer driven by hand
+    moments = iter(NOW + timedelta(seconds=seconds) for seconds in (0, 0.3, 1, 6, 7, 200))
+    monkeypatch.setattr(broadcast, "clock", lambda: next(moments))
+    hub.last_resync = NOW
+
+    hub.stage_changed(stage.id)  # at 0 s
+    sent = []
+    for _ in range(5):  # at 0.3 s (the change), 1 s, 6 s (a resync), 7 s, 200 s (too old by then)
+        hub.flush()
+        sent.append(len(received(socket, "live_state")))
+
+    assert sent == [1, 0, 1, 0, 0]

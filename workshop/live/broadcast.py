@@ -4,12 +4,14 @@ per marked poll, whatever number of votes or questions came in meanwhile. Each c
 so clients keep the newest. With the interval at 0 (tests) every change is sent at once.
 
 Each process broadcasts the changes made in it; with a message queue the broadcasts reach the
-clients of every process.
+clients of every process. A message queue delivers at most once (a Redis restart loses what was
+published meanwhile), so what changed in the last `RESYNC_FOR` is sent again every
+`RESYNC_EVERY`: clients that missed a broadcast catch up without a reload.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 
@@ -21,6 +23,9 @@ from workshop.live.models import Poll, PollStatus
 from workshop.live.results import poll_results
 from workshop.live.snapshot import results_visible, stage_state
 from workshop.programs.models import Stage
+
+RESYNC_EVERY = timedelta(seconds=5)
+RESYNC_FOR = timedelta(minutes=2)
 
 
 def clock() -> datetime:
@@ -34,14 +39,19 @@ class Broadcaster:
         self.stages: set[int] = set()
         self.polls: set[int] = set()
         self.deadlines: dict[int, datetime] = {}  # polls with a countdown, opened by this process
+        self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
+        self.recent_polls: dict[int, datetime] = {}
+        self.last_resync = clock()
         self.task = None
 
     def stage_changed(self, stage_id: int) -> None:
         self.stages.add(stage_id)
+        self.recent_stages[stage_id] = clock()
         self._soon()
 
     def results_changed(self, poll_id: int) -> None:
         self.polls.add(poll_id)
+        self.recent_polls[poll_id] = clock()
         self._soon()
 
     def poll_deadline(self, poll_id: int, closes_at: datetime | None) -> None:
@@ -65,11 +75,23 @@ class Broadcaster:
             except Exception:
                 self.app.logger.exception("live broadcast failed")
 
+    def _resync(self, now: datetime) -> None:
+        """Mark again what changed lately (only with the timer: tests send every change at once)."""
+        for recent in (self.recent_stages, self.recent_polls):
+            for key, changed_at in list(recent.items()):
+                if now - changed_at > RESYNC_FOR:
+                    del recent[key]
+        if self.interval > 0 and now - self.last_resync >= RESYNC_EVERY:
+            self.last_resync = now
+            self.stages |= set(self.recent_stages)
+            self.polls |= set(self.recent_polls)
+
     def flush(self) -> None:
         with self.app.app_context():
             now = clock()
             if any(closes_at <= now for closes_at in self.deadlines.values()):
                 self._close_expired(now)
+            self._resync(now)
             stages, self.stages = self.stages, set()
             polls, self.polls = self.polls, set()
             reading = sqlite_write_intent.set(False)
