@@ -5,13 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive: browser, database server, QR decoder, SVG and PDF renderers.
+# Debian packages the tests drive: browser, database server, QR decoder, SVG and PDF renderers,
+# Redis and nginx (the multi-process setup).
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
 command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+command -v redis-server >/dev/null || missing+=(redis-server)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages for the tests: ${missing[*]}"
@@ -26,4 +29,28 @@ fi
 REQUIREMENTS=requirements-dev.txt bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest "$@"
+
+# pytest twice: on SQLite (the default), then the same suite on PostgreSQL (one throwaway server for
+# the run, an emptied database per test: tests/conftest.py). BIMTEK_TEST_DATABASE=sqlite or
+# =postgresql runs only that one. On PostgreSQL the tests marked sqlite_only are deselected (the
+# run lists them) and so are the browser tests: their app server runs on a SQLite file
+# (tests/browser/conftest.py), so a second run would test SQLite again.
+status=0
+results=()
+for database in ${BIMTEK_TEST_DATABASE:-sqlite postgresql}; do
+  extra=()
+  case "$database" in
+    sqlite) echo "== pytest on SQLite ==" ;;
+    postgresql)
+      echo "== pytest on PostgreSQL (browser tests excluded: their app server runs on SQLite) =="
+      extra=(--deselect tests/browser/)
+      ;;
+    *) echo "BIMTEK_TEST_DATABASE=$database: expected sqlite or postgresql" >&2; exit 2 ;;
+  esac
+  code=0
+  BIMTEK_TEST_DATABASE="$database" .venv/bin/python -m pytest "${extra[@]}" "$@" || code=$?
+  results+=("$database: $([ "$code" = 0 ] && echo passed || echo "FAILED (pytest exit $code)")")
+  [ "$code" = 0 ] || status=$code
+done
+printf '== %s\n' "${results[@]}"
+exit "$status"

@@ -5,9 +5,11 @@ from flask import url_for
 
 from tests import factories
 from workshop.auth.models import Role
+from workshop.db import utcnow
 from workshop.programs.models import AgendaItem
 from workshop.registration import links, services
 from workshop.registration.models import Status
+from workshop.reminders.models import SchedulerHeartbeat
 
 PUBLIC = "public"
 STAFF = "staff"
@@ -20,6 +22,7 @@ LIVE_OR_PARTICIPANT = "live_or_participant"
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
     "static": PUBLIC,
+    "health.healthz": PUBLIC,
     "auth.home": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
@@ -138,6 +141,12 @@ def world(app, session):
         stage=program.stages[0], starts_at=program.stages[0].starts_at, title="Pembukaan"
     )
     session.add(agenda_item)
+    now = utcnow()  # a scheduler beating, so that /healthz answers 200
+    session.add(
+        SchedulerHeartbeat(
+            name="embedded:test:1", mode="embedded", pid=1, host="test", started_at=now, beat_at=now
+        )
+    )
     session.commit()
     return {
         "program_id": program.id,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config as settings
+from workshop.logs import setup_logging
 from workshop.programs.schedule import ScheduleCache
 
 TEMPLATE_FOLDER = str(settings.PROJECT_ROOT / "templates")
@@ -25,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     settings.validate(app.config)
+    setup_logging(app.config)
     # Socket.IO handlers are declared before init_app creates the server: a handler declared once a
     # server exists is registered on that server only, not on those of apps created later.
     from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
@@ -42,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workshop.auth.views import bp as auth_bp
     from workshop.checkin.views import bp as checkin_bp
+    from workshop.health import bp as health_bp
     from workshop.live.views import bp as live_bp
     from workshop.programs.views import bp as programs_bp
     from workshop.registration.views import bp as registration_bp
@@ -55,8 +59,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(health_bp)
 
     from workshop import cli
 
     cli.init_app(app)
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        # Outermost, around the Socket.IO middleware too: the client's address (rate limits), the
+        # scheme and host (links, the socket's same-origin check) come from the proxy's headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

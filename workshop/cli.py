@@ -1,4 +1,4 @@
-"""`flask` commands: accounts, the regency's regions, demo data."""
+"""`flask` commands: accounts, the regency's regions, demo data, backups."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from workshop import backup
 from workshop.auth.models import Role
 from workshop.auth.services import AccountError, create_staff_user
-from workshop.db import db
+from workshop.db import db, utcnow
 from workshop.programs.models import Program
 from workshop.programs.services import import_regions
 from workshop.reminders.cli import scheduler_command
@@ -22,6 +23,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_regions_command)
     app.cli.add_command(seed_demo)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-user")
@@ -71,3 +74,61 @@ def seed_demo(if_empty: bool) -> None:
     credentials.write_text(accounts, encoding="utf-8")
     credentials.chmod(0o600)
     click.echo(f"{summary}\n\n{accounts}(also saved in {credentials})")
+
+
+def _backup_directory() -> Path:
+    return Path(current_app.config["BACKUP_DIR"])
+
+
+@click.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the backup to this file (default: a new timestamped file in BACKUP_DIR, instance/backups/).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="Then delete all but this many newest timestamped backups in BACKUP_DIR.",
+)
+def backup_command(output: Path | None, keep: int | None) -> None:
+    """Back up the whole database while the app runs (SQLite: online backup API; PostgreSQL:
+    pg_dump --format=custom). The file is readable by its owner only: it holds personal data."""
+    directory = _backup_directory()
+    try:
+        path = backup.backup_database(
+            current_app.config["SQLALCHEMY_DATABASE_URI"], directory=directory, now=utcnow(), output=output
+        )
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes).")
+    if keep:
+        for old in backup.prune_backups(directory, keep):
+            click.echo(f"Deleted old backup {old}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database's content with the backup in PATH (made by `flask backup`).
+
+    Stop the web processes and the scheduler first, and start them again afterwards. The file is
+    checked before anything changes; the current database is first saved to
+    BACKUP_DIR (instance/backups/) as bimtek-pre-restore-<time>. Run `flask db upgrade` after restoring an older
+    backup."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not yes:
+        click.confirm(f"Replace everything in the database with {path}? Stop the app first.", abort=True)
+    try:
+        restored = backup.restore_database(url, path, directory=_backup_directory(), now=utcnow())
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.engine.dispose()
+    if restored.safety_copy:
+        click.echo(f"The database as it was is saved in {restored.safety_copy}.")
+    click.echo(
+        f"Restored {path} (schema revision {restored.revision}). Run `flask db upgrade` if this "
+        "backup is older than the code, then start the app."
+    )

@@ -24,6 +24,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
     env = os.environ if environ is None else environ
     instance_db = PROJECT_ROOT / "instance" / "bimtek.sqlite3"
     production = env.get("BIMTEK_ENV", "development") == "production"
+    cookie_secure = _bool(env.get("COOKIE_SECURE"), production)
     return {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
@@ -37,10 +38,12 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
-        "SESSION_COOKIE_SECURE": production,
+        # Cookies only over HTTPS (default in production; COOKIE_SECURE=0 for a plain-HTTP LAN).
+        "COOKIE_SECURE": cookie_secure,
+        "SESSION_COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": cookie_secure,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -72,6 +75,12 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "LIVE_BROADCAST_SECONDS": _number(env, "LIVE_BROADCAST_SECONDS", 0.3),
         "LIVE_VOTE_BATCHING": _bool(env.get("LIVE_VOTE_BATCHING"), True),
         "LIVE_QUESTIONS_PER_MINUTE": _int(env, "LIVE_QUESTIONS_PER_MINUTE", 3),
+        # Production serving: how many reverse proxies in front set X-Forwarded-For/-Proto/-Host
+        # (0: none, trust no such header; 1: one nginx), and the log format on stderr.
+        "PROXY_FIX_HOPS": _int(env, "PROXY_FIX_HOPS", 0),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "plain").strip().lower() or "plain",
+        # Where `flask backup` writes its timestamped files (and `flask restore` its safety copy).
+        "BACKUP_DIR": env.get("BACKUP_DIR") or str(PROJECT_ROOT / "instance" / "backups"),
     }
 
 
@@ -120,6 +129,12 @@ def validate(config: dict) -> None:
         raise ConfigError("LIVE_BROADCAST_SECONDS must not be negative")
     if config["LIVE_QUESTIONS_PER_MINUTE"] < 1:
         raise ConfigError("LIVE_QUESTIONS_PER_MINUTE must be at least 1")
+    if not 0 <= config["PROXY_FIX_HOPS"] <= 5:
+        raise ConfigError(
+            "PROXY_FIX_HOPS must be 0 (no reverse proxy) or the number of proxies in front (1-5)"
+        )
+    if config["LOG_FORMAT"] not in {"plain", "json"}:
+        raise ConfigError(f"LOG_FORMAT must be 'plain' or 'json', not {config['LOG_FORMAT']!r}")
 
 
 def _validate_channels(config: dict) -> None:

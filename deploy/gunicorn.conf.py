@@ -1,0 +1,133 @@
+"""gunicorn settings for one Bimtek Hybrid web process (see docs/deploy.md).
+
+    HOST=127.0.0.1 PORT=5001 .venv/bin/gunicorn -c deploy/gunicorn.conf.py 'workshop:create_app()'
+
+One gevent worker per process: Socket.IO's long-polling needs every request of a session in the
+same process, and gunicorn cannot route by session. For more capacity run more of these processes
+(each on its own port, EMBEDDED_SCHEDULER=0, SOCKETIO_MESSAGE_QUEUE=redis://...) behind nginx with
+sticky sessions (deploy/nginx.conf), and one `flask scheduler`.
+
+The gevent worker monkey-patches itself when it starts, before it loads the app; so nothing here
+imports the app or gevent-sensitive modules at the top (this file is read by the master), and the
+app is not preloaded.
+
+Environment: HOST and PORT (default 127.0.0.1:5000, as for `python app.py`) or BIND (e.g.
+unix:/run/bimtek/web1.sock); WORKER_CONNECTIONS (default 10000: the most sockets this process
+holds); ACCESS_LOG (default "-": stdout; empty: off); LOG_FORMAT=json for JSON error-log lines.
+With EMBEDDED_SCHEDULER on (the default) the worker also runs the reminder scheduler, as
+`python app.py` does; set EMBEDDED_SCHEDULER=0 when `flask scheduler` runs instead.
+"""
+
+import json
+import logging
+import os
+import resource
+from datetime import UTC, datetime
+
+from gunicorn import glogging
+
+bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"]
+worker_class = "gevent"
+workers = 1
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
+# A SIGTERM lets requests in flight finish for this long; open sockets then close and their
+# clients reconnect (through nginx, to another process).
+graceful_timeout = 20
+timeout = 30  # the gevent worker's heartbeat: a worker silent this long is restarted
+# Longer than nginx's upstream keep-alive (60 s), so nginx never reuses a connection we just closed.
+keepalive = 75
+preload_app = False
+control_socket_disable = True  # several web processes on one machine would share its path
+proc_name = "bimtek-web"
+accesslog = os.environ.get("ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = "info"
+
+
+class JsonAccessLogger(glogging.Logger):
+    """Access lines as JSON objects (always); error-log lines too with LOG_FORMAT=json."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("LOG_FORMAT", "plain").strip().lower() == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(_JsonLineFormatter())
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        status = str(atoms["s"])
+        entry = {
+            "time": _now(),
+            "level": "INFO",
+            "logger": "gunicorn.access",
+            "process": os.getpid(),
+            "remote": atoms["h"],  # the client's address when PROXY_FIX_HOPS is set behind nginx
+            "method": atoms["m"],
+            "path": atoms["U"],
+            "query": atoms["q"] or "",
+            "status": int(status) if status.isdigit() else status,
+            "bytes": atoms["B"],
+            "duration_ms": atoms["M"],
+            "referer": atoms["f"],
+            "agent": atoms["a"],
+        }
+        self.access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+class _JsonLineFormatter(logging.Formatter):
+    # The same shape as workshop/logs.py's JsonFormatter (not imported: the master must not load
+    # the app before the worker has monkey-patched).
+    def format(self, record):
+        entry = {
+            "time": _now(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "process": record.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _now(created=None):
+    moment = datetime.now(UTC) if created is None else datetime.fromtimestamp(created, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+logger_class = JsonAccessLogger
+
+
+def on_starting(server):
+    """Every socket is a file descriptor: raise the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = worker_connections + 256
+    if soft < wanted:
+        new_soft = hard if hard == resource.RLIM_INFINITY else min(max(wanted, soft), hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+        soft = new_soft
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        server.log.warning(
+            "open files limit %d is below worker_connections %d: raise it (ulimit -n, LimitNOFILE=)",
+            soft,
+            worker_connections,
+        )
+
+
+def post_worker_init(worker):
+    """The worker has patched itself and loaded the app: start the embedded reminder scheduler
+    unless EMBEDDED_SCHEDULER=0 (then `flask scheduler` runs it)."""
+    from workshop.reminders.jobs import start_embedded_scheduler
+
+    start_embedded_scheduler(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    from workshop.reminders.jobs import SCHEDULER_KEY
+
+    app = getattr(worker, "wsgi", None)
+    scheduler = app.extensions.get(SCHEDULER_KEY) if app is not None else None
+    if scheduler is not None and scheduler.running:
+        scheduler.shutdown(wait=False)

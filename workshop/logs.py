@@ -1,0 +1,70 @@
+"""Log output: plain (the default, unchanged) or one JSON object per line on stderr.
+
+LOG_FORMAT=json is for production, where a log collector (journald, Docker, Loki, ...) reads
+stderr: every record becomes one line such as
+{"time": "2026-06-24T02:00:00.123Z", "level": "INFO", "logger": "workshop.reminders.jobs",
+ "process": 1234, "message": "reminders: 3 new, 3 sent, ..."}
+with "exception" holding the traceback when there is one. gunicorn's own log and its access log
+use the same shape (deploy/gunicorn.conf.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from flask.logging import default_handler
+
+# The attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
+_STANDARD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime", "taskName"}
+)
+_HANDLER_MARK = "_bimtek_handler"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        entry = {
+            "time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "process": record.process,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_") and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def setup_logging(config: Mapping) -> None:
+    """Apply LOG_FORMAT. "plain" leaves logging as it is; "json" puts one handler on the root logger
+    (replacing the one an earlier call added, so calling it again is harmless), sends Flask's app
+    logger through it, and lets the app's own INFO records through."""
+    if config.get("LOG_FORMAT", "plain") != "json":
+        return
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+    # Our own INFO lines (reminder ticks, ...); libraries only from WARNING up (APScheduler would
+    # log "Running job" at every tick).
+    ours = logging.getLogger("workshop")
+    if ours.level == logging.NOTSET:
+        ours.setLevel(logging.INFO)
+    # Flask's default handler writes plain text to stderr: let the root handler write instead.
+    ours.removeHandler(default_handler)
