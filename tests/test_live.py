@@ -233,6 +233,29 @@ def test_a_retried_vote_with_the_same_client_id_counts_once_and_gets_the_same_ac
     assert votes_of(session, poll) == [(world["luring"].id, {"option_ids": [option]})]
 
 
+def test_a_socket_whose_session_ended_in_another_process_cannot_vote(app, session, world):
+    poll = make_poll(session, world["stage"], world["moderator"])
+    open_now(session, poll, world["moderator"])
+    socket = joined_socket(app, participant_client(app, session, world["luring"]), world["stage"])
+    user = ensure_participant_user(session, world["luring"].person)
+    user.session_epoch += 1  # the link was revoked by a process that does not hold this socket
+    session.commit()
+
+    ack = socket.emit(
+        "vote",
+        {
+            "stage_id": world["stage"].id,
+            "poll_id": poll.id,
+            "client_id": client_id("stale"),
+            "answer": {"option_ids": [poll.options[0].id]},
+        },
+        callback=True,
+    )
+
+    assert ack["error"] == "forbidden"
+    assert votes_of(session, poll) == []
+
+
 def test_a_vote_may_change_while_the_poll_is_open_when_the_poll_allows_it(app, session, world):
     poll = make_poll(
         session, world["stage"], world["moderator"], PollKind.RATING, scale=10, allow_change=True
@@ -354,7 +377,7 @@ def test_a_batch_of_votes_is_written_in_one_go_with_one_reply_each(session, worl
     def request(registration, label, option_ids):
         answer = {"option_ids": option_ids}
         return VoteRequest(
-            user_of[registration.id], registration.id, stage_id, poll.id, client_id(label), answer
+            user_of[registration.id], 0, registration.id, stage_id, poll.id, client_id(label), answer
         )
 
     replies = record_votes(
@@ -816,7 +839,7 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
         return [{"ok": True, "client": request.client_id} for request in requests]
 
     batcher = VoteBatcher(socketio, write)
-    requests = [VoteRequest(1, n, 1, 1, client_id(f"v{n:02d}"), {}) for n in range(30)]
+    requests = [VoteRequest(1, 0, n, 1, 1, client_id(f"v{n:02d}"), {}) for n in range(30)]
 
     first = [gevent.spawn(batcher.submit, request) for request in requests[:20]]
     gevent.sleep(0.01)  # the first 20 wait; the batcher writes them

@@ -32,8 +32,10 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-# The registration each socket joined a stage with (None for staff), by socket id: the live
-# handlers need it for every vote. Dropped on disconnect; only this process's sockets.
+# Who each socket of this process belongs to, as (user id, session epoch) at connect, and the
+# registration it joined each stage with (None for staff): a vote needs both and reads neither
+# from the database (the vote's batch checks that the epoch still holds). Dropped on disconnect.
+socket_users: dict[str, tuple[int, int]] = {}
 joined_stages: dict[str, dict[int, int | None]] = {}
 
 
@@ -53,9 +55,12 @@ def may_join(user, stage: Stage) -> bool:
     return user.is_staff or participant_registration_id(user, stage) is not None
 
 
-def joined_registration_id(stage_id: int) -> int | None:
-    """The registration the current socket joined the stage with, or None if it did not."""
-    return joined_stages.get(request.sid, {}).get(stage_id)
+def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
+    """(user id, session epoch, registration id) of the current socket, if it joined the stage as
+    a participant."""
+    registration_id = joined_stages.get(request.sid, {}).get(stage_id)
+    user = socket_users.get(request.sid)
+    return None if registration_id is None or user is None else (*user, registration_id)
 
 
 @socketio.on("connect")
@@ -63,6 +68,7 @@ def on_connect(auth=None):
     sqlite_write_intent.set(False)  # no before_request for socket events: these only read
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
+    socket_users[request.sid] = (current_user.id, current_user.session_epoch)
     join_room(user_room(current_user.id))
 
 
@@ -88,6 +94,7 @@ def on_join_stage(data):
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
+    socket_users.pop(request.sid, None)
     joined_stages.pop(request.sid, None)
 
 

@@ -149,33 +149,44 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     return _guarded(run)
 
 
-def vote(user, stage_id: object, payload: dict, *, registration_id: int | None = None) -> tuple[dict, int]:
-    """`registration_id`: the one the socket joined the stage with, if known (saves a query).
+def vote(
+    user, stage_id: object, payload: dict, *, voter: tuple[int, int, int] | None = None
+) -> tuple[dict, int]:
+    """`voter`: (user id, session epoch, registration id) of a socket that joined the stage; the
+    HTTP fallback and other sockets read them from `user` and the database instead.
 
     This only reads; the vote is written by record_votes, in a batch with others when batching
-    is on. The read transaction ends before the vote waits for its batch: on SQLite, holding it
-    (or the write lock) meanwhile would stall the batch."""
-    sqlite_write_intent.set(False)
-    if not user.is_authenticated:
-        return refused("login_required", 401)
-    user_id = user.id
+    is on (the batch also checks that the session still holds). The read transaction ends before
+    the vote waits for its batch: on SQLite, holding it (or the write lock) would stall the batch."""
     poll_id = payload.get("poll_id")
     if type(stage_id) is not int or type(poll_id) is not int:
         return refused("invalid", 400)
     try:
         client_id = client_id_of(payload)
-        if registration_id is None:
-            registration_id = _participant(user, _stage(stage_id)).id
+        if voter is None:
+            voter = _voter(user, stage_id)
     except LiveError as error:
         return refused(error.code, error.status)
-    finally:
-        db.session.rollback()
+    user_id, session_epoch, registration_id = voter
     reply = submit_vote(
-        VoteRequest(user_id, registration_id, stage_id, poll_id, client_id, payload.get("answer"))
+        VoteRequest(
+            user_id, session_epoch, registration_id, stage_id, poll_id, client_id, payload.get("answer")
+        )
     )
     if reply.get("ok"):
         broadcaster(current_app).results_changed(poll_id)
     return _finish(reply)
+
+
+def _voter(user, stage_id: int) -> tuple[int, int, int]:
+    sqlite_write_intent.set(False)
+    try:
+        if not user.is_authenticated:
+            raise LiveError("login_required", 401)
+        registration = _participant(user, _stage(stage_id))
+        return user.id, user.session_epoch, registration.id
+    finally:
+        db.session.rollback()
 
 
 def submit_vote(request: VoteRequest) -> dict:

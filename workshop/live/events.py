@@ -63,5 +63,5 @@ def on_moderate(data):
 def on_vote(data):
     payload = _payload(data)
     stage_id = payload.get("stage_id")
-    registration_id = realtime.joined_registration_id(stage_id) if type(stage_id) is int else None
-    return _ack(actions.vote(current_user, stage_id, payload, registration_id=registration_id))
+    voter = realtime.joined_participant(stage_id) if type(stage_id) is int else None
+    return _ack(actions.vote(current_user, stage_id, payload, voter=voter))

@@ -17,6 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from workshop.auth.models import User
 from workshop.errors import ServiceError
 from workshop.live.models import ClientAction, Poll, PollKind, PollVote
 from workshop.registration.models import Registration, Status
@@ -90,6 +91,7 @@ def normalise_answer(poll: Poll, answer: object) -> dict:
 @dataclass(frozen=True)
 class VoteRequest:
     user_id: int
+    session_epoch: int  # as the voter's session had it: a logout since refuses the vote
     registration_id: int
     stage_id: int
     poll_id: int
@@ -129,12 +131,14 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
         )
     }
     approved = set(
-        session.scalars(
-            select(Registration.id).where(
+        session.execute(
+            select(Registration.id, User.id, User.session_epoch)
+            .join(User, User.person_id == Registration.person_id)
+            .where(
                 Registration.id.in_({request.registration_id for request in requests}),
                 Registration.status == Status.APPROVED,
             )
-        )
+        ).tuples()
     )
     earlier_replies = {
         (action.user_id, action.client_id): action.reply
@@ -180,8 +184,8 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
 def _apply_one(session, request: VoteRequest, poll: Poll | None, approved, votes, now) -> dict:
     if poll is None or poll.stage_id != request.stage_id:
         raise LiveError("unknown_poll", 404)
-    if request.registration_id not in approved:
-        raise LiveError("forbidden", 403)
+    if (request.registration_id, request.user_id, request.session_epoch) not in approved:
+        raise LiveError("forbidden", 403)  # not approved (any more), or logged out since
     if not poll.is_open(now):
         raise LiveError("poll_closed" if poll.opened_at else "poll_not_open", 409)
     answer = normalise_answer(poll, request.answer)
