@@ -377,7 +377,7 @@ def test_a_batch_of_votes_is_written_in_one_go_with_one_reply_each(session, worl
     def request(registration, label, option_ids):
         answer = {"option_ids": option_ids}
         return VoteRequest(
-            user_of[registration.id], 0, registration.id, stage_id, poll.id, client_id(label), answer
+            user_of[registration.id], 0, registration.id, stage_id, poll.id, client_id(label), answer, NOW
         )
 
     replies = record_votes(
@@ -839,7 +839,7 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
         return [{"ok": True, "client": request.client_id} for request in requests]
 
     batcher = VoteBatcher(socketio, write)
-    requests = [VoteRequest(1, 0, n, 1, 1, client_id(f"v{n:02d}"), {}) for n in range(30)]
+    requests = [VoteRequest(1, 0, n, 1, 1, client_id(f"v{n:02d}"), {}, NOW) for n in range(30)]
 
     first = [gevent.spawn(batcher.submit, request) for request in requests[:20]]
     gevent.sleep(0.01)  # the first 20 wait; the batcher writes them
@@ -870,3 +870,18 @@ def test_what_changed_lately_is_broadcast_again_for_clients_that_missed_it(app, 
         sent.append(len(received(socket, "live_state")))
 
     assert sent == [1, 0, 1, 0, 0]
+
+
+def test_the_tally_of_an_open_poll_is_broadcast_again_whichever_process_took_the_votes(
+    app, session, world, monkeypatch
+):
+    poll = make_poll(session, world["stage"], world["moderator"])
+    open_now(session, poll, world["moderator"])
+    socket = joined_socket(app, participant_client(app, session, world["luring"]), world["stage"])
+    hub = broadcast.Broadcaster(app)  # this process took no vote: it marked nothing
+    hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
+    monkeypatch.setattr(broadcast, "clock", lambda: NOW + timedelta(seconds=6))
+
+    hub.flush()
+
+    assert [message["poll_id"] for message in received(socket, "poll_results")] == [poll.id]

@@ -85,6 +85,19 @@ def writes_on_get(view):
     return wrapped
 
 
+def reads_first(view):
+    """Mark a POST view that only reads before it hands its write to someone else (a vote to its
+    batch): its transaction begins deferred on SQLite, so that it never holds the write lock.
+    Put it above the permission decorator, which is the first to read."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        sqlite_write_intent.set(False)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Apply the SQLite pragmas and take control of BEGIN (SQLAlchemy's pysqlite recipe)."""
 

@@ -28,6 +28,12 @@ def staff_room(stage_id: int) -> str:
     return f"stage-staff:{stage_id}"
 
 
+def moderator_room(stage_id: int) -> str:
+    """Who runs the stage's Q&A and polls (narasumber, panitia, admin): they see pending questions,
+    askers' names and hidden results. Check-in staff are in the staff room only."""
+    return f"stage-moderators:{stage_id}"
+
+
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -49,10 +55,6 @@ def participant_registration_id(user, stage: Stage) -> int | None:
             Registration.status == Status.APPROVED,
         )
     )
-
-
-def may_join(user, stage: Stage) -> bool:
-    return user.is_staff or participant_registration_id(user, stage) is not None
 
 
 def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
@@ -82,6 +84,8 @@ def on_join_stage(data):
         return {"ok": False, "error": "unknown_stage"}
     if current_user.is_staff:
         join_room(staff_room(stage.id))
+        if current_user.is_live_moderator:
+            join_room(moderator_room(stage.id))
         joined_stages.setdefault(request.sid, {})[stage.id] = None
         return {"ok": True, "staff": True}
     registration_id = participant_registration_id(current_user, stage)
@@ -98,19 +102,18 @@ def on_disconnect(reason=None):
     joined_stages.pop(request.sid, None)
 
 
-def _account_of(person_id: int) -> int | None:
+def account_of(person_id: int) -> int | None:
     return db.session.scalar(select(User.id).where(User.person_id == person_id))
 
 
-def tell_person(person_id: int, event: str, data: dict) -> None:
-    """Send an event to the sockets of the participant account of a person, if it has one."""
-    user_id = _account_of(person_id)
+def tell_user(user_id: int | None, event: str, data: dict) -> None:
+    """Send an event to a user's sockets (nothing for a person without an account yet)."""
     if user_id is not None:
         socketio.emit(event, data, to=user_room(user_id))
 
 
 def end_person_sessions(person_id: int) -> None:
-    user_id = _account_of(person_id)
+    user_id = account_of(person_id)
     if user_id is not None:
         end_sessions(user_id)
 

@@ -321,6 +321,8 @@ function start(root) {
     show(ui.countdown, false);
   }
 
+  let refreshedAtZero = "";
+
   function startCountdown(poll) {
     if (poll.status !== "open" || !poll.closes_at) {
       stopCountdown();
@@ -335,7 +337,11 @@ function start(root) {
         countdownTimer = null;
         formKey = "";
         show(ui.form, false);
-        live.refresh(); // the server closes it: fetch that
+        const key = `${poll.id} ${poll.closes_at}`;
+        if (refreshedAtZero !== key) {
+          refreshedAtZero = key;
+          live.refresh(); // the server closes it: fetch that, once
+        }
       }
     };
     show(ui.countdown, true);

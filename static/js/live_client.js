@@ -110,7 +110,9 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
       }
       return false;
     }
-    if (state && data.version === state.version && !fetched) return false;
+    // Staff counts (present, online now) change without a new version: take those broadcasts too.
+    if (state && data.version === state.version && !fetched && !staff) return false;
+    if (fetched && data.server_time) serverClockOffsetMs = Date.parse(data.server_time) - Date.now();
     const mine = fetched ? data.mine : state ? state.mine : null;
     state = { ...data, mine: staff ? null : mine || null };
     return true;
@@ -178,7 +180,8 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
   function onPollResults(message) {
     if (!message || message.stage_id !== config.stage_id || !message.results) return;
     const known = resultsByPoll.get(message.poll_id);
-    if (known && known.poll_id === message.poll_id && message.results.version <= known.version) return;
+    // An equal version may carry newer "present" counts.
+    if (known && known.poll_id === message.poll_id && message.results.version < known.version) return;
     resultsByPoll.set(message.poll_id, message.results);
     if (state && state.poll && state.poll.id === message.poll_id) emitChange("results");
   }
@@ -208,6 +211,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     connection.on(staff ? "live_staff_state" : "live_state", onLiveState);
     connection.on("poll_results", onPollResults);
     connection.on("mine_changed", () => fetchState());
+    if (staff) connection.on("attendance_changed", () => fetchState()); // the live counts
     connection.on("session_ended", () => {
       stop();
       window.location.reload();
@@ -242,6 +246,10 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     });
     if (!(response.headers.get("Content-Type") || "").includes("json")) {
       if (response.status === 429) return { ok: false, error: "rate_limited", message: config.text.rate_limited };
+      if (response.redirected || response.status === 401) {
+        stop(); // logged out: the page shows where to go
+        window.location.reload();
+      }
       throw new Error(`no answer (${response.status})`);
     }
     return response.json();
@@ -274,7 +282,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
       }
       if (!joined) fetchState(); // no broadcasts without a socket: fetch what changed
     }
-    pendingIds.delete(key);
+    if (ack && ack.error !== "server_error") pendingIds.delete(key); // else a retry keeps the id
     if (ack && ack.ok) applyAck(event, body, ack);
     return ack || { ok: false, error: "network", message: config.text.network_error };
   }
@@ -320,8 +328,12 @@ export function showStatus(element, text) {
   };
 }
 
+// How far the server's clock is ahead of this device's (a phone's clock may be minutes off):
+// countdowns run on the server's time.
+let serverClockOffsetMs = 0;
+
 export function secondsUntil(iso) {
-  return Math.max(0, Math.ceil((Date.parse(iso) - Date.now()) / 1000));
+  return Math.max(0, Math.ceil((Date.parse(iso) - (Date.now() + serverClockOffsetMs)) / 1000));
 }
 
 export function clock(seconds) {

@@ -3,7 +3,7 @@
 // upvotes) beside it, or on the whole screen when there is no poll. Anonymous askers stay
 // unnamed here even though the staff state names them.
 
-import { clock, connectLive, el, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
+import { authorLine, clock, connectLive, el, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
 
 const QUESTIONS_BESIDE_POLL = 4;
 const QUESTIONS_ALONE = 8;
@@ -58,7 +58,7 @@ function start(root) {
       const votes = el("span", "live-projector-upvotes", `▲ ${question.upvotes}`);
       const body = el("div", "live-projector-question-body");
       body.append(el("p", "live-question-text", question.text));
-      const who = question.anonymous || !question.author ? text.anonymous : [question.author.name, question.author.affiliation].filter(Boolean).join(", ");
+      const who = question.anonymous ? text.anonymous : authorLine(question, text); // the hall sees it
       const meta = el("small", "live-question-meta", who);
       if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
       body.append(meta);
@@ -89,6 +89,14 @@ function start(root) {
     tick();
   }
 
+  // The screen faces the hall: results only as participants may see them (the staff state that
+  // feeds this page has them always).
+  function shownToTheHall(poll) {
+    return (
+      poll.results_visibility === "live" || (poll.results_visibility === "after_close" && poll.status === "closed")
+    );
+  }
+
   function render() {
     if (!state) return;
     const poll = state.poll;
@@ -98,8 +106,11 @@ function start(root) {
       ui.poll.dataset.pollId = String(poll.id);
       ui.poll.dataset.status = poll.status;
       ui.pollQuestion.textContent = poll.question;
-      if (poll.results) renderResults(ui.results, poll, text, { split: true, answerLimit: ANSWERS_SHOWN });
-      else ui.results.replaceChildren();
+      if (poll.results && shownToTheHall(poll)) {
+        renderResults(ui.results, poll, text, { split: true, answerLimit: ANSWERS_SHOWN });
+      } else {
+        ui.results.replaceChildren();
+      }
       renderCountdown(poll);
     } else {
       clearInterval(timer);

@@ -31,3 +31,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log the user out everywhere: every session cookie issued so far stops being accepted."""
+    user.session_epoch += 1

@@ -49,8 +49,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the user's sessions on every device (their socket connections too, in every process:
+    a socket keeps the cookie it connected with, so only a new session epoch refuses it)."""
     if current_user.is_authenticated:
-        realtime.end_sessions(current_user.id)
+        user_id = current_user.id
+        services.end_sessions(db.session, current_user)
+        db.session.commit()
+        realtime.end_sessions(user_id)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.home"))

@@ -5,11 +5,12 @@ commits, and marks what to broadcast. -> (reply, HTTP status)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import current_app
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from workshop import realtime
 from workshop.db import db, sqlite_write_intent
@@ -46,7 +47,7 @@ def clock() -> datetime:
 
 
 def refused(code: str, status: int) -> tuple[dict, int]:
-    return {"ok": False, "error": code, "message": gettext(str(ERROR_MESSAGES[code]))}, status
+    return {"ok": False, "error": code, "message": str(ERROR_MESSAGES[code])}, status
 
 
 def _finish(reply: dict) -> tuple[dict, int]:
@@ -76,60 +77,76 @@ def _guarded(action):
 
     The transaction that loaded the user may have begun as a read (socket handlers read first):
     end it, so that the action's own begins as a writer (on SQLite, a read cannot become one once
-    another writer committed)."""
-    db.session.rollback()
-    sqlite_write_intent.set(True)
-    try:
-        return action()
-    except LiveError as error:
+    another writer committed). If another process applied the same action meanwhile (a retry
+    over the other transport), the unique constraints refuse it: run it once more, and it finds
+    what that process stored."""
+    for attempt in range(2):
         db.session.rollback()
-        return refused(error.code, error.status)
+        sqlite_write_intent.set(True)
+        try:
+            return action()
+        except LiveError as error:
+            db.session.rollback()
+            return refused(error.code, error.status)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
-def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+def _once(user, payload: dict, apply: Callable[[], tuple[dict, Callable[[], None]]]) -> tuple[dict, int]:
+    """Apply an action once per client id and commit: a retry gets the stored reply. `apply()`
+    returns the reply and what to do once it is committed (broadcasts)."""
+
     def run():
-        stage = _stage(stage_id)
-        registration = _participant(user, stage)
         client_id = client_id_of(payload)
         reply = services.earlier_reply(db.session, user, client_id)
-        if reply is None:
-            question = services.ask(
-                db.session,
-                stage,
-                registration,
-                payload.get("text"),
-                anonymous=payload.get("anonymous") is True,
-                now=clock(),
-                per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
-            )
-            reply = {"ok": True, "question": question_json(question, staff=False, asker=True)}
-            services.remember_reply(db.session, user, client_id, reply)
-            db.session.commit()
-            broadcaster(current_app).stage_changed(stage.id)
+        if reply is not None:
+            return reply, 200
+        reply, after_commit = apply()
+        services.remember_reply(db.session, user, client_id, reply)
+        db.session.commit()
+        after_commit()
         return reply, 200
 
     return _guarded(run)
 
 
-def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
-    def run():
+def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    def apply():
         stage = _stage(stage_id)
-        registration = _participant(user, stage)
-        client_id_of(payload)  # a retry changes nothing: the upvote counts once per person anyway
-        question = services.upvote(db.session, stage, registration, payload.get("question_id"), clock())
-        db.session.commit()
-        broadcaster(current_app).stage_changed(stage.id)
-        return {"ok": True, "question_id": question.id, "upvotes": question.upvotes}, 200
+        question = services.ask(
+            db.session,
+            stage,
+            _participant(user, stage),
+            payload.get("text"),
+            anonymous=payload.get("anonymous") is True,
+            now=clock(),
+            per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
+        )
+        reply = {"ok": True, "question": question_json(question, staff=False, asker=True)}
+        return reply, lambda: broadcaster(current_app).stage_changed(stage.id)
 
-    return _guarded(run)
+    return _once(user, payload, apply)
+
+
+def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    def apply():
+        stage = _stage(stage_id)
+        question = services.upvote(
+            db.session, stage, _participant(user, stage), payload.get("question_id"), clock()
+        )
+        reply = {"ok": True, "question_id": question.id, "upvotes": question.upvotes}
+        return reply, lambda: broadcaster(current_app).stage_changed(stage.id)
+
+    return _once(user, payload, apply)
 
 
 def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
-    def run():
+    def apply():
         stage = _stage(stage_id)
         if not user.is_authenticated or not user.is_live_moderator:
             raise LiveError("forbidden", 403)
-        client_id_of(payload)
         question = services.moderate(
             db.session,
             stage,
@@ -140,13 +157,15 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
             now=clock(),
         )
         reply = {"ok": True, "question": question_json(question, staff=True)}
-        asker = question.registration.person_id
-        db.session.commit()
-        broadcaster(current_app).stage_changed(stage.id)
-        realtime.tell_person(asker, "mine_changed", {"stage_id": stage.id})
-        return reply, 200
+        asker = realtime.account_of(question.registration.person_id)
 
-    return _guarded(run)
+        def after_commit():
+            broadcaster(current_app).stage_changed(stage.id)
+            realtime.tell_user(asker, "mine_changed", {"stage_id": stage.id})
+
+        return reply, after_commit
+
+    return _once(user, payload, apply)
 
 
 def vote(
@@ -168,10 +187,9 @@ def vote(
     except LiveError as error:
         return refused(error.code, error.status)
     user_id, session_epoch, registration_id = voter
+    answer = payload.get("answer")
     reply = submit_vote(
-        VoteRequest(
-            user_id, session_epoch, registration_id, stage_id, poll_id, client_id, payload.get("answer")
-        )
+        VoteRequest(user_id, session_epoch, registration_id, stage_id, poll_id, client_id, answer, clock())
     )
     if reply.get("ok"):
         broadcaster(current_app).results_changed(poll_id)

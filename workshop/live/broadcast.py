@@ -5,8 +5,10 @@ so clients keep the newest. With the interval at 0 (tests) every change is sent 
 
 Each process broadcasts the changes made in it; with a message queue the broadcasts reach the
 clients of every process. A message queue delivers at most once (a Redis restart loses what was
-published meanwhile), so what changed in the last `RESYNC_FOR` is sent again every
-`RESYNC_EVERY`: clients that missed a broadcast catch up without a reload.
+published meanwhile), and a process that dies right after a commit never broadcasts it; so every
+`RESYNC_EVERY` each process sends again the polls that are open or closed within `RESYNC_FOR`
+(from the database: whichever process took the votes) and the stages it changed within
+`RESYNC_FOR`. Clients that missed a broadcast catch up without a reload.
 """
 
 from __future__ import annotations
@@ -38,9 +40,7 @@ class Broadcaster:
         self.interval = app.config["LIVE_BROADCAST_SECONDS"]
         self.stages: set[int] = set()
         self.polls: set[int] = set()
-        self.deadlines: dict[int, datetime] = {}  # polls with a countdown, opened by this process
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
-        self.recent_polls: dict[int, datetime] = {}
         self.last_resync = clock()
         self.task = None
 
@@ -51,15 +51,7 @@ class Broadcaster:
 
     def results_changed(self, poll_id: int) -> None:
         self.polls.add(poll_id)
-        self.recent_polls[poll_id] = clock()
         self._soon()
-
-    def poll_deadline(self, poll_id: int, closes_at: datetime | None) -> None:
-        if closes_at is None:
-            self.deadlines.pop(poll_id, None)
-        else:
-            self.deadlines[poll_id] = closes_at
-            self._soon()
 
     def _soon(self) -> None:
         if self.interval <= 0:
@@ -77,20 +69,25 @@ class Broadcaster:
 
     def _resync(self, now: datetime) -> None:
         """Mark again what changed lately (only with the timer: tests send every change at once)."""
-        for recent in (self.recent_stages, self.recent_polls):
-            for key, changed_at in list(recent.items()):
-                if now - changed_at > RESYNC_FOR:
-                    del recent[key]
+        for stage_id, changed_at in list(self.recent_stages.items()):
+            if now - changed_at > RESYNC_FOR:
+                del self.recent_stages[stage_id]
         if self.interval > 0 and now - self.last_resync >= RESYNC_EVERY:
             self.last_resync = now
             self.stages |= set(self.recent_stages)
-            self.polls |= set(self.recent_polls)
+            reading = sqlite_write_intent.set(False)
+            try:
+                for poll_id, stage_id in services.polls_in_play(db.session, now - RESYNC_FOR):
+                    self.polls.add(poll_id)
+                    self.stages.add(stage_id)
+            finally:
+                db.session.rollback()
+                sqlite_write_intent.reset(reading)
 
     def flush(self) -> None:
         with self.app.app_context():
             now = clock()
-            if any(closes_at <= now for closes_at in self.deadlines.values()):
-                self._close_expired(now)
+            self._close_expired(now)
             self._resync(now)
             stages, self.stages = self.stages, set()
             polls, self.polls = self.polls, set()
@@ -105,10 +102,19 @@ class Broadcaster:
                 sqlite_write_intent.reset(reading)
 
     def _close_expired(self, now: datetime) -> None:
-        for poll in services.close_expired_polls(db.session, now):
-            self.stages.add(poll.stage_id)
-        db.session.commit()
-        self.deadlines = {poll_id: at for poll_id, at in self.deadlines.items() if at > now}
+        """Close the polls whose countdown ran out, in whichever process opened them (a cheap read
+        first: the write lock only when there is one)."""
+        reading = sqlite_write_intent.set(False)
+        try:
+            expired = services.expired_polls(db.session, now)
+        finally:
+            db.session.rollback()
+            sqlite_write_intent.reset(reading)
+        if expired:
+            for poll in services.close_expired_polls(db.session, now):
+                self.stages.add(poll.stage_id)
+                self.polls.add(poll.id)
+            db.session.commit()
 
     def _send_stage(self, stage_id: int, now: datetime) -> None:
         stage = db.session.get(Stage, stage_id)
@@ -120,7 +126,7 @@ class Broadcaster:
         socketio.emit(
             "live_staff_state",
             stage_state(db.session, stage, now, staff=True),
-            to=realtime.staff_room(stage_id),
+            to=realtime.moderator_room(stage_id),
         )
 
     def _send_results(self, poll_id: int, now: datetime) -> None:
@@ -133,7 +139,7 @@ class Broadcaster:
             "poll_id": poll.id,
             "results": poll_results(db.session, poll, stage, now),
         }
-        socketio.emit("poll_results", message, to=realtime.staff_room(stage.id))
+        socketio.emit("poll_results", message, to=realtime.moderator_room(stage.id))
         if results_visible(poll, now, staff=False):
             socketio.emit("poll_results", message, to=realtime.stage_room(stage.id))
 

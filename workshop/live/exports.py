@@ -113,6 +113,10 @@ def to_xlsx(
         summary.append([word["text"], word["count"]])
     summary.append([])
     summary.append([_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)])
+    for line in summary.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # the question, options and words come from people: never a formula
     summary.column_dimensions["A"].width = 40
     output = io.BytesIO()
     book.save(output)

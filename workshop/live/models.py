@@ -110,6 +110,15 @@ class Poll(db.Model):
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan"
     )
 
+    def accepts_votes_at(self, moment: datetime) -> bool:
+        """Whether a vote received at that moment counts: after opening, before the countdown ran
+        out and before a facilitator closed it."""
+        if self.status == PollStatus.DRAFT or self.opened_at is None or moment < self.opened_at:
+            return False
+        if self.closes_at is not None and moment >= self.closes_at:
+            return False
+        return self.status == PollStatus.OPEN or (self.closed_at is not None and moment < self.closed_at)
+
     def is_open(self, now: datetime) -> bool:
         return self.status == PollStatus.OPEN and (self.closes_at is None or now < self.closes_at)
 

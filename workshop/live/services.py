@@ -271,6 +271,22 @@ def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> 
     audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
 
 
+def polls_in_play(session: Session, closed_since: datetime) -> list[tuple[int, int]]:
+    """(poll id, stage id) of the polls open now or closed since the given moment."""
+    return list(
+        session.execute(
+            select(Poll.id, Poll.stage_id).where(
+                (Poll.status == PollStatus.OPEN)
+                | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since))
+            )
+        ).tuples()
+    )
+
+
+def expired_polls(session: Session, now: datetime) -> list[int]:
+    return list(session.scalars(select(Poll.id).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= now)))
+
+
 def close_expired_polls(session: Session, now: datetime) -> list[Poll]:
     """Close the polls whose countdown ran out (at the moment it did); the caller commits."""
     expired = list(

@@ -111,6 +111,7 @@ def stage_state(
     return {
         "stage_id": stage.id,
         "version": live.version,
+        "server_time": iso(now),
         "settings": {
             "questions_moderated": live.questions_moderated,
             "anonymous_allowed": live.anonymous_allowed,

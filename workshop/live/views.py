@@ -23,7 +23,7 @@ from flask_wtf.csrf import generate_csrf
 
 from workshop.auth.permissions import live_staff_required, participant_required
 from workshop.checkin.qr import link_svg_markup
-from workshop.db import db
+from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
@@ -111,6 +111,7 @@ def control(stage_id: int):
     polls = db.session.scalars(db.select(Poll).where(Poll.stage_id == stage.id).order_by(Poll.position)).all()
     return render_template(
         "live/control.html",
+        now=actions.clock(),
         stage=stage,
         program=stage.program,
         polls=polls,
@@ -178,6 +179,7 @@ def upvote(stage_id: int, question_id: int):
 
 
 @bp.route("/<int:stage_id>/polls/<int:poll_id>/vote", methods=["POST"])
+@reads_first
 @participant_required
 def vote(stage_id: int, poll_id: int):
     return _reply(actions.vote(current_user, stage_id, _body() | {"poll_id": poll_id}))
@@ -230,7 +232,7 @@ def edit_poll(poll_id: int):
     poll = db.get_or_404(Poll, poll_id)
     stage = db.session.get(Stage, poll.stage_id)
     if poll.status != PollStatus.DRAFT:
-        flash(_(str(actions.ERROR_MESSAGES["not_draft"])), "error")
+        flash(str(actions.ERROR_MESSAGES["not_draft"]), "error")
         return redirect(url_for("live.control", stage_id=stage.id))
     form = PollForm()
     if request.method == "GET":
@@ -254,7 +256,7 @@ def delete_poll(stage_id: int, poll_id: int):
         flash(_("The draft is deleted."), "success")
     except LiveError as error:
         db.session.rollback()
-        flash(_(str(actions.ERROR_MESSAGES[error.code])), "error")
+        flash(str(actions.ERROR_MESSAGES[error.code]), "error")
     return redirect(url_for("live.control", stage_id=stage.id))
 
 
@@ -266,11 +268,9 @@ def poll_action(stage_id: int, poll_id: int, action: str):
     poll = actions.poll_of(stage, poll_id) or abort(404)
     try:
         POLL_ACTIONS[action](db.session, poll, actor=current_user, now=actions.clock())
-        db.session.commit()
         reply, status = {"ok": True, "poll_id": poll.id, "status": poll.status.value}, 200
-        hub = broadcaster(current_app)
-        hub.stage_changed(stage.id)
-        hub.poll_deadline(poll.id, poll.closes_at)
+        db.session.commit()
+        broadcaster(current_app).stage_changed(stage.id)
     except LiveError as error:
         db.session.rollback()
         reply, status = actions.refused(error.code, error.status)

@@ -26,6 +26,7 @@ MAX_WORDS = 5
 MAX_WORD_LENGTH = 40
 MAX_TEXT_LENGTH = 500
 BATCH_LIMIT = 500
+SUBMIT_TIMEOUT = 30.0  # seconds
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -97,6 +98,7 @@ class VoteRequest:
     poll_id: int
     client_id: str
     answer: object  # as the client sent it
+    received_at: datetime  # a vote received before the poll closed counts, however late its batch
 
 
 def refusal(code: str, status: int) -> dict:
@@ -111,14 +113,21 @@ def record_votes(session: Session, requests: Sequence[VoteRequest], now: datetim
         session.commit()
         return replies
     except IntegrityError:
-        # Another process wrote one of these votes meanwhile: apply them again, one at a time,
-        # now that its row is visible.
+        # Another process wrote one of these votes (or a retry of it) meanwhile: apply them
+        # again one at a time, now that its row is visible.
         session.rollback()
-        if len(requests) > 1:
-            return [reply for request in requests for reply in record_votes(session, [request], now)]
-        replies = _apply(session, requests, now)
-        session.commit()
-        return replies
+        return [_record_one(session, request, now) for request in requests]
+
+
+def _record_one(session: Session, request: VoteRequest, now: datetime) -> dict:
+    for _attempt in range(2):
+        try:
+            reply = _apply(session, [request], now)[0]
+            session.commit()
+            return reply
+        except IntegrityError:
+            session.rollback()
+    return refusal("server_error", 500)
 
 
 def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> list[dict]:
@@ -128,6 +137,7 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
             select(Poll)
             .where(Poll.id.in_({request.poll_id for request in requests}))
             .options(selectinload(Poll.options))
+            .with_for_update(of=Poll)  # in step with opening and closing, and other batches
         )
     }
     approved = set(
@@ -186,7 +196,7 @@ def _apply_one(session, request: VoteRequest, poll: Poll | None, approved, votes
         raise LiveError("unknown_poll", 404)
     if (request.registration_id, request.user_id, request.session_epoch) not in approved:
         raise LiveError("forbidden", 403)  # not approved (any more), or logged out since
-    if not poll.is_open(now):
+    if not poll.accepts_votes_at(request.received_at):
         raise LiveError("poll_closed" if poll.opened_at else "poll_not_open", 409)
     answer = normalise_answer(poll, request.answer)
     key = (poll.id, request.registration_id)
@@ -223,26 +233,38 @@ class VoteBatcher:
         self._task = None
 
     def submit(self, request: VoteRequest) -> dict:
+        """The vote's reply, once its batch committed (a server error after SUBMIT_TIMEOUT: the
+        client retries with the same client id, which answers the same if it was written)."""
         done = self._socketio.server.eio.create_event()
         slot: list[dict] = []
         self._waiting.append((request, done, slot))
         self._wake.set()
         if self._task is None:
             self._task = self._socketio.start_background_task(self._run)
-        done.wait()
+        if not done.wait(timeout=SUBMIT_TIMEOUT):
+            return refusal("server_error", 503)
         return slot[0]
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            while self._waiting:
-                batch, self._waiting = self._waiting[:BATCH_LIMIT], self._waiting[BATCH_LIMIT:]
-                try:
-                    replies = self._write([request for request, _done, _slot in batch])
-                except Exception:
-                    replies = [refusal("server_error", 500)] * len(batch)
-                    self._socketio.server.logger.exception("writing a batch of votes failed")
-                for (_request, done, slot), reply in zip(batch, replies, strict=True):
-                    slot.append(reply)
-                    done.set()
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                while self._waiting:
+                    batch, self._waiting = self._waiting[:BATCH_LIMIT], self._waiting[BATCH_LIMIT:]
+                    self._write_batch(batch)
+        finally:
+            self._task = None  # the next vote starts another writer
+
+    def _write_batch(self, batch) -> None:
+        replies = None
+        try:
+            replies = self._write([request for request, _done, _slot in batch])
+        except Exception:
+            self._socketio.server.logger.exception("writing a batch of votes failed")
+        finally:
+            if replies is None or len(replies) != len(batch):
+                replies = [refusal("server_error", 500)] * len(batch)
+            for (_request, done, slot), reply in zip(batch, replies, strict=True):
+                slot.append(reply)
+                done.set()
