@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import http.client
 import http.cookiejar
 import json
 import os
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -238,3 +240,274 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
             process.kill()
             process.wait()
     return process.returncode
+
+
+# Helpers for several clients at once (tests/test_multiprocess.py): each from its own loopback
+# address (127.0.0.N), so nginx's `hash $remote_addr consistent` spreads them over the processes
+# and per-address rate limits count each one apart.
+
+
+class _FromAddress(urllib.request.HTTPHandler):
+    """HTTP connections from a given local address."""
+
+    def __init__(self, source_address: str):
+        super().__init__()
+        self.source_address = source_address
+
+    def http_open(self, req):
+        return self.do_open(http.client.HTTPConnection, req, source_address=(self.source_address, 0))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the 3xx answer is returned as it is
+
+
+class Participant(Browser):
+    """A participant's browser from its own loopback address: logs in with the personal link
+    (GET shows the confirm page, the POST logs in), reads JSON, and opens Socket.IO connections
+    from the same address. Redirects are not followed (a login answers 302)."""
+
+    def __init__(self, base_url: str, source_address: str = "127.0.0.1"):
+        super().__init__(base_url)
+        self.source_address = source_address
+        self.opener = urllib.request.build_opener(
+            _FromAddress(source_address), urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
+
+    def log_in_with_link(self, token: str) -> None:
+        page = self.get(f"/p/{token}").read().decode()
+        csrf_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert csrf_token, "no CSRF token on the personal-link page"
+        form = urllib.parse.urlencode({"csrf_token": csrf_token.group(1)}).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/p/{token}", data=form, headers={"Origin": self.base_url}
+        )
+        try:
+            response = self.opener.open(request, timeout=20)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            assert response.status == 302, f"personal-link login answered {response.status}"
+        assert any(cookie.name == "session" for cookie in self.cookies), "no session cookie after login"
+
+    def get_json(self, path: str, base_url: str | None = None, timeout: float = 10) -> tuple[int, dict]:
+        request = urllib.request.Request((base_url or self.base_url).rstrip("/") + path)
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, {}
+
+    def socket(self, base_url: str | None = None, timeout: float = 10) -> SocketIOClient:
+        return SocketIOClient(
+            base_url or self.base_url,
+            self.cookie_header(),
+            source_address=self.source_address,
+            timeout=timeout,
+        )
+
+
+class SocketIOClient:
+    """A Socket.IO client over a real WebSocket with a reader thread, for tests that keep
+    connections open: it answers Engine.IO pings, records every event with the time it arrived
+    (`time.monotonic()`), and emits with acks (the ack's arrival time is kept too).
+
+    Only text packets of the main namespace: `42[...]` events, `42<id>[...]` emits with an ack,
+    `43<id>[...]` acks. `closed` is set when the connection ends, for whatever reason."""
+
+    def __init__(self, base_url: str, cookie: str = "", *, source_address: str | None = None, timeout=10):
+        parsed = urllib.parse.urlsplit(base_url)
+        self.base_url = base_url.rstrip("/")
+        self.sock = socket.create_connection(
+            (parsed.hostname, parsed.port or 80),
+            timeout=timeout,
+            source_address=(source_address, 0) if source_address else None,
+        )
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.send_lock = threading.Lock()
+        self.changed = threading.Condition()
+        self.events: list[tuple[float, str, object]] = []
+        self.acks: dict[int, tuple[float, object]] = {}
+        self.closed = threading.Event()
+        self.close_reason = ""
+        self.connected_at: float | None = None  # time.monotonic() of the accepted connect ...
+        self.closed_at: float | None = None  # ... and of its end
+        self._ack_ids = iter(range(1, 1 << 30))
+        self._frames: list[str] = []
+        self._text: list[str] = []
+        headers = [("Origin", self.base_url)]
+        if cookie:
+            headers.append(("Cookie", cookie))
+        try:
+            self._send(
+                Request(
+                    host=parsed.netloc,
+                    target="/socket.io/?EIO=4&transport=websocket",
+                    extra_headers=headers,
+                )
+            )
+            deadline = time.monotonic() + timeout
+            accepted = False
+            while not accepted or len(self._frames) < 1:
+                accepted = self._read(deadline) or accepted
+            opened = self._frames.pop(0)
+            assert opened.startswith("0{"), opened
+            self.engine = json.loads(opened[1:])
+            self._send_text("40")
+            while True:
+                while not self._frames:
+                    self._read(deadline)
+                answer = self._frames.pop(0)
+                if answer == "2":
+                    self._send_text("3")
+                    continue
+                break
+            if not answer.startswith("40"):
+                raise ConnectionRefusedError(f"Socket.IO connect refused: {answer}")
+            self.sid = json.loads(answer[2:])["sid"]
+        except BaseException:
+            self.sock.close()
+            raise
+        pending, self._frames = self._frames, []
+        for frame in pending:
+            self._handle(frame, time.monotonic())
+        self.sock.settimeout(None)
+        self.connected_at = time.monotonic()
+        self.reader = threading.Thread(target=self._reader, daemon=True)
+        self.reader.start()
+
+    # -- wire ------------------------------------------------------------------------------------
+
+    def _send(self, event) -> None:
+        with self.send_lock:
+            self.sock.sendall(self.ws.send(event))
+
+    def _send_text(self, text: str) -> None:
+        self._send(TextMessage(data=text))
+
+    def _read(self, deadline: float | None) -> bool:
+        """Read once; returns True when the handshake's answer was among what arrived."""
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the Socket.IO handshake did not finish")
+            self.sock.settimeout(remaining)
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.ws.receive_data(data)
+        accepted = False
+        for event in self.ws.events():
+            if isinstance(event, AcceptConnection):
+                accepted = True
+            elif isinstance(event, RejectConnection):
+                raise ConnectionError(f"WebSocket refused: HTTP {event.status_code}")
+            elif isinstance(event, TextMessage):
+                self._text.append(event.data)
+                if event.message_finished:
+                    self._frames.append("".join(self._text))
+                    self._text = []
+            elif isinstance(event, CloseConnection):
+                raise ConnectionError(f"WebSocket closed: {event.code} {event.reason}")
+            elif isinstance(event, Ping):
+                self._send(event.response())
+        return accepted
+
+    def _reader(self) -> None:
+        try:
+            while True:
+                self._read(None)
+                arrived = time.monotonic()
+                frames, self._frames = self._frames, []
+                for frame in frames:
+                    self._handle(frame, arrived)
+        except Exception as error:  # EOF, reset, a close frame: the connection is over
+            self.close_reason = f"{type(error).__name__}: {error}"
+        finally:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            with self.changed:
+                self.closed_at = time.monotonic()
+                self.closed.set()
+                self.changed.notify_all()
+
+    def _handle(self, frame: str, arrived: float) -> None:
+        if frame == "2":
+            with contextlib.suppress(OSError):
+                self._send_text("3")
+            return
+        if frame.startswith("1") or frame.startswith("41"):
+            raise ConnectionError("closed by the server")
+        match = re.match(r"4([23])(\d*)(.*)", frame, re.S)
+        if match is None:
+            return
+        kind, number, body = match.groups()
+        payload = json.loads(body) if body else []
+        with self.changed:
+            if kind == "2" and payload:
+                self.events.append((arrived, payload[0], payload[1] if len(payload) > 1 else None))
+            elif kind == "3" and number:
+                self.acks[int(number)] = (arrived, payload[0] if payload else None)
+            self.changed.notify_all()
+
+    # -- API -------------------------------------------------------------------------------------
+
+    def send(self, event: str, data) -> int:
+        """Emit with an ack id, without waiting for the ack; returns the id."""
+        number = next(self._ack_ids)
+        if self.closed.is_set():
+            raise ConnectionError(f"not connected ({self.close_reason})")
+        try:
+            self._send_text(f"42{number}" + json.dumps([event, data], separators=(",", ":")))
+        except OSError as error:
+            raise ConnectionError(f"sending failed: {error}") from error
+        return number
+
+    def emit(self, event: str, data, timeout: float = 10) -> tuple[float, object]:
+        """Emit with an ack and wait for it: (the time the ack arrived, the ack's data). Raises
+        ConnectionError if the connection ends first, TimeoutError if no ack comes in time."""
+        number = self.send(event, data)
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while number not in self.acks:
+                if self.closed.is_set():
+                    raise ConnectionError(f"the connection ended before the ack ({self.close_reason})")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no ack for {event} within {timeout} s")
+                self.changed.wait(remaining)
+            return self.acks.pop(number)
+
+    def received(self, name: str) -> list[tuple[float, object]]:
+        with self.changed:
+            return [(arrived, data) for arrived, event, data in self.events if event == name]
+
+    def wait_for(self, name: str, predicate=lambda data: True, timeout: float = 10) -> tuple[float, object]:
+        """The first event `name` whose data satisfies `predicate` (already received or to come)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for arrived, event, data in self.events:
+                    if event == name and predicate(data):
+                        return arrived, data
+                if self.closed.is_set():
+                    raise ConnectionError(
+                        f"the connection ended while waiting for {name} ({self.close_reason})"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no {name} event within {timeout} s")
+                self.changed.wait(remaining)
+
+    def close(self) -> None:
+        if not self.closed.is_set():
+            with contextlib.suppress(Exception):
+                self._send_text("41")
+                self._send(CloseConnection(code=1000))
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        if hasattr(self, "reader"):
+            self.reader.join(5)
