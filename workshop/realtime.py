@@ -8,12 +8,14 @@ Logging out or losing the personal link ends the user's sockets.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from workshop.auth.models import User
+from workshop.auth.models import LIVE_ROLES, STAFF_ROLES, Role, User
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.programs.models import Stage
@@ -38,10 +40,25 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-# Who each socket of this process belongs to, as (user id, session epoch) at connect, and the
-# registration it joined each stage with (None for staff): a vote needs both and reads neither
-# from the database (the vote's batch checks that the epoch still holds). Dropped on disconnect.
-socket_users: dict[str, tuple[int, int]] = {}
+class SocketUser(NamedTuple):
+    id: int
+    session_epoch: int
+    role: Role
+    person_id: int | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_live_moderator(self) -> bool:
+        return self.role in LIVE_ROLES
+
+
+# Who each socket of this process belongs to, as its user was at connect, and the registration
+# it joined each stage with (None for staff): joining and voting read neither from the database
+# again (the vote's batch checks that the session epoch still holds). Dropped on disconnect.
+socket_users: dict[str, SocketUser] = {}
 joined_stages: dict[str, dict[int, int | None]] = {}
 
 
@@ -62,7 +79,7 @@ def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
     a participant."""
     registration_id = joined_stages.get(request.sid, {}).get(stage_id)
     user = socket_users.get(request.sid)
-    return None if registration_id is None or user is None else (*user, registration_id)
+    return None if registration_id is None or user is None else (user.id, user.session_epoch, registration_id)
 
 
 @socketio.on("connect")
@@ -70,8 +87,9 @@ def on_connect(auth=None):
     sqlite_write_intent.set(False)  # no before_request for socket events: these only read
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
-    socket_users[request.sid] = (current_user.id, current_user.session_epoch)
-    join_room(user_room(current_user.id))
+    user = SocketUser(current_user.id, current_user.session_epoch, current_user.role, current_user.person_id)
+    socket_users[request.sid] = user
+    join_room(user_room(user.id))
 
 
 @socketio.on("join_stage")
@@ -82,13 +100,14 @@ def on_join_stage(data):
     stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None  # not a bool
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}
-    if current_user.is_staff:
+    user = socket_users.get(request.sid) or current_user
+    if user.is_staff:
         join_room(staff_room(stage.id))
-        if current_user.is_live_moderator:
+        if user.is_live_moderator:
             join_room(moderator_room(stage.id))
         joined_stages.setdefault(request.sid, {})[stage.id] = None
         return {"ok": True, "staff": True}
-    registration_id = participant_registration_id(current_user, stage)
+    registration_id = participant_registration_id(user, stage)
     if registration_id is None:
         return {"ok": False, "error": "forbidden"}
     join_room(stage_room(stage.id))

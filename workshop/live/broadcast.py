@@ -22,7 +22,7 @@ from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.live import services
 from workshop.live.models import Poll, PollStatus
-from workshop.live.results import poll_results
+from workshop.live.results import VoterCache, poll_results
 from workshop.live.snapshot import results_visible, stage_state
 from workshop.programs.models import Stage
 
@@ -41,6 +41,7 @@ class Broadcaster:
         self.stages: set[int] = set()
         self.polls: set[int] = set()
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
+        self.voters = VoterCache()
         self.last_resync = clock()
         self.task = None
 
@@ -137,7 +138,7 @@ class Broadcaster:
         message = {
             "stage_id": stage.id,
             "poll_id": poll.id,
-            "results": poll_results(db.session, poll, stage, now),
+            "results": poll_results(db.session, poll, stage, now, self.voters),
         }
         socketio.emit("poll_results", message, to=realtime.moderator_room(stage.id))
         if results_visible(poll, now, staff=False):

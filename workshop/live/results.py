@@ -4,7 +4,8 @@ many of the people present have answered."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, select
@@ -58,23 +59,74 @@ def votes_with_voters(poll: Poll, *columns) -> Select:
     )
 
 
-def poll_results(session: Session, poll: Poll, stage: Stage, now: datetime) -> dict:
+class Ballot(NamedTuple):
+    """One person's answer with what the breakdowns need."""
+
+    registration_id: int
+    answer: dict
+    mode: str  # luring | daring
+    kind: str  # the kind of their organisation
+
+
+class VoterCache:
+    """Mode and organisation kind of a stage's voters, kept a little while: a tally every few
+    hundred milliseconds then reads only the votes. One per process (the broadcaster's)."""
+
+    TTL = timedelta(seconds=30)  # a mode changed at the hall door shows within this
+
+    def __init__(self):
+        self._stages: dict[int, tuple[datetime, dict[int, tuple[str, str]]]] = {}
+
+    def lookup(self, session: Session, stage_id: int, registration_ids: set[int], now: datetime) -> dict:
+        loaded_at, known = self._stages.get(stage_id, (now, {}))
+        if now - loaded_at > self.TTL:
+            loaded_at, known = now, {}
+        missing = registration_ids - known.keys()
+        if missing:
+            known.update(voter_details(session, stage_id, missing))
+        self._stages[stage_id] = (loaded_at, known)
+        return known
+
+
+def voter_details(session: Session, stage_id: int, registration_ids: set[int]) -> dict[int, tuple[str, str]]:
     rows = session.execute(
-        votes_with_voters(
-            poll, PollVote.registration_id, PollVote.answer, RegistrationStage.mode, Organization.kind
-        ).order_by(PollVote.updated_at.desc())
+        select(Registration.id, RegistrationStage.mode, Organization.kind)
+        .join(Person, Person.id == Registration.person_id)
+        .join(Organization, Organization.id == Person.organization_id)
+        .outerjoin(
+            RegistrationStage,
+            and_(
+                RegistrationStage.registration_id == Registration.id, RegistrationStage.stage_id == stage_id
+            ),
+        )
+        .where(Registration.id.in_(registration_ids))
+    )
+    return {
+        registration_id: ((mode or Mode.DARING).value, kind.value) for registration_id, mode, kind in rows
+    }
+
+
+def poll_results(
+    session: Session, poll: Poll, stage: Stage, now: datetime, voters: VoterCache | None = None
+) -> dict:
+    votes = session.execute(
+        select(PollVote.registration_id, PollVote.answer)
+        .where(PollVote.poll_id == poll.id)
+        .order_by(PollVote.updated_at.desc())
     ).all()
+    ids = {registration_id for registration_id, _answer in votes}
+    details = voters.lookup(session, stage.id, ids, now) if voters else voter_details(session, stage.id, ids)
+    rows = [Ballot(registration_id, answer, *details[registration_id]) for registration_id, answer in votes]
     hall, online_ids = present_now(session, stage, now)
     present = hall | online_ids
-    voters = {row.registration_id for row in rows}
-    groups = Counter(row.mode.value if row.mode else Mode.DARING.value for row in rows)
-    kinds = Counter(row.kind.value for row in rows)
+    groups = Counter(row.mode for row in rows)
+    kinds = Counter(row.kind for row in rows)
     return {
         "poll_id": poll.id,
         "version": poll.results_version,
         "total": len(rows),
         "present": len(present),
-        "answered_present": len(voters & present),
+        "answered_present": len(ids & present),
         "bars": _bars(poll, rows),
         "average": _average(poll, rows),
         "words": _words(poll, rows),
@@ -113,14 +165,13 @@ def _bars(poll: Poll, rows) -> list[dict]:
         for key, label in keys
     }
     for row in rows:
-        mode = row.mode.value if row.mode else Mode.DARING.value
         for key in _chosen_keys(row.answer):
             bar = bars.get(key)
             if bar is None:
                 continue
             bar["count"] += 1
-            bar[mode] += 1
-            bar["by_kind"][row.kind.value] = bar["by_kind"].get(row.kind.value, 0) + 1
+            bar[row.mode] += 1
+            bar["by_kind"][row.kind] = bar["by_kind"].get(row.kind, 0) + 1
     return list(bars.values())
 
 
