@@ -1,4 +1,22 @@
+"""Fixtures shared by the whole suite, and the choice of database the suite runs against.
+
+`BIMTEK_TEST_DATABASE` picks the database behind the `app` fixture:
+
+- `sqlite` (default): a fresh SQLite file per test, schema by `db.create_all()`.
+- `postgresql`: one throwaway PostgreSQL server for the whole session (tests/postgres.py), one
+  database whose schema `db.create_all()` makes once, emptied before every test (every row
+  deleted, every sequence back to 1, any connection a previous test left open ended, no table
+  statistics carried over): 2-5 ms per test, where cloning a template database per test
+  (CREATE DATABASE ... TEMPLATE, then DROP) took 55-275 ms and TRUNCATE 65-115 ms.
+
+Tests of SQLite-only behaviour (pragmas, BEGIN IMMEDIATE, the SQLite online backup) carry
+`@pytest.mark.sqlite_only(reason=...)`; the PostgreSQL run deselects them and says how many.
+"""
+
 from __future__ import annotations
+
+import itertools
+import os
 
 import pytest
 from flask import g
@@ -6,14 +24,199 @@ from flask import g
 from workshop import create_app
 from workshop.db import db
 
+DATABASES = ("sqlite", "postgresql")
+TEST_DATABASE = os.environ.get("BIMTEK_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+ON_POSTGRESQL = TEST_DATABASE == "postgresql"
+_SQLITE_ONLY = pytest.StashKey[list]()  # (node id, reason) of the tests the PostgreSQL run leaves out
+
+
+def pytest_configure(config):
+    if TEST_DATABASE not in DATABASES:
+        raise pytest.UsageError(
+            f"BIMTEK_TEST_DATABASE={TEST_DATABASE!r}: expected one of {', '.join(DATABASES)}"
+        )
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): checks SQLite-specific behaviour; deselected when "
+        "BIMTEK_TEST_DATABASE=postgresql",
+    )
+    config.stash[_SQLITE_ONLY] = []
+
+
+def pytest_report_header(config):
+    where = "a throwaway PostgreSQL server" if ON_POSTGRESQL else "a SQLite file per test"
+    return f"test database: {TEST_DATABASE} ({where}; set by BIMTEK_TEST_DATABASE)"
+
+
+def _sqlite_only_reason(marker) -> str:
+    return str(marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")).strip()
+
+
+@pytest.hookimpl(trylast=True)  # after -m/-k, so the count is of tests that would have run
+def pytest_collection_modifyitems(config, items):
+    unexplained = [
+        item.nodeid
+        for item in items
+        if (marker := item.get_closest_marker("sqlite_only")) and not _sqlite_only_reason(marker)
+    ]
+    if unexplained:
+        raise pytest.UsageError(
+            "@pytest.mark.sqlite_only needs a reason (why the test holds only on SQLite): "
+            + ", ".join(unexplained)
+        )
+    if not ON_POSTGRESQL:
+        return
+    kept, sqlite_only = [], []
+    for item in items:
+        (sqlite_only if item.get_closest_marker("sqlite_only") else kept).append(item)
+    if sqlite_only:
+        config.hook.pytest_deselected(items=sqlite_only)
+        items[:] = kept
+    config.stash[_SQLITE_ONLY] = [
+        (item.nodeid, _sqlite_only_reason(item.get_closest_marker("sqlite_only"))) for item in sqlite_only
+    ]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not ON_POSTGRESQL:
+        return
+    deselected = config.stash.get(_SQLITE_ONLY, [])
+    terminalreporter.section("PostgreSQL run", sep="-")
+    terminalreporter.write_line(
+        f"{len(deselected)} test(s) marked sqlite_only deselected (they run in the SQLite run):"
+    )
+    for nodeid, reason in deselected:
+        terminalreporter.write_line(f"  {nodeid}: {reason}")
+
+
+# --- PostgreSQL: one server per session, one database emptied before each test -------------------
+
+
+@pytest.fixture(scope="session")
+def _postgres_server():
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(_postgres_server):
+    """The session's throwaway PostgreSQL server (started on first use); `create_database(name)`
+    gives a new database's URL. (A module that defines its own `postgres` fixture gets its own server.)"""
+    return _postgres_server
+
+
+class _PostgresTestDatabase:
+    """One database with the models' schema, emptied on demand in a single round trip."""
+
+    NAME = "bimtek_test"
+
+    def __init__(self, server) -> None:
+        import psycopg
+
+        self.url = server.create_database(self.NAME)
+        # Through an app, as the tests do: create_app imports every feature's models.
+        app = create_app({"SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": "test-secret-key"})
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        self.admin = psycopg.connect(
+            f"host=127.0.0.1 port={server.port} user=postgres dbname={self.NAME}", autocommit=True
+        )
+        sequences = [
+            name
+            for (name,) in self.admin.execute(
+                "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
+            )
+        ]
+        self.tables = {table.name for table in db.metadata.sorted_tables}
+        tables = [f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+        # No autovacuum on these tables: its ANALYZE would leave one test's row counts to the next
+        # test's query plans (a plan made for "empty" tables, reused by a test that adds a thousand
+        # rows, took 30 s instead of 3). Every test plans as on a new database.
+        self.admin.execute(
+            "".join(f"ALTER TABLE {table} SET (autovacuum_enabled = false);" for table in tables)
+        )
+        # One round trip: every row (children first; the replica role skips the per-row foreign
+        # key checks), then every sequence back to 1 (setval: ALTER SEQUENCE RESTART costs ~1 ms each).
+        self.reset_sql = (
+            "BEGIN;SET LOCAL session_replication_role = replica;"
+            + "".join(f"DELETE FROM {table};" for table in tables)
+            + "COMMIT;"
+            + (
+                f"SELECT {', '.join(f'setval({sequence!r}, 1, false)' for sequence in sequences)};"
+                if sequences
+                else ""
+            )
+        )
+
+    def reset(self) -> None:
+        # A connection a previous test left open (a thread, an undisposed engine) could hold
+        # locks or go on writing into this test: end it first.
+        self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        extra = [
+            name
+            for (name,) in self.admin.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'"
+            )
+            if name.strip('"') not in self.tables
+        ]
+        if extra:  # a test made a table of its own
+            self.admin.execute(f"DROP TABLE {', '.join(extra)} CASCADE")
+        self.admin.execute(self.reset_sql)
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def _postgres_test_database(_postgres_server):
+    database = _PostgresTestDatabase(_postgres_server)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def make_database_url(request, tmp_path_factory):
+    """`make_database_url(name)`: a new empty database (no tables) on the configured backend, for
+    a process of its own (the browser tests' server, a scheduler process) or a migration."""
+    server = request.getfixturevalue("postgres") if ON_POSTGRESQL else None
+    numbers = itertools.count(1)
+
+    def _make(name: str = "bimtek") -> str:
+        unique = f"{name}_{next(numbers)}".lower()
+        if server is not None:
+            return server.create_database(unique)
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{unique}.sqlite3'}"
+
+    return _make
+
 
 @pytest.fixture
-def app(tmp_path):
+def database_url(request, tmp_path):
+    """An empty database for this test on the configured backend (no tables yet on SQLite;
+    the models' tables, empty, on PostgreSQL)."""
+    if ON_POSTGRESQL:
+        database = request.getfixturevalue("_postgres_test_database")
+        database.reset()
+        return database.url
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(database_url):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_url,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "bimtek.test",
@@ -30,9 +233,11 @@ def app(tmp_path):
         g.pop("_flask_babel", None)
 
     with app.app_context():
-        db.create_all()
+        if not ON_POSTGRESQL:  # the PostgreSQL test database has the tables already
+            db.create_all()
         yield app
         db.session.remove()
+        db.engine.dispose()  # every test has its own engine: close its pooled connections
 
 
 @pytest.fixture

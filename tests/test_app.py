@@ -43,6 +43,7 @@ def test_socketio_runs_on_gevent(app):
     assert socketio.server.async_mode == "gevent"
 
 
+@pytest.mark.sqlite_only(reason="SQLite's pragmas")
 def test_sqlite_connections_use_wal_and_foreign_keys_and_never_sleep_inside_sqlite(app):
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -50,6 +51,7 @@ def test_sqlite_connections_use_wal_and_foreign_keys_and_never_sleep_inside_sqli
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 0
 
 
+@pytest.mark.sqlite_only(reason="SQLite's BEGIN IMMEDIATE and its retry in Python")
 def test_a_writer_waits_for_the_lock_in_python_and_gets_it_when_released(app):
     sqlite_write_intent.set(True)  # as in a POST request (an earlier test may have read last)
     holder = db.engine.connect()

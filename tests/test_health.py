@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from workshop.db import utcnow
+from workshop.db import db, utcnow
 from workshop.health import health_report
 from workshop.reminders import services
 
@@ -42,7 +42,7 @@ def test_no_scheduler_ever_is_a_failure(client):
     assert body["status"] == "fail"
     assert set(body["checks"]) == {"database", "scheduler"}  # no Redis configured: not checked
     assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["database"]["dialect"] == "sqlite"
+    assert body["checks"]["database"]["dialect"] == db.engine.dialect.name
     scheduler = body["checks"]["scheduler"]
     assert scheduler["status"] == "fail"
     assert scheduler["last_heartbeat"] is None

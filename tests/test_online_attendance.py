@@ -95,6 +95,7 @@ def test_join_link_inside_the_window_records_the_click_and_opens_the_meeting(app
     assert click.source == "join_link"
 
 
+@pytest.mark.sqlite_only(reason="SQLite's BEGIN IMMEDIATE versus BEGIN")
 def test_join_link_begins_its_transaction_as_a_writer_on_sqlite(app, session, client, camat, at):
     """A GET that writes must not start as a reader: SQLite cannot upgrade a read transaction
     once another writer has committed ("database is locked" at 09.00 when everyone clicks)."""

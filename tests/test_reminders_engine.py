@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests import factories
@@ -220,7 +221,7 @@ def test_the_database_refuses_a_second_delivery_for_the_same_rule_stage_registra
     session.add(Delivery(**fields))
     session.commit()
     session.add(Delivery(**fields))
-    with pytest.raises(Exception, match="UNIQUE constraint failed"):
+    with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
 

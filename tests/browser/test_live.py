@@ -61,12 +61,12 @@ def _seed(live_server, *, title: str, people: dict, poll: live_services.PollDraf
         stage = program.stages[0]
         stage.starts_at = now - timedelta(minutes=5)
         stage.ends_at = now + timedelta(hours=2)
-        kecamatan = factories.organization(session, kind=OrgKind.KECAMATAN, name="Tarutung")
+        kecamatan = factories.organization(session, kind=OrgKind.KECAMATAN, name="Pagaran")
         orgs = {
             OrgKind.OPD: factories.organization(session, kind=OrgKind.OPD, name="Dinas Kominfo"),
             OrgKind.KECAMATAN: kecamatan,
             OrgKind.DESA: factories.organization(
-                session, kind=OrgKind.DESA, name="Hutatoruan I", parent=kecamatan
+                session, kind=OrgKind.DESA, name="Lumban Siagian Jae", parent=kecamatan
             ),
         }
         tokens = {}
@@ -328,7 +328,7 @@ def test_a_poll_and_a_question_go_live_from_the_panel_to_the_phones_and_the_proj
     shown = projector.locator("[data-projector-questions] .live-question")
     expect(shown.locator(".live-question-text")).to_have_text([question])
     expect(shown.locator(".live-question-meta")).to_have_text(
-        "Kades Hutatoruan, Kepala Bidang, Hutatoruan I, Kec. Tarutung"
+        "Kades Hutatoruan, Kepala Bidang, Lumban Siagian Jae, Kec. Pagaran"
     )
     expect(luring.locator("[data-questions] .live-question-text")).to_have_text([question])
     expect(daring.locator("[data-my-questions] .live-question-status")).to_have_text(

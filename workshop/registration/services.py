@@ -62,8 +62,13 @@ def remember_language(session: Session, user: User, locale: str) -> None:
 
 
 def find_registration_by_phone(session: Session, program: Program, phone: str) -> Registration | None:
+    # Two lookups by index, not a join: on PostgreSQL a roster import of a thousand rows otherwise
+    # plans this join for the near-empty tables it started with (a full scan per row).
+    person_id = session.scalar(select(Person.id).where(Person.phone == phone))
+    if person_id is None:
+        return None
     return session.scalar(
-        select(Registration).join(Person).where(Registration.program_id == program.id, Person.phone == phone)
+        select(Registration).where(Registration.program_id == program.id, Registration.person_id == person_id)
     )
 
 
