@@ -31,20 +31,16 @@ REQUIREMENTS=requirements-dev.txt bash scripts/setup.sh
 .venv/bin/ruff format --check .
 
 # pytest twice: on SQLite (the default), then the same suite on PostgreSQL (one throwaway server for
-# the run, an emptied database per test: tests/conftest.py). BIMTEK_TEST_DATABASE=sqlite or
-# =postgresql runs only that one. On PostgreSQL the tests marked sqlite_only are deselected (the
-# run lists them) and so are the browser tests: their app server runs on a SQLite file
-# (tests/browser/conftest.py), so a second run would test SQLite again.
+# the run, an emptied database per test: tests/conftest.py; the browser tests' server on its own
+# database there). BIMTEK_TEST_DATABASE=sqlite or =postgresql runs only that one. On PostgreSQL
+# the tests marked sqlite_only are deselected (the run lists them).
 status=0
 results=()
 for database in ${BIMTEK_TEST_DATABASE:-sqlite postgresql}; do
   extra=()
   case "$database" in
     sqlite) echo "== pytest on SQLite ==" ;;
-    postgresql)
-      echo "== pytest on PostgreSQL (browser tests excluded: their app server runs on SQLite) =="
-      extra=(--deselect tests/browser/)
-      ;;
+    postgresql) echo "== pytest on PostgreSQL ==" ;;
     *) echo "BIMTEK_TEST_DATABASE=$database: expected sqlite or postgresql" >&2; exit 2 ;;
   esac
   code=0

@@ -102,10 +102,10 @@ def _require_setup() -> None:
 
 
 @pytest.fixture(scope="session")
-def _server(tmp_path_factory) -> Iterator[LiveServer]:
+def _server(tmp_path_factory, make_database_url) -> Iterator[LiveServer]:
     _require_setup()
     workdir = tmp_path_factory.mktemp("live-server")
-    database_uri = f"sqlite:///{workdir / 'bimtek.sqlite3'}"
+    database_uri = make_database_url("browser")  # SQLite, or PostgreSQL in the PostgreSQL run
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
