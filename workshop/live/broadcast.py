@@ -23,7 +23,7 @@ from workshop.extensions import socketio
 from workshop.live import services
 from workshop.live.models import Poll, PollStatus
 from workshop.live.results import VoterCache, poll_results
-from workshop.live.snapshot import results_visible, stage_state
+from workshop.live.snapshot import Tally, results_visible, stage_state
 from workshop.programs.models import Stage
 
 RESYNC_EVERY = timedelta(seconds=5)
@@ -93,11 +93,18 @@ class Broadcaster:
             stages, self.stages = self.stages, set()
             polls, self.polls = self.polls, set()
             reading = sqlite_write_intent.set(False)
+            tallies: dict[int, dict] = {}  # each poll's results computed once per flush
+
+            def tally(poll: Poll, stage: Stage) -> dict:
+                if poll.id not in tallies:
+                    tallies[poll.id] = poll_results(db.session, poll, stage, now, self.voters)
+                return tallies[poll.id]
+
             try:
                 for stage_id in stages:
-                    self._send_stage(stage_id, now)
+                    self._send_stage(stage_id, now, tally)
                 for poll_id in polls:
-                    self._send_results(poll_id, now)
+                    self._send_results(poll_id, now, tally)
             finally:
                 db.session.rollback()
                 sqlite_write_intent.reset(reading)
@@ -117,20 +124,22 @@ class Broadcaster:
                 self.polls.add(poll.id)
             db.session.commit()
 
-    def _send_stage(self, stage_id: int, now: datetime) -> None:
+    def _send_stage(self, stage_id: int, now: datetime, tally: Tally) -> None:
         stage = db.session.get(Stage, stage_id)
         if stage is None:
             return
         socketio.emit(
-            "live_state", stage_state(db.session, stage, now, staff=False), to=realtime.stage_room(stage_id)
+            "live_state",
+            stage_state(db.session, stage, now, staff=False, tally=tally),
+            to=realtime.stage_room(stage_id),
         )
         socketio.emit(
             "live_staff_state",
-            stage_state(db.session, stage, now, staff=True),
+            stage_state(db.session, stage, now, staff=True, tally=tally),
             to=realtime.moderator_room(stage_id),
         )
 
-    def _send_results(self, poll_id: int, now: datetime) -> None:
+    def _send_results(self, poll_id: int, now: datetime, tally: Tally) -> None:
         poll = db.session.get(Poll, poll_id)
         if poll is None or poll.status == PollStatus.DRAFT:
             return
@@ -138,7 +147,7 @@ class Broadcaster:
         message = {
             "stage_id": stage.id,
             "poll_id": poll.id,
-            "results": poll_results(db.session, poll, stage, now, self.voters),
+            "results": tally(poll, stage),
         }
         socketio.emit("poll_results", message, to=realtime.moderator_room(stage.id))
         if results_visible(poll, now, staff=False):

@@ -4,6 +4,7 @@ results when the poll's visibility allows; staff see everything; `mine` is one p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -60,7 +61,12 @@ def results_visible(poll: Poll, now: datetime, *, staff: bool) -> bool:
     )
 
 
-def poll_json(session: Session, poll: Poll, stage: Stage, now: datetime, *, staff: bool) -> dict:
+Tally = Callable[[Poll, Stage], dict]  # a poll's results (the broadcaster computes each once a tick)
+
+
+def poll_json(
+    session: Session, poll: Poll, stage: Stage, now: datetime, *, staff: bool, tally: Tally | None = None
+) -> dict:
     return {
         "id": poll.id,
         "kind": poll.kind.value,
@@ -72,7 +78,7 @@ def poll_json(session: Session, poll: Poll, stage: Stage, now: datetime, *, staf
         "closes_at": iso(poll.closes_at),
         "allow_change": poll.allow_change,
         "results_visibility": poll.results_visibility.value,
-        "results": poll_results(session, poll, stage, now)
+        "results": (tally(poll, stage) if tally else poll_results(session, poll, stage, now))
         if results_visible(poll, now, staff=staff)
         else None,
     }
@@ -96,7 +102,13 @@ def _questions(session: Session, stage: Stage, *, staff: bool) -> list[Question]
 
 
 def stage_state(
-    session: Session, stage: Stage, now: datetime, *, staff: bool, registration: Registration | None = None
+    session: Session,
+    stage: Stage,
+    now: datetime,
+    *,
+    staff: bool,
+    registration: Registration | None = None,
+    tally: Tally | None = None,
 ) -> dict:
     """The snapshot; with a registration it includes `mine`, that participant's own part."""
     live = live_settings(session, stage.id)
@@ -116,7 +128,7 @@ def stage_state(
             "questions_moderated": live.questions_moderated,
             "anonymous_allowed": live.anonymous_allowed,
         },
-        "poll": poll_json(session, poll, stage, now, staff=staff)
+        "poll": poll_json(session, poll, stage, now, staff=staff, tally=tally)
         if poll and poll.status != PollStatus.DRAFT
         else None,
         "questions": [question_json(question, staff=staff) for question in questions],
