@@ -336,14 +336,50 @@ class Participant:
             self.ack_error = f"{type(error).__name__}: {error}"[:120]
 
 
+def _server_pids(job: dict) -> list[int]:
+    """The server processes whose CPU and memory are summed: job["server_pids"] (several web
+    processes, bench/live_poll_cluster.py) or the one job["server_pid"]."""
+    return job.get("server_pids") or [job["server_pid"]]
+
+
+def _sum_cpu(pids: list[int]) -> float:
+    return sum(server_cpu(pid) for pid in pids)
+
+
+def _sum_wait(pids: list[int]) -> float:
+    return sum(run_queue_wait(pid) for pid in pids)
+
+
+def _sum_memory(pids: list[int]) -> dict:
+    memories = [process_memory(pid) for pid in pids]
+    return {key: sum(memory[key] for memory in memories) for key in ("rss", "hwm")}
+
+
 async def run_loadgen(job: dict) -> dict:
+    import contextlib
+
     import aiohttp
 
-    pid = job["server_pid"]
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
-    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as http:
+    pids = _server_pids(job)
+    # job["source_addresses"] (optional): client i connects from address i % len (127.0.0.N), so
+    # nginx's `hash $remote_addr` spreads the clients over the web processes
+    sources = job.get("source_addresses") or [None]
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = []
+        for source in sources:
+            connector = aiohttp.TCPConnector(
+                limit=0, force_close=True, local_addr=(source, 0) if source else None
+            )
+            sessions.append(
+                await stack.enter_async_context(
+                    aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+                )
+            )
         expected = [0]
-        clients = [Participant(index, job, http, expected) for index in range(len(job["cookies"]))]
+        clients = [
+            Participant(index, job, sessions[index % len(sessions)], expected)
+            for index in range(len(job["cookies"]))
+        ]
 
         # Connect, ramped
         pending = asyncio.Semaphore(MAX_PENDING_CONNECTS)
@@ -354,7 +390,7 @@ async def run_loadgen(job: dict) -> dict:
             finally:
                 pending.release()
 
-        cpu0, wall0 = server_cpu(pid), time.perf_counter()
+        cpu0, wall0 = _sum_cpu(pids), time.perf_counter()
         tasks = []
         for position, client in enumerate(clients):
             await asyncio.sleep(max(0.0, wall0 + position / job["ramp"] - time.perf_counter()))
@@ -362,7 +398,7 @@ async def run_loadgen(job: dict) -> dict:
             tasks.append(asyncio.create_task(connect(client)))
         await asyncio.gather(*tasks)
         connect_wall = time.perf_counter() - wall0
-        connect_server_cpu = server_cpu(pid) - cpu0
+        connect_server_cpu = _sum_cpu(pids) - cpu0
         voters = [client for client in clients if client.connect_time is not None and client.sio.connected]
         print(f"  connected {len(voters)}/{len(clients)} in {connect_wall:.1f} s", file=sys.stderr)
         await asyncio.sleep(SETTLE)
@@ -377,7 +413,7 @@ async def run_loadgen(job: dict) -> dict:
             for _ in range(weight)
         ]
         spacing = job["spread"] / max(len(voters), 1)
-        cpu0, lg0, wait0, busy0 = server_cpu(pid), time.process_time(), run_queue_wait(pid), machine_busy()
+        cpu0, lg0, wait0, busy0 = _sum_cpu(pids), time.process_time(), _sum_wait(pids), machine_busy()
         start = time.perf_counter()
         votes = asyncio.gather(
             *(
@@ -391,19 +427,19 @@ async def run_loadgen(job: dict) -> dict:
             await asyncio.sleep(0.01)
             now = time.perf_counter()
             if int(now * 10) != int((now - 0.01) * 10):  # about every 100 ms
-                peak_rss = max(peak_rss, process_memory(pid)["rss"])
+                peak_rss = max(peak_rss, _sum_memory(pids)["rss"])
             converged = all(client.converged_at is not None for client in voters)
             if votes.done() and (converged or now > last_scheduled + ACK_WAIT + CONVERGE_WAIT):
                 break
             if converged and now > last_scheduled + ACK_WAIT + 1:
                 break
         end = time.perf_counter()
-        vote_server_cpu, vote_loadgen_cpu = server_cpu(pid) - cpu0, time.process_time() - lg0
-        vote_server_wait = run_queue_wait(pid) - wait0
+        vote_server_cpu, vote_loadgen_cpu = _sum_cpu(pids) - cpu0, time.process_time() - lg0
+        vote_server_wait = _sum_wait(pids) - wait0
         busy1 = machine_busy()
         vote_other_cpu = busy1[0] - busy0[0] - vote_server_cpu - vote_loadgen_cpu
         vote_niced_cpu = busy1[1] - busy0[1]
-        memory = process_memory(pid)
+        memory = _sum_memory(pids)
         if not votes.done():
             votes.cancel()
         last_sent = max((client.sent for client in voters if client.sent is not None), default=start)
