@@ -61,7 +61,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -79,6 +79,7 @@ from common import (
     percentile,
     process_memory,
     run_queue_wait,
+    seed_programme,
     server_cpu,
     start_server,
 )
@@ -104,43 +105,25 @@ def seed(database_url: str, participants: int, scanners: int) -> dict:
     """Seed the programme and the petugas accounts; return the stage id, tickets and usernames."""
     os.environ.update(environment(database_url))
     sys.path.insert(0, str(ROOT))
-    from zoneinfo import ZoneInfo
 
     from workshop import create_app
     from workshop.auth.models import Role
     from workshop.auth.services import create_staff_user
     from workshop.db import db
-    from workshop.programs.models import Organization, OrgKind, Program, Stage
-    from workshop.programs.services import import_regions
+    from workshop.programs.models import Organization, OrgKind
     from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
     rng = random.Random(2000)
     app = create_app()
     with app.app_context():
         session = db.session
-        import_regions(session)  # the kecamatan and villages of the default regency
-        agencies = [Organization(kind=OrgKind.OPD, name=f"Dinas Uji {n:02d}") for n in range(1, 26)]
-        session.add_all(agencies)
-        session.flush()
+        program, agencies = seed_programme(
+            session,
+            slug=SLUG,
+            title="Bimtek Masterplan Smart City (check-in benchmark)",
+            capacity=participants,
+        )
         villages = session.scalars(db.select(Organization).where(Organization.kind == OrgKind.DESA)).all()
-        zone = ZoneInfo("Asia/Jakarta")
-        program = Program(slug=SLUG, title="Bimtek Masterplan Smart City (check-in benchmark)")
-        first_start = datetime.now(zone).replace(second=0, microsecond=0) - timedelta(hours=1)
-        for position in range(1, 5):
-            starts = first_start + timedelta(days=21 * (position - 1))
-            session.add(
-                Stage(
-                    program=program,
-                    position=position,
-                    title=f"Tahap {position}",
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=8),
-                    venue_name="Aula Martua",
-                    capacity=participants,
-                )
-            )
-        session.add(program)
-        session.flush()
         pending = max(1, round(participants * RED_SHARE))
         registrations = []
         for index in range(participants + pending):

@@ -210,3 +210,37 @@ class Client:
         if status != 200 or match is None:
             raise SetupError(f"GET {path}: {status}, no CSRF token")
         return match.group(1)
+
+
+def seed_programme(session, *, slug: str, title: str, capacity: int, **stage_details):
+    """The default regency's kecamatan and villages, 25 test agencies and a four-stage programme whose
+    Tahap I began an hour ago (WIB), three weeks apart. -> (programme, agencies). The caller commits."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from workshop.programs.models import Organization, OrgKind, Program, Stage
+    from workshop.programs.services import import_regions
+
+    import_regions(session)
+    agencies = [Organization(kind=OrgKind.OPD, name=f"Dinas Uji {n:02d}") for n in range(1, 26)]
+    session.add_all(agencies)
+    session.flush()
+    program = Program(slug=slug, title=title)
+    first_start = datetime.now(ZoneInfo("Asia/Jakarta")).replace(second=0, microsecond=0) - timedelta(hours=1)
+    for position in range(1, 5):
+        starts = first_start + timedelta(days=21 * (position - 1))
+        session.add(
+            Stage(
+                program=program,
+                position=position,
+                title=f"Tahap {position}",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=8),
+                venue_name="Aula Martua",
+                capacity=capacity,
+                **stage_details,
+            )
+        )
+    session.add(program)
+    session.flush()
+    return program, agencies

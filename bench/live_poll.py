@@ -63,7 +63,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common import (
@@ -77,6 +77,7 @@ from common import (
     percentile,
     process_memory,
     run_queue_wait,
+    seed_programme,
     server_cpu,
     start_server,
 )
@@ -123,7 +124,6 @@ def seed(database_url: str, participants: int, polls: int) -> dict:
     os.environ.update(environment(database_url))
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from zoneinfo import ZoneInfo
 
     from workshop import create_app
     from workshop.auth.models import Role
@@ -131,8 +131,7 @@ def seed(database_url: str, participants: int, polls: int) -> dict:
     from workshop.db import db
     from workshop.live import services as live
     from workshop.live.models import PollKind, ResultsVisibility
-    from workshop.programs.models import Organization, OrgKind, Program, Stage
-    from workshop.programs.services import import_regions
+    from workshop.programs.models import Organization, OrgKind
     from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
     from workshop.registration.services import ensure_participant_user
 
@@ -140,34 +139,18 @@ def seed(database_url: str, participants: int, polls: int) -> dict:
     app = create_app()
     with app.app_context():
         session = db.session
-        import_regions(session)  # the kecamatan and villages of the default regency
-        agencies = [Organization(kind=OrgKind.OPD, name=f"Dinas Uji {n:02d}") for n in range(1, 26)]
-        session.add_all(agencies)
-        session.flush()
+        program, agencies = seed_programme(
+            session,
+            slug=SLUG,
+            title="Bimtek Masterplan Smart City (live poll benchmark)",
+            capacity=participants,
+            meeting_provider="Zoom",
+            meeting_url="https://zoom.us/j/81200012001",
+        )
         villages = session.scalars(db.select(Organization).where(Organization.kind == OrgKind.DESA)).all()
         districts = session.scalars(
             db.select(Organization).where(Organization.kind == OrgKind.KECAMATAN)
         ).all()
-        zone = ZoneInfo("Asia/Jakarta")
-        program = Program(slug=SLUG, title="Bimtek Masterplan Smart City (live poll benchmark)")
-        first_start = datetime.now(zone).replace(second=0, microsecond=0) - timedelta(hours=1)
-        for position in range(1, 5):
-            starts = first_start + timedelta(days=21 * (position - 1))
-            session.add(
-                Stage(
-                    program=program,
-                    position=position,
-                    title=f"Tahap {position}",
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=8),
-                    venue_name="Aula Martua",
-                    capacity=participants,
-                    meeting_provider="Zoom",
-                    meeting_url="https://zoom.us/j/81200012001",
-                )
-            )
-        session.add(program)
-        session.flush()
         registrations = []
         for index in range(participants):
             pick = index % 20
