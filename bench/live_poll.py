@@ -130,7 +130,7 @@ def seed(database_url: str, participants: int, polls: int) -> dict:
     from workshop.auth.services import create_staff_user
     from workshop.db import db
     from workshop.live import services as live
-    from workshop.live.models import PollKind, ResultsVisibility
+    from workshop.live.models import PollKind
     from workshop.programs.models import Organization, OrgKind
     from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
     from workshop.registration.services import ensure_participant_user
@@ -191,11 +191,6 @@ def seed(database_url: str, participants: int, polls: int) -> dict:
             kind=PollKind.SINGLE,
             question="Layanan mana yang paling dibutuhkan desa Anda?",
             options=["Internet desa", "Aplikasi layanan", "CCTV", "Pelatihan aparatur"],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         )
         made = [live.create_poll(session, stage, draft, actor=organiser) for _ in range(polls)]
         session.commit()

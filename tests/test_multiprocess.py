@@ -51,7 +51,7 @@ from workshop import create_app
 from workshop.auth.models import User
 from workshop.db import db
 from workshop.live import services as live
-from workshop.live.models import PollKind, PollVote, ResultsVisibility
+from workshop.live.models import PollKind, PollVote
 from workshop.live.services import PollDraft
 from workshop.programs.models import Stage
 from workshop.registration import links
@@ -461,11 +461,6 @@ class World:
                 kind=PollKind.SINGLE,
                 question=question,
                 options=["Sudah", "Belum", "Sebagian"],
-                max_choices=None,
-                scale=None,
-                results_visibility=ResultsVisibility.LIVE,
-                allow_change=False,
-                duration_seconds=None,
             )
             poll = live.create_poll(session, stage, draft, actor=self.admin(session))
             live.open_poll(session, poll, actor=self.admin(session), now=datetime.now(UTC))

@@ -16,7 +16,7 @@ from workshop.auth.models import Role, User
 from workshop.auth.services import create_staff_user
 from workshop.db import utcnow
 from workshop.live import services as live_services
-from workshop.live.models import PollKind, ResultsVisibility
+from workshop.live.models import PollKind
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
 from workshop.programs.services import import_regions
 from workshop.registration import links
@@ -275,11 +275,6 @@ def _live_demo(session: Session, stage: Stage, *, actor: User) -> None:
             kind=PollKind.SINGLE,
             question="Apakah kantor Anda sudah terhubung internet yang stabil?",
             options=["Ya, stabil", "Ada, tetapi sering putus", "Belum ada"],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         ),
         actor=actor,
     )
@@ -289,12 +284,6 @@ def _live_demo(session: Session, stage: Stage, *, actor: User) -> None:
         live_services.PollDraft(
             kind=PollKind.WORDCLOUD,
             question="Satu kata: apa yang paling dibutuhkan desa Anda dari smart city?",
-            options=[],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         ),
         actor=actor,
     )

@@ -158,12 +158,6 @@ def test_questions_names_and_answers_with_markup_show_as_text_in_every_view(
         poll=live_services.PollDraft(
             kind=PollKind.TEXT,
             question=f"Apa harapan Anda? {SCRIPT}",
-            options=[],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         ),
         open_poll=True,
     )
@@ -228,11 +222,6 @@ def test_a_poll_and_a_question_go_live_from_the_panel_to_the_phones_and_the_proj
             kind=PollKind.SINGLE,
             question="Apa prioritas utama desa Anda?",
             options=["CCTV", "Wi-Fi publik", "Aplikasi layanan"],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         ),
         open_poll=False,
     )
@@ -356,12 +345,8 @@ def test_asking_anonymously_upvoting_once_sorting_and_a_dismissal_with_its_reaso
         poll=live_services.PollDraft(
             kind=PollKind.RATING,
             question="Seberapa bermanfaat sesi ini?",
-            options=[],
-            max_choices=None,
             scale=5,
             results_visibility=ResultsVisibility.HIDDEN,
-            allow_change=False,
-            duration_seconds=None,
         ),
         open_poll=False,
     )
@@ -450,11 +435,6 @@ def test_without_a_socket_the_page_polls_and_sends_its_actions_over_http(
             kind=PollKind.SINGLE,
             question="Sinyal di kantor desa?",
             options=["Baik", "Lemah"],
-            max_choices=None,
-            scale=None,
-            results_visibility=ResultsVisibility.LIVE,
-            allow_change=False,
-            duration_seconds=None,
         ),
         open_poll=True,
     )

@@ -4,7 +4,7 @@ the caller (votes, written in batches, are in votes.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -189,12 +189,12 @@ def moderate(
 class PollDraft:
     kind: PollKind
     question: str
-    options: list[str]
-    max_choices: int | None
-    scale: int | None
-    results_visibility: ResultsVisibility
-    allow_change: bool
-    duration_seconds: int | None
+    options: list[str] = field(default_factory=list)  # single and multiple choice
+    max_choices: int | None = None  # multiple choice
+    scale: int | None = None  # rating: 5 or 10
+    results_visibility: ResultsVisibility = ResultsVisibility.LIVE
+    allow_change: bool = False
+    duration_seconds: int | None = None
 
 
 def create_poll(session: Session, stage: Stage, draft: PollDraft, *, actor: User) -> Poll:
