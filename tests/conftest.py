@@ -22,7 +22,7 @@ import pytest
 from flask import g
 
 from workshop import create_app
-from workshop.db import db
+from workshop.db import db, sqlite_write_intent
 
 DATABASES = ("sqlite", "postgresql")
 TEST_DATABASE = os.environ.get("BIMTEK_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
@@ -232,12 +232,16 @@ def app(database_url):
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)
 
+    # Each request or socket event of a server runs in a context of its own; here they all share
+    # the test's: start every test with the write intent a fresh context has.
+    write_intent = sqlite_write_intent.set(True)
     with app.app_context():
         if not ON_POSTGRESQL:  # the PostgreSQL test database has the tables already
             db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()  # every test has its own engine: close its pooled connections
+    sqlite_write_intent.reset(write_intent)
 
 
 @pytest.fixture

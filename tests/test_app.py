@@ -8,7 +8,7 @@ from tests import factories
 from workshop import create_app
 from workshop.auth.models import Role
 from workshop.config import ConfigError
-from workshop.db import db, sqlite_write_intent
+from workshop.db import db
 from workshop.extensions import socketio
 
 
@@ -53,7 +53,6 @@ def test_sqlite_connections_use_wal_and_foreign_keys_and_never_sleep_inside_sqli
 
 @pytest.mark.sqlite_only(reason="SQLite's BEGIN IMMEDIATE and its retry in Python")
 def test_a_writer_waits_for_the_lock_in_python_and_gets_it_when_released(app):
-    sqlite_write_intent.set(True)  # as in a POST request (an earlier test may have read last)
     holder = db.engine.connect()
     holder.begin()  # BEGIN IMMEDIATE: holds the write lock
     released = threading.Timer(0.2, holder.commit)
