@@ -284,6 +284,7 @@ def main() -> None:
 
     servers: dict[tuple[str, str], tuple[subprocess.Popen, int]] = {}
     results: dict[tuple[str, str], list[dict]] = {step: [] for step in plan}
+    posted = 0
     try:
         for variant, name in plan:
             kind = "baseline" if name == "baseline" else "app"
@@ -312,6 +313,8 @@ def main() -> None:
                     "phone_base": 81270000000 + (round_index * len(plan) + step_index) * 100_000,
                 }
                 result = run_load(job, server.pid)
+                if name == "register":
+                    posted += result["n"] - result["errors"]  # warm-up rounds write too
                 if not warming:
                     results[variant, name].append(result)
                 print(
@@ -324,7 +327,6 @@ def main() -> None:
         for server, _ in servers.values():
             server.terminate()
             server.wait(timeout=10)
-    posted = sum(r["n"] - r["errors"] for (_, name), rs in results.items() if name == "register" for r in rs)
     with sqlite3.connect(workdir / "bench.sqlite3") as connection:
         (meta["registrations_after"],) = connection.execute("SELECT count(*) FROM registration").fetchone()
     if meta["registrations_after"] != meta["registrations"] + posted:

@@ -51,11 +51,36 @@ def test_a_stage_edited_by_the_organiser_shows_on_the_next_visit(session, client
 
 def test_the_page_follows_the_chosen_language(session, client):
     program, _ = _logged_in_participant(session, client)
+    client.get(f"/saya/{program.slug}")
 
     client.post("/language/en")
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
     assert '<span class="when">Thursday, 24 June 2021, 09.00 WIB</span>' in page
+    assert "Kamis" not in page
+
+
+def test_each_participant_sees_the_place_of_their_own_mode_per_stage(app, session, client):
+    program, online = _logged_in_participant(session, client, mode=Mode.DARING)
+    hall = factories.registration(session, program, mode=Mode.LURING)
+    services.change_status(session, hall, Status.APPROVED, actor=None, secret_key=SECRET)
+    session.commit()
+    hall_client = app.test_client()
+    hall_client.post(f"/p/{links.token_for(hall, SECRET)}")
+
+    online_page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+    hall_page = hall_client.get(f"/saya/{program.slug}").get_data(as_text=True)
+    online.stage_modes[1].mode = Mode.LURING
+    session.commit()
+    changed_page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert online_page.count("Aula Martua") == 0
+    assert online_page.count("<code>pass1</code>") == 1
+    assert hall_page.count("Aula Martua") == 2
+    assert hall_page.count("<code>pass") == 0
+    assert changed_page.count("Aula Martua") == 1
+    assert changed_page.count('<mark class="mode mode-daring">Daring</mark>') == 1
+    assert changed_page.count('<mark class="mode mode-luring">Luring (tatap muka)</mark>') == 1
 
 
 def test_a_promoted_participant_sees_the_notice(session, client):

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
+from sqlalchemy import bindparam, select
 
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
@@ -26,6 +28,7 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()
+cache = Cache()  # also the {% cache %} tag of templates
 
 
 def init_app(app: Flask) -> None:
@@ -35,6 +38,7 @@ def init_app(app: Flask) -> None:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
     csrf.init_app(app)
+    cache.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # catalogs in workshop/translations
     limiter.init_app(app)
     _init_login(app)
@@ -68,12 +72,14 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"  # "strong" logs phones out when they change network
 
+    user_by_id = select(User).where(User.id == bindparam("id"))  # built once: see registration/queries.py
+
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         ident, _, epoch = user_id.partition(".")
         if not ident.isdigit() or not epoch.isdigit():
             return None
-        user = db.session.get(User, int(ident))
+        user = db.session.scalar(user_by_id, {"id": int(ident)})
         if user is None or user.session_epoch != int(epoch):
             return None
         return user

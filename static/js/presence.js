@@ -2,18 +2,19 @@
 // visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
 // client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
 // break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
-// that it counts once. Configuration comes from [data-presence] elements (no inline scripts: CSP).
+// that it counts once. Configuration comes from [data-presence] elements and the page's
+// csrf-token meta tag (no inline scripts: CSP).
 
 const HEARTBEAT_MS = 60_000;
 const ACK_TIMEOUT_MS = 10_000;
 const CONNECT_WAIT_MS = 5_000; // a socket still connecting gets this long before HTTP is used
 const MIN_GAP_MS = 15_000; // a page shown again sends at once, but not more often than this
+const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
 
 const boxes = [...document.querySelectorAll("[data-presence]")].map((element) => ({
   element,
   stageId: Number(element.dataset.stageId),
   url: element.dataset.url,
-  csrf: element.dataset.csrf,
   windows: element.dataset.windows
     .split(" ")
     .filter(Boolean)
@@ -75,7 +76,7 @@ async function viaHttp(box, payload) {
   const response = await fetch(box.url, {
     method: "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": box.csrf },
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": CSRF_TOKEN },
     body: JSON.stringify(payload),
   });
   if (!(response.headers.get("Content-Type") || "").includes("json")) throw new Error("no answer");

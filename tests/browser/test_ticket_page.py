@@ -30,6 +30,7 @@ def test_ticket_on_a_phone_scans_and_passes_the_csp(live_server, phone_page, bro
     phone_page.goto(f"/p/{token}")
     phone_page.get_by_test_id("confirm-link").click()
     expect(phone_page).to_have_url(f"{live_server.url}/saya/{slug}")
+    phone_page.wait_for_load_state()  # the stylesheets too: the sizes below are measured
 
     ticket = phone_page.get_by_test_id("ticket")
     expect(ticket.locator("header")).to_have_text("Tiket masuk (QR)")

@@ -40,23 +40,27 @@ PRESENCE_PAGE_AHEAD = timedelta(hours=12)
 
 @bp.app_context_processor
 def _online_helpers():
-    return {"online_stage": _online_stage}
+    return {"online_stage": _online_stage, "presence_windows": _presence_windows}
 
 
-def _online_stage(stage) -> dict:
-    """For the participant page (a Stage or its cached StageView): whether the stage is over, and
-    whether the page sends presence."""
+def _online_stage(stage) -> str:
+    """For the participant page (a Stage or its cached StageView): "ended"; "presence" while the
+    page sends presence (the stage runs, or a day of it starts within PRESENCE_PAGE_AHEAD); else
+    "upcoming"."""
     now = online.clock()
     state = online.presence_state(stage, now)
-    soon = state.phase == online.Phase.NOT_YET and state.next_start - now <= PRESENCE_PAGE_AHEAD
-    return {
-        "ended": state.phase == online.Phase.ENDED,
-        "presence": state.phase == online.Phase.OPEN or soon,
-        "windows": " ".join(
-            f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}/{end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-            for start, end in online.presence_windows(stage)
-        ),
-    }
+    if state.phase == online.Phase.ENDED:
+        return "ended"
+    if state.phase == online.Phase.OPEN or state.next_start - now <= PRESENCE_PAGE_AHEAD:
+        return "presence"
+    return "upcoming"
+
+
+def _presence_windows(stage) -> str:
+    return " ".join(
+        f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}/{end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        for start, end in online.presence_windows(stage)
+    )
 
 
 # Participant

@@ -40,6 +40,7 @@ class StageView:
     """The fields of a Stage that pages read, with its times already formatted."""
 
     program: ProgramInfo
+    cache_key: str  # changes with the programme's schedule version and the language
     id: int
     position: int
     number: str
@@ -86,6 +87,7 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
     return tuple(
         StageView(
             program=info,
+            cache_key=f"{program.id}.{program.schedule_version}.{locale}.{stage.id}",
             id=stage.id,
             position=stage.position,
             number=stage.number,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from workshop import audit
@@ -278,9 +278,13 @@ def _end_participant_sessions(session: Session, registration: Registration) -> N
         user.session_epoch += 1
 
 
+# Built once, as the participant page's other statements (registration/queries.py).
+_NOTICES = (
+    select(Notice)
+    .where(Notice.registration_id == bindparam("registration_id"))
+    .order_by(Notice.created_at.desc())
+)
+
+
 def notices_for(session: Session, registration: Registration) -> list[Notice]:
-    return list(
-        session.scalars(
-            select(Notice).where(Notice.registration_id == registration.id).order_by(Notice.created_at.desc())
-        )
-    )
+    return list(session.scalars(_NOTICES, {"registration_id": registration.id}))

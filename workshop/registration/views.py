@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
@@ -27,8 +27,14 @@ from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
 from workshop.registration import calendar, links, services
 from workshop.registration.forms import MODE_LABELS, registration_form_for
-from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
-from workshop.registration.queries import RegistrationFilter, approved_registration_of, registrations_query
+from workshop.registration.models import Mode, Registration, Status
+from workshop.registration.queries import (
+    OWN_PAGE_REGISTRATION,
+    STAGE_MODES,
+    RegistrationFilter,
+    approved_registration_of,
+    registrations_query,
+)
 from workshop.registration.validation import normalise_name, normalise_phone
 
 bp = Blueprint("registration", __name__)
@@ -282,8 +288,8 @@ def my_programs():
     return render_template("registration/my_programs.html", registrations=registrations)
 
 
-def _own_registration(slug: str, *options) -> Registration:
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id).options(*options))
+def _own_registration(slug: str) -> Registration:
+    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
     if registration is None:
         abort(404)
     return registration
@@ -292,18 +298,14 @@ def _own_registration(slug: str, *options) -> Registration:
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    registration = _own_registration(
-        slug,
-        contains_eager(Registration.program),
-        joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+    registration = db.session.scalar(
+        OWN_PAGE_REGISTRATION, {"slug": slug, "person_id": current_user.person_id}
     )
+    if registration is None:
+        abort(404)
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
-    modes = db.session.execute(
-        select(RegistrationStage.stage_id, RegistrationStage.mode).where(
-            RegistrationStage.registration_id == registration.id
-        )
-    )
+    modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
     return render_template(
         "registration/participant.html",
         registration=registration,
