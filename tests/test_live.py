@@ -175,6 +175,27 @@ def test_revoking_the_personal_link_disconnects_the_participant(app, session, wo
     assert not socketio.test_client(app, flask_test_client=client).is_connected()
 
 
+def test_cancelling_an_approved_registration_disconnects_the_participant(app, session, world):
+    client = participant_client(app, session, world["daring"])
+    socket = joined_socket(app, client, world["stage"])
+    bystander = joined_socket(app, participant_client(app, session, world["luring"]), world["stage"])
+    organiser = staff_client(app, factories.staff(session, Role.PANITIA))
+    session.commit()
+
+    response = organiser.post(
+        f"/admin/programs/{world['program'].id}/registrations/status?one={world['daring'].id}",
+        data={"action": "cancel"},
+    )
+
+    assert response.status_code == 302
+    session.refresh(world["daring"])
+    assert world["daring"].status == Status.CANCELLED
+    assert not socket.is_connected()
+    assert not socketio.test_client(app, flask_test_client=client).is_connected()
+    assert client.get(f"/saya/{world['program'].slug}").status_code == 302  # to the login page
+    assert bystander.is_connected()
+
+
 # Votes
 
 

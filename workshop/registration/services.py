@@ -52,6 +52,7 @@ class StatusChange:
     status: Status
     full_stages: list[Stage] = field(default_factory=list)
     promoted: list[Registration] = field(default_factory=list)
+    access_ended: bool = False  # no longer approved: the person's sessions were ended
 
 
 def remember_language(session: Session, user: User, locale: str) -> None:
@@ -210,6 +211,8 @@ def change_status(
         f"{previous.value} -> {registration.status.value}",
     )
     if previous == Status.APPROVED and registration.status != Status.APPROVED:
+        _end_participant_sessions(session, registration)  # as a revoked link does
+        change.access_ended = True
         change.promoted = promote_waitlist(session, registration.program, actor=actor, secret_key=secret_key)
     return change
 

@@ -190,6 +190,9 @@ def change_status(program_id: int):
         db.session, registrations, target, actor=current_user, secret_key=current_app.config["SECRET_KEY"]
     )
     db.session.commit()
+    for change in changes:
+        if change.access_ended:
+            realtime.end_person_sessions(change.registration.person_id)
     _flash_changes(changes, target)
     return redirect(_back_to_review(program))
 
