@@ -893,6 +893,32 @@ def test_what_changed_lately_is_broadcast_again_for_clients_that_missed_it(app, 
     assert sent == [1, 0, 1, 0, 0]
 
 
+def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, session, world, monkeypatch):
+    poll = make_poll(session, world["stage"], world["moderator"])
+    open_now(session, poll, world["moderator"])
+    daring = world["daring"]
+    socket = joined_socket(app, participant_client(app, session, daring), world["stage"])
+    user = ensure_participant_user(session, daring.person)
+    hub = broadcast.Broadcaster(app)  # this process takes no vote: it is told of none
+    hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
+    monkeypatch.setattr(broadcast, "clock", lambda: NOW + timedelta(seconds=1))
+    answer = {"option_ids": [poll.options[1].id]}
+    vote = VoteRequest(
+        user.id, user.session_epoch, daring.id, world["stage"].id, poll.id, client_id("v"), answer, NOW
+    )
+
+    hub.flush()  # the first tick sends what the page may have missed
+    hub.flush()
+    assert record_votes(session, [vote], NOW)[0]["ok"] is True  # in another process
+    hub.flush()
+    hub.flush()
+
+    assert [
+        (message["results"]["version"], message["results"]["total"])
+        for message in received(socket, "poll_results")
+    ] == [(0, 0), (1, 1)]
+
+
 def test_the_tally_of_an_open_poll_is_broadcast_again_whichever_process_took_the_votes(
     app, session, world, monkeypatch
 ):

@@ -9,8 +9,8 @@ B, every one of them a real process on loopback. Participants log in with their 
 3. A is killed (SIGKILL) during a vote burst: its clients reconnect through nginx to B, fetch the
    snapshot, retry un-acknowledged votes with the same client id; no acknowledged vote is lost,
    one vote per voter, and every client ends with the tally of the database.
-4. Redis is restarted mid-poll: votes are still acknowledged, and every client converges to the
-   database's tally after Redis returns (the processes re-broadcast recent changes), no reload.
+4. Redis goes down mid-poll: votes are still acknowledged, and every client, on A too, follows
+   the database's tally (each process reads it from the database); no reload when Redis returns.
 5. The scheduler is killed (SIGKILL) mid-batch and restarted: every delivery ends sent; only
    those claimed at the kill (at most REMINDER_BATCH_SIZE) may repeat, counted at the SMTP server.
 
@@ -788,12 +788,13 @@ def test_process_a_killed_during_a_vote_burst_loses_no_acknowledged_vote(env):
     cluster.wait_healthy("A")
 
 
-# --- 4. Redis restarted mid-poll ----------------------------------------------------------------
+# --- 4. Redis down mid-poll --------------------------------------------------------------------
 
 
-def test_redis_restarted_mid_poll_every_client_converges_to_the_database_tally(env):
-    """Pages on A watch a poll that only B's participants answer: A has nothing of its own to
-    show them, so whatever they see of B's votes came through Redis."""
+def test_with_redis_down_mid_poll_every_page_still_follows_the_database_tally(env):
+    """Pages on A watch a poll that only B's participants answer at first. No tally goes through
+    Redis: each process reads the results from the database and sends them to its own pages, so
+    A's pages follow B's votes while Redis is down, and nothing is lost or reloaded when it returns."""
     cluster, world, stage_id = env.cluster, env.world, env.stage_id
     poll_id, options = world.open_poll(stage_id, "Sudah punya website desa?")
     people = env.people[:20]
@@ -807,63 +808,57 @@ def test_redis_restarted_mid_poll_every_client_converges_to_the_database_tally(e
                 pool.map(lambda v: v.vote(stage_id, poll_id, options[v.person.registration_id % 3]), group)
             )
 
+    def acked(group: list[Voter]) -> list[dict]:
+        return [
+            {
+                "ok": True,
+                "poll_id": poll_id,
+                "answer": {"option_ids": [options[v.person.registration_id % 3]]},
+            }
+            for v in group
+        ]
+
     def shown_on(group: list[Voter]) -> list:
         return [tally_of(v.shown(poll_id)) for v in group]
 
     try:
         for voter in voters:
             voter.fetch_snapshot(stage_id, cluster.url(where[voter.person.registration_id]))
-        # Before: 3 votes through B reach every page, A's through Redis.
-        assert all(ack["ok"] for ack in cast(on_b[:3]))
+        assert cast(on_b[:3]) == acked(on_b[:3])
         early = world.tally(poll_id, options)
         _wait_until(lambda: shown_on(voters) == [early] * 20, 10, "3 votes shown")
 
         cluster.kill_redis()
         down = time.monotonic()
-        # Redis is gone: votes are still written to the database and acknowledged, and B shows
-        # them to its own pages (python-socketio emits locally, then publishes).
-        acks = cast(on_b[3:])
-        assert acks == [
-            {
-                "ok": True,
-                "poll_id": poll_id,
-                "answer": {"option_ids": [options[v.person.registration_id % 3]]},
-            }
-            for v in on_b[3:]
-        ]
+        assert cast(on_b[3:]) == acked(on_b[3:])
+        last_ack = max(v.acked_at for v in on_b[3:])
         expected = world.tally(poll_id, options)
         assert expected[0] == 10
-        _wait_until(lambda: shown_on(on_b) == [expected] * 10, 10, "B's pages")
-        # The snapshot over HTTP needs no Redis: A answers it with the database's tally.
+        _wait_until(lambda: shown_on(voters) == [expected] * 20, 10, "every page, Redis down", interval=0.02)
+        seen_on_a = [
+            next(arrived for arrived, results in v.seen(poll_id) if tally_of(results) == expected) - last_ack
+            for v in on_a
+        ]
         status, state = on_a[0].person.browser.get_json(f"/live/{stage_id}/state", cluster.url("A"))
         assert (status, tally_of(state["poll"]["results"])) == (200, expected)
-        time.sleep(max(0.0, down + 2 - time.monotonic()))  # two seconds without Redis
-        assert shown_on(on_a) == [early] * 10  # B's broadcasts were lost on their way to A
+        time.sleep(max(0.0, down + 2 - time.monotonic()))  # two seconds without Redis at least
 
         cluster.start_redis()
         up = time.monotonic()
-        _wait_until(
-            lambda: shown_on(voters) == [expected] * 20,
-            20,
-            "every page converged after Redis returned",
-            interval=0.1,
-        )
-        converged = [
-            next(arrived for arrived, results in v.seen(poll_id) if tally_of(results) == expected) - up
-            for v in on_a
-        ]
+        assert cast(on_a) == acked(on_a)
+        final = world.tally(poll_id, options)
+        assert final[0] == 20
+        _wait_until(lambda: shown_on(voters) == [final] * 20, 10, "every page after Redis returned")
         assert all(len(v.sockets) == 1 and not v.socket.closed.is_set() for v in voters)  # no reload
     finally:
         for voter in voters:
             voter.close()
-    latest = max(converged)
-    cluster.timings["redis_restart"] = {
+    cluster.timings["redis_down"] = {
         "outage_s": round(up - down, 2),
-        "a_pages_converged_after_return_s": {"min": round(min(converged), 2), "max": round(latest, 2)},
+        "a_pages_saw_b_votes_s": {"min": round(min(seen_on_a), 2), "max": round(max(seen_on_a), 2)},
     }
-    # A's subscriber reconnects with a back-off (1, 2, 4 s ... after the loss), then B's next
-    # re-send of what changed in the last 2 minutes (every 5 s, workshop/live/broadcast.py).
-    assert latest <= 12, f"the last page converged {latest:.1f} s after Redis returned"
+    # One broadcast tick (LIVE_BROADCAST_SECONDS, 0.3 s) and the database read, with margin.
+    assert max(seen_on_a) < 1.5, f"A's last page saw B's votes {max(seen_on_a):.2f} s after the ack"
 
 
 # --- 5. The scheduler killed mid-batch ------------------------------------------------------------

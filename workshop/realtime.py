@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import request
+from blinker import Namespace
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
@@ -61,6 +62,14 @@ class SocketUser(NamedTuple):
 socket_users: dict[str, SocketUser] = {}
 joined_stages: dict[str, dict[int, int | None]] = {}
 
+# Sent (by the app) when a socket of this process joined a stage, with its stage_id.
+stage_joined = Namespace().signal("stage-joined")
+
+
+def local_stage_ids() -> set[int]:
+    """The stages that sockets of this process joined."""
+    return {stage_id for stages in joined_stages.values() for stage_id in stages}
+
 
 def participant_registration_id(user, stage: Stage) -> int | None:
     if user.person_id is None:
@@ -105,14 +114,15 @@ def on_join_stage(data):
         join_room(staff_room(stage.id))
         if user.is_live_moderator:
             join_room(moderator_room(stage.id))
-        joined_stages.setdefault(request.sid, {})[stage.id] = None
-        return {"ok": True, "staff": True}
-    registration_id = participant_registration_id(user, stage)
-    if registration_id is None:
-        return {"ok": False, "error": "forbidden"}
-    join_room(stage_room(stage.id))
+        registration_id = None
+    else:
+        registration_id = participant_registration_id(user, stage)
+        if registration_id is None:
+            return {"ok": False, "error": "forbidden"}
+        join_room(stage_room(stage.id))
     joined_stages.setdefault(request.sid, {})[stage.id] = registration_id
-    return {"ok": True, "staff": False}
+    stage_joined.send(current_app._get_current_object(), stage_id=stage.id)
+    return {"ok": True, "staff": user.is_staff}
 
 
 @socketio.on("disconnect")

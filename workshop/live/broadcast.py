@@ -1,14 +1,20 @@
-"""Coalesced broadcasts of live state. Changes only mark a stage or a poll; a background task of
-this process sends, every `LIVE_BROADCAST_SECONDS`, one snapshot per marked stage and one tally
-per marked poll, whatever number of votes or questions came in meanwhile. Each carries a version,
-so clients keep the newest. With the interval at 0 (tests) every change is sent at once.
+"""Coalesced broadcasts of live state, sent by a background task of each process every
+`LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change). Each message carries
+a version, so clients keep the newest.
 
-Each process broadcasts the changes made in it; with a message queue the broadcasts reach the
-clients of every process. A message queue delivers at most once (a Redis restart loses what was
-published meanwhile), and a process that dies right after a commit never broadcasts it; so every
-`RESYNC_EVERY` each process sends again the polls that are open or closed within `RESYNC_FOR`
-(from the database: whichever process took the votes) and the stages it changed within
-`RESYNC_FOR`. Clients that missed a broadcast catch up without a reload.
+- Stage state (questions, the poll in play, settings): a change marks its stage, and the next tick
+  sends one snapshot per marked stage, through the message queue to the clients of every process.
+- Poll results: every tick, each process reads from the database the results version of the polls
+  in play on the stages its own sockets joined, and sends the results that moved to its own
+  clients only, whichever process took the votes. A vote burst so costs each process one message
+  per tick to each of its clients, however many processes take votes, and no tally goes through
+  the message queue.
+
+A message queue delivers at most once (a Redis restart loses what was published meanwhile), and a
+process that dies right after a commit never broadcasts it. So every `RESYNC_EVERY` each process
+sends again, to its own clients, the state of the stages with a poll in play, and through the
+queue the stages it changed within `RESYNC_FOR`. Clients that missed a broadcast catch up without
+a reload.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from workshop import realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.live import services
-from workshop.live.models import Poll, PollStatus
+from workshop.live.models import Poll
 from workshop.live.results import VoterCache, poll_results
 from workshop.live.snapshot import Tally, results_visible, stage_state
 from workshop.programs.models import Stage
@@ -38,9 +44,9 @@ class Broadcaster:
     def __init__(self, app: Flask):
         self.app = app
         self.interval = app.config["LIVE_BROADCAST_SECONDS"]
-        self.stages: set[int] = set()
-        self.polls: set[int] = set()
+        self.stages: set[int] = set()  # changed in this process since the last tick
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
+        self.sent_results: dict[int, tuple[int, bool]] = {}  # poll -> (version, participants see it)
         self.voters = VoterCache()
         self.last_resync = clock()
         self.task = None
@@ -51,8 +57,14 @@ class Broadcaster:
         self._soon()
 
     def results_changed(self, poll_id: int) -> None:
-        self.polls.add(poll_id)
+        """Votes were committed: the next tick reads which results moved."""
         self._soon()
+
+    def listen(self) -> None:
+        """A socket of this process joined a stage: keep the ticks going, even if no change is made
+        here, to send it the votes other processes take."""
+        if self.interval > 0:
+            self._soon()
 
     def _soon(self) -> None:
         if self.interval <= 0:
@@ -68,32 +80,13 @@ class Broadcaster:
             except Exception:
                 self.app.logger.exception("live broadcast failed")
 
-    def _resync(self, now: datetime) -> None:
-        """Mark again what changed lately (only with the timer: tests send every change at once)."""
-        for stage_id, changed_at in list(self.recent_stages.items()):
-            if now - changed_at > RESYNC_FOR:
-                del self.recent_stages[stage_id]
-        if self.interval > 0 and now - self.last_resync >= RESYNC_EVERY:
-            self.last_resync = now
-            self.stages |= set(self.recent_stages)
-            reading = sqlite_write_intent.set(False)
-            try:
-                for poll_id, stage_id in services.polls_in_play(db.session, now - RESYNC_FOR):
-                    self.polls.add(poll_id)
-                    self.stages.add(stage_id)
-            finally:
-                db.session.rollback()
-                sqlite_write_intent.reset(reading)
-
     def flush(self) -> None:
         with self.app.app_context():
             now = clock()
             self._close_expired(now)
-            self._resync(now)
-            stages, self.stages = self.stages, set()
-            polls, self.polls = self.polls, set()
+            queued, self.stages = self.stages, set()
             reading = sqlite_write_intent.set(False)
-            tallies: dict[int, dict] = {}  # each poll's results computed once per flush
+            tallies: dict[int, dict] = {}  # each poll's results computed once per tick
 
             def tally(poll: Poll, stage: Stage) -> dict:
                 if poll.id not in tallies:
@@ -101,13 +94,30 @@ class Broadcaster:
                 return tallies[poll.id]
 
             try:
-                for stage_id in stages:
-                    self._send_stage(stage_id, now, tally)
-                for poll_id in polls:
-                    self._send_results(poll_id, now, tally)
+                listened = realtime.local_stage_ids()
+                in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened) if listened else []
+                resync = self._resync_due(now)
+                if resync:
+                    queued |= set(self.recent_stages)
+                for stage_id in queued:
+                    self._send_stage(stage_id, now, tally, local=False)
+                if resync:
+                    for stage_id in {poll.stage_id for poll in in_play} - queued:
+                        self._send_stage(stage_id, now, tally, local=True)
+                self._send_moved_results(in_play, now, tally)
             finally:
                 db.session.rollback()
                 sqlite_write_intent.reset(reading)
+
+    def _resync_due(self, now: datetime) -> bool:
+        """Only with the timer: tests send every change at once."""
+        for stage_id, changed_at in list(self.recent_stages.items()):
+            if now - changed_at > RESYNC_FOR:
+                del self.recent_stages[stage_id]
+        if self.interval > 0 and now - self.last_resync >= RESYNC_EVERY:
+            self.last_resync = now
+            return True
+        return False
 
     def _close_expired(self, now: datetime) -> None:
         """Close the polls whose countdown ran out, in whichever process opened them (a cheap read
@@ -121,10 +131,9 @@ class Broadcaster:
         if expired:
             for poll in services.close_expired_polls(db.session, now):
                 self.stages.add(poll.stage_id)
-                self.polls.add(poll.id)
             db.session.commit()
 
-    def _send_stage(self, stage_id: int, now: datetime, tally: Tally) -> None:
+    def _send_stage(self, stage_id: int, now: datetime, tally: Tally, *, local: bool) -> None:
         stage = db.session.get(Stage, stage_id)
         if stage is None:
             return
@@ -132,26 +141,31 @@ class Broadcaster:
             "live_state",
             stage_state(db.session, stage, now, staff=False, tally=tally),
             to=realtime.stage_room(stage_id),
+            ignore_queue=local,
         )
         socketio.emit(
             "live_staff_state",
             stage_state(db.session, stage, now, staff=True, tally=tally),
             to=realtime.moderator_room(stage_id),
+            ignore_queue=local,
         )
 
-    def _send_results(self, poll_id: int, now: datetime, tally: Tally) -> None:
-        poll = db.session.get(Poll, poll_id)
-        if poll is None or poll.status == PollStatus.DRAFT:
-            return
-        stage = db.session.get(Stage, poll.stage_id)
-        message = {
-            "stage_id": stage.id,
-            "poll_id": poll.id,
-            "results": tally(poll, stage),
-        }
-        socketio.emit("poll_results", message, to=realtime.moderator_room(stage.id))
-        if results_visible(poll, now, staff=False):
-            socketio.emit("poll_results", message, to=realtime.stage_room(stage.id))
+    def _send_moved_results(self, in_play: list[Poll], now: datetime, tally: Tally) -> None:
+        sent, self.sent_results = self.sent_results, {}
+        for poll in in_play:
+            shown = (poll.results_version, results_visible(poll, now, staff=False))
+            self.sent_results[poll.id] = shown
+            if sent.get(poll.id) == shown:
+                continue
+            stage = db.session.get(Stage, poll.stage_id)
+            message = {"stage_id": stage.id, "poll_id": poll.id, "results": tally(poll, stage)}
+            socketio.emit(
+                "poll_results", message, to=realtime.moderator_room(poll.stage_id), ignore_queue=True
+            )
+            if shown[1]:
+                socketio.emit(
+                    "poll_results", message, to=realtime.stage_room(poll.stage_id), ignore_queue=True
+                )
 
 
 def broadcaster(app: Flask) -> Broadcaster:

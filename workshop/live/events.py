@@ -20,7 +20,8 @@ from workshop.live.votes import VoteBatcher, record_votes
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["live_broadcaster"] = Broadcaster(app)
+    hub = app.extensions["live_broadcaster"] = Broadcaster(app)
+    realtime.stage_joined.connect(lambda _app, **_: hub.listen(), sender=app, weak=False)
     if app.config["LIVE_VOTE_BATCHING"]:
 
         def write(requests):

@@ -4,6 +4,7 @@ the caller (votes, written in batches, are in votes.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -271,15 +272,16 @@ def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> 
     audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
 
 
-def polls_in_play(session: Session, closed_since: datetime) -> list[tuple[int, int]]:
-    """(poll id, stage id) of the polls open now or closed since the given moment."""
+def polls_in_play(session: Session, closed_since: datetime, stage_ids: Collection[int]) -> list[Poll]:
+    """The polls of these stages open now or closed since the given moment."""
     return list(
-        session.execute(
-            select(Poll.id, Poll.stage_id).where(
+        session.scalars(
+            select(Poll).where(
+                Poll.stage_id.in_(stage_ids),
                 (Poll.status == PollStatus.OPEN)
-                | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since))
+                | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since)),
             )
-        ).tuples()
+        )
     )
 
 
