@@ -130,6 +130,9 @@ try:
     1 / 0
 except ZeroDivisionError:
     app.logger.exception("tick failed")
+from workshop.extensions import socketio
+socketio.server.logger.error("Cannot receive from redis... retrying in 1 secs")
+socketio.server.eio.logger.error("engine trouble")
 print("stdout stays clean")
 """
     env = {
@@ -144,8 +147,8 @@ print("stdout stays clean")
     assert result.stdout == "stdout stays clean\n"
     lines = result.stderr.splitlines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
-    assert len(records) == 2
-    info, error = records
+    assert len(records) == 4  # Socket.IO's own records once each, not also as plain text
+    info, error, socketio_error, engineio_error = records
     assert info["level"] == "INFO"
     assert info["logger"] == "workshop.reminders.jobs"
     assert info["message"] == "reminders: 3 sent"
@@ -156,6 +159,9 @@ print("stdout stays clean")
     assert error["logger"] == "workshop"
     assert error["message"] == "tick failed"
     assert "ZeroDivisionError" in error["exception"]
+    assert (socketio_error["logger"], socketio_error["level"]) == ("socketio.server", "ERROR")
+    assert socketio_error["message"] == "Cannot receive from redis... retrying in 1 secs"
+    assert (engineio_error["logger"], engineio_error["message"]) == ("engineio.server", "engine trouble")
 
 
 def test_plain_logs_stay_as_they_were(tmp_path):

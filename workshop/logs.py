@@ -68,3 +68,11 @@ def setup_logging(config: Mapping) -> None:
         ours.setLevel(logging.INFO)
     # Flask's default handler writes plain text to stderr: let the root handler write instead.
     ours.removeHandler(default_handler)
+    # python-socketio and python-engineio give their logger a plain handler of its own when its
+    # level is unset: set their default level first, and drop such a handler an earlier app added.
+    for name in ("socketio.server", "engineio.server"):
+        library = logging.getLogger(name)
+        if library.level == logging.NOTSET:
+            library.setLevel(logging.ERROR)
+        for own in list(library.handlers):
+            library.removeHandler(own)
