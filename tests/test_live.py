@@ -875,22 +875,48 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
     assert [len(batch) for batch in batches] == [20, 10]
 
 
-def test_what_changed_lately_is_broadcast_again_for_clients_that_missed_it(app, session, world, monkeypatch):
+def test_the_staff_state_of_what_changed_here_lately_goes_to_moderators_again(
+    app, session, world, monkeypatch
+):
     stage = world["stage"]
-    socket = joined_socket(app, participant_client(app, session, world["luring"]), stage)
+    participant = joined_socket(app, participant_client(app, session, world["luring"]), stage)
+    moderator = joined_socket(app, staff_client(app, world["moderator"]), stage)
     hub = broadcast.Broadcaster(app)
     hub.interval, hub.task = 0.3, "running"  # as in the server, with the timer driven by hand
     moments = iter(NOW + timedelta(seconds=seconds) for seconds in (0, 0.3, 1, 6, 7, 200))
     monkeypatch.setattr(broadcast, "clock", lambda: next(moments))
     hub.last_resync = NOW
 
-    hub.stage_changed(stage.id)  # at 0 s
+    hub.stage_changed(stage.id)  # at 0 s: a question came in, pending (no version moves)
     sent = []
     for _ in range(5):  # at 0.3 s (the change), 1 s, 6 s (a resync), 7 s, 200 s (too old by then)
         hub.flush()
-        sent.append(len(received(socket, "live_state")))
+        sent.append((len(received(participant, "live_state")), len(received(moderator, "live_staff_state"))))
 
-    assert sent == [1, 0, 1, 0, 0]
+    assert sent == [(1, 1), (0, 0), (0, 1), (0, 0), (0, 0)]
+
+
+def test_a_public_change_another_process_made_reaches_the_pages_at_the_next_resync(
+    app, session, world, monkeypatch
+):
+    stage = world["stage"]
+    services.live_stage(session, stage.id)
+    session.commit()
+    socket = joined_socket(app, participant_client(app, session, world["luring"]), stage)
+    hub = broadcast.Broadcaster(app)
+    hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
+    moments = iter(NOW + timedelta(seconds=seconds) for seconds in (6, 7, 12, 18))
+    monkeypatch.setattr(broadcast, "clock", lambda: next(moments))
+
+    sent = []
+    for moment in range(4):  # at 6 s (a resync: notes the version), 7 s, 12 s (a resync), 18 s (another)
+        if moment == 1:
+            services.bump_version(session, stage.id)  # committed by a process that died at once
+            session.commit()
+        hub.flush()
+        sent.append([state["version"] for state in received(socket, "live_state")])
+
+    assert sent == [[], [], [2], []]
 
 
 def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, session, world, monkeypatch):

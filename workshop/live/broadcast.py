@@ -12,9 +12,10 @@ a version, so clients keep the newest.
 
 A message queue delivers at most once (a Redis restart loses what was published meanwhile), and a
 process that dies right after a commit never broadcasts it. So every `RESYNC_EVERY` each process
-sends again, to its own clients, the state of the stages with a poll in play, and through the
-queue the stages it changed within `RESYNC_FOR`. Clients that missed a broadcast catch up without
-a reload.
+reads the version of the stages its sockets joined and sends its own clients the state of those
+whose version moved since it last looked; and the staff state of the stages it changed within
+`RESYNC_FOR` goes to the moderators again, through the queue (pending questions bump no version).
+Clients that missed a broadcast catch up without a reload.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Broadcaster:
         self.stages: set[int] = set()  # changed in this process since the last tick
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
         self.sent_results: dict[int, tuple[int, bool]] = {}  # poll -> (version, participants see it)
+        self.stage_versions: dict[int, int] = {}  # the version of each stage this process last saw
         self.voters = VoterCache()
         self.last_resync = clock()
         self.task = None
@@ -96,14 +98,13 @@ class Broadcaster:
             try:
                 listened = realtime.local_stage_ids()
                 in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened) if listened else []
-                resync = self._resync_due(now)
-                if resync:
-                    queued |= set(self.recent_stages)
                 for stage_id in queued:
                     self._send_stage(stage_id, now, tally, local=False)
-                if resync:
-                    for stage_id in {poll.stage_id for poll in in_play} - queued:
+                if self._resync_due(now):
+                    for stage_id in self._moved_stages(listened) - queued:
                         self._send_stage(stage_id, now, tally, local=True)
+                    for stage_id in set(self.recent_stages) - queued:
+                        self._send_staff_state(stage_id, now, tally)
                 self._send_moved_results(in_play, now, tally)
             finally:
                 db.session.rollback()
@@ -118,6 +119,17 @@ class Broadcaster:
             self.last_resync = now
             return True
         return False
+
+    def _moved_stages(self, listened: set[int]) -> set[int]:
+        """The stages whose version moved since this process last saw it (the first look only notes
+        it: a page that joined since fetched its snapshot)."""
+        seen = self.stage_versions
+        self.stage_versions = services.stage_versions(db.session, listened) if listened else {}
+        return {
+            stage_id
+            for stage_id, version in self.stage_versions.items()
+            if stage_id in seen and seen[stage_id] != version
+        }
 
     def _close_expired(self, now: datetime) -> None:
         """Close the polls whose countdown ran out, in whichever process opened them (a cheap read
@@ -137,12 +149,15 @@ class Broadcaster:
         stage = db.session.get(Stage, stage_id)
         if stage is None:
             return
-        socketio.emit(
-            "live_state",
-            stage_state(db.session, stage, now, staff=False, tally=tally),
-            to=realtime.stage_room(stage_id),
-            ignore_queue=local,
-        )
+        state = stage_state(db.session, stage, now, staff=False, tally=tally)
+        self.stage_versions[stage_id] = state["version"]
+        socketio.emit("live_state", state, to=realtime.stage_room(stage_id), ignore_queue=local)
+        self._send_staff_state(stage_id, now, tally, local=local)
+
+    def _send_staff_state(self, stage_id: int, now: datetime, tally: Tally, *, local: bool = False) -> None:
+        stage = db.session.get(Stage, stage_id)
+        if stage is None:
+            return
         socketio.emit(
             "live_staff_state",
             stage_state(db.session, stage, now, staff=True, tally=tally),

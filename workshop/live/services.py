@@ -285,6 +285,15 @@ def polls_in_play(session: Session, closed_since: datetime, stage_ids: Collectio
     )
 
 
+def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, int]:
+    """The live version of each of these stages that has live settings stored."""
+    return dict(
+        session.execute(
+            select(LiveStage.stage_id, LiveStage.version).where(LiveStage.stage_id.in_(stage_ids))
+        ).all()
+    )
+
+
 def expired_polls(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(Poll.id).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= now)))
 
