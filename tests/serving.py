@@ -45,6 +45,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def redis_command(port: int, directory: Path) -> list[str]:
+    """A throwaway redis-server on loopback: no snapshots, no append-only file."""
+    return [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+    ]
+
+
 def environment(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a server process: ours, minus settings that would change the outcome."""
     env = {

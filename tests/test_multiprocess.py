@@ -153,22 +153,7 @@ class Cluster:
     # Redis
 
     def start_redis(self) -> None:
-        process = self._start(
-            "redis",
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.logs),
-            ],
-        )
+        process = self._start("redis", serving.redis_command(self.redis_port, self.logs))
         _wait_until(lambda: self._listening(self.redis_port) or process.poll() is not None, 10, "redis")
         assert process.poll() is None, self.tail("redis")
 

@@ -78,26 +78,23 @@ def restore_database(database_url: str, source: Path, *, directory: Path, now: d
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"{source}: no such file")
-    if kind == "sqlite":
-        revision = _sqlite_revision(source)
-        database = _sqlite_path(url)
-        safety = None
-        if database.exists():
-            safety = backup_database(
-                database_url,
-                directory=directory,
-                now=now,
-                output=_timestamped(directory, kind, now, "pre-restore-"),
-            )
-        _sqlite_restore(source, database)
-    else:
-        revision = _pg_revision(source)
-        safety = backup_database(
+
+    def safety_copy() -> Path:
+        return backup_database(
             database_url,
             directory=directory,
             now=now,
             output=_timestamped(directory, kind, now, "pre-restore-"),
         )
+
+    if kind == "sqlite":
+        revision = _sqlite_revision(source)
+        database = _sqlite_path(url)
+        safety = safety_copy() if database.exists() else None
+        _sqlite_restore(source, database)
+    else:
+        revision = _pg_revision(source)
+        safety = safety_copy()
         _pg_restore(url, source)
     return Restored(revision=revision, safety_copy=safety)
 
