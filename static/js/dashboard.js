@@ -23,6 +23,9 @@ if (root) {
       const value = pick(data, element.dataset.value);
       if (value != null) element.textContent = String(value);
     }
+    for (const element of root.querySelectorAll("[data-hide-when-zero]")) {
+      element.hidden = !pick(data, element.dataset.hideWhenZero);
+    }
     const participants = data.participants || 0;
     for (const bar of root.querySelectorAll("[data-bar]")) {
       const count = pick(data, `by_status.${bar.dataset.bar}`) || 0;
@@ -30,7 +33,7 @@ if (root) {
       bar.setAttribute("width", width.toFixed(2)); // an SVG attribute, not a style (strict CSP)
     }
     if (updated && data.generated_at) {
-      updated.textContent = clock.format(new Date(data.generated_at)).replaceAll(":", ".");
+      updated.textContent = `${clock.format(new Date(data.generated_at)).replaceAll(":", ".")} ${root.dataset.zone}`;
       updated.setAttribute("datetime", data.generated_at);
     }
   }

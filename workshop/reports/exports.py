@@ -21,7 +21,7 @@ from workshop import i18n
 from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
-from workshop.reports.services import STATUS_ORDER, Matrix, kecamatan_of
+from workshop.reports.services import NOT_STARTED, SUMMARY_ORDER, Matrix, kecamatan_of
 
 CSV_DELIMITER = ";"
 # A cell starting with one of these is a formula to a spreadsheet: names come from a public form.
@@ -32,6 +32,7 @@ STATUS_FILLS = {
     "terlambat": PatternFill("solid", fgColor="FEF3C7"),
     "izin": PatternFill("solid", fgColor="DBEAFE"),
     "tidak_hadir": PatternFill("solid", fgColor="FEE2E2"),
+    "belum_dimulai": PatternFill("solid", fgColor="F3F4F6"),
 }
 
 
@@ -51,7 +52,8 @@ def matrix_rows(matrix: Matrix) -> list[list]:
         line.append(kecamatan_of(person.organization))
         for stage in matrix.stages:
             cell = matrix.cell(registration, stage)
-            line.extend([status_label(cell.status), cell.minutes_present])
+            minutes = "" if cell.status == NOT_STARTED else cell.minutes_present
+            line.extend([status_label(cell.status), minutes])
         rows.append(line)
     return rows
 
@@ -62,7 +64,7 @@ def summary_header() -> list[str]:
         _("Title"),
         _("Registered in person"),
         _("Registered online"),
-        *(status_label(status) for status in STATUS_ORDER),
+        *(status_label(status) for status in SUMMARY_ORDER),
         _("Participants"),
     ]
 
@@ -78,7 +80,7 @@ def summary_rows(matrix: Matrix) -> list[list]:
                 stage.title,
                 modes.count(Mode.LURING),
                 modes.count(Mode.DARING),
-                *(counts[status] for status in STATUS_ORDER),
+                *(counts[status] for status in SUMMARY_ORDER),
                 len(matrix.registrations),
             ]
         )
