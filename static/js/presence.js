@@ -1,7 +1,7 @@
-// Live presence on the participant page: while an online stage is running and the page is
-// visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
-// client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
-// break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
+// Live presence on the participant page and the live page: while an online stage is running and
+// the page is visible, send a heartbeat every minute so that the minutes online are known.
+// Socket.IO when its client loads and connects, else a plain HTTP POST (phones on poor
+// connections, proxies that break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
 // that it counts once. Configuration comes from [data-presence] elements and the page's
 // csrf-token meta tag (no inline scripts: CSP).
 
@@ -46,8 +46,10 @@ function loadSocketClient(src) {
 }
 
 function socket() {
-  // Loaded only once a stage is running: the participant page stays light before that.
-  socketPromise ??= loadSocketClient(boxes[0].element.dataset.socketSrc).then((io) => (io ? io() : null));
+  // Loaded only once a stage is running: the participant page stays light before that. Without a
+  // socket-src (the live page, which has its own socket) heartbeats go over HTTP only.
+  const src = boxes[0].element.dataset.socketSrc;
+  socketPromise ??= src ? loadSocketClient(src).then((io) => (io ? io() : null)) : Promise.resolve(null);
   return socketPromise;
 }
 
