@@ -153,7 +153,7 @@ def _replay(session: Session, client_nonce: str, stage: Stage, code: str) -> Sca
     return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
 
 
-def check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
+def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
     """The stage day (its date) a scan at this moment checks in for, if its window is open."""
     day = window.check_in_day(scanned_at)
     return window.day_of(day[0]) if day is not None else None
@@ -171,7 +171,7 @@ def _decide(
     if registration.status != Status.APPROVED:
         return ScanResult.NOT_APPROVED, None, None
     window = stage_window(stage)
-    day = check_in_date(window, scanned_at)
+    day = _check_in_date(window, scanned_at)
     if day is None:
         return outside_window(window, scanned_at)[0], None, None
     existing = _active_check_in(session, registration, stage, day)
