@@ -23,8 +23,9 @@ RULES = Rules()
 AFTER = datetime(2021, 7, 1, tzinfo=UTC)  # both stages have ended: the final figures
 
 
-def wib(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute)
+def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A WIB time of June 2021 (any hour, the small hours too), in UTC."""
+    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
 def test_a_two_day_stage_has_two_daily_windows():
@@ -144,10 +145,6 @@ def test_the_programme_rules_set_threshold_and_allowance():
     )
 
 
-def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    return wib(day, hour, minute) + timedelta(seconds=second)
-
-
 HADIR, TELAT, ABSEN, BELUM = (
     AttendanceStatus.HADIR,
     AttendanceStatus.TERLAMBAT,
@@ -167,15 +164,15 @@ def outcome(stage, evidence, now):
 def test_a_check_in_window_runs_from_two_hours_before_the_start_to_the_end_of_each_day():
     assert TWO_DAYS.check_in_windows() == [(wib(24, 7), wib(24, 16)), (wib(25, 7), wib(25, 16))]
     assert TWO_DAYS.check_in_day(wib(24, 7)) == (wib(24, 9), wib(24, 16))
-    assert TWO_DAYS.check_in_day(at(24, 6, 59, 59)) is None
-    assert TWO_DAYS.check_in_day(at(24, 15, 59, 59)) == (wib(24, 9), wib(24, 16))
+    assert TWO_DAYS.check_in_day(wib(24, 6, 59, 59)) is None
+    assert TWO_DAYS.check_in_day(wib(24, 15, 59, 59)) == (wib(24, 9), wib(24, 16))
     assert TWO_DAYS.check_in_day(wib(24, 16)) is None
     assert TWO_DAYS.check_in_day(wib(25, 1)) is None  # eight hours before day 2
 
 
 def test_a_scan_at_the_opening_of_the_window_counts_and_one_second_before_credits_nothing():
     opening = Evidence(check_ins=(wib(24, 7),), registered_mode=Mode.DARING)
-    too_early = Evidence(check_ins=(at(24, 6, 59, 59),), registered_mode=Mode.DARING)
+    too_early = Evidence(check_ins=(wib(24, 6, 59, 59),), registered_mode=Mode.DARING)
 
     assert outcome(ONE_DAY, opening, AFTER) == (HADIR, Mode.LURING, 420)
     assert outcome(ONE_DAY, too_early, AFTER) == (ABSEN, Mode.DARING, 0)
@@ -183,7 +180,7 @@ def test_a_scan_at_the_opening_of_the_window_counts_and_one_second_before_credit
 
 
 def test_a_scan_just_before_the_end_of_the_day_counts_late_and_one_at_the_end_credits_nothing():
-    assert outcome(ONE_DAY, Evidence(check_ins=(at(24, 15, 59, 59),)), AFTER) == (TELAT, Mode.LURING, 0)
+    assert outcome(ONE_DAY, Evidence(check_ins=(wib(24, 15, 59, 59),)), AFTER) == (TELAT, Mode.LURING, 0)
     assert outcome(ONE_DAY, Evidence(check_ins=(wib(24, 16),)), AFTER) == (ABSEN, None, 0)
 
 
@@ -218,7 +215,7 @@ def test_before_the_check_in_opens_the_stage_has_not_started_for_anyone():
 
 
 def test_before_the_start_those_not_yet_arrived_are_not_started_and_a_hall_check_in_is_present_at_once():
-    assert outcome(ONE_DAY, Evidence(registered_mode=Mode.LURING), at(24, 8, 59, 59)) == (
+    assert outcome(ONE_DAY, Evidence(registered_mode=Mode.LURING), wib(24, 8, 59, 59)) == (
         BELUM,
         Mode.LURING,
         0,

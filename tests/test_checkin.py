@@ -16,8 +16,9 @@ from workshop.registration.models import Mode, Status
 MORNING = datetime(2021, 6, 24, 1, 45, tzinfo=UTC)  # 08.45 WIB
 
 
-def wib(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, hour - 7, minute, tzinfo=UTC)
+def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A WIB time of June 2021 (any hour, the small hours too), in UTC."""
+    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
 @pytest.fixture
@@ -136,19 +137,14 @@ def test_a_scan_on_a_day_outside_the_stage_is_refused(session, hall):
     assert scan(session, stage, registration.ticket_secret, at=wib(26, 9)).result == ScanResult.WRONG_DAY
 
 
-def early(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
-    """Any WIB time of June 2021, the small hours too."""
-    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
-
-
 @pytest.mark.parametrize(
     ("scanned_at", "result", "colour"),
     [
-        (early(24, 6, 59, 59), ScanResult.TOO_EARLY, "amber"),  # check-in opens 07.00 for 09.00
-        (early(25, 1), ScanResult.TOO_EARLY, "amber"),  # eight hours before day 2
+        (wib(24, 6, 59, 59), ScanResult.TOO_EARLY, "amber"),  # check-in opens 07.00 for 09.00
+        (wib(25, 1), ScanResult.TOO_EARLY, "amber"),  # eight hours before day 2
         (wib(24, 16), ScanResult.DAY_ENDED, "red"),
-        (early(24, 23, 30), ScanResult.DAY_ENDED, "red"),
-        (early(23, 20), ScanResult.WRONG_DAY, "red"),  # the evening before the stage
+        (wib(24, 23, 30), ScanResult.DAY_ENDED, "red"),
+        (wib(23, 20), ScanResult.WRONG_DAY, "red"),  # the evening before the stage
         (wib(26, 9), ScanResult.WRONG_DAY, "red"),
     ],
 )
@@ -170,7 +166,7 @@ def test_the_window_runs_from_its_opening_to_just_before_the_end_of_the_day(sess
     opening, closing = (factories.registration(session, program, status=Status.APPROVED) for _ in range(2))
 
     first = scan(session, stage, opening.ticket_secret, at=wib(24, 7))
-    last = scan(session, stage, closing.ticket_secret, at=early(25, 15, 59, 59))
+    last = scan(session, stage, closing.ticket_secret, at=wib(25, 15, 59, 59))
 
     assert (first.result, str(first.check_in.day)) == (ScanResult.OK, "2021-06-24")
     assert (last.result, str(last.check_in.day)) == (ScanResult.OK, "2021-06-25")
@@ -187,10 +183,10 @@ def test_the_opening_is_set_per_stage(session, hall):
 
 def test_a_check_in_opening_the_evening_before_counts_for_the_stage_day(session, hall):
     program, stage, _ = hall
-    stage.starts_at, stage.ends_at = early(24, 1), early(24, 6)  # 01.00-06.00 WIB: opens 23.00 the day before
+    stage.starts_at, stage.ends_at = wib(24, 1), wib(24, 6)  # 01.00-06.00 WIB: opens 23.00 the day before
     registration = factories.registration(session, program, status=Status.APPROVED)
 
-    outcome = scan(session, stage, registration.ticket_secret, at=early(23, 23, 30))
+    outcome = scan(session, stage, registration.ticket_secret, at=wib(23, 23, 30))
 
     assert (outcome.result, str(outcome.check_in.day)) == (ScanResult.OK, "2021-06-24")
 

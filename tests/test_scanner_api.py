@@ -19,8 +19,9 @@ from workshop.registration import links
 from workshop.registration.models import Mode, Registration, Status
 
 
-def wib(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, hour - 7, minute, tzinfo=UTC)
+def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A WIB time of June 2021 (any hour, the small hours too), in UTC."""
+    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
 # Tahap I of the factory programme runs Kamis 24 Juni 2021 09.00 WIB to Jumat 25 Juni 16.00 WIB.
@@ -254,15 +255,11 @@ def test_refused_scans_answer_red_are_logged_and_check_no_one_in(
     assert notified == []
 
 
-def before_dawn(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute)
-
-
 @pytest.mark.parametrize(
     ("now", "result", "colour", "message"),
     [
         (
-            before_dawn(25, 1),  # eight hours before day 2, as in the issue
+            wib(25, 1),  # eight hours before day 2, as in the issue
             "too_early",
             "amber",
             "Terlalu awal: check-in dibuka pukul 07.00 WIB. Tidak ada yang dicatat.",
@@ -301,7 +298,7 @@ def test_a_scan_outside_the_check_in_window_answers_why_and_credits_nothing(
 
 
 def test_the_answer_is_in_english_for_an_english_desk(session, client, hall, clock):
-    clock.now = before_dawn(25, 1)
+    clock.now = wib(25, 1)
     with client.session_transaction() as browser_session:
         browser_session["lang"] = "en"
 
@@ -316,7 +313,7 @@ def test_an_offline_batch_applies_the_window_by_the_scan_time_not_the_upload_tim
     clock.now = wib(24, 16, 30)  # the desk comes back online after the day's end
     scans = [
         body(hall.nelson.ticket_code, desk="Meja 5", at=wib(24, 15, 50)),  # in the window: counts
-        body(hall.marulam.ticket_code, desk="Meja 5", at=before_dawn(24, 6, 50)),  # before it opened
+        body(hall.marulam.ticket_code, desk="Meja 5", at=wib(24, 6, 50)),  # before it opened
     ]
 
     answers = client.post(hall.url("checkin/batch"), json={"scans": scans}).get_json()["results"]
