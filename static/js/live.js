@@ -67,16 +67,12 @@ function start(root) {
   let wordsPoll = null;
   let countdownTimer = null;
 
-  const showConnection = showStatus(ui.status, text);
   const live = connectLive(config, {
     onChange(next) {
       state = next;
       render();
     },
-    onStatus(status) {
-      showConnection(status);
-      if (status === "live" || status === "polling") clearNetworkErrors(); // the connection healed
-    },
+    onStatus: showStatus(ui.status, text),
     onQueued: queuedAnswered,
   });
 
@@ -84,20 +80,15 @@ function start(root) {
     element.hidden = !visible;
   };
 
-  // An error about the connection is marked, so that it goes once the connection is back.
-  function message(element, value, { network = false } = {}) {
+  function message(element, value) {
     element.textContent = value || "";
     show(element, Boolean(value));
-    if (value && network) element.dataset.networkError = "";
-    else delete element.dataset.networkError;
   }
 
+  // An action without an answer is queued, never refused for the connection: what shows here is
+  // the server's own refusal (poll closed, too many questions, ...).
   function problem(element, ack) {
-    message(element, ack.message || text.network_error, { network: ack.error === "network" });
-  }
-
-  function clearNetworkErrors() {
-    for (const element of root.querySelectorAll("[data-network-error]")) message(element, "");
+    message(element, ack.message || text.network_error);
   }
 
   /** The queued action of this kind whose body matches, if any. */
