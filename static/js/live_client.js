@@ -17,6 +17,7 @@ const CONNECT_WAIT_MS = 5_000;
 const POLL_MS = 10_000;
 const ACK_TIMEOUT_MS = 8_000;
 const QUEUE_RETRY_MS = 10_000;
+const HTTP_TIMEOUT_MS = 15_000; // a network that died without the phone noticing: give up, queue it
 
 export function readConfig(root) {
   return JSON.parse(root.dataset.config);
@@ -62,7 +63,7 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
   const staff = config.role === "staff";
   const resultsByPoll = new Map(); // poll id -> newest RESULTS seen (snapshot or broadcast)
   const pendingIds = new Map(); // action key -> client_id kept until a definite answer
-  const queue = new Map(); // queue key -> {event, url, body, clientId}: waiting for the connection
+  const queue = new Map(); // queue key -> {event, url, body, payload (with its client_id)}: waiting
   let state = null;
   let socket = null;
   let joined = false;
@@ -270,6 +271,7 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": config.csrf },
       body: JSON.stringify(payload),
+      signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(HTTP_TIMEOUT_MS) : undefined,
     });
     if (!(response.headers.get("Content-Type") || "").includes("json")) {
       if (response.status === 429) return { ok: false, error: "rate_limited", message: config.text.rate_limited };
