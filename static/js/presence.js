@@ -1,9 +1,11 @@
 // Live presence on the participant page and the live page: while an online stage is running and
-// the page is visible, send a heartbeat every minute so that the minutes online are known.
-// Socket.IO when its client loads and connects, else a plain HTTP POST (phones on poor
-// connections, proxies that break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
+// the page is visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
+// client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
+// break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
 // that it counts once. Configuration comes from [data-presence] elements and the page's
 // csrf-token meta tag (no inline scripts: CSP).
+
+import { pageSocket, parseWindows, within } from "./page_socket.js";
 
 const HEARTBEAT_MS = 60_000;
 const ACK_TIMEOUT_MS = 10_000;
@@ -15,14 +17,9 @@ const boxes = [...document.querySelectorAll("[data-presence]")].map((element) =>
   element,
   stageId: Number(element.dataset.stageId),
   url: element.dataset.url,
-  windows: element.dataset.windows
-    .split(" ")
-    .filter(Boolean)
-    .map((span) => span.split("/").map((moment) => Date.parse(moment))),
+  windows: parseWindows(element.dataset.windows),
   lastSent: 0,
 }));
-
-let socketPromise = null;
 
 function nonce() {
   const bytes = new Uint8Array(16);
@@ -31,26 +28,12 @@ function nonce() {
 }
 
 function running(box, now = Date.now()) {
-  return box.windows.some(([start, end]) => start <= now && now <= end);
-}
-
-function loadSocketClient(src) {
-  if (window.io) return Promise.resolve(window.io);
-  return new Promise((resolve) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.addEventListener("load", () => resolve(window.io || null));
-    script.addEventListener("error", () => resolve(null));
-    document.head.append(script);
-  });
+  return within(box.windows, now);
 }
 
 function socket() {
-  // Loaded only once a stage is running: the participant page stays light before that. Without a
-  // socket-src (the live page, which has its own socket) heartbeats go over HTTP only.
-  const src = boxes[0].element.dataset.socketSrc;
-  socketPromise ??= src ? loadSocketClient(src).then((io) => (io ? io() : null)) : Promise.resolve(null);
-  return socketPromise;
+  // Loaded only once a stage is running: the participant page stays light before that.
+  return pageSocket(boxes[0].element.dataset.socketSrc);
 }
 
 function connected(connection) {
