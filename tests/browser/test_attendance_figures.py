@@ -364,6 +364,7 @@ def test_an_online_voter_on_the_live_page_is_counted_present_in_the_poll_summary
         page.get_by_role("radio", name="Ya").check()
         page.locator("[data-answer-submit]").click()
         expect(page.get_by_test_id("my-answer")).to_contain_text("Ya")
+    _screenshots(page, "live-page-with-presence")
 
     with live_server.session() as session:
         online = session.scalars(
