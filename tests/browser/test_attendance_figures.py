@@ -340,7 +340,11 @@ def test_an_online_voter_on_the_live_page_is_counted_present_in_the_poll_summary
     )
     with live_server.session() as session:
         stage = session.get(Stage, seeded.stage_id)
-        hall = session.scalar(select(Registration).join(Person).where(Person.name == "Rina Simanjuntak"))
+        hall = session.scalar(  # the server's database holds other tests' Rina too
+            select(Registration)
+            .join(Person)
+            .where(Registration.program_id == stage.program_id, Person.name == "Rina Simanjuntak")
+        )
         _hall_check_in(session, stage, hall, datetime.now(UTC))
     dialogs: list[str] = []
     projector = _staff(new_context, seeded, "projector", dialogs, **PROJECTOR)
