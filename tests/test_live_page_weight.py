@@ -17,7 +17,6 @@ SECRET = "test-secret-key"
 BUDGET = 100 * 1024
 # What the page itself names (stylesheets, icon, scripts), in document order.
 LINKED_ASSETS = [
-    "/static/vendor/pico/pico.min.css",
     "/static/css/app.css",
     "/static/js/app.js",
     "/static/css/live.css",
