@@ -50,7 +50,7 @@ from workshop.reminders.services import ensure_default_rules  # noqa: E402
 OUTPUT = PROJECT_ROOT / "docs" / "screens"
 WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
 PROJECTOR_SIZES = {"hd": (1280, 720), "fullhd": (1920, 1080)}
-MAX_HEIGHT = 2400  # CSS pixels kept of a long page: the top is what the review looks at
+MAX_HEIGHT = {"phone": 2400, "laptop": 1536}  # CSS pixels kept of a long page: its top is what matters
 COLOURS = 64
 STAFF = [Role.ADMIN, Role.PANITIA, Role.NARASUMBER, Role.PETUGAS]
 
@@ -243,7 +243,7 @@ def _take(page: Page, shot: Shot, size: str, output: Path) -> int:
     clip = None
     if full:
         total = page.evaluate("document.documentElement.scrollHeight")
-        clip = {"x": 0, "y": 0, "width": width, "height": min(total, MAX_HEIGHT)}
+        clip = {"x": 0, "y": 0, "width": width, "height": min(total, MAX_HEIGHT[size])}
     png = page.screenshot(full_page=full, clip=clip)
     _save(png, output / f"{shot.stem}-{size}.png")
     return page.evaluate("document.documentElement.scrollWidth")
