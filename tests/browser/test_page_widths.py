@@ -309,5 +309,12 @@ def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, 
               .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))"""
         )
         assert width <= 360, f"{PAGES[role][name](seeded)} is {width} px wide: {wide}"
+        # Preformatted text (the dev outbox's messages) wraps rather than scrolling inside its box.
+        assert (
+            page.evaluate(
+                "[...document.querySelectorAll('pre')].filter((e) => e.scrollWidth > e.clientWidth).length"
+            )
+            == 0
+        )
     finally:
         page.close()
