@@ -57,8 +57,7 @@ POLLS = [
 
 @dataclass
 class Seeded:
-    ids: dict[str, int]
-    slug: str
+    values: dict[str, int | str]  # ids, the programme's slug, a personal-link token: what page paths need
     usernames: dict[str, str]  # staff role -> username
     tokens: dict[str, str]  # "peserta-luring" / "peserta-daring" -> personal-link token
 
@@ -158,7 +157,7 @@ def _seed(live_server: LiveServer) -> Seeded:
         session.flush()
         rule = session.scalars(select(ReminderRule).where(ReminderRule.program_id == program.id)).first()
         return Seeded(
-            ids={
+            values={
                 "program": program.id,
                 "ended": ended.id,
                 "running": running.id,
@@ -171,87 +170,83 @@ def _seed(live_server: LiveServer) -> Seeded:
                 "message": message.id,
                 "rule": rule.id,
                 "organisation": desa.id,
+                "slug": program.slug,
+                "token": tokens["peserta-daring"],
             },
-            slug=program.slug,
             usernames={role: user.username for role, user in staff.items()},
             tokens=tokens,
         )
 
 
-PagePath = Callable[[Seeded], str]  # the page's path, from the seeded ids
-
-ORGANISER_PAGES: dict[str, PagePath] = {
-    "programmes": lambda s: "/admin/",
-    "programme": lambda s: f"/admin/programs/{s.ids['program']}",
-    "programme-new": lambda s: "/admin/programs/new",
-    "programme-edit": lambda s: f"/admin/programs/{s.ids['program']}/edit",
-    "stage-new": lambda s: f"/admin/programs/{s.ids['program']}/stages/new",
-    "stage-edit": lambda s: f"/admin/stages/{s.ids['running']}/edit",
-    "organisations": lambda s: "/admin/organizations",
-    "organisation-new": lambda s: "/admin/organizations/new",
-    "organisation-edit": lambda s: f"/admin/organizations/{s.ids['organisation']}/edit",
-    "registrations": lambda s: f"/admin/programs/{s.ids['program']}/registrations",
-    "registration-approved": lambda s: f"/admin/registrations/{s.ids['hall']}",
-    "registration-pending": lambda s: f"/admin/registrations/{s.ids['pending']}",
-    "roster-upload": lambda s: f"/admin/programs/{s.ids['program']}/import",
-    "roster-preview": lambda s: f"/admin/imports/{s.ids['import']}",
-    "reminder-rules": lambda s: f"/admin/programs/{s.ids['program']}/reminders",
-    "reminder-rule-new": lambda s: f"/admin/programs/{s.ids['program']}/reminders/rules/new",
-    "reminder-rule-edit": lambda s: f"/admin/reminders/rules/{s.ids['rule']}/edit",
-    "delivery-log": lambda s: f"/admin/stages/{s.ids['running']}/reminders",
-    "reminder-preview": lambda s: (
-        f"/admin/stages/{s.ids['running']}/reminders/preview?registration_id={s.ids['hall']}&rule_id={s.ids['rule']}"
-    ),
-    "outbox": lambda s: "/admin/reminders/outbox",
-    "outbox-message": lambda s: f"/admin/reminders/outbox/{s.ids['message']}",
-    "attendance-report": lambda s: f"/admin/programs/{s.ids['program']}/attendance",
-    "attendance-detail": lambda s: (
-        f"/admin/stages/{s.ids['running']}/registrations/{s.ids['hall']}/attendance"
-    ),
-    "dashboard-ended": lambda s: f"/admin/stages/{s.ids['ended']}/dashboard",
-    "dashboard-running": lambda s: f"/admin/stages/{s.ids['running']}/dashboard",
-    "dashboard-upcoming": lambda s: f"/admin/stages/{s.ids['upcoming']}/dashboard",
-    "meeting-reports": lambda s: f"/admin/stages/{s.ids['ended']}/meeting-reports",
-    "meeting-report": lambda s: f"/admin/meeting-reports/{s.ids['report']}",
-    "meeting-review": lambda s: f"/admin/stages/{s.ids['ended']}/meeting-reports/review",
-    "checkin": lambda s: "/checkin",
-    "scanner": lambda s: f"/checkin/stages/{s.ids['running']}",
+# Each page's path, filled in from the seeded ids (Seeded.values).
+ORGANISER_PAGES: dict[str, str] = {
+    "programmes": "/admin/",
+    "programme": "/admin/programs/{program}",
+    "programme-new": "/admin/programs/new",
+    "programme-edit": "/admin/programs/{program}/edit",
+    "stage-new": "/admin/programs/{program}/stages/new",
+    "stage-edit": "/admin/stages/{running}/edit",
+    "organisations": "/admin/organizations",
+    "organisation-new": "/admin/organizations/new",
+    "organisation-edit": "/admin/organizations/{organisation}/edit",
+    "registrations": "/admin/programs/{program}/registrations",
+    "registration-approved": "/admin/registrations/{hall}",
+    "registration-pending": "/admin/registrations/{pending}",
+    "roster-upload": "/admin/programs/{program}/import",
+    "roster-preview": "/admin/imports/{import}",
+    "reminder-rules": "/admin/programs/{program}/reminders",
+    "reminder-rule-new": "/admin/programs/{program}/reminders/rules/new",
+    "reminder-rule-edit": "/admin/reminders/rules/{rule}/edit",
+    "delivery-log": "/admin/stages/{running}/reminders",
+    "reminder-preview": "/admin/stages/{running}/reminders/preview?registration_id={hall}&rule_id={rule}",
+    "outbox": "/admin/reminders/outbox",
+    "outbox-message": "/admin/reminders/outbox/{message}",
+    "attendance-report": "/admin/programs/{program}/attendance",
+    "attendance-detail": "/admin/stages/{running}/registrations/{hall}/attendance",
+    "dashboard-ended": "/admin/stages/{ended}/dashboard",
+    "dashboard-running": "/admin/stages/{running}/dashboard",
+    "dashboard-upcoming": "/admin/stages/{upcoming}/dashboard",
+    "meeting-reports": "/admin/stages/{ended}/meeting-reports",
+    "meeting-report": "/admin/meeting-reports/{report}",
+    "meeting-review": "/admin/stages/{ended}/meeting-reports/review",
+    "checkin": "/checkin",
+    "scanner": "/checkin/stages/{running}",
 }
-LIVE_STAFF_PAGES: dict[str, PagePath] = {
-    "programmes": lambda s: "/admin/",
-    "control-running": lambda s: f"/live/{s.ids['running']}/control",
-    "control-upcoming": lambda s: f"/live/{s.ids['upcoming']}/control",
-    "poll-new": lambda s: f"/live/{s.ids['running']}/polls/new",
-    "poll-edit": lambda s: f"/live/polls/{s.ids['poll']}/edit",
-    "projector": lambda s: f"/live/{s.ids['running']}/projector",
+LIVE_STAFF_PAGES: dict[str, str] = {
+    "programmes": "/admin/",
+    "control-running": "/live/{running}/control",
+    "control-upcoming": "/live/{upcoming}/control",
+    "poll-new": "/live/{running}/polls/new",
+    "poll-edit": "/live/polls/{poll}/edit",
+    "projector": "/live/{running}/projector",
 }
-PARTICIPANT_PAGES: dict[str, PagePath] = {
-    "my-page": lambda s: f"/saya/{s.slug}",
-    "live-ended": lambda s: f"/live/{s.ids['ended']}",
-    "live-running": lambda s: f"/live/{s.ids['running']}",
-    "live-upcoming": lambda s: f"/live/{s.ids['upcoming']}",
-    "join-upcoming": lambda s: f"/saya/{s.slug}/tahap/3/gabung",
-    "join-ended": lambda s: f"/saya/{s.slug}/tahap/1/gabung",
+PARTICIPANT_PAGES: dict[str, str] = {
+    "my-page": "/saya/{slug}",
+    "live-ended": "/live/{ended}",
+    "live-running": "/live/{running}",
+    "live-upcoming": "/live/{upcoming}",
+    "join-upcoming": "/saya/{slug}/tahap/3/gabung",
+    "join-ended": "/saya/{slug}/tahap/1/gabung",
 }
 NOT_FOUND = {"not-found": 404, "link-invalid": 404}
-PAGES: dict[str, dict[str, PagePath]] = {
+PAGES: dict[str, dict[str, str]] = {
     "anonim": {
-        "home": lambda s: "/",
-        "login": lambda s: "/login",
-        "register": lambda s: f"/daftar/{s.slug}",
-        "registered": lambda s: f"/daftar/{s.slug}/terkirim",
-        "link-confirm": lambda s: f"/p/{s.tokens['peserta-daring']}",
-        "link-invalid": lambda s: "/p/tautan-yang-tidak-ada",
-        "link-needed": lambda s: "/masuk",
-        "not-found": lambda s: "/tidak-ada",
+        "home": "/",
+        "login": "/login",
+        "register": "/daftar/{slug}",
+        "registered": "/daftar/{slug}/terkirim",
+        "link-confirm": "/p/{token}",
+        "link-invalid": "/p/tautan-yang-tidak-ada",
+        "link-needed": "/masuk",
+        "not-found": "/tidak-ada",
     },
     "admin": ORGANISER_PAGES | LIVE_STAFF_PAGES,
     "panitia": ORGANISER_PAGES | LIVE_STAFF_PAGES,
     "narasumber": LIVE_STAFF_PAGES,
     "petugas": {
-        "programmes": lambda s: "/admin/",
-        "checkin": lambda s: "/checkin",
-        "scanner": lambda s: f"/checkin/stages/{s.ids['running']}",
+        "programmes": "/admin/",
+        "checkin": "/checkin",
+        "scanner": "/checkin/stages/{running}",
     },
     "peserta-luring": PARTICIPANT_PAGES,
     "peserta-daring": PARTICIPANT_PAGES,
@@ -280,7 +275,7 @@ def phones(
             if role in seeded.tokens:
                 page.goto(f"/p/{seeded.tokens[role]}")
                 page.get_by_test_id("confirm-link").click()
-                page.wait_for_url(f"**/saya/{seeded.slug}")
+                page.wait_for_url(f"**/saya/{seeded.values['slug']}")
             elif role in seeded.usernames:
                 log_in(page, seeded.usernames[role])
             page.close()
@@ -296,7 +291,8 @@ def phones(
 def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, phones, seeded, role, name):
     page = phones(role).new_page()
     try:
-        response = page.goto(PAGES[role][name](seeded))
+        path = PAGES[role][name].format(**seeded.values)
+        response = page.goto(path)
         page.wait_for_load_state("load")
         assert response.status == NOT_FOUND.get(name, 200)
         if role != "anonim":
@@ -308,7 +304,7 @@ def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, 
               .filter((e) => e.getBoundingClientRect().right > 360.5 && !e.closest(".table-scroll"))
               .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))"""
         )
-        assert width <= 360, f"{PAGES[role][name](seeded)} is {width} px wide: {wide}"
+        assert width <= 360, f"{path} is {width} px wide: {wide}"
         # Preformatted text (the dev outbox's messages) wraps rather than scrolling inside its box.
         assert (
             page.evaluate(
