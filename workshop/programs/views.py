@@ -258,7 +258,7 @@ def _stage_helpers():
 
 
 def _stage_phase(stage) -> str:
-    return schedule.stage_phase(stage, utcnow())
+    return schedule.stage_phase(stage, schedule.clock())
 
 
 def _agenda_day(stage, moment) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.i18n import stage_label
 from workshop.programs import schedule
 from workshop.programs.forms import ORG_KIND_LABELS
@@ -310,7 +310,7 @@ def participant_page(slug: str):
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
-    now = utcnow()
+    now = schedule.clock()
     return render_template(
         "registration/participant.html",
         registration=registration,
