@@ -15,8 +15,6 @@ fi
 command -v npm >/dev/null || { echo "npm is needed for the front-end packages: install Node.js 20+ (apt-get install nodejs npm)" >&2; exit 1; }
 npm ci --no-audit --no-fund --silent
 rm -rf static/vendor
-mkdir -p static/vendor/pico
-cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/
 mkdir -p static/vendor/qr-scanner && cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/qr-scanner/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
 

@@ -866,7 +866,10 @@ def test_the_participant_page_and_the_projector_render_for_their_people(app, ses
     assert participant.get(f"/live/{stage.id}/control").status_code == 403
     projector = staff.get(f"/live/{stage.id}/projector")
     assert projector.status_code == 200
-    assert f"http://bimtek.test/live/{stage.id}" in projector.get_data(as_text=True)
+    # The address people type, on one line: without the scheme (the QR code carries the whole URL).
+    assert f'data-testid="join-url" data-fit-line>bimtek.test/live/{stage.id}</p>' in projector.get_data(
+        as_text=True
+    )
     stranger = participant_client(app, session, world["stranger"])
     assert stranger.get(f"/live/{stage.id}").status_code == 403
     assert stranger.get(f"/live/{stage.id}/state").status_code == 403

@@ -16,6 +16,7 @@ from workshop.checkin.models import MeetingReport, MeetingReportRow, OnlineEvide
 from workshop.checkin.services import stage_window
 from workshop.db import db
 from workshop.extensions import socketio
+from workshop.programs import schedule
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 from workshop.registration.services import ensure_participant_user
@@ -51,6 +52,7 @@ def at(monkeypatch):
 
     def _at(moment: datetime) -> None:
         monkeypatch.setattr(online, "clock", lambda: moment)
+        monkeypatch.setattr(schedule, "clock", lambda: moment)  # where the participant page's stages stand
 
     return _at
 

@@ -44,6 +44,7 @@ const el = {
   deskName: $("[data-desk-name]"),
   deskForm: $("#desk-form"),
   deskInput: $("#desk-input"),
+  deskWaiting: $("[data-desk-waiting]"),
   codeForm: $("#code-form"),
   codeInput: $("#code-input"),
   camera: $("[data-camera]"),
@@ -319,6 +320,8 @@ function renderBadges() {
 // ---- the desk ------------------------------------------------------------------------------------------
 
 const currentDesk = () => load(KEYS.desk, "") || "";
+// Scans made before this device's desk has a name: kept (never dropped), checked in once it has one.
+const waitingForDesk = [];
 
 function renderDesk() {
   const desk = currentDesk();
@@ -346,6 +349,10 @@ el.deskForm.addEventListener("submit", (event) => {
   save(KEYS.desk, desk);
   el.deskForm.hidden = true;
   renderDesk();
+  el.deskWaiting.hidden = true;
+  for (const { code, method } of waitingForDesk.splice(0)) {
+    handleScan(code, method);
+  }
   focusCodeInput();
 });
 
@@ -537,6 +544,10 @@ async function processScan(code, method) {
   }
   const desk = currentDesk();
   if (!desk) {
+    waitingForDesk.push({ code: text, method });
+    const codes = waitingForDesk.map((scan) => (parseTicket(scan.code)?.kind === "secret" ? "QR" : scan.code));
+    el.deskWaiting.textContent = fill(T.deskFirst, { codes: codes.join(", ") });
+    el.deskWaiting.hidden = false;
     renderDesk();
     return;
   }

@@ -90,7 +90,7 @@ def _require_setup() -> None:
     missing = [
         path
         for path in (
-            PROJECT_ROOT / "static" / "vendor" / "pico" / "pico.min.css",
+            PROJECT_ROOT / "static" / "vendor" / "socket.io" / "socket.io.min.js",
             PROJECT_ROOT / "workshop" / "translations" / "id" / "LC_MESSAGES" / "messages.mo",
         )
         if not path.exists()

@@ -59,7 +59,7 @@ def test_dashboard_counts_a_hall_check_in_live_without_a_reload(live_server, pag
     page.goto(f"/admin/stages/{stage_id}/dashboard")
     expect(page.get_by_test_id("checked-in-today")).to_have_text("0")
     expect(page.get_by_test_id("registered")).to_have_text("3")
-    expect(page.locator("[data-live-badge]")).to_have_text("Langsung")  # socket connected, stage joined
+    expect(page.locator("[data-live-badge]")).to_have_text("Live")  # socket connected, stage joined
 
     token = page.locator("input[name=csrf_token]").first.input_value()
     answer = page.request.post(

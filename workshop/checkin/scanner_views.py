@@ -438,5 +438,6 @@ def _scanner_texts() -> dict[str, str]:
         "sessionExpired": _("Your login has expired: log in again. Scans waiting here are kept."),
         "notAllowed": _("Your account may not check people in."),
         "deskPrompt": _("Desk name (e.g. Meja 1)"),
+        "deskFirst": _("Name this desk first: {codes} will be checked in as soon as you save."),
         "lastScan": _("Last scan"),
     }

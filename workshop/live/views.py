@@ -4,6 +4,8 @@ poll drafts and their lifecycle, and the results exports."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Response,
@@ -130,10 +132,16 @@ def projector(stage_id: int):
         "live/projector.html",
         stage=stage,
         program=stage.program,
-        join_url=join_url,
+        join_address=_without_scheme(join_url),
         join_qr_svg=link_svg_markup(join_url),
         config=_config(stage, "staff"),
     )
+
+
+def _without_scheme(url: str) -> str:
+    """'bimtek.example.go.id/live/3': what people type, short enough for one line on the projector."""
+    parts = urlsplit(url)
+    return parts.netloc + parts.path
 
 
 @bp.route("/<int:stage_id>/state")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db, utcnow
-from workshop.programs import services
+from workshop.programs import schedule, services
 from workshop.programs.forms import (
     ORG_KIND_LABELS,
     AgendaItemForm,
@@ -249,3 +250,16 @@ def edit_organization(organization_id: int | None = None):
             flash(_("Organisation saved."), "success")
             return redirect(url_for("programs.organizations"))
     return render_template("programs/organization_form.html", form=form, organization=organization)
+
+
+@bp.app_context_processor
+def _stage_helpers():
+    return {"stage_phase": _stage_phase, "agenda_day": _agenda_day}
+
+
+def _stage_phase(stage) -> str:
+    return schedule.stage_phase(stage, schedule.clock())
+
+
+def _agenda_day(stage, moment) -> str:
+    return schedule.agenda_day(stage, moment, stage.program.timezone, str(get_locale()))

@@ -22,6 +22,7 @@ from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
 from workshop.i18n import stage_label
+from workshop.programs import schedule
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
@@ -309,11 +310,14 @@ def participant_page(slug: str):
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
+    now = schedule.clock()
     return render_template(
         "registration/participant.html",
         registration=registration,
         program=program,
         stages=stages,
+        current=schedule.stage_for_now(stages, now),
+        phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
         modes=dict(modes.all()),
         notices=services.notices_for(db.session, registration),
     )
