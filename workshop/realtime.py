@@ -19,6 +19,7 @@ from sqlalchemy import select
 from workshop.auth.models import LIVE_ROLES, STAFF_ROLES, Role, User
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
+from workshop.ids import valid_id
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 
@@ -106,7 +107,7 @@ def on_join_stage(data):
     """{'stage_id': n} -> {'ok': true, 'staff': bool} or {'ok': false, 'error': code}."""
     sqlite_write_intent.set(False)
     stage_id = data.get("stage_id") if isinstance(data, dict) else None
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None  # not a bool
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}
     user = socket_users.get(request.sid) or current_user

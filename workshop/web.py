@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
+from workshop.ids import IdConverter
 from workshop.registration.validation import display_phone
 
 CONTENT_SECURITY_POLICY = (
@@ -19,6 +20,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

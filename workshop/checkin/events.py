@@ -13,12 +13,13 @@ from workshop.auth.models import Role
 from workshop.checkin import online
 from workshop.db import db
 from workshop.extensions import socketio
+from workshop.ids import valid_id
 from workshop.programs.models import Stage
 
 
 def presence_heartbeat(user, stage_id, nonce) -> tuple[dict, int]:
     """Check the participant and record a heartbeat; commit. -> (ack, HTTP status)."""
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}, 404
     if not user.is_authenticated or user.role != Role.PARTICIPANT:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workshop import realtime
 from workshop.db import db, sqlite_write_intent
+from workshop.ids import valid_id
 from workshop.live import services
 from workshop.live.broadcast import broadcaster
 from workshop.live.models import Poll
@@ -57,7 +58,7 @@ def _finish(reply: dict) -> tuple[dict, int]:
 
 
 def _stage(stage_id: object) -> Stage:
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         raise LiveError("unknown_stage", 404)
     return stage
@@ -178,7 +179,7 @@ def vote(
     is on (the batch also checks that the session still holds). The read transaction ends before
     the vote waits for its batch: on SQLite, holding it (or the write lock) would stall the batch."""
     poll_id = payload.get("poll_id")
-    if type(stage_id) is not int or type(poll_id) is not int:
+    if valid_id(stage_id) is None or valid_id(poll_id) is None:
         return refused("invalid", 400)
     try:
         client_id = client_id_of(payload)

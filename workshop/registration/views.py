@@ -22,6 +22,7 @@ from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
 from workshop.i18n import stage_label
+from workshop.ids import id_from_text
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
@@ -140,7 +141,8 @@ def review(program_id: int):
     chosen = RegistrationFilter.from_args(request.args)
     query = registrations_query(program, chosen)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(id_from_text(request.args.get("page")) or 1, pages)
     registrations = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     counts = dict(
         db.session.execute(
@@ -160,7 +162,7 @@ def review(program_id: int):
         chosen=chosen,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         counts=counts,
         kecamatan=kecamatan,
         places=places,
@@ -172,8 +174,8 @@ def review(program_id: int):
 def change_status(program_id: int):
     program = db.get_or_404(Program, program_id)
     target = ACTIONS.get(request.form.get("action", ""))
-    one = request.args.get("one", type=int)  # a row's own button; otherwise the ticked rows
-    ids = [one] if one else [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    one = id_from_text(request.args.get("one"))  # a row's own button; otherwise the ticked rows
+    ids = [one] if one else list(filter(None, map(id_from_text, request.form.getlist("ids"))))
     if target is None:
         abort(400)
     if not ids:
