@@ -1,15 +1,8 @@
-"""The programme's attendance as a spreadsheet (XLSX: matrix + summary) and as CSV.
-
-CSV: UTF-8 with a byte-order mark, so that Excel reads the names right, and ';' between fields:
-Excel set to Indonesian (decimal comma) splits on the list separator of the locale, which is
-';', so a ','-separated file opens as one column there; a "sep=;" line is not used because
-it makes Excel ignore the byte-order mark.
-"""
+"""The programme's attendance as a spreadsheet (XLSX: matrix + summary) and as CSV, with the
+conventions of every export (workshop/spreadsheets.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -22,10 +15,8 @@ from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
 from workshop.reports.services import STATUS_ORDER, Matrix, kecamatan_of
+from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
 
-CSV_DELIMITER = ";"
-# A cell starting with one of these is a formula to a spreadsheet: names come from a public form.
-FORMULA_START = ("=", "+", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 STATUS_FILLS = {
     "hadir": PatternFill("solid", fgColor="DCFCE7"),
@@ -99,13 +90,9 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
     sheet = book.active
     sheet.title = _("Attendance")[:31]
     header = matrix_header(matrix)
-    sheet.append(header)
+    append_row(sheet, header)
     for line in matrix_rows(matrix):
-        sheet.append(line)
-    for row in sheet.iter_rows(min_row=2, max_col=5):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+        append_row(sheet, line)
     style_header(sheet, len(header))
     sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(matrix.registrations) + 1)}"
@@ -121,34 +108,20 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
 
     summary = book.create_sheet(_("Summary")[:31])
     header = summary_header()
-    summary.append(header)
+    append_row(summary, header)
     for line in summary_rows(matrix):
-        summary.append(line)
+        append_row(summary, line)
     style_header(summary, len(header))
     summary.column_dimensions["A"].width = 10
     summary.column_dimensions["B"].width = 40
     for column in range(3, len(header) + 1):
         summary.column_dimensions[get_column_letter(column)].width = 14
-    summary.append([])
-    summary.append([program.title])
-    summary.append([_("Filter"), filters or _("all approved participants")])
-    summary.append([_("Made"), i18n.format_datetime_long(generated_at, program.timezone, locale)])
-
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
-
-
-def defused(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    append_row(summary, [])
+    append_row(summary, [program.title])
+    append_row(summary, [_("Filter"), filters or _("all approved participants")])
+    append_row(summary, [_("Made"), i18n.format_datetime_long(generated_at, program.timezone, locale)])
+    return workbook_bytes(book)
 
 
 def to_csv(matrix: Matrix) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(matrix_header(matrix))
-    for line in matrix_rows(matrix):
-        writer.writerow([defused(value) for value in line])
-    return text.getvalue().encode("utf-8-sig")
+    return csv_bytes(matrix_header(matrix), matrix_rows(matrix))
