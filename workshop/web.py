@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
@@ -12,6 +12,7 @@ from workshop import i18n
 from workshop.ids import IdConverter
 from workshop.registration.validation import display_phone
 
+HSTS_SECONDS = 365 * 24 * 3600
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -27,6 +28,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_app.config["COOKIE_SECURE"]:  # served over HTTPS: browsers keep to it
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         return response
 
     for code in (400, 403, 404, 405, 413, 429, 500):
