@@ -43,6 +43,12 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Personal links are limited per link (LOGIN_RATE_LIMIT) and, generously, per address: a
+        # hall's Wi-Fi or a village office puts a hundred people behind one address.
+        "LINK_ADDRESS_RATE_LIMIT": env.get("LINK_ADDRESS_RATE_LIMIT", "600 per minute"),
+        # The public registration form: per address, and per programme (spam from many addresses).
+        "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT", "60 per hour"),
+        "REGISTRATION_PROGRAM_RATE_LIMIT": env.get("REGISTRATION_PROGRAM_RATE_LIMIT", "600 per hour"),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),

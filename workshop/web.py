@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, render_template
 from flask_babel import get_locale
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
@@ -61,7 +62,9 @@ def init_app(app: Flask) -> None:
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    return render_template("errors/error.html", code=code), code
+    # A rate limit with its own words (e.g. the registration form's) says them; others say "wait".
+    message = error.description if isinstance(error, RateLimitExceeded) and error.limit.error_message else None
+    return render_template("errors/error.html", code=code, message=message), code
 
 
 def _csrf_error(error):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
+from workshop.extensions import limiter
 from workshop.i18n import stage_label
 from workshop.ids import id_from_text
 from workshop.programs.forms import ORG_KIND_LABELS
@@ -92,7 +93,22 @@ def _organization_labels() -> list[str]:
     return [organization.label for organization in organizations]
 
 
+def _too_many_registrations() -> str:
+    return _("Too many registrations were sent in a short time. Please try again later.")
+
+
 @bp.route("/daftar/<slug>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_RATE_LIMIT"],
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_PROGRAM_RATE_LIMIT"],
+    key_func=lambda: "register:" + (request.view_args or {}).get("slug", ""),
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
 def register(slug: str):
     program = db.first_or_404(select(Program).where(Program.slug == slug))
     if not program.registration_open:
