@@ -171,7 +171,11 @@ print("stdout stays clean")
 
 def test_plain_logs_stay_as_they_were(tmp_path):
     script = "import logging\nfrom workshop import create_app\ncreate_app()\nlogging.getLogger('x').warning('hi')\n"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}", "SECRET_KEY": "log-test-key"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+        "SECRET_KEY": "log-test-key",
+    }
     env.pop("LOG_FORMAT", None)
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60

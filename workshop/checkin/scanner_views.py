@@ -4,7 +4,8 @@ The API answers JSON only, errors included (`{"error": code, "message": translat
 Its POSTs are exempt from the app-wide CSRF hook and checked here instead, so that a missing or
 stale token is answered as JSON too (the page sends the token in the X-CSRFToken header).
 Each POST commits once, then tells the stage's staff screens that attendance changed.
-Nothing here is rate-limited (a desk scans fast); request bodies are capped instead.
+Nothing here is rate-limited (a desk scans fast); request bodies are capped instead (the offline
+batch may be larger than other bodies: workshop/bodies.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import web
 from workshop.auth.permissions import door_staff_required
+from workshop.bodies import accepts_body
 from workshop.checkin import desk, services, tickets
 from workshop.checkin.models import CheckIn, ScanMethod, ScanResult
 from workshop.checkin.views import bp
@@ -225,6 +227,7 @@ def api_check_in(stage_id: int):
 
 
 @bp.route("/api/stages/<int:stage_id>/checkin/batch", methods=["POST"])
+@accepts_body(BATCH_BODY_LIMIT)
 @door_staff_required
 @api
 def api_check_in_batch(stage_id: int):
