@@ -67,8 +67,11 @@ function start(root) {
           : "";
     ui.pollNote.textContent = note;
     ui.pollNote.hidden = !note;
-    ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
-    ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    if (ui.exportCsv) {
+      // only organisers have the export links (voters' names and agencies)
+      ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
+      ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    }
     if (poll.results) {
       renderResults(ui.results, poll, text, { split: true, kinds: true });
       renderKinds(poll.results);

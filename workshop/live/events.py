@@ -58,6 +58,7 @@ def on_upvote(data):
 @socketio.on("moderate")
 def on_moderate(data):
     payload = _payload(data)
+    realtime.checked_user()  # an ended session or a lost role also leaves the moderator rooms
     return _ack(actions.moderate(current_user, payload.get("stage_id"), payload))
 
 
