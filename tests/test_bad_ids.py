@@ -1,4 +1,4 @@
-"""Ids that can never name a row (beyond 2^63-1, "1e20", negative, not ASCII digits) are refused
+"""Ids that can never name a row (beyond 2^31-1, "1e20", negative, not ASCII digits) are refused
 where they enter: a 404 for routes, an error ack or a 4xx for payloads, "no filter" for query
 strings; and one bad vote in a batch never fails the votes written with it."""
 
@@ -28,7 +28,7 @@ world = test_live.world  # the live tests' programme, people and moderator
 fixed_clock = test_live.fixed_clock  # autouse: their clock
 
 HUGE = 10**20  # what the issue sent: Python int too large to convert to SQLite INTEGER
-BEYOND = 2**63  # one past the largest BIGINT
+BEYOND = 2**31  # one past the largest INTEGER of PostgreSQL
 
 
 def test_only_whole_numbers_from_1_to_2_63_minus_1_are_ids():

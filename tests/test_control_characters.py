@@ -11,10 +11,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from tests import factories, test_live
+from tests import factories, test_live, test_scanner_api
 from tests.conftest import ON_POSTGRESQL
 from tests.test_live import NOW, client_id, make_poll, open_now, participant_client
 from workshop.auth.models import Role
+from workshop.checkin.models import ScanAttempt
 from workshop.live.models import PollKind, PollVote, Question
 from workshop.programs.models import Organization, OrgKind
 from workshop.registration.models import Mode, Person, Status
@@ -200,3 +201,32 @@ def test_the_roster_template_lists_stored_organisation_names_it_can_hold(
     book = _xlsx(client.get(f"/admin/programs/{world['program'].id}/import/template.xlsx"))
 
     assert "Dinas Kominfo" in {row[1].value for row in book["Instansi"].iter_rows(min_row=2)}
+
+
+# Searches and scans: a NUL is refused by PostgreSQL, so it must never reach a query
+
+
+hall, clock, notified = test_scanner_api.hall, test_scanner_api.clock, test_scanner_api.notified  # fixtures
+
+
+def test_a_nul_in_a_search_or_a_scan_is_dropped_before_any_query(session, client, hall):
+    search = client.get(hall.url("search"), query_string={"q": "Nel\x00son"})
+    scan = client.post(
+        hall.url(), json=test_scanner_api.body(f"{hall.nelson.ticket_code}\x00", desk="Meja\x00 1")
+    )
+
+    assert [person["name"] for person in search.get_json()["results"]] == ["Nelson Pardede"]
+    assert (scan.status_code, scan.get_json()["result"]) == (200, "ok")
+    assert session.scalar(select(ScanAttempt.desk)) == "Meja 1"
+
+
+def test_a_nul_in_the_registration_search_is_dropped(session, client, login):
+    login(factories.staff(session, Role.PANITIA))
+    program = factories.program(session, stages=1)
+    factories.registration(session, program, name="Rina Siregar")
+    session.commit()
+
+    page = client.get(f"/admin/programs/{program.id}/registrations", query_string={"q": "Ri\x00na"})
+
+    assert page.status_code == 200
+    assert "Rina Siregar" in page.get_data(as_text=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from workshop.ids import id_from_text
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.text import clean_line
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class RegistrationFilter:
             kind=pick(OrgKind, args.get("kind", "")),
             kecamatan_id=id_from_text(kecamatan),
             mode=pick(Mode, args.get("mode", "")),
-            text=args.get("q", "").strip()[:100],
+            text=clean_line(args.get("q"))[:100],
         )
 
 
