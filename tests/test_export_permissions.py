@@ -48,3 +48,23 @@ def test_an_organisers_poll_export_is_audited(app, session, world):
         (organiser.id, "poll.export", f"poll:{poll.id}", "csv, 0 answers"),
         (organiser.id, "poll.export", f"poll:{poll.id}", "xlsx, 0 answers"),
     ]
+
+
+def test_badge_sheets_are_audited_too(session, client, login, world):
+    petugas = factories.staff(session, Role.PETUGAS)
+    session.commit()
+    login(petugas)
+
+    sheet = client.get(f"/admin/stages/{world['stage'].id}/badges.pdf")
+
+    assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
+    entry = session.execute(
+        select(AuditEntry.actor_id, AuditEntry.subject, AuditEntry.detail).where(
+            AuditEntry.action == "badges.export"
+        )
+    ).one()
+    assert tuple(entry) == (
+        petugas.id,
+        f"stage:{world['stage'].id}",
+        "pdf, 1 participants",
+    )  # in the hall only

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from workshop import i18n
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results, votes_with_voters
+from workshop.offload import off_the_loop
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, Program, Stage
 from workshop.registration.models import Person, RegistrationStage
@@ -82,27 +83,33 @@ def _cells(row: VoteRow) -> list[str]:
 def to_xlsx(
     session: Session, poll: Poll, stage: Stage, rows: list[VoteRow], *, now: datetime, locale: str
 ) -> bytes:
+    """The answers and the counts; the workbook is built on gevent's thread pool (offload.py)."""
+    results = poll_results(session, poll, stage, now)
+    summary = [
+        [poll.question],
+        [_("Answered"), results["total"]],
+        [],
+        [_("Answer"), _("Count"), _("In person"), _("Remote")],
+        *([bar["label"], bar["count"], bar["luring"], bar["daring"]] for bar in results["bars"]),
+        *([word["text"], word["count"]] for word in results["words"]),
+        [],
+        [_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)],
+    ]
+    answers = [header(), *map(_cells, rows)]
+    return off_the_loop(_poll_workbook, _("Answers")[:31], answers, _("Results")[:31], summary)
+
+
+def _poll_workbook(answers_title: str, answers: list[list], summary_title: str, summary: list[list]) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Answers")[:31]
-    append_row(sheet, header())
-    for row in rows:
-        append_row(sheet, _cells(row))
-    style_header(sheet, len(header()))
+    sheet.title = answers_title
+    for line in answers:
+        append_row(sheet, line)
+    style_header(sheet, len(answers[0]))
     for column, width in zip("ABCDEFG", (30, 24, 34, 20, 12, 40, 20), strict=True):
         sheet.column_dimensions[column].width = width
-
-    summary = book.create_sheet(_("Results")[:31])
-    results = poll_results(session, poll, stage, now)
-    append_row(summary, [poll.question])
-    append_row(summary, [_("Answered"), results["total"]])
-    append_row(summary, [])
-    append_row(summary, [_("Answer"), _("Count"), _("In person"), _("Remote")])
-    for bar in results["bars"]:
-        append_row(summary, [bar["label"], bar["count"], bar["luring"], bar["daring"]])
-    for word in results["words"]:
-        append_row(summary, [word["text"], word["count"]])
-    append_row(summary, [])
-    append_row(summary, [_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)])
-    summary.column_dimensions["A"].width = 40
+    results = book.create_sheet(summary_title)
+    for line in summary:
+        append_row(results, line)
+    results.column_dimensions["A"].width = 40
     return workbook_bytes(book)
