@@ -389,3 +389,56 @@ def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the
     # the undone offline scan never left the device
     assert counts(live_server, stage_id) == (1, 1)
     assert browser_problems.seen == []
+
+
+ROSTER_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
+
+
+def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("roster-note")).to_contain_text(
+        "Perangkat ini menyimpan daftar peserta tahap ini (nama, jabatan, instansi)"
+    )
+    assert page.evaluate(ROSTER_KEYS) == [
+        "bh.scanner.desk",
+        f"bh.scanner.roster.{stage_id}",
+        f"bh.scanner.seen.{stage_id}",
+    ]
+    page.evaluate(f"() => localStorage.setItem('bh.scanner.queue.{stage_id}', '[]')")  # scans waiting
+
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.get_by_role("button", name="Keluar")).to_have_count(0)  # logged out
+
+    # the roster is gone; the desk name and the scans still to be sent stay
+    assert page.evaluate(ROSTER_KEYS) == ["bh.scanner.desk", f"bh.scanner.queue.{stage_id}"]
+    assert browser_problems.seen == []
+
+
+def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    ended = {"stage": {"days": ["2021-06-24", "2021-06-25"], "timezone": "Asia/Jakarta"}, "registrations": []}
+    page.evaluate(
+        "(ended) => { localStorage.setItem('bh.scanner.roster.999', JSON.stringify(ended));"
+        " localStorage.setItem('bh.scanner.seen.999', '{}'); }",
+        ended,
+    )
+
+    page.goto("/checkin")  # any page
+
+    assert page.evaluate(ROSTER_KEYS) == [
+        "bh.scanner.desk",
+        f"bh.scanner.roster.{stage_id}",
+        f"bh.scanner.seen.{stage_id}",
+    ]
+    assert browser_problems.seen == []
