@@ -28,8 +28,11 @@ PRODUCTION = {
 # The secret key
 
 
-def test_without_secret_key_a_random_key_is_made_once_and_kept(tmp_path, caplog):
+def test_without_secret_key_a_random_key_is_made_once_and_kept(tmp_path, caplog, monkeypatch):
     from workshop import config
+
+    # Alembic's logging set-up (in the migration tests) disables the loggers that exist by then.
+    monkeypatch.setattr(config.log, "disabled", False)
 
     first = config.instance_secret_key(tmp_path)
     second = config.instance_secret_key(tmp_path)

@@ -394,22 +394,27 @@ def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the
 ROSTER_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
 
 
+def one_person_scanner(live_server, new_context) -> tuple[Page, int]:
+    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
+    page = new_context().new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    return page, stage_id
+
+
+def with_roster(stage_id: int) -> list[str]:
+    """What a scanner of the stage keeps on the device once its roster arrived."""
+    return ["bh.scanner.desk", f"bh.scanner.roster.{stage_id}", f"bh.scanner.seen.{stage_id}"]
+
+
 def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
     live_server, new_context, browser_problems
 ):
-    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
-    context = new_context()
-    page = context.new_page()
-    open_scanner(page, stage_id, username, "Meja 1")
+    page, stage_id = one_person_scanner(live_server, new_context)
     expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
     expect(page.get_by_test_id("roster-note")).to_contain_text(
         "Perangkat ini menyimpan daftar peserta tahap ini (nama, jabatan, instansi)"
     )
-    assert page.evaluate(ROSTER_KEYS) == [
-        "bh.scanner.desk",
-        f"bh.scanner.roster.{stage_id}",
-        f"bh.scanner.seen.{stage_id}",
-    ]
+    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
     page.evaluate(f"() => localStorage.setItem('bh.scanner.queue.{stage_id}', '[]')")  # scans waiting
 
     page.get_by_role("button", name="Keluar").click()
@@ -423,10 +428,7 @@ def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
 def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
     live_server, new_context, browser_problems
 ):
-    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
-    context = new_context()
-    page = context.new_page()
-    open_scanner(page, stage_id, username, "Meja 1")
+    page, stage_id = one_person_scanner(live_server, new_context)
     ended = {"stage": {"days": ["2021-06-24", "2021-06-25"], "timezone": "Asia/Jakarta"}, "registrations": []}
     page.evaluate(
         "(ended) => { localStorage.setItem('bh.scanner.roster.999', JSON.stringify(ended));"
@@ -436,9 +438,5 @@ def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
 
     page.goto("/checkin")  # any page
 
-    assert page.evaluate(ROSTER_KEYS) == [
-        "bh.scanner.desk",
-        f"bh.scanner.roster.{stage_id}",
-        f"bh.scanner.seen.{stage_id}",
-    ]
+    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
     assert browser_problems.seen == []
