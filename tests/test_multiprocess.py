@@ -170,6 +170,7 @@ class Cluster:
         return serving.environment(
             self.database_url,
             BIMTEK_ENV="production",
+            PUBLIC_BASE_URL="http://bimtek.test",  # the links in messages; the tests reach nginx directly
             COOKIE_SECURE="0",  # plain HTTP on loopback
             PROXY_FIX_HOPS="1",
             LOG_FORMAT="json",

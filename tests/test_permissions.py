@@ -109,8 +109,8 @@ ACCESS = {
     "live.edit_poll": LIVE,
     "live.delete_poll": LIVE,
     "live.poll_action": LIVE,
-    "live.results_csv": LIVE,
-    "live.results_xlsx": LIVE,
+    "live.results_csv": ORGANISER,  # voters' names and agencies
+    "live.results_xlsx": ORGANISER,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 

@@ -705,7 +705,7 @@ def test_missing_file_is_reported(client, session, orgs, program, organiser):
 
 
 def test_upload_larger_than_the_limit_is_refused(app, client, session, orgs, program, organiser):
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    app.config["MAX_UPLOAD_BYTES"] = 1000
     english(client)
     response = upload(client, program, "peserta.csv", b"nama,instansi,no_hp,mode\r\n" + b"x" * 2000)
     assert response.status_code == 413

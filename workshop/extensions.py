@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import bindparam, select
 
+from workshop.bodies import limit_body
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
 
@@ -54,6 +55,7 @@ COMPRESSION = {
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(limit_body)  # first: before CSRF or anything else reads a body
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
+from workshop.ids import IdConverter
 from workshop.registration.validation import display_phone
 
+HSTS_SECONDS = 365 * 24 * 3600
+# Error answers for clients that ask for JSON (the error page's titles, templates/errors/error.html).
+JSON_ERRORS = {
+    400: ("bad_request", _l("The request could not be processed")),
+    403: ("forbidden", _l("You do not have access to this page")),
+    404: ("not_found", _l("Page not found")),
+    405: ("not_allowed", _l("This action is not allowed here")),
+    413: ("too_large", _l("The request is too large.")),
+    429: ("too_many", _l("Too many attempts")),
+    500: ("server_error", _l("Something went wrong")),
+}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -19,11 +33,15 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_app.config["COOKIE_SECURE"]:  # served over HTTPS: browsers keep to it
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         return response
 
     for code in (400, 403, 404, 405, 413, 429, 500):
@@ -55,7 +73,14 @@ def init_app(app: Flask) -> None:
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    return render_template("errors/error.html", code=code), code
+    # A rate limit with its own words (e.g. the registration form's) says them; others say "wait".
+    message = (
+        error.description if isinstance(error, RateLimitExceeded) and error.limit.error_message else None
+    )
+    if request.is_json or request.accept_mimetypes.best == "application/json":  # scanner, live, scripts
+        error_code, text = JSON_ERRORS.get(code, JSON_ERRORS[500])
+        return jsonify({"error": error_code, "message": message or str(text)}), code
+    return render_template("errors/error.html", code=code, message=message), code
 
 
 def _csrf_error(error):

@@ -72,8 +72,11 @@ function start(root) {
       form.action = fillUrl(config.urls.poll_action, { id: poll.id, action: form.dataset.currentAction });
       form.hidden = form.dataset.when !== poll.status;
     }
-    ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
-    ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    if (ui.exportCsv) {
+      // only organisers have the export links (voters' names and agencies)
+      ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
+      ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    }
     if (poll.results) {
       renderResults(ui.results, poll, text, { split: true, kinds: true });
       renderKinds(poll.results);

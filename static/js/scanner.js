@@ -189,6 +189,10 @@ function forget(registrationId) {
 }
 
 function mergeRosterCheckIns() {
+  if (stageEnded()) {
+    forgetRoster();
+    return;
+  }
   // The server's check-ins of today, plus this device's offline check-ins it has not sent yet.
   const today = localDay(new Date());
   const entries = roster && roster.day === today ? { ...roster.check_ins } : {};
@@ -212,12 +216,27 @@ function showRosterStatus(stale) {
   el.rosterStatus.dataset.version = roster?.version || "";
 }
 
+// The roster names every participant of the stage: kept on this device only until the stage ends (or
+// the user logs out: static/js/app.js), and dropped when the login has ended.
+const stageEnded = () => localDay(new Date()) > config.stage.days[config.stage.days.length - 1];
+
+function forgetRoster() {
+  try {
+    localStorage.removeItem(KEYS.roster);
+    localStorage.removeItem(KEYS.seen);
+  } catch {
+    // storage disabled: nothing kept
+  }
+}
+
 async function refreshRoster() {
   let stale = false;
   try {
     const { body } = await request(config.urls.roster);
     roster = body;
-    save(KEYS.roster, roster);
+    if (!stageEnded()) {
+      save(KEYS.roster, roster);
+    }
     rebuildIndex();
     mergeRosterCheckIns();
     networkOk(true);
@@ -288,6 +307,7 @@ async function request(url, { method = "GET", body, timeout = REQUEST_TIMEOUT_MS
 
 function handleRequestError(error) {
   if (error instanceof AuthError) {
+    forgetRoster(); // the queue stays: it is sent after the next login
     showAlert(T.sessionExpired, true);
   } else if (error instanceof NetworkError) {
     networkOk(false);

@@ -24,6 +24,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _link_address_limit() -> str:
+    return current_app.config["LINK_ADDRESS_RATE_LIMIT"]
+
+
+def _link_key() -> str:
+    """Counts the attempts on one link, whoever makes them (a hall or a village office shares one
+    address); the limiter's storage gets a digest, never the token."""
+    return "link:" + links.hash_token((request.view_args or {}).get("token", ""))
+
+
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
@@ -62,7 +72,8 @@ def logout():
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_link_key, methods=["POST"])
+@limiter.limit(_link_address_limit)
 def personal_link(token: str):
     """GET (and HEAD) only show who the link is for; the POST logs in."""
     registration = links.find(db.session, token)

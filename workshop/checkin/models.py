@@ -40,7 +40,7 @@ class ScanAttempt(db.Model):
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"))
-    code: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))  # its first characters only: tickets.logged_code
     method: Mapped[ScanMethod] = mapped_column(Enum(ScanMethod, native_enum=False, length=10))
     desk: Mapped[str] = mapped_column(String(60))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

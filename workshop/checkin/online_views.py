@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from workshop import i18n, realtime
 from workshop.auth.permissions import organiser_required, participant_required
+from workshop.bodies import accepts_body
 from workshop.checkin import online
 from workshop.checkin.events import presence_heartbeat
 from workshop.checkin.models import MeetingReport, MeetingReportRow, RowMatch
@@ -149,6 +150,7 @@ def _upload_page(stage: Stage, errors: list[str], status: int = 200):
 
 
 @bp.route("/admin/stages/<int:stage_id>/meeting-reports", methods=["GET", "POST"])
+@accepts_body()
 @organiser_required
 def meeting_reports(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)

@@ -4,7 +4,8 @@ The API answers JSON only, errors included (`{"error": code, "message": translat
 Its POSTs are exempt from the app-wide CSRF hook and checked here instead, so that a missing or
 stale token is answered as JSON too (the page sends the token in the X-CSRFToken header).
 Each POST commits once, then tells the stage's staff screens that attendance changed.
-Nothing here is rate-limited (a desk scans fast); request bodies are capped instead.
+Nothing here is rate-limited (a desk scans fast); request bodies are capped instead (the offline
+batch may be larger than other bodies: workshop/bodies.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import web
 from workshop.auth.permissions import door_staff_required
+from workshop.bodies import accepts_body
 from workshop.checkin import desk, services, tickets
 from workshop.checkin.models import CheckIn, ScanMethod, ScanResult
 from workshop.checkin.views import bp
@@ -34,6 +36,7 @@ from workshop.extensions import csrf
 from workshop.programs.models import Stage
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
+from workshop.text import clean_line
 
 SCAN_BODY_LIMIT = 4 * 1024
 BATCH_BODY_LIMIT = 512 * 1024
@@ -125,15 +128,15 @@ class ScanInput:
 def _scan_input(data: Any) -> ScanInput:
     if not isinstance(data, dict):
         raise ApiError(400, "bad_scan", _("A scan must be a JSON object."))
-    code = data.get("code")
-    if not isinstance(code, str) or not code.strip():
+    code = clean_line(data.get("code")) if isinstance(data.get("code"), str) else None
+    if not code:
         raise ApiError(400, "missing_code", _("Scan or type a ticket code."))
     if len(code) > CODE_MAX:
         raise ApiError(400, "bad_code", _("The code is too long."))
-    desk_name = data.get("desk")
-    if not isinstance(desk_name, str) or not desk_name.strip():
+    desk_name = clean_line(data.get("desk")) if isinstance(data.get("desk"), str) else None
+    if not desk_name:
         raise ApiError(400, "missing_desk", _("Choose the desk name first."))
-    if len(desk_name.strip()) > DESK_MAX:
+    if len(desk_name) > DESK_MAX:
         raise ApiError(
             400, "bad_desk", _("The desk name is too long (at most %(max)d characters).", max=DESK_MAX)
         )
@@ -143,9 +146,7 @@ def _scan_input(data: Any) -> ScanInput:
     method = data.get("method")
     if method not in {m.value for m in ScanMethod}:
         raise ApiError(400, "bad_method", _("Unknown scan method."))
-    return ScanInput(
-        code.strip(), desk_name.strip(), nonce, ScanMethod(method), _scan_time(data.get("scanned_at"))
-    )
+    return ScanInput(code, desk_name, nonce, ScanMethod(method), _scan_time(data.get("scanned_at")))
 
 
 def _scan_time(value: Any) -> datetime | None:
@@ -225,6 +226,7 @@ def api_check_in(stage_id: int):
 
 
 @bp.route("/api/stages/<int:stage_id>/checkin/batch", methods=["POST"])
+@accepts_body(BATCH_BODY_LIMIT)
 @door_staff_required
 @api
 def api_check_in_batch(stage_id: int):
@@ -302,7 +304,7 @@ def api_roster(stage_id: int):
 @api
 def api_search(stage_id: int):
     stage = _stage(stage_id)
-    query = (request.args.get("q") or "").strip()
+    query = clean_line(request.args.get("q"))
     if len(query) < SEARCH_MIN:
         raise ApiError(400, "query_too_short", _("Type at least %(min)d letters.", min=SEARCH_MIN))
     if len(query) > SEARCH_MAX:

@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from workshop import audit
 from workshop.auth.permissions import door_staff_required, participant_required
 from workshop.checkin import badges, qr, tickets
 from workshop.checkin.views import bp
 from workshop.db import db
+from workshop.offload import off_the_loop
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import approved_registration_of
@@ -91,17 +93,26 @@ def registration_ticket_png(registration_id: int):
 def registration_badge_pdf(registration_id: int):
     registration = _approved_registration(registration_id)
     body = badges.render([badges.registration_badge(registration)], title=registration.person.name)
+    audit.record_export(
+        db.session, current_user, "badges.export", f"registration:{registration.id}", "badge pdf"
+    )
     return _file(body, "application/pdf", f"badge-{registration.id}.pdf", download=False)
 
 
 @bp.route("/admin/stages/<int:stage_id>/badges.pdf")
 @door_staff_required
 def stage_badges_pdf(stage_id: int):
+    """Every card of the stage: built on gevent's thread pool (hundreds of cards take seconds), so
+    the scanners at the door go on being answered meanwhile."""
     stage = db.get_or_404(Stage, stage_id)
     cards = badges.stage_badges(db.session, stage)
-    body = badges.render(
+    body = off_the_loop(
+        badges.render,
         cards,
         title=f"{stage.program.title}: Tahap {stage.number}",
         empty_message=_("No approved in-person participants for Tahap %(number)s yet.", number=stage.number),
+    )
+    audit.record_export(
+        db.session, current_user, "badges.export", f"stage:{stage.id}", f"pdf, {len(cards)} participants"
     )
     return _file(body, "application/pdf", f"badges-tahap-{stage.number}.pdf", download=False)

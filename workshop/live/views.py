@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from workshop.auth.permissions import live_staff_required, participant_required
+from workshop import audit
+from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts
@@ -63,6 +64,9 @@ def _config(stage: Stage, role: str) -> dict:
             "poll_action": template(
                 "live.poll_action", stage_id=stage.id, poll_id=ID_PLACEHOLDER, action="open"
             ),
+        }
+    if role == "staff" and current_user.is_organiser:  # voters' names and agencies: organisers only
+        urls |= {
             "export_csv": template("live.results_csv", poll_id=ID_PLACEHOLDER),
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
         }
@@ -305,19 +309,25 @@ def _export(poll_id: int, kind: str) -> Response:
         )
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         filename = f"{name}.xlsx"
+    audit.record_export(
+        db.session, current_user, "poll.export", f"poll:{poll.id}", f"{kind}, {len(rows)} answers"
+    )
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
+# Voters' names, positions and agencies: for the organisers (as every export of personal data), audited.
+
+
 @bp.route("/polls/<int:poll_id>/results.csv")
-@live_staff_required
+@organiser_required
 def results_csv(poll_id: int):
     return _export(poll_id, "csv")
 
 
 @bp.route("/polls/<int:poll_id>/results.xlsx")
-@live_staff_required
+@organiser_required
 def results_xlsx(poll_id: int):
     return _export(poll_id, "xlsx")

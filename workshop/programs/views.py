@@ -22,6 +22,7 @@ from workshop.programs.forms import (
 )
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
 from workshop.reminders import services as reminders
+from workshop.text import clean_line
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
 
@@ -205,7 +206,7 @@ def delete_agenda_item(item_id: int):
 @organiser_required
 def organizations():
     kind = request.args.get("kind", "")
-    query_text = request.args.get("q", "").strip()
+    query_text = clean_line(request.args.get("q"))
     query = select(Organization).order_by(Organization.kind, Organization.name)
     if kind in {k.value for k in OrgKind}:
         query = query.where(Organization.kind == OrgKind(kind))

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from workshop.ids import id_from_text
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.text import clean_line
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,9 @@ class RegistrationFilter:
         return cls(
             status=pick(Status, args.get("status", "")),
             kind=pick(OrgKind, args.get("kind", "")),
-            kecamatan_id=int(kecamatan) if kecamatan.isdigit() else None,
+            kecamatan_id=id_from_text(kecamatan),
             mode=pick(Mode, args.get("mode", "")),
-            text=args.get("q", "").strip()[:100],
+            text=clean_line(args.get("q"))[:100],
         )
 
 

@@ -37,6 +37,8 @@ from workshop.programs.models import ROMAN, Organization, OrgKind, Program
 from workshop.registration import services
 from workshop.registration.models import ImportStatus, Mode, Person, Registration, RosterImport
 from workshop.registration.validation import normalise_name, normalise_phone, parse_mode
+from workshop.spreadsheets import append_row, workbook_bytes
+from workshop.text import clean_line
 from workshop.textfiles import decode_upload
 
 MAX_ROWS = 5000
@@ -380,7 +382,7 @@ def raw_rows(table: Table, columns: Columns) -> list[dict]:
     """Each row's cells by field: what the organiser wrote, kept to re-check at import time."""
 
     def cell(cells: list[str], index: int) -> str:
-        return cells[index] if index < len(cells) else ""
+        return clean_line(cells[index]) if index < len(cells) else ""
 
     return [
         {
@@ -694,7 +696,8 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
     sheet.title = "Peserta"
     sheet.append(header)
     first, second = EXAMPLES
-    sheet.append(
+    append_row(
+        sheet,
         [
             first["name"],
             first["position"],
@@ -705,9 +708,10 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
             "198001012005012001",
             "luring",
             *([""] * len(stage_columns)),
-        ]
+        ],
     )
-    sheet.append(
+    append_row(
+        sheet,
         [
             second["name"],
             second["position"],
@@ -719,7 +723,7 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
             "daring",
             *(["luring"] if stage_columns else []),  # Tahap I in the hall, the rest online
             *([""] * max(len(stage_columns) - 1, 0)),
-        ]
+        ],
     )
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -753,11 +757,8 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
         cell.font = bold
         cell.fill = fill
     for org in organizations:
-        listing.append([org.code or "", org.label, str(kind_labels.get(org.kind, org.kind.value))])
+        append_row(listing, [org.code or "", org.label, str(kind_labels.get(org.kind, org.kind.value))])
     listing.freeze_panes = "A2"
     for letter, width in (("A", 14), ("B", 48), ("C", 18)):
         listing.column_dimensions[letter].width = width
-
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return workbook_bytes(workbook)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from workshop.auth.models import Role
 from workshop.auth.permissions import organiser_required
+from workshop.bodies import accepts_body
 from workshop.db import db
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
@@ -28,7 +29,7 @@ def _wants_json() -> bool:
 
 
 def _upload_page(program: Program, errors: list[str], status: int = 200):
-    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
     if _wants_json() and request.method == "POST":
         return jsonify(errors=errors), status
     return render_template(
@@ -42,6 +43,7 @@ def _upload_page(program: Program, errors: list[str], status: int = 200):
 
 
 @bp.route("/admin/programs/<int:program_id>/import", methods=["GET", "POST"])
+@accepts_body()
 @organiser_required
 def roster_upload(program_id: int):
     program = db.get_or_404(Program, program_id)

@@ -21,7 +21,9 @@ from sqlalchemy.orm import joinedload
 from workshop import realtime
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
+from workshop.extensions import limiter
 from workshop.i18n import stage_label
+from workshop.ids import id_from_text
 from workshop.programs import schedule
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
@@ -92,7 +94,22 @@ def _organization_labels() -> list[str]:
     return [organization.label for organization in organizations]
 
 
+def _too_many_registrations() -> str:
+    return _("Too many registrations were sent in a short time. Please try again later.")
+
+
 @bp.route("/daftar/<slug>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_RATE_LIMIT"],
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_PROGRAM_RATE_LIMIT"],
+    key_func=lambda: "register:" + (request.view_args or {}).get("slug", ""),
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
 def register(slug: str):
     program = db.first_or_404(select(Program).where(Program.slug == slug))
     if not program.registration_open:
@@ -141,7 +158,8 @@ def review(program_id: int):
     chosen = RegistrationFilter.from_args(request.args)
     query = registrations_query(program, chosen)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(id_from_text(request.args.get("page")) or 1, pages)
     registrations = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     counts = dict(
         db.session.execute(
@@ -161,7 +179,7 @@ def review(program_id: int):
         chosen=chosen,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         counts=counts,
         kecamatan=kecamatan,
         places=places,
@@ -173,8 +191,8 @@ def review(program_id: int):
 def change_status(program_id: int):
     program = db.get_or_404(Program, program_id)
     target = ACTIONS.get(request.form.get("action", ""))
-    one = request.args.get("one", type=int)  # a row's own button; otherwise the ticked rows
-    ids = [one] if one else [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    one = id_from_text(request.args.get("one"))  # a row's own button; otherwise the ticked rows
+    ids = [one] if one else list(filter(None, map(id_from_text, request.form.getlist("ids"))))
     if target is None:
         abort(400)
     if not ids:

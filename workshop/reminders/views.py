@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
 from workshop.i18n import stage_label
+from workshop.ids import id_from_text
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
@@ -258,7 +259,7 @@ def stage_log_json(stage_id: int):
 @organiser_required
 def retry(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    rule_id = request.form.get("rule_id", type=int)
+    rule_id = id_from_text(request.form.get("rule_id"))
     retried, too_late = services.retry_failed(
         db.session, stage, rule_id=rule_id, actor=current_user, now=utcnow()
     )
@@ -323,10 +324,10 @@ def announce(stage_id: int):
 
 
 def _chosen(stage: Stage, source) -> tuple[Registration | None, ReminderRule | None]:
-    registration = db.session.get(Registration, source.get("registration_id", type=int) or 0)
+    registration = db.session.get(Registration, id_from_text(source.get("registration_id")) or 0)
     if registration is not None and registration.program_id != stage.program_id:
         registration = None
-    rule = db.session.get(ReminderRule, source.get("rule_id", type=int) or 0)
+    rule = db.session.get(ReminderRule, id_from_text(source.get("rule_id")) or 0)
     if rule is not None and rule.program_id != stage.program_id:
         rule = None
     return registration, rule

@@ -18,7 +18,7 @@ from workshop.auth.models import AuditEntry
 from workshop.auth.permissions import door_staff_required, organiser_required
 from workshop.checkin.models import AttendanceStatus
 from workshop.checkin.services import stage_window
-from workshop.db import db, sqlite_write_intent, utcnow
+from workshop.db import db, utcnow
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
@@ -129,12 +129,7 @@ def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = Fa
 
 
 def _audit_export(subject: str, detail: str) -> None:
-    """Record who exported what, in its own short write transaction: the export itself only read
-    (a read transaction that then writes can fail on SQLite while the scanners are writing)."""
-    db.session.commit()  # ends the read transaction
-    sqlite_write_intent.set(True)
-    audit.record(db.session, current_user, "attendance.export", subject, detail)
-    db.session.commit()
+    audit.record_export(db.session, current_user, "attendance.export", subject, detail)
 
 
 EXPORT_TYPES = {
