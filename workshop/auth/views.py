@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -13,6 +11,7 @@ from workshop.auth.models import Role
 from workshop.db import db
 from workshop.extensions import limiter
 from workshop.i18n import LANGUAGES
+from workshop.redirects import safe_next
 from workshop.registration import links
 from workshop.registration.models import Status
 from workshop.registration.services import ensure_participant_user, remember_language
@@ -43,7 +42,7 @@ def login():
             form.password.errors.append(_("Wrong username or password."))
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
     return render_template("auth/login.html", form=form)
 
 
@@ -94,13 +93,4 @@ def set_language(code: str):
     if current_user.is_authenticated and current_user.role == Role.PARTICIPANT:
         remember_language(db.session, current_user, code)
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))

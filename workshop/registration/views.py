@@ -25,6 +25,7 @@ from workshop.i18n import stage_label
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
+from workshop.redirects import safe_next
 from workshop.registration import calendar, links, services
 from workshop.registration.forms import MODE_LABELS, registration_form_for
 from workshop.registration.models import Mode, Registration, Status
@@ -176,9 +177,10 @@ def change_status(program_id: int):
     ids = [one] if one else [int(value) for value in request.form.getlist("ids") if value.isdigit()]
     if target is None:
         abort(400)
+    back = safe_next(request.form.get("next")) or url_for("registration.review", program_id=program.id)
     if not ids:
         flash(_("Choose at least one registration."), "warning")
-        return redirect(request.referrer or url_for("registration.review", program_id=program.id))
+        return redirect(back)
     registrations = db.session.scalars(
         select(Registration)
         .where(Registration.program_id == program.id, Registration.id.in_(ids))
@@ -194,7 +196,7 @@ def change_status(program_id: int):
         if change.access_ended:
             realtime.end_person_sessions(change.registration.person_id)
     _flash_changes(changes, target)
-    return redirect(_back_to_review(program))
+    return redirect(back)
 
 
 def _flash_changes(changes: list[services.StatusChange], target: Status) -> None:
@@ -223,14 +225,6 @@ def _flash_changes(changes: list[services.StatusChange], target: Status) -> None
                 _("%(name)s moved up from the waiting list.", name=promoted.person.name),
                 "info",
             )
-
-
-def _back_to_review(program: Program) -> str:
-    referrer = request.referrer or ""
-    review_path = url_for("registration.review", program_id=program.id)
-    if review_path in referrer or "/admin/registrations/" in referrer:
-        return referrer
-    return review_path
 
 
 @bp.route("/admin/registrations/<int:registration_id>")

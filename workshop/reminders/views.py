@@ -15,6 +15,7 @@ from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
 from workshop.i18n import stage_label
 from workshop.programs.models import Program, Stage
+from workshop.redirects import safe_next
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
 from workshop.reminders.forms import (
@@ -401,9 +402,7 @@ def send_test(stage_id: int):
 @organiser_required
 def my_contact():
     form = OwnContactForm()
-    back = request.form.get("next", "")
-    if not back.startswith("/admin/") or "//" in back:
-        back = url_for("programs.index")
+    back = safe_next(request.form.get("next")) or url_for("programs.index")
     if form.validate_on_submit():
         services.set_own_contact(db.session, current_user, email=form.email.data, phone=form.phone_e164)
         db.session.commit()
