@@ -17,6 +17,7 @@ from workshop.registration.models import Status
 from workshop.registration.services import ensure_participant_user, remember_language
 
 bp = Blueprint("auth", __name__)
+AFTER_LINK = "after_link"  # session key: the page to open after entering through a personal link
 
 
 def _login_limit() -> str:
@@ -63,7 +64,8 @@ def logout():
 @bp.route("/p/<token>", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def personal_link(token: str):
-    """GET (and HEAD) only show who the link is for; the POST logs in."""
+    """GET (and HEAD) only show who the link is for; the POST logs in, then goes to the page the
+    participant had asked for before (`next`, e.g. the live page of the projector's QR code)."""
     registration = links.find(db.session, token)
     if registration is None:
         return render_template("auth/link_invalid.html"), 404
@@ -76,13 +78,21 @@ def personal_link(token: str):
         user = ensure_participant_user(db.session, registration.person)
         db.session.commit()
         login_user(user, remember=True)
-        return redirect(url_for("registration.participant_page", slug=registration.program.slug))
+        remembered = session.pop(AFTER_LINK, None)
+        asked_for = safe_next(form.next.data) or safe_next(remembered)
+        return redirect(asked_for or url_for("registration.participant_page", slug=registration.program.slug))
+    form.next.data = safe_next(request.args.get("next")) or safe_next(session.get(AFTER_LINK))
     return render_template("auth/link_confirm.html", registration=registration, form=form)
 
 
 @bp.route("/masuk")
 def link_needed():
-    return render_template("auth/link_needed.html")
+    """Where a participant without a session is sent; the page they asked for waits in the
+    session until they open their personal link (which may come from WhatsApp, not from here)."""
+    asked_for = safe_next(request.args.get("next"))
+    if asked_for:
+        session[AFTER_LINK] = asked_for
+    return render_template("auth/link_needed.html", asked_for=asked_for)
 
 
 @bp.route("/language/<code>", methods=["POST"])
