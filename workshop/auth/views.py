@@ -30,6 +30,8 @@ def home():
         return render_template("auth/home.html")
     if current_user.role == Role.PARTICIPANT:
         return redirect(url_for("registration.my_programs"))
+    if current_user.role == Role.PETUGAS:
+        return redirect(url_for("checkin.index"))  # their one job: the stage picker of the desk
     return redirect(url_for("programs.index"))
 
 
