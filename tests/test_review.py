@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -135,3 +136,46 @@ def test_organiser_copies_regenerates_and_revokes_a_personal_link(app, session, 
         "link.regenerate",
         "link.revoke",
     ]
+
+
+def test_the_list_shows_the_registration_date_and_sorts_by_it_both_ways(session, client, roster):
+    program, people, _ = roster
+    for day, key in enumerate(["kades2", "opd", "camat", "kades"], start=1):
+        people[key].created_at = datetime(2021, 6, day, 1, 30, tzinfo=UTC)  # 08.30 WIB
+    session.commit()
+    url = f"/admin/programs/{program.id}/registrations"
+
+    oldest_first = client.get(url, query_string={"kind": "desa"}).get_data(as_text=True)
+    newest_first = client.get(url, query_string={"kind": "desa", "order": "newest"}).get_data(as_text=True)
+
+    assert _listed(client, program) == [
+        "Kades Situmeang",
+        "Kadis Kominfo",
+        "Camat Tarutung",
+        "Kades Hutatoruan",
+    ]
+    assert _listed(client, program, order="newest") == [
+        "Kades Hutatoruan",
+        "Camat Tarutung",
+        "Kadis Kominfo",
+        "Kades Situmeang",
+    ]
+    assert "<small>Selasa, 1 Juni 2021, pukul 08.30 WIB</small>" in oldest_first
+    assert "<small>Jumat, 4 Juni 2021, pukul 08.30 WIB</small>" in oldest_first
+    sort_link = re.compile(r'href="([^"]+)" data-testid="sort-by-date">Tanggal daftar (.)</a>')
+    assert sort_link.search(oldest_first).groups() == (f"{url}?kind=desa&amp;order=newest&amp;page=1", "↑")
+    assert sort_link.search(newest_first).groups() == (f"{url}?kind=desa&amp;order=oldest&amp;page=1", "↓")
+
+
+def test_the_mode_column_speaks_the_pages_language(session, client, roster):
+    program, people, _ = roster
+    url = f"/admin/programs/{program.id}/registrations"
+    opd_row = re.compile(rf'data-testid="registration-{people["opd"].id}">.*?</tr>', re.S)
+
+    indonesian = opd_row.search(client.get(url).get_data(as_text=True)).group(0)
+    client.post("/language/en")
+    english = opd_row.search(client.get(url).get_data(as_text=True)).group(0)
+
+    assert re.findall(r'title="Tahap (?:I|II)">([^<]+)</span>', indonesian) == ["I: luring", "II: luring"]
+    assert re.findall(r'title="Stage (?:I|II)">([^<]+)</span>', english) == ["I: in person", "II: in person"]
+    assert "<th>Mode per stage</th>" in client.get(url).get_data(as_text=True)

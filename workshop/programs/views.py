@@ -20,9 +20,11 @@ from workshop.programs.forms import (
     as_utc,
 )
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+from workshop.programs.queries import organizations_query
 from workshop.reminders import services as reminders
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
+ORGANIZATIONS_PER_PAGE = 50
 
 ERRORS = {
     "slug_taken": _l("This short name is already used by another programme."),
@@ -204,15 +206,17 @@ def delete_agenda_item(item_id: int):
 @organiser_required
 def organizations():
     kind = request.args.get("kind", "")
-    query_text = request.args.get("q", "").strip()
-    query = select(Organization).order_by(Organization.kind, Organization.name)
-    if kind in {k.value for k in OrgKind}:
-        query = query.where(Organization.kind == OrgKind(kind))
-    if query_text:
-        query = query.where(Organization.name.ilike(f"%{query_text}%"))
+    query_text = request.args.get("q", "").strip()[:100]
+    chosen_kind = OrgKind(kind) if kind in {k.value for k in OrgKind} else None
+    organizations = db.paginate(
+        organizations_query(chosen_kind, query_text),
+        page=request.args.get("page", 1, type=int),
+        per_page=ORGANIZATIONS_PER_PAGE,
+        error_out=False,
+    )
     return render_template(
         "programs/organizations.html",
-        organizations=db.session.scalars(query).all(),
+        organizations=organizations,
         kind=kind,
         q=query_text,
         kind_labels=ORG_KIND_LABELS,

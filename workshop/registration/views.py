@@ -27,7 +27,7 @@ from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
 from workshop.redirects import safe_next
 from workshop.registration import calendar, links, services
-from workshop.registration.forms import MODE_LABELS, registration_form_for
+from workshop.registration.forms import MODE_LABELS, MODE_SHORT_LABELS, registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
     OWN_PAGE_REGISTRATION,
@@ -76,6 +76,7 @@ def _labels():
     return {
         "status_labels": STATUS_LABELS,
         "mode_labels": MODE_LABELS,
+        "mode_short_labels": MODE_SHORT_LABELS,
         "kind_labels": ORG_KIND_LABELS,
     }
 
