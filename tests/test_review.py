@@ -179,3 +179,64 @@ def test_the_mode_column_speaks_the_pages_language(session, client, roster):
     assert re.findall(r'title="Tahap (?:I|II)">([^<]+)</span>', indonesian) == ["I: luring", "II: luring"]
     assert re.findall(r'title="Stage (?:I|II)">([^<]+)</span>', english) == ["I: in person", "II: in person"]
     assert "<th>Mode per stage</th>" in client.get(url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (Status.PENDING, ["approve", "waitlist", "reject"]),
+        (Status.WAITLISTED, ["approve", "reject", "cancel"]),
+        (Status.APPROVED, ["cancel", "send-link", "regenerate-link", "revoke-link"]),
+        (Status.REJECTED, ["approve", "waitlist"]),
+        (Status.CANCELLED, ["approve", "waitlist"]),
+    ],
+)
+def test_the_detail_page_offers_only_the_actions_of_the_current_status(
+    app, session, client, roster, status, actions
+):
+    program, _, _ = roster
+    registration = factories.registration(session, program, status=status, name="Rosmawati Sihombing")
+    if status == Status.APPROVED:
+        links.issue(registration, app.config["SECRET_KEY"])
+    session.commit()
+
+    page = client.get(f"/admin/registrations/{registration.id}").get_data(as_text=True)
+
+    offered = re.findall(
+        r'data-testid="(approve|waitlist|reject|cancel|send-link|regenerate-link|revoke-link)"', page
+    )
+    assert offered == actions
+
+
+def test_actions_that_cannot_simply_be_undone_ask_first_with_the_consequence(app, session, client, roster):
+    program, people, _ = roster
+    registration = people["kades"]
+    links.issue(registration, app.config["SECRET_KEY"])
+    session.commit()
+
+    page = client.get(f"/admin/registrations/{registration.id}").get_data(as_text=True)
+    review = client.get(f"/admin/programs/{program.id}/registrations").get_data(as_text=True)
+
+    def question(html, testid):
+        button = re.search(rf'<button [^>]*data-testid="{testid}"[^>]*>', html, re.S).group(0)
+        return re.search(
+            r'data-confirm="([^"]+)" data-confirm-ok="([^"]+)" data-confirm-cancel="Kembali"', button
+        ).groups()
+
+    assert question(page, "cancel") == (
+        "Batalkan pendaftaran Kades Hutatoruan? Tautan pribadinya langsung tidak berlaku dan tempat lurinya "
+        "diberikan kepada urutan pertama daftar tunggu.",
+        "Batalkan pendaftaran",
+    )
+    assert question(page, "revoke-link") == (
+        "Cabut tautan pribadi Kades Hutatoruan? Tautan langsung tidak berlaku dan yang bersangkutan keluar dari "
+        "semua perangkat. Tautan baru dapat dibuat kemudian.",
+        "Cabut tautan",
+    )
+    assert question(review, "bulk-reject") == (
+        "Tolak {n} pendaftaran yang dipilih? Mereka tidak mendapat tempat dan tidak mendapat tautan pribadi.",
+        "Tolak",
+    )
+    assert 'data-testid="send-link"' in page and "data-confirm" not in re.search(
+        r'<button [^>]*data-testid="send-link"[^>]*>', page
+    ).group(0)

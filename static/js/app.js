@@ -21,3 +21,7 @@ for (const box of document.querySelectorAll("[data-select-all]")) {
     }
   });
 }
+
+if (document.querySelector("[data-confirm]")) {
+  import("./confirm.js");
+}
