@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
-from workshop.programs.models import OrgKind
+from workshop.programs.models import AgendaItem, OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 
@@ -240,3 +240,20 @@ def test_actions_that_cannot_simply_be_undone_ask_first_with_the_consequence(app
     assert 'data-testid="send-link"' in page and "data-confirm" not in re.search(
         r'<button [^>]*data-testid="send-link"[^>]*>', page
     ).group(0)
+
+
+def test_a_question_with_quotes_in_the_text_or_the_name_stays_whole_in_its_attribute(session, client, roster):
+    program, _, _ = roster
+    registration = factories.registration(session, program, name='Ani "Butet" <b>Siregar</b> & Co')
+    stage = program.stages[0]
+    session.add(AgendaItem(stage=stage, starts_at=stage.starts_at, title='Sesi "Rencana Induk"'))
+    session.commit()
+
+    detail = client.get(f"/admin/registrations/{registration.id}").get_data(as_text=True)
+    programme = client.get(f"/admin/programs/{program.id}").get_data(as_text=True)
+
+    assert (
+        'data-confirm="Tolak pendaftaran Ani &#34;Butet&#34; &lt;b&gt;Siregar&lt;/b&gt; &amp; Co? '
+        'Yang bersangkutan tidak mendapat tempat dan tidak mendapat tautan pribadi." data-confirm-ok="Tolak"'
+    ) in detail
+    assert 'data-confirm="Hapus &#34;Sesi &#34;Rencana Induk&#34;&#34; dari agenda Tahap I?' in programme
