@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
 from workshop.programs.models import AgendaItem, OrgKind
-from workshop.registration import links
+from workshop.registration import links, services
 from workshop.registration.models import Mode, Status
 
 
@@ -257,3 +257,17 @@ def test_a_question_with_quotes_in_the_text_or_the_name_stays_whole_in_its_attri
         'Yang bersangkutan tidak mendapat tempat dan tidak mendapat tautan pribadi." data-confirm-ok="Tolak"'
     ) in detail
     assert 'data-confirm="Hapus &#34;Sesi &#34;Rencana Induk&#34;&#34; dari agenda Tahap I?' in programme
+
+
+def test_the_notices_on_a_participants_page_are_named_in_words(app, session, client, roster):
+    program, people, _ = roster
+    services.change_status(
+        session, people["camat"], Status.WAITLISTED, actor=None, secret_key=app.config["SECRET_KEY"]
+    )
+    services.promote_waitlist(session, program, actor=None, secret_key=app.config["SECRET_KEY"])
+    session.commit()
+
+    page = client.get(f"/admin/registrations/{people['camat'].id}").get_data(as_text=True)
+
+    notices = re.search(r'data-testid="notices">(.*?)</ul>', page, re.S).group(1)
+    assert re.findall(r"WIB: ([^<]+)</li>", notices) == ["Naik dari daftar tunggu"]
