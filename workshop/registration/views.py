@@ -40,7 +40,7 @@ from workshop.registration.queries import (
 from workshop.registration.validation import normalise_name, normalise_phone
 from workshop.reminders import jobs, outreach
 from workshop.reminders.forms import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, KIND_LABELS
-from workshop.reminders.models import PARTICIPANT_CHANNELS, Kind
+from workshop.reminders.models import Kind
 from workshop.reminders.services import ReminderError
 
 bp = Blueprint("registration", __name__)
@@ -363,10 +363,7 @@ def manage_link(registration_id: int):
 def send_link(registration_id: int):
     """ "Kirim tautan": the personal link to one participant, on the chosen channels."""
     registration = db.get_or_404(Registration, registration_id)
-    channels = [name for name in request.form.getlist("channels") if name in PARTICIPANT_CHANNELS]
-    if not channels:
-        flash(str(ERRORS["no_channel"]), "danger")
-        return redirect(_detail_url(registration))
+    channels = request.form.getlist("channels")
     try:
         queued = outreach.send(
             db.session,
@@ -384,12 +381,11 @@ def send_link(registration_id: int):
     db.session.commit()
     if queued.reached:
         jobs.wake(current_app)
-        used = [name for name in channels if outreach.address_of(registration, name)]
         flash(
             _(
                 "The personal link of %(name)s is on its way by %(channels)s.",
                 name=registration.person.name,
-                channels=_channel_names(used),
+                channels=_channel_names(queued.channels),
             ),
             "success",
         )
@@ -401,7 +397,7 @@ def send_link(registration_id: int):
 
 def _nothing_sent(registration: Registration, reason: str, channels: list[str]) -> str:
     if reason != "no_address":
-        return str(ERRORS.get(reason, ERRORS["not_approved"]))
+        return str(ERRORS[reason])
     if channels == ["email"]:
         missing = _("an email address")
     elif channels == ["whatsapp"]:

@@ -73,6 +73,7 @@ class Queued:
     """What a sending put on its way, and who it could not reach, and why."""
 
     deliveries: int = 0
+    channels: list[str] = field(default_factory=list)  # those that carry at least one message
     reached: list[Registration] = field(default_factory=list)
     skipped: dict[str, list[Registration]] = field(default_factory=dict)  # reason -> registrations
 
@@ -159,10 +160,11 @@ def send(
     now: datetime,
 ) -> Queued:
     """Queue `kind` for each registration that it is for and that has an address on one of the
-    channels (the programme's choice unless given). Nothing is queued for the others: the result
+    channels (the programme's choice when None). Nothing is queued for the others: the result
     says who and why ("not_approved", "no_link", "not_waitlisted", "no_address")."""
     settings = settings_for(session, program)[kind]
-    chosen = [name for name in PARTICIPANT_CHANNELS if name in set(channels or settings.channels)]
+    wanted = set(settings.channels if channels is None else channels)
+    chosen = [name for name in PARTICIPANT_CHANNELS if name in wanted]
     if not chosen:
         raise ReminderError("no_channel", "channels")
     stage = next_stage(program, now)
@@ -172,7 +174,7 @@ def send(
     addressed: dict[str, list[int]] = {name: [] for name in chosen}
     for registration in registrations:
         reason = _why_not(registration, kind)
-        on = [name for name in chosen if address_of(registration, name)]
+        on = [name for name in chosen if _address(registration, name)]
         if reason is None and not on:
             reason = "no_address"
         if reason is not None:
@@ -194,19 +196,19 @@ def send(
     )
     session.add(message)
     session.flush()
-    for name, ids in addressed.items():
-        if ids:
-            queued.deliveries += insert_deliveries(
-                session,
-                stage=stage,
-                registrations=select(Registration.id).where(Registration.id.in_(ids)),
-                kind=kind,
-                channel=name,
-                due_at=now,
-                late_at=now + WINDOW,
-                now=now,
-                participant_message_id=message.id,
-            )
+    queued.channels = [name for name, ids in addressed.items() if ids]
+    for name in queued.channels:
+        queued.deliveries += insert_deliveries(
+            session,
+            stage=stage,
+            registrations=select(Registration.id).where(Registration.id.in_(addressed[name])),
+            kind=kind,
+            channel=name,
+            due_at=now,
+            late_at=now + WINDOW,
+            now=now,
+            participant_message_id=message.id,
+        )
     audit.record(
         session,
         actor,
@@ -227,8 +229,7 @@ def _why_not(registration: Registration, kind: Kind) -> str | None:
     return None
 
 
-def address_of(registration: Registration, channel: str) -> str:
-    """Where `channel` reaches the participant: their phone (WhatsApp) or email; empty if nowhere."""
+def _address(registration: Registration, channel: str) -> str:
     person = registration.person
     return person.phone if channel == "whatsapp" else person.email
 
