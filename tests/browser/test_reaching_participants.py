@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 360, "height": 740}
 SENT_WITHIN = 30.0  # seconds: the embedded scheduler ticks every 2 s and is woken by the send
+IN_FLIGHT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
 @dataclass
@@ -67,7 +68,7 @@ def _wait_until_sent(server, registration_id: int, count: int) -> list[Delivery]
             deliveries = session.scalars(
                 select(Delivery).where(Delivery.registration_id == registration_id).order_by(Delivery.channel)
             ).all()
-            if len(deliveries) == count and all(d.status != DeliveryStatus.PENDING for d in deliveries):
+            if len(deliveries) == count and all(d.status not in IN_FLIGHT for d in deliveries):
                 session.expunge_all()
                 return deliveries
         if time.monotonic() > deadline:
