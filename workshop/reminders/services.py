@@ -1179,25 +1179,16 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
             late_at=rule.late_at(stage),
             enabled=rule.applies_to(stage),
         )
+    row_and_status = (
+        Delivery.kind,
+        Delivery.rule_id,
+        Delivery.announcement_id,
+        Delivery.stage_move_id,
+        Delivery.participant_message_id,
+        Delivery.status,
+    )
     counts = session.execute(
-        select(
-            Delivery.kind,
-            Delivery.rule_id,
-            Delivery.announcement_id,
-            Delivery.stage_move_id,
-            Delivery.participant_message_id,
-            Delivery.status,
-            func.count(),
-        )
-        .where(Delivery.stage_id == stage.id)
-        .group_by(
-            Delivery.kind,
-            Delivery.rule_id,
-            Delivery.announcement_id,
-            Delivery.stage_move_id,
-            Delivery.participant_message_id,
-            Delivery.status,
-        )
+        select(*row_and_status, func.count()).where(Delivery.stage_id == stage.id).group_by(*row_and_status)
     ).all()
     announcements = {
         a.id: a for a in session.scalars(select(Announcement).where(Announcement.stage_id == stage.id))
