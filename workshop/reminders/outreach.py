@@ -101,14 +101,16 @@ def settings_for(session: Session, program: Program) -> dict[Kind, MessageSettin
                 language: stored.get(language) or standard_text(kind, program, language)
                 for language in LANGUAGES
             },
-            channels=_channel_list(row.channels) if row else list(PARTICIPANT_CHANNELS),
+            channels=_known_channels(row.channels.split(",")) if row else list(PARTICIPANT_CHANNELS),
             automatic=bool(row and row.automatic),
         )
     return settings
 
 
-def _channel_list(text: str) -> list[str]:
-    return [name for name in PARTICIPANT_CHANNELS if name in text.split(",")]
+def _known_channels(names: Iterable[str]) -> list[str]:
+    """The channels a message to participants can take, of `names`, in their usual order."""
+    wanted = set(names)
+    return [name for name in PARTICIPANT_CHANNELS if name in wanted]
 
 
 def save_settings(
@@ -123,7 +125,7 @@ def save_settings(
     now: datetime,
 ) -> None:
     """Keep the organiser's words; an empty text means the standard one."""
-    chosen = [name for name in PARTICIPANT_CHANNELS if name in set(channels)]
+    chosen = _known_channels(channels)
     if not chosen:
         raise ReminderError("no_channel", "channels")
     row = session.get(MessageTemplate, (program.id, kind))
@@ -163,8 +165,7 @@ def send(
     channels (the programme's choice when None). Nothing is queued for the others: the result
     says who and why ("not_approved", "no_link", "not_waitlisted", "no_address")."""
     settings = settings_for(session, program)[kind]
-    wanted = set(settings.channels if channels is None else channels)
-    chosen = [name for name in PARTICIPANT_CHANNELS if name in wanted]
+    chosen = _known_channels(settings.channels if channels is None else channels)
     if not chosen:
         raise ReminderError("no_channel", "channels")
     stage = next_stage(program, now)
