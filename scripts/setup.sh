@@ -23,3 +23,4 @@ mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket
 .venv/bin/pybabel compile --use-fuzzy -d workshop/translations -f >/dev/null
 export FLASK_APP=workshop
 .venv/bin/flask db upgrade
+.venv/bin/flask assets  # static files under hashed names, with gzip and brotli copies
