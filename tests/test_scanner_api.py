@@ -869,3 +869,24 @@ def test_the_stage_picker_lists_today_first_then_upcoming_then_past(session, cli
         "past": [str(old.stages[0].id)],
     }
     assert html.index('data-testid="stages-today"') < html.index('data-testid="stages-upcoming"')
+
+
+def test_a_petugas_lands_on_the_stage_picker_with_the_running_stage_first(session, client, hall):
+    # NOW is 09.15 WIB on Tahap I's first day; two other programmes hold a stage today as well.
+    morning = factories.program(session, stages=1, title="Rapat Pagi")
+    morning.stages[0].starts_at, morning.stages[0].ends_at = wib(24, 7), wib(24, 8)  # over already
+    afternoon = factories.program(session, stages=1, title="Sosialisasi Sore")
+    afternoon.stages[0].starts_at, afternoon.stages[0].ends_at = wib(24, 14), wib(24, 16)  # not yet
+    session.commit()
+
+    home = client.get("/")
+    html = client.get(home.location).get_data(as_text=True)
+
+    assert home.location == "/checkin"
+    today = re.search(r'data-testid="stages-today">(.*?)</ul>', html, re.S).group(1)
+    assert re.findall(r'href="/checkin/stages/(\d+)"', today) == [
+        str(hall.stage.id),
+        str(morning.stages[0].id),
+        str(afternoon.stages[0].id),
+    ]
+    assert re.findall(r'data-testid="running-(\d+)">Sedang berlangsung<', html) == [str(hall.stage.id)]

@@ -57,3 +57,7 @@ for (const form of document.querySelectorAll('form[action$="/logout"]')) {
   form.addEventListener("submit", () => forgetRosters(false));
 }
 forgetRosters(true);
+
+if (document.querySelector("[data-confirm]")) {
+  import("./confirm.js");
+}

@@ -169,7 +169,7 @@ def test_person_registers_is_approved_opens_personal_link_and_sees_stages_in_wib
     expect(participant.locator(".person-name strong")).to_have_text(name)
     expect(participant.get_by_role("button", name="Keluar")).to_have_count(0)
     not_yet = participant.request.get("/saya", max_redirects=0)
-    assert (not_yet.status, not_yet.headers["location"]) == (302, "/masuk")
+    assert (not_yet.status, not_yet.headers["location"]) == (302, "/masuk?next=/saya")
 
     # 5. Confirming logs in and lands on the schedule: Tahap I-IV in WIB, with the chosen mode.
     participant.get_by_test_id("confirm-link").click()

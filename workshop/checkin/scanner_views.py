@@ -368,8 +368,12 @@ def api_undo(check_in_id: int):
 @bp.route("/checkin")
 @door_staff_required
 def index():
-    held_today, upcoming, past = desk.stages_for_picker(db.session, utcnow())
-    return render_template("checkin/index.html", held_today=held_today, upcoming=upcoming, past=past)
+    now = utcnow()
+    held_today, upcoming, past = desk.stages_for_picker(db.session, now)
+    running = {stage.id for stage in held_today if desk.is_running(stage, now)}
+    return render_template(
+        "checkin/index.html", held_today=held_today, upcoming=upcoming, past=past, running=running
+    )
 
 
 @bp.route("/checkin/sw.js")

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db, utcnow
+from workshop.ids import id_from_text
 from workshop.programs import schedule, services
 from workshop.programs.forms import (
     ORG_KIND_LABELS,
@@ -21,10 +22,12 @@ from workshop.programs.forms import (
     as_utc,
 )
 from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+from workshop.programs.queries import organizations_query
 from workshop.reminders import services as reminders
 from workshop.text import clean_line
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
+ORGANIZATIONS_PER_PAGE = 50
 
 ERRORS = {
     "slug_taken": _l("This short name is already used by another programme."),
@@ -206,15 +209,17 @@ def delete_agenda_item(item_id: int):
 @organiser_required
 def organizations():
     kind = request.args.get("kind", "")
-    query_text = clean_line(request.args.get("q"))
-    query = select(Organization).order_by(Organization.kind, Organization.name)
-    if kind in {k.value for k in OrgKind}:
-        query = query.where(Organization.kind == OrgKind(kind))
-    if query_text:
-        query = query.where(Organization.name.ilike(f"%{query_text}%"))
+    query_text = clean_line(request.args.get("q"))[:100]
+    chosen_kind = OrgKind(kind) if kind in {k.value for k in OrgKind} else None
+    organizations = db.paginate(
+        organizations_query(chosen_kind, query_text),
+        page=id_from_text(request.args.get("page")) or 1,
+        per_page=ORGANIZATIONS_PER_PAGE,
+        error_out=False,
+    )
     return render_template(
         "programs/organizations.html",
-        organizations=db.session.scalars(query).all(),
+        organizations=organizations,
         kind=kind,
         q=query_text,
         kind_labels=ORG_KIND_LABELS,

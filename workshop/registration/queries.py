@@ -20,6 +20,7 @@ class RegistrationFilter:
     kecamatan_id: int | None = None
     mode: Mode | None = None
     text: str = ""
+    newest_first: bool = False  # by registration date; oldest first is the order of the waitlist
 
     @classmethod
     def from_args(cls, args) -> RegistrationFilter:
@@ -33,6 +34,7 @@ class RegistrationFilter:
             kecamatan_id=id_from_text(kecamatan),
             mode=pick(Mode, args.get("mode", "")),
             text=clean_line(args.get("q"))[:100],
+            newest_first=args.get("order") == "newest",
         )
 
 
@@ -47,8 +49,11 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
             joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
             selectinload(Registration.stage_modes),
         )
-        .order_by(Registration.created_at, Registration.id)
     )
+    if chosen.newest_first:
+        query = query.order_by(Registration.created_at.desc(), Registration.id.desc())
+    else:
+        query = query.order_by(Registration.created_at, Registration.id)
     if chosen.status is not None:
         query = query.where(Registration.status == chosen.status)
     if chosen.kind is not None:
