@@ -11,7 +11,8 @@ import pytest
 import werkzeug.security
 
 from tests import factories
-from tests.test_reminder_channels import Gateway, _whatsapp, _whatsapp_config
+from tests.fakes import Gateway
+from tests.test_reminder_channels import _whatsapp, _whatsapp_config
 from workshop import create_app
 from workshop.auth import services as auth
 from workshop.auth.models import Role
