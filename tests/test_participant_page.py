@@ -56,7 +56,7 @@ def test_the_page_follows_the_chosen_language(session, client):
     client.post("/language/en")
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
-    assert '<span class="when">Thursday, 24 June 2021, 09.00 WIB</span>' in page
+    assert '<span class="when">Thursday, 24 June 2021 at 09:00 WIB</span>' in page
     assert "Kamis" not in page
 
 

@@ -180,7 +180,7 @@ def test_participant_downloads_own_ticket_png_and_svg(session, client, tmp_path)
     svg = client.get(f"/saya/{slug}/tiket.svg")
 
     assert (png.status_code, png.mimetype) == (200, "image/png")
-    assert png.headers["Content-Disposition"] == f'attachment; filename="tiket-{slug}.png"'
+    assert png.headers["Content-Disposition"] == f"attachment; filename=tiket-{slug}.png"
     assert png.headers["Cache-Control"] == "private, no-store"
     (tmp_path / "own.png").write_bytes(png.data)
     assert decode(tmp_path / "own.png") == [payload]
@@ -246,7 +246,7 @@ def test_door_staff_download_a_ticket_png_for_an_approved_registration_only(sess
     response = client.get(f"/admin/registrations/{registration.id}/ticket.png")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f'attachment; filename="tiket-{registration.id}.png"'
+    assert response.headers["Content-Disposition"] == f"attachment; filename=tiket-{registration.id}.png"
     (tmp_path / "staff.png").write_bytes(response.data)
     assert decode(tmp_path / "staff.png") == [f"BH1:{registration.ticket_secret}"]
     assert client.get(f"/admin/registrations/{pending.id}/ticket.png").status_code == 404
@@ -291,7 +291,7 @@ def test_stage_badges_list_the_approved_luring_people_by_organisation_then_name(
     response = client.get(f"/admin/stages/{stage.id}/badges.pdf")
 
     assert (response.status_code, response.mimetype) == (200, "application/pdf")
-    assert response.headers["Content-Disposition"] == 'inline; filename="badges-tahap-I.pdf"'
+    assert response.headers["Content-Disposition"] == "inline; filename=badges-tahap-I.pdf"
     pdf = response.data
     expected = [
         "Bonar Siregar",
@@ -355,7 +355,7 @@ def test_single_badge_names_the_stages_in_the_hall_and_scans(session, client, lo
     response = client.get(f"/admin/registrations/{registration.id}/badge.pdf")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f'inline; filename="badge-{registration.id}.pdf"'
+    assert response.headers["Content-Disposition"] == f"inline; filename=badge-{registration.id}.pdf"
     pdf = response.data
     assert page_count(pdf, tmp_path) == 1
     words = pdf_words(pdf, tmp_path)

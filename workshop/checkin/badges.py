@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from workshop.checkin import qr, tickets
+from workshop.i18n import stage_label, stages_label
 from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
@@ -88,7 +89,7 @@ def stage_badges(session: Session, stage: Stage) -> list[Badge]:
         registrations,
         key=lambda r: (r.person.organization.label.casefold(), r.person.name.casefold(), r.id),
     )
-    label = f"Tahap {stage.number}"
+    label = stage_label(stage.number)
     return [badge_for(registration, label) for registration in registrations]
 
 
@@ -97,7 +98,7 @@ def registration_badge(registration: Registration) -> Badge:
     numbers = [
         stage.number for stage in registration.program.stages if registration.mode_for(stage) == Mode.LURING
     ]
-    return badge_for(registration, f"Tahap {', '.join(numbers)}" if numbers else "")
+    return badge_for(registration, stages_label(numbers))
 
 
 def render(badges: Sequence[Badge], *, title: str, empty_message: str = "") -> bytes:

@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from workshop import web
 from workshop.auth.permissions import door_staff_required, participant_required
 from workshop.checkin import badges, qr, tickets
 from workshop.checkin.views import bp
 from workshop.db import db
+from workshop.i18n import stage_label
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import approved_registration_of
@@ -32,15 +34,7 @@ def _ticket_code(code: str) -> str:
 
 
 def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) -> Response:
-    disposition = "attachment" if download else "inline"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return web.download(body, mimetype, filename, inline=not download, cache="private, no-store")
 
 
 def _own_registration(slug: str) -> Registration:
@@ -101,7 +95,9 @@ def stage_badges_pdf(stage_id: int):
     cards = badges.stage_badges(db.session, stage)
     body = badges.render(
         cards,
-        title=f"{stage.program.title}: Tahap {stage.number}",
-        empty_message=_("No approved in-person participants for Tahap %(number)s yet.", number=stage.number),
+        title=f"{stage.program.title}: {stage_label(stage.number)}",
+        empty_message=_(
+            "No approved in-person participants for %(stage)s yet.", stage=stage_label(stage.number)
+        ),
     )
     return _file(body, "application/pdf", f"badges-tahap-{stage.number}.pdf", download=False)

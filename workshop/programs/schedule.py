@@ -104,7 +104,7 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
             meeting_id=stage.meeting_id,
             meeting_passcode=stage.meeting_passcode,
             agenda=tuple(
-                AgendaLine(i18n.format_clock(item.starts_at, zone), item.title, item.speaker)
+                AgendaLine(i18n.format_clock(item.starts_at, zone, locale), item.title, item.speaker)
                 for item in stage.agenda
             ),
         )

@@ -13,11 +13,11 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from workshop import i18n
+from workshop import i18n, web
 from workshop.programs.models import Stage
 from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
@@ -38,13 +38,7 @@ def personal_url_for(registration: Registration, config: Mapping) -> str | None:
     token = links.token_for(registration, config["SECRET_KEY"])
     if token is None:
         return None
-    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    if base:
-        return f"{base}/p/{token}"
-    try:  # no PUBLIC_BASE_URL: SERVER_NAME or the current request gives the host
-        return url_for("auth.personal_link", token=token, _external=True)
-    except RuntimeError:
-        return f"/p/{token}"
+    return web.public_url(config, "auth.personal_link", token=token)
 
 
 def render(
@@ -55,6 +49,7 @@ def render(
     rule_offset: timedelta | None,
     locale: str,
     personal_url: str | None,
+    page_url: str | None = None,
     text: str | None = None,
     previous_start: datetime | None = None,
 ) -> Mapping[str, OutgoingMessage]:
@@ -80,7 +75,7 @@ def render(
     ics = (
         f"tahap-{stage.number}.ics",
         "text/calendar",
-        calendar.calendar_for(registration, personal_url, [stage]),
+        calendar.calendar_for(registration, page_url, locale, [stage]),
     )
 
     def text_for(star: str, link: str | None) -> str:
@@ -144,7 +139,7 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
     program = stage.program
     zone = program.timezone
     mode = registration.mode_for(stage)
-    stage_label = f"Tahap {stage.number}: {stage.title}"
+    stage_label = f"{i18n.stage_label(stage.number, locale)}: {stage.title}"
     starts = i18n.format_datetime_long(stage.starts_at, zone, locale)
     venue = ", ".join(part for part in (stage.venue_name, stage.venue_address) if part)
     online = mode == Mode.DARING or (mode is None and not venue)
