@@ -9,7 +9,7 @@ so nothing can run onto the next card.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, HexColor, white
@@ -240,26 +240,28 @@ def _fit(text: str, font: str, largest: float, smallest: float, width: float, ma
     """The largest size (in half points) at which `text` fits the box; at the smallest, cut with '…'."""
     size = largest
     while size >= smallest:
-        lines = _wrap(text, font, size, width)
+        lines = wrap(text, width, _measure(font, size))
         if len(lines) <= max_lines and len(lines) * size * LEADING <= height:
             return _Text(font, size, lines)
         size -= 0.5
     size = smallest
-    lines = _wrap(text, font, size, width)
     keep = max(1, min(max_lines, int(height // (size * LEADING))))
-    if len(lines) > keep:
-        lines = [*lines[: keep - 1], _ellipsize(" ".join(lines[keep - 1 :]), font, size, width)]
-    return _Text(font, size, lines)
+    return _Text(font, size, wrap(text, width, _measure(font, size), max_lines=keep))
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap; a word wider than the line is broken between characters."""
+def _measure(font: str, size: float) -> Callable[[str], float]:
+    return lambda text: stringWidth(text, font, size)
+
+
+def wrap(text: str, width: float, measure: Callable[[str], float], max_lines: int | None = None) -> list[str]:
+    """Greedy word wrap to lines of at most `width` as `measure` counts it (points, pixels); a word
+    wider than a line is broken between characters. Beyond `max_lines`, the last line ends in '…'."""
     lines: list[str] = []
     line = ""
     for word in text.split():
-        for piece in _pieces(word, font, size, width):
+        for piece in _pieces(word, width, measure):
             candidate = f"{line} {piece}" if line else piece
-            if stringWidth(candidate, font, size) <= width:
+            if measure(candidate) <= width:
                 line = candidate
             else:
                 if line:
@@ -267,13 +269,15 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
                 line = piece
     if line:
         lines.append(line)
+    if max_lines is not None and len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], _ellipsize(" ".join(lines[max_lines - 1 :]), width, measure)]
     return lines
 
 
-def _pieces(word: str, font: str, size: float, width: float) -> Iterable[str]:
+def _pieces(word: str, width: float, measure: Callable[[str], float]) -> Iterable[str]:
     piece = ""
     for char in word:
-        if piece and stringWidth(piece + char, font, size) > width:
+        if piece and measure(piece + char) > width:
             yield piece
             piece = ""
         piece += char
@@ -281,8 +285,8 @@ def _pieces(word: str, font: str, size: float, width: float) -> Iterable[str]:
         yield piece
 
 
-def _ellipsize(text: str, font: str, size: float, width: float) -> str:
-    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+def _ellipsize(text: str, width: float, measure: Callable[[str], float]) -> str:
+    while text and measure(text + ELLIPSIS) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS
 

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from workshop import web
 from workshop.auth.permissions import door_staff_required, participant_required
-from workshop.checkin import badges, qr, tickets
+from workshop.checkin import badges, qr, ticket_image, tickets
 from workshop.checkin.views import bp
 from workshop.db import db
 from workshop.i18n import stage_label
@@ -35,6 +35,11 @@ def _ticket_code(code: str) -> str:
 
 def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) -> Response:
     return web.download(body, mimetype, filename, inline=not download, cache="private, no-store")
+
+
+def ticket_png(registration: Registration) -> bytes:
+    """The QR with the holder's name, programme, stage(s) in the hall and short code under it."""
+    return ticket_image.png(badges.registration_badge(registration))
 
 
 def _own_registration(slug: str) -> Registration:
@@ -65,7 +70,7 @@ def my_ticket_svg(slug: str):
 @participant_required
 def my_ticket_png(slug: str):
     registration = _own_registration(slug)
-    return _file(qr.png(registration.ticket_secret), "image/png", f"tiket-{slug}.png", download=True)
+    return _file(ticket_png(registration), "image/png", f"tiket-{slug}.png", download=True)
 
 
 # Staff at the door and organisers
@@ -75,9 +80,7 @@ def my_ticket_png(slug: str):
 @door_staff_required
 def registration_ticket_png(registration_id: int):
     registration = _approved_registration(registration_id)
-    return _file(
-        qr.png(registration.ticket_secret), "image/png", f"tiket-{registration.id}.png", download=True
-    )
+    return _file(ticket_png(registration), "image/png", f"tiket-{registration.id}.png", download=True)
 
 
 @bp.route("/admin/registrations/<int:registration_id>/badge.pdf")
