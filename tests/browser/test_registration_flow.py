@@ -209,14 +209,14 @@ def test_person_registers_is_approved_opens_personal_link_and_sees_stages_in_wib
     assert_stages(
         participant,
         [
-            ("Stage I: Tahap ke-1", "Thursday, 24 June 2021, 09.00 WIB", "In person (luring)"),
-            ("Stage II: Tahap ke-2", "Thursday, 15 July 2021, 09.00 WIB", "Online (daring)"),
-            ("Stage III: Tahap ke-3", "Thursday, 5 August 2021, 09.00 WIB", "Online (daring)"),
-            ("Stage IV: Tahap ke-4", "Thursday, 26 August 2021, 09.00 WIB", "In person (luring)"),
+            ("Stage I: Tahap ke-1", "Thursday, 24 June 2021 at 09:00 WIB", "In person (luring)"),
+            ("Stage II: Tahap ke-2", "Thursday, 15 July 2021 at 09:00 WIB", "Online (daring)"),
+            ("Stage III: Tahap ke-3", "Thursday, 5 August 2021 at 09:00 WIB", "Online (daring)"),
+            ("Stage IV: Tahap ke-4", "Thursday, 26 August 2021 at 09:00 WIB", "In person (luring)"),
         ],
     )
     expect(participant.get_by_test_id("stage-1").locator(".until")).to_have_text(
-        "until Friday, 25 June 2021, 16.00 WIB"
+        "until Friday, 25 June 2021 at 16:00 WIB"
     )
 
     # And back: the choice is kept per browser, the organiser's session is untouched.
