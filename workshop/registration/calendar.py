@@ -10,7 +10,8 @@ keeps the UID a whole-stage event had, and has an alarm the day before.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -31,54 +32,86 @@ def page_url(registration: Registration, config: Mapping) -> str:
     return web.public_url(config, "registration.participant_page", slug=registration.program.slug)
 
 
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One day of a stage as the calendar file shows it: plain values, read from the rows."""
+
+    uid: str
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    description: str
+    alarm: str  # the reminder's text the day before; empty for none
+
+
 def calendar_for(
     registration: Registration, page_url: str | None, locale: str, stages: Iterable[Stage] | None = None
 ) -> bytes:
     """The whole programme, or only the given stages (a reminder's attachment)."""
     program = registration.program
+    return to_ics(program.title, events_for(registration, page_url, locale, stages), program.schedule_version)
+
+
+def events_for(
+    registration: Registration, page_url: str | None, locale: str, stages: Iterable[Stage] | None = None
+) -> list[CalendarEvent]:
+    with force_locale(locale):
+        program = registration.program
+        return [
+            event
+            for stage in (program.stages if stages is None else stages)
+            for event in _stage_events(registration, stage, page_url)
+        ]
+
+
+def to_ics(name: str, events: Iterable[CalendarEvent], sequence: int) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Bimtek Hybrid//bimtek-hybrid//ID")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", program.title)
+    calendar.add("x-wr-calname", name)
     stamp = utcnow()
-    with force_locale(locale):
-        for stage in program.stages if stages is None else stages:
-            for event in _stage_events(registration, stage, page_url):
-                event.add("dtstamp", stamp)
-                event.add("sequence", program.schedule_version)
-                calendar.add_component(event)
+    for item in events:
+        event = Event()
+        event.add("uid", item.uid)
+        event.add("sequence", sequence)
+        event.add("dtstamp", stamp)
+        event.add("summary", item.summary)
+        event.add("dtstart", item.starts_at.astimezone(UTC))
+        event.add("dtend", item.ends_at.astimezone(UTC))
+        if item.location:
+            event.add("location", item.location)
+        event.add("description", item.description)
+        if item.alarm:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", item.alarm)
+            alarm.add("trigger", -ALARM_BEFORE)
+            event.add_component(alarm)
+        calendar.add_component(event)
     return calendar.to_ical()
 
 
-def _stage_events(registration: Registration, stage: Stage, page_url: str | None) -> list[Event]:
+def _stage_events(registration: Registration, stage: Stage, page_url: str | None) -> list[CalendarEvent]:
     title = f"{stage_label(stage.number)}: {stage.title}"
     location, description = _where(registration, stage, page_url)
     days = stage_window(stage).days()
-    events = []
-    for day, (starts_at, ends_at) in enumerate(days, start=1):
-        event = Event()
-        uid = f"stage-{stage.id}-registration-{registration.id}"
-        event.add("uid", f"{uid}@bimtek-hybrid" if day == 1 else f"{uid}-day-{day}@bimtek-hybrid")
-        if len(days) > 1:
-            event.add(
-                "summary", _("%(stage)s (day %(day)d of %(days)d)", stage=title, day=day, days=len(days))
-            )
-        else:
-            event.add("summary", title)
-        event.add("dtstart", starts_at.astimezone(UTC))
-        event.add("dtend", ends_at.astimezone(UTC))
-        if location:
-            event.add("location", location)
-        event.add("description", description)
-        if day == 1:
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", title)
-            alarm.add("trigger", -ALARM_BEFORE)
-            event.add_component(alarm)
-        events.append(event)
-    return events
+    uid = f"stage-{stage.id}-registration-{registration.id}"
+    return [
+        CalendarEvent(
+            uid=f"{uid}@bimtek-hybrid" if day == 1 else f"{uid}-day-{day}@bimtek-hybrid",
+            summary=_("%(stage)s (day %(day)d of %(days)d)", stage=title, day=day, days=len(days))
+            if len(days) > 1
+            else title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            location=location,
+            description=description,
+            alarm=title if day == 1 else "",
+        )
+        for day, (starts_at, ends_at) in enumerate(days, start=1)
+    ]
 
 
 def _where(registration: Registration, stage: Stage, page_url: str | None) -> tuple[str, str]:

@@ -72,6 +72,9 @@ def render(
     subject = facts["subject"]
     # Everything read from the database is read now; the messages are rendered from plain values.
     email, phone, registration_id = person.email, person.phone, str(registration.id)
+    ics_name = f"tahap-{stage.number}.ics"
+    program_title, schedule_version = stage.program.title, stage.program.schedule_version
+    events = calendar.events_for(registration, page_url, locale, [stage])
 
     def text_for(star: str, link: str | None) -> str:
         with force_locale(locale):
@@ -80,16 +83,14 @@ def render(
     def email_message() -> OutgoingMessage:
         with force_locale(locale):
             html = render_template(f"{TEMPLATES}/{kind}.html", **facts)
-        # The calendar file reads the stage and the registration: the rows are still loaded when the
-        # engine asks for the email (right after render), and only the email needs it.
-        ics = calendar.calendar_for(registration, page_url, locale, [stage])
+        ics = calendar.to_ics(program_title, events, schedule_version)  # only an email carries it
         return OutgoingMessage(
             channel="email",
             to=email,
             subject=subject,
             text=text_for("", personal_url),
             html=html,
-            attachments=((f"tahap-{stage.number}.ics", "text/calendar", ics),),
+            attachments=((ics_name, "text/calendar", ics),),
         )
 
     def whatsapp_message() -> OutgoingMessage:
@@ -113,8 +114,7 @@ class Rendered(Mapping[str, OutgoingMessage]):
     """A participant's message per channel, each rendered when first asked for.
 
     The engine sends one channel per delivery: rendering the other two as well would double the
-    cost of a reminder. Rendering needs the app context (templates, translations); the email also
-    the rows, for its calendar file.
+    cost of a reminder. Rendering needs the app context (templates, translations), not the rows.
     """
 
     def __init__(self, builders: dict[str, Callable[[], OutgoingMessage]]):
