@@ -143,9 +143,9 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    from workshop.reminders.jobs import SCHEDULER_KEY
+    """Stop the embedded scheduler cleanly: its heartbeat row goes with it."""
+    from workshop.reminders.jobs import stop_embedded_scheduler
 
     app = getattr(worker, "wsgi", None)
-    scheduler = app.extensions.get(SCHEDULER_KEY) if app is not None else None
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=False)
+    if app is not None:
+        stop_embedded_scheduler(app)

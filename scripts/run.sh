@@ -5,6 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export FLASK_APP=workshop
-.venv/bin/flask seed-demo --if-empty
-if [ -f instance/demo-accounts.txt ]; then cat instance/demo-accounts.txt; fi
+.venv/bin/flask seed-demo --if-empty  # and prints the staff accounts and a participant's link
 exec .venv/bin/python app.py

@@ -829,6 +829,11 @@ def test_the_results_export_lists_each_answer_with_its_person(app, session, worl
     csv_response = staff.get(f"/live/polls/{poll.id}/results.csv")
     xlsx_response = staff.get(f"/live/polls/{poll.id}/results.xlsx")
 
+    assert csv_response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # one charset
+    assert (
+        csv_response.headers["Content-Disposition"]
+        == f"attachment; filename=polling-{world['stage'].id}-{poll.id}.csv"
+    )
     rows = list(csv.reader(io.StringIO(csv_response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         ["Nama", "Jabatan", "Instansi", "Jenis", "Moda", "Jawaban", "Waktu"],

@@ -501,7 +501,7 @@ def test_zoom_import_matches_by_email_phone_and_name_and_lists_the_rest_for_revi
     review = client.get(f"/admin/stages/{stage.id}/meeting-reports/review").get_data(as_text=True)
     assert review.count('data-testid="review-group"') == 3
     text = " ".join(review.split())
-    assert "2 kali bergabung: 15/07 09.05 WIB–11.00 WIB, 15/07 11.10 WIB–15.30 WIB · 375 menit" in text
+    assert "2 kali bergabung: 15/7 09.05 WIB–11.00 WIB, 15/7 11.10 WIB–15.30 WIB · 375 menit" in text
     assert "Lamhot Panggabean — Kepala Bidang" in review
 
 

@@ -62,7 +62,7 @@ def test_the_page_follows_the_chosen_language(session, client):
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
     assert (
-        '<span class="when">Thursday, 24 June 2021, 09.00 WIB to Friday, 25 June 2021, 16.00 WIB</span>'
+        '<span class="when">Thursday, 24 June 2021 at 09:00 WIB to Friday, 25 June 2021 at 16:00 WIB</span>'
         in page
     )
     assert "Kamis" not in page

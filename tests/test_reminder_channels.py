@@ -20,7 +20,7 @@ from sqlalchemy import select
 from tests import factories, fakes
 from tests.fakes import MailRecorder, free_port
 from workshop.config import ConfigError, from_environment, validate
-from workshop.registration import links
+from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Notice, Status
 from workshop.reminders import channels, messages
 from workshop.reminders.channels import (
@@ -98,6 +98,7 @@ def test_reminders_reach_a_real_smtp_server_each_with_its_facts_and_ics(session,
             rule_offset=timedelta(days=1),
             locale="id",
             personal_url=messages.personal_url_for(registration, config),
+            page_url=calendar.page_url(registration, config),
         )
         references.append(channel.send(sent["email"]))
 
@@ -137,12 +138,13 @@ def test_reminders_reach_a_real_smtp_server_each_with_its_facts_and_ics(session,
         assert attachment.get_content_type() == "text/calendar"
         assert attachment.get_param("method") == "PUBLISH"
         assert attachment.get_filename() == "tahap-I.ics"
-        calendar = Calendar.from_ical(attachment.get_content())
-        (event,) = calendar.walk("VEVENT")
-        assert event["dtstart"].to_ical() == b"20210624T020000Z"  # 09.00 WIB
-        assert event.decoded("dtstart") == stage.starts_at
-        assert event.decoded("dtend") == stage.ends_at
-        assert str(event["summary"]) == "Tahap I: Tahap ke-1"
+        first, second = Calendar.from_ical(attachment.get_content()).walk("VEVENT")  # Thursday and Friday
+        assert first["dtstart"].to_ical() == b"20210624T020000Z"  # 09.00 WIB
+        assert first.decoded("dtstart") == stage.starts_at
+        assert second.decoded("dtend") == stage.ends_at
+        assert str(first["summary"]) == "Tahap I: Tahap ke-1 (hari ke-1 dari 2)"
+        assert f"{BASE_URL}/saya/{program.slug}" in str(first["description"])
+        assert f"/p/{token}" not in attachment.get_content()
 
 
 def test_due_reminders_through_the_engine_send_one_mail_per_participant(app, session, smtp_server):

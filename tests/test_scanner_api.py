@@ -129,7 +129,7 @@ def test_a_first_scan_answers_green_with_the_person_and_the_undo_deadline(sessio
         "colour": "green",
         "message": "Berhasil check-in",
         "person": nelson_person(),
-        "first": {"time": "09.12", "desk": "Meja 2"},
+        "first": {"time": "09.12 WIB", "desk": "Meja 2"},
         "check_in_id": row.id,
         "undo_until": UNDO_UNTIL,
     }
@@ -158,9 +158,9 @@ def test_a_second_scan_answers_amber_with_the_first_time_and_desk(session, clien
     assert again.get_json() == {
         "result": "already_checked_in",
         "colour": "amber",
-        "message": "Sudah check-in pukul 09.12 oleh Meja 2",
+        "message": "Sudah check-in pukul 09.12 WIB oleh Meja 2",
         "person": nelson_person(),
-        "first": {"time": "09.12", "desk": "Meja 2"},
+        "first": {"time": "09.12 WIB", "desk": "Meja 2"},
         "check_in_id": first.get_json()["check_in_id"],
         "undo_until": None,
     }
@@ -176,7 +176,7 @@ def test_answers_are_in_english_when_the_desk_chose_english(session, client, hal
     daring = client.post(hall.url(), json=body(hall.marulam.ticket_code, at=wib(24, 9, 21)))
     unknown = client.post(hall.url(), json=body("BH1:nothing"))
 
-    assert again.get_json()["message"] == "Already checked in at 09.12 by Meja 2"
+    assert again.get_json()["message"] == "Already checked in at 09:12 WIB by Meja 2"
     assert (daring.get_json()["colour"], daring.get_json()["message"]) == (
         "green",
         "Checked in; registered online, now recorded in the hall",
@@ -454,18 +454,18 @@ def test_an_offline_batch_keeps_the_earliest_scan_counts_a_retried_nonce_once_an
     # to themselves (the earliest is kept) and answer amber: he was already in.
     assert response.get_json() == {
         "results": [
-            amber(nelson_person(), "09.30", "Meja 2", nelson_row),
-            amber(nelson_person(), "09.05", "Meja 1", nelson_row),
-            green("ok_mode_changed", marulam_person(), "09.20", "Meja 1", marulam_row),
+            amber(nelson_person(), "09.30 WIB", "Meja 2", nelson_row),
+            amber(nelson_person(), "09.05 WIB", "Meja 1", nelson_row),
+            green("ok_mode_changed", marulam_person(), "09.20 WIB", "Meja 1", marulam_row),
             green(
-                "ok", nelson_person(), "09.05", "Meja 1", nelson_row
+                "ok", nelson_person(), "09.05 WIB", "Meja 1", nelson_row
             ),  # the replay: its answer, today's state
             {
                 "result": "already_checked_in",
                 "colour": "amber",
-                "message": "Sudah check-in pukul 09.20 oleh Meja 1",
+                "message": "Sudah check-in pukul 09.20 WIB oleh Meja 1",
                 "person": marulam_person(),
-                "first": {"time": "09.20", "desk": "Meja 1"},
+                "first": {"time": "09.20 WIB", "desk": "Meja 1"},
                 "check_in_id": marulam_row.id,
                 "undo_until": None,
             },
@@ -592,7 +592,7 @@ def test_the_roster_holds_what_a_desk_needs_offline(session, client, hall):
             },
         ],
         "check_ins": {
-            str(hall.nelson.id): {"time": "08.50", "desk": "Meja 2", "check_in_id": nelson_check_in}
+            str(hall.nelson.id): {"time": "08.50 WIB", "desk": "Meja 2", "check_in_id": nelson_check_in}
         },
         "generated_at": "2021-06-24T02:15:00+00:00",
     }
@@ -633,7 +633,7 @@ def test_search_finds_people_by_name_or_organisation_ignoring_case(session, clie
                 "status": "approved",
                 "note": None,
                 "mode": "luring",
-                "checked_in": {"time": "08.50", "desk": "Meja 2"},
+                "checked_in": {"time": "08.50 WIB", "desk": "Meja 2"},
             },
             {
                 "registration_id": pending.id,
@@ -700,7 +700,7 @@ def test_undo_takes_a_check_in_back_then_the_person_can_check_in_again(session, 
     again = client.post(
         hall.url(), json=body(hall.nelson.ticket_code, desk="Meja 4", at=wib(24, 9, 14))
     ).get_json()
-    assert (again["colour"], again["first"]) == ("green", {"time": "09.14", "desk": "Meja 4"})
+    assert (again["colour"], again["first"]) == ("green", {"time": "09.14 WIB", "desk": "Meja 4"})
     assert count(session, CheckIn) == 1
 
 
@@ -835,7 +835,11 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
     stage_id = hall.stage.id
     manifest = client.application.extensions["static_manifest"]  # hashed names (workshop/assets.py)
     assert config["stageId"] == stage_id
-    assert config["stage"] == {"timezone": "Asia/Jakarta", "days": ["2021-06-24", "2021-06-25"]}
+    assert config["stage"] == {
+        "timezone": "Asia/Jakarta",
+        "zone": "WIB",
+        "days": ["2021-06-24", "2021-06-25"],
+    }
     assert config["urls"] == {
         "checkin": f"/api/stages/{stage_id}/checkin",
         "batch": f"/api/stages/{stage_id}/checkin/batch",

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from datetime import datetime
 
-from flask import Flask, current_app, jsonify, render_template, request
-from flask_babel import get_locale
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -52,23 +63,51 @@ def init_app(app: Flask) -> None:
     def _template_globals():
         return {
             "languages": i18n.LANGUAGES,
-            "current_language": str(get_locale() or "id"),
+            "current_language": i18n.current_language(),
             "stage_label": i18n.stage_label,
         }
 
     @app.template_filter("datetime_long")
     def _datetime_long(moment: datetime, timezone: str) -> str:
-        return i18n.format_datetime_long(moment, timezone, str(get_locale()))
+        return i18n.format_datetime_long(moment, timezone, i18n.current_language())
 
     @app.template_filter("stage_span")
     def _stage_span(stage) -> str:
-        return i18n.format_range(stage.starts_at, stage.ends_at, stage.program.timezone, str(get_locale()))
+        return i18n.format_range(
+            stage.starts_at, stage.ends_at, stage.program.timezone, i18n.current_language()
+        )
 
     @app.template_filter("clock")
     def _clock(moment: datetime, timezone: str) -> str:
-        return i18n.format_clock(moment, timezone)
+        return i18n.format_clock(moment, timezone, i18n.current_language())
+
+    @app.template_filter("zone")
+    def _zone(timezone: str) -> str:
+        """'WIB' for 'Asia/Jakarta'."""
+        return i18n.zone_abbreviation(timezone)
 
     app.add_template_filter(display_phone, "phone")
+
+
+def public_url(config: Mapping, endpoint: str, **values) -> str:
+    """The absolute URL of a page, for links that leave the app (messages, calendar files):
+    PUBLIC_BASE_URL and the path; without it, the host of the request or of SERVER_NAME; with
+    neither (a job with no base URL set), the path alone."""
+    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if not base and (has_request_context() or config.get("SERVER_NAME")):
+        return url_for(endpoint, _external=True, **values)
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def download(
+    content: bytes | str, mimetype: str, filename: str, *, inline: bool = False, cache: str = "no-store"
+) -> Response:
+    """A generated file (export, ticket, calendar): Flask writes the Content-Type (a text type gets
+    "; charset=utf-8" once) and the Content-Disposition (a name outside ASCII as RFC 6266 asks)."""
+    body = content.encode() if isinstance(content, str) else content
+    response = send_file(io.BytesIO(body), mimetype, as_attachment=not inline, download_name=filename)
+    response.headers["Cache-Control"] = cache
+    return response
 
 
 def _error_page(error):

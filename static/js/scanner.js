@@ -103,14 +103,20 @@ const loadQueue = () => {
 
 const zone = config.stage.timezone;
 const dayParts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
-const clockParts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+// The page's language sets the clock, as on the server: 09.00 (id), 09:00 (en); then the zone, "WIB".
+const clock = new Intl.DateTimeFormat(document.documentElement.lang || "id", {
+  timeZone: zone,
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
 
 function part(formatter, date, type) {
   return formatter.formatToParts(date).find((p) => p.type === type).value;
 }
 
 const localDay = (date) => `${part(dayParts, date, "year")}-${part(dayParts, date, "month")}-${part(dayParts, date, "day")}`;
-const localClock = (date) => `${part(clockParts, date, "hour")}.${part(clockParts, date, "minute")}`;
+const localClock = (date) => `${clock.format(date)} ${config.stage.zone}`;
 
 // ---- tickets (as workshop/checkin/tickets.py parses them) -----------------------------------------
 

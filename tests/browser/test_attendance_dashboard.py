@@ -75,6 +75,10 @@ def test_dashboard_counts_a_hall_check_in_live_without_a_reload(live_server, pag
     expect(page.get_by_test_id("count-hadir")).to_have_text("1")
     expect(page.get_by_test_id("count-tidak_hadir")).to_have_text("2")
     assert page.locator("[data-bar=hadir]").get_attribute("width") == "33.33"
+    # The time of the numbers, in the programme's zone as the page's language writes it, with "WIB".
+    updated = page.locator("[data-updated]")
+    generated = datetime.fromisoformat(updated.get_attribute("datetime")).astimezone(ZoneInfo("Asia/Jakarta"))
+    expect(updated).to_have_text(f"{generated:%H.%M.%S} WIB")
     page.screenshot(path=str(SCREENSHOTS / "bimtek-dashboard.png"), full_page=True)
 
     page.goto(f"/admin/programs/{program_id}/attendance")

@@ -224,22 +224,22 @@ def test_person_registers_is_approved_opens_personal_link_and_sees_stages_in_wib
         [
             (
                 "Stage I: Tahap ke-1",
-                "Thursday, 24 June 2021, 09.00 WIB to Friday, 25 June 2021, 16.00 WIB",
+                "Thursday, 24 June 2021 at 09:00 WIB to Friday, 25 June 2021 at 16:00 WIB",
                 "In person (luring)",
             ),
             (
                 "Stage II: Tahap ke-2",
-                "Thursday, 15 July 2021, 09.00 WIB to Friday, 16 July 2021, 16.00 WIB",
+                "Thursday, 15 July 2021 at 09:00 WIB to Friday, 16 July 2021 at 16:00 WIB",
                 "Online (daring)",
             ),
             (
                 "Stage III: Tahap ke-3",
-                "Thursday, 5 August 2021, 09.00 WIB to Friday, 6 August 2021, 16.00 WIB",
+                "Thursday, 5 August 2021 at 09:00 WIB to Friday, 6 August 2021 at 16:00 WIB",
                 "Online (daring)",
             ),
             (
                 "Stage IV: Tahap ke-4",
-                "Thursday, 26 August 2021, 09.00 WIB to Friday, 27 August 2021, 16.00 WIB",
+                "Thursday, 26 August 2021 at 09:00 WIB to Friday, 27 August 2021 at 16:00 WIB",
                 "In person (luring)",
             ),
         ],

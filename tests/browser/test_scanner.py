@@ -176,7 +176,11 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
             "offline": False,
         }
         assert green == {"colour": "green", "message": "Berhasil check-in", **person}
-        assert amber == {"colour": "amber", "message": f"Sudah check-in pukul {clock} oleh Meja 1", **person}
+        assert amber == {
+            "colour": "amber",
+            "message": f"Sudah check-in pukul {clock} WIB oleh Meja 1",
+            **person,
+        }
         assert (check_in.registration_id, check_in.desk, check_in.undone_at) == (
             registration_id,
             "Meja 1",

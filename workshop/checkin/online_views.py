@@ -236,7 +236,9 @@ def meeting_report_review(stage_id: int):
         program=stage.program,
         groups=online.review_groups(db.session, stage),
         choices=_choices(stage),
-        day=lambda moment: f"{i18n.local(moment, timezone):%d/%m} " if multi_day else "",
+        day=lambda moment: (
+            f"{i18n.format_short_day(moment, timezone, i18n.current_language())} " if multi_day else ""
+        ),
     )
 
 

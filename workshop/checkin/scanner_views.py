@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, make_response, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
@@ -25,7 +24,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from workshop import web
+from workshop import i18n, web
 from workshop.auth.permissions import door_staff_required
 from workshop.bodies import accepts_body
 from workshop.checkin import desk, services, tickets
@@ -166,7 +165,7 @@ def _scan_time(value: Any) -> datetime | None:
 
 
 def _clock(moment: datetime, stage: Stage) -> str:
-    return moment.astimezone(ZoneInfo(stage.program.timezone)).strftime("%H.%M")
+    return i18n.format_clock(moment, stage.program.timezone)
 
 
 def _person(registration: Registration) -> dict:
@@ -395,6 +394,7 @@ def scanner(stage_id: int):
         "stageId": stage.id,
         "stage": {
             "timezone": stage.program.timezone,
+            "zone": i18n.zone_abbreviation(stage.program.timezone),
             "days": [d.isoformat() for d in desk.stage_days(stage)],
         },
         "csrf": generate_csrf(),

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from workshop import audit
+from workshop import audit, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
@@ -302,7 +302,7 @@ def _export(poll_id: int, kind: str) -> Response:
     rows = exports.vote_rows(db.session, poll, stage.program)
     name = f"polling-{stage.id}-{poll.id}"
     if kind == "csv":
-        content, mimetype, filename = exports.to_csv(poll, rows), "text/csv; charset=utf-8", f"{name}.csv"
+        content, mimetype, filename = exports.to_csv(poll, rows), "text/csv", f"{name}.csv"
     else:
         content = exports.to_xlsx(
             db.session, poll, stage, rows, now=actions.clock(), locale=str(get_locale() or "id")
@@ -312,10 +312,7 @@ def _export(poll_id: int, kind: str) -> Response:
     audit.record_export(
         db.session, current_user, "poll.export", f"poll:{poll.id}", f"{kind}, {len(rows)} answers"
     )
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return web.download(content, mimetype, filename)
 
 
 # Voters' names, positions and agencies: for the organisers (as every export of personal data), audited.

@@ -149,7 +149,7 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
             meeting_passcode=stage.meeting_passcode,
             agenda=tuple(
                 AgendaLine(
-                    i18n.format_clock(item.starts_at, zone),
+                    i18n.format_clock(item.starts_at, zone, locale),
                     item.title,
                     item.speaker,
                     agenda_day(stage, item.starts_at, zone, locale),

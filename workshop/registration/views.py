@@ -3,7 +3,6 @@ from __future__ import annotations
 from babel.lists import format_list
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -19,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from workshop import realtime
+from workshop import realtime, web
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db, utcnow
 from workshop.extensions import limiter
@@ -86,9 +85,7 @@ def personal_url(registration: Registration) -> str | None:
     token = links.token_for(registration, current_app.config["SECRET_KEY"])
     if token is None:
         return None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    path = url_for("auth.personal_link", token=token)
-    return f"{base}{path}" if base else url_for("auth.personal_link", token=token, _external=True)
+    return web.public_url(current_app.config, "auth.personal_link", token=token)
 
 
 @bp.app_context_processor
@@ -531,12 +528,9 @@ def participant_page(slug: str):
 @participant_required
 def participant_calendar(slug: str):
     registration = _own_registration(slug)
-    body = calendar.calendar_for(registration, personal_url(registration))
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
-    )
+    page_url = calendar.page_url(registration, current_app.config)
+    body = calendar.calendar_for(registration, page_url, str(get_locale()))
+    return web.download(body, "text/calendar", f"{slug}.ics")
 
 
 # Roster import pages (routes on this blueprint).

@@ -13,11 +13,11 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from workshop import i18n
+from workshop import i18n, web
 from workshop.programs.models import Stage
 from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
@@ -41,13 +41,9 @@ def personal_url_for(registration: Registration, config: Mapping, *, base_url: s
     token = links.token_for(registration, config["SECRET_KEY"])
     if token is None:
         return None
-    base = (config.get("PUBLIC_BASE_URL") or base_url or "").rstrip("/")
-    if base:
-        return f"{base}/p/{token}"
-    try:  # no PUBLIC_BASE_URL: SERVER_NAME or the current request gives the host
-        return url_for("auth.personal_link", token=token, _external=True)
-    except RuntimeError:
-        return f"/p/{token}"
+    if base_url and not config.get("PUBLIC_BASE_URL"):
+        return f"{base_url.rstrip('/')}/p/{token}"
+    return web.public_url(config, "auth.personal_link", token=token)
 
 
 def render(
@@ -58,6 +54,7 @@ def render(
     rule_offset: timedelta | None,
     locale: str,
     personal_url: str | None,
+    page_url: str | None = None,
     text: str | None = None,
     previous_start: datetime | None = None,
 ) -> Mapping[str, OutgoingMessage]:
@@ -85,10 +82,11 @@ def render(
     # Everything read from the database is read now; the messages are rendered from plain values.
     email, phone, registration_id = person.email, person.phone, str(registration.id)
     template = "participant_message" if kind in PARTICIPANT_MESSAGE_KINDS else kind
-    attachments: tuple = ()
-    if kind != "waitlisted":  # a calendar file for what the participant has a place in
-        ics = calendar.calendar_for(registration, personal_url, [stage])
-        attachments = ((f"tahap-{stage.number}.ics", "text/calendar", ics),)
+    # A calendar file for what the participant has a place in (none for the waiting list).
+    with_calendar = kind != "waitlisted"
+    ics_name = f"tahap-{stage.number}.ics"
+    program_title, schedule_version = stage.program.title, stage.program.schedule_version
+    events = calendar.events_for(registration, page_url, locale, [stage]) if with_calendar else []
 
     def text_for(star: str, link: str | None) -> str:
         with force_locale(locale):
@@ -99,6 +97,10 @@ def render(
     def email_message() -> OutgoingMessage:
         with force_locale(locale):
             html = render_template(f"{TEMPLATES}/{template}.html", **facts)
+        attachments = ()
+        if with_calendar:  # only an email carries it
+            ics = calendar.to_ics(program_title, events, schedule_version)
+            attachments = ((ics_name, "text/calendar", ics),)
         return OutgoingMessage(
             channel="email",
             to=email,
@@ -153,7 +155,7 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
     program = stage.program
     zone = program.timezone
     mode = registration.mode_for(stage)
-    stage_label = f"Tahap {stage.number}: {stage.title}"
+    stage_label = f"{i18n.stage_label(stage.number, locale)}: {stage.title}"
     starts = i18n.format_datetime_long(stage.starts_at, zone, locale)
     venue = ", ".join(part for part in (stage.venue_name, stage.venue_address) if part)
     online = mode == Mode.DARING or (mode is None and not venue)

@@ -39,6 +39,7 @@ from workshop.errors import ServiceError
 from workshop.extensions import socketio
 from workshop.programs.models import Program, Stage
 from workshop.realtime import staff_room, user_room
+from workshop.registration import calendar
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
 from workshop.reminders.messages import locale_for, personal_url_for, render
@@ -659,6 +660,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
                     rule_offset=delivery.rule.offset if delivery.rule else None,
                     locale=locale,
                     personal_url=link,
+                    page_url=calendar.page_url(registration, config),
                     text=text,
                     previous_start=delivery.stage_move.previous_start if delivery.stage_move else None,
                 )
@@ -1303,6 +1305,7 @@ def preview(
         rule_offset=rule.offset if rule is not None else None,
         locale=locale_for(registration),
         personal_url=personal_url_for(registration, config),
+        page_url=calendar.page_url(registration, config),
         text=text,
         previous_start=stage.starts_at if kind == "stage_changed" else None,
     )

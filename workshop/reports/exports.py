@@ -67,7 +67,7 @@ def summary_rows(matrix: Matrix) -> list[list]:
         counts = matrix.summaries[stage.id]
         rows.append(
             [
-                f"Tahap {stage.number}",
+                i18n.stage_label(stage.number),
                 stage.title,
                 modes.count(Mode.LURING),
                 modes.count(Mode.DARING),
