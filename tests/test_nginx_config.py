@@ -106,15 +106,10 @@ def stack(nginx, tmp_path):
         stdout=app_log,
         stderr=subprocess.STDOUT,
     )
-    # Started as root, nginx's workers run as nobody: they write request bodies under the prefix,
-    # which pytest's tmp_path (root's only) would not let them reach.
-    prefix = Path(tempfile.mkdtemp(prefix="bimtek-nginx-"))
-    prefix.chmod(0o755)
+    prefix = tmp_path / "nginx"
     render.write_nginx_config(prefix, listen=f"127.0.0.1:{nginx_port}", upstreams=[f"127.0.0.1:{app_port}"])
     proxy_log = (tmp_path / "nginx-stderr.log").open("wb")
-    proxy = serving.start(
-        render.nginx_command(prefix, "-g", "daemon off;"), stdout=proxy_log, stderr=proxy_log
-    )
+    proxy = serving.start(serving.nginx_foreground(prefix), stdout=proxy_log, stderr=proxy_log)
     try:
         serving.wait_for(f"http://127.0.0.1:{app_port}/healthz", app)
         serving.wait_for(f"http://127.0.0.1:{nginx_port}/healthz", proxy)
@@ -124,7 +119,6 @@ def stack(nginx, tmp_path):
         serving.stop(app)
         app_log.close()
         proxy_log.close()
-        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def _open(url: str, **kwargs):
