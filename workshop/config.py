@@ -40,7 +40,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        # A roster or meeting-report file; every other request's body far less (workshop/uploads.py).
+        "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_BYTES", 1024 * 1024),
         # Cookies only over HTTPS (default in production; COOKIE_SECURE=0 for a plain-HTTP LAN).
         "COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_SECURE": cookie_secure,
@@ -119,8 +121,10 @@ def validate(config: dict) -> None:
         ZoneInfo(config["DEFAULT_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"DEFAULT_TIMEZONE is not a known time zone: {error}") from error
-    if config["MAX_CONTENT_LENGTH"] <= 0:
+    if config["MAX_UPLOAD_BYTES"] <= 0:
         raise ConfigError("MAX_UPLOAD_BYTES must be positive")
+    if config["MAX_CONTENT_LENGTH"] <= 0:
+        raise ConfigError("MAX_REQUEST_BYTES must be positive")
     _validate_channels(config)
     for name in (
         "REMINDER_TICK_SECONDS",

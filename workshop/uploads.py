@@ -1,0 +1,106 @@
+"""File uploads (a roster, a Zoom report): the only requests whose body may be large.
+
+Every other request's body is read before its view runs (for the CSRF check, and before the
+SQLite write lock: workshop/extensions.py), and it may be at most MAX_REQUEST_BYTES. A view marked
+with `@upload_view` is left alone until its permission decorator has run; then `receive()` raises
+the limit to MAX_UPLOAD_BYTES, checks the CSRF token and reads the file. So only a person allowed
+to upload can make the server read megabytes, and a file that is too large is answered on the
+upload page itself, with the limit, instead of a bare error page.
+
+Reading a large file (openpyxl, csv) is CPU work: `off_the_loop` runs it in gevent's thread pool,
+so the check-in desks and the live sockets served by the same process keep their answers coming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from workshop.db import db, sqlite_write_intent
+from workshop.extensions import csrf
+
+FORM_HEADROOM_BYTES = 64 * 1024  # the form's other fields and the multipart framing around the file
+DRAIN_LIMIT_BYTES = (
+    64 * 1024 * 1024
+)  # read (and drop) a refused body up to this size, so the browser sees the answer
+T = TypeVar("T")
+
+
+class UploadError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def upload_view(view: Callable) -> Callable:
+    """Mark a view that takes a file: its body is read by `receive()`, after the permission check.
+    Put it below the permission decorator."""
+    view.accepts_upload = True
+    return csrf.exempt(view)
+
+
+def limit_text() -> str:
+    """MAX_UPLOAD_BYTES for people: '5 MB', '500 KB'."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if limit < 1024 * 1024:
+        return f"{format_decimal(limit / 1024, '#,##0.#')} KB"
+    return f"{format_decimal(limit / 1024 / 1024, '#,##0.#')} MB"
+
+
+def receive(field: str = "file") -> tuple[str, bytes]:
+    """The uploaded file's name and content. Raises UploadError (no file, too large); a missing
+    or expired CSRF token raises CSRFError as on every other form."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    too_large = UploadError(413, _("The file is too large: at most %(size)s.", size=limit_text()))
+    length = request.content_length
+    if length is not None and length > limit + FORM_HEADROOM_BYTES:
+        _drain(length)
+        raise too_large
+    request.max_content_length = limit + FORM_HEADROOM_BYTES
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        upload = request.files.get(field)
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if upload is None or not upload.filename:
+        raise UploadError(400, _("Choose a file to upload."))
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    # The permission check read in a deferred transaction (extensions.py: an upload's body is read
+    # only now); end it, so that the view's writes begin a transaction that takes the lock first.
+    db.session.commit()
+    sqlite_write_intent.set(True)
+    return upload.filename, data
+
+
+def _drain(length: int) -> None:
+    """Read a refused body to its end: a browser still sending it would not see the answer."""
+    if length > DRAIN_LIMIT_BYTES:
+        return
+    stream = request.environ["wsgi.input"]
+    left = length
+    while left > 0:
+        chunk = stream.read(min(left, 64 * 1024))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
+def off_the_loop(function: Callable[..., T], *args) -> T:
+    """`function(*args)` in gevent's thread pool when the process runs on gevent (the other
+    requests go on meanwhile), else right here."""
+    from gevent import monkey
+
+    if not monkey.is_module_patched("threading"):
+        return function(*args)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(function, args)
