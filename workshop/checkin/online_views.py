@@ -197,6 +197,7 @@ def meeting_report(report_id: int):
         matched=sum(row.match in online.COUNTED for row in rows),
         unmatched=sum(row.match == RowMatch.UNMATCHED for row in rows),
         ignored=sum(row.match == RowMatch.IGNORED for row in rows),
+        hosted=sum(row.match == RowMatch.HOST for row in rows),
         names=_registration_names(row.registration_id for row in rows),
     )
 
