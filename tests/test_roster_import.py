@@ -7,8 +7,10 @@ import html
 import io
 import json
 import re
+import zipfile
 
 import openpyxl
+import openpyxl.xml
 import pytest
 from sqlalchemy import func, select
 
@@ -1006,3 +1008,65 @@ def test_row_numbers_follow_the_sheet_when_a_title_sits_above_the_header(program
     )
     table = roster_files.read_table("peserta.xlsx", data)
     assert (table.header_row, [number for number, _ in table.rows]) == (3, [4, 6])
+
+
+# Hostile workbooks
+
+
+def workbook_with(member: str, content: bytes) -> bytes:
+    """A real workbook with one member of its zip archive replaced (or added)."""
+    source = zipfile.ZipFile(
+        io.BytesIO(xlsx_bytes([["nama", "instansi", "no_hp", "mode"], ["Rina", "X", "0812", "daring"]]))
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != member:
+                target.writestr(info, source.read(info.filename))
+        target.writestr(member, content)
+    return out.getvalue()
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_a_roster_is_refused_before_openpyxl_opens_it(
+    client, session, orgs, program, organiser, monkeypatch
+):
+    bomb = workbook_with(
+        "xl/sharedStrings.xml",
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+        + b"A" * (20 * 1024 * 1024)
+        + b"</t></si></sst>",
+    )
+    assert len(bomb) < 100_000  # a tiny file
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl opened the workbook")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    english(client)
+    response = upload(client, program, "peserta.xlsx", bomb)
+
+    assert response.status_code == 400
+    assert errors_on(response.get_data(as_text=True)) == [
+        "This workbook unpacks to far more data than a participant list holds: copy the participants "
+        "into a new workbook and upload that one."
+    ]
+    assert session.scalar(select(func.count()).select_from(RosterImport)) == 0
+
+
+def test_a_workbook_with_xml_entities_is_refused_by_defusedxml(client, session, orgs, program, organiser):
+    assert openpyxl.xml.DEFUSEDXML is True, "defusedxml is missing: pip install -r requirements.txt"
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>nama</t></is></c><c r="B1" t="inlineStr"><is><t>no_hp</t></is></c></row>'
+        b'<row r="2"><c r="A2" t="inlineStr"><is><t>&c;</t></is></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    english(client)
+    response = upload(client, program, "peserta.xlsx", workbook_with("xl/worksheets/sheet1.xml", laughs))
+
+    assert response.status_code == 400
+    assert errors_on(response.get_data(as_text=True)) == [
+        "The file could not be read: is it a damaged Excel workbook?"
+    ]
