@@ -300,7 +300,7 @@ def regency(session):
     import_regions(session)
     factories.organization(session, kind=OrgKind.OPD, name="Dinas Komunikasi dan Informatika")
     session.commit()
-    return roster.OrganizationIndex(session)
+    return roster.OrganizationIndex.load(session)
 
 
 def label(found) -> str | None:

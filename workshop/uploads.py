@@ -76,9 +76,18 @@ def receive(field: str = "file") -> tuple[str, bytes]:
         raise too_large
     # The permission check read in a deferred transaction (extensions.py: an upload's body is read
     # only now); end it, so that the view's writes begin a transaction that takes the lock first.
-    db.session.commit()
-    sqlite_write_intent.set(True)
+    _end_reading()
     return upload.filename, data
+
+
+def _end_reading() -> None:
+    """End the request's transaction, which must only have read; the next query begins a new
+    one, as a writer (on SQLite: BEGIN IMMEDIATE)."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("the request has unsaved changes: a transaction that only read was expected")
+    session.commit()
+    sqlite_write_intent.set(True)
 
 
 def _drain(length: int) -> None:
@@ -95,8 +104,13 @@ def _drain(length: int) -> None:
 
 
 def off_the_loop(function: Callable[..., T], *args) -> T:
-    """`function(*args)` in gevent's thread pool when the process runs on gevent (the other
-    requests go on meanwhile), else right here."""
+    """`function(*args)`, CPU work that reads no database, in gevent's thread pool when the process
+    runs on gevent (the other requests go on meanwhile), else right here.
+
+    The request's transaction must only have read so far: it is ended first, so that no lock is
+    held meanwhile (SQLite's write lock would stop every check-in); the next query begins a new
+    transaction, as a writer. ORM objects loaded before are expired: pass plain data."""
+    _end_reading()
     from gevent import monkey
 
     if not monkey.is_module_patched("threading"):

@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import openpyxl
@@ -33,7 +34,7 @@ from workshop import audit
 from workshop.auth.models import User
 from workshop.db import utcnow
 from workshop.programs.models import Organization, OrgKind, Program
-from workshop.registration import roster_columns, services
+from workshop.registration import roster_columns, roster_files, services
 from workshop.registration.models import ImportStatus, Mode, Person, Registration, RosterImport
 from workshop.registration.roster_columns import FIELD_LABELS, MappingError
 from workshop.registration.roster_files import MAX_ROWS, Table
@@ -155,8 +156,8 @@ def positions(program: Program) -> list[int]:
     return [stage.position for stage in program.stages]
 
 
-def missing_columns(content: dict, program: Program) -> list[str]:
-    return roster_columns.missing(content["mapping"], positions(program), content["default_mode"])
+def missing_columns(content: dict, stage_positions: Sequence[int]) -> list[str]:
+    return roster_columns.missing(content["mapping"], stage_positions, content["default_mode"])
 
 
 def bad_rows(rows: list[dict]) -> list[dict]:
@@ -192,13 +193,13 @@ def people_rows(content: dict) -> tuple[list[dict], list[dict]]:
     return people, left_out
 
 
-def _check(session: Session, program: Program, content: dict) -> None:
-    """Check the rows with the columns chosen (nothing to check while columns are missing)."""
-    if missing_columns(content, program):
-        content["rows"], content["left_out"] = [], []
-        return
-    people, content["left_out"] = people_rows(content)
-    content["rows"] = check_rows(session, program, people, content["default_mode"])
+def _check(content: dict, rules: CheckRules) -> dict:
+    """The content with its rows checked with the columns chosen (none while columns are missing)."""
+    if missing_columns(content, rules.positions):
+        return {**content, "rows": [], "left_out": []}
+    people, left_out = people_rows(content)
+    rows = check_rows(rules, people, content["default_mode"])
+    return {**content, "rows": json.loads(json.dumps(rows, ensure_ascii=False)), "left_out": left_out}
 
 
 def _width(table: Table) -> int:
@@ -240,6 +241,19 @@ _KIND_PREFIX = re.compile(
 _DISTRICT_SUFFIX = re.compile(r"^(.+?)\s+(?:kecamatan|kec)\s+(.+)$")
 
 
+@dataclass(frozen=True)
+class OrgRef:
+    """What the checks need of an organisation: read once, then used away from the session (the
+    rows are checked in a worker thread, see roster_views)."""
+
+    id: int
+    name: str
+    label: str
+    kind: OrgKind
+    parent_id: int | None
+    parent_name: str
+
+
 class OrganizationIndex:
     """Finds an organisation by official code, name or label, forgiving case and punctuation.
 
@@ -248,15 +262,26 @@ class OrganizationIndex:
     from its own column ("Sibalanga" and "Garoga") finds the village of that sub-district.
     """
 
-    def __init__(self, session: Session):
-        organizations = session.scalars(select(Organization).options(selectinload(Organization.parent))).all()
-        self.by_code = {org.code.strip().lower(): org for org in organizations if org.code}
-        self.by_key: dict[str, list[Organization]] = defaultdict(list)
+    def __init__(self, organizations: list[OrgRef], codes: dict[str, OrgRef]):
+        self.by_code = codes
+        self.by_key: dict[str, list[OrgRef]] = defaultdict(list)
         for org in organizations:
             for key in {_match_key(org.name), _match_key(org.label)}:
                 self.by_key[key].append(org)
 
-    def _candidates(self, key: str) -> list[Organization]:
+    @classmethod
+    def load(cls, session: Session) -> OrganizationIndex:
+        found = session.scalars(select(Organization).options(selectinload(Organization.parent))).all()
+        refs = {
+            org.id: OrgRef(
+                org.id, org.name, org.label, org.kind, org.parent_id, org.parent.name if org.parent else ""
+            )
+            for org in found
+        }
+        codes = {org.code.strip().lower(): refs[org.id] for org in found if org.code}
+        return cls(list(refs.values()), codes)
+
+    def _candidates(self, key: str) -> list[OrgRef]:
         found = self.by_key.get(key, [])
         if found:
             return list(dict.fromkeys(found))
@@ -272,11 +297,11 @@ class OrganizationIndex:
             return [
                 org
                 for org in self._candidates(split.group(1))
-                if org.parent is not None and _match_key(org.parent.name) == district
+                if org.parent_id is not None and _match_key(org.parent_name) == district
             ]
         return []
 
-    def districts(self, text: str) -> list[Organization]:
+    def districts(self, text: str) -> list[OrgRef]:
         """The sub-districts (kecamatan) a text names: 'Tarutung', 'Kec. Tarutung', 'KECAMATAN TARUTUNG'."""
         key = _match_key(text)
         prefixed = _KIND_PREFIX.match(key)
@@ -286,7 +311,7 @@ class OrganizationIndex:
 
     def match(
         self, code: str, text: str, village: str = "", district: str = ""
-    ) -> tuple[Organization | None, dict | None]:
+    ) -> tuple[OrgRef | None, dict | None]:
         """The organisation, or None and the problem to report. `text` is the organisation as
         written; without it the village; `district` narrows both when it is given."""
         code, text, village, district = code.strip(), text.strip(), village.strip(), district.strip()
@@ -308,7 +333,8 @@ class OrganizationIndex:
         if field_name == "village":
             found = [org for org in found if org.kind == OrgKind.DESA]
         if district and found:
-            inside = [org for org in found if org in in_district or org.parent in in_district]
+            district_ids = {district_org.id for district_org in in_district}
+            inside = [org for org in found if org.id in district_ids or org.parent_id in district_ids]
             if inside:
                 found = inside
             elif in_district and all(org.kind == OrgKind.DESA for org in found):
@@ -348,14 +374,29 @@ def _phone(raw: str) -> str | None:
     return phone
 
 
-def check_rows(session: Session, program: Program, rows: list[dict], default_mode: str = "") -> list[dict]:
+@dataclass(frozen=True)
+class CheckRules:
+    """What the rows are checked against, read from the database at once: the organisations, the
+    numbers already registered for the programme, its stages. Checking with it reads nothing more,
+    so it can run in a worker thread while no transaction is open."""
+
+    organizations: OrganizationIndex
+    registered_phones: frozenset[str]
+    positions: tuple[int, ...]
+
+    @classmethod
+    def load(cls, session: Session, program: Program) -> CheckRules:
+        registered = session.scalars(
+            select(Person.phone).join(Registration).where(Registration.program_id == program.id)
+        )
+        return cls(OrganizationIndex.load(session), frozenset(registered), tuple(positions(program)))
+
+
+def check_rows(rules: CheckRules, rows: list[dict], default_mode: str = "") -> list[dict]:
     """Normalise each person row ({"row", "raw", "raw_stages"}) and list all of its problems.
-    Pure reading: nothing is written. `default_mode` is used where a row names no mode."""
-    organizations = OrganizationIndex(session)
-    registered = set(
-        session.scalars(select(Person.phone).join(Registration).where(Registration.program_id == program.id))
-    )
-    stages = list(program.stages)
+    `default_mode` is used where a row names no mode."""
+    organizations = rules.organizations
+    registered = rules.registered_phones
     phone_rows: dict[str, int] = {}
     email_rows: dict[str, int] = {}
     checked = []
@@ -416,15 +457,15 @@ def check_rows(session: Session, program: Program, rows: list[dict], default_mod
         modes: dict[str, str] = {}
         missing: list[str] = []
         bad: dict[str, list[str]] = {}
-        for stage in stages:
-            value = raw_stages.get(str(stage.position), "").strip() or raw.get("mode", "").strip()
+        for stage in rules.positions:
+            value = raw_stages.get(str(stage), "").strip() or raw.get("mode", "").strip()
             mode = parse_mode(value or default_mode)
             if not value and not default_mode:
-                missing.append(roster_columns.stage_label(stage.position))
+                missing.append(roster_columns.stage_label(stage))
             elif mode is None:
-                bad.setdefault(value, []).append(roster_columns.stage_label(stage.position))
+                bad.setdefault(value, []).append(roster_columns.stage_label(stage))
             else:
-                modes[str(stage.position)] = mode.value
+                modes[str(stage)] = mode.value
         if missing:
             problems.append(_problem("missing_mode", "mode", stages=", ".join(missing)))
         for value, labels in bad.items():
@@ -452,23 +493,33 @@ def check_rows(session: Session, program: Program, rows: list[dict], default_mod
 # The import
 
 
-def create_preview(
-    session: Session, program: Program, table: Table, *, filename: str, actor: User | None
-) -> RosterImport:
-    """Recognise the columns of a file read by roster_files.read_table, check its rows, and keep
-    the result as a preview. Nothing is registered."""
-    filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
+def read_preview(filename: str, data: bytes, rules: CheckRules) -> dict:
+    """Read an uploaded file and check it: the content of a preview (RosterFileError if the file
+    cannot be used). Reads nothing from the database (a worker thread may run it)."""
+    return preview_content(roster_files.read_table(filename, data), rules)
+
+
+def preview_content(table: Table, rules: CheckRules) -> dict:
+    """Recognise the columns of a file read by roster_files.read_table and check its rows: the
+    content of a preview. Reads nothing from the database (a worker thread may run it)."""
     width = _width(table)
     header = (table.header + [""] * width)[:width]
     content = {
         "version": PAYLOAD_VERSION,
         "header_row": table.header_row,
         "header": header,
-        "mapping": roster_columns.guess_mapping(header, positions(program)),
+        "mapping": roster_columns.guess_mapping(header, rules.positions),
         "default_mode": "",
         "cells": [[number, cells[:width]] for number, cells in table.rows],
     }
-    _check(session, program, content)
+    return _check(content, rules)
+
+
+def create_preview(
+    session: Session, program: Program, content: dict, *, filename: str, actor: User | None
+) -> RosterImport:
+    """Keep a checked file (preview_content) as a preview. Nothing is registered."""
+    filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
     record = RosterImport(
         program_id=program.id,
         uploaded_by_id=actor.id if actor is not None else None,
@@ -481,18 +532,28 @@ def create_preview(
     return record
 
 
-def set_columns(session: Session, record: RosterImport, mapping: list[str], default_mode: str) -> None:
-    """The organiser's choice of columns (and of a mode for rows without one): check the rows again
-    with it. Raises MappingError for a choice that cannot be used."""
+def with_columns(content: dict, mapping: list[str], default_mode: str, rules: CheckRules) -> dict:
+    """The content checked again with the organiser's choice of columns (and of one mode for rows
+    that name none). Raises MappingError for a choice that cannot be used. Reads nothing."""
+    chosen = roster_columns.validate(mapping, content["header"], rules.positions)
+    mode = default_mode if default_mode in DEFAULT_MODES else ""
+    return _check({**content, "mapping": chosen, "default_mode": mode}, rules)
+
+
+def save_checked(session: Session, record: RosterImport, content: dict, *, checked_from: str) -> None:
+    """Store content computed (with_columns) from the preview as it was (`checked_from`, its
+    stored text): refused if the file was imported or the preview changed meanwhile."""
     if record.status == ImportStatus.IMPORTED:
         raise MappingError(_("This file was already imported."))
-    program = record.program
-    content = payload(record)
-    content["mapping"] = roster_columns.validate(mapping, content["header"], positions(program))
-    content["default_mode"] = default_mode if default_mode in DEFAULT_MODES else ""
-    _check(session, program, content)
+    if record.rows != checked_from:
+        raise MappingError(_("The preview changed meanwhile: check the columns again."))
     record.rows = json.dumps(content, ensure_ascii=False)
     session.flush()
+
+
+def check_again(content: dict, rules: CheckRules) -> dict:
+    """The content's rows checked anew against the database as it is now (rules)."""
+    return _check(content, rules)
 
 
 @dataclass
@@ -503,26 +564,32 @@ class ImportResult:
 
 
 def confirm_import(
-    session: Session, record: RosterImport, *, skip_bad_rows: bool, actor: User | None
+    session: Session,
+    record: RosterImport,
+    checked: dict,
+    *,
+    checked_from: str,
+    skip_bad_rows: bool,
+    actor: User | None,
 ) -> ImportResult:
-    """Register the checked rows in the caller's transaction.
+    """Register the rows of `checked` (check_again of the preview stored as `checked_from`) in the
+    caller's transaction.
 
-    The rows are checked again first: if anything changed since the preview (someone registered
-    meanwhile, an organisation was renamed), the preview is refreshed and nothing is imported.
-    A RegistrationError from a row aborts the whole import (RosterImportError): roll back.
+    If the rows checked now differ from those the organiser saw (someone registered meanwhile, an
+    organisation was renamed), the preview is refreshed and nothing is imported; so it is when the
+    preview changed while it was checked. A RegistrationError from a row (a number registered since
+    the check) aborts the whole import (RosterImportError): roll back.
     """
     if record.status == ImportStatus.IMPORTED:
         return ImportResult("already_imported", imported=record.imported_count)
+    if record.rows != checked_from:
+        return ImportResult("changed")
     program = record.program
-    content = payload(record)
-    if missing_columns(content, program):
+    if missing_columns(checked, positions(program)):
         return ImportResult("columns_missing")
-    people, _left_out = people_rows(content)
-    checked = check_rows(session, program, people, content["default_mode"])
-    fresh = json.loads(json.dumps(checked, ensure_ascii=False))
-    if fresh != content["rows"]:
-        content["rows"] = fresh
-        record.rows = json.dumps(content, ensure_ascii=False)
+    fresh = checked["rows"]
+    if fresh != payload(record)["rows"]:
+        record.rows = json.dumps(checked, ensure_ascii=False)
         session.flush()
         return ImportResult("changed", skipped=len(bad_rows(fresh)))
     bad = bad_rows(fresh)

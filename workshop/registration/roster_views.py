@@ -15,7 +15,7 @@ from sqlalchemy import select
 from workshop import uploads
 from workshop.auth.models import Role
 from workshop.auth.permissions import organiser_required
-from workshop.db import db
+from workshop.db import db, reads_first
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
 from workshop.registration import roster, roster_columns, roster_files
@@ -50,13 +50,15 @@ def roster_upload(program_id: int):
         return _upload_page(db.get_or_404(Program, program_id), [])
     try:
         filename, data = uploads.receive()
-        table = uploads.off_the_loop(roster_files.read_table, filename, data)
     except uploads.UploadError as error:
         return _upload_page(db.get_or_404(Program, program_id), [error.message], error.status)
-    except roster_files.RosterFileError as error:
-        return _upload_page(db.get_or_404(Program, program_id), [error.message], 400)
     program = db.get_or_404(Program, program_id)
-    record = roster.create_preview(db.session, program, table, filename=filename, actor=current_user)
+    rules = roster.CheckRules.load(db.session, program)
+    try:
+        content = uploads.off_the_loop(roster.read_preview, filename, data, rules)
+    except roster_files.RosterFileError as error:
+        return _upload_page(program, [error.message], 400)
+    record = roster.create_preview(db.session, program, content, filename=filename, actor=current_user)
     db.session.commit()
     location = url_for("registration.roster_preview", import_id=record.id)
     if _wants_json():
@@ -113,7 +115,7 @@ def _preview_page(record: RosterImport, column_error: str = "", status: int = 20
             for index, text in enumerate(header)
         ],
         targets=roster_columns.targets(roster.positions(program)),
-        missing=roster.missing_columns(content, program),
+        missing=roster.missing_columns(content, roster.positions(program)),
         unused=roster_columns.unused_columns(header, mapping),
         left_out=[(row["row"], str(roster.LEFT_OUT[row["reason"]])) for row in content["left_out"]],
         column_error=column_error,
@@ -132,28 +134,43 @@ def _examples(cells: list, index: int, count: int = 3) -> list[str]:
 
 
 @bp.route("/admin/imports/<int:import_id>/columns", methods=["POST"])
+@reads_first
 @organiser_required
 def roster_columns_choice(import_id: int):
-    record = _own_import(import_id, for_update=True)
-    content = roster.payload(record)
+    record = _own_import(import_id)
+    stored, content = record.rows, roster.payload(record)
     mapping = [request.form.get(f"column-{index}", "") for index in range(len(content["header"]))]
+    rules = roster.CheckRules.load(db.session, record.program)
     try:
-        roster.set_columns(db.session, record, mapping, request.form.get("default_mode", ""))
+        checked = uploads.off_the_loop(
+            roster.with_columns, content, mapping, request.form.get("default_mode", ""), rules
+        )
+        roster.save_checked(db.session, _own_import(import_id, for_update=True), checked, checked_from=stored)
     except roster_columns.MappingError as error:
         db.session.rollback()
         return _preview_page(_own_import(import_id), error.message, 400)
     db.session.commit()
-    return redirect(url_for("registration.roster_preview", import_id=record.id), 303)
+    return redirect(url_for("registration.roster_preview", import_id=import_id), 303)
 
 
 @bp.route("/admin/imports/<int:import_id>/confirm", methods=["POST"])
+@reads_first
 @organiser_required
 def roster_confirm(import_id: int):
+    record = _own_import(import_id)
+    stored, content = record.rows, roster.payload(record)
+    rules = roster.CheckRules.load(db.session, record.program)
+    checked = uploads.off_the_loop(roster.check_again, content, rules)
     record = _own_import(import_id, for_update=True)
     preview = url_for("registration.roster_preview", import_id=record.id)
     try:
         result = roster.confirm_import(
-            db.session, record, skip_bad_rows=request.form.get("skip_bad_rows") == "1", actor=current_user
+            db.session,
+            record,
+            checked,
+            checked_from=stored,
+            skip_bad_rows=request.form.get("skip_bad_rows") == "1",
+            actor=current_user,
         )
     except roster.RosterImportError as error:
         db.session.rollback()
@@ -200,7 +217,7 @@ def roster_confirm(import_id: int):
             _(
                 "Nothing was imported: no column holds %(missing)s. The file has the columns %(found)s: "
                 "choose which one holds what.",
-                missing=", ".join(roster.missing_columns(content, record.program)),
+                missing=", ".join(roster.missing_columns(content, roster.positions(record.program))),
                 found=", ".join(f"“{text}”" for text in content["header"] if text),
             ),
             "danger",
