@@ -236,7 +236,10 @@ def test_the_columns_of_an_imported_file_cannot_change(client, session, orgs, pr
     record = upload(client, program, b"nama,instansi,no_hp,mode\r\nRina,Tarutung,081234567801,daring\r\n")
     client.post(f"/admin/imports/{record.id}/confirm")
 
-    response = client.post(f"/admin/imports/{record.id}/columns", data={"column-0": "", "column-1": "name"})
+    response = client.post(
+        f"/admin/imports/{record.id}/columns",
+        data={"column-0": "name", "column-1": "organization", "column-2": "phone", "column-3": "mode"},
+    )
 
     assert response.status_code == 400
     assert "This file was already imported." in response.get_data(as_text=True)

@@ -7,12 +7,16 @@ the limit to MAX_UPLOAD_BYTES, checks the CSRF token and reads the file. So only
 to upload can make the server read megabytes, and a file that is too large is answered on the
 upload page itself, with the limit, instead of a bare error page.
 
-Reading a large file (openpyxl, csv) is CPU work: `off_the_loop` runs it in gevent's thread pool,
-so the check-in desks and the live sockets served by the same process keep their answers coming.
+Reading and checking a large file (openpyxl, phone numbers) is CPU work: `off_the_loop` runs it in
+a process of its own, so the check-in desks and the live sockets served by the same process keep
+their answers coming.
 """
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,6 +25,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from workshop.config import PROJECT_ROOT
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import csrf
 
@@ -28,6 +33,7 @@ FORM_HEADROOM_BYTES = 64 * 1024  # the form's other fields and the multipart fra
 DRAIN_LIMIT_BYTES = (
     64 * 1024 * 1024
 )  # read (and drop) a refused body up to this size, so the browser sees the answer
+WORKER_TIMEOUT_SECONDS = 300
 T = TypeVar("T")
 
 
@@ -104,17 +110,33 @@ def _drain(length: int) -> None:
 
 
 def off_the_loop(function: Callable[..., T], *args) -> T:
-    """`function(*args)`, CPU work that reads no database, in gevent's thread pool when the process
-    runs on gevent (the other requests go on meanwhile), else right here.
+    """`function(*args)`: CPU work that reads no database, in a process of its own
+    (workshop/offload.py) when this process serves on gevent, so that the other requests go on
+    meanwhile; else (tests, commands) right here. `function` is a module-level function; its
+    arguments, result and exceptions are pickled.
 
     The request's transaction must only have read so far: it is ended first, so that no lock is
     held meanwhile (SQLite's write lock would stop every check-in); the next query begins a new
-    transaction, as a writer. ORM objects loaded before are expired: pass plain data."""
+    transaction, as a writer. ORM objects loaded before are expired."""
     _end_reading()
     from gevent import monkey
 
-    if not monkey.is_module_patched("threading"):
+    if not monkey.is_module_patched("subprocess"):
         return function(*args)
-    import gevent
-
-    return gevent.get_hub().threadpool.apply(function, args)
+    job = pickle.dumps((function.__module__, function.__qualname__, args), protocol=pickle.HIGHEST_PROTOCOL)
+    done = subprocess.run(  # gevent's: this greenlet waits, the others run
+        [sys.executable, "-m", "workshop.offload"],
+        input=job,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=WORKER_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"workshop.offload failed ({done.returncode}): {done.stderr.decode(errors='replace')[-2000:]}"
+        )
+    succeeded, value = pickle.loads(done.stdout)
+    if not succeeded:
+        raise value
+    return value

@@ -112,6 +112,8 @@ class RosterImportError(Exception):
 def problem_message(problem: dict) -> str:
     """A row problem in the user's language."""
     args = dict(problem.get("args", {}))
+    if isinstance(args.get("stages"), list):  # stage positions
+        args["stages"] = ", ".join(roster_columns.stage_label(position) for position in args["stages"])
     if "column" in args:
         args["column"] = str(FIELD_LABELS.get(args["column"], args["column"]))
     return str(PROBLEMS[problem["code"]]) % args
@@ -122,8 +124,16 @@ def problem_message(problem: dict) -> str:
 
 def payload(record: RosterImport) -> dict:
     """The preview's content: the file's header and cells, the columns chosen, the checked rows."""
-    content = json.loads(record.rows)
+    return content_of(record.rows)
+
+
+def content_of(stored: str) -> dict:
+    content = json.loads(stored)
     return content if content.get("version") == PAYLOAD_VERSION else _from_version_1(content)
+
+
+def _stored(content: dict) -> str:
+    return json.dumps(content, ensure_ascii=False)
 
 
 def _from_version_1(content: dict) -> dict:
@@ -158,6 +168,10 @@ def positions(program: Program) -> list[int]:
 
 def missing_columns(content: dict, stage_positions: Sequence[int]) -> list[str]:
     return roster_columns.missing(content["mapping"], stage_positions, content["default_mode"])
+
+
+def missing_column_labels(content: dict, stage_positions: Sequence[int]) -> list[str]:
+    return [str(roster_columns.MISSING_LABELS[key]) for key in missing_columns(content, stage_positions)]
 
 
 def bad_rows(rows: list[dict]) -> list[dict]:
@@ -455,21 +469,21 @@ def check_rows(rules: CheckRules, rows: list[dict], default_mode: str = "") -> l
             problems.append(_problem("bad_nip", "nip", value=raw.get("nip", "").strip()))
 
         modes: dict[str, str] = {}
-        missing: list[str] = []
-        bad: dict[str, list[str]] = {}
+        missing: list[int] = []
+        bad: dict[str, list[int]] = {}
         for stage in rules.positions:
             value = raw_stages.get(str(stage), "").strip() or raw.get("mode", "").strip()
             mode = parse_mode(value or default_mode)
             if not value and not default_mode:
-                missing.append(roster_columns.stage_label(stage))
+                missing.append(stage)
             elif mode is None:
-                bad.setdefault(value, []).append(roster_columns.stage_label(stage))
+                bad.setdefault(value, []).append(stage)
             else:
                 modes[str(stage)] = mode.value
         if missing:
-            problems.append(_problem("missing_mode", "mode", stages=", ".join(missing)))
-        for value, labels in bad.items():
-            problems.append(_problem("bad_mode", "mode", value=value, stages=", ".join(labels)))
+            problems.append(_problem("missing_mode", "mode", stages=missing))
+        for value, stages in bad.items():
+            problems.append(_problem("bad_mode", "mode", value=value, stages=stages))
 
         if (name.lower(), phone) in EXAMPLE_KEYS:
             problems.append(_problem("example_row", "name"))
@@ -493,15 +507,14 @@ def check_rows(rules: CheckRules, rows: list[dict], default_mode: str = "") -> l
 # The import
 
 
-def read_preview(filename: str, data: bytes, rules: CheckRules) -> dict:
-    """Read an uploaded file and check it: the content of a preview (RosterFileError if the file
-    cannot be used). Reads nothing from the database (a worker thread may run it)."""
-    return preview_content(roster_files.read_table(filename, data), rules)
+def read_preview(filename: str, data: bytes, rules: CheckRules) -> str:
+    """Read an uploaded file and check it: a preview's stored content (RosterFileError if the file
+    cannot be used). Reads nothing from the database: another process runs it (roster_views)."""
+    return _stored(preview_content(roster_files.read_table(filename, data), rules))
 
 
 def preview_content(table: Table, rules: CheckRules) -> dict:
-    """Recognise the columns of a file read by roster_files.read_table and check its rows: the
-    content of a preview. Reads nothing from the database (a worker thread may run it)."""
+    """Recognise the columns of a file read by roster_files.read_table and check its rows."""
     width = _width(table)
     header = (table.header + [""] * width)[:width]
     content = {
@@ -516,15 +529,15 @@ def preview_content(table: Table, rules: CheckRules) -> dict:
 
 
 def create_preview(
-    session: Session, program: Program, content: dict, *, filename: str, actor: User | None
+    session: Session, program: Program, stored: str, *, filename: str, actor: User | None
 ) -> RosterImport:
-    """Keep a checked file (preview_content) as a preview. Nothing is registered."""
+    """Keep a checked file (read_preview) as a preview. Nothing is registered."""
     filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
     record = RosterImport(
         program_id=program.id,
         uploaded_by_id=actor.id if actor is not None else None,
         filename=filename,
-        rows=json.dumps(content, ensure_ascii=False),
+        rows=stored,
         status=ImportStatus.PREVIEWED,
     )
     session.add(record)
@@ -532,28 +545,38 @@ def create_preview(
     return record
 
 
-def with_columns(content: dict, mapping: list[str], default_mode: str, rules: CheckRules) -> dict:
-    """The content checked again with the organiser's choice of columns (and of one mode for rows
-    that name none). Raises MappingError for a choice that cannot be used. Reads nothing."""
+def with_columns(stored: str, mapping: list[str], default_mode: str, rules: CheckRules) -> str:
+    """A preview's content checked again with the organiser's choice of columns (and of one mode
+    for rows that name none). Raises MappingError for a choice that cannot be used. Reads nothing
+    from the database."""
+    content = content_of(stored)
     chosen = roster_columns.validate(mapping, content["header"], rules.positions)
     mode = default_mode if default_mode in DEFAULT_MODES else ""
-    return _check({**content, "mapping": chosen, "default_mode": mode}, rules)
+    return _stored(_check({**content, "mapping": chosen, "default_mode": mode}, rules))
 
 
-def save_checked(session: Session, record: RosterImport, content: dict, *, checked_from: str) -> None:
-    """Store content computed (with_columns) from the preview as it was (`checked_from`, its
-    stored text): refused if the file was imported or the preview changed meanwhile."""
+def save_checked(session: Session, record: RosterImport, stored: str, *, checked_from: str) -> None:
+    """Keep content computed (with_columns) from the preview as it was (`checked_from`, its stored
+    text): refused if the file was imported or the preview changed meanwhile."""
     if record.status == ImportStatus.IMPORTED:
-        raise MappingError(_("This file was already imported."))
+        raise MappingError("already_imported")
     if record.rows != checked_from:
-        raise MappingError(_("The preview changed meanwhile: check the columns again."))
-    record.rows = json.dumps(content, ensure_ascii=False)
+        raise MappingError("changed")
+    record.rows = stored
     session.flush()
 
 
-def check_again(content: dict, rules: CheckRules) -> dict:
-    """The content's rows checked anew against the database as it is now (rules)."""
-    return _check(content, rules)
+@dataclass(frozen=True)
+class Recheck:
+    content: dict  # the preview's content with its rows checked anew
+    changed: bool  # the rows differ from those the organiser saw
+
+
+def check_again(stored: str, rules: CheckRules) -> Recheck:
+    """A preview's rows checked anew against the database as it is now (rules). Reads nothing."""
+    content = content_of(stored)
+    checked = _check(content, rules)
+    return Recheck(checked, checked["rows"] != content["rows"])
 
 
 @dataclass
@@ -566,13 +589,13 @@ class ImportResult:
 def confirm_import(
     session: Session,
     record: RosterImport,
-    checked: dict,
+    recheck: Recheck,
     *,
     checked_from: str,
     skip_bad_rows: bool,
     actor: User | None,
 ) -> ImportResult:
-    """Register the rows of `checked` (check_again of the preview stored as `checked_from`) in the
+    """Register the rows of `recheck` (check_again of the preview stored as `checked_from`) in the
     caller's transaction.
 
     If the rows checked now differ from those the organiser saw (someone registered meanwhile, an
@@ -585,11 +608,11 @@ def confirm_import(
     if record.rows != checked_from:
         return ImportResult("changed")
     program = record.program
-    if missing_columns(checked, positions(program)):
+    if missing_columns(recheck.content, positions(program)):
         return ImportResult("columns_missing")
-    fresh = checked["rows"]
-    if fresh != payload(record)["rows"]:
-        record.rows = json.dumps(checked, ensure_ascii=False)
+    fresh = recheck.content["rows"]
+    if recheck.changed:
+        record.rows = _stored(recheck.content)
         session.flush()
         return ImportResult("changed", skipped=len(bad_rows(fresh)))
     bad = bad_rows(fresh)

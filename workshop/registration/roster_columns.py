@@ -278,19 +278,27 @@ def stage_label(position: int) -> str:
     return i18n.stage_label(ROMAN[position - 1] if 0 < position <= len(ROMAN) else str(position))
 
 
+MISSING_LABELS = {
+    "name": FIELD_LABELS["name"],
+    "organisation": _l("Organisation, or village and sub-district"),
+    "phone": FIELD_LABELS["phone"],
+    "mode": _l("Mode (or choose one mode for every row)"),
+}
+
+
 def missing(mapping: Sequence[str], positions: Collection[int], default_mode: str) -> list[str]:
-    """What the import still needs a column for (translated), in the order of the form."""
+    """What the import still needs a column for (keys of MISSING_LABELS), in the order of the form."""
     chosen = set(mapping)
     needed = []
     if "name" not in chosen:
-        needed.append(str(FIELD_LABELS["name"]))
+        needed.append("name")
     if not chosen & set(ORGANISATION_FIELDS):
-        needed.append(_("Organisation, or village and sub-district"))
+        needed.append("organisation")
     if "phone" not in chosen:
-        needed.append(str(FIELD_LABELS["phone"]))
+        needed.append("phone")
     stages_covered = all(f"tahap_{position}" in chosen for position in positions)
     if "mode" not in chosen and not stages_covered and not default_mode:
-        needed.append(_("Mode (or choose one mode for every row)"))
+        needed.append("mode")
     return needed
 
 
@@ -303,31 +311,65 @@ def unused_columns(header: Sequence[str], mapping: Sequence[str]) -> list[str]:
     ]
 
 
-class MappingError(Exception):
-    """The organiser's choice of columns cannot be used (a field chosen for two columns)."""
+MAPPING_ERRORS = {
+    "does_not_fit": _l("The choice of columns does not fit this file: open the preview again."),
+    "chosen_twice": _l("“%(field)s” is chosen for two columns, “%(first)s” and “%(second)s”: choose one."),
+    "already_imported": _l("This file was already imported."),
+    "changed": _l("The preview changed meanwhile: check the columns again."),
+}
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class CodedError(Exception):
+    """An error told by a code and its arguments, put into words (in the user's language) only when
+    shown; it survives pickling, since the checks may run in another process (workshop/offload.py)."""
+
+    MESSAGES: dict = {}
+
+    def __init__(self, code: str, **args):
+        super().__init__(code)
+        self.code = code
+        self.args_ = args
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self.code, self.args_)
+
+    @property
+    def message(self) -> str:
+        return str(self.MESSAGES[self.code]) % self.args_
+
+
+def _rebuild(cls: type[CodedError], code: str, args: dict) -> CodedError:
+    return cls(code, **args)
+
+
+class MappingError(CodedError):
+    """The organiser's choice of columns cannot be used."""
+
+    MESSAGES = MAPPING_ERRORS
+
+    @property
+    def message(self) -> str:
+        args = dict(self.args_)
+        if "target" in args:
+            args["field"] = target_label(args.pop("target"))
+        return str(self.MESSAGES[self.code]) % args
 
 
 def validate(mapping: Sequence[str], header: Sequence[str], positions: Collection[int]) -> list[str]:
     """The organiser's choice, checked: one target per column, each target at most once."""
     allowed = {"", *FIELDS, *(f"tahap_{position}" for position in positions)}
     if len(mapping) != len(header) or any(target not in allowed for target in mapping):
-        raise MappingError(_("The choice of columns does not fit this file: open the preview again."))
+        raise MappingError("does_not_fit")
     seen: dict[str, int] = {}
     for column, target in enumerate(mapping):
         if not target:
             continue
         if target in seen:
             raise MappingError(
-                _(
-                    "“%(field)s” is chosen for two columns, “%(first)s” and “%(second)s”: choose one.",
-                    field=target_label(target),
-                    first=header[seen[target]] or get_column_letter(seen[target] + 1),
-                    second=header[column] or get_column_letter(column + 1),
-                )
+                "chosen_twice",
+                target=target,
+                first=header[seen[target]] or get_column_letter(seen[target] + 1),
+                second=header[column] or get_column_letter(column + 1),
             )
         seen[target] = column
     return list(mapping)

@@ -48,17 +48,10 @@ FILE_ERRORS = {
 }
 
 
-class RosterFileError(Exception):
+class RosterFileError(roster_columns.CodedError):
     """The file as a whole cannot be used (wrong type, empty, damaged, too many rows...)."""
 
-    def __init__(self, code: str, **args):
-        super().__init__(code)
-        self.code = code
-        self.args_ = args
-
-    @property
-    def message(self) -> str:
-        return str(FILE_ERRORS[self.code]) % self.args_
+    MESSAGES = FILE_ERRORS
 
 
 @dataclass

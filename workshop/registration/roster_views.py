@@ -55,10 +55,10 @@ def roster_upload(program_id: int):
     program = db.get_or_404(Program, program_id)
     rules = roster.CheckRules.load(db.session, program)
     try:
-        content = uploads.off_the_loop(roster.read_preview, filename, data, rules)
+        stored = uploads.off_the_loop(roster.read_preview, filename, data, rules)
     except roster_files.RosterFileError as error:
         return _upload_page(program, [error.message], 400)
-    record = roster.create_preview(db.session, program, content, filename=filename, actor=current_user)
+    record = roster.create_preview(db.session, program, stored, filename=filename, actor=current_user)
     db.session.commit()
     location = url_for("registration.roster_preview", import_id=record.id)
     if _wants_json():
@@ -115,7 +115,7 @@ def _preview_page(record: RosterImport, column_error: str = "", status: int = 20
             for index, text in enumerate(header)
         ],
         targets=roster_columns.targets(roster.positions(program)),
-        missing=roster.missing_columns(content, roster.positions(program)),
+        missing=roster.missing_column_labels(content, roster.positions(program)),
         unused=roster_columns.unused_columns(header, mapping),
         left_out=[(row["row"], str(roster.LEFT_OUT[row["reason"]])) for row in content["left_out"]],
         column_error=column_error,
@@ -138,12 +138,13 @@ def _examples(cells: list, index: int, count: int = 3) -> list[str]:
 @organiser_required
 def roster_columns_choice(import_id: int):
     record = _own_import(import_id)
-    stored, content = record.rows, roster.payload(record)
-    mapping = [request.form.get(f"column-{index}", "") for index in range(len(content["header"]))]
+    stored = record.rows
+    columns = sum(1 for name in request.form if name.startswith("column-"))
+    mapping = [request.form.get(f"column-{index}", "") for index in range(columns)]
     rules = roster.CheckRules.load(db.session, record.program)
     try:
         checked = uploads.off_the_loop(
-            roster.with_columns, content, mapping, request.form.get("default_mode", ""), rules
+            roster.with_columns, stored, mapping, request.form.get("default_mode", ""), rules
         )
         roster.save_checked(db.session, _own_import(import_id, for_update=True), checked, checked_from=stored)
     except roster_columns.MappingError as error:
@@ -158,16 +159,16 @@ def roster_columns_choice(import_id: int):
 @organiser_required
 def roster_confirm(import_id: int):
     record = _own_import(import_id)
-    stored, content = record.rows, roster.payload(record)
+    stored = record.rows
     rules = roster.CheckRules.load(db.session, record.program)
-    checked = uploads.off_the_loop(roster.check_again, content, rules)
+    recheck = uploads.off_the_loop(roster.check_again, stored, rules)
     record = _own_import(import_id, for_update=True)
     preview = url_for("registration.roster_preview", import_id=record.id)
     try:
         result = roster.confirm_import(
             db.session,
             record,
-            checked,
+            recheck,
             checked_from=stored,
             skip_bad_rows=request.form.get("skip_bad_rows") == "1",
             actor=current_user,
@@ -217,7 +218,7 @@ def roster_confirm(import_id: int):
             _(
                 "Nothing was imported: no column holds %(missing)s. The file has the columns %(found)s: "
                 "choose which one holds what.",
-                missing=", ".join(roster.missing_columns(content, roster.positions(record.program))),
+                missing=", ".join(roster.missing_column_labels(content, roster.positions(record.program))),
                 found=", ".join(f"“{text}”" for text in content["header"] if text),
             ),
             "danger",
