@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import random
 import re
 import string
@@ -24,6 +25,8 @@ from tests import factories, serving
 from workshop import create_app
 from workshop.db import db
 from workshop.programs.models import OrgKind
+from workshop.registration import roster as roster_module
+from workshop.registration import roster_columns, roster_files
 from workshop.registration.models import RosterImport
 
 SCAN_BUDGET_SECONDS = 0.1
@@ -217,3 +220,44 @@ def test_a_check_in_desk_is_answered_within_100_ms_while_a_5_mb_roster_is_read(t
         content = json.loads(record.rows)
         assert len(content["rows"]) == ROWS
         db.engine.dispose()
+
+
+def run_in_worker(function, *args):
+    """What off_the_loop does on gevent: the job through `python -m workshop.offload`."""
+    job = pickle.dumps((function.__module__, function.__qualname__, args))
+    done = subprocess.run(
+        [sys.executable, "-m", "workshop.offload"],
+        input=job,
+        capture_output=True,
+        cwd=serving.PROJECT_ROOT,
+        check=True,
+    )
+    return pickle.loads(done.stdout)
+
+
+def test_the_worker_process_hands_back_results_and_refusals_with_their_details():
+    rules = roster_module.CheckRules(roster_module.OrganizationIndex([], {}), frozenset(), (1, 2))
+    rows = "nama,instansi,no_hp,mode\r\n" + "".join(
+        f"P{n},X,0812{30000000 + n},daring\r\n" for n in range(5001)
+    )
+
+    succeeded, error = run_in_worker(roster_module.read_preview, "peserta.csv", rows.encode(), rules)
+    assert (succeeded, type(error), error.code, error.args_) == (
+        False,
+        roster_files.RosterFileError,
+        "too_many_rows",
+        {"max": 5000},
+    )
+
+    succeeded, stored = run_in_worker(
+        roster_module.read_preview, "peserta.csv", b"Nama;HP\r\nRina;0812 3456 7801\r\n", rules
+    )
+    assert succeeded and json.loads(stored)["mapping"] == ["name", "phone"]
+
+    succeeded, error = run_in_worker(roster_module.with_columns, stored, ["name", "name"], "", rules)
+    assert (succeeded, type(error), error.code, error.args_) == (
+        False,
+        roster_columns.MappingError,
+        "chosen_twice",
+        {"target": "name", "first": "Nama", "second": "HP"},
+    )
