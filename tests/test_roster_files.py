@@ -100,7 +100,7 @@ def test_kecamatan_excel_with_title_no_column_numbers_as_numbers_and_totals_impo
         {"row": 23, "reason": "not_a_person"},
     ]
     page = client.get(f"/admin/imports/{record.id}").get_data(as_text=True)
-    assert "baris 16 (baris jumlah)" in page
+    assert "baris jumlah (baris 16)" in page
 
     confirm_all(client, session, record)
     assert imported(session) == [

@@ -117,9 +117,17 @@ def _preview_page(record: RosterImport, column_error: str = "", status: int = 20
         targets=roster_columns.targets(roster.positions(program)),
         missing=roster.missing_column_labels(content, roster.positions(program)),
         unused=roster_columns.unused_columns(header, mapping),
-        left_out=[(row["row"], str(roster.LEFT_OUT[row["reason"]])) for row in content["left_out"]],
+        left_out=_left_out(content["left_out"]),
         column_error=column_error,
     ), status
+
+
+def _left_out(rows: list[dict]) -> list[tuple[str, list[int]]]:
+    """(why, row numbers) of the rows that are not participants, by reason."""
+    numbers: dict[str, list[int]] = {}
+    for row in rows:
+        numbers.setdefault(row["reason"], []).append(row["row"])
+    return [(str(roster.LEFT_OUT[reason]), found) for reason, found in numbers.items()]
 
 
 def _examples(cells: list, index: int, count: int = 3) -> list[str]:
