@@ -112,6 +112,20 @@ def prepare_database(database_url: str) -> None:
     )
 
 
+def seed_programme(database_url: str) -> int:
+    """A programme with one stage (tests.factories) in the database; returns its id."""
+    from tests import factories
+    from workshop import create_app
+    from workshop.db import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        program_id = factories.program(db.session, stages=1).id
+        db.session.commit()
+        db.engine.dispose()
+    return program_id
+
+
 def wait_for(url: str, process: subprocess.Popen, *, timeout: float = 30, status: int = 200) -> bytes:
     deadline = time.monotonic() + timeout
     last = None
