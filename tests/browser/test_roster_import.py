@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.browser.test_attendance_dashboard import log_in
 from workshop.auth.models import Role
 from workshop.programs.services import import_regions
 from workshop.registration.models import Registration
@@ -23,14 +24,6 @@ def seed(live_server) -> tuple[int, str]:
         program = factories.program(session, stages=2)
         organiser = factories.staff(session, Role.PANITIA)
         return program.id, organiser.username
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("form [type=submit]").last.click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def registrations(live_server, program_id: int) -> int:
