@@ -16,6 +16,9 @@ from workshop.programs.services import import_regions
 from workshop.registration.models import Registration
 
 ROSTERS = Path(__file__).resolve().parent.parent / "data" / "rosters"
+# The server reads and checks a file before it answers (or reads 6 MB to refuse it): on a loaded
+# machine that takes more than the default 10 s.
+SERVER_WORK_MS = 60_000
 
 
 def seed(live_server) -> tuple[int, str]:
@@ -51,7 +54,7 @@ def test_a_kecamatan_excel_file_is_previewed_and_imported_on_a_phone(
     page.locator("#roster-file").set_input_files(ROSTERS / "kecamatan-garoga-kades.xlsx")
     page.get_by_test_id("upload-button").click()
 
-    page.wait_for_url("**/admin/imports/*")
+    page.wait_for_url("**/admin/imports/*", timeout=SERVER_WORK_MS)
     expect(page.get_by_test_id("import-counts")).to_have_text(
         "Baris: 9 · siap diimpor: 9 · bermasalah: 0", use_inner_text=True
     )
@@ -59,7 +62,7 @@ def test_a_kecamatan_excel_file_is_previewed_and_imported_on_a_phone(
     expect(page.get_by_test_id("row-7")).to_contain_text("Sibaganding, Kec. Garoga")
     no_horizontal_scroll(page)
     page.get_by_test_id("confirm-import").click()
-    page.wait_for_url(f"**/admin/programs/{program_id}/registrations")
+    page.wait_for_url(f"**/admin/programs/{program_id}/registrations", timeout=SERVER_WORK_MS)
     assert registrations(live_server, program_id) == 9
     assert browser_problems.seen == []
 
@@ -71,7 +74,7 @@ def test_a_file_without_modes_imports_once_the_organiser_chooses_one(live_server
     page.goto(f"/admin/programs/{program_id}/import")
     page.locator("#roster-file").set_input_files(ROSTERS / "desa-utf8-bom.csv")
     page.get_by_test_id("upload-button").click()
-    page.wait_for_url("**/admin/imports/*")
+    page.wait_for_url("**/admin/imports/*", timeout=SERVER_WORK_MS)
 
     expect(page.get_by_test_id("columns-missing")).to_contain_text(
         "Belum ada kolom untuk: Mode kehadiran (atau pilih satu mode untuk semua baris)."
@@ -81,10 +84,10 @@ def test_a_file_without_modes_imports_once_the_organiser_chooses_one(live_server
     page.get_by_test_id("apply-columns").click()
 
     expect(page.get_by_test_id("import-counts")).to_have_text(
-        "Baris: 6 · siap diimpor: 6 · bermasalah: 0", use_inner_text=True
+        "Baris: 6 · siap diimpor: 6 · bermasalah: 0", use_inner_text=True, timeout=SERVER_WORK_MS
     )
     page.get_by_test_id("confirm-import").click()
-    page.wait_for_url(f"**/admin/programs/{program_id}/registrations")
+    page.wait_for_url(f"**/admin/programs/{program_id}/registrations", timeout=SERVER_WORK_MS)
     assert registrations(live_server, program_id) == 6
     assert browser_problems.seen == []
 
@@ -102,7 +105,9 @@ def test_a_file_over_the_limit_without_javascript_gets_the_upload_page_with_the_
     page.locator("#roster-file").set_input_files(too_large)
     page.get_by_test_id("upload-button").click()
 
-    expect(page.get_by_test_id("upload-error")).to_have_text("Berkas terlalu besar: paling besar 5 MB.")
+    expect(page.get_by_test_id("upload-error")).to_have_text(
+        "Berkas terlalu besar: paling besar 5 MB.", timeout=SERVER_WORK_MS
+    )
     expect(page.get_by_test_id("upload-limit")).to_be_visible()
     assert registrations(live_server, program_id) == 0
 
