@@ -34,6 +34,7 @@ DRAIN_LIMIT_BYTES = (
     64 * 1024 * 1024
 )  # read (and drop) a refused body up to this size, so the browser sees the answer
 WORKER_TIMEOUT_SECONDS = 300
+OFFLOAD_FROM_BYTES = 64 * 1024  # about 200 roster rows: less is checked in a few ms
 T = TypeVar("T")
 
 
@@ -109,11 +110,12 @@ def _drain(length: int) -> None:
         left -= len(chunk)
 
 
-def off_the_loop(function: Callable[..., T], *args) -> T:
+def off_the_loop(function: Callable[..., T], *args, work_bytes: int) -> T:
     """`function(*args)`: CPU work that reads no database, in a process of its own
     (workshop/offload.py) when this process serves on gevent, so that the other requests go on
-    meanwhile; else (tests, commands) right here. `function` is a module-level function; its
-    arguments, result and exceptions are pickled.
+    meanwhile; else (tests, commands), or when the data it works on (`work_bytes`) is small enough
+    that starting a process would cost more than the work, right here. `function` is a
+    module-level function; its arguments, result and exceptions are pickled.
 
     The request's transaction must only have read so far: it is ended first, so that no lock is
     held meanwhile (SQLite's write lock would stop every check-in); the next query begins a new
@@ -121,7 +123,7 @@ def off_the_loop(function: Callable[..., T], *args) -> T:
     _end_reading()
     from gevent import monkey
 
-    if not monkey.is_module_patched("subprocess"):
+    if work_bytes < OFFLOAD_FROM_BYTES or not monkey.is_module_patched("subprocess"):
         return function(*args)
     job = pickle.dumps((function.__module__, function.__qualname__, args), protocol=pickle.HIGHEST_PROTOCOL)
     done = subprocess.run(  # gevent's: this greenlet waits, the others run

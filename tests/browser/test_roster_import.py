@@ -52,7 +52,7 @@ def test_a_kecamatan_excel_file_is_previewed_and_imported_on_a_phone(
     no_horizontal_scroll(page)
 
     page.locator("#roster-file").set_input_files(ROSTERS / "kecamatan-garoga-kades.xlsx")
-    page.get_by_test_id("upload-button").click()
+    page.get_by_test_id("upload-button").click(timeout=SERVER_WORK_MS)
 
     page.wait_for_url("**/admin/imports/*", timeout=SERVER_WORK_MS)
     expect(page.get_by_test_id("import-counts")).to_have_text(
@@ -61,7 +61,7 @@ def test_a_kecamatan_excel_file_is_previewed_and_imported_on_a_phone(
     expect(page.get_by_test_id("left-out")).to_contain_text("baris jumlah (baris 16)")
     expect(page.get_by_test_id("row-7")).to_contain_text("Sibaganding, Kec. Garoga")
     no_horizontal_scroll(page)
-    page.get_by_test_id("confirm-import").click()
+    page.get_by_test_id("confirm-import").click(timeout=SERVER_WORK_MS)
     page.wait_for_url(f"**/admin/programs/{program_id}/registrations", timeout=SERVER_WORK_MS)
     assert registrations(live_server, program_id) == 9
     assert browser_problems.seen == []
@@ -73,7 +73,7 @@ def test_a_file_without_modes_imports_once_the_organiser_chooses_one(live_server
     log_in(page, organiser)
     page.goto(f"/admin/programs/{program_id}/import")
     page.locator("#roster-file").set_input_files(ROSTERS / "desa-utf8-bom.csv")
-    page.get_by_test_id("upload-button").click()
+    page.get_by_test_id("upload-button").click(timeout=SERVER_WORK_MS)
     page.wait_for_url("**/admin/imports/*", timeout=SERVER_WORK_MS)
 
     expect(page.get_by_test_id("columns-missing")).to_contain_text(
@@ -81,12 +81,12 @@ def test_a_file_without_modes_imports_once_the_organiser_chooses_one(live_server
     )
     expect(page.get_by_test_id("confirm-import")).to_have_count(0)  # nothing to import yet
     page.locator("#default-mode").select_option("daring")
-    page.get_by_test_id("apply-columns").click()
+    page.get_by_test_id("apply-columns").click(timeout=SERVER_WORK_MS)
 
     expect(page.get_by_test_id("import-counts")).to_have_text(
         "Baris: 6 · siap diimpor: 6 · bermasalah: 0", use_inner_text=True, timeout=SERVER_WORK_MS
     )
-    page.get_by_test_id("confirm-import").click()
+    page.get_by_test_id("confirm-import").click(timeout=SERVER_WORK_MS)
     page.wait_for_url(f"**/admin/programs/{program_id}/registrations", timeout=SERVER_WORK_MS)
     assert registrations(live_server, program_id) == 6
     assert browser_problems.seen == []
@@ -103,7 +103,7 @@ def test_a_file_over_the_limit_without_javascript_gets_the_upload_page_with_the_
     too_large.write_bytes(b"nama,no_hp\r\n" + b"x" * (6 * 1024 * 1024))
 
     page.locator("#roster-file").set_input_files(too_large)
-    page.get_by_test_id("upload-button").click()
+    page.get_by_test_id("upload-button").click(timeout=SERVER_WORK_MS)
 
     expect(page.get_by_test_id("upload-error")).to_have_text(
         "Berkas terlalu besar: paling besar 5 MB.", timeout=SERVER_WORK_MS
@@ -120,7 +120,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(live_server, page, b
     too_large.write_bytes(b"x" * (5 * 1024 * 1024 + 1))
 
     page.locator("#roster-file").set_input_files(too_large)
-    page.get_by_test_id("upload-button").click()
+    page.get_by_test_id("upload-button").click(timeout=SERVER_WORK_MS)
 
     expect(page.get_by_test_id("upload-error")).to_have_text("Berkas terlalu besar: paling besar 5 MB.")
     assert page.url.endswith(f"/admin/programs/{program_id}/import")

@@ -55,7 +55,7 @@ def roster_upload(program_id: int):
     program = db.get_or_404(Program, program_id)
     rules = roster.CheckRules.load(db.session, program)
     try:
-        stored = uploads.off_the_loop(roster.read_preview, filename, data, rules)
+        stored = uploads.off_the_loop(roster.read_preview, filename, data, rules, work_bytes=len(data))
     except roster_files.RosterFileError as error:
         return _upload_page(program, [error.message], 400)
     record = roster.create_preview(db.session, program, stored, filename=filename, actor=current_user)
@@ -152,7 +152,12 @@ def roster_columns_choice(import_id: int):
     rules = roster.CheckRules.load(db.session, record.program)
     try:
         checked = uploads.off_the_loop(
-            roster.with_columns, stored, mapping, request.form.get("default_mode", ""), rules
+            roster.with_columns,
+            stored,
+            mapping,
+            request.form.get("default_mode", ""),
+            rules,
+            work_bytes=len(stored),
         )
         roster.save_checked(db.session, _own_import(import_id, for_update=True), checked, checked_from=stored)
     except roster_columns.MappingError as error:
@@ -169,7 +174,7 @@ def roster_confirm(import_id: int):
     record = _own_import(import_id)
     stored = record.rows
     rules = roster.CheckRules.load(db.session, record.program)
-    recheck = uploads.off_the_loop(roster.check_again, stored, rules)
+    recheck = uploads.off_the_loop(roster.check_again, stored, rules, work_bytes=len(stored))
     record = _own_import(import_id, for_update=True)
     preview = url_for("registration.roster_preview", import_id=record.id)
     try:
