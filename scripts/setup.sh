@@ -29,3 +29,5 @@ step "Compiling the translations"
 export FLASK_APP=workshop
 step "Bringing the database schema up to date (flask db upgrade)"
 .venv/bin/flask db upgrade
+step "Writing the static files under hashed names, with gzip and brotli copies (flask assets)"
+.venv/bin/flask assets

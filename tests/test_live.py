@@ -148,6 +148,34 @@ def test_joining_the_stage_of_another_programme_is_refused(app, session, world):
     assert session.scalar(select(func.count()).select_from(Question)) == 0
 
 
+def test_joining_answers_the_versions_a_page_compares_with_the_state_it_fetched(app, session, world):
+    """The live page fetches its state at load, then joins: it fetches again only if the join's
+    versions (the stage's, and the current poll's results) are newer than what it has."""
+    client = participant_client(app, session, world["daring"])
+    socket = socketio.test_client(app, flask_test_client=client)
+    join = {"stage_id": world["stage"].id}
+    assert socket.emit("join_stage", join, callback=True) == {
+        "ok": True,
+        "staff": False,
+        "version": 1,
+        "results_version": None,
+    }
+    poll = make_poll(session, world["stage"], world["moderator"])
+    open_now(session, poll, world["moderator"])
+    vote = {
+        "stage_id": world["stage"].id,
+        "client_id": client_id("v"),
+        "answer": {"option_ids": [poll.options[0].id]},
+    }
+    assert client.post(f"/live/{world['stage'].id}/polls/{poll.id}/vote", json=vote).json["ok"] is True
+    state = client.get(f"/live/{world['stage'].id}/state").json
+
+    ack = socket.emit("join_stage", join, callback=True)
+
+    assert (ack["version"], ack["results_version"]) == (state["version"], state["poll"]["results"]["version"])
+    assert ack["version"] > 1 and ack["results_version"] == 1
+
+
 def test_logging_out_disconnects_the_users_sockets_and_a_new_one_is_refused(app, session, world):
     client = participant_client(app, session, world["luring"])
     socket = joined_socket(app, client, world["stage"])

@@ -298,7 +298,7 @@ class Voter:
         client = self.person.browser.socket(base_url)
         self.sockets.append(client)
         _, ack = client.emit("join_stage", {"stage_id": stage_id}, timeout=ACK_TIMEOUT)
-        assert ack == {"ok": True, "staff": False}, ack
+        assert (ack["ok"], ack["staff"]) == (True, False), ack
 
     def fetch_snapshot(self, stage_id: int, base_url: str | None = None) -> dict:
         status, state = self.person.browser.get_json(f"/live/{stage_id}/state", base_url)

@@ -139,17 +139,26 @@ def test_nginx_in_front_of_the_app(stack):
     with _open(base_url + "/login", headers={"Accept-Encoding": "gzip"}) as page:
         assert page.status == 200
         assert "Content-Security-Policy" in page.headers
-        assert page.headers["Content-Encoding"] == "gzip"  # compressed by nginx
-        assert "csrf_token" in gzip.decompress(page.read()).decode()
+        assert page.headers["Content-Encoding"] == "gzip"
+        login_page = gzip.decompress(page.read()).decode()
+        assert "csrf_token" in login_page
 
-    # Static files come from the disk: no app headers, an hour of caching, the file's bytes.
-    with _open(base_url + "/static/css/app.css") as css:
+    # Static files come from the disk: no app headers. The page names them under a hash of their
+    # content: a year of immutable caching, and the gzip copy written by the setup step.
+    hashed_css = re.search(r'href="(/static/dist/css/app\.[0-9a-f]{12}\.css)"', login_page).group(1)
+    source_css = (serving.PROJECT_ROOT / "static" / "css" / "app.css").read_bytes()
+    with _open(base_url + hashed_css, headers={"Accept-Encoding": "gzip"}) as css:
         assert css.status == 200
         assert css.headers["Content-Type"] == "text/css"
-        assert css.headers["Cache-Control"] == "public, max-age=3600"
+        assert css.headers["Content-Encoding"] == "gzip"
+        assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert css.headers["X-Content-Type-Options"] == "nosniff"
         assert "Content-Security-Policy" not in css.headers
-        assert css.read() == (serving.PROJECT_ROOT / "static" / "css" / "app.css").read_bytes()
+        assert gzip.decompress(css.read()) == source_css
+    # The same file under its own name (nothing links to it): revalidated on every use.
+    with _open(base_url + "/static/css/app.css") as css:
+        assert css.headers["Cache-Control"] == "no-cache"
+        assert css.read() == source_css
     with _open(base_url + "/static/js/scanner.js") as script:
         assert script.headers["Content-Type"] == "application/javascript"  # ES modules need it
 

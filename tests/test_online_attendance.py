@@ -209,7 +209,7 @@ def test_participant_page_shows_the_join_button_and_presence_only_for_an_online_
         'data-windows="2021-06-24T01:30:00Z/2021-06-24T09:15:00Z 2021-06-25T01:30:00Z/2021-06-25T09:15:00Z"'
         in page
     )
-    assert "js/presence.js" in page
+    assert f'src="/static/{app.extensions["static_manifest"]["js/presence.js"]}"' in page
 
     at(june(26, 9))
     later = client.get(f"/saya/{program.slug}").get_data(as_text=True)
@@ -336,6 +336,8 @@ def test_socket_presence_of_a_logged_in_participant_is_recorded_and_tells_the_st
     assert staff_socket.emit("join_stage", {"stage_id": stage.id}, callback=True) == {
         "ok": True,
         "staff": True,
+        "version": 1,  # the stage's live Q&A and polls (workshop/live/events.py)
+        "results_version": None,
     }
     log_in_participant(app, session, client, registration)
     participant = socketio.test_client(app, flask_test_client=client)

@@ -130,4 +130,4 @@ def test_in_app_reminders_show_their_subject_and_text_escaped(session, client):
         '<p class="flash flash-info notice" role="status"><strong>Pengingat: Tahap I besok</strong><br>'
         "Mulai pukul 09.00 WIB &lt;b&gt;Zoom&lt;/b&gt;</p>"
     ) in page
-    assert 'src="/static/js/notices.js"' in page
+    assert f'src="/static/{client.application.extensions["static_manifest"]["js/notices.js"]}"' in page

@@ -1124,6 +1124,8 @@ def test_staff_screens_hear_deliveries_changed_and_participants_get_their_notice
     assert staff_socket.emit("join_stage", {"stage_id": stage.id}, callback=True) == {
         "ok": True,
         "staff": True,
+        "version": 1,  # the stage's live Q&A and polls (workshop/live/events.py)
+        "results_version": None,
     }
     client.post(f"/p/{links.token_for(registration, 'test-secret-key')}")
     participant_socket = socketio.test_client(app, flask_test_client=client)

@@ -333,7 +333,12 @@ def test_a_scan_notifies_the_dashboards_of_that_stage_live(app, session, client,
     program, stage, people = bimtek
     watcher = socketio.test_client(app, flask_test_client=client)
     other_stage = socketio.test_client(app, flask_test_client=client)
-    assert watcher.emit("join_stage", {"stage_id": stage.id}, callback=True) == {"ok": True, "staff": True}
+    assert watcher.emit("join_stage", {"stage_id": stage.id}, callback=True) == {
+        "ok": True,
+        "staff": True,
+        "version": 1,  # the stage's live Q&A and polls (workshop/live/events.py)
+        "results_version": None,
+    }
     assert other_stage.emit("join_stage", {"stage_id": program.stages[1].id}, callback=True)["ok"] is True
     watcher.get_received()
     other_stage.get_received()

@@ -750,7 +750,7 @@ def test_script_upload_gets_file_errors_as_json(client, session, orgs, program, 
 def test_upload_page_offers_the_template_and_the_progress_script(client, program, organiser):
     page = client.get(f"/admin/programs/{program.id}/import").get_data(as_text=True)
     assert f'href="/admin/programs/{program.id}/import/template.xlsx"' in page
-    assert 'src="/static/js/roster.js"' in page
+    assert f'src="/static/{client.application.extensions["static_manifest"]["js/roster.js"]}"' in page
     assert "<progress" in page
     assert 'enctype="multipart/form-data"' in page
 

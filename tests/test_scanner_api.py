@@ -833,6 +833,7 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
     assert "<h1>Check-in · Tahap I</h1>" in html
     config = _page_config(html)
     stage_id = hall.stage.id
+    manifest = client.application.extensions["static_manifest"]  # hashed names (workshop/assets.py)
     assert config["stageId"] == stage_id
     assert config["stage"] == {"timezone": "Asia/Jakarta", "days": ["2021-06-24", "2021-06-25"]}
     assert config["urls"] == {
@@ -841,7 +842,8 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
         "roster": f"/api/stages/{stage_id}/roster",
         "search": f"/api/stages/{stage_id}/search",
         "undo": "/api/checkins/{id}/undo",
-        "qrScanner": "/static/vendor/qr-scanner/qr-scanner.min.js",
+        "qrScanner": f"/static/{manifest['vendor/qr-scanner/qr-scanner.min.js']}",
+        "qrScannerWorker": f"/static/{manifest['vendor/qr-scanner/qr-scanner-worker.min.js']}",
         "login": f"/login?next=/checkin/stages/{stage_id}",
     }
     assert config["texts"]["already"] == "Sudah check-in pukul {time} oleh {desk}"

@@ -36,9 +36,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from workshop import extensions, models, web  # noqa: F401 (models: all tables known)
+    from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
 
     extensions.init_app(app)
+    assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
     app.extensions["schedule"] = ScheduleCache()
     live_events.init_app(app)
     web.init_app(app)

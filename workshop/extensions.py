@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -29,6 +30,27 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()
 cache = Cache()  # also the {% cache %} tag of templates
+compress = Compress()
+
+# Pages, JSON and text exports compressed for phones on slow mobile data. Not streamed responses
+# (they stay streamed), not files that are compressed already (PDF, XLSX, PNG); static files come
+# precompressed (workshop/assets.py), Socket.IO's long-polling is compressed by Engine.IO itself.
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_BR_LEVEL": 5,
+    "COMPRESS_STREAMS": False,
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/csv",
+        "text/calendar",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
+}
 
 
 def init_app(app: Flask) -> None:
@@ -39,6 +61,9 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIRECTORY, render_as_batch=True)
     csrf.init_app(app)
     cache.init_app(app)
+    for key, value in COMPRESSION.items():
+        app.config.setdefault(key, value)
+    compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # catalogs in workshop/translations
     limiter.init_app(app)
     _init_login(app)

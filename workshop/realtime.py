@@ -62,7 +62,8 @@ class SocketUser(NamedTuple):
 socket_users: dict[str, SocketUser] = {}
 joined_stages: dict[str, dict[int, int | None]] = {}
 
-# Sent (by the app) when a socket of this process joined a stage, with its stage_id.
+# Sent (by the app) when a socket of this process joined a stage, with its stage_id. What a receiver
+# returns (a dict) goes into the join's ack, e.g. the versions the client compares with its state.
 stage_joined = Namespace().signal("stage-joined")
 
 
@@ -121,8 +122,10 @@ def on_join_stage(data):
             return {"ok": False, "error": "forbidden"}
         join_room(stage_room(stage.id))
     joined_stages.setdefault(request.sid, {})[stage.id] = registration_id
-    stage_joined.send(current_app._get_current_object(), stage_id=stage.id)
-    return {"ok": True, "staff": user.is_staff}
+    ack = {"ok": True, "staff": user.is_staff}
+    for _receiver, extra in stage_joined.send(current_app._get_current_object(), stage_id=stage.id):
+        ack.update(extra or {})
+    return ack
 
 
 @socketio.on("disconnect")

@@ -1,8 +1,22 @@
 // The participant's live page (templates/live/participant.html): the current poll, answered by
 // kind, with its results when they may be shown, and the stage's Q&A. State and actions go
-// through live_client.js. Every text from people goes into the page as text (textContent).
+// through live_client.js; an answer, question or upvote made without a connection waits there and
+// shows as "waiting for connection" until it is sent. Every text from people goes into the page as
+// text (textContent).
 
-import { authorLine, clock, connectLive, el, fillUrl, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
+import {
+  authorLine,
+  clock,
+  connectLive,
+  el,
+  fillUrl,
+  format,
+  makeClientId,
+  readConfig,
+  renderResults,
+  secondsUntil,
+  showStatus,
+} from "./live_client.js";
 
 const MAX_WORDS = 5; // workshop/live/votes.py MAX_WORDS
 const MAX_WORD_LENGTH = 40;
@@ -59,6 +73,7 @@ function start(root) {
       render();
     },
     onStatus: showStatus(ui.status, text),
+    onQueued: queuedAnswered,
   });
 
   const show = (element, visible) => {
@@ -70,9 +85,42 @@ function start(root) {
     show(element, Boolean(value));
   }
 
+  // An action without an answer is queued, never refused for the connection: what shows here is
+  // the server's own refusal (poll closed, too many questions, ...).
+  function problem(element, ack) {
+    message(element, ack.message || text.network_error);
+  }
+
+  /** The queued action of this kind whose body matches, if any. */
+  function waiting(event, match) {
+    return live.queued().find((action) => action.event === event && match(action.body)) || null;
+  }
+
+  // A queued action was sent now that the connection is back: show how it went.
+  function queuedAnswered(action, ack) {
+    if (action.event === "ask") {
+      if (ack.ok) {
+        const pending = ack.question && ack.question.status === "pending";
+        message(ui.askOk, pending ? text.question_sent_pending : text.question_sent);
+      } else {
+        if (!ui.askText.value) ui.askText.value = action.body.text; // nothing typed is lost
+        count();
+        problem(ui.askError, ack);
+      }
+    } else if (action.event === "vote" && !ack.ok) {
+      problem(ui.answerError, ack);
+      live.refresh();
+    } else if (action.event === "upvote" && !ack.ok) {
+      const error = ui.questions.querySelector(`[data-question-id="${action.body.question_id}"] .live-error`);
+      if (error) problem(error, ack);
+    }
+  }
+
   // ---- poll --------------------------------------------------------------------------------
 
   function myAnswer(poll) {
+    const queued = waiting("vote", (body) => body.poll_id === poll.id);
+    if (queued) return queued.body.answer;
     const votes = (state.mine && state.mine.votes) || {};
     return votes[String(poll.id)] || null;
   }
@@ -80,7 +128,7 @@ function start(root) {
   function canAnswer(poll, answer) {
     if (poll.status !== "open") return false;
     if (poll.closes_at && secondsUntil(poll.closes_at) <= 0) return false;
-    return !answer || poll.allow_change;
+    return !answer || poll.allow_change || Boolean(waiting("vote", (body) => body.poll_id === poll.id));
   }
 
   function describe(poll, answer) {
@@ -118,6 +166,11 @@ function start(root) {
     ui.mine.replaceChildren();
     if (answer) {
       ui.mine.append(el("strong", "", `${text.your_answer}: `), el("span", "live-mine-text", describe(poll, answer)));
+      if (waiting("vote", (body) => body.poll_id === poll.id)) {
+        const note = el("small", "live-pending", text.answer_queued);
+        note.dataset.pending = "";
+        ui.mine.append(el("br"), note);
+      }
     }
     show(ui.mine, Boolean(answer));
     show(ui.closed, poll.status !== "open");
@@ -293,16 +346,21 @@ function start(root) {
     ui.fields.disabled = true;
     ui.submit.disabled = true;
     if (button) button.setAttribute("aria-busy", "true");
-    const ack = await live.send("vote", fillUrl(config.urls.vote, { id: poll.id }), { poll_id: poll.id, answer });
+    const ack = await live.send(
+      "vote",
+      fillUrl(config.urls.vote, { id: poll.id }),
+      { poll_id: poll.id, answer },
+      { queueKey: `vote ${poll.id}` },
+    );
     ui.fields.disabled = false;
     ui.submit.disabled = false;
     if (button) button.removeAttribute("aria-busy");
-    if (ack.ok) {
-      if (poll.kind === "wordcloud") words = ack.answer && ack.answer.words ? [...ack.answer.words] : [];
+    if (ack.ok || ack.error === "queued") {
+      if (ack.ok && poll.kind === "wordcloud") words = ack.answer && ack.answer.words ? [...ack.answer.words] : [];
       formKey = ""; // rebuilt with the answer marked
       render();
     } else {
-      message(ui.answerError, ack.message || text.network_error);
+      problem(ui.answerError, ack);
       if (ack.error === "poll_closed" || ack.error === "already_voted") live.refresh();
     }
   }
@@ -378,12 +436,16 @@ function start(root) {
       if (question.status === "answered") meta.append(" ", el("mark", "live-tag live-tag-answered", text.answered_badge));
       const own = ownIds.has(question.id);
       if (own) meta.append(" ", el("mark", "live-tag", text.own_question));
+      const queued = Boolean(waiting("upvote", (body) => body.question_id === question.id));
+      const done = upvoted.has(question.id) || queued;
+      // Its name is the words read out, then the count that shows: the arrow is decoration.
       const button = el("button", "live-upvote outline small");
       button.type = "button";
-      button.append(el("span", "", "▲ "), el("span", "live-upvote-count", question.upvotes));
-      const done = upvoted.has(question.id);
+      const arrow = el("span", "", "▲ ");
+      arrow.setAttribute("aria-hidden", "true");
+      button.append(arrow, el("span", "visually-hidden", `${done ? text.upvoted : text.upvote}: `));
+      button.append(el("span", "live-upvote-count", question.upvotes));
       button.setAttribute("aria-pressed", String(done));
-      button.setAttribute("aria-label", `${done ? text.upvoted : text.upvote} (${question.upvotes})`);
       button.title = done ? text.upvoted : text.upvote;
       button.disabled = own || done;
       const error = el("small", "live-error");
@@ -391,11 +453,24 @@ function start(root) {
       button.addEventListener("click", () => upvote(question, button, error));
       item.append(body, meta, el("div", "live-question-actions"));
       item.lastChild.append(button, error);
+      if (queued) {
+        const note = el("small", "live-pending", text.waiting_for_connection);
+        note.dataset.pending = "";
+        item.lastChild.append(note);
+      }
       ui.questions.append(item);
     }
     show(ui.questionsEmpty, questions.length === 0);
 
     ui.myQuestions.replaceChildren();
+    const queuedQuestions = live.queued().filter((action) => action.event === "ask");
+    for (const action of queuedQuestions) {
+      const item = el("li", "live-question live-mine-queued");
+      item.dataset.pending = "";
+      item.append(el("p", "live-question-text", action.body.text));
+      item.append(el("small", "live-question-status", text.waiting_for_connection));
+      ui.myQuestions.append(item);
+    }
     for (const question of mine.questions || []) {
       const item = el("li", `live-question live-mine-${question.status}`);
       item.dataset.questionId = String(question.id);
@@ -407,18 +482,21 @@ function start(root) {
       }
       ui.myQuestions.append(item);
     }
-    ui.myQuestionsCount.textContent = String((mine.questions || []).length);
+    ui.myQuestionsCount.textContent = String((mine.questions || []).length + queuedQuestions.length);
   }
 
   async function upvote(question, button, error) {
     button.disabled = true;
     error.hidden = true;
-    const ack = await live.send("upvote", fillUrl(config.urls.upvote, { id: question.id }), {
-      question_id: question.id,
-    });
-    if (!ack.ok) {
+    const ack = await live.send(
+      "upvote",
+      fillUrl(config.urls.upvote, { id: question.id }),
+      { question_id: question.id },
+      { queueKey: `upvote ${question.id}` },
+    );
+    if (!ack.ok && ack.error !== "queued") {
       button.disabled = false;
-      message(error, ack.message || text.network_error);
+      problem(error, ack);
     }
   }
 
@@ -452,17 +530,17 @@ function start(root) {
     ui.askSubmit.disabled = true;
     ui.askSubmit.setAttribute("aria-busy", "true");
     const anonymous = Boolean(state && state.settings.anonymous_allowed && ui.askAnonymous.checked);
-    const ack = await live.send("ask", config.urls.ask, { text: value, anonymous });
+    const ack = await live.send("ask", config.urls.ask, { text: value, anonymous }, { queueKey: makeClientId() });
     ui.askSubmit.disabled = false;
     ui.askSubmit.removeAttribute("aria-busy");
-    if (ack.ok) {
+    if (ack.ok || ack.error === "queued") {
       ui.askText.value = "";
       ui.askAnonymous.checked = false;
       count();
       const pending = ack.question && ack.question.status === "pending";
-      message(ui.askOk, pending ? text.question_sent_pending : text.question_sent);
+      message(ui.askOk, ack.ok ? (pending ? text.question_sent_pending : text.question_sent) : text.question_queued);
     } else {
-      message(ui.askError, ack.message || text.network_error);
+      problem(ui.askError, ack);
     }
   });
 

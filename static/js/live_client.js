@@ -1,16 +1,23 @@
 // The live Q&A and polls client shared by the participant page, the control panel and the
 // projector (templates/live/*). One state per page, kept in step with the stage:
-// - the Socket.IO client is loaded lazily (static/vendor/socket.io), then `join_stage`;
-// - on every (re)connect, and when the browser comes back online, the JSON snapshot is fetched
+// - the JSON snapshot is fetched once at load, while the Socket.IO client loads (static/vendor);
+//   then `join_stage`, whose ack says the stage's versions: the snapshot is fetched again only if
+//   they moved in between. On every reconnect, and when the browser comes back online, it is fetched
 //   (Socket.IO does not replay missed messages); newer versions win, older ones are dropped;
 // - without a socket connection after 5 s the page polls the snapshot every 10 s;
 // - actions carry a client_id made once per action: sent over the socket with an ack, retried over
-//   HTTP with the same client_id when the ack does not come within 8 s (applied once by the server).
+//   HTTP with the same client_id when the ack does not come within 8 s (applied once by the server);
+// - an action that cannot reach the server (offline, or no answer either way) is queued with its
+//   client_id and sent once when the connection is back; the page shows it as waiting meanwhile.
 // Configuration comes from data-config on the page's root element (no inline scripts: strict CSP).
+
+import { pageSocket } from "./page_socket.js";
 
 const CONNECT_WAIT_MS = 5_000;
 const POLL_MS = 10_000;
 const ACK_TIMEOUT_MS = 8_000;
+const QUEUE_RETRY_MS = 10_000;
+const HTTP_TIMEOUT_MS = 15_000; // a network that died without the phone noticing: give up, queue it
 
 export function readConfig(root) {
   return JSON.parse(root.dataset.config);
@@ -40,17 +47,6 @@ export function el(tag, className, text) {
   return node;
 }
 
-function loadSocketClient(src) {
-  if (typeof window.io === "function") return Promise.resolve(window.io);
-  return new Promise((resolve) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.addEventListener("load", () => resolve(typeof window.io === "function" ? window.io : null));
-    script.addEventListener("error", () => resolve(null));
-    document.head.append(script);
-  });
-}
-
 function newerResults(known, candidate) {
   if (!candidate) return known || null;
   if (!known || known.poll_id !== candidate.poll_id) return candidate;
@@ -61,16 +57,22 @@ function newerResults(known, candidate) {
  * Follow a stage. `onChange(state, why)` gets the merged state after each accepted change:
  * {stage_id, version, settings, poll (with its newest known results), questions, counts, mine}.
  * `onStatus(status)` gets "connecting" | "live" | "polling" | "offline".
+ * `onQueued(action, ack)` gets the answer to a queued action once it was sent ({event, body}).
  */
-export function connectLive(config, { onChange, onStatus = () => {} }) {
+export function connectLive(config, { onChange, onStatus = () => {}, onQueued = () => {} }) {
   const staff = config.role === "staff";
   const resultsByPoll = new Map(); // poll id -> newest RESULTS seen (snapshot or broadcast)
   const pendingIds = new Map(); // action key -> client_id kept until a definite answer
+  const queue = new Map(); // queue key -> {event, url, body, payload (with its client_id)}: waiting
   let state = null;
   let socket = null;
   let joined = false;
+  let everJoined = false;
+  let awaitedVersions = null; // the join's versions, while the load's snapshot is still on its way
   let pollTimer = null;
   let connectTimer = null;
+  let queueTimer = null;
+  let flushing = false;
   let inFlight = false;
   let again = false;
   let stopped = false;
@@ -81,6 +83,21 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
       status = next;
       onStatus(next);
     }
+  }
+
+  const offline = () => navigator.onLine === false;
+
+  function connectedStatus() {
+    if (offline()) return "offline";
+    if (joined) return "live";
+    return pollTimer !== null ? "polling" : "connecting";
+  }
+
+  // The state is as new as the versions a join reported (its results only if this page sees them).
+  function upToDate(versions) {
+    if (!state || state.version < versions.version) return false;
+    const results = state.poll && state.poll.results;
+    return !results || versions.results_version == null || results.version >= versions.results_version;
   }
 
   function current() {
@@ -142,11 +159,14 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
         return;
       }
       if (response.ok && acceptSnapshot(await response.json(), { fetched: true })) emitChange("snapshot");
-      if (!joined) setStatus(pollTimer !== null ? "polling" : "connecting");
+      setStatus(connectedStatus());
+      if (response.ok) flushQueue(); // the server answers again: send what waited
     } catch {
       setStatus("offline"); // the next reconnect, "online" event or poll fetches again
     } finally {
       inFlight = false;
+      if (awaitedVersions && !upToDate(awaitedVersions)) again = true;
+      awaitedVersions = null;
       if (again && !stopped) {
         again = false;
         fetchState();
@@ -156,7 +176,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
 
   function startPolling() {
     if (pollTimer === null && !stopped) pollTimer = setInterval(fetchState, POLL_MS);
-    if (!joined) setStatus(navigator.onLine === false ? "offline" : "polling");
+    setStatus(connectedStatus());
   }
 
   function stopPolling() {
@@ -170,6 +190,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     stopped = true;
     stopPolling();
     clearTimeout(connectTimer);
+    clearInterval(queueTimer);
     if (socket) socket.disconnect();
   }
 
@@ -191,18 +212,25 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     connection.on("connect", () => {
       connection.emit("join_stage", { stage_id: config.stage_id }, (answer) => {
         joined = Boolean(answer && answer.ok);
+        const first = joined && !everJoined;
+        everJoined ||= joined;
         if (joined) {
           stopPolling();
-          setStatus("live");
+          setStatus(connectedStatus());
         } else {
           startPolling();
         }
-        fetchState(); // after joining: nothing broadcast since is missed
+        // After joining nothing broadcast is missed: fetch what may have changed before. The first
+        // time, the load's snapshot is enough if it is as new as the join's versions.
+        if (!first) fetchState();
+        else if (inFlight) awaitedVersions = answer;
+        else if (!upToDate(answer)) fetchState();
+        if (joined) flushQueue();
       });
     });
     connection.on("disconnect", () => {
       joined = false;
-      setStatus(navigator.onLine === false ? "offline" : "connecting");
+      setStatus(connectedStatus());
       clearTimeout(connectTimer);
       connectTimer = setTimeout(() => {
         if (!joined) startPolling();
@@ -224,12 +252,12 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     connectTimer = setTimeout(() => {
       if (!joined) startPolling();
     }, CONNECT_WAIT_MS);
-    const io = await loadSocketClient(config.socket_src);
-    if (!io || stopped) {
+    const connection = await pageSocket(config.socket_src, { reconnectionDelayMax: 10_000 });
+    if (!connection || stopped) {
       startPolling();
       return;
     }
-    wire(io({ reconnectionDelayMax: 10_000 }));
+    wire(connection);
   }
 
   window.addEventListener("online", () => {
@@ -243,6 +271,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": config.csrf },
       body: JSON.stringify(payload),
+      signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(HTTP_TIMEOUT_MS) : undefined,
     });
     if (!(response.headers.get("Content-Type") || "").includes("json")) {
       if (response.status === 429) return { ok: false, error: "rate_limited", message: config.text.rate_limited };
@@ -255,36 +284,77 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
     return response.json();
   }
 
+  // One delivery of an action with its client_id: the socket with an ack, else HTTP; null when
+  // neither answered.
+  async function deliver(event, url, payload) {
+    if (offline()) return null;
+    if (socket && socket.connected && joined) {
+      try {
+        return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      } catch {
+        // no ack in time: the same client_id goes over HTTP
+      }
+    }
+    try {
+      const ack = await viaHttp(url, payload);
+      if (!joined) fetchState(); // no broadcasts without a socket: fetch what changed
+      return ack;
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * Send an action (event name, HTTP url, payload without client_id) and get its ack:
-   * {ok: true, ...} or {ok: false, error, message}. A network failure gives
-   * {ok: false, error: "network"} and keeps the client_id for the same payload's retry.
+   * {ok: true, ...} or {ok: false, error, message}. Without a connection the action is queued
+   * under `queueKey` (a newer action under the same key replaces it) and the answer is
+   * {ok: false, error: "queued", message}; the queued action is sent once the connection is back,
+   * and its ack goes to onQueued. Staff actions are not queued (a moderator retries by hand).
    */
-  async function send(event, url, body) {
+  async function send(event, url, body, { queueKey = null } = {}) {
     const payload = { stage_id: config.stage_id, ...body };
     const key = `${event} ${JSON.stringify(payload)}`;
     const clientId = pendingIds.get(key) || makeClientId();
     pendingIds.set(key, clientId);
     payload.client_id = clientId;
-    let ack = null;
-    if (socket && socket.connected && joined) {
-      try {
-        ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
-      } catch {
-        ack = null; // no ack in time: the same client_id goes over HTTP
-      }
-    }
-    if (!ack) {
-      try {
-        ack = await viaHttp(url, payload);
-      } catch {
-        return { ok: false, error: "network", message: config.text.network_error };
-      }
-      if (!joined) fetchState(); // no broadcasts without a socket: fetch what changed
+    const ack = await deliver(event, url, payload);
+    if (!ack && queueKey !== null) {
+      pendingIds.delete(key);
+      queue.set(queueKey, { event, url, body, payload });
+      queueTimer ??= setInterval(flushQueue, QUEUE_RETRY_MS);
+      emitChange("queued");
+      return { ok: false, error: "queued", message: config.text.waiting_for_connection };
     }
     if (ack && ack.error !== "server_error") pendingIds.delete(key); // else a retry keeps the id
     if (ack && ack.ok) applyAck(event, body, ack);
     return ack || { ok: false, error: "network", message: config.text.network_error };
+  }
+
+  // Send the queued actions once each, in order; stop at the first that still gets no answer.
+  async function flushQueue() {
+    if (flushing || stopped || !queue.size || offline()) return;
+    flushing = true;
+    try {
+      for (const [key, action] of [...queue]) {
+        const ack = await deliver(action.event, action.url, action.payload);
+        if (!ack || ack.error === "server_error") break; // still unreachable: the same client_id later
+        if (queue.get(key) === action) queue.delete(key);
+        if (ack.ok) applyAck(action.event, action.body, ack);
+        onQueued(action, ack);
+      }
+    } finally {
+      flushing = false;
+      if (!queue.size) {
+        clearInterval(queueTimer);
+        queueTimer = null;
+      }
+      emitChange("queue");
+    }
+  }
+
+  /** The actions waiting for the connection: [{event, body}], oldest first. */
+  function queued() {
+    return [...queue.values()].map(({ event, body }) => ({ event, body }));
   }
 
   // What an ack tells for sure, shown at once (the broadcast or next snapshot confirms it).
@@ -315,7 +385,7 @@ export function connectLive(config, { onChange, onStatus = () => {} }) {
   }
 
   start();
-  return { send, refresh: fetchState, stop, get state() { return current(); } };
+  return { send, queued, refresh: fetchState, stop, get state() { return current(); } };
 }
 
 /** Remaining whole seconds until an ISO moment, never negative. */

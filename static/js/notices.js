@@ -1,7 +1,12 @@
 // In-app notices on the participant page, pushed live: the server emits "notice" to the
-// participant's own room when a reminder or announcement is sent. The socket.io client is loaded
-// only after the page has rendered, to keep the first load light. Text is inserted as text.
+// participant's own room when a reminder or announcement is sent. The page connects only while a
+// stage of the programme is on (the windows in data-windows, the stages' days), and from the moment
+// the next one opens if the page stays open until then: the rest of the time the notices shown at
+// load are all there is, and the page stays light. Text is inserted as text.
 
+import { pageSocket, parseWindows, untilNext, within } from "./page_socket.js";
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (about 24 days)
 const box = document.querySelector("[data-live-notices]");
 
 function show(notice) {
@@ -14,8 +19,10 @@ function show(notice) {
   box.prepend(paragraph);
 }
 
-function connect() {
-  const socket = window.io();
+async function connect() {
+  const socket = await pageSocket(box.dataset.socketSrc);
+  if (!socket) return;
+  if (socket.connected) box.dataset.connected = "true";
   socket.on("connect", () => {
     box.dataset.connected = "true";
   });
@@ -24,13 +31,13 @@ function connect() {
   });
 }
 
-if (box) {
-  if (typeof window.io === "function") {
+function connectWhenOn(windows) {
+  if (within(windows)) {
     connect();
-  } else {
-    const script = document.createElement("script");
-    script.src = box.dataset.socketSrc;
-    script.addEventListener("load", connect);
-    document.body.append(script);
+    return;
   }
+  const wait = untilNext(windows);
+  if (wait !== null && wait <= MAX_TIMER_MS) setTimeout(() => connectWhenOn(windows), wait);
 }
+
+if (box) connectWhenOn(parseWindows(box.dataset.windows));

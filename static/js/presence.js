@@ -5,6 +5,8 @@
 // that it counts once. Configuration comes from [data-presence] elements and the page's
 // csrf-token meta tag (no inline scripts: CSP).
 
+import { pageSocket, parseWindows, within } from "./page_socket.js";
+
 const HEARTBEAT_MS = 60_000;
 const ACK_TIMEOUT_MS = 10_000;
 const CONNECT_WAIT_MS = 5_000; // a socket still connecting gets this long before HTTP is used
@@ -15,14 +17,9 @@ const boxes = [...document.querySelectorAll("[data-presence]")].map((element) =>
   element,
   stageId: Number(element.dataset.stageId),
   url: element.dataset.url,
-  windows: element.dataset.windows
-    .split(" ")
-    .filter(Boolean)
-    .map((span) => span.split("/").map((moment) => Date.parse(moment))),
+  windows: parseWindows(element.dataset.windows),
   lastSent: 0,
 }));
-
-let socketPromise = null;
 
 function nonce() {
   const bytes = new Uint8Array(16);
@@ -31,24 +28,12 @@ function nonce() {
 }
 
 function running(box, now = Date.now()) {
-  return box.windows.some(([start, end]) => start <= now && now <= end);
-}
-
-function loadSocketClient(src) {
-  if (window.io) return Promise.resolve(window.io);
-  return new Promise((resolve) => {
-    const script = document.createElement("script");
-    script.src = src;
-    script.addEventListener("load", () => resolve(window.io || null));
-    script.addEventListener("error", () => resolve(null));
-    document.head.append(script);
-  });
+  return within(box.windows, now);
 }
 
 function socket() {
   // Loaded only once a stage is running: the participant page stays light before that.
-  socketPromise ??= loadSocketClient(boxes[0].element.dataset.socketSrc).then((io) => (io ? io() : null));
-  return socketPromise;
+  return pageSocket(boxes[0].element.dataset.socketSrc);
 }
 
 function connected(connection) {

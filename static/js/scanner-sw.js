@@ -4,8 +4,9 @@
 //
 // - Scanner pages (navigations under /checkin/stages/): network first; the cached copy when the
 //   network fails or does not answer within a few seconds. Each page loaded online is cached.
-// - Static files (/static/...): the cached copy at once if there is one, refreshed in the background
-//   (static URLs carry no version, so a deploy's new files arrive on the next load).
+// - Static files (/static/...): the cached copy at once if there is one. Hashed names (/static/dist/,
+//   see workshop/assets.py) never change, so that is all; a name without a hash is refreshed in the
+//   background, so that a deploy's new file arrives on the next load.
 // - Everything else, the JSON API above all, is left to the network: when it fails, the page's own
 //   offline path runs. Nothing else is ever cached (the roster holds ticket secrets).
 // The page sends the URLs it uses ({type: "cache", urls}) once this worker controls it, because its
@@ -15,6 +16,7 @@ const CACHE = "bh-scanner-v1";
 const NETWORK_TIMEOUT_MS = 4000;
 const isPage = (url) => url.origin === self.location.origin && url.pathname.startsWith("/checkin/stages/");
 const isStatic = (url) => url.origin === self.location.origin && url.pathname.startsWith("/static/");
+const isHashed = (url) => url.pathname.startsWith("/static/dist/");
 // Only a complete, same-origin answer is kept: never a redirect (e.g. to the login page) or an error.
 const keepable = (response) => response.ok && response.type === "basic" && !response.redirected;
 
@@ -49,8 +51,11 @@ async function networkFirst(request) {
 }
 
 async function cacheFirst(event) {
-  const network = fetch(event.request).then((response) => store(event.request, response));
   const cached = await caches.match(event.request);
+  if (cached && isHashed(new URL(event.request.url))) {
+    return cached;
+  }
+  const network = fetch(event.request).then((response) => store(event.request, response));
   if (cached) {
     event.waitUntil(network.catch(() => undefined)); // refresh it for next time; offline: keep the old copy
     return cached;

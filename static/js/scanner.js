@@ -891,8 +891,7 @@ async function startServiceWorker() {
       .getEntriesByType("resource")
       .map((entry) => entry.name)
       .filter((url) => new URL(url).origin === location.origin);
-    const qrScanner = new URL(config.urls.qrScanner, location.href);
-    const decoder = [qrScanner.href, new URL("qr-scanner-worker.min.js", qrScanner).href]; // it loads both
+    const decoder = [config.urls.qrScanner, config.urls.qrScannerWorker].map((url) => new URL(url, location.href).href);
     const urls = controlled ? decoder : [location.href, ...files, ...decoder];
     const channel = new MessageChannel();
     const answered = new Promise((resolve) => {

@@ -399,6 +399,7 @@ def scanner(stage_id: int):
             "search": url_for("checkin.api_search", stage_id=stage.id),
             "undo": url_for("checkin.api_undo", check_in_id=0).replace("/0/", "/{id}/"),
             "qrScanner": url_for("static", filename="vendor/qr-scanner/qr-scanner.min.js"),
+            "qrScannerWorker": url_for("static", filename="vendor/qr-scanner/qr-scanner-worker.min.js"),
             "login": url_for("auth.login", next=request.full_path.rstrip("?")),
         },
         "texts": _scanner_texts(),

@@ -14,14 +14,20 @@ from flask_login import current_user
 from workshop import realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
-from workshop.live import actions
+from workshop.live import actions, services
 from workshop.live.broadcast import Broadcaster
 from workshop.live.votes import VoteBatcher, record_votes
 
 
 def init_app(app: Flask) -> None:
     hub = app.extensions["live_broadcaster"] = Broadcaster(app)
-    realtime.stage_joined.connect(lambda _app, **_: hub.listen(), sender=app, weak=False)
+
+    def joined(_app, stage_id: int, **_) -> dict:
+        hub.listen()
+        # The page fetched its state before it joined: it fetches again only if these moved since.
+        return services.state_versions(db.session, stage_id)
+
+    realtime.stage_joined.connect(joined, sender=app, weak=False)
     if app.config["LIVE_VOTE_BATCHING"]:
 
         def write(requests):

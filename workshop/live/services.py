@@ -294,6 +294,14 @@ def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, in
     )
 
 
+def state_versions(session: Session, stage_id: int) -> dict:
+    """What a client's state is as new as: the stage's version and its current poll's results
+    version (as in the snapshot)."""
+    live = live_settings(session, stage_id)
+    poll = session.get(Poll, live.current_poll_id) if live.current_poll_id else None
+    return {"version": live.version, "results_version": poll.results_version if poll else None}
+
+
 def expired_polls(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(Poll.id).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= now)))
 

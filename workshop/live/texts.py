@@ -57,6 +57,9 @@ def _participant() -> dict[str, str]:
         "question_sent": _("Your question has been sent."),
         "question_sent_pending": _("Your question has been sent and awaits moderation."),
         "chars_left": _("{count} characters left"),
+        "waiting_for_connection": _("Waiting for connection"),
+        "answer_queued": _("Waiting for connection: your answer is sent as soon as you are back online."),
+        "question_queued": _("Waiting for connection: your question is sent as soon as you are back online."),
     }
 
 
