@@ -51,6 +51,7 @@ ACCESS = {
     "registration.send_links": ORGANISER,
     "registration.roster_upload": ORGANISER,
     "registration.roster_preview": ORGANISER,
+    "registration.roster_columns_choice": ORGANISER,
     "registration.roster_confirm": ORGANISER,
     "registration.roster_template": ORGANISER,
     "registration.my_programs": PARTICIPANT,

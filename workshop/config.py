@@ -51,8 +51,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "REGISTRATION_PROGRAM_RATE_LIMIT": env.get("REGISTRATION_PROGRAM_RATE_LIMIT", "600 per hour"),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-        # Request bodies: forms and JSON at most MAX_BODY_BYTES; file uploads (roster, meeting
-        # report) MAX_UPLOAD_BYTES, from logged-in staff only (workshop/bodies.py).
+        # Request bodies: forms and JSON at most MAX_BODY_BYTES (workshop/bodies.py); a roster or
+        # meeting-report file MAX_UPLOAD_BYTES, read only after the permission check (workshop/uploads.py).
         "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 64 * 1024),
         "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         # Cookies only over HTTPS (default in production; COOKIE_SECURE=0 for a plain-HTTP LAN).
@@ -162,10 +162,10 @@ def validate(config: dict) -> None:
         ZoneInfo(config["DEFAULT_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"DEFAULT_TIMEZONE is not a known time zone: {error}") from error
-    if config["MAX_CONTENT_LENGTH"] <= 0:
-        raise ConfigError("MAX_BODY_BYTES must be positive")
     if config["MAX_UPLOAD_BYTES"] <= 0:
         raise ConfigError("MAX_UPLOAD_BYTES must be positive")
+    if config["MAX_CONTENT_LENGTH"] <= 0:
+        raise ConfigError("MAX_BODY_BYTES must be positive")
     _validate_channels(config)
     for name in (
         "REMINDER_TICK_SECONDS",

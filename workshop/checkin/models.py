@@ -137,6 +137,7 @@ class RowMatch(enum.StrEnum):
     MANUAL = "manual"
     UNMATCHED = "unmatched"
     IGNORED = "ignored"
+    HOST = "host"  # the meeting's host (the organiser's Zoom account): never counted, never reviewed
 
 
 class MeetingReportRow(db.Model):
