@@ -1,7 +1,7 @@
 """Entry point. `python app.py` serves Bimtek Hybrid with Socket.IO on gevent.
 
 Settings come from environment variables (see README). HOST and PORT choose where to listen
-(default 127.0.0.1:5000).
+(default 127.0.0.1:5000). SIGTERM or Ctrl-C stops it cleanly.
 """
 
 import os
@@ -12,7 +12,6 @@ if __name__ == "__main__":
     monkey.patch_all()  # before anything else opens sockets or threads
 
 from workshop import create_app
-from workshop.extensions import socketio
 
 app = create_app()
 
@@ -20,10 +19,11 @@ if __name__ == "__main__":
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"Bimtek Hybrid: http://{host}:{port}/", flush=True)
-    from workshop.reminders.jobs import start_embedded_scheduler
-    from workshop.serving import NoDelayHandler
+    from workshop.reminders.jobs import start_embedded_scheduler, stop_embedded_scheduler
+    from workshop.serving import serve
 
     # Reminders (issue 5): the embedded scheduler; off with EMBEDDED_SCHEDULER=0 (`flask scheduler`).
     start_embedded_scheduler(app)
-
-    socketio.run(app, host=host, port=port, handler_class=NoDelayHandler)
+    serve(app, host, port)  # until SIGTERM or Ctrl-C
+    stop_embedded_scheduler(app)
+    print("Bimtek Hybrid stopped.", flush=True)

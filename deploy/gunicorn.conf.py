@@ -21,6 +21,7 @@ With EMBEDDED_SCHEDULER on (the default) the worker also runs the reminder sched
 import json
 import logging
 import os
+import re
 import resource
 from datetime import UTC, datetime
 
@@ -44,13 +45,30 @@ errorlog = "-"
 loglevel = "info"
 
 
+# A personal link (/p/<token>) is a login: no log line keeps its token (workshop/logs.py does the
+# same for the app's own log, deploy/nginx.conf.template for nginx's).
+_PERSONAL_LINK = re.compile(r"/p/[^/?#\s\"]+")
+
+
+def _redacted(text):
+    return _PERSONAL_LINK.sub("/p/[redacted]", text or "")
+
+
+class _RedactLinks(logging.Filter):
+    def filter(self, record):
+        record.msg, record.args = _redacted(record.getMessage()), ()
+        return True
+
+
 class JsonAccessLogger(glogging.Logger):
     """Access lines as JSON objects (always); error-log lines too with LOG_FORMAT=json."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        if os.environ.get("LOG_FORMAT", "plain").strip().lower() == "json":
-            for handler in self.error_log.handlers:
+        json_lines = os.environ.get("LOG_FORMAT", "plain").strip().lower() == "json"
+        for handler in self.error_log.handlers:
+            handler.addFilter(_RedactLinks())  # "Error handling request /p/..."
+            if json_lines:
                 handler.setFormatter(_JsonLineFormatter())
 
     def access(self, resp, req, environ, request_time):
@@ -65,12 +83,12 @@ class JsonAccessLogger(glogging.Logger):
             "process": os.getpid(),
             "remote": atoms["h"],  # the client's address when PROXY_FIX_HOPS is set behind nginx
             "method": atoms["m"],
-            "path": atoms["U"],
+            "path": _redacted(atoms["U"]),
             "query": atoms["q"] or "",
             "status": int(status) if status.isdigit() else status,
             "bytes": atoms["B"],
             "duration_ms": atoms["M"],
-            "referer": atoms["f"],
+            "referer": _redacted(atoms["f"]),
             "agent": atoms["a"],
         }
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
@@ -125,9 +143,9 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    from workshop.reminders.jobs import SCHEDULER_KEY
+    """Stop the embedded scheduler cleanly: its heartbeat row goes with it."""
+    from workshop.reminders.jobs import stop_embedded_scheduler
 
     app = getattr(worker, "wsgi", None)
-    scheduler = app.extensions.get(SCHEDULER_KEY) if app is not None else None
-    if scheduler is not None and scheduler.running:
-        scheduler.shutdown(wait=False)
+    if app is not None:
+        stop_embedded_scheduler(app)

@@ -33,6 +33,9 @@ EXAMPLE_SETTINGS = {
     "open_files": 65536,
 }
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # as MAX_UPLOAD_BYTES in workshop/config.py
+# Every other body: the app takes at most MAX_BODY_BYTES (64 KiB), and 512 KiB for the scanner's
+# offline batch; nginx stops anything beyond 1 MiB before it reaches a web process.
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
 FORM_HEADROOM_BYTES = 1024 * 1024
 # Sticky balancing only: long-polling needs every request of a session at the same process.
 # ip_hash keys on the first three bytes of an IPv4 address; `hash $remote_addr consistent` on the
@@ -52,6 +55,7 @@ def render_nginx_config(
     upstreams: Sequence[str],
     static_root: str | Path = PROJECT_STATIC,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
     balance: str = "ip_hash",
     server_name: str = "_",
     open_files: int | None = None,
@@ -73,8 +77,8 @@ def render_nginx_config(
     static = str(static_root).rstrip("/")
     if not static.startswith("/") or any(char in static for char in " ;{}'\""):
         raise ValueError(f"the static root must be an absolute path without spaces, not {static!r}")
-    if max_upload_bytes <= 0:
-        raise ValueError("max_upload_bytes must be positive")
+    if max_upload_bytes <= 0 or max_request_bytes <= 0:
+        raise ValueError("max_upload_bytes and max_request_bytes must be positive")
     if open_files < 256:
         raise ValueError("open_files must be at least 256")
     values = {
@@ -87,7 +91,8 @@ def render_nginx_config(
             f"        server {address} max_fails=1 fail_timeout=10s;" for address in upstreams
         ),
         "static_root": static,
-        "client_max_body_size": f"{-(-(max_upload_bytes + FORM_HEADROOM_BYTES) // 1024)}k",
+        "client_max_body_size": f"{-(-max_request_bytes // 1024)}k",
+        "upload_body_size": f"{-(-(max_upload_bytes + FORM_HEADROOM_BYTES) // 1024)}k",
     }
 
     def fill(match: re.Match) -> str:
@@ -142,6 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=int(os.environ.get("MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD_BYTES),
         help="MAX_UPLOAD_BYTES of the app (default: from the environment, else 5 MiB)",
     )
+    parser.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=DEFAULT_MAX_REQUEST_BYTES,
+        help="largest body of any other request (default 1 MiB: above the app's own caps)",
+    )
     parser.add_argument("--balance", choices=BALANCES, default="ip_hash")
     parser.add_argument("--server-name", default="_")
     parser.add_argument(
@@ -155,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "upstreams": args.upstream,
         "static_root": args.static_root,
         "max_upload_bytes": args.max_upload_bytes,
+        "max_request_bytes": args.max_request_bytes,
         "balance": args.balance,
         "server_name": args.server_name,
         "open_files": args.open_files,

@@ -3,8 +3,10 @@
 # http://127.0.0.1:5000 (SQLite, no other service needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/steps.sh
 bash scripts/setup.sh
 export FLASK_APP=workshop
-.venv/bin/flask seed-demo --if-empty
-if [ -f instance/demo-accounts.txt ]; then cat instance/demo-accounts.txt; fi
+step "Loading the demo data (only into an empty database)"
+.venv/bin/flask seed-demo --if-empty  # and prints the staff accounts and a participant's link
+step "Starting the app"
 exec .venv/bin/python app.py

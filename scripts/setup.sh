@@ -3,24 +3,29 @@
 # assets, compiled translations, database schema. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/steps.sh
 
 PYTHON=${PYTHON:-python3}
 REQUIREMENTS=${REQUIREMENTS:-requirements.txt}
 
 if [ ! -x .venv/bin/python ]; then
+  step "Creating the Python virtualenv in .venv"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+step "Installing the Python packages ($REQUIREMENTS; the first time takes a minute or two)"
+with_progress .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off -r "$REQUIREMENTS"
 
 command -v npm >/dev/null || { echo "npm is needed for the front-end packages: install Node.js 20+ (apt-get install nodejs npm)" >&2; exit 1; }
-npm ci --no-audit --no-fund --silent
+step "Installing the front-end packages (npm ci)"
+with_progress npm ci --no-audit --no-fund --loglevel http
 rm -rf static/vendor
-mkdir -p static/vendor/pico
-cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/
 mkdir -p static/vendor/qr-scanner && cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/qr-scanner/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
 
+step "Compiling the translations"
 .venv/bin/pybabel compile --use-fuzzy -d workshop/translations -f >/dev/null
 export FLASK_APP=workshop
+step "Bringing the database schema up to date (flask db upgrade)"
 .venv/bin/flask db upgrade
-.venv/bin/flask assets  # static files under hashed names, with gzip and brotli copies
+step "Writing the static files under hashed names, with gzip and brotli copies (flask assets)"
+.venv/bin/flask assets

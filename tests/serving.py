@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import grp
 import http.client
 import http.cookiejar
 import json
 import os
+import pwd
 import re
 import signal
 import socket
@@ -32,11 +34,23 @@ from wsproto.events import (
     TextMessage,
 )
 
+from deploy import render
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
 SECRET_KEY = "serving-test-secret-key"
 STAFF_PASSWORD = "serving test password"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def nginx_foreground(prefix: Path) -> list[str]:
+    """The command that runs nginx with the configuration in `prefix` in the foreground, its workers
+    as the user running the tests: started as root they would otherwise run as nobody, who cannot
+    read a checkout in a private folder (root's home, `mktemp -d`) nor write under pytest's tmp_path."""
+    directives = "daemon off;"
+    if os.geteuid() == 0:
+        directives += f" user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};"
+    return render.nginx_command(prefix, "-g", directives)
 
 
 def free_port() -> int:
@@ -96,6 +110,20 @@ def prepare_database(database_url: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def seed_programme(database_url: str) -> int:
+    """A programme with one stage (tests.factories) in the database; returns its id."""
+    from tests import factories
+    from workshop import create_app
+    from workshop.db import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        program_id = factories.program(db.session, stages=1).id
+        db.session.commit()
+        db.engine.dispose()
+    return program_id
 
 
 def wait_for(url: str, process: subprocess.Popen, *, timeout: float = 30, status: int = 200) -> bytes:

@@ -23,6 +23,7 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
 def test_production_sets_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("BIMTEK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bimtek.tapanuliutarakab.go.id")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
 
     app = create_app()

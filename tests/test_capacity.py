@@ -137,3 +137,61 @@ def test_bulk_approval_through_the_view_reports_who_went_to_the_waitlist(session
     assert "Budi Sitompul masuk daftar tunggu: tidak ada lagi tempat luring di Tahap I." in page
     session.expire_all()
     assert (first.status, second.status) == (Status.APPROVED, Status.WAITLISTED)
+
+
+def test_approving_one_person_into_a_full_hall_offers_approval_as_online(session, client, login):
+    program = factories.program(session, stages=2, capacity=1)
+    factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING)
+    hall_full = factories.registration(session, program, name="Budi Sitompul", mode=Mode.LURING)
+    hall_full.stage_modes[1].mode = Mode.DARING  # in the hall for Tahap I only
+    organiser = login(factories.staff(session, Role.PANITIA))
+    session.commit()
+
+    offered = client.post(
+        f"/admin/programs/{program.id}/registrations/status?one={hall_full.id}",
+        data={"action": "approve", "next": f"/admin/programs/{program.id}/registrations"},
+    )
+    page = client.get(offered.location).get_data(as_text=True)
+    unchanged = hall_full.status
+    approved = client.post(f"/admin/registrations/{hall_full.id}/approve-online")
+    after = client.get(approved.location).get_data(as_text=True)
+
+    assert offered.location == f"/admin/registrations/{hall_full.id}"
+    assert unchanged == Status.PENDING
+    assert "Tidak ada lagi tempat luring: setujui sebagai daring, atau masukkan ke daftar tunggu." in page
+    assert "Tidak ada lagi tempat luring di Tahap I: aula sudah penuh." in page
+    assert 'data-testid="approve-online">Setujui sebagai daring untuk Tahap I</button>' in page
+    assert 'data-testid="approve"' not in page  # no plain "Approve" that would only waitlist
+    assert 'data-testid="waitlist"' in page
+    session.expire_all()
+    assert hall_full.status == Status.APPROVED
+    assert [choice.mode for choice in hall_full.stage_modes] == [Mode.DARING, Mode.DARING]
+    assert "1 pendaftaran kini berstatus disetujui." in after
+    assert 'data-testid="hall-full"' not in after
+    assert session.execute(
+        select(AuditEntry.actor_id, AuditEntry.action, AuditEntry.detail)
+        .where(AuditEntry.subject == f"registration:{hall_full.id}")
+        .order_by(AuditEntry.id)
+    ).all() == [
+        (organiser.id, "registration.mode", f"daring: {program.stages[0].id}"),
+        (organiser.id, "registration.status", "pending -> approved"),
+    ]
+
+
+def test_bulk_approval_into_a_full_hall_says_no_one_was_approved_without_a_green_zero(session, client, login):
+    program = factories.program(session, stages=1, capacity=1)
+    factories.registration(session, program, status=Status.APPROVED)
+    waiting = factories.registration(session, program, name="Budi Sitompul")
+    login(factories.staff(session, Role.PANITIA))
+    session.commit()
+
+    response = client.post(
+        f"/admin/programs/{program.id}/registrations/status",
+        data={"action": "approve", "ids": [waiting.id]},
+        follow_redirects=True,
+    )
+
+    page = response.get_data(as_text=True)
+    assert "0 pendaftaran" not in page
+    assert "flash-success" not in page
+    assert "Budi Sitompul masuk daftar tunggu: tidak ada lagi tempat luring di Tahap I." in page

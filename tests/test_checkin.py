@@ -124,7 +124,7 @@ def test_unknown_codes_are_red_and_logged(session, hall):
     attempt = session.scalar(select(ScanAttempt))
     assert (attempt.result, attempt.code, attempt.method, attempt.staff_id) == (
         ScanResult.UNKNOWN_CODE,
-        "https://example.com/not-a-ticket",
+        "http",  # the first characters only: a log of scans is no list of what opens the door
         ScanMethod.TYPED,
         petugas.id,
     )

@@ -9,6 +9,7 @@ connection over a real WebSocket, write JSON log lines, and stop cleanly on SIGT
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,11 @@ def test_gunicorn_serves_pages_health_and_websockets(gunicorn):
     assert refused.startswith("44") and "login_required" in refused
 
     assert serving.stop(process) == 0  # SIGTERM: a clean, graceful stop
+    database = sqlite3.connect(stdout.with_name("bimtek.sqlite3"))  # beside the logs, in tmp_path
+    try:  # the worker's scheduler removed its heartbeat: the next start sees no other scheduler
+        assert database.execute("SELECT count(*) FROM scheduler_heartbeat").fetchone() == (0,)
+    finally:
+        database.close()
 
     access = [json.loads(line) for line in stdout.read_text().splitlines() if line.startswith("{")]
     paths = {(entry["method"], entry["path"], entry["status"]) for entry in access}

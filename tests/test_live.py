@@ -706,7 +706,10 @@ def test_participants_cannot_moderate(app, session, world):
         callback=True,
     )
 
-    assert ack["error"] == "forbidden"
+    assert (ack["error"], ack["message"]) == (
+        "moderators_only",
+        "Hanya narasumber dan panitia yang dapat melakukan ini.",
+    )
     assert session.get(Question, question_id).status == QuestionStatus.PENDING
 
 
@@ -855,11 +858,18 @@ def test_the_results_export_lists_each_answer_with_its_person(app, session, worl
         client = participant_client(app, session, registration)
         body = {"client_id": client_id(label), "answer": {"option_ids": [poll.options[index].id]}}
         client.post(f"/live/{world['stage'].id}/polls/{poll.id}/vote", json=body)
-    staff = staff_client(app, world["moderator"])
+    organiser = factories.staff(session, Role.PANITIA)  # voters' names: organisers only
+    session.commit()
+    staff = staff_client(app, organiser)
 
     csv_response = staff.get(f"/live/polls/{poll.id}/results.csv")
     xlsx_response = staff.get(f"/live/polls/{poll.id}/results.xlsx")
 
+    assert csv_response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # one charset
+    assert (
+        csv_response.headers["Content-Disposition"]
+        == f"attachment; filename=polling-{world['stage'].id}-{poll.id}.csv"
+    )
     rows = list(csv.reader(io.StringIO(csv_response.data.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         ["Nama", "Jabatan", "Instansi", "Jenis", "Moda", "Jawaban", "Waktu"],
@@ -902,7 +912,10 @@ def test_the_participant_page_and_the_projector_render_for_their_people(app, ses
     assert participant.get(f"/live/{stage.id}/control").status_code == 403
     projector = staff.get(f"/live/{stage.id}/projector")
     assert projector.status_code == 200
-    assert f"http://bimtek.test/live/{stage.id}" in projector.get_data(as_text=True)
+    # The address people type, on one line: without the scheme (the QR code carries the whole URL).
+    assert f'data-testid="join-url" data-fit-line>bimtek.test/live/{stage.id}</p>' in projector.get_data(
+        as_text=True
+    )
     stranger = participant_client(app, session, world["stranger"])
     assert stranger.get(f"/live/{stage.id}").status_code == 403
     assert stranger.get(f"/live/{stage.id}/state").status_code == 403

@@ -31,7 +31,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -170,6 +169,7 @@ class Cluster:
         return serving.environment(
             self.database_url,
             BIMTEK_ENV="production",
+            PUBLIC_BASE_URL="http://bimtek.test",  # the links in messages; the tests reach nginx directly
             COOKIE_SECURE="0",  # plain HTTP on loopback
             PROXY_FIX_HOPS="1",
             LOG_FORMAT="json",
@@ -215,16 +215,14 @@ class Cluster:
         process.wait(10)
 
     def start_nginx(self) -> None:
-        # Started as root, nginx's workers run as nobody: they need to reach the prefix.
-        self.nginx_prefix = Path(tempfile.mkdtemp(prefix="bimtek-nginx-"))
-        self.nginx_prefix.chmod(0o755)
+        self.nginx_prefix = self.logs / "nginx"
         render.write_nginx_config(
             self.nginx_prefix,
             listen=f"127.0.0.1:{self.ports['nginx']}",
             upstreams=[f"127.0.0.1:{self.ports['A']}", f"127.0.0.1:{self.ports['B']}"],
             balance="hash $remote_addr consistent",
         )
-        self._start("nginx", render.nginx_command(self.nginx_prefix, "-g", "daemon off;"))
+        self._start("nginx", serving.nginx_foreground(self.nginx_prefix))
 
     def wait_healthy(self, name: str, timeout: float = 60) -> None:
         try:
@@ -538,8 +536,6 @@ def env(tmp_path_factory):
                 db.engine.dispose()
         if cluster.postgres is not None:
             cluster.postgres.stop()
-        if cluster.nginx_prefix is not None:
-            shutil.rmtree(cluster.nginx_prefix, ignore_errors=True)
         print(f"\nmultiprocess timings: {cluster.timings} (server logs in {cluster.logs})")
 
 

@@ -50,7 +50,8 @@ def test_rendering_fills_every_placeholder_and_refuses_bad_values():
     assert "hash $remote_addr consistent;" in config
     assert "server unix:/run/bimtek/web3.sock max_fails=1 fail_timeout=10s;" in config
     assert "alias /srv/bimtek/static/;" in config
-    assert "client_max_body_size 6144k;" in config  # 5 MiB of file and 1 MiB of form around it
+    assert "client_max_body_size 1024k;" in config  # every other request: --max-request-bytes
+    assert "client_max_body_size 6144k;" in config  # uploads: 5 MiB of file and 1 MiB of form around it
 
     for bad in (
         {"upstreams": []},
@@ -94,6 +95,7 @@ def stack(nginx, tmp_path):
     """`python app.py` (PROXY_FIX_HOPS=1) and nginx in front of it, on free ports."""
     database_url = f"sqlite:///{tmp_path / 'bimtek.sqlite3'}"
     serving.prepare_database(database_url)
+    program_id = serving.seed_programme(database_url)
     app_port, nginx_port = serving.free_port(), serving.free_port()
     env = serving.environment(
         database_url, HOST="127.0.0.1", PORT=str(app_port), PROXY_FIX_HOPS="1", REMINDER_TICK_SECONDS="1"
@@ -106,25 +108,19 @@ def stack(nginx, tmp_path):
         stdout=app_log,
         stderr=subprocess.STDOUT,
     )
-    # Started as root, nginx's workers run as nobody: they write request bodies under the prefix,
-    # which pytest's tmp_path (root's only) would not let them reach.
-    prefix = Path(tempfile.mkdtemp(prefix="bimtek-nginx-"))
-    prefix.chmod(0o755)
+    prefix = tmp_path / "nginx"
     render.write_nginx_config(prefix, listen=f"127.0.0.1:{nginx_port}", upstreams=[f"127.0.0.1:{app_port}"])
     proxy_log = (tmp_path / "nginx-stderr.log").open("wb")
-    proxy = serving.start(
-        render.nginx_command(prefix, "-g", "daemon off;"), stdout=proxy_log, stderr=proxy_log
-    )
+    proxy = serving.start(serving.nginx_foreground(prefix), stdout=proxy_log, stderr=proxy_log)
     try:
         serving.wait_for(f"http://127.0.0.1:{app_port}/healthz", app)
         serving.wait_for(f"http://127.0.0.1:{nginx_port}/healthz", proxy)
-        yield f"http://127.0.0.1:{nginx_port}", prefix
+        yield f"http://127.0.0.1:{nginx_port}", prefix, program_id
     finally:
         serving.stop(proxy)
         serving.stop(app)
         app_log.close()
         proxy_log.close()
-        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def _open(url: str, **kwargs):
@@ -135,7 +131,7 @@ def _open(url: str, **kwargs):
 
 
 def test_nginx_in_front_of_the_app(stack):
-    base_url, prefix = stack
+    base_url, prefix, program_id = stack
 
     # Pages and /healthz come from the app (its security headers show it).
     status, health = serving.get_json(base_url + "/healthz")
@@ -166,10 +162,31 @@ def test_nginx_in_front_of_the_app(stack):
     with _open(base_url + "/static/js/scanner.js") as script:
         assert script.headers["Content-Type"] == "application/javascript"  # ES modules need it
 
-    # Uploads: a little over MAX_UPLOAD_BYTES reaches the app (its own 413 page); far over, nginx stops it.
-    over = _open(base_url + "/login", data=b"x" * (5 * 1024 * 1024 + 1000), method="POST")
+    # Bodies: a form over --max-request-bytes is stopped by nginx; a file a little over MAX_UPLOAD_BYTES
+    # reaches the app, which answers on its upload page with the limit; far over, nginx stops it.
+    form_over = _open(base_url + "/login", data=b"x" * (1024 * 1024 + 1000), method="POST")
+    assert form_over.status == 413 and "Content-Security-Policy" not in form_over.headers
+    organiser = serving.Browser(base_url)
+    organiser.log_in()
+    upload = f"{base_url}/admin/programs/{program_id}/import"
+    page = organiser.get(f"/admin/programs/{program_id}/import").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    body = (
+        (
+            f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="peserta.csv"\r\n\r\n'
+        ).encode()
+        + b"x" * (5 * 1024 * 1024 + 1000)
+        + b"\r\n--b--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=b", "Origin": base_url}
+    try:
+        over = organiser.opener.open(urllib.request.Request(upload, data=body, headers=headers), timeout=60)
+    except urllib.error.HTTPError as error:
+        over = error
     assert over.status == 413 and "Content-Security-Policy" in over.headers
-    far_over = _open(base_url + "/login", data=b"x" * (7 * 1024 * 1024), method="POST")
+    assert "paling besar 5 MB" in over.read().decode()
+    far_over = _open(upload, data=b"x" * (7 * 1024 * 1024), method="POST")
     assert far_over.status == 413 and "Content-Security-Policy" not in far_over.headers
 
     # Socket.IO: long-polling and a WebSocket upgrade through nginx, logged in through nginx
@@ -199,7 +216,7 @@ def test_nginx_in_front_of_the_app(stack):
 def test_a_forged_forwarded_address_does_not_escape_the_login_limit(stack):
     """PROXY_FIX_HOPS=1 behind nginx: the app takes the address nginx appended, not one the client
     wrote into X-Forwarded-For; so changing it does not give a fresh login allowance (10 a minute)."""
-    base_url, _ = stack
+    base_url, _, _ = stack
     browser = serving.Browser(base_url)
     page = browser.get("/login").read().decode()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -16,6 +16,7 @@ from workshop.checkin.models import MeetingReport, MeetingReportRow, OnlineEvide
 from workshop.checkin.services import stage_window
 from workshop.db import db
 from workshop.extensions import socketio
+from workshop.programs import schedule
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 from workshop.registration.services import ensure_participant_user
@@ -54,6 +55,7 @@ def at(monkeypatch):
 
     def _at(moment: datetime) -> None:
         monkeypatch.setattr(online, "clock", lambda: moment)
+        monkeypatch.setattr(schedule, "clock", lambda: moment)  # where the participant page's stages stand
 
     return _at
 
@@ -447,8 +449,10 @@ def report_rows(session):
 
 
 def test_the_sample_report_is_read_after_its_meeting_header_in_the_programme_time_zone():
-    rows = online.parse_report(SAMPLE.read_bytes(), "Asia/Jakarta")
+    report = online.parse_report(SAMPLE.read_bytes(), "Asia/Jakarta")
+    rows = report.rows
 
+    assert report.host_email == "kominfo@contoh.go.id"  # the summary's User Email
     assert len(rows) == 11
     assert rows[1] == online.ReportRow(
         row_number=6,
@@ -467,8 +471,10 @@ def test_newer_zoom_columns_and_waiting_room_rows():
         b"Rosmaida,,07/15/2021 08:58:00 AM,07/15/2021 04:00:00 PM,422,Yes,No\n"
     )
 
-    (row,) = online.parse_report(data, "Asia/Makassar")
+    report = online.parse_report(data, "Asia/Makassar")
+    (row,) = report.rows
 
+    assert report.host_email == ""  # no meeting summary: no host known
     assert (row.row_number, row.joined_at, row.left_at) == (3, july(15, 7, 58), july(15, 15))
 
 
@@ -485,7 +491,7 @@ def test_zoom_import_matches_by_email_phone_and_name_and_lists_the_rest_for_revi
     assert response.location == f"/admin/meeting-reports/{report.id}"
     ids = {key: registration.id for key, registration in people.items()}
     assert report_rows(session) == [
-        (5, "Panitia Kominfo", None, RowMatch.UNMATCHED, ""),
+        (5, "Panitia Kominfo", None, RowMatch.HOST, ""),  # the host's account: not to review
         (6, "Camat Siatas Barita", ids["hotman"], RowMatch.AUTO, "email"),
         (7, "0812 7000 1234 Rosmaida", ids["rosmaida"], RowMatch.AUTO, "phone"),
         (8, "Kades Hutatoruan V (Marulam Sihombing)", ids["marulam"], RowMatch.AUTO, "name"),
@@ -498,11 +504,15 @@ def test_zoom_import_matches_by_email_phone_and_name_and_lists_the_rest_for_revi
         (15, "Camat Siatas Barita", ids["hotman"], RowMatch.AUTO, "email"),
     ]
     page = client.get(response.location).get_data(as_text=True)
-    assert re.search(r"Cocok: 7</strong> ·\s+Perlu ditinjau: 4 ·\s+Diabaikan: 0", page)
+    assert re.search(
+        r"Cocok: 7</strong> ·\s+Perlu ditinjau: 3 ·\s+Diabaikan: 0\s+· Tuan rumah rapat \(tidak dihitung\): 1",
+        page,
+    )
     review = client.get(f"/admin/stages/{stage.id}/meeting-reports/review").get_data(as_text=True)
-    assert review.count('data-testid="review-group"') == 3
+    assert review.count('data-testid="review-group"') == 2
+    assert "Panitia Kominfo" not in review
     text = " ".join(review.split())
-    assert "2 kali bergabung: 15/07 09.05 WIB–11.00 WIB, 15/07 11.10 WIB–15.30 WIB · 375 menit" in text
+    assert "2 kali bergabung: 15/7 09.05 WIB–11.00 WIB, 15/7 11.10 WIB–15.30 WIB · 375 menit" in text
     assert "Lamhot Panggabean — Kepala Bidang" in review
 
 
@@ -513,27 +523,27 @@ def test_organiser_matches_one_name_ignores_another_and_a_reimport_counts_nothin
     login(organiser)
     upload(client, stage, SAMPLE.read_bytes())
     iphone_row = session.scalar(select(MeetingReportRow).where(MeetingReportRow.row_number == 9))
-    host_row = session.scalar(select(MeetingReportRow).where(MeetingReportRow.row_number == 5))
+    maria_row = session.scalar(select(MeetingReportRow).where(MeetingReportRow.row_number == 12))
     lamhot = people["lamhot"]
     person = lamhot.person
     choice = f"Lamhot Panggabean — Kepala Bidang, {person.organization.label} ({display_phone(person.phone)})"
 
     bad = client.post(f"/admin/meeting-report-rows/{iphone_row.id}/match", data={"registration": "Lamhot"})
     matched = client.post(f"/admin/meeting-report-rows/{iphone_row.id}/match", data={"registration": choice})
-    ignored = client.post(f"/admin/meeting-report-rows/{host_row.id}/ignore")
-    again = client.post(f"/admin/meeting-report-rows/{host_row.id}/ignore")
+    ignored = client.post(f"/admin/meeting-report-rows/{maria_row.id}/ignore")
+    again = client.post(f"/admin/meeting-report-rows/{maria_row.id}/ignore")
 
     assert bad.status_code == matched.status_code == ignored.status_code == again.status_code == 303
     review = client.get(f"/admin/stages/{stage.id}/meeting-reports/review").get_data(as_text=True)
     assert "Pilih peserta dari daftar." in review
     assert "2 baris “iPhone Kantor Desa” kini dihitung untuk Lamhot Panggabean." in review
-    assert "1 baris “Panitia Kominfo” diabaikan." in review
+    assert "1 baris “Ibu Maria Simatupang” diabaikan." in review
     assert "Baris ini sudah ditinjau." in review
-    assert review.count('data-testid="review-group"') == 1 and "Ibu Maria Simatupang" in review
+    assert review.count('data-testid="review-group"') == 0
     rows = {row: (registration, match) for row, _, registration, match, _ in report_rows(session)}
     assert rows[9] == rows[13] == (lamhot.id, RowMatch.MANUAL)
-    assert rows[5] == (None, RowMatch.IGNORED)
-    assert rows[12] == (None, RowMatch.UNMATCHED)
+    assert rows[12] == (None, RowMatch.IGNORED)
+    assert rows[5] == (None, RowMatch.HOST)
     audit = session.execute(
         select(AuditEntry.action, AuditEntry.subject, AuditEntry.actor_id)
         .where(AuditEntry.action.in_(["meeting_report.match", "meeting_report.ignore"]))
@@ -648,11 +658,29 @@ def test_names_are_compared_without_titles_punctuation_or_case():
 def test_a_row_is_matched_only_to_an_approved_participant_of_the_programme(session, zoom):
     _program, stage, _, cancelled, organiser = zoom
     online.import_report(session, stage, filename="a.csv", data=SAMPLE.read_bytes(), actor=organiser)
-    host_row = session.scalar(select(MeetingReportRow).where(MeetingReportRow.row_number == 5))
+    maria_row = session.scalar(select(MeetingReportRow).where(MeetingReportRow.row_number == 12))
     stranger = factories.registration(session, factories.program(session, stages=1), status=Status.APPROVED)
 
     for registration in (cancelled, stranger):
         with pytest.raises(online.ReviewError) as refused:
-            online.match_row(session, host_row, registration, actor=organiser)
+            online.match_row(session, maria_row, registration, actor=organiser)
         assert refused.value.code == "not_in_programme"
-    assert (host_row.match, host_row.registration_id) == (RowMatch.UNMATCHED, None)
+    assert (maria_row.match, maria_row.registration_id) == (RowMatch.UNMATCHED, None)
+
+
+def test_a_report_over_the_upload_limit_is_answered_on_the_upload_page_with_the_limit(
+    app, session, client, login, zoom
+):
+    _program, stage, _, _, organiser = zoom
+    login(organiser)
+    page = client.get(f"/admin/stages/{stage.id}/meeting-reports").get_data(as_text=True)
+    assert 'data-testid="upload-limit">CSV, paling besar 5 MB.<' in page
+
+    app.config["MAX_UPLOAD_BYTES"] = 1000
+    response = upload(client, stage, SAMPLE.read_bytes())
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert 'data-testid="upload-error">Berkas terlalu besar: paling besar 1 KB.</p>' in page
+    assert 'data-testid="upload-limit">CSV, paling besar 1 KB.<' in page
+    assert session.scalar(select(func.count()).select_from(MeetingReportRow)) == 0

@@ -23,9 +23,14 @@ def test_the_page_shows_each_stage_in_wib_with_the_meeting_details(session, clie
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
     assert "Tiurma Lumbantobing" in page
-    assert '<span class="when">Kamis, 24 Juni 2021, pukul 09.00 WIB</span>' in page
-    assert '<span class="when">Kamis, 15 Juli 2021, pukul 09.00 WIB</span>' in page
-    assert "s.d. Jumat, 25 Juni 2021, pukul 16.00 WIB" in page
+    assert (
+        '<span class="when">Kamis, 24 Juni 2021, pukul 09.00 WIB s.d. Jumat, 25 Juni 2021, pukul 16.00 WIB</span>'
+        in page
+    )
+    assert (
+        '<span class="when">Kamis, 15 Juli 2021, pukul 09.00 WIB s.d. Jumat, 16 Juli 2021, pukul 16.00 WIB</span>'
+        in page
+    )
     assert "<code>pass1</code>" in page
     assert "Aula Martua" not in page  # online participants get the meeting, not the hall
 
@@ -46,7 +51,7 @@ def test_a_stage_edited_by_the_organiser_shows_on_the_next_visit(session, client
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
     assert "Tahap I: Analisis Strategis (diperbarui)" in page
-    assert '<span class="when">Kamis, 24 Juni 2021, pukul 08.00 WIB</span>' in page
+    assert '<span class="when">Kamis, 24 Juni 2021, pukul 08.00 WIB s.d. ' in page
 
 
 def test_the_page_follows_the_chosen_language(session, client):
@@ -56,7 +61,10 @@ def test_the_page_follows_the_chosen_language(session, client):
     client.post("/language/en")
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
-    assert '<span class="when">Thursday, 24 June 2021, 09.00 WIB</span>' in page
+    assert (
+        '<span class="when">Thursday, 24 June 2021 at 09:00 WIB to Friday, 25 June 2021 at 16:00 WIB</span>'
+        in page
+    )
     assert "Kamis" not in page
 
 

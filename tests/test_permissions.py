@@ -46,8 +46,12 @@ ACCESS = {
     "registration.change_status": ORGANISER,
     "registration.registration_detail": ORGANISER,
     "registration.manage_link": ORGANISER,
+    "registration.approve_online": ORGANISER,
+    "registration.send_link": ORGANISER,
+    "registration.send_links": ORGANISER,
     "registration.roster_upload": ORGANISER,
     "registration.roster_preview": ORGANISER,
+    "registration.roster_columns_choice": ORGANISER,
     "registration.roster_confirm": ORGANISER,
     "registration.roster_template": ORGANISER,
     "registration.my_programs": PARTICIPANT,
@@ -93,6 +97,7 @@ ACCESS = {
     "reminders.preview": ORGANISER,
     "reminders.send_test": ORGANISER,
     "reminders.my_contact": ORGANISER,
+    "reminders.participant_messages": ORGANISER,
     "reminders.outbox": ORGANISER,
     "reminders.outbox_message": ORGANISER,
     "reminders.outbox_message_html": ORGANISER,
@@ -109,8 +114,8 @@ ACCESS = {
     "live.edit_poll": LIVE,
     "live.delete_poll": LIVE,
     "live.poll_action": LIVE,
-    "live.results_csv": LIVE,
-    "live.results_xlsx": LIVE,
+    "live.results_csv": ORGANISER,  # voters' names and agencies
+    "live.results_xlsx": ORGANISER,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 

@@ -19,7 +19,11 @@ from workshop.config import ConfigError, from_environment, validate
 from workshop.db import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {"BIMTEK_ENV": "production", "SECRET_KEY": "a-long-random-production-secret-key"}
+PRODUCTION = {
+    "BIMTEK_ENV": "production",
+    "SECRET_KEY": "a-long-random-production-secret-key",
+    "PUBLIC_BASE_URL": "https://bimtek.tapanuliutarakab.go.id",
+}
 COOKIE_SETTINGS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
 
 
@@ -139,6 +143,7 @@ print("stdout stays clean")
         **os.environ,
         "LOG_FORMAT": "json",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+        "SECRET_KEY": "log-test-key",  # else the start-up says which key file it uses
     }
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
@@ -166,7 +171,11 @@ print("stdout stays clean")
 
 def test_plain_logs_stay_as_they_were(tmp_path):
     script = "import logging\nfrom workshop import create_app\ncreate_app()\nlogging.getLogger('x').warning('hi')\n"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+        "SECRET_KEY": "log-test-key",
+    }
     env.pop("LOG_FORMAT", None)
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -232,3 +233,32 @@ def test_organisations_are_found_by_the_label_people_see(session):
     assert organization_by_label(session, " Dinas   kominfo ") is agency
     assert organization_by_label(session, "Hutatoruan I") is None  # a village needs its kecamatan
     assert organization_by_label(session, "Hutatoruan I, Kec. Pahae Jae") is None
+
+
+def test_the_organisation_list_is_paged_and_found_by_name_code_or_sub_district(session, client, login):
+    login(factories.staff(session, Role.PANITIA))
+    tarutung = factories.organization(session, kind=OrgKind.KECAMATAN, name="Tarutung")
+    tarutung.code = "12.02.07"
+    for number in range(1, 60):
+        factories.organization(session, kind=OrgKind.DESA, name=f"Desa {number:02d}", parent=tarutung)
+    factories.organization(session, kind=OrgKind.OPD, name="Dinas Kominfo")
+    session.commit()
+
+    def listed(**args) -> tuple[str, list[str]]:
+        page = client.get("/admin/organizations", query_string=args).get_data(as_text=True)
+        count = re.search(r'data-testid="organization-count">([^<]+)<', page).group(1)
+        return count, re.findall(r"<tr><td>([^<]+)</td>", page)
+
+    first_count, first = listed()
+    _, second = listed(page=2)
+    _, beyond = listed(page=9)
+
+    assert first_count == "61 instansi"
+    assert len(first) == 50
+    assert first[0] == "Dinas Kominfo"  # OPD before kecamatan and desa
+    assert second == [f"Desa {number:02d}, Kec. Tarutung" for number in range(49, 60)]
+    assert beyond == []
+    assert listed(q="tarutung")[0] == "60 instansi"
+    assert listed(q="12.02.07")[1] == ["Tarutung"]
+    assert listed(q="desa 07")[1] == ["Desa 07, Kec. Tarutung"]
+    assert listed(kind="kecamatan", q="Taru")[1] == ["Tarutung"]

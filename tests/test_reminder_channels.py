@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 import ssl
-import threading
 import time
 import urllib.parse
 from datetime import timedelta
 from email import message_from_bytes
 from email import policy as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,9 +17,10 @@ from aiosmtpd.smtp import AuthResult
 from icalendar import Calendar
 from sqlalchemy import select
 
-from tests import factories
+from tests import factories, fakes
+from tests.fakes import MailRecorder, free_port
 from workshop.config import ConfigError, from_environment, validate
-from workshop.registration import links
+from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Notice, Status
 from workshop.reminders import channels, messages
 from workshop.reminders.channels import (
@@ -46,36 +44,6 @@ BASE_URL = "https://bimtek.tapanuliutarakab.go.id"
 # --- A real SMTP server --------------------------------------------------------------------------
 
 
-class MailRecorder:
-    """aiosmtpd handler: keeps every accepted message; refuses the addresses in `refuse`."""
-
-    def __init__(self):
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse: dict[str, str] = {}
-        self.sessions = 0
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.sessions += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(autouse=True)
 def _close_kept_smtp_connections():
     yield
@@ -84,12 +52,8 @@ def _close_kept_smtp_connections():
 
 @pytest.fixture
 def smtp_server():
-    recorder = MailRecorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    recorder.port = controller.port
-    yield recorder
-    controller.stop()
+    with fakes.smtp_server() as recorder:
+        yield recorder
 
 
 def _email_config(port: int, **overrides) -> dict:
@@ -134,6 +98,7 @@ def test_reminders_reach_a_real_smtp_server_each_with_its_facts_and_ics(session,
             rule_offset=timedelta(days=1),
             locale="id",
             personal_url=messages.personal_url_for(registration, config),
+            page_url=calendar.page_url(registration, config),
         )
         references.append(channel.send(sent["email"]))
 
@@ -173,12 +138,13 @@ def test_reminders_reach_a_real_smtp_server_each_with_its_facts_and_ics(session,
         assert attachment.get_content_type() == "text/calendar"
         assert attachment.get_param("method") == "PUBLISH"
         assert attachment.get_filename() == "tahap-I.ics"
-        calendar = Calendar.from_ical(attachment.get_content())
-        (event,) = calendar.walk("VEVENT")
-        assert event["dtstart"].to_ical() == b"20210624T020000Z"  # 09.00 WIB
-        assert event.decoded("dtstart") == stage.starts_at
-        assert event.decoded("dtend") == stage.ends_at
-        assert str(event["summary"]) == "Tahap I: Tahap ke-1"
+        first, second = Calendar.from_ical(attachment.get_content()).walk("VEVENT")  # Thursday and Friday
+        assert first["dtstart"].to_ical() == b"20210624T020000Z"  # 09.00 WIB
+        assert first.decoded("dtstart") == stage.starts_at
+        assert second.decoded("dtend") == stage.ends_at
+        assert str(first["summary"]) == "Tahap I: Tahap ke-1 (hari ke-1 dari 2)"
+        assert f"{BASE_URL}/saya/{program.slug}" in str(first["description"])
+        assert f"/p/{token}" not in attachment.get_content()
 
 
 def test_due_reminders_through_the_engine_send_one_mail_per_participant(app, session, smtp_server):
@@ -225,7 +191,7 @@ def test_smtp_with_starttls_and_login(session, smtp_server, monkeypatch):
     controller = Controller(
         recorder,
         hostname="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
         tls_context=server_context,
         require_starttls=True,
         authenticator=authenticator,
@@ -332,7 +298,7 @@ def test_smtp_refused_recipient_is_permanent_and_busy_mailbox_temporary(session,
 
 
 def test_smtp_connection_refused_is_temporary(session):
-    channel = channel_for("email", _email_config(_free_port()), session)
+    channel = channel_for("email", _email_config(free_port()), session)
 
     with pytest.raises(TemporaryFailure, match=r"^SMTP 127\.0\.0\.1:\d+: .*[Rr]efused"):
         channel.send(_plain_mail("peserta@contoh.go.id"))
@@ -340,7 +306,7 @@ def test_smtp_connection_refused_is_temporary(session):
 
 def test_a_kept_smtp_connection_that_died_fails_once_then_reconnects(session):
     recorder = MailRecorder()
-    port = _free_port()
+    port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
     controller.start()
     channel = channel_for("email", _email_config(port), session)
@@ -362,7 +328,7 @@ def test_a_kept_smtp_connection_that_died_fails_once_then_reconnects(session):
 
 
 def test_an_address_without_at_sign_is_refused_before_connecting(session):
-    channel = channel_for("email", _email_config(_free_port()), session)
+    channel = channel_for("email", _email_config(free_port()), session)
 
     with pytest.raises(PermanentFailure, match="not an email address: 'peserta'"):
         channel.send(_plain_mail("peserta"))
@@ -371,50 +337,10 @@ def test_an_address_without_at_sign_is_refused_before_connecting(session):
 # --- A WhatsApp gateway on localhost ---------------------------------------------------------------
 
 
-class Gateway(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), GatewayHandler)
-        self.requests: list[dict] = []
-        self.replies: list[tuple[int, bytes, float]] = []  # (status, body, delay), in order
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class GatewayHandler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        server: Gateway = self.server
-        server.requests.append(
-            {"method": "POST", "path": self.path, "headers": dict(self.headers.items()), "body": body}
-        )
-        status, reply, delay = server.replies.pop(0) if server.replies else (200, b"{}", 0)
-        if delay:
-            time.sleep(delay)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-        except OSError:  # the client gave up (time-out)
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def gateway():
-    server = Gateway()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with fakes.whatsapp_gateway() as server:
+        yield server
 
 
 def _whatsapp_config(gateway, provider="fonnte", **overrides):
@@ -560,7 +486,7 @@ def test_gateway_time_out_is_temporary(session, gateway, provider):
 
 
 def test_gateway_refusing_connections_is_temporary(session):
-    config = {"WHATSAPP_PROVIDER": "fonnte", "WHATSAPP_API_URL": f"http://127.0.0.1:{_free_port()}/send"}
+    config = {"WHATSAPP_PROVIDER": "fonnte", "WHATSAPP_API_URL": f"http://127.0.0.1:{free_port()}/send"}
 
     with pytest.raises(TemporaryFailure, match=r"^WhatsApp gateway: .*[Rr]efused"):
         channel_for("whatsapp", config, session).send(_whatsapp())

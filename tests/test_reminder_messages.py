@@ -15,6 +15,7 @@ from workshop.reminders import messages
 from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE
 
 LINK = "https://bimtek.tapanuliutarakab.go.id/p/abc123"
+PAGE = "https://bimtek.tapanuliutarakab.go.id/saya/bimtek-smart-city"
 
 
 @pytest.fixture
@@ -167,15 +168,16 @@ def test_english_reminder_for_an_in_person_participant(session, program):
     sent = _render(registration, program.stages[0], locale="en")
 
     assert (
-        sent["email"].subject == "Reminder: Tahap I: Penyusunan Masterplan, Thursday, 24 June 2021, 09.00 WIB"
+        sent["email"].subject
+        == "Reminder: Stage I: Penyusunan Masterplan, Thursday, 24 June 2021 at 09:00 WIB"
     )
     assert sent["email"].text == (
         "Dear Siti Rahmawati,\n"
         "\n"
-        "This is a reminder that Tahap I: Penyusunan Masterplan of Bimtek Smart City Tapanuli Utara"
+        "This is a reminder that Stage I: Penyusunan Masterplan of Bimtek Smart City Tapanuli Utara"
         " starts in 1 day.\n"
         "\n"
-        "Time: Thursday, 24 June 2021, 09.00 WIB to Friday, 25 June 2021, 16.00 WIB\n"
+        "Time: Thursday, 24 June 2021 at 09:00 WIB to Friday, 25 June 2021 at 16:00 WIB\n"
         "Attendance: In person (luring)\n"
         "Venue: Aula Martua, Kantor Bupati, Tarutung\n"
         "\n"
@@ -194,13 +196,13 @@ def test_english_reminder_for_an_online_participant(session, program):
 
     sent = _render(registration, program.stages[1], locale="en", rule_offset=timedelta(days=3))
 
-    assert sent["email"].subject == "Reminder: Tahap II: Tahap ke-2, Thursday, 15 July 2021, 09.00 WIB"
+    assert sent["email"].subject == "Reminder: Stage II: Tahap ke-2, Thursday, 15 July 2021 at 09:00 WIB"
     assert sent["email"].text == (
         "Dear Marulak Simanjuntak,\n"
         "\n"
-        "This is a reminder that Tahap II: Tahap ke-2 of Bimtek Smart City Tapanuli Utara starts in 3 days.\n"
+        "This is a reminder that Stage II: Tahap ke-2 of Bimtek Smart City Tapanuli Utara starts in 3 days.\n"
         "\n"
-        "Time: Thursday, 15 July 2021, 09.00 WIB to Friday, 16 July 2021, 16.00 WIB\n"
+        "Time: Thursday, 15 July 2021 at 09:00 WIB to Friday, 16 July 2021 at 16:00 WIB\n"
         "Attendance: Online (daring)\n"
         "Meeting link (Zoom): https://zoom.us/j/81200002\n"
         "Meeting ID: 812 000 2\n"
@@ -293,21 +295,52 @@ def test_email_html_has_the_same_facts_as_the_text(session, program):
         assert fact in html
 
 
-def test_email_attaches_the_stage_as_an_ics_event_in_utc(session, program):
+def test_email_attaches_the_stage_as_one_ics_event_per_day_in_utc_without_the_personal_link(session, program):
     registration = _participant(session, program, Mode.DARING)
-    stage = program.stages[1]
+    stage = program.stages[1]  # Thursday 09.00 to Friday 16.00 WIB
 
-    ((filename, mimetype, content),) = _render(registration, stage)["email"].attachments
+    email = _render(registration, stage, page_url=PAGE)["email"]
+    ((filename, mimetype, content),) = email.attachments
 
     assert (filename, mimetype) == ("tahap-II.ics", "text/calendar")
     calendar = Calendar.from_ical(content)
     assert str(calendar["method"]) == "PUBLISH"
-    (event,) = calendar.walk("VEVENT")
-    assert str(event["summary"]) == "Tahap II: Tahap ke-2"
-    assert event["dtstart"].to_ical() == b"20210715T020000Z"
-    assert event.decoded("dtend") == stage.ends_at
-    assert str(event["uid"]) == f"stage-{stage.id}-registration-{registration.id}@bimtek-hybrid"
-    assert LINK in str(event["description"])
+    first, second = calendar.walk("VEVENT")
+    assert [str(event["summary"]) for event in (first, second)] == [
+        "Tahap II: Tahap ke-2 (hari ke-1 dari 2)",
+        "Tahap II: Tahap ke-2 (hari ke-2 dari 2)",
+    ]
+    assert (first["dtstart"].to_ical(), first["dtend"].to_ical()) == (
+        b"20210715T020000Z",
+        b"20210715T090000Z",
+    )
+    assert (second["dtstart"].to_ical(), second["dtend"].to_ical()) == (
+        b"20210716T020000Z",
+        b"20210716T090000Z",
+    )
+    assert second.decoded("dtend") == stage.ends_at
+    assert str(first["uid"]) == f"stage-{stage.id}-registration-{registration.id}@bimtek-hybrid"
+    assert str(second["uid"]) == f"stage-{stage.id}-registration-{registration.id}-day-2@bimtek-hybrid"
+    assert str(first["description"]) == (
+        "Bimtek Smart City Tapanuli Utara\n"
+        "Zoom: https://zoom.us/j/81200002\n"
+        "ID rapat: 812 000 2\n"
+        "Kode sandi: pass2\n"
+        f"Jadwal, tiket, pertanyaan dan polling Anda: {PAGE}"
+    )
+    assert LINK in email.text  # the message itself carries the personal link ...
+    assert b"/p/" not in content  # ... the calendar file never does
+
+
+def test_english_calendar_file_has_english_words(session, program):
+    registration = _participant(session, program, Mode.DARING)
+
+    email = _render(registration, program.stages[0], locale="en", page_url=PAGE)["email"]
+
+    event = Calendar.from_ical(email.attachments[0][2]).walk("VEVENT")[0]
+    assert str(event["summary"]) == "Stage I: Penyusunan Masterplan (day 1 of 2)"
+    assert "Meeting ID: 812 000 1\nPasscode: pass1\n" in str(event["description"])
+    assert f"Your schedule, ticket, questions and polls: {PAGE}" in str(event["description"])
 
 
 def test_announcement_carries_the_organisers_words(session, program):

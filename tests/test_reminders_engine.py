@@ -870,6 +870,37 @@ def test_the_runner_sends_through_a_channel_registered_by_the_test_hook(session,
     assert [h.name for h in session.scalars(select(SchedulerHeartbeat))] == [runner.name]
 
 
+def test_a_stopped_schedulers_heartbeat_never_warns_and_a_running_one_warns_once(app, session, caplog):
+    start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    clock = [start]
+    runner = jobs.SchedulerRunner(app, "embedded", clock=lambda: clock[0])
+
+    def other_beats(name, at):
+        services.beat(session, name=name, mode="process", pid=1, host="h", started_at=start, now=at)
+        session.commit()
+
+    other_beats("embedded:h:killed", start - timedelta(seconds=5))  # left by a process killed 5 s ago
+    other_beats("process:h:running", start - timedelta(seconds=1))
+    warnings = []
+    for tick in range(4):
+        clock[0] = start + timedelta(seconds=30 * tick)
+        if tick:
+            other_beats("process:h:running", clock[0] - timedelta(seconds=1))
+        caplog.clear()
+        with app.app_context():
+            runner.beat()
+        warnings.append(
+            [r.getMessage() for r in caplog.records if "another reminder scheduler" in r.getMessage()]
+        )
+
+    # First sight of each: no warning yet. The running one beats again: one warning, never repeated.
+    # The killed one's row never moves: no warning, and it leaves the live list after three ticks.
+    assert [len(found) for found in warnings] == [0, 1, 0, 0]
+    assert "process:h:running" in warnings[1][0]
+    live = services.live_schedulers(session, clock[0], timedelta(seconds=90))
+    assert sorted(h.name for h in live) == sorted([runner.name, "process:h:running"])
+
+
 def test_flask_scheduler_once_runs_one_tick(app, session):
     program = factories.program(session, stages=1)
     program.stages[0].starts_at = datetime.now(UTC) + timedelta(minutes=30)

@@ -447,7 +447,7 @@ def test_xlsx_export_has_the_matrix_and_summary_and_is_audit_logged(session, cli
     response = client.get(f"/admin/programs/{program.id}/attendance.xlsx")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f'attachment; filename="kehadiran-{program.slug}.xlsx"'
+    assert response.headers["Content-Disposition"] == f"attachment; filename=kehadiran-{program.slug}.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["Kehadiran", "Ringkasan"]
     rows = [list(row) for row in book["Kehadiran"].iter_rows(values_only=True)]
@@ -565,6 +565,8 @@ def test_csv_export_parses_with_semicolons_and_a_byte_order_mark(session, client
     response = client.get(f"/admin/programs/{program.id}/attendance.csv?mode=daring")
 
     assert response.status_code == 200
+    assert response.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]  # one charset
+    assert response.headers["Content-Disposition"] == f"attachment; filename=kehadiran-{program.slug}.csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     stages = ["Status Tahap I", "Menit Tahap I", "Status Tahap II", "Menit Tahap II"]

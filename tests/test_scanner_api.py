@@ -177,7 +177,7 @@ def test_answers_are_in_english_when_the_desk_chose_english(session, client, hal
     daring = client.post(hall.url(), json=body(hall.marulam.ticket_code, at=wib(24, 9, 21)))
     unknown = client.post(hall.url(), json=body("BH1:nothing"))
 
-    assert again.get_json()["message"] == "Already checked in at 09.12 WIB by Meja 2"
+    assert again.get_json()["message"] == "Already checked in at 09:12 WIB by Meja 2"
     assert (daring.get_json()["colour"], daring.get_json()["message"]) == (
         "green",
         "Checked in; registered online, now recorded in the hall",
@@ -304,7 +304,7 @@ def test_the_answer_is_in_english_for_an_english_desk(session, client, hall, clo
 
     answer = client.post(hall.url(), json=body(hall.nelson.ticket_code)).get_json()
 
-    assert answer["message"] == "Too early: check-in opens at 07.00 WIB. Nothing was recorded."
+    assert answer["message"] == "Too early: check-in opens at 07:00 WIB. Nothing was recorded."
 
 
 def test_an_offline_batch_applies_the_window_by_the_scan_time_not_the_upload_time(
@@ -912,6 +912,7 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
     assert config["stage"] == {  # check-in from 07.00 to 16.00 WIB on each day
         "timezone": "Asia/Jakarta",
         "zone": "WIB",
+        "days": ["2021-06-24", "2021-06-25"],
         "windows": [
             ["2021-06-24T00:00:00+00:00", "2021-06-24T09:00:00+00:00"],
             ["2021-06-25T00:00:00+00:00", "2021-06-25T09:00:00+00:00"],
@@ -956,3 +957,24 @@ def test_the_stage_picker_lists_today_first_then_upcoming_then_past(session, cli
         "past": [str(old.stages[0].id)],
     }
     assert html.index('data-testid="stages-today"') < html.index('data-testid="stages-upcoming"')
+
+
+def test_a_petugas_lands_on_the_stage_picker_with_the_running_stage_first(session, client, hall):
+    # NOW is 09.15 WIB on Tahap I's first day; two other programmes hold a stage today as well.
+    morning = factories.program(session, stages=1, title="Rapat Pagi")
+    morning.stages[0].starts_at, morning.stages[0].ends_at = wib(24, 7), wib(24, 8)  # over already
+    afternoon = factories.program(session, stages=1, title="Sosialisasi Sore")
+    afternoon.stages[0].starts_at, afternoon.stages[0].ends_at = wib(24, 14), wib(24, 16)  # not yet
+    session.commit()
+
+    home = client.get("/")
+    html = client.get(home.location).get_data(as_text=True)
+
+    assert home.location == "/checkin"
+    today = re.search(r'data-testid="stages-today">(.*?)</ul>', html, re.S).group(1)
+    assert re.findall(r'href="/checkin/stages/(\d+)"', today) == [
+        str(hall.stage.id),
+        str(morning.stages[0].id),
+        str(afternoon.stages[0].id),
+    ]
+    assert re.findall(r'data-testid="running-(\d+)">Sedang berlangsung<', html) == [str(hall.stage.id)]

@@ -314,7 +314,7 @@ def test_python_app_py_runs_the_embedded_scheduler(database):
     _add_rule(session, program, "whatsapp,inapp")
     web = _start_web(_environment(url, 0, EMBEDDED_SCHEDULER="1"), _free_port())
     try:
-        _wait_for(lambda: _count(path, SENT) == 6, 20, "6 sent deliveries", [web])
+        _wait_for(lambda: _count(path, SENT) == 6, 60, "6 sent deliveries", [web])
         heartbeats = _count(path, "SELECT count(*) FROM scheduler_heartbeat WHERE mode = 'embedded'")
     finally:
         output = _stop(web)
@@ -332,7 +332,7 @@ def test_python_app_py_without_the_embedded_scheduler_sends_nothing(database):
     port = _free_port()
     web = _start_web(_environment(url, 0, EMBEDDED_SCHEDULER="0"), port)
     try:
-        _wait_for(lambda: _listening(port), 20, "the web server", [web])
+        _wait_for(lambda: _listening(port), 60, "the web server", [web])
         time.sleep(2.5)  # more than two ticks' worth
     finally:
         output = _stop(web)

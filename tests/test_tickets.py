@@ -11,14 +11,15 @@ import itertools
 import re
 import shutil
 import subprocess
+from io import BytesIO
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw
 
 from tests import factories
 from workshop.auth.models import Role
-from workshop.checkin import badges, qr, tickets
+from workshop.checkin import badges, qr, ticket_image, tickets
 from workshop.programs.models import OrgKind
 from workshop.registration import links, services
 from workshop.registration.models import Mode, Registration, Status
@@ -180,12 +181,93 @@ def test_participant_downloads_own_ticket_png_and_svg(session, client, tmp_path)
     svg = client.get(f"/saya/{slug}/tiket.svg")
 
     assert (png.status_code, png.mimetype) == (200, "image/png")
-    assert png.headers["Content-Disposition"] == f'attachment; filename="tiket-{slug}.png"'
+    assert png.headers["Content-Disposition"] == f"attachment; filename=tiket-{slug}.png"
     assert png.headers["Cache-Control"] == "private, no-store"
     (tmp_path / "own.png").write_bytes(png.data)
     assert decode(tmp_path / "own.png") == [payload]
     assert (svg.status_code, svg.mimetype) == (200, "image/svg+xml")
     assert decode(rasterise_svg(svg.get_data(as_text=True), tmp_path)) == [payload]
+
+
+def drawn_text(text: str, style: ticket_image.Style) -> Image.Image:
+    """`text` as the ticket draws it (same font, size and colour on white), cut to its ink."""
+    font = ticket_image.font(style)
+    *_, right, bottom = font.getbbox(text)
+    canvas = Image.new("RGB", (right + 4, bottom + 4), "white")
+    ImageDraw.Draw(canvas).text((2, 2), text, font=font, fill=style.colour)
+    return canvas.crop(ImageChops.invert(canvas).getbbox())
+
+
+def find(part: Image.Image, image: Image.Image) -> tuple[int, int] | None:
+    """Where `part` appears pixel for pixel in `image` (left, top), or None."""
+    width, height = part.size
+    rows = [part.crop((0, y, width, y + 1)).tobytes() for y in range(height)]
+    line = image.width * 3
+    data = image.tobytes()
+    for top in range(image.height - height + 1):
+        row = data[top * line : (top + 1) * line]
+        start = row.find(rows[0])
+        while start != -1:
+            if start % 3 == 0:
+                left = start // 3
+                if all(
+                    data[(top + y) * line + start : (top + y) * line + start + width * 3] == rows[y]
+                    for y in range(1, height)
+                ):
+                    return left, top
+            start = row.find(rows[0], start + 1)
+    return None
+
+
+def test_the_downloaded_ticket_shows_name_programme_stages_and_code_under_the_qr(session, client, tmp_path):
+    program = factories.program(session, stages=3, title="Bimtek Smart City Tapanuli Utara")
+    registration = approved(session, program, name="Tiurma Lumbantobing")
+    registration.stage_modes[1].mode = Mode.DARING  # in the hall for Tahap I and III
+    session.commit()
+    log_in_as_participant(client, registration)
+    code = tickets.format_short_code(registration.ticket_code)
+
+    response = client.get(f"/saya/{program.slug}/tiket.png")
+    (tmp_path / "ticket.png").write_bytes(response.data)
+
+    assert decode(tmp_path / "ticket.png") == [f"BH1:{registration.ticket_secret}"]  # the secret only
+    with Image.open(tmp_path / "ticket.png") as png:
+        ticket = png.convert("RGB")
+    assert ticket.width == ticket_image.WIDTH
+    with Image.open(BytesIO(qr.png(registration.ticket_secret))) as bare:
+        assert find(bare.convert("RGB"), ticket) == ((ticket.width - 370) // 2, 0)  # the QR, untouched
+    lines = [
+        ("Tiurma Lumbantobing", ticket_image.NAME),
+        ("Bimtek Smart City Tapanuli Utara", ticket_image.PROGRAMME),
+        ("Tahap I, III", ticket_image.STAGES),
+        (code, ticket_image.CODE),
+    ]
+    found = [(text, drawn_text(text, style), find(drawn_text(text, style), ticket)) for text, style in lines]
+    assert [text for text, _drawn, where in found if where is None] == []
+    tops = [top for _text, _drawn, (_left, top) in found]
+    assert 370 <= tops[0] < tops[1] < tops[2] < tops[3] < ticket.height  # under the QR, in this order
+    for text, drawn, (left, _top) in found:  # centred, give or take the glyphs' side bearings
+        assert abs(left + drawn.width / 2 - ticket.width / 2) <= 3, text
+
+
+def test_the_ticket_in_english_says_stages_and_keeps_long_names_to_two_lines(session, client, tmp_path):
+    program = factories.program(session, stages=2)
+    long_name = "Parulian " * 20  # 179 characters: the column holds 200
+    registration = approved(session, program, name=long_name.strip())
+    log_in_as_participant(client, registration)
+    client.post("/language/en")
+
+    with Image.open(BytesIO(client.get(f"/saya/{program.slug}/tiket.png").data)) as png:
+        ticket = png.convert("RGB")
+
+    assert find(drawn_text("Stages I, II", ticket_image.STAGES), ticket) is not None
+    assert find(drawn_text("Tahap I, II", ticket_image.STAGES), ticket) is None
+    (style, name_lines), *_ = ticket_image.blocks(badges.registration_badge(registration))
+    assert style == ticket_image.NAME and len(name_lines) == 2 and name_lines[1].endswith("\u2026")
+    assert all(
+        ticket_image.font(style).getlength(line) <= ticket_image.WIDTH - 2 * ticket_image.MARGIN
+        for line in name_lines
+    )
 
 
 def test_participant_cannot_reach_a_programme_they_are_not_approved_for(session, client, tmp_path):
@@ -246,7 +328,7 @@ def test_door_staff_download_a_ticket_png_for_an_approved_registration_only(sess
     response = client.get(f"/admin/registrations/{registration.id}/ticket.png")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f'attachment; filename="tiket-{registration.id}.png"'
+    assert response.headers["Content-Disposition"] == f"attachment; filename=tiket-{registration.id}.png"
     (tmp_path / "staff.png").write_bytes(response.data)
     assert decode(tmp_path / "staff.png") == [f"BH1:{registration.ticket_secret}"]
     assert client.get(f"/admin/registrations/{pending.id}/ticket.png").status_code == 404
@@ -291,7 +373,7 @@ def test_stage_badges_list_the_approved_luring_people_by_organisation_then_name(
     response = client.get(f"/admin/stages/{stage.id}/badges.pdf")
 
     assert (response.status_code, response.mimetype) == (200, "application/pdf")
-    assert response.headers["Content-Disposition"] == 'inline; filename="badges-tahap-I.pdf"'
+    assert response.headers["Content-Disposition"] == "inline; filename=badges-tahap-I.pdf"
     pdf = response.data
     expected = [
         "Bonar Siregar",
@@ -355,7 +437,7 @@ def test_single_badge_names_the_stages_in_the_hall_and_scans(session, client, lo
     response = client.get(f"/admin/registrations/{registration.id}/badge.pdf")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == f'inline; filename="badge-{registration.id}.pdf"'
+    assert response.headers["Content-Disposition"] == f"inline; filename=badge-{registration.id}.pdf"
     pdf = response.data
     assert page_count(pdf, tmp_path) == 1
     words = pdf_words(pdf, tmp_path)

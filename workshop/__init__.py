@@ -28,6 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     settings.validate(app.config)
     setup_logging(app.config)
+    if not app.config["SECRET_KEY"]:  # outside production (validate refuses it there)
+        app.config["SECRET_KEY"] = settings.instance_secret_key(Path(app.instance_path))
     # Socket.IO handlers are declared before init_app creates the server: a handler declared once a
     # server exists is registered on that server only, not on those of apps created later.
     from workshop import realtime  # noqa: F401 (Socket.IO connection rules)

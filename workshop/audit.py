@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from workshop.auth.models import AuditEntry, User
+from workshop.db import sqlite_write_intent
 
 
 def record(session: Session, actor: User | None, action: str, subject: str, detail: str = "") -> None:
@@ -16,3 +17,13 @@ def record(session: Session, actor: User | None, action: str, subject: str, deta
             detail=detail,
         )
     )
+
+
+def record_export(session: Session, actor: User | None, action: str, subject: str, detail: str) -> None:
+    """Record who exported what, for a view that has only read: the read transaction ends first and
+    the entry is committed in a short write transaction of its own (a read transaction that then
+    writes can fail on SQLite while the scanners are writing)."""
+    session.commit()
+    sqlite_write_intent.set(True)
+    record(session, actor, action, subject, detail)
+    session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -55,25 +56,38 @@ def import_regions_command() -> None:
 
 
 @click.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when a programme already exists.")
-def seed_demo(if_empty: bool) -> None:
-    """Load the Smart City Bimtek of Tapanuli Utara with made-up participants."""
-    from workshop.demo import seed
+@click.option("--if-empty", is_flag=True, help="Do not load it again when a programme already exists.")
+@click.option(
+    "--url",
+    default=lambda: f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}",
+    show_default="http://HOST:PORT as app.py listens",
+    help="Where the app will be reached, for the participant link printed at the end.",
+)
+def seed_demo(if_empty: bool, url: str) -> None:
+    """Load the Smart City Bimtek of Tapanuli Utara with made-up participants, then print the staff
+    accounts and one participant's personal link."""
+    from workshop.demo import seed, welcome
 
-    if if_empty and db.session.scalar(select(func.count()).select_from(Program)):
-        click.echo("Demo data already present; nothing to do.")
-        return
-    passwords = {role: secrets.token_urlsafe(9) for role in ("admin", "panitia", "narasumber", "petugas")}
-    summary = seed(db.session, passwords=passwords, secret_key=current_app.config["SECRET_KEY"])
-    db.session.commit()
-    accounts = "Staff accounts (username / password):\n" + "".join(
-        f"  {username:<11} {password}\n" for username, password in passwords.items()
-    )
     credentials = Path(current_app.instance_path) / "demo-accounts.txt"
-    credentials.parent.mkdir(parents=True, exist_ok=True)
-    credentials.write_text(accounts, encoding="utf-8")
-    credentials.chmod(0o600)
-    click.echo(f"{summary}\n\n{accounts}(also saved in {credentials})")
+    if if_empty and db.session.scalar(select(func.count()).select_from(Program)):
+        click.echo("Demo data already present.")
+    else:
+        passwords = {role: secrets.token_urlsafe(9) for role in ("admin", "panitia", "narasumber", "petugas")}
+        summary = seed(db.session, passwords=passwords, config=current_app.config)
+        db.session.commit()
+        accounts = "Staff accounts (username / password):\n" + "".join(
+            f"  {username:<11} {password}\n" for username, password in passwords.items()
+        )
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        credentials.write_text(accounts, encoding="utf-8")
+        credentials.chmod(0o600)
+        click.echo(f"{summary}\n")
+    accounts = credentials.read_text(encoding="utf-8") if credentials.exists() else ""
+    base_url = current_app.config["PUBLIC_BASE_URL"] or url
+    click.echo(
+        welcome(db.session, accounts=accounts, secret_key=current_app.config["SECRET_KEY"], base_url=base_url)
+    )
+    click.echo(f"(The staff accounts are kept in {credentials}.)")
 
 
 def _backup_directory() -> Path:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_SECRET_KEY = "dev-secret-key-change-me"  # the key of earlier versions: refused in production
+SECRET_KEY_FILE = "secret_key"  # in the instance folder, made on first run outside production
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -27,7 +32,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
     cookie_secure = _bool(env.get("COOKIE_SECURE"), production)
     return {
         "ENV_NAME": "production" if production else "development",
-        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance_db}"),
         "DEFAULT_TIMEZONE": env.get("DEFAULT_TIMEZONE", "Asia/Jakarta"),
         "BABEL_DEFAULT_LOCALE": "id",
@@ -38,9 +43,18 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Personal links are limited per link (LOGIN_RATE_LIMIT) and, generously, per address: a
+        # hall's Wi-Fi or a village office puts a hundred people behind one address.
+        "LINK_ADDRESS_RATE_LIMIT": env.get("LINK_ADDRESS_RATE_LIMIT", "600 per minute"),
+        # The public registration form: per address, and per programme (spam from many addresses).
+        "REGISTRATION_RATE_LIMIT": env.get("REGISTRATION_RATE_LIMIT", "60 per hour"),
+        "REGISTRATION_PROGRAM_RATE_LIMIT": env.get("REGISTRATION_PROGRAM_RATE_LIMIT", "600 per hour"),
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        # Request bodies: forms and JSON at most MAX_BODY_BYTES (workshop/bodies.py); a roster or
+        # meeting-report file MAX_UPLOAD_BYTES, read only after the permission check (workshop/uploads.py).
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_BODY_BYTES", 64 * 1024),
+        "MAX_UPLOAD_BYTES": _int(env, "MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         # Cookies only over HTTPS (default in production; COOKIE_SECURE=0 for a plain-HTTP LAN).
         "COOKIE_SECURE": cookie_secure,
         "SESSION_COOKIE_SECURE": cookie_secure,
@@ -111,16 +125,47 @@ def _number(env, name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
 
 
+def instance_secret_key(instance_path: Path) -> str:
+    """Outside production without SECRET_KEY: the key in instance/secret_key, made (random, readable
+    by this user only) on first run, so that no two installations share a key that anyone can read
+    in the source. Said at every start-up."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made on an earlier run (or by another process just now)
+        key = path.read_text().strip()
+    else:
+        key = secrets.token_urlsafe(48)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key + "\n")
+    if not key:
+        raise ConfigError(f"{path} is empty: delete it (a new key is made) or set SECRET_KEY")
+    log.warning("SECRET_KEY is not set: using the key in %s (set SECRET_KEY in production)", path)
+    return key
+
+
 def validate(config: dict) -> None:
     """Refuse to start with settings that would be unsafe or broken."""
-    if config["ENV_NAME"] == "production" and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
+    production = config["ENV_NAME"] == "production"
+    if production and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
         raise ConfigError("SECRET_KEY must be set to a long random value in production")
+    base_url = config.get("PUBLIC_BASE_URL") or ""
+    if base_url and not base_url.startswith(("https://", "http://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address, not {base_url!r}")
+    if production and not base_url:
+        raise ConfigError(
+            "PUBLIC_BASE_URL (e.g. https://bimtek.tapanuliutarakab.go.id) must be set in production: "
+            "reminders sent by the scheduler carry personal links, which need the full address"
+        )
     try:
         ZoneInfo(config["DEFAULT_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"DEFAULT_TIMEZONE is not a known time zone: {error}") from error
-    if config["MAX_CONTENT_LENGTH"] <= 0:
+    if config["MAX_UPLOAD_BYTES"] <= 0:
         raise ConfigError("MAX_UPLOAD_BYTES must be positive")
+    if config["MAX_CONTENT_LENGTH"] <= 0:
+        raise ConfigError("MAX_BODY_BYTES must be positive")
     _validate_channels(config)
     for name in (
         "REMINDER_TICK_SECONDS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_compress import Compress
@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import bindparam, select
 
+from workshop.bodies import limit_body
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
 
@@ -54,6 +55,7 @@ COMPRESSION = {
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(limit_body)  # first: before CSRF or anything else reads a body
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -80,6 +82,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _transaction_kind():
+        if is_upload_request():
+            # Its body is read after the permission check, which must not hold the write lock
+            # while a file arrives over a slow line: workshop/uploads.py.
+            sqlite_write_intent.set(False)
+            return
         # Safe requests read only: begin deferred so they never queue behind the writer.
         writes = request.method not in SAFE_METHODS
         sqlite_write_intent.set(writes)
@@ -87,6 +94,12 @@ def init_app(app: Flask) -> None:
             # Read the whole body before the first query takes the write lock: a body that
             # arrives late (a slow phone, a resent packet) must not hold the lock meanwhile.
             request.get_data(cache=True)
+
+
+def is_upload_request() -> bool:
+    """A POST to a view marked with workshop.uploads.upload_view."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method == "POST" and getattr(view, "accepts_upload", False)
 
 
 def _init_login(app: Flask) -> None:

@@ -1,11 +1,10 @@
-"""The base of every form: text fields arrive without surrounding spaces, never as None."""
+"""The base of every form: text fields arrive cleaned (workshop/text.py: no control characters, no
+surrounding spaces), never as None."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, StringField, TextAreaField
 
-
-def clean_text(value: str | None) -> str:
-    return (value or "").strip()
+from workshop.text import clean_line, clean_lines
 
 
 class BaseForm(FlaskForm):
@@ -13,6 +12,7 @@ class BaseForm(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
-                filters = [clean_text, *unbound_field.kwargs.get("filters", ())]
+                clean = clean_lines if issubclass(field_class, TextAreaField) else clean_line
+                filters = [clean, *unbound_field.kwargs.get("filters", ())]
                 return unbound_field.bind(form=form, filters=filters, **options)
             return unbound_field.bind(form=form, **options)

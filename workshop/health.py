@@ -1,6 +1,9 @@
 """GET /healthz: is this web process able to serve? For load balancers, monitors and the deploy docs.
 
-Public, JSON, never cached. 200 when every check passes, 503 when one fails:
+JSON, never cached. 200 when every check passes, 503 when one fails. Anyone gets the verdict
+({"status": "ok"} or {"status": "fail"}); the checks below, with the database's dialect, the
+schedulers' modes and the settings' names, only a request from this machine (a monitor on
+loopback, nginx in front) or a logged-in admin:
 
 - database: `SELECT 1` in a read transaction;
 - redis: a PING with a short time-out to each Redis the process uses (SOCKETIO_MESSAGE_QUEUE,
@@ -14,15 +17,18 @@ kind of error.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from workshop.auth.models import Role
 from workshop.db import db, sqlite_write_intent, utcnow
 from workshop.reminders.models import SchedulerHeartbeat
 from workshop.reminders.services import live_schedulers
@@ -40,10 +46,24 @@ REDIS_SETTINGS = ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI")
 @bp.get("/healthz")
 def healthz():
     report = health_report(db.session, current_app.config, now=utcnow())
-    response = jsonify(report)
+    response = jsonify(report if _may_see_details() else {"status": report["status"]})
     response.status_code = 200 if report["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _may_see_details() -> bool:
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:  # a unix socket without a proxy in front: no address
+        loopback = False
+    if loopback:
+        return True
+    try:
+        return current_user.is_authenticated and current_user.role == Role.ADMIN
+    except Exception:  # the database is down: the user cannot be read
+        db.session.rollback()
+        return False
 
 
 def health_report(session: Session, config: Mapping, *, now: datetime) -> dict:

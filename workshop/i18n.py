@@ -1,17 +1,20 @@
-"""Language choice and Indonesian-style date and time formatting.
+"""Language choice, and the one place that formats dates and times for the whole app.
 
-"Kamis, 24 Juni 2021, pukul 09.00 WIB" in Indonesian, "Thursday, 24 June 2021, 09.00 WIB"
-in English. Times are always shown in the programme's time zone.
+"Kamis, 24 Juni 2021, pukul 09.00 WIB" in Indonesian, "Thursday, 24 June 2021 at 09:00 WIB" in
+English. Babel gives the names of days and months and each language's 24-hour clock ("09.00" in
+Indonesian, "09:00" in English); the words between ("pukul", "s.d.") come from the translation
+catalog, so these functions run inside the app context. Times are always shown in the programme's
+time zone, followed by its abbreviation.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-from flask import request, session
-from flask_babel import gettext
+from babel.dates import format_date, format_skeleton
+from flask import has_app_context, request, session
+from flask_babel import force_locale, get_locale, gettext, ngettext
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
@@ -23,10 +26,23 @@ ZONE_ABBREVIATIONS = {
     "Asia/Jayapura": "WIT",
 }
 
+DAY_PATTERN = "EEEE, d MMMM y"  # Kamis, 24 Juni 2021
+CLOCK_SKELETON = "Hm"  # the language's 24-hour clock: 09.00 (id), 09:00 (en)
+SHORT_DAY_SKELETON = "dM"  # 24/6 (id), 6/24 (en)
 
-def stage_label(number: str) -> str:
-    """'Tahap II' (Indonesian) or 'Stage II' (English)."""
-    return gettext("Stage %(number)s", number=number)
+
+def stage_label(number: str, locale: str | None = None) -> str:
+    """'Tahap II' (Indonesian) or 'Stage II' (English); the current language unless one is given."""
+    with _language(locale):
+        return gettext("Stage %(number)s", number=number)
+
+
+def stages_label(numbers: list[str], locale: str | None = None) -> str:
+    """'Tahap I, III' / 'Stages I, III'; empty for no stage."""
+    if not numbers:
+        return ""
+    with _language(locale):
+        return ngettext("Stage %(numbers)s", "Stages %(numbers)s", len(numbers), numbers=", ".join(numbers))
 
 
 def select_locale() -> str:
@@ -34,7 +50,14 @@ def select_locale() -> str:
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def current_language() -> str:
+    """The language of the request (or of the `force_locale` block) being served."""
+    chosen = str(get_locale() or DEFAULT_LANGUAGE) if has_app_context() else DEFAULT_LANGUAGE
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def zone_abbreviation(timezone: str, moment: datetime | None = None) -> str:
+    """'WIB' for Asia/Jakarta; the zone's own abbreviation (e.g. 'CEST') elsewhere."""
     if timezone in ZONE_ABBREVIATIONS:
         return ZONE_ABBREVIATIONS[timezone]
     return (moment or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone)).tzname()
@@ -44,31 +67,58 @@ def local(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone))
 
 
-def format_day(moment: datetime, timezone: str, locale: str) -> str:
-    """'Kamis, 24 Juni 2021'."""
-    return format_date(local(moment, timezone).date(), "EEEE, d MMMM y", locale=locale)
+def format_day(moment: datetime | date, timezone: str, locale: str) -> str:
+    """'Kamis, 24 Juni 2021': the day of a moment in the time zone, or a calendar day as it is."""
+    day = local(moment, timezone).date() if isinstance(moment, datetime) else moment
+    return format_date(day, DAY_PATTERN, locale=locale)
 
 
-def format_clock(moment: datetime, timezone: str) -> str:
-    """'09.00 WIB' (a full stop between hours and minutes, as in Indonesian usage)."""
-    here = local(moment, timezone)
-    return f"{here:%H.%M} {zone_abbreviation(timezone, moment)}"
+def format_short_day(moment: datetime, timezone: str, locale: str) -> str:
+    """'24/6': the day of a moment where the month and year go without saying."""
+    return format_skeleton(SHORT_DAY_SKELETON, local(moment, timezone), locale=locale)
+
+
+def format_time(moment: datetime, timezone: str, locale: str | None = None) -> str:
+    """'09.00' (Indonesian) or '09:00' (English), without the zone: for columns headed by it."""
+    return format_skeleton(CLOCK_SKELETON, local(moment, timezone), locale=locale or current_language())
+
+
+def format_clock(moment: datetime, timezone: str, locale: str | None = None) -> str:
+    """'09.00 WIB'; the current language unless one is given."""
+    return f"{format_time(moment, timezone, locale)} {zone_abbreviation(timezone, moment)}"
 
 
 def format_datetime_long(moment: datetime, timezone: str, locale: str) -> str:
     """'Kamis, 24 Juni 2021, pukul 09.00 WIB'."""
-    word = "pukul " if locale == "id" else ""
-    return f"{format_day(moment, timezone, locale)}, {word}{format_clock(moment, timezone)}"
+    day, clock = format_day(moment, timezone, locale), format_clock(moment, timezone, locale)
+    with _language(locale):
+        return gettext("%(day)s at %(time)s", day=day, time=clock)
 
 
 def format_range(start: datetime, end: datetime, timezone: str, locale: str) -> str:
-    """A stage's span: one day, or from one day to another."""
+    """A stage's span: 'Kamis, 24 Juni 2021, pukul 09.00 WIB s.d. 16.00 WIB' on one day, the end's
+    day and time as well over several days."""
     if local(start, timezone).date() == local(end, timezone).date():
-        until = "s.d." if locale == "id" else "to"
-        clock_end = format_clock(end, timezone)
-        return f"{format_datetime_long(start, timezone, locale)} {until} {clock_end}"
-    until = "s.d." if locale == "id" else "to"
-    return (
-        f"{format_datetime_long(start, timezone, locale)} {until} "
-        f"{format_datetime_long(end, timezone, locale)}"
-    )
+        until = format_clock(end, timezone, locale)
+    else:
+        until = format_datetime_long(end, timezone, locale)
+    return span(format_datetime_long(start, timezone, locale), until, locale)
+
+
+def format_day_range(start: datetime, end: datetime, timezone: str, locale: str) -> str:
+    """'Kamis, 24 Juni 2021', or 'Kamis, 24 Juni 2021 s.d. Jumat, 25 Juni 2021'."""
+    first, last = format_day(start, timezone, locale), format_day(end, timezone, locale)
+    return first if first == last else span(first, last, locale)
+
+
+def span(start: str, end: str, locale: str) -> str:
+    """'<start> s.d. <end>' (Indonesian) or '<start> to <end>' (English)."""
+    with _language(locale):
+        return gettext("%(start)s to %(end)s", start=start, end=end)
+
+
+def _language(locale: str | None):
+    """Translate in `locale` (the current language when None): the catalogs need the app."""
+    if not has_app_context():
+        raise RuntimeError("dates and stage names are formatted inside the app context (translations)")
+    return force_locale(locale or current_language())

@@ -1,4 +1,5 @@
-"""Log output: plain (the default, unchanged) or one JSON object per line on stderr.
+"""Log output: plain (the default) or one JSON object per line on stderr; either way without the
+tokens of personal links (they show as /p/[redacted]).
 
 LOG_FORMAT=json is for production, where a log collector (journald, Docker, Loki, ...) reads
 stderr: every record becomes one line such as
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,6 +25,23 @@ _STANDARD_ATTRIBUTES = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime", "taskName"}
 )
 _HANDLER_MARK = "_bimtek_handler"
+# A personal link (/p/<token>) is a login: no log line keeps its token (Flask logs the path of a
+# request that failed; deploy/gunicorn.conf.py and deploy/nginx.conf.template redact their logs).
+_PERSONAL_LINK = re.compile(r"/p/[^/?#\s\"]+")
+
+
+def redacted(text: str) -> str:
+    return _PERSONAL_LINK.sub("/p/[redacted]", text)
+
+
+class RedactLinks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/p/" in message:
+            record.msg, record.args = redacted(message), ()
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = redacted(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_") and key not in entry:
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -51,6 +70,8 @@ def setup_logging(config: Mapping) -> None:
     """Apply LOG_FORMAT. "plain" leaves logging as it is; "json" puts one handler on the root logger
     (replacing the one an earlier call added, so calling it again is harmless), sends Flask's app
     logger through it, and lets the app's own INFO records through."""
+    if not any(isinstance(own, RedactLinks) for own in default_handler.filters):
+        default_handler.addFilter(RedactLinks())
     if config.get("LOG_FORMAT", "plain") != "json":
         return
     root = logging.getLogger()
@@ -59,6 +80,7 @@ def setup_logging(config: Mapping) -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactLinks())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     # Our own INFO lines (reminder ticks, ...); libraries only from WARNING up (APScheduler would

@@ -13,12 +13,13 @@ from typing import NamedTuple
 from blinker import Namespace
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 from sqlalchemy import select
 
 from workshop.auth.models import LIVE_ROLES, STAFF_ROLES, Role, User
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
+from workshop.ids import valid_id
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 
@@ -92,14 +93,35 @@ def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
     return None if registration_id is None or user is None else (user.id, user.session_epoch, registration_id)
 
 
+def _socket_user() -> SocketUser:
+    return SocketUser(current_user.id, current_user.session_epoch, current_user.role, current_user.person_id)
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
     sqlite_write_intent.set(False)  # no before_request for socket events: these only read
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
-    user = SocketUser(current_user.id, current_user.session_epoch, current_user.role, current_user.person_id)
+    user = _socket_user()
     socket_users[request.sid] = user
     join_room(user_room(user.id))
+
+
+def checked_user() -> SocketUser | None:
+    """The socket's user as the database has it now, for joining and moderating: Flask-Login loads
+    the user again for every event and refuses a session whose epoch moved (logged out elsewhere,
+    link revoked). A socket whose session ended is disconnected (None); one whose role changed
+    leaves the staff rooms its role no longer allows."""
+    if not current_user.is_authenticated:
+        disconnect()
+        return None
+    user = socket_users[request.sid] = _socket_user()
+    for stage_id in joined_stages.get(request.sid, {}):
+        if not user.is_staff:
+            leave_room(staff_room(stage_id))
+        if not user.is_live_moderator:
+            leave_room(moderator_room(stage_id))
+    return user
 
 
 @socketio.on("join_stage")
@@ -107,10 +129,12 @@ def on_join_stage(data):
     """{'stage_id': n} -> {'ok': true, 'staff': bool} or {'ok': false, 'error': code}."""
     sqlite_write_intent.set(False)
     stage_id = data.get("stage_id") if isinstance(data, dict) else None
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None  # not a bool
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}
-    user = socket_users.get(request.sid) or current_user
+    user = checked_user()
+    if user is None:
+        return {"ok": False, "error": "login_required"}
     if user.is_staff:
         join_room(staff_room(stage.id))
         if user.is_live_moderator:

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from datetime import datetime
 
-from flask import Flask, render_template
-from flask_babel import get_locale
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
+from workshop.ids import IdConverter
 from workshop.registration.validation import display_phone
 
+HSTS_SECONDS = 365 * 24 * 3600
+# Error answers for clients that ask for JSON (the error page's titles, templates/errors/error.html).
+JSON_ERRORS = {
+    400: ("bad_request", _l("The request could not be processed")),
+    403: ("forbidden", _l("You do not have access to this page")),
+    404: ("not_found", _l("Page not found")),
+    405: ("not_allowed", _l("This action is not allowed here")),
+    413: ("too_large", _l("The request is too large.")),
+    429: ("too_many", _l("Too many attempts")),
+    500: ("server_error", _l("Something went wrong")),
+}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -19,11 +44,15 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_app.config["COOKIE_SECURE"]:  # served over HTTPS: browsers keep to it
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
         return response
 
     for code in (400, 403, 404, 405, 413, 429, 500):
@@ -34,28 +63,63 @@ def init_app(app: Flask) -> None:
     def _template_globals():
         return {
             "languages": i18n.LANGUAGES,
-            "current_language": str(get_locale() or "id"),
+            "current_language": i18n.current_language(),
             "stage_label": i18n.stage_label,
         }
 
     @app.template_filter("datetime_long")
     def _datetime_long(moment: datetime, timezone: str) -> str:
-        return i18n.format_datetime_long(moment, timezone, str(get_locale()))
+        return i18n.format_datetime_long(moment, timezone, i18n.current_language())
 
     @app.template_filter("stage_span")
     def _stage_span(stage) -> str:
-        return i18n.format_range(stage.starts_at, stage.ends_at, stage.program.timezone, str(get_locale()))
+        return i18n.format_range(
+            stage.starts_at, stage.ends_at, stage.program.timezone, i18n.current_language()
+        )
 
     @app.template_filter("clock")
     def _clock(moment: datetime, timezone: str) -> str:
-        return i18n.format_clock(moment, timezone)
+        return i18n.format_clock(moment, timezone, i18n.current_language())
+
+    @app.template_filter("zone")
+    def _zone(timezone: str) -> str:
+        """'WIB' for 'Asia/Jakarta'."""
+        return i18n.zone_abbreviation(timezone)
 
     app.add_template_filter(display_phone, "phone")
 
 
+def public_url(config: Mapping, endpoint: str, **values) -> str:
+    """The absolute URL of a page, for links that leave the app (messages, calendar files):
+    PUBLIC_BASE_URL and the path; without it, the host of the request or of SERVER_NAME; with
+    neither (a job with no base URL set), the path alone."""
+    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if not base and (has_request_context() or config.get("SERVER_NAME")):
+        return url_for(endpoint, _external=True, **values)
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def download(
+    content: bytes | str, mimetype: str, filename: str, *, inline: bool = False, cache: str = "no-store"
+) -> Response:
+    """A generated file (export, ticket, calendar): Flask writes the Content-Type (a text type gets
+    "; charset=utf-8" once) and the Content-Disposition (a name outside ASCII as RFC 6266 asks)."""
+    body = content.encode() if isinstance(content, str) else content
+    response = send_file(io.BytesIO(body), mimetype, as_attachment=not inline, download_name=filename)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
-    return render_template("errors/error.html", code=code), code
+    # A rate limit with its own words (e.g. the registration form's) says them; others say "wait".
+    message = (
+        error.description if isinstance(error, RateLimitExceeded) and error.limit.error_message else None
+    )
+    if request.is_json or request.accept_mimetypes.best == "application/json":  # scanner, live, scripts
+        error_code, text = JSON_ERRORS.get(code, JSON_ERRORS[500])
+        return jsonify({"error": error_code, "message": message or str(text)}), code
+    return render_template("errors/error.html", code=code, message=message), code
 
 
 def _csrf_error(error):

@@ -10,7 +10,8 @@ if (root) {
   const snapshotUrl = root.dataset.snapshot;
   const badge = root.querySelector("[data-live-badge]");
   const updated = root.querySelector("[data-updated]");
-  const clock = new Intl.DateTimeFormat("id-ID", {
+  // The page's language sets the clock, as on the server: 09.00.05 (id), 09:00:05 (en); then "WIB".
+  const clock = new Intl.DateTimeFormat(document.documentElement.lang || "id", {
     hour: "2-digit",
     minute: "2-digit",
     second: "2-digit",
@@ -33,7 +34,7 @@ if (root) {
       bar.setAttribute("width", width.toFixed(2)); // an SVG attribute, not a style (strict CSP)
     }
     if (updated && data.generated_at) {
-      updated.textContent = `${clock.format(new Date(data.generated_at)).replaceAll(":", ".")} ${root.dataset.zone}`;
+      updated.textContent = `${clock.format(new Date(data.generated_at))} ${root.dataset.zone}`;
       updated.setAttribute("datetime", data.generated_at);
     }
   }

@@ -21,6 +21,7 @@ function start(root) {
     pollQuestion: $("[data-current-poll-question]"),
     pollStatus: $("[data-current-poll-status]"),
     pollNote: $("[data-current-poll-note]"),
+    pollActions: [...root.querySelectorAll("[data-current-action]")],
     results: $("[data-current-results]"),
     kinds: $("[data-current-kinds]"),
     exportCsv: $("[data-export-csv]"),
@@ -67,8 +68,15 @@ function start(root) {
           : "";
     ui.pollNote.textContent = note;
     ui.pollNote.hidden = !note;
-    ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
-    ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    for (const form of ui.pollActions) {
+      form.action = fillUrl(config.urls.poll_action, { id: poll.id, action: form.dataset.currentAction });
+      form.hidden = form.dataset.when !== poll.status;
+    }
+    if (ui.exportCsv) {
+      // only organisers have the export links (voters' names and agencies)
+      ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
+      ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+    }
     if (poll.results) {
       renderResults(ui.results, poll, text, { split: true, kinds: true });
       renderKinds(poll.results);

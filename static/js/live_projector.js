@@ -5,14 +5,25 @@
 
 import { authorLine, clock, connectLive, el, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
 
-const QUESTIONS_BESIDE_POLL = 4;
-const QUESTIONS_ALONE = 8;
+// As many as the screen holds at the projector's type sizes (static/css/live.css), 720p to 1080p.
+const QUESTIONS_BESIDE_POLL = 2;
+const QUESTIONS_ALONE = 5;
 const ANSWERS_SHOWN = 12;
 
 const root = document.querySelector('[data-live="projector"]');
 if (root) start(root);
 
+// The join link stays on one line however long the address: its type shrinks to the column's width.
+function fitOnOneLine(element) {
+  element.style.fontSize = "";
+  const share = element.clientWidth / element.scrollWidth;
+  if (share < 1) element.style.fontSize = `${Math.floor(parseFloat(getComputedStyle(element).fontSize) * share)}px`;
+}
+
 function start(root) {
+  const joinUrl = root.querySelector("[data-fit-line]");
+  fitOnOneLine(joinUrl);
+  window.addEventListener("resize", () => fitOnOneLine(joinUrl));
   const config = readConfig(root);
   const text = config.text;
   const $ = (selector) => root.querySelector(selector);

@@ -44,6 +44,7 @@ const el = {
   deskName: $("[data-desk-name]"),
   deskForm: $("#desk-form"),
   deskInput: $("#desk-input"),
+  deskWaiting: $("[data-desk-waiting]"),
   codeForm: $("#code-form"),
   codeInput: $("#code-input"),
   camera: $("[data-camera]"),
@@ -102,14 +103,20 @@ const loadQueue = () => {
 
 const zone = config.stage.timezone;
 const dayParts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
-const clockParts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+// The page's language sets the clock, as on the server: 09.00 (id), 09:00 (en); then the zone, "WIB".
+const clock = new Intl.DateTimeFormat(document.documentElement.lang || "id", {
+  timeZone: zone,
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
 
 function part(formatter, date, type) {
   return formatter.formatToParts(date).find((p) => p.type === type).value;
 }
 
 const localDay = (date) => `${part(dayParts, date, "year")}-${part(dayParts, date, "month")}-${part(dayParts, date, "day")}`;
-const localClock = (date) => `${part(clockParts, date, "hour")}.${part(clockParts, date, "minute")} ${config.stage.zone}`;
+const localClock = (date) => `${clock.format(date)} ${config.stage.zone}`;
 
 // When the hall check-in of each day is open: [opens, closes) in milliseconds (as services.py decides).
 const checkInWindows = config.stage.windows.map((span) => span.map((moment) => Date.parse(moment)));
@@ -204,6 +211,10 @@ function forget(registrationId) {
 }
 
 function mergeRosterCheckIns() {
+  if (stageEnded()) {
+    forgetRoster();
+    return;
+  }
   // The server's check-ins of today, plus this device's offline check-ins it has not sent yet.
   const today = localDay(new Date());
   const entries = roster && roster.day === today ? { ...roster.check_ins } : {};
@@ -227,12 +238,27 @@ function showRosterStatus(stale) {
   el.rosterStatus.dataset.version = roster?.version || "";
 }
 
+// The roster names every participant of the stage: kept on this device only until the stage ends (or
+// the user logs out: static/js/app.js), and dropped when the login has ended.
+const stageEnded = () => localDay(new Date()) > config.stage.days[config.stage.days.length - 1];
+
+function forgetRoster() {
+  try {
+    localStorage.removeItem(KEYS.roster);
+    localStorage.removeItem(KEYS.seen);
+  } catch {
+    // storage disabled: nothing kept
+  }
+}
+
 async function refreshRoster() {
   let stale = false;
   try {
     const { body } = await request(config.urls.roster);
     roster = body;
-    save(KEYS.roster, roster);
+    if (!stageEnded()) {
+      save(KEYS.roster, roster);
+    }
     rebuildIndex();
     mergeRosterCheckIns();
     networkOk(true);
@@ -303,6 +329,7 @@ async function request(url, { method = "GET", body, timeout = REQUEST_TIMEOUT_MS
 
 function handleRequestError(error) {
   if (error instanceof AuthError) {
+    forgetRoster(); // the queue stays: it is sent after the next login
     showAlert(T.sessionExpired, true);
   } else if (error instanceof NetworkError) {
     networkOk(false);
@@ -335,6 +362,8 @@ function renderBadges() {
 // ---- the desk ------------------------------------------------------------------------------------------
 
 const currentDesk = () => load(KEYS.desk, "") || "";
+// Scans made before this device's desk has a name: kept (never dropped), checked in once it has one.
+const waitingForDesk = [];
 
 function renderDesk() {
   const desk = currentDesk();
@@ -362,6 +391,10 @@ el.deskForm.addEventListener("submit", (event) => {
   save(KEYS.desk, desk);
   el.deskForm.hidden = true;
   renderDesk();
+  el.deskWaiting.hidden = true;
+  for (const { code, method } of waitingForDesk.splice(0)) {
+    handleScan(code, method);
+  }
   focusCodeInput();
 });
 
@@ -553,6 +586,10 @@ async function processScan(code, method) {
   }
   const desk = currentDesk();
   if (!desk) {
+    waitingForDesk.push({ code: text, method });
+    const codes = waitingForDesk.map((scan) => (parseTicket(scan.code)?.kind === "secret" ? "QR" : scan.code));
+    el.deskWaiting.textContent = fill(T.deskFirst, { codes: codes.join(", ") });
+    el.deskWaiting.hidden = false;
     renderDesk();
     return;
   }

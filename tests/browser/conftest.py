@@ -90,7 +90,7 @@ def _require_setup() -> None:
     missing = [
         path
         for path in (
-            PROJECT_ROOT / "static" / "vendor" / "pico" / "pico.min.css",
+            PROJECT_ROOT / "static" / "vendor" / "socket.io" / "socket.io.min.js",
             PROJECT_ROOT / "workshop" / "translations" / "id" / "LC_MESSAGES" / "messages.mo",
         )
         if not path.exists()
@@ -101,11 +101,11 @@ def _require_setup() -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def _server(tmp_path_factory, make_database_url) -> Iterator[LiveServer]:
+@contextlib.contextmanager
+def running_server(workdir: Path, database_uri: str, **extra_env: str) -> Iterator[LiveServer]:
+    """`python app.py` on a free port over a migrated database, with `extra_env` in its environment
+    (e.g. SMTP_HOST for a test that needs a mail server), until the block ends."""
     _require_setup()
-    workdir = tmp_path_factory.mktemp("live-server")
-    database_uri = make_database_url("browser")  # SQLite, or PostgreSQL in the PostgreSQL run
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -118,6 +118,7 @@ def _server(tmp_path_factory, make_database_url) -> Iterator[LiveServer]:
         "PUBLIC_BASE_URL": url,
         "PYTHONUNBUFFERED": "1",
         "REMINDER_TICK_SECONDS": "2",  # the embedded scheduler sends what is due within seconds
+        **extra_env,
     }
     env.pop("BIMTEK_ENV", None)  # production mode would make the cookies Secure: no HTTPS here
 
@@ -167,6 +168,15 @@ def _server(tmp_path_factory, make_database_url) -> Iterator[LiveServer]:
                 f"\nThe app had died (exit {process.returncode}); its output:\n{server.log()}",
                 file=sys.stderr,
             )
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _server(tmp_path_factory, make_database_url) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("live-server")
+    with running_server(workdir, make_database_url("browser")) as server:  # SQLite, or PostgreSQL
+        yield server
 
 
 @pytest.fixture

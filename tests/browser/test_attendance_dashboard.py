@@ -59,7 +59,7 @@ def test_dashboard_counts_a_hall_check_in_live_without_a_reload(live_server, pag
     page.goto(f"/admin/stages/{stage_id}/dashboard")
     expect(page.get_by_test_id("checked-in-today")).to_have_text("0")
     expect(page.get_by_test_id("registered")).to_have_text("3")
-    expect(page.locator("[data-live-badge]")).to_have_text("Langsung")  # socket connected, stage joined
+    expect(page.locator("[data-live-badge]")).to_have_text("Live")  # socket connected, stage joined
 
     token = page.locator("input[name=csrf_token]").first.input_value()
     answer = page.request.post(
@@ -75,6 +75,10 @@ def test_dashboard_counts_a_hall_check_in_live_without_a_reload(live_server, pag
     expect(page.get_by_test_id("count-hadir")).to_have_text("1")
     expect(page.get_by_test_id("count-tidak_hadir")).to_have_text("2")
     assert page.locator("[data-bar=hadir]").get_attribute("width") == "33.33"
+    # The time of the numbers, in the programme's zone as the page's language writes it, with "WIB".
+    updated = page.locator("[data-updated]")
+    generated = datetime.fromisoformat(updated.get_attribute("datetime")).astimezone(ZoneInfo("Asia/Jakarta"))
+    expect(updated).to_have_text(f"{generated:%H.%M.%S} WIB")
     page.screenshot(path=str(SCREENSHOTS / "bimtek-dashboard.png"), full_page=True)
 
     page.goto(f"/admin/programs/{program_id}/attendance")

@@ -6,7 +6,10 @@
     QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
 (b) Offline, as the issue asks: with the browser context offline, three check-ins are made, the page
     is reloaded (the service worker, static/js/scanner-sw.js, serves it from its cache) and shows
-    the three still queued; the network restored, each reaches the server exactly once.
+    the three still queued; the network restored, each reaches the server exactly once. "Offline"
+    is Chromium's emulation (what the page sees) and a cut relay in front of the server (what
+    reaches it: tests/browser/relay.py), and the page is watched for any request it makes
+    while it knows it is offline.
 (c) Undo: of a check-in on the server, and of a scan still waiting on the device (it is never sent).
 """
 
@@ -25,6 +28,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.relay import CuttableRelay
 from workshop.auth.models import Role
 from workshop.checkin import tickets
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
@@ -199,8 +203,29 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
         context.close()
 
 
+# Records every request the page makes while it believes it is offline (navigator.onLine false): the
+# scanner must never try then. Kept per document: a reload starts a new list.
+WATCH_OFFLINE_FETCHES = """
+window.fetchesWhileOffline = [];
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  if (!navigator.onLine) {
+    window.fetchesWhileOffline.push(`${(init && init.method) || "GET"} ${input}`);
+  }
+  return realFetch.apply(this, arguments);
+};
+"""
+
+
+@pytest.fixture
+def relay(live_server):
+    relay = CuttableRelay(int(live_server.url.rsplit(":", 1)[1]))
+    yield relay
+    relay.close()
+
+
 def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
-    live_server, new_context, browser_problems
+    live_server, browser, relay, browser_problems
 ):
     stage_id, username, registrations = seed_stage_today(
         live_server,
@@ -210,8 +235,19 @@ def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
             ("Ani Lumbantobing", "Dinas Perhubungan"),
         ],
     )
+    context = browser.new_context(base_url=relay.url, locale="id-ID", timezone_id="Asia/Jakarta")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    browser_problems.watch(context)
+    context.add_init_script(WATCH_OFFLINE_FETCHES)
+    try:
+        _offline_check_ins(live_server, relay, context, stage_id, username, registrations)
+    finally:
+        context.close()
+    assert browser_problems.seen == []
+
+
+def _offline_check_ins(live_server, relay, context, stage_id, username, registrations) -> None:
     (nelson_id, _, nelson_code), (marulam_id, _, _), (ani_id, _, ani_code) = registrations
-    context = new_context()
     page = context.new_page()
     open_scanner(page, stage_id, username, "Meja 3")
     expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "3")
@@ -226,9 +262,7 @@ def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
     )
 
     page.evaluate(RECORD_RESULTS)
-    # Chromium's offline emulation has let a request out right after a reload served by the worker
-    # (seen once in a fresh-clone CI run), so the sync endpoint is also held shut while "offline".
-    context.route("**/checkin/batch", lambda route: route.abort("internetdisconnected"))
+    relay.cut()
     context.set_offline(True)
     expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
     before_scans = datetime.now(UTC)
@@ -261,6 +295,7 @@ def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
     ]
     expect(page.get_by_test_id("queue-count")).to_have_text("3 menunggu dikirim")
     assert counts(live_server, stage_id) == (0, 0)
+    assert page.evaluate("() => window.fetchesWhileOffline") == []
 
     # Reloaded while still offline: the service worker serves the page, which still holds the queue.
     page.reload()
@@ -270,9 +305,10 @@ def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
     expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
     expect(page.get_by_test_id("queue-count")).to_have_text("3 menunggu dikirim")
     assert counts(live_server, stage_id) == (0, 0)
+    assert page.evaluate("() => window.fetchesWhileOffline") == []
 
     # The network restored: the "online" event sends the queue, once.
-    context.unroute("**/checkin/batch")
+    relay.restore()
     with page.expect_response(lambda response: response.url.endswith("/checkin/batch")) as sent:
         context.set_offline(False)
     assert sent.value.status == 200
@@ -310,8 +346,6 @@ def test_offline_check_ins_survive_a_reload_and_reach_the_server_exactly_once(
     expect(page.get_by_test_id("result-message")).to_have_text("Kode tidak dikenal")
     page.get_by_test_id("result").click()
     expect(page.get_by_test_id("result")).to_be_hidden(timeout=500)
-
-    assert browser_problems.seen == []
 
 
 def counts(live_server, stage_id: int) -> tuple[int, int]:
@@ -358,4 +392,55 @@ def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the
 
     # the undone offline scan never left the device
     assert counts(live_server, stage_id) == (1, 1)
+    assert browser_problems.seen == []
+
+
+ROSTER_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
+
+
+def one_person_scanner(live_server, new_context) -> tuple[Page, int]:
+    stage_id, username, _ = seed_stage_today(live_server, [("Nelson Pardede", "Dinas Kominfo")])
+    page = new_context().new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    return page, stage_id
+
+
+def with_roster(stage_id: int) -> list[str]:
+    """What a scanner of the stage keeps on the device once its roster arrived."""
+    return ["bh.scanner.desk", f"bh.scanner.roster.{stage_id}", f"bh.scanner.seen.{stage_id}"]
+
+
+def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
+    live_server, new_context, browser_problems
+):
+    page, stage_id = one_person_scanner(live_server, new_context)
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
+    expect(page.get_by_test_id("roster-note")).to_contain_text(
+        "Perangkat ini menyimpan daftar peserta tahap ini (nama, jabatan, instansi)"
+    )
+    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
+    page.evaluate(f"() => localStorage.setItem('bh.scanner.queue.{stage_id}', '[]')")  # scans waiting
+
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.get_by_role("button", name="Keluar")).to_have_count(0)  # logged out
+
+    # the roster is gone; the desk name and the scans still to be sent stay
+    assert page.evaluate(ROSTER_KEYS) == ["bh.scanner.desk", f"bh.scanner.queue.{stage_id}"]
+    assert browser_problems.seen == []
+
+
+def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
+    live_server, new_context, browser_problems
+):
+    page, stage_id = one_person_scanner(live_server, new_context)
+    ended = {"stage": {"days": ["2021-06-24", "2021-06-25"], "timezone": "Asia/Jakarta"}, "registrations": []}
+    page.evaluate(
+        "(ended) => { localStorage.setItem('bh.scanner.roster.999', JSON.stringify(ended));"
+        " localStorage.setItem('bh.scanner.seen.999', '{}'); }",
+        ended,
+    )
+
+    page.goto("/checkin")  # any page
+
+    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
     assert browser_problems.seen == []

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from workshop.forms import BaseForm
@@ -12,4 +12,6 @@ class LoginForm(BaseForm):
 
 
 class ConfirmForm(BaseForm):
-    """An empty form: its CSRF token is what the POST of a personal link checks."""
+    """The POST of a personal link: its CSRF token, and the page to go to afterwards (`next`)."""
+
+    next = HiddenField()

@@ -19,7 +19,7 @@ def roles_required(*roles: Role) -> Callable:
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 if Role.PARTICIPANT in allowed:
-                    return redirect(url_for("auth.link_needed"))
+                    return redirect(url_for("auth.link_needed", next=_page_to_return_to()))
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if current_user.role not in allowed:
                 abort(403)
@@ -28,6 +28,11 @@ def roles_required(*roles: Role) -> Callable:
         return wrapped
 
     return decorator
+
+
+def _page_to_return_to() -> str | None:
+    """The page a participant comes back to after entering through their link (a page, not a POST)."""
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 organiser_required = roles_required(*ORGANISER_ROLES)

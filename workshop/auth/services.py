@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import secrets
+from functools import cache
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from workshop.auth.models import STAFF_ROLES, Role, User
 
@@ -27,10 +31,21 @@ def create_staff_user(session: Session, *, username: str, name: str, role: Role,
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user, or None. Every attempt checks one password hash, so that the time an answer takes
+    does not tell whether the username exists (or is inactive)."""
     user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None or user.password_hash is None:
+        check_password_hash(_hash_of_no_user(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
+
+
+@cache
+def _hash_of_no_user() -> str:
+    """A hash made as User.set_password makes one, of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(32))
 
 
 def end_sessions(session: Session, user: User) -> None:

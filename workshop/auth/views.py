@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -13,15 +11,27 @@ from workshop.auth.models import Role
 from workshop.db import db
 from workshop.extensions import limiter
 from workshop.i18n import LANGUAGES
+from workshop.redirects import safe_next
 from workshop.registration import links
 from workshop.registration.models import Status
 from workshop.registration.services import ensure_participant_user, remember_language
 
 bp = Blueprint("auth", __name__)
+AFTER_LINK = "after_link"  # session key: the page to open after entering through a personal link
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _link_address_limit() -> str:
+    return current_app.config["LINK_ADDRESS_RATE_LIMIT"]
+
+
+def _link_key() -> str:
+    """Counts the attempts on one link, whoever makes them (a hall or a village office shares one
+    address); the limiter's storage gets a digest, never the token."""
+    return "link:" + links.hash_token((request.view_args or {}).get("token", ""))
 
 
 @bp.route("/")
@@ -30,6 +40,8 @@ def home():
         return render_template("auth/home.html")
     if current_user.role == Role.PARTICIPANT:
         return redirect(url_for("registration.my_programs"))
+    if current_user.role == Role.PETUGAS:
+        return redirect(url_for("checkin.index"))  # their one job: the stage picker of the desk
     return redirect(url_for("programs.index"))
 
 
@@ -43,7 +55,7 @@ def login():
             form.password.errors.append(_("Wrong username or password."))
         else:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
     return render_template("auth/login.html", form=form)
 
 
@@ -62,9 +74,11 @@ def logout():
 
 
 @bp.route("/p/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_link_key, methods=["POST"])
+@limiter.limit(_link_address_limit)
 def personal_link(token: str):
-    """GET (and HEAD) only show who the link is for; the POST logs in."""
+    """GET (and HEAD) only show who the link is for; the POST logs in, then goes to the page the
+    participant had asked for before (`next`, e.g. the live page of the projector's QR code)."""
     registration = links.find(db.session, token)
     if registration is None:
         return render_template("auth/link_invalid.html"), 404
@@ -77,13 +91,21 @@ def personal_link(token: str):
         user = ensure_participant_user(db.session, registration.person)
         db.session.commit()
         login_user(user, remember=True)
-        return redirect(url_for("registration.participant_page", slug=registration.program.slug))
+        remembered = session.pop(AFTER_LINK, None)
+        asked_for = safe_next(form.next.data) or safe_next(remembered)
+        return redirect(asked_for or url_for("registration.participant_page", slug=registration.program.slug))
+    form.next.data = safe_next(request.args.get("next")) or safe_next(session.get(AFTER_LINK))
     return render_template("auth/link_confirm.html", registration=registration, form=form)
 
 
 @bp.route("/masuk")
 def link_needed():
-    return render_template("auth/link_needed.html")
+    """Where a participant without a session is sent; the page they asked for waits in the
+    session until they open their personal link (which may come from WhatsApp, not from here)."""
+    asked_for = safe_next(request.args.get("next"))
+    if asked_for:
+        session[AFTER_LINK] = asked_for
+    return render_template("auth/link_needed.html", asked_for=asked_for)
 
 
 @bp.route("/language/<code>", methods=["POST"])
@@ -94,13 +116,4 @@ def set_language(code: str):
     if current_user.is_authenticated and current_user.role == Role.PARTICIPANT:
         remember_language(db.session, current_user, code)
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))

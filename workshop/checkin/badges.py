@@ -9,7 +9,7 @@ so nothing can run onto the next card.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, HexColor, white
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from workshop.checkin import qr, tickets
+from workshop.i18n import stage_label, stages_label
 from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
@@ -88,7 +89,7 @@ def stage_badges(session: Session, stage: Stage) -> list[Badge]:
         registrations,
         key=lambda r: (r.person.organization.label.casefold(), r.person.name.casefold(), r.id),
     )
-    label = f"Tahap {stage.number}"
+    label = stage_label(stage.number)
     return [badge_for(registration, label) for registration in registrations]
 
 
@@ -97,7 +98,7 @@ def registration_badge(registration: Registration) -> Badge:
     numbers = [
         stage.number for stage in registration.program.stages if registration.mode_for(stage) == Mode.LURING
     ]
-    return badge_for(registration, f"Tahap {', '.join(numbers)}" if numbers else "")
+    return badge_for(registration, stages_label(numbers))
 
 
 def render(badges: Sequence[Badge], *, title: str, empty_message: str = "") -> bytes:
@@ -239,26 +240,28 @@ def _fit(text: str, font: str, largest: float, smallest: float, width: float, ma
     """The largest size (in half points) at which `text` fits the box; at the smallest, cut with '…'."""
     size = largest
     while size >= smallest:
-        lines = _wrap(text, font, size, width)
+        lines = wrap(text, width, _measure(font, size))
         if len(lines) <= max_lines and len(lines) * size * LEADING <= height:
             return _Text(font, size, lines)
         size -= 0.5
     size = smallest
-    lines = _wrap(text, font, size, width)
     keep = max(1, min(max_lines, int(height // (size * LEADING))))
-    if len(lines) > keep:
-        lines = [*lines[: keep - 1], _ellipsize(" ".join(lines[keep - 1 :]), font, size, width)]
-    return _Text(font, size, lines)
+    return _Text(font, size, wrap(text, width, _measure(font, size), max_lines=keep))
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap; a word wider than the line is broken between characters."""
+def _measure(font: str, size: float) -> Callable[[str], float]:
+    return lambda text: stringWidth(text, font, size)
+
+
+def wrap(text: str, width: float, measure: Callable[[str], float], max_lines: int | None = None) -> list[str]:
+    """Greedy word wrap to lines of at most `width` as `measure` counts it (points, pixels); a word
+    wider than a line is broken between characters. Beyond `max_lines`, the last line ends in '…'."""
     lines: list[str] = []
     line = ""
     for word in text.split():
-        for piece in _pieces(word, font, size, width):
+        for piece in _pieces(word, width, measure):
             candidate = f"{line} {piece}" if line else piece
-            if stringWidth(candidate, font, size) <= width:
+            if measure(candidate) <= width:
                 line = candidate
             else:
                 if line:
@@ -266,13 +269,15 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
                 line = piece
     if line:
         lines.append(line)
+    if max_lines is not None and len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], _ellipsize(" ".join(lines[max_lines - 1 :]), width, measure)]
     return lines
 
 
-def _pieces(word: str, font: str, size: float, width: float) -> Iterable[str]:
+def _pieces(word: str, width: float, measure: Callable[[str], float]) -> Iterable[str]:
     piece = ""
     for char in word:
-        if piece and stringWidth(piece + char, font, size) > width:
+        if piece and measure(piece + char) > width:
             yield piece
             piece = ""
         piece += char
@@ -280,8 +285,8 @@ def _pieces(word: str, font: str, size: float, width: float) -> Iterable[str]:
         yield piece
 
 
-def _ellipsize(text: str, font: str, size: float, width: float) -> str:
-    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+def _ellipsize(text: str, width: float, measure: Callable[[str], float]) -> str:
+    while text and measure(text + ELLIPSIS) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS
 

@@ -110,7 +110,8 @@ def search(session: Session, stage: Stage, query: str, limit: int = SEARCH_LIMIT
 
 
 def stages_for_picker(session: Session, now: datetime) -> tuple[list[Stage], list[Stage], list[Stage]]:
-    """All stages of all programmes: (held today, upcoming soonest first, past latest first)."""
+    """All stages of all programmes: (held today, the running ones first; upcoming soonest first;
+    past latest first)."""
     stages = session.scalars(
         select(Stage).join(Stage.program).options(joinedload(Stage.program)).order_by(Stage.starts_at)
     ).all()
@@ -123,4 +124,9 @@ def stages_for_picker(session: Session, now: datetime) -> tuple[list[Stage], lis
         else:
             past.append(stage)
     past.reverse()
+    held_today.sort(key=lambda stage: not is_running(stage, now))  # stable: by start within each
     return held_today, upcoming, past
+
+
+def is_running(stage: Stage, now: datetime) -> bool:
+    return stage.starts_at <= now < stage.ends_at

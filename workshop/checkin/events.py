@@ -6,6 +6,8 @@ fallback (POST /api/stages/<id>/presence) does, and both call the same service.
 
 from __future__ import annotations
 
+import re
+
 from flask_login import current_user
 
 from workshop import realtime
@@ -13,12 +15,15 @@ from workshop.auth.models import Role
 from workshop.checkin import online
 from workshop.db import db
 from workshop.extensions import socketio
+from workshop.ids import valid_id
 from workshop.programs.models import Stage
+
+NONCE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the page makes them; anything else: no nonce
 
 
 def presence_heartbeat(user, stage_id, nonce) -> tuple[dict, int]:
     """Check the participant and record a heartbeat; commit. -> (ack, HTTP status)."""
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         return {"ok": False, "error": "unknown_stage"}, 404
     if not user.is_authenticated or user.role != Role.PARTICIPANT:
@@ -26,7 +31,7 @@ def presence_heartbeat(user, stage_id, nonce) -> tuple[dict, int]:
     registration = online.registration_for(db.session, user, stage)
     if registration is None:
         return {"ok": False, "error": "forbidden"}, 403
-    nonce = nonce if isinstance(nonce, str) else None
+    nonce = nonce if isinstance(nonce, str) and NONCE.fullmatch(nonce) else None
     try:
         outcome = online.record_presence(db.session, registration, stage, online.clock(), client_nonce=nonce)
     except online.OnlineError as error:

@@ -43,7 +43,7 @@ class ScanAttempt(db.Model):
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     check_in_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"))
-    code: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))  # its first characters only: tickets.logged_code
     method: Mapped[ScanMethod] = mapped_column(Enum(ScanMethod, native_enum=False, length=10))
     desk: Mapped[str] = mapped_column(String(60))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -144,6 +144,7 @@ class RowMatch(enum.StrEnum):
     MANUAL = "manual"
     UNMATCHED = "unmatched"
     IGNORED = "ignored"
+    HOST = "host"  # the meeting's host (the organiser's Zoom account): never counted, never reviewed
 
 
 class MeetingReportRow(db.Model):

@@ -313,6 +313,12 @@ class ReviewError(ServiceError):
 
 
 @dataclass(frozen=True)
+class Report:
+    rows: list[ReportRow]
+    host_email: str  # from the meeting summary above the table ("User Email"); "" when absent
+
+
+@dataclass(frozen=True)
 class ReportRow:
     row_number: int  # the line in the file
     name: str
@@ -329,6 +335,10 @@ _HEADERS = {
     "duration": {"duration (minutes)", "duration (min)", "duration", "durasi (menit)"},
     "waiting": {"in waiting room"},
 }
+# The meeting summary above the participant table: "Meeting ID, Topic, ..., User Email, ..." (the
+# host's account), and its values on the next line.
+_SUMMARY_MARKERS = {"meeting id", "topic", "id rapat", "topik"}
+_HOST_EMAIL = {"user email", "host email", "email host", "email pengguna"}
 _TIME_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p",
     "%m/%d/%Y %I:%M %p",
@@ -367,11 +377,20 @@ def _parse_time(text: str, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def parse_report(data: bytes, timezone: str) -> list[ReportRow]:
+def _host_email_column(row: Sequence[str]) -> int | None:
+    """The position of the host's email, if this row is the meeting summary's header."""
+    keys = [_header_key(cell) for cell in row]
+    if not _SUMMARY_MARKERS & set(keys):
+        return None
+    return next((position for position, key in enumerate(keys) if key in _HOST_EMAIL), None)
+
+
+def parse_report(data: bytes, timezone: str) -> Report:
     """The participant rows of a Zoom participants CSV; times read in `timezone`, returned in UTC.
 
-    A block of meeting details (Meeting ID, Topic, ...) may precede the participant table; rows of
-    time spent in the waiting room are left out. A row that cannot be read rejects the file.
+    A block of meeting details (Meeting ID, Topic, ..., User Email: the host) may precede the
+    participant table; rows of time spent in the waiting room are left out. A row that cannot be
+    read rejects the file.
     """
     if not data.strip():
         raise ReportFileError("empty_file")
@@ -383,12 +402,17 @@ def parse_report(data: bytes, timezone: str) -> list[ReportRow]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     zone = ZoneInfo(timezone)
     columns = None
+    host_column = None
+    host_email = ""
     rows: list[ReportRow] = []
     problems: list[str] = []
     try:
         for cells in reader:
             line = reader.line_num
             if columns is None:
+                if host_column is not None and not host_email and len(cells) > host_column:
+                    host_email = cells[host_column].strip().lower()
+                host_column = _host_email_column(cells) if host_column is None else host_column
                 columns = _columns(cells)
                 continue
             if not any(cell.strip() for cell in cells):
@@ -411,7 +435,7 @@ def parse_report(data: bytes, timezone: str) -> list[ReportRow]:
         raise ReportFileError("bad_rows", problems=" ".join(problems[:10]))
     if not rows:
         raise ReportFileError("no_rows")
-    return rows
+    return Report(rows=rows, host_email=host_email)
 
 
 def _read_row(
@@ -608,8 +632,10 @@ class ImportResult:
 def import_report(
     session: Session, stage: Stage, *, filename: str, data: bytes, actor: User | None
 ) -> ImportResult:
-    """Parse a participants CSV, skip rows already imported for the stage, match the rest."""
-    parsed = parse_report(data, stage.program.timezone)
+    """Parse a participants CSV, skip rows already imported for the stage, match the rest; the
+    host's rows (the summary's User Email) are kept as such, neither counted nor to review."""
+    report_file = parse_report(data, stage.program.timezone)
+    parsed = report_file.rows
     windows = [(start - OPENS_BEFORE, end) for start, end in stage_window(stage).days()]
     if not any(row.left_at >= low and row.joined_at <= high for row in parsed for low, high in windows):
         raise ReportFileError("wrong_stage")
@@ -636,10 +662,15 @@ def import_report(
         filename=(filename or "report.csv")[:255],
         uploaded_by_id=actor.id if actor else None,
     )
-    matched = 0
+    matched = hosted = 0
     for row in fresh:
-        registration, how = matcher.match(row.name, row.email)
-        matched += registration is not None
+        if report_file.host_email and row.email == report_file.host_email:
+            registration, how, match = None, "", RowMatch.HOST
+            hosted += 1
+        else:
+            registration, how = matcher.match(row.name, row.email)
+            match = RowMatch.AUTO if registration is not None else RowMatch.UNMATCHED
+            matched += registration is not None
         report.rows.append(
             MeetingReportRow(
                 row_number=row.row_number,
@@ -648,7 +679,7 @@ def import_report(
                 joined_at=row.joined_at,
                 left_at=row.left_at,
                 registration_id=registration.id if registration is not None else None,
-                match=RowMatch.AUTO if registration is not None else RowMatch.UNMATCHED,
+                match=match,
                 matched_by=how,
             )
         )
@@ -660,14 +691,14 @@ def import_report(
         "meeting_report.import",
         f"stage:{stage.id}",
         f"report:{report.id} {report.filename}: {len(fresh)} rows, {matched} matched, "
-        f"{len(fresh) - matched} unmatched, {duplicates} already imported",
+        f"{len(fresh) - matched - hosted} unmatched, {hosted} of the host, {duplicates} already imported",
     )
     return ImportResult(
         report=report,
         added=len(fresh),
         duplicates=duplicates,
         matched=matched,
-        unmatched=len(fresh) - matched,
+        unmatched=len(fresh) - matched - hosted,
     )
 
 

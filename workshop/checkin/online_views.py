@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from workshop import i18n, realtime
+from workshop import i18n, realtime, uploads
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.checkin import online
 from workshop.checkin.events import presence_heartbeat
@@ -144,23 +144,24 @@ def _upload_page(stage: Stage, errors: list[str], status: int = 200):
         errors=errors,
         reports=_report_summary(stage),
         unreviewed=len(online.stage_rows(db.session, stage, RowMatch.UNMATCHED)),
+        max_size=uploads.limit_text(),
         zone=f"{i18n.zone_abbreviation(stage.program.timezone)}, {stage.program.timezone}",
     ), status
 
 
 @bp.route("/admin/stages/<int:stage_id>/meeting-reports", methods=["GET", "POST"])
 @organiser_required
+@uploads.upload_view
 def meeting_reports(stage_id: int):
-    stage = db.get_or_404(Stage, stage_id)
     if request.method == "GET":
-        return _upload_page(stage, [])
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _upload_page(stage, [_("Choose a file to upload.")], 400)
+        return _upload_page(db.get_or_404(Stage, stage_id), [])
     try:
-        result = online.import_report(
-            db.session, stage, filename=upload.filename, data=upload.read(), actor=current_user
-        )
+        filename, data = uploads.receive()
+    except uploads.UploadError as error:
+        return _upload_page(db.get_or_404(Stage, stage_id), [error.message], error.status)
+    stage = db.get_or_404(Stage, stage_id)
+    try:
+        result = online.import_report(db.session, stage, filename=filename, data=data, actor=current_user)
     except online.ReportFileError as error:
         db.session.rollback()
         return _upload_page(stage, [error.message], 400)
@@ -196,6 +197,7 @@ def meeting_report(report_id: int):
         matched=sum(row.match in online.COUNTED for row in rows),
         unmatched=sum(row.match == RowMatch.UNMATCHED for row in rows),
         ignored=sum(row.match == RowMatch.IGNORED for row in rows),
+        hosted=sum(row.match == RowMatch.HOST for row in rows),
         names=_registration_names(row.registration_id for row in rows),
     )
 
@@ -234,7 +236,9 @@ def meeting_report_review(stage_id: int):
         program=stage.program,
         groups=online.review_groups(db.session, stage),
         choices=_choices(stage),
-        day=lambda moment: f"{i18n.local(moment, timezone):%d/%m} " if multi_day else "",
+        day=lambda moment: (
+            f"{i18n.format_short_day(moment, timezone, i18n.current_language())} " if multi_day else ""
+        ),
     )
 
 

@@ -4,7 +4,8 @@ The API answers JSON only, errors included (`{"error": code, "message": translat
 Its POSTs are exempt from the app-wide CSRF hook and checked here instead, so that a missing or
 stale token is answered as JSON too (the page sends the token in the X-CSRFToken header).
 Each POST commits once, then tells the stage's staff screens that attendance changed.
-Nothing here is rate-limited (a desk scans fast); request bodies are capped instead.
+Nothing here is rate-limited (a desk scans fast); request bodies are capped instead (the offline
+batch may be larger than other bodies: workshop/bodies.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import i18n, web
 from workshop.auth.permissions import door_staff_required
+from workshop.bodies import accepts_body
 from workshop.checkin import desk, services, tickets
 from workshop.checkin.models import CheckIn, ScanMethod, ScanResult
 from workshop.checkin.views import bp
@@ -33,6 +35,7 @@ from workshop.extensions import csrf
 from workshop.programs.models import Stage
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
+from workshop.text import clean_line
 
 SCAN_BODY_LIMIT = 4 * 1024
 BATCH_BODY_LIMIT = 512 * 1024
@@ -145,15 +148,15 @@ class ScanInput:
 def _scan_input(data: Any) -> ScanInput:
     if not isinstance(data, dict):
         raise ApiError(400, "bad_scan", _("A scan must be a JSON object."))
-    code = data.get("code")
-    if not isinstance(code, str) or not code.strip():
+    code = clean_line(data.get("code")) if isinstance(data.get("code"), str) else None
+    if not code:
         raise ApiError(400, "missing_code", _("Scan or type a ticket code."))
     if len(code) > CODE_MAX:
         raise ApiError(400, "bad_code", _("The code is too long."))
-    desk_name = data.get("desk")
-    if not isinstance(desk_name, str) or not desk_name.strip():
+    desk_name = clean_line(data.get("desk")) if isinstance(data.get("desk"), str) else None
+    if not desk_name:
         raise ApiError(400, "missing_desk", _("Choose the desk name first."))
-    if len(desk_name.strip()) > DESK_MAX:
+    if len(desk_name) > DESK_MAX:
         raise ApiError(
             400, "bad_desk", _("The desk name is too long (at most %(max)d characters).", max=DESK_MAX)
         )
@@ -163,9 +166,7 @@ def _scan_input(data: Any) -> ScanInput:
     method = data.get("method")
     if method not in {m.value for m in ScanMethod}:
         raise ApiError(400, "bad_method", _("Unknown scan method."))
-    return ScanInput(
-        code.strip(), desk_name.strip(), nonce, ScanMethod(method), _scan_time(data.get("scanned_at"))
-    )
+    return ScanInput(code, desk_name, nonce, ScanMethod(method), _scan_time(data.get("scanned_at")))
 
 
 def _scan_time(value: Any) -> datetime | None:
@@ -260,6 +261,7 @@ def api_check_in(stage_id: int):
 
 
 @bp.route("/api/stages/<int:stage_id>/checkin/batch", methods=["POST"])
+@accepts_body(BATCH_BODY_LIMIT)
 @door_staff_required
 @api
 def api_check_in_batch(stage_id: int):
@@ -339,7 +341,7 @@ def api_roster(stage_id: int):
 @api
 def api_search(stage_id: int):
     stage = _stage(stage_id)
-    query = (request.args.get("q") or "").strip()
+    query = clean_line(request.args.get("q"))
     if len(query) < SEARCH_MIN:
         raise ApiError(400, "query_too_short", _("Type at least %(min)d letters.", min=SEARCH_MIN))
     if len(query) > SEARCH_MAX:
@@ -403,8 +405,12 @@ def api_undo(check_in_id: int):
 @bp.route("/checkin")
 @door_staff_required
 def index():
-    held_today, upcoming, past = desk.stages_for_picker(db.session, utcnow())
-    return render_template("checkin/index.html", held_today=held_today, upcoming=upcoming, past=past)
+    now = utcnow()
+    held_today, upcoming, past = desk.stages_for_picker(db.session, now)
+    running = {stage.id for stage in held_today if desk.is_running(stage, now)}
+    return render_template(
+        "checkin/index.html", held_today=held_today, upcoming=upcoming, past=past, running=running
+    )
 
 
 @bp.route("/checkin/sw.js")
@@ -427,6 +433,7 @@ def scanner(stage_id: int):
         "stage": {
             "timezone": stage.program.timezone,
             "zone": i18n.zone_abbreviation(stage.program.timezone),
+            "days": [d.isoformat() for d in desk.stage_days(stage)],
             "windows": desk.check_in_windows(stage),
         },
         "csrf": generate_csrf(),
@@ -478,5 +485,6 @@ def _scanner_texts() -> dict[str, str]:
         "sessionExpired": _("Your login has expired: log in again. Scans waiting here are kept."),
         "notAllowed": _("Your account may not check people in."),
         "deskPrompt": _("Desk name (e.g. Meja 1)"),
+        "deskFirst": _("Name this desk first: {codes} will be checked in as soon as you save."),
         "lastScan": _("Last scan"),
     }

@@ -120,7 +120,7 @@ def check_in(
         stage_id=stage.id,
         registration_id=registration.id if registration is not None else None,
         check_in_id=first.id if first is not None else None,
-        code=(code or "")[:64],
+        code=tickets.logged_code(code),
         method=method,
         desk=desk[:60],
         staff_id=actor.id if actor is not None else None,
@@ -146,9 +146,11 @@ def _replay(session: Session, client_nonce: str, stage: Stage, code: str) -> Sca
     attempt = session.scalar(select(ScanAttempt).where(ScanAttempt.client_nonce == client_nonce))
     if attempt is None:
         return None
-    if attempt.stage_id != stage.id or attempt.code != (code or "")[:64]:
-        raise CheckInError("nonce_reused")
     registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
+    scanned = find_ticket(session, code)
+    same_ticket = (scanned.id if scanned else None) == attempt.registration_id
+    if attempt.stage_id != stage.id or attempt.code != tickets.logged_code(code) or not same_ticket:
+        raise CheckInError("nonce_reused")
     first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
     return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
 

@@ -12,10 +12,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from workshop import audit, web
 from workshop.auth.permissions import door_staff_required, participant_required
-from workshop.checkin import badges, qr, tickets
+from workshop.checkin import badges, qr, ticket_image, tickets
 from workshop.checkin.views import bp
 from workshop.db import db
+from workshop.i18n import stage_label
+from workshop.offload import off_the_loop
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import approved_registration_of
@@ -32,15 +35,12 @@ def _ticket_code(code: str) -> str:
 
 
 def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) -> Response:
-    disposition = "attachment" if download else "inline"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return web.download(body, mimetype, filename, inline=not download, cache="private, no-store")
+
+
+def ticket_png(registration: Registration) -> bytes:
+    """The QR with the holder's name, programme, stage(s) in the hall and short code under it."""
+    return ticket_image.png(badges.registration_badge(registration))
 
 
 def _own_registration(slug: str) -> Registration:
@@ -71,7 +71,7 @@ def my_ticket_svg(slug: str):
 @participant_required
 def my_ticket_png(slug: str):
     registration = _own_registration(slug)
-    return _file(qr.png(registration.ticket_secret), "image/png", f"tiket-{slug}.png", download=True)
+    return _file(ticket_png(registration), "image/png", f"tiket-{slug}.png", download=True)
 
 
 # Staff at the door and organisers
@@ -81,9 +81,7 @@ def my_ticket_png(slug: str):
 @door_staff_required
 def registration_ticket_png(registration_id: int):
     registration = _approved_registration(registration_id)
-    return _file(
-        qr.png(registration.ticket_secret), "image/png", f"tiket-{registration.id}.png", download=True
-    )
+    return _file(ticket_png(registration), "image/png", f"tiket-{registration.id}.png", download=True)
 
 
 @bp.route("/admin/registrations/<int:registration_id>/badge.pdf")
@@ -91,17 +89,28 @@ def registration_ticket_png(registration_id: int):
 def registration_badge_pdf(registration_id: int):
     registration = _approved_registration(registration_id)
     body = badges.render([badges.registration_badge(registration)], title=registration.person.name)
+    audit.record_export(
+        db.session, current_user, "badges.export", f"registration:{registration.id}", "badge pdf"
+    )
     return _file(body, "application/pdf", f"badge-{registration.id}.pdf", download=False)
 
 
 @bp.route("/admin/stages/<int:stage_id>/badges.pdf")
 @door_staff_required
 def stage_badges_pdf(stage_id: int):
+    """Every card of the stage: built on gevent's thread pool (hundreds of cards take seconds), so
+    the scanners at the door go on being answered meanwhile."""
     stage = db.get_or_404(Stage, stage_id)
     cards = badges.stage_badges(db.session, stage)
-    body = badges.render(
+    body = off_the_loop(
+        badges.render,
         cards,
-        title=f"{stage.program.title}: Tahap {stage.number}",
-        empty_message=_("No approved in-person participants for Tahap %(number)s yet.", number=stage.number),
+        title=f"{stage.program.title}: {stage_label(stage.number)}",
+        empty_message=_(
+            "No approved in-person participants for %(stage)s yet.", stage=stage_label(stage.number)
+        ),
+    )
+    audit.record_export(
+        db.session, current_user, "badges.export", f"stage:{stage.id}", f"pdf, {len(cards)} participants"
     )
     return _file(body, "application/pdf", f"badges-tahap-{stage.number}.pdf", download=False)

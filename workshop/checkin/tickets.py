@@ -14,6 +14,7 @@ SECRET_LENGTH = 32
 CODE_ALPHABET = SECRET_ALPHABET.upper()
 CODE_LENGTH = 8
 QR_PREFIX = "BH1:"
+LOGGED_CHARACTERS = 4
 
 
 def new_secret() -> str:
@@ -26,6 +27,16 @@ def new_short_code() -> str:
 
 def qr_payload(secret: str) -> str:
     return f"{QR_PREFIX}{secret}"
+
+
+def logged_code(text: str) -> str:
+    """What the scan log keeps of a scanned or typed code: its first characters (after the QR tag),
+    enough to tell scans apart, never enough to open a ticket (20 bits of a 158-bit secret, half a
+    short code)."""
+    cleaned = (text or "").strip()
+    if cleaned.upper().startswith(QR_PREFIX):
+        cleaned = cleaned[len(QR_PREFIX) :]
+    return cleaned[:LOGGED_CHARACTERS]
 
 
 def format_short_code(code: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workshop import realtime
 from workshop.db import db, sqlite_write_intent
+from workshop.ids import valid_id
 from workshop.live import services
 from workshop.live.broadcast import broadcaster
 from workshop.live.models import Poll
@@ -25,6 +26,10 @@ from workshop.registration.models import Registration
 ERROR_MESSAGES = {
     "login_required": _l("Please open your personal link again to take part."),
     "forbidden": _l("You are not registered for this stage."),
+    "moderators_only": _l("Only the facilitator and the organisers can do this."),
+    "participants_only": _l(
+        "Questions and answers come from participants: open this stage with a participant's personal link."
+    ),
     "unknown_stage": _l("This stage does not exist."),
     "unknown_poll": _l("This poll does not exist."),
     "unknown_question": _l("This question is no longer shown."),
@@ -57,7 +62,7 @@ def _finish(reply: dict) -> tuple[dict, int]:
 
 
 def _stage(stage_id: object) -> Stage:
-    stage = db.session.get(Stage, stage_id) if type(stage_id) is int else None
+    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
     if stage is None:
         raise LiveError("unknown_stage", 404)
     return stage
@@ -66,7 +71,9 @@ def _stage(stage_id: object) -> Stage:
 def _participant(user, stage: Stage) -> Registration:
     if not user.is_authenticated:
         raise LiveError("login_required", 401)
-    registration_id = None if user.is_staff else realtime.participant_registration_id(user, stage)
+    if user.is_staff:
+        raise LiveError("participants_only", 403)
+    registration_id = realtime.participant_registration_id(user, stage)
     if registration_id is None:
         raise LiveError("forbidden", 403)
     return db.session.get(Registration, registration_id)
@@ -99,6 +106,8 @@ def _once(user, payload: dict, apply: Callable[[], tuple[dict, Callable[[], None
     returns the reply and what to do once it is committed (broadcasts)."""
 
     def run():
+        if not user.is_authenticated:  # a socket whose session ended since it connected
+            raise LiveError("login_required", 401)
         client_id = client_id_of(payload)
         reply = services.earlier_reply(db.session, user, client_id)
         if reply is not None:
@@ -145,8 +154,10 @@ def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
 def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     def apply():
         stage = _stage(stage_id)
-        if not user.is_authenticated or not user.is_live_moderator:
-            raise LiveError("forbidden", 403)
+        if not user.is_authenticated:
+            raise LiveError("login_required", 401)
+        if not user.is_live_moderator:
+            raise LiveError("moderators_only", 403)
         question = services.moderate(
             db.session,
             stage,
@@ -178,7 +189,7 @@ def vote(
     is on (the batch also checks that the session still holds). The read transaction ends before
     the vote waits for its batch: on SQLite, holding it (or the write lock) would stall the batch."""
     poll_id = payload.get("poll_id")
-    if type(stage_id) is not int or type(poll_id) is not int:
+    if valid_id(stage_id) is None or valid_id(poll_id) is None:
         return refused("invalid", 400)
     try:
         client_id = client_id_of(payload)

@@ -14,6 +14,7 @@ from flask_login import current_user
 from workshop import realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
+from workshop.ids import valid_id
 from workshop.live import actions, services
 from workshop.live.broadcast import Broadcaster
 from workshop.live.votes import VoteBatcher, record_votes
@@ -63,6 +64,7 @@ def on_upvote(data):
 @socketio.on("moderate")
 def on_moderate(data):
     payload = _payload(data)
+    realtime.checked_user()  # an ended session or a lost role also leaves the moderator rooms
     return _ack(actions.moderate(current_user, payload.get("stage_id"), payload))
 
 
@@ -70,5 +72,5 @@ def on_moderate(data):
 def on_vote(data):
     payload = _payload(data)
     stage_id = payload.get("stage_id")
-    voter = realtime.joined_participant(stage_id) if type(stage_id) is int else None
+    voter = realtime.joined_participant(stage_id) if valid_id(stage_id) else None
     return _ack(actions.vote(current_user, stage_id, payload, voter=voter))

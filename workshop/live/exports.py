@@ -1,12 +1,10 @@
 """A poll's answers as CSV and XLSX: one row per person (name, position, organisation, its kind,
 luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts.
-Same conventions as the attendance exports (reports/exports.py): ';' and a byte-order mark for
-Excel in Indonesian, cells that look like formulas defused."""
+Same conventions as every export (workshop/spreadsheets.py): ';' and a byte-order mark for Excel in
+Indonesian, text never a formula."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,11 +16,13 @@ from sqlalchemy.orm import Session
 from workshop import i18n
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results, votes_with_voters
+from workshop.offload import off_the_loop
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, Program, Stage
 from workshop.registration.models import Person, RegistrationStage
-from workshop.reports.exports import CSV_DELIMITER, defused, style_header
+from workshop.reports.exports import style_header
 from workshop.reports.labels import mode_label
+from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,7 @@ def header() -> list[str]:
 
 
 def to_csv(poll: Poll, rows: list[VoteRow]) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(header())
-    for row in rows:
-        writer.writerow([defused(value) for value in _cells(row)])
-    return text.getvalue().encode("utf-8-sig")
+    return csv_bytes(header(), map(_cells, rows))
 
 
 def _cells(row: VoteRow) -> list[str]:
@@ -88,36 +83,33 @@ def _cells(row: VoteRow) -> list[str]:
 def to_xlsx(
     session: Session, poll: Poll, stage: Stage, rows: list[VoteRow], *, now: datetime, locale: str
 ) -> bytes:
+    """The answers and the counts; the workbook is built on gevent's thread pool (offload.py)."""
+    results = poll_results(session, poll, stage, now)
+    summary = [
+        [poll.question],
+        [_("Answered"), results["total"]],
+        [],
+        [_("Answer"), _("Count"), _("In person"), _("Remote")],
+        *([bar["label"], bar["count"], bar["luring"], bar["daring"]] for bar in results["bars"]),
+        *([word["text"], word["count"]] for word in results["words"]),
+        [],
+        [_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)],
+    ]
+    answers = [header(), *map(_cells, rows)]
+    return off_the_loop(_poll_workbook, _("Answers")[:31], answers, _("Results")[:31], summary)
+
+
+def _poll_workbook(answers_title: str, answers: list[list], summary_title: str, summary: list[list]) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Answers")[:31]
-    sheet.append(header())
-    for row in rows:
-        sheet.append(_cells(row))
-    for line in sheet.iter_rows(min_row=2):
-        for cell in line:
-            cell.data_type = "s"  # names and answers come from participants: never a formula
-    style_header(sheet, len(header()))
+    sheet.title = answers_title
+    for line in answers:
+        append_row(sheet, line)
+    style_header(sheet, len(answers[0]))
     for column, width in zip("ABCDEFG", (30, 24, 34, 20, 12, 40, 20), strict=True):
         sheet.column_dimensions[column].width = width
-
-    summary = book.create_sheet(_("Results")[:31])
-    results = poll_results(session, poll, stage, now)
-    summary.append([poll.question])
-    summary.append([_("Answered"), results["total"]])
-    summary.append([])
-    summary.append([_("Answer"), _("Count"), _("In person"), _("Remote")])
-    for bar in results["bars"]:
-        summary.append([bar["label"], bar["count"], bar["luring"], bar["daring"]])
-    for word in results["words"]:
-        summary.append([word["text"], word["count"]])
-    summary.append([])
-    summary.append([_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)])
-    for line in summary.iter_rows():
-        for cell in line:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # the question, options and words come from people: never a formula
-    summary.column_dimensions["A"].width = 40
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    results = book.create_sheet(summary_title)
+    for line in summary:
+        append_row(results, line)
+    results.column_dimensions["A"].width = 40
+    return workbook_bytes(book)

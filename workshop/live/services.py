@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.ids import valid_id
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
     ClientAction,
@@ -29,6 +30,7 @@ from workshop.live.models import (
 from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
+from workshop.text import clean_line
 
 MAX_QUESTION_LENGTH = 280
 MAX_REASON_LENGTH = 300
@@ -102,7 +104,7 @@ def ask(
     now: datetime,
     per_minute: int,
 ) -> Question:
-    text = " ".join(text.split()) if isinstance(text, str) else ""
+    text = " ".join(clean_line(text).split()) if isinstance(text, str) else ""
     if not text:
         raise LiveError("empty", field="text")
     if len(text) > MAX_QUESTION_LENGTH:
@@ -133,7 +135,7 @@ def upvote(
     session: Session, stage: Stage, registration: Registration, question_id: object, now: datetime
 ) -> Question:
     """Once per person: a second upvote changes nothing and answers the same."""
-    question = session.get(Question, question_id) if type(question_id) is int else None
+    question = session.get(Question, question_id) if valid_id(question_id) else None
     if question is None or question.stage_id != stage.id or question.status not in PUBLIC_QUESTION_STATUSES:
         raise LiveError("unknown_question", 404)
     if question.registration_id == registration.id:
@@ -159,12 +161,12 @@ def moderate(
     actor: User,
     now: datetime,
 ) -> Question:
-    question = session.get(Question, question_id) if type(question_id) is int else None
+    question = session.get(Question, question_id) if valid_id(question_id) else None
     if question is None or question.stage_id != stage.id:
         raise LiveError("unknown_question", 404)
     if action not in MODERATION_ACTIONS:
         raise LiveError("invalid", field="action")
-    reason = " ".join(reason.split()) if isinstance(reason, str) else ""
+    reason = " ".join(clean_line(reason).split()) if isinstance(reason, str) else ""
     if len(reason) > MAX_REASON_LENGTH:
         raise LiveError("too_long", field="reason")
     if action == "approve":

@@ -4,6 +4,8 @@ poll drafts and their lifecycle, and the results exports."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +23,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from workshop.auth.permissions import live_staff_required, participant_required
+from workshop import audit, web
+from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts
@@ -61,6 +64,9 @@ def _config(stage: Stage, role: str) -> dict:
             "poll_action": template(
                 "live.poll_action", stage_id=stage.id, poll_id=ID_PLACEHOLDER, action="open"
             ),
+        }
+    if role == "staff" and current_user.is_organiser:  # voters' names and agencies: organisers only
+        urls |= {
             "export_csv": template("live.results_csv", poll_id=ID_PLACEHOLDER),
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
         }
@@ -130,10 +136,16 @@ def projector(stage_id: int):
         "live/projector.html",
         stage=stage,
         program=stage.program,
-        join_url=join_url,
+        join_address=_without_scheme(join_url),
         join_qr_svg=link_svg_markup(join_url),
         config=_config(stage, "staff"),
     )
+
+
+def _without_scheme(url: str) -> str:
+    """'bimtek.example.go.id/live/3': what people type, short enough for one line on the projector."""
+    parts = urlsplit(url)
+    return parts.netloc + parts.path
 
 
 @bp.route("/<int:stage_id>/state")
@@ -290,26 +302,29 @@ def _export(poll_id: int, kind: str) -> Response:
     rows = exports.vote_rows(db.session, poll, stage.program)
     name = f"polling-{stage.id}-{poll.id}"
     if kind == "csv":
-        content, mimetype, filename = exports.to_csv(poll, rows), "text/csv; charset=utf-8", f"{name}.csv"
+        content, mimetype, filename = exports.to_csv(poll, rows), "text/csv", f"{name}.csv"
     else:
         content = exports.to_xlsx(
             db.session, poll, stage, rows, now=actions.clock(), locale=str(get_locale() or "id")
         )
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         filename = f"{name}.xlsx"
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    audit.record_export(
+        db.session, current_user, "poll.export", f"poll:{poll.id}", f"{kind}, {len(rows)} answers"
+    )
+    return web.download(content, mimetype, filename)
+
+
+# Voters' names, positions and agencies: for the organisers (as every export of personal data), audited.
 
 
 @bp.route("/polls/<int:poll_id>/results.csv")
-@live_staff_required
+@organiser_required
 def results_csv(poll_id: int):
     return _export(poll_id, "csv")
 
 
 @bp.route("/polls/<int:poll_id>/results.xlsx")
-@live_staff_required
+@organiser_required
 def results_xlsx(poll_id: int):
     return _export(poll_id, "xlsx")

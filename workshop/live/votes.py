@@ -8,6 +8,7 @@ handler just waits for its reply; with batching off (tests) each vote is written
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from workshop.auth.models import User
 from workshop.errors import ServiceError
 from workshop.live.models import ClientAction, Poll, PollKind, PollVote
 from workshop.registration.models import Registration, Status
+from workshop.text import clean_line, clean_lines
 
 MAX_WORDS = 5
 MAX_WORD_LENGTH = 40
@@ -28,6 +30,8 @@ MAX_TEXT_LENGTH = 500
 BATCH_LIMIT = 500
 SUBMIT_TIMEOUT = 30.0  # seconds
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+log = logging.getLogger(__name__)
 
 
 class LiveError(ServiceError):
@@ -46,7 +50,7 @@ def client_id_of(payload: dict) -> str:
 
 
 def normalise_word(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    return " ".join(clean_line(text).split()).casefold()
 
 
 def normalise_answer(poll: Poll, answer: object) -> dict:
@@ -81,7 +85,7 @@ def normalise_answer(poll: Poll, answer: object) -> dict:
     text = answer.get("text")
     if not isinstance(text, str):
         raise LiveError("invalid")
-    text = text.strip()
+    text = clean_lines(text)
     if not text:
         raise LiveError("empty")
     if len(text) > MAX_TEXT_LENGTH:
@@ -107,14 +111,16 @@ def refusal(code: str, status: int) -> dict:
 
 def record_votes(session: Session, requests: Sequence[VoteRequest], now: datetime) -> list[dict]:
     """Apply the votes in one transaction and commit. Replies: {"ok": True, "poll_id", "answer"}
-    or a refusal {"ok": False, "error", "status"}; the caller adds the message text."""
+    or a refusal {"ok": False, "error", "status"}; the caller adds the message text.
+
+    If the database refuses the batch (another process wrote one of these votes meanwhile, or one
+    vote holds what the database cannot store), the votes are applied again one at a time, each in
+    its own transaction: only a vote that fails on its own gets a server error."""
     try:
         replies = _apply(session, requests, now)
         session.commit()
         return replies
-    except IntegrityError:
-        # Another process wrote one of these votes (or a retry of it) meanwhile: apply them
-        # again one at a time, now that its row is visible.
+    except Exception:
         session.rollback()
         return [_record_one(session, request, now) for request in requests]
 
@@ -125,8 +131,12 @@ def _record_one(session: Session, request: VoteRequest, now: datetime) -> dict:
             reply = _apply(session, [request], now)[0]
             session.commit()
             return reply
-        except IntegrityError:
+        except IntegrityError:  # written by another process meanwhile: applied again, it finds that row
             session.rollback()
+        except Exception:
+            session.rollback()
+            log.exception("the database refused vote %s on poll %s", request.client_id, request.poll_id)
+            break
     return refusal("server_error", 500)
 
 

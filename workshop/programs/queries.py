@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
-from workshop.programs.models import Organization
+from workshop.programs.models import Organization, OrgKind
 
 KECAMATAN_MARK = ", Kec. "
+KIND_ORDER = case(*((Organization.kind == kind, position) for position, kind in enumerate(OrgKind)))
 
 
 def organization_by_label(session: Session, label: str) -> Organization | None:
@@ -23,3 +24,24 @@ def organization_by_label(session: Session, label: str) -> Organization | None:
         query = query.where(Organization.parent_id.is_(None))
     found = session.scalars(query.limit(2)).all()
     return found[0] if len(found) == 1 else None
+
+
+def organizations_query(kind: OrgKind | None, text: str) -> Select:
+    """Organisations of a kind (or all), whose name, code or sub-district contains `text`."""
+    parent = aliased(Organization)
+    query = (
+        select(Organization)
+        .outerjoin(parent, Organization.parent)
+        .options(joinedload(Organization.parent))
+        .order_by(KIND_ORDER, Organization.name, Organization.id)
+    )
+    if kind is not None:
+        query = query.where(Organization.kind == kind)
+    if text:
+        pattern = f"%{text}%"
+        query = query.where(
+            or_(
+                Organization.name.ilike(pattern), Organization.code.ilike(pattern), parent.name.ilike(pattern)
+            )
+        )
+    return query

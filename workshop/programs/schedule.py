@@ -8,16 +8,61 @@ change on their next request.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workshop import i18n
+from workshop.db import utcnow
 from workshop.programs.models import Program, Stage
 
 CACHE_LIMIT = 256
+
+
+class Phase(enum.StrEnum):
+    """Where a stage stands: it runs from its start to its end (nights between its days included)."""
+
+    UPCOMING = "upcoming"
+    RUNNING = "running"
+    ENDED = "ended"
+
+
+def clock() -> datetime:
+    """The current time for pages that show where stages stand (tests replace it)."""
+    return utcnow()
+
+
+def stage_phase(stage, now: datetime) -> Phase:
+    """The phase of a Stage or its StageView at `now`."""
+    if now < stage.starts_at:
+        return Phase.UPCOMING
+    return Phase.RUNNING if now <= stage.ends_at else Phase.ENDED
+
+
+def stage_for_now(stages, now: datetime):
+    """The stage a participant needs now: the one running, else the next to start (None when all
+    have ended)."""
+    phases = [(stage_phase(stage, now), stage) for stage in stages]
+    running = [stage for phase, stage in phases if phase == Phase.RUNNING]
+    upcoming = sorted(
+        (stage for phase, stage in phases if phase == Phase.UPCOMING), key=lambda s: s.starts_at
+    )
+    return (running or upcoming or [None])[0]
+
+
+def agenda_day(stage, moment: datetime, timezone: str, locale: str) -> str:
+    """'Hari ke-2 · Selasa, 8 Desember 2026' for a moment of a stage held over several days; ''
+    for a one-day stage, whose date the stage's own time already says."""
+    first, last = (i18n.local(at, timezone).date() for at in (stage.starts_at, stage.ends_at))
+    if first == last:
+        return ""
+    with force_locale(locale):
+        number = gettext("Day %(number)d", number=(i18n.local(moment, timezone).date() - first).days + 1)
+    return f"{number} · {i18n.format_day(moment, timezone, locale)}"
 
 
 @dataclass(frozen=True)
@@ -25,6 +70,7 @@ class AgendaLine:
     clock: str
     title: str
     speaker: str
+    day: str  # see agenda_day
 
 
 @dataclass(frozen=True)
@@ -47,8 +93,7 @@ class StageView:
     title: str
     starts_at: datetime
     ends_at: datetime
-    starts_label: str
-    ends_label: str
+    span_label: str  # 'Kamis, 24 Juni 2021, pukul 09.00 WIB s.d. ...'
     venue_name: str
     venue_address: str
     capacity: int | None
@@ -95,8 +140,7 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
             title=stage.title,
             starts_at=stage.starts_at,
             ends_at=stage.ends_at,
-            starts_label=i18n.format_datetime_long(stage.starts_at, zone, locale),
-            ends_label=i18n.format_datetime_long(stage.ends_at, zone, locale),
+            span_label=i18n.format_range(stage.starts_at, stage.ends_at, zone, locale),
             venue_name=stage.venue_name,
             venue_address=stage.venue_address,
             capacity=stage.capacity,
@@ -106,7 +150,12 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
             meeting_passcode=stage.meeting_passcode,
             check_in_opens_before_minutes=stage.check_in_opens_before_minutes,
             agenda=tuple(
-                AgendaLine(i18n.format_clock(item.starts_at, zone), item.title, item.speaker)
+                AgendaLine(
+                    i18n.format_clock(item.starts_at, zone, locale),
+                    item.title,
+                    item.speaker,
+                    agenda_day(stage, item.starts_at, zone, locale),
+                )
                 for item in stage.agenda
             ),
         )

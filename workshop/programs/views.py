@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,7 +10,8 @@ from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db, utcnow
-from workshop.programs import services
+from workshop.ids import id_from_text
+from workshop.programs import schedule, services
 from workshop.programs.forms import (
     ORG_KIND_LABELS,
     AgendaItemForm,
@@ -28,9 +30,12 @@ from workshop.programs.models import (
     Program,
     Stage,
 )
+from workshop.programs.queries import organizations_query
 from workshop.reminders import services as reminders
+from workshop.text import clean_line
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
+ORGANIZATIONS_PER_PAGE = 50
 
 ERRORS = {
     "slug_taken": _l("This short name is already used by another programme."),
@@ -218,15 +223,17 @@ def delete_agenda_item(item_id: int):
 @organiser_required
 def organizations():
     kind = request.args.get("kind", "")
-    query_text = request.args.get("q", "").strip()
-    query = select(Organization).order_by(Organization.kind, Organization.name)
-    if kind in {k.value for k in OrgKind}:
-        query = query.where(Organization.kind == OrgKind(kind))
-    if query_text:
-        query = query.where(Organization.name.ilike(f"%{query_text}%"))
+    query_text = clean_line(request.args.get("q"))[:100]
+    chosen_kind = OrgKind(kind) if kind in {k.value for k in OrgKind} else None
+    organizations = db.paginate(
+        organizations_query(chosen_kind, query_text),
+        page=id_from_text(request.args.get("page")) or 1,
+        per_page=ORGANIZATIONS_PER_PAGE,
+        error_out=False,
+    )
     return render_template(
         "programs/organizations.html",
-        organizations=db.session.scalars(query).all(),
+        organizations=organizations,
         kind=kind,
         q=query_text,
         kind_labels=ORG_KIND_LABELS,
@@ -263,3 +270,16 @@ def edit_organization(organization_id: int | None = None):
             flash(_("Organisation saved."), "success")
             return redirect(url_for("programs.organizations"))
     return render_template("programs/organization_form.html", form=form, organization=organization)
+
+
+@bp.app_context_processor
+def _stage_helpers():
+    return {"stage_phase": _stage_phase, "agenda_day": _agenda_day}
+
+
+def _stage_phase(stage) -> str:
+    return schedule.stage_phase(stage, schedule.clock())
+
+
+def _agenda_day(stage, moment) -> str:
+    return schedule.agenda_day(stage, moment, stage.program.timezone, str(get_locale()))

@@ -12,6 +12,7 @@ from workshop.registration.validation import normalise_phone
 
 REQUIRED = _l("This field is required.")
 MODE_LABELS = {Mode.LURING: _l("In person (luring)"), Mode.DARING: _l("Online (daring)")}
+MODE_SHORT_LABELS = {Mode.LURING: _l("in person"), Mode.DARING: _l("online")}  # in lists
 
 
 def _whatsapp_number(form, field):

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from workshop.ids import id_from_text
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.text import clean_line
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class RegistrationFilter:
     kecamatan_id: int | None = None
     mode: Mode | None = None
     text: str = ""
+    newest_first: bool = False  # by registration date; oldest first is the order of the waitlist
 
     @classmethod
     def from_args(cls, args) -> RegistrationFilter:
@@ -28,9 +31,10 @@ class RegistrationFilter:
         return cls(
             status=pick(Status, args.get("status", "")),
             kind=pick(OrgKind, args.get("kind", "")),
-            kecamatan_id=int(kecamatan) if kecamatan.isdigit() else None,
+            kecamatan_id=id_from_text(kecamatan),
             mode=pick(Mode, args.get("mode", "")),
-            text=args.get("q", "").strip()[:100],
+            text=clean_line(args.get("q"))[:100],
+            newest_first=args.get("order") == "newest",
         )
 
 
@@ -45,8 +49,11 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
             joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
             selectinload(Registration.stage_modes),
         )
-        .order_by(Registration.created_at, Registration.id)
     )
+    if chosen.newest_first:
+        query = query.order_by(Registration.created_at.desc(), Registration.id.desc())
+    else:
+        query = query.order_by(Registration.created_at, Registration.id)
     if chosen.status is not None:
         query = query.where(Registration.status == chosen.status)
     if chosen.kind is not None:

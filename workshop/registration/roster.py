@@ -1,24 +1,23 @@
 """Roster import: read a participant list (CSV or XLSX), check every row, import the good ones.
 
-The organiser uploads a file; `create_preview` reads and checks it and stores the result as a
-`RosterImport` (nothing is registered yet). `confirm_import` checks the rows again against the
-current database and registers them, all inside the caller's transaction: with any row in error
-nothing is imported unless the organiser chose to skip those rows.
+The organiser uploads a file; `roster_files.read_table` reads it (in a worker thread: see the
+view), `create_preview` recognises its columns (roster_columns), checks every row and stores the
+result as a `RosterImport` (nothing is registered yet). The organiser may change which column holds
+what (`set_columns`), then `confirm_import` checks the rows again against the current database and
+registers them, all inside the caller's transaction: with any row in error nothing is imported
+unless the organiser chose to skip those rows.
 
-Row numbers are the ones the organiser sees in Excel: the header is row 1, the first person row 2.
+Row numbers are the ones the organiser sees in Excel.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import openpyxl
 from email_validator import EmailNotValidError, validate_email
@@ -30,64 +29,22 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workshop import audit, i18n
+from workshop import audit
 from workshop.auth.models import User
 from workshop.db import utcnow
-from workshop.programs.models import ROMAN, Organization, OrgKind, Program
-from workshop.registration import services
+from workshop.programs.models import Organization, OrgKind, Program
+from workshop.registration import roster_columns, roster_files, services
 from workshop.registration.models import ImportStatus, Mode, Person, Registration, RosterImport
+from workshop.registration.roster_columns import FIELD_LABELS, MappingError
+from workshop.registration.roster_files import MAX_ROWS, Table
 from workshop.registration.validation import normalise_name, normalise_phone, parse_mode
-from workshop.textfiles import decode_upload
+from workshop.spreadsheets import append_row, workbook_bytes
+from workshop.text import clean_line
 
-MAX_ROWS = 5000
-HEADER_SCAN_ROWS = 20  # a title or a note may sit above the header
-MAX_COLUMNS = 200
-MAX_SHEET_ROWS = 100_000
-PAYLOAD_VERSION = 1
-
-# Field -> accepted header names, after `header_key` (lower case, words joined by "_").
-# The first name is the one the template uses.
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("nama", "name", "nama_lengkap", "full_name"),
-    "position": ("jabatan", "position"),
-    "organization": ("instansi", "organisation", "organization", "nama_instansi", "unit_kerja"),
-    "org_code": ("kode_instansi", "kode", "code", "organisation_code", "organization_code"),
-    "phone": (
-        "no_hp",
-        "whatsapp",
-        "no_wa",
-        "phone",
-        "nomor_hp",
-        "nomor_wa",
-        "no_whatsapp",
-        "nomor_whatsapp",
-        "hp",
-        "wa",
-        "telepon",
-        "no_telepon",
-        "no_telp",
-        "phone_number",
-        "mobile",
-    ),
-    "email": ("email", "e_mail", "surel", "alamat_email"),
-    "nip": ("nip",),
-    "mode": ("mode", "mode_kehadiran", "kehadiran", "attendance_mode"),
-}
-ALIAS_FIELD = {alias: name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
-STAGE_COLUMN = re.compile(r"^(?:mode_)?(?:tahap|stage)_?(\d+|[ivx]+)$")
+PAYLOAD_VERSION = 2
 TEMPLATE_COLUMNS = ("nama", "jabatan", "instansi", "kode_instansi", "no_hp", "email", "nip", "mode")
 MAX_LENGTHS = {"name": 200, "position": 200, "email": 254}  # the Person columns
-
-FIELD_LABELS = {
-    "name": _l("Name"),
-    "position": _l("Position"),
-    "organization": _l("Organisation"),
-    "org_code": _l("Organisation code"),
-    "phone": _l("WhatsApp number"),
-    "email": _l("Email"),
-    "nip": _l("NIP"),
-    "mode": _l("Mode"),
-}
+DEFAULT_MODES = ("luring", "daring")
 
 # Template example rows: recognised (name + phone) and reported if they are uploaded as they are.
 EXAMPLES = (
@@ -95,18 +52,6 @@ EXAMPLES = (
     {"name": "Jonny Hutabarat", "position": "Kepala Desa", "phone": "0812-0000-0002"},
 )
 EXAMPLE_KEYS = {(normalise_name(e["name"]).lower(), normalise_phone(e["phone"])) for e in EXAMPLES}
-
-FILE_ERRORS = {
-    "empty_file": _l("The file is empty."),
-    "wrong_type": _l("This kind of file cannot be imported: upload an Excel workbook (.xlsx) or a CSV file."),
-    "old_excel": _l("This is an old Excel file (.xls): open it in Excel and save it as .xlsx or .csv."),
-    "unreadable": _l("The file could not be read: is it a damaged Excel workbook?"),
-    "no_rows": _l("The file has a header row but no participants."),
-    "too_many_rows": _l("The file has more than %(max)d participant rows: split it into several files."),
-    "missing_columns": _l("Missing columns: %(columns)s."),
-    "duplicate_column": _l("The columns “%(first)s” and “%(second)s” hold the same information: keep one."),
-    "unknown_stage": _l("The column “%(column)s” names a stage this programme does not have."),
-}
 
 PROBLEMS = {
     "missing_name": _l("The name is empty."),
@@ -119,6 +64,8 @@ PROBLEMS = {
     "ambiguous_organization": _l(
         "Several organisations are called “%(value)s”: add the sub-district (e.g. “%(example)s”) or use the code."
     ),
+    "unknown_district": _l("Unknown sub-district “%(value)s”."),
+    "village_not_in_district": _l("“%(value)s” is not in Kec. %(district)s but in: %(actual)s."),
     "missing_phone": _l("The WhatsApp number is empty."),
     "bad_phone": _l("“%(value)s” is not an Indonesian mobile number (e.g. 0812 3456 7890)."),
     "duplicate_phone": _l("The same WhatsApp number as row %(other)d."),
@@ -131,24 +78,18 @@ PROBLEMS = {
     "example_row": _l("This is an example row from the template: replace it or delete it."),
 }
 
+# Rows of the file that are not people: left out of the import, and listed on the preview.
+LEFT_OUT = {
+    "totals": _l("a totals row"),
+    "not_a_person": _l("no name and no WhatsApp number"),
+}
+_TOTALS = re.compile(r"^(?:jumlah|total|jml|sub\s*total)\b", re.IGNORECASE)
+
 IMPORT_ERRORS = {
     "unknown_organization": _l("the organisation no longer exists"),
     "mode_required": _l("the programme's stages changed"),
     "already_registered": _l("the WhatsApp number was registered meanwhile"),
 }
-
-
-class RosterFileError(Exception):
-    """The file as a whole cannot be used (wrong type, empty, columns missing...)."""
-
-    def __init__(self, code: str, **args):
-        super().__init__(code)
-        self.code = code
-        self.args_ = args
-
-    @property
-    def message(self) -> str:
-        return str(FILE_ERRORS[self.code]) % self.args_
 
 
 class RosterImportError(Exception):
@@ -172,224 +113,120 @@ class RosterImportError(Exception):
 def problem_message(problem: dict) -> str:
     """A row problem in the user's language."""
     args = dict(problem.get("args", {}))
+    if isinstance(args.get("stages"), list):  # stage positions
+        args["stages"] = ", ".join(roster_columns.stage_label(position) for position in args["stages"])
     if "column" in args:
         args["column"] = str(FIELD_LABELS.get(args["column"], args["column"]))
     return str(PROBLEMS[problem["code"]]) % args
 
 
-def stage_label(position: int) -> str:
-    return i18n.stage_label(ROMAN[position - 1] if 0 < position <= len(ROMAN) else str(position))
+# The stored preview
 
 
-# Reading the file
+def payload(record: RosterImport) -> dict:
+    """The preview's content: the file's header and cells, the columns chosen, the checked rows."""
+    return content_of(record.rows)
 
 
-@dataclass
-class Table:
-    header: list[str]
-    header_row: int
-    rows: list[tuple[int, list[str]]]  # (row number as in the spreadsheet, cell texts)
+def content_of(stored: str) -> dict:
+    content = json.loads(stored)
+    return content if content.get("version") == PAYLOAD_VERSION else _from_version_1(content)
 
 
-def header_key(text: str) -> str:
-    """'No. HP' -> 'no_hp', 'Mode Tahap 1' -> 'mode_tahap_1', 'E-mail' -> 'e_mail'."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+def _stored(content: dict) -> str:
+    return json.dumps(content, ensure_ascii=False)
 
 
-def read_table(filename: str, data: bytes) -> Table:
-    """The header and the non-blank rows of the first sheet (XLSX) or of a CSV file."""
-    if not data or not data.strip():
-        raise RosterFileError("empty_file")
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in {"csv", "txt", "xlsx", "xlsm", "xls"}:
-        raise RosterFileError("wrong_type")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: the old .xls format
-        raise RosterFileError("old_excel")
-    if data.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(data)
-    elif extension in {"xlsx", "xlsm"}:
-        raise RosterFileError("unreadable")
-    elif extension == "xls":  # an HTML or text file saved with .xls: not a workbook we can read
-        raise RosterFileError("old_excel")
-    else:
-        rows = _csv_rows(data)
-    return _table(rows)
+def _from_version_1(content: dict) -> dict:
+    """A preview stored before the columns could be chosen: its rows held the cells by field."""
+    rows = content.get("rows", [])
+    fields = list(dict.fromkeys(key for row in rows for key in row.get("raw", {})))
+    stages = list(dict.fromkeys(key for row in rows for key in row.get("raw_stages", {})))
+    names = content.get("columns", {})
+    mapping = [*fields, *(f"tahap_{position}" for position in stages)]
+    return {
+        "version": PAYLOAD_VERSION,
+        "header_row": content.get("header_row", 1),
+        "header": [names.get(target, target) for target in mapping],
+        "mapping": mapping,
+        "default_mode": "",
+        "cells": [
+            [
+                row["row"],
+                [row["raw"].get(field, "") for field in fields]
+                + [row["raw_stages"].get(position, "") for position in stages],
+            ]
+            for row in rows
+        ],
+        "left_out": [],
+        "rows": rows,
+    }
 
 
-def _table(rows: Iterable[tuple[int, list[str]]]) -> Table:
-    kept: list[tuple[int, list[str]]] = []
-    for number, cells in rows:
-        cells = [cell.strip() for cell in cells[:MAX_COLUMNS]]
-        if any(cells):
-            kept.append((number, cells))
-            if len(kept) > MAX_ROWS + HEADER_SCAN_ROWS:
-                break
-    if not kept:
-        raise RosterFileError("empty_file")
-    header_index = 0
-    for index, (_number, cells) in enumerate(kept[:HEADER_SCAN_ROWS]):
-        known = {ALIAS_FIELD[key] for key in map(header_key, cells) if key in ALIAS_FIELD}
-        if len(known) >= 2:
-            header_index = index
-            break
-    header_row, header = kept[header_index]
-    body = kept[header_index + 1 :]
-    if len(body) > MAX_ROWS:
-        raise RosterFileError("too_many_rows", max=MAX_ROWS)
-    if not body:
-        raise RosterFileError("no_rows")
-    return Table(header=header, header_row=header_row, rows=body)
+def positions(program: Program) -> list[int]:
+    return [stage.position for stage in program.stages]
 
 
-def _delimiter(first_line: str) -> str:
-    counts = {delimiter: 0 for delimiter in ";,\t"}
-    quoted = False
-    for char in first_line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
+def missing_columns(content: dict, stage_positions: Sequence[int]) -> list[str]:
+    return roster_columns.missing(content["mapping"], stage_positions, content["default_mode"])
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = decode_upload(data)
-    if "\x00" in text:
-        raise RosterFileError("wrong_type")
-    lines = text.lstrip("\r\n").splitlines()
-    first = lines[0] if lines else ""
-    hint = re.fullmatch(r'"?sep=(.)"?', first.strip())
-    if hint:  # Excel's "sep=;" line: not shown as a row when Excel opens the file
-        text = text.lstrip("\r\n").split("\n", 1)[1] if "\n" in text else ""
-        delimiter = hint.group(1)
-    else:
-        delimiter = _delimiter(next((line for line in lines if line.strip()), ""))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from ((number, row) for number, row in enumerate(reader, start=1))
-    except csv.Error as error:
-        raise RosterFileError("unreadable") from error
+def missing_column_labels(content: dict, stage_positions: Sequence[int]) -> list[str]:
+    return [str(roster_columns.MISSING_LABELS[key]) for key in missing_columns(content, stage_positions)]
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))  # phone numbers and codes typed as numbers
-        return f"{value:.15G}"  # Excel keeps 15 digits: an 18-digit NIP typed as a number is lost
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
+def bad_rows(rows: list[dict]) -> list[dict]:
+    return [row for row in rows if row["problems"]]
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds of errors on damaged files
-        raise RosterFileError("unreadable") from error
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # the stored dimensions may be wrong; read what is there
-        rows = []
-        filled = 0
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if number > MAX_SHEET_ROWS:  # formatted but empty rows, far below the data
-                break
-            cells = [_cell_text(value) for value in values[:MAX_COLUMNS]]
-            if any(cell.strip() for cell in cells):
-                rows.append((number, cells))
-                filled += 1
-                if filled > MAX_ROWS + HEADER_SCAN_ROWS:
-                    break
-        return rows
-    except RosterFileError:
-        raise
-    except Exception as error:
-        raise RosterFileError("unreadable") from error
-    finally:
-        workbook.close()
-
-
-# Columns
-
-
-@dataclass
-class Columns:
-    fields: dict[str, int]  # field -> column index
-    stages: dict[int, int]  # stage position -> column index
-    names: dict[str, str] = field(default_factory=dict)  # field or "tahap_N" -> header as written
-    ignored: list[str] = field(default_factory=list)
-
-
-def stage_position(key: str) -> int | None:
-    match = STAGE_COLUMN.match(key)
-    if match is None:
-        return None
-    number = match.group(1)
-    if number.isdigit():
-        return int(number)
-    roman = number.upper()
-    return ROMAN.index(roman) + 1 if roman in ROMAN else None
-
-
-def map_columns(header: list[str], program: Program) -> Columns:
-    columns = Columns(fields={}, stages={})
-    positions = {stage.position for stage in program.stages}
-    for index, text in enumerate(header):
-        if not text:
-            continue
-        key = header_key(text)
-        name = ALIAS_FIELD.get(key)
-        position = None if name else stage_position(key)
-        if name is not None:
-            if name in columns.fields:
-                raise RosterFileError("duplicate_column", first=columns.names[name], second=text)
-            columns.fields[name] = index
-            columns.names[name] = text
-        elif position is not None:
-            if position not in positions:
-                raise RosterFileError("unknown_stage", column=text)
-            slot = f"tahap_{position}"
-            if position in columns.stages:
-                raise RosterFileError("duplicate_column", first=columns.names[slot], second=text)
-            columns.stages[position] = index
-            columns.names[slot] = text
-        else:
-            columns.ignored.append(text)
-
-    missing = []
-    if "name" not in columns.fields:
-        missing.append("nama / name")
-    if "organization" not in columns.fields and "org_code" not in columns.fields:
-        missing.append("instansi / kode_instansi")
-    if "phone" not in columns.fields:
-        missing.append("no_hp / whatsapp")
-    if "mode" not in columns.fields and not positions <= set(columns.stages):
-        missing.append("mode / mode_tahap_1 …")
-    if missing:
-        raise RosterFileError("missing_columns", columns=", ".join(missing))
-    return columns
-
-
-def raw_rows(table: Table, columns: Columns) -> list[dict]:
-    """Each row's cells by field: what the organiser wrote, kept to re-check at import time."""
-
-    def cell(cells: list[str], index: int) -> str:
-        return cells[index] if index < len(cells) else ""
-
-    return [
-        {
-            "row": number,
-            "raw": {name: cell(cells, index) for name, index in columns.fields.items()},
-            "raw_stages": {str(position): cell(cells, index) for position, index in columns.stages.items()},
+def people_rows(content: dict) -> tuple[list[dict], list[dict]]:
+    """The rows that describe a person, as {"row", "raw": cells by field, "raw_stages"}, and the
+    rows left out ({"row", "reason"}): a totals row ("Jumlah", "Total" first, no phone number), or
+    one with neither a name nor a number (an empty numbered row, a signature below the table)."""
+    mapping = content["mapping"]
+    people, left_out = [], []
+    for number, cells in content["cells"]:
+        by_target = {
+            target: clean_line(cells[column]) if column < len(cells) else ""
+            for column, target in enumerate(mapping)
         }
-        for number, cells in table.rows
+        raw = {
+            target: value for target, value in by_target.items() if target and not target.startswith("tahap_")
+        }
+        raw_stages = {
+            target.removeprefix("tahap_"): value
+            for target, value in by_target.items()
+            if target.startswith("tahap_")
+        }
+        name, phone = raw.get("name", "").strip(), raw.get("phone", "").strip()
+        first_text = next((cell for cell in cells if cell.strip()), "")
+        if _TOTALS.match(first_text) and _phone(phone) is None:
+            left_out.append({"row": number, "reason": "totals"})
+        elif not name and not phone:
+            left_out.append({"row": number, "reason": "not_a_person"})
+        else:
+            people.append({"row": number, "raw": raw, "raw_stages": raw_stages})
+    return people, left_out
+
+
+def _check(content: dict, rules: CheckRules) -> dict:
+    """The content with its rows checked with the columns chosen (none while columns are missing)."""
+    if missing_columns(content, rules.positions):
+        return {**content, "rows": [], "left_out": []}
+    people, left_out = people_rows(content)
+    rows = check_rows(rules, people, content["default_mode"])
+    return {**content, "rows": json.loads(json.dumps(rows, ensure_ascii=False)), "left_out": left_out}
+
+
+def _width(table: Table) -> int:
+    """Columns in use: up to the last one with a header or any value."""
+    filled = [
+        column
+        for cells in (table.header, *(cells for _number, cells in table.rows))
+        for column, cell in enumerate(cells)
+        if cell
     ]
+    return max(filled) + 1 if filled else 0
 
 
 # Checking the rows
@@ -400,38 +237,70 @@ def _match_key(text: str) -> str:
     return " ".join(re.sub(r"[.,;:/()\-–]+", " ", text).split())
 
 
-_KIND_PREFIX = re.compile(r"^(desa|kelurahan|kel|kecamatan|kec|kantor camat|camat)\s+(.+)$")
 _PREFIX_KINDS = {
     "desa": OrgKind.DESA,
     "kelurahan": OrgKind.DESA,
     "kel": OrgKind.DESA,
+    "kantor desa": OrgKind.DESA,
+    "kantor kepala desa": OrgKind.DESA,
+    "pemerintah desa": OrgKind.DESA,
+    "pemdes": OrgKind.DESA,
+    "kantor lurah": OrgKind.DESA,
     "kecamatan": OrgKind.KECAMATAN,
     "kec": OrgKind.KECAMATAN,
     "kantor camat": OrgKind.KECAMATAN,
     "camat": OrgKind.KECAMATAN,
 }
+_KIND_PREFIX = re.compile(
+    rf"^({'|'.join(sorted(map(re.escape, _PREFIX_KINDS), key=len, reverse=True))})\s+(.+)$"
+)
 _DISTRICT_SUFFIX = re.compile(r"^(.+?)\s+(?:kecamatan|kec)\s+(.+)$")
+
+
+@dataclass(frozen=True)
+class OrgRef:
+    """What the checks need of an organisation: read once, then used away from the session (the
+    rows are checked in a worker thread, see roster_views)."""
+
+    id: int
+    name: str
+    label: str
+    kind: OrgKind
+    parent_id: int | None
+    parent_name: str
 
 
 class OrganizationIndex:
     """Finds an organisation by official code, name or label, forgiving case and punctuation.
 
     'Hutatoruan I, Kec. Tarutung', 'Desa Hutatoruan I', 'hutatoruan i kecamatan tarutung' and
-    'Kec. Tarutung' all find their village or sub-district.
+    'Kec. Tarutung' all find their village or sub-district; a village's name with a sub-district
+    from its own column ("Sibalanga" and "Garoga") finds the village of that sub-district.
     """
 
-    def __init__(self, session: Session):
-        organizations = session.scalars(select(Organization).options(selectinload(Organization.parent))).all()
-        self.by_code = {org.code.strip().lower(): org for org in organizations if org.code}
-        self.by_key: dict[str, list[Organization]] = defaultdict(list)
+    def __init__(self, organizations: list[OrgRef], codes: dict[str, OrgRef]):
+        self.by_code = codes
+        self.by_key: dict[str, list[OrgRef]] = defaultdict(list)
         for org in organizations:
             for key in {_match_key(org.name), _match_key(org.label)}:
                 self.by_key[key].append(org)
 
-    def _candidates(self, key: str) -> list[Organization]:
+    @classmethod
+    def load(cls, session: Session) -> OrganizationIndex:
+        found = session.scalars(select(Organization).options(selectinload(Organization.parent))).all()
+        refs = {
+            org.id: OrgRef(
+                org.id, org.name, org.label, org.kind, org.parent_id, org.parent.name if org.parent else ""
+            )
+            for org in found
+        }
+        codes = {org.code.strip().lower(): refs[org.id] for org in found if org.code}
+        return cls(list(refs.values()), codes)
+
+    def _candidates(self, key: str) -> list[OrgRef]:
         found = self.by_key.get(key, [])
         if found:
-            return found
+            return list(dict.fromkeys(found))
         prefixed = _KIND_PREFIX.match(key)
         if prefixed:
             kind = _PREFIX_KINDS[prefixed.group(1)]
@@ -444,30 +313,61 @@ class OrganizationIndex:
             return [
                 org
                 for org in self._candidates(split.group(1))
-                if org.parent is not None and _match_key(org.parent.name) == district
+                if org.parent_id is not None and _match_key(org.parent_name) == district
             ]
         return []
 
-    def match(self, code: str, text: str) -> tuple[Organization | None, dict | None]:
-        """The organisation, or None and the problem to report."""
-        code = code.strip()
+    def districts(self, text: str) -> list[OrgRef]:
+        """The sub-districts (kecamatan) a text names: 'Tarutung', 'Kec. Tarutung', 'KECAMATAN TARUTUNG'."""
+        key = _match_key(text)
+        prefixed = _KIND_PREFIX.match(key)
+        if prefixed and _PREFIX_KINDS[prefixed.group(1)] == OrgKind.KECAMATAN:
+            key = prefixed.group(2)
+        return [org for org in self._candidates(key) if org.kind == OrgKind.KECAMATAN]
+
+    def match(
+        self, code: str, text: str, village: str = "", district: str = ""
+    ) -> tuple[OrgRef | None, dict | None]:
+        """The organisation, or None and the problem to report. `text` is the organisation as
+        written; without it the village; `district` narrows both when it is given."""
+        code, text, village, district = code.strip(), text.strip(), village.strip(), district.strip()
         if code:
             org = self.by_code.get(code.lower())
             if org is not None:
                 return org, None
-        if not text.strip():
+        name, field_name = (text, "organization") if text else (village, "village")
+        in_district = self.districts(district) if district else []
+        if not name:
+            if len(in_district) == 1:
+                return in_district[0], None
+            if district:
+                return None, _problem("unknown_district", "district", value=district)
             if code:
                 return None, _problem("unknown_organization_code", "org_code", value=code)
             return None, _problem("missing_organization", "organization")
-        found = self._candidates(_match_key(text))
-        unique = list(dict.fromkeys(found))
-        if len(unique) == 1:
-            return unique[0], None
-        if len(unique) > 1:
-            return None, _problem(
-                "ambiguous_organization", "organization", value=text, example=unique[0].label
-            )
-        return None, _problem("unknown_organization", "organization", value=text)
+        found = self._candidates(_match_key(name))
+        if field_name == "village":
+            found = [org for org in found if org.kind == OrgKind.DESA]
+        if district and found:
+            district_ids = {district_org.id for district_org in in_district}
+            inside = [org for org in found if org.id in district_ids or org.parent_id in district_ids]
+            if inside:
+                found = inside
+            elif in_district and all(org.kind == OrgKind.DESA for org in found):
+                return None, _problem(
+                    "village_not_in_district",
+                    field_name,
+                    value=name,
+                    district=in_district[0].name,
+                    actual="; ".join(org.label for org in found),
+                )
+            elif not in_district and len(found) > 1:
+                return None, _problem("unknown_district", "district", value=district)
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            return None, _problem("ambiguous_organization", field_name, value=name, example=found[0].label)
+        return None, _problem("unknown_organization", field_name, value=name)
 
 
 def _problem(code: str, field_name: str, **args) -> dict:
@@ -478,13 +378,41 @@ def _digits(text: str) -> str:
     return re.sub(r"[\s.\-]", "", text)
 
 
-def check_rows(session: Session, program: Program, rows: list[dict]) -> list[dict]:
-    """Normalise each raw row and list all of its problems. Pure reading: nothing is written."""
-    organizations = OrganizationIndex(session)
-    registered = set(
-        session.scalars(select(Person.phone).join(Registration).where(Registration.program_id == program.id))
-    )
-    stages = list(program.stages)
+_SEVERAL_NUMBERS = re.compile(r"\s*(?:/|,|;|\n|\bdan\b|\batau\b)\s*", re.IGNORECASE)
+
+
+def _phone(raw: str) -> str | None:
+    """The number in E.164, or the first of several written in one cell ("0812... / 0813...")."""
+    phone = normalise_phone(raw)
+    if phone is None:
+        first = _SEVERAL_NUMBERS.split(raw, maxsplit=1)[0]
+        phone = normalise_phone(first) if first != raw else None
+    return phone
+
+
+@dataclass(frozen=True)
+class CheckRules:
+    """What the rows are checked against, read from the database at once: the organisations, the
+    numbers already registered for the programme, its stages. Checking with it reads nothing more,
+    so it can run in a worker thread while no transaction is open."""
+
+    organizations: OrganizationIndex
+    registered_phones: frozenset[str]
+    positions: tuple[int, ...]
+
+    @classmethod
+    def load(cls, session: Session, program: Program) -> CheckRules:
+        registered = session.scalars(
+            select(Person.phone).join(Registration).where(Registration.program_id == program.id)
+        )
+        return cls(OrganizationIndex.load(session), frozenset(registered), tuple(positions(program)))
+
+
+def check_rows(rules: CheckRules, rows: list[dict], default_mode: str = "") -> list[dict]:
+    """Normalise each person row ({"row", "raw", "raw_stages"}) and list all of its problems.
+    `default_mode` is used where a row names no mode."""
+    organizations = rules.organizations
+    registered = rules.registered_phones
     phone_rows: dict[str, int] = {}
     email_rows: dict[str, int] = {}
     checked = []
@@ -501,12 +429,17 @@ def check_rows(session: Session, program: Program, rows: list[dict]) -> list[dic
             if len(value) > MAX_LENGTHS[column]:
                 problems.append(_problem("too_long", column, column=column, max=MAX_LENGTHS[column]))
 
-        org, org_problem = organizations.match(raw.get("org_code", ""), raw.get("organization", ""))
+        org, org_problem = organizations.match(
+            raw.get("org_code", ""),
+            raw.get("organization", ""),
+            raw.get("village", ""),
+            raw.get("district", ""),
+        )
         if org_problem:
             problems.append(org_problem)
 
         raw_phone = raw.get("phone", "").strip()
-        phone = normalise_phone(raw_phone)
+        phone = _phone(raw_phone)
         if not raw_phone:
             problems.append(_problem("missing_phone", "phone"))
         elif phone is None:
@@ -538,30 +471,31 @@ def check_rows(session: Session, program: Program, rows: list[dict]) -> list[dic
             problems.append(_problem("bad_nip", "nip", value=raw.get("nip", "").strip()))
 
         modes: dict[str, str] = {}
-        missing: list[str] = []
-        bad: dict[str, list[str]] = {}
-        for stage in stages:
-            value = raw_stages.get(str(stage.position), "").strip() or raw.get("mode", "").strip()
-            mode = parse_mode(value)
-            if not value:
-                missing.append(stage_label(stage.position))
+        missing: list[int] = []
+        bad: dict[str, list[int]] = {}
+        for stage in rules.positions:
+            value = raw_stages.get(str(stage), "").strip() or raw.get("mode", "").strip()
+            mode = parse_mode(value or default_mode)
+            if not value and not default_mode:
+                missing.append(stage)
             elif mode is None:
-                bad.setdefault(value, []).append(stage_label(stage.position))
+                bad.setdefault(value, []).append(stage)
             else:
-                modes[str(stage.position)] = mode.value
+                modes[str(stage)] = mode.value
         if missing:
-            problems.append(_problem("missing_mode", "mode", stages=", ".join(missing)))
-        for value, labels in bad.items():
-            problems.append(_problem("bad_mode", "mode", value=value, stages=", ".join(labels)))
+            problems.append(_problem("missing_mode", "mode", stages=missing))
+        for value, stages in bad.items():
+            problems.append(_problem("bad_mode", "mode", value=value, stages=stages))
 
         if (name.lower(), phone) in EXAMPLE_KEYS:
             problems.append(_problem("example_row", "name"))
 
+        written = raw.get("organization", "") or raw.get("village", "") or raw.get("district", "")
         row.update(
             name=name,
             position=position,
             organization_id=org.id if org else None,
-            organization=org.label if org else raw.get("organization", "") or raw.get("org_code", ""),
+            organization=org.label if org else written or raw.get("org_code", ""),
             phone=phone or "",
             email=email,
             nip=nip,
@@ -575,34 +509,37 @@ def check_rows(session: Session, program: Program, rows: list[dict]) -> list[dic
 # The import
 
 
-def payload(record: RosterImport) -> dict:
-    return json.loads(record.rows)
+def read_preview(filename: str, data: bytes, rules: CheckRules) -> str:
+    """Read an uploaded file and check it: a preview's stored content (RosterFileError if the file
+    cannot be used). Reads nothing from the database: another process runs it (roster_views)."""
+    return _stored(preview_content(roster_files.read_table(filename, data), rules))
 
 
-def bad_rows(rows: list[dict]) -> list[dict]:
-    return [row for row in rows if row["problems"]]
-
-
-def create_preview(
-    session: Session, program: Program, *, filename: str, data: bytes, actor: User | None
-) -> RosterImport:
-    """Read and check an uploaded file and keep the result; raises RosterFileError."""
-    filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
-    table = read_table(filename, data)
-    columns = map_columns(table.header, program)
-    rows = check_rows(session, program, raw_rows(table, columns))
+def preview_content(table: Table, rules: CheckRules) -> dict:
+    """Recognise the columns of a file read by roster_files.read_table and check its rows."""
+    width = _width(table)
+    header = (table.header + [""] * width)[:width]
     content = {
         "version": PAYLOAD_VERSION,
         "header_row": table.header_row,
-        "columns": columns.names,
-        "ignored_columns": columns.ignored,
-        "rows": rows,
+        "header": header,
+        "mapping": roster_columns.guess_mapping(header, rules.positions),
+        "default_mode": "",
+        "cells": [[number, cells[:width]] for number, cells in table.rows],
     }
+    return _check(content, rules)
+
+
+def create_preview(
+    session: Session, program: Program, stored: str, *, filename: str, actor: User | None
+) -> RosterImport:
+    """Keep a checked file (read_preview) as a preview. Nothing is registered."""
+    filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
     record = RosterImport(
         program_id=program.id,
         uploaded_by_id=actor.id if actor is not None else None,
         filename=filename,
-        rows=json.dumps(content, ensure_ascii=False),
+        rows=stored,
         status=ImportStatus.PREVIEWED,
     )
     session.add(record)
@@ -610,30 +547,74 @@ def create_preview(
     return record
 
 
+def with_columns(stored: str, mapping: list[str], default_mode: str, rules: CheckRules) -> str:
+    """A preview's content checked again with the organiser's choice of columns (and of one mode
+    for rows that name none). Raises MappingError for a choice that cannot be used. Reads nothing
+    from the database."""
+    content = content_of(stored)
+    chosen = roster_columns.validate(mapping, content["header"], rules.positions)
+    mode = default_mode if default_mode in DEFAULT_MODES else ""
+    return _stored(_check({**content, "mapping": chosen, "default_mode": mode}, rules))
+
+
+def save_checked(session: Session, record: RosterImport, stored: str, *, checked_from: str) -> None:
+    """Keep content computed (with_columns) from the preview as it was (`checked_from`, its stored
+    text): refused if the file was imported or the preview changed meanwhile."""
+    if record.status == ImportStatus.IMPORTED:
+        raise MappingError("already_imported")
+    if record.rows != checked_from:
+        raise MappingError("changed")
+    record.rows = stored
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Recheck:
+    content: dict  # the preview's content with its rows checked anew
+    changed: bool  # the rows differ from those the organiser saw
+
+
+def check_again(stored: str, rules: CheckRules) -> Recheck:
+    """A preview's rows checked anew against the database as it is now (rules). Reads nothing."""
+    content = content_of(stored)
+    checked = _check(content, rules)
+    return Recheck(checked, checked["rows"] != content["rows"])
+
+
 @dataclass
 class ImportResult:
-    outcome: str  # imported, has_errors, changed, nothing_to_import, already_imported
+    outcome: str  # imported, has_errors, changed, nothing_to_import, already_imported, columns_missing
     imported: int = 0
     skipped: int = 0
 
 
 def confirm_import(
-    session: Session, record: RosterImport, *, skip_bad_rows: bool, actor: User | None
+    session: Session,
+    record: RosterImport,
+    recheck: Recheck,
+    *,
+    checked_from: str,
+    skip_bad_rows: bool,
+    actor: User | None,
 ) -> ImportResult:
-    """Register the checked rows in the caller's transaction.
+    """Register the rows of `recheck` (check_again of the preview stored as `checked_from`) in the
+    caller's transaction.
 
-    The rows are checked again first: if anything changed since the preview (someone registered
-    meanwhile, an organisation was renamed), the preview is refreshed and nothing is imported.
-    A RegistrationError from a row aborts the whole import (RosterImportError): roll back.
+    If the rows checked now differ from those the organiser saw (someone registered meanwhile, an
+    organisation was renamed), the preview is refreshed and nothing is imported; so it is when the
+    preview changed while it was checked. A RegistrationError from a row (a number registered since
+    the check) aborts the whole import (RosterImportError): roll back.
     """
     if record.status == ImportStatus.IMPORTED:
         return ImportResult("already_imported", imported=record.imported_count)
+    if record.rows != checked_from:
+        return ImportResult("changed")
     program = record.program
-    content = payload(record)
-    fresh = json.loads(json.dumps(check_rows(session, program, content["rows"]), ensure_ascii=False))
-    if fresh != content["rows"]:
-        content["rows"] = fresh
-        record.rows = json.dumps(content, ensure_ascii=False)
+    if missing_columns(recheck.content, positions(program)):
+        return ImportResult("columns_missing")
+    fresh = recheck.content["rows"]
+    if recheck.changed:
+        record.rows = _stored(recheck.content)
         session.flush()
         return ImportResult("changed", skipped=len(bad_rows(fresh)))
     bad = bad_rows(fresh)
@@ -694,7 +675,8 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
     sheet.title = "Peserta"
     sheet.append(header)
     first, second = EXAMPLES
-    sheet.append(
+    append_row(
+        sheet,
         [
             first["name"],
             first["position"],
@@ -705,9 +687,10 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
             "198001012005012001",
             "luring",
             *([""] * len(stage_columns)),
-        ]
+        ],
     )
-    sheet.append(
+    append_row(
+        sheet,
         [
             second["name"],
             second["position"],
@@ -719,7 +702,7 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
             "daring",
             *(["luring"] if stage_columns else []),  # Tahap I in the hall, the rest online
             *([""] * max(len(stage_columns) - 1, 0)),
-        ]
+        ],
     )
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -753,11 +736,9 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
         cell.font = bold
         cell.fill = fill
     for org in organizations:
-        listing.append([org.code or "", org.label, str(kind_labels.get(org.kind, org.kind.value))])
+        append_row(listing, [org.code or "", org.label, str(kind_labels.get(org.kind, org.kind.value))])
     listing.freeze_panes = "A2"
     for letter, width in (("A", 14), ("B", 48), ("C", 18)):
         listing.column_dimensions[letter].width = width
 
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return workbook_bytes(workbook)

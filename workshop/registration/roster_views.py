@@ -9,14 +9,16 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from workshop import uploads
 from workshop.auth.models import Role
 from workshop.auth.permissions import organiser_required
-from workshop.db import db
+from workshop.db import db, reads_first
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
-from workshop.registration import roster
+from workshop.registration import roster, roster_columns, roster_files
 from workshop.registration.models import RosterImport
 from workshop.registration.views import bp
 
@@ -28,34 +30,35 @@ def _wants_json() -> bool:
 
 
 def _upload_page(program: Program, errors: list[str], status: int = 200):
-    max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
     if _wants_json() and request.method == "POST":
         return jsonify(errors=errors), status
     return render_template(
         "registration/roster_upload.html",
         program=program,
         errors=errors,
-        max_bytes=max_bytes,
-        max_size=f"{format_decimal(max_bytes / 1024 / 1024, '#,##0.#')} MB",
-        max_rows=format_decimal(roster.MAX_ROWS),
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        max_size=uploads.limit_text(),
+        max_rows=format_decimal(roster_files.MAX_ROWS),
     ), status
 
 
 @bp.route("/admin/programs/<int:program_id>/import", methods=["GET", "POST"])
 @organiser_required
+@uploads.upload_view
 def roster_upload(program_id: int):
-    program = db.get_or_404(Program, program_id)
     if request.method == "GET":
-        return _upload_page(program, [])
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _upload_page(program, [_("Choose a file to upload.")], 400)
+        return _upload_page(db.get_or_404(Program, program_id), [])
     try:
-        record = roster.create_preview(
-            db.session, program, filename=upload.filename, data=upload.read(), actor=current_user
-        )
-    except roster.RosterFileError as error:
+        filename, data = uploads.receive()
+    except uploads.UploadError as error:
+        return _upload_page(db.get_or_404(Program, program_id), [error.message], error.status)
+    program = db.get_or_404(Program, program_id)
+    rules = roster.CheckRules.load(db.session, program)
+    try:
+        stored = uploads.off_the_loop(roster.read_preview, filename, data, rules, work_bytes=len(data))
+    except roster_files.RosterFileError as error:
         return _upload_page(program, [error.message], 400)
+    record = roster.create_preview(db.session, program, stored, filename=filename, actor=current_user)
     db.session.commit()
     location = url_for("registration.roster_preview", import_id=record.id)
     if _wants_json():
@@ -80,14 +83,20 @@ def _own_import(import_id: int, *, for_update: bool = False) -> RosterImport:
 @organiser_required
 def roster_preview(import_id: int):
     record = _own_import(import_id)
+    return _preview_page(record)
+
+
+def _preview_page(record: RosterImport, column_error: str = "", status: int = 200):
+    program = record.program
     content = roster.payload(record)
     rows = content["rows"]
     bad = roster.bad_rows(rows)
     only_problems = request.args.get("show") == "problems"
+    header, mapping = content["header"], content["mapping"]
     return render_template(
         "registration/roster_preview.html",
         record=record,
-        program=record.program,
+        program=program,
         content=content,
         rows=bad if only_problems else rows,
         total=len(rows),
@@ -95,17 +104,87 @@ def roster_preview(import_id: int):
         good_count=len(rows) - len(bad),
         only_problems=only_problems,
         problem_message=roster.problem_message,
-    )
+        columns=[
+            {
+                "index": index,
+                "letter": get_column_letter(index + 1),
+                "header": text,
+                "target": mapping[index],
+                "examples": _examples(content["cells"], index),
+            }
+            for index, text in enumerate(header)
+        ],
+        targets=roster_columns.targets(roster.positions(program)),
+        missing=roster.missing_column_labels(content, roster.positions(program)),
+        unused=roster_columns.unused_columns(header, mapping),
+        left_out=_left_out(content["left_out"]),
+        column_error=column_error,
+    ), status
+
+
+def _left_out(rows: list[dict]) -> list[tuple[str, list[int]]]:
+    """(why, row numbers) of the rows that are not participants, by reason."""
+    numbers: dict[str, list[int]] = {}
+    for row in rows:
+        numbers.setdefault(row["reason"], []).append(row["row"])
+    return [(str(roster.LEFT_OUT[reason]), found) for reason, found in numbers.items()]
+
+
+def _examples(cells: list, index: int, count: int = 3) -> list[str]:
+    """The first few values of a column, to show what it holds."""
+    found = []
+    for _number, row in cells:
+        if index < len(row) and row[index] and row[index] not in found:
+            found.append(row[index])
+            if len(found) == count:
+                break
+    return found
+
+
+@bp.route("/admin/imports/<int:import_id>/columns", methods=["POST"])
+@reads_first
+@organiser_required
+def roster_columns_choice(import_id: int):
+    record = _own_import(import_id)
+    stored = record.rows
+    columns = sum(1 for name in request.form if name.startswith("column-"))
+    mapping = [request.form.get(f"column-{index}", "") for index in range(columns)]
+    rules = roster.CheckRules.load(db.session, record.program)
+    try:
+        checked = uploads.off_the_loop(
+            roster.with_columns,
+            stored,
+            mapping,
+            request.form.get("default_mode", ""),
+            rules,
+            work_bytes=len(stored),
+        )
+        roster.save_checked(db.session, _own_import(import_id, for_update=True), checked, checked_from=stored)
+    except roster_columns.MappingError as error:
+        db.session.rollback()
+        return _preview_page(_own_import(import_id), error.message, 400)
+    db.session.commit()
+    return redirect(url_for("registration.roster_preview", import_id=import_id), 303)
 
 
 @bp.route("/admin/imports/<int:import_id>/confirm", methods=["POST"])
+@reads_first
 @organiser_required
 def roster_confirm(import_id: int):
+    record = _own_import(import_id)
+    stored = record.rows
+    rules = roster.CheckRules.load(db.session, record.program)
+    recheck = uploads.off_the_loop(roster.check_again, stored, rules, work_bytes=len(stored))
     record = _own_import(import_id, for_update=True)
     preview = url_for("registration.roster_preview", import_id=record.id)
     try:
         result = roster.confirm_import(
-            db.session, record, skip_bad_rows=request.form.get("skip_bad_rows") == "1", actor=current_user
+            db.session,
+            record,
+            recheck,
+            checked_from=stored,
+            skip_bad_rows=request.form.get("skip_bad_rows") == "1",
+            actor=current_user,
         )
     except roster.RosterImportError as error:
         db.session.rollback()
@@ -145,6 +224,17 @@ def roster_confirm(import_id: int):
     elif result.outcome == "changed":
         flash(
             _("Nothing was imported: the data changed since this preview. Check the rows again."), "warning"
+        )
+    elif result.outcome == "columns_missing":
+        content = roster.payload(record)
+        flash(
+            _(
+                "Nothing was imported: no column holds %(missing)s. The file has the columns %(found)s: "
+                "choose which one holds what.",
+                missing=", ".join(roster.missing_column_labels(content, roster.positions(record.program))),
+                found=", ".join(f"“{text}”" for text in content["header"] if text),
+            ),
+            "danger",
         )
     elif result.outcome == "nothing_to_import":
         flash(_("Nothing was imported: every row has problems."), "danger")

@@ -28,6 +28,14 @@ from workshop.registration.models import (
 )
 
 ACTIVE_STATUSES = frozenset({Status.PENDING, Status.APPROVED, Status.WAITLISTED})
+# The decisions an organiser is offered from each status (change_status itself takes any target).
+NEXT_STATUSES = {
+    Status.PENDING: (Status.APPROVED, Status.WAITLISTED, Status.REJECTED),
+    Status.WAITLISTED: (Status.APPROVED, Status.REJECTED, Status.CANCELLED),
+    Status.APPROVED: (Status.CANCELLED,),
+    Status.REJECTED: (Status.APPROVED, Status.WAITLISTED),
+    Status.CANCELLED: (Status.APPROVED, Status.WAITLISTED),
+}
 
 
 class RegistrationError(ServiceError):
@@ -50,6 +58,7 @@ class ParticipantDetails:
 class StatusChange:
     registration: Registration
     status: Status
+    previous: Status | None = None
     full_stages: list[Stage] = field(default_factory=list)
     promoted: list[Registration] = field(default_factory=list)
     access_ended: bool = False  # no longer approved: the person's sessions were ended
@@ -131,18 +140,17 @@ def approved_luring_count(session: Session, stage_id: int, excluding: int | None
     return session.scalar(query) or 0
 
 
-def full_stages_for(session: Session, registration: Registration) -> list[Stage]:
+def full_stages_for(session: Session, registration: Registration, *, lock: bool = True) -> list[Stage]:
     """The in-person stages this registration wants that have no place left.
 
     Locks those stages' rows (PostgreSQL) so concurrent approvals queue here; SQLite write
-    transactions are already serialised (BEGIN IMMEDIATE).
+    transactions are already serialised (BEGIN IMMEDIATE). `lock=False` only looks (a page).
     """
     ids = _luring_stage_ids(registration)
     if not ids:
         return []
-    stages = session.scalars(
-        select(Stage).where(Stage.id.in_(ids)).order_by(Stage.id).with_for_update()
-    ).all()
+    query = select(Stage).where(Stage.id.in_(ids)).order_by(Stage.id)
+    stages = session.scalars(query.with_for_update() if lock else query).all()
     return [
         stage
         for stage in stages
@@ -180,18 +188,22 @@ def change_status(
     *,
     actor: User | None,
     secret_key: str,
+    waitlist_when_full: bool = True,
 ) -> StatusChange:
-    """Move a registration to `target`. Approval beyond capacity puts it on the waitlist;
-    a place given up promotes the waitlist in order."""
+    """Move a registration to `target`. Approval beyond capacity puts it on the waitlist (or,
+    with `waitlist_when_full=False`, changes nothing and raises "hall_full"); a place given up
+    promotes the waitlist in order."""
     if target == Status.PENDING:
         raise RegistrationError("invalid_status")
     previous = registration.status
-    change = StatusChange(registration=registration, status=target)
+    change = StatusChange(registration=registration, status=target, previous=previous)
     if target == previous:
         return change
 
     if target == Status.APPROVED:
         change.full_stages = full_stages_for(session, registration)
+        if change.full_stages and not waitlist_when_full:
+            raise RegistrationError("hall_full")
         if change.full_stages:
             _put_on_waitlist(registration)
         else:
@@ -224,11 +236,36 @@ def change_status_many(
     *,
     actor: User | None,
     secret_key: str,
+    waitlist_when_full: bool = True,
 ) -> list[StatusChange]:
     return [
-        change_status(session, registration, target, actor=actor, secret_key=secret_key)
+        change_status(
+            session,
+            registration,
+            target,
+            actor=actor,
+            secret_key=secret_key,
+            waitlist_when_full=waitlist_when_full,
+        )
         for registration in registrations
     ]
+
+
+def approve_as_online(
+    session: Session, registration: Registration, *, actor: User | None, secret_key: str
+) -> StatusChange:
+    """Approve a registration whose hall is full, online (daring) for the stages without a place."""
+    full = {stage.id for stage in full_stages_for(session, registration)}
+    for choice in registration.stage_modes:
+        if choice.stage_id in full:
+            choice.mode = Mode.DARING
+    if full:
+        session.flush()
+        stages = ",".join(str(stage_id) for stage_id in sorted(full))
+        audit.record(
+            session, actor, "registration.mode", f"registration:{registration.id}", f"daring: {stages}"
+        )
+    return change_status(session, registration, Status.APPROVED, actor=actor, secret_key=secret_key)
 
 
 def promote_waitlist(

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -18,15 +18,19 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from workshop import realtime
+from workshop import realtime, web
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.db import db
+from workshop.db import db, utcnow
+from workshop.extensions import limiter
 from workshop.i18n import stage_label
+from workshop.ids import id_from_text
+from workshop.programs import schedule
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
+from workshop.redirects import safe_next
 from workshop.registration import calendar, links, services
-from workshop.registration.forms import MODE_LABELS, registration_form_for
+from workshop.registration.forms import MODE_LABELS, MODE_SHORT_LABELS, registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
     OWN_PAGE_REGISTRATION,
@@ -36,6 +40,10 @@ from workshop.registration.queries import (
     registrations_query,
 )
 from workshop.registration.validation import normalise_name, normalise_phone
+from workshop.reminders import jobs, outreach
+from workshop.reminders.forms import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, KIND_LABELS
+from workshop.reminders.models import Kind
+from workshop.reminders.services import ReminderError
 
 bp = Blueprint("registration", __name__)
 
@@ -58,16 +66,26 @@ ERRORS = {
     "already_registered": _l("This WhatsApp number is already registered for this programme."),
     "mode_required": _l("Choose how you will attend each stage."),
     "not_approved": _l("Only an approved participant has a personal link."),
+    "hall_full": _l("No in-person place left: approve as online, or put on the waiting list."),
+    "no_link": _l("The personal link was revoked: make a new link first, then send it."),
+    "no_stage": _l("The programme has no stage yet: add one first."),
+    "no_channel": _l("Choose WhatsApp, email or both."),
 }
+# Why a message was not sent to some of the chosen participants (outreach.send's reasons).
+NOT_SENT = {
+    "not_approved": _l("Not sent to %(num)d not approved: %(names)s"),
+    "no_link": _l("Not sent to %(num)d whose link was revoked: %(names)s"),
+    "not_waitlisted": _l("Not sent to %(num)d not on the waiting list: %(names)s"),
+    "no_address": _l("Not sent to %(num)d without a WhatsApp number or email address: %(names)s"),
+}
+NAMES_SHOWN = 10
 
 
 def personal_url(registration: Registration) -> str | None:
     token = links.token_for(registration, current_app.config["SECRET_KEY"])
     if token is None:
         return None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    path = url_for("auth.personal_link", token=token)
-    return f"{base}{path}" if base else url_for("auth.personal_link", token=token, _external=True)
+    return web.public_url(current_app.config, "auth.personal_link", token=token)
 
 
 @bp.app_context_processor
@@ -75,6 +93,7 @@ def _labels():
     return {
         "status_labels": STATUS_LABELS,
         "mode_labels": MODE_LABELS,
+        "mode_short_labels": MODE_SHORT_LABELS,
         "kind_labels": ORG_KIND_LABELS,
     }
 
@@ -91,7 +110,22 @@ def _organization_labels() -> list[str]:
     return [organization.label for organization in organizations]
 
 
+def _too_many_registrations() -> str:
+    return _("Too many registrations were sent in a short time. Please try again later.")
+
+
 @bp.route("/daftar/<slug>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_RATE_LIMIT"],
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
+@limiter.limit(
+    lambda: current_app.config["REGISTRATION_PROGRAM_RATE_LIMIT"],
+    key_func=lambda: "register:" + (request.view_args or {}).get("slug", ""),
+    methods=["POST"],
+    error_message=_too_many_registrations,
+)
 def register(slug: str):
     program = db.first_or_404(select(Program).where(Program.slug == slug))
     if not program.registration_open:
@@ -140,7 +174,8 @@ def review(program_id: int):
     chosen = RegistrationFilter.from_args(request.args)
     query = registrations_query(program, chosen)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = max(request.args.get("page", 1, type=int), 1)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(id_from_text(request.args.get("page")) or 1, pages)
     registrations = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     counts = dict(
         db.session.execute(
@@ -153,6 +188,11 @@ def review(program_id: int):
         select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
     ).all()
     places = {stage.id: services.approved_luring_count(db.session, stage.id) for stage in program.stages}
+    approved_listed = db.session.scalar(
+        select(func.count()).select_from(
+            query.where(Registration.status == Status.APPROVED).order_by(None).subquery()
+        )
+    )
     return render_template(
         "registration/review.html",
         program=program,
@@ -160,11 +200,27 @@ def review(program_id: int):
         chosen=chosen,
         total=total,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         counts=counts,
         kecamatan=kecamatan,
         places=places,
+        approved_listed=approved_listed,
+        link_channels=_channel_names(outreach.settings_for(db.session, program)[Kind.PERSONAL_LINK].channels),
     )
+
+
+def _channel_names(channels: list[str]) -> str:
+    """'WhatsApp dan Email'."""
+    return format_list([str(CHANNEL_LABELS[name]) for name in channels], locale=str(get_locale()))
+
+
+def _link_base() -> str:
+    """The base of the personal links in messages queued now (sent later by the scheduler)."""
+    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+
+
+def _detail_url(registration: Registration) -> str:
+    return url_for("registration.registration_detail", registration_id=registration.id)
 
 
 @bp.route("/admin/programs/<int:program_id>/registrations/status", methods=["POST"])
@@ -172,13 +228,14 @@ def review(program_id: int):
 def change_status(program_id: int):
     program = db.get_or_404(Program, program_id)
     target = ACTIONS.get(request.form.get("action", ""))
-    one = request.args.get("one", type=int)  # a row's own button; otherwise the ticked rows
-    ids = [one] if one else [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    one = id_from_text(request.args.get("one"))  # a row's own button; otherwise the ticked rows
+    ids = [one] if one else list(filter(None, map(id_from_text, request.form.getlist("ids"))))
     if target is None:
         abort(400)
+    back = safe_next(request.form.get("next")) or url_for("registration.review", program_id=program.id)
     if not ids:
         flash(_("Choose at least one registration."), "warning")
-        return redirect(request.referrer or url_for("registration.review", program_id=program.id))
+        return redirect(back)
     registrations = db.session.scalars(
         select(Registration)
         .where(Registration.program_id == program.id, Registration.id.in_(ids))
@@ -186,35 +243,75 @@ def change_status(program_id: int):
     ).all()
     if len(registrations) != len(set(ids)):
         abort(404)
-    changes = services.change_status_many(
-        db.session, registrations, target, actor=current_user, secret_key=current_app.config["SECRET_KEY"]
+    try:
+        # One person's own button into a full hall: offer approval as online instead (detail page).
+        changes = services.change_status_many(
+            db.session,
+            registrations,
+            target,
+            actor=current_user,
+            secret_key=current_app.config["SECRET_KEY"],
+            waitlist_when_full=not one,
+        )
+    except services.RegistrationError as error:
+        db.session.rollback()
+        flash(str(ERRORS[error.code]), "warning")
+        return redirect(_detail_url(registrations[0]))
+    queued = outreach.announce_status_changes(
+        db.session, program, changes, actor=current_user, base_url=_link_base(), now=utcnow()
     )
     db.session.commit()
+    _flash_changes(changes, target)
+    _after_status_changes(changes, queued)
+    return redirect(back)
+
+
+@bp.route("/admin/registrations/<int:registration_id>/approve-online", methods=["POST"])
+@organiser_required
+def approve_online(registration_id: int):
+    registration = db.get_or_404(Registration, registration_id)
+    change = services.approve_as_online(
+        db.session, registration, actor=current_user, secret_key=current_app.config["SECRET_KEY"]
+    )
+    queued = outreach.announce_status_changes(
+        db.session, registration.program, [change], actor=current_user, base_url=_link_base(), now=utcnow()
+    )
+    db.session.commit()
+    _flash_changes([change], Status.APPROVED)
+    _after_status_changes([change], queued)
+    return redirect(_detail_url(registration))
+
+
+def _after_status_changes(changes: list[services.StatusChange], queued: int) -> None:
     for change in changes:
         if change.access_ended:
             realtime.end_person_sessions(change.registration.person_id)
-    _flash_changes(changes, target)
-    return redirect(_back_to_review(program))
+    if queued:
+        jobs.wake(current_app)
+        flash(
+            ngettext("%(num)d message is on its way.", "%(num)d messages are on their way.", queued), "info"
+        )
 
 
 def _flash_changes(changes: list[services.StatusChange], target: Status) -> None:
     done = sum(1 for change in changes if change.status == target)
-    flash(
-        ngettext(
-            "%(num)d registration is now %(status)s.",
-            "%(num)d registrations are now %(status)s.",
-            done,
-            status=STATUS_LABELS[target].lower(),
-        ),
-        "success",
-    )
+    if done or target != Status.APPROVED:
+        flash(
+            ngettext(
+                "%(num)d registration is now %(status)s.",
+                "%(num)d registrations are now %(status)s.",
+                done,
+                status=STATUS_LABELS[target].lower(),
+            ),
+            "success",
+        )
     for change in changes:
         if change.full_stages and change.status == Status.WAITLISTED:
             flash(
                 _(
                     "%(name)s is on the waiting list: no in-person place left in %(stages)s.",
                     name=change.registration.person.name,
-                    stages=", ".join(stage_label(stage.number) for stage in change.full_stages),
+                    stages=_stage_list(change.full_stages),
                 ),
                 "warning",
             )
@@ -225,24 +322,32 @@ def _flash_changes(changes: list[services.StatusChange], target: Status) -> None
             )
 
 
-def _back_to_review(program: Program) -> str:
-    referrer = request.referrer or ""
-    review_path = url_for("registration.review", program_id=program.id)
-    if review_path in referrer or "/admin/registrations/" in referrer:
-        return referrer
-    return review_path
-
-
 @bp.route("/admin/registrations/<int:registration_id>")
 @organiser_required
 def registration_detail(registration_id: int):
     registration = db.get_or_404(Registration, registration_id)
+    waiting_for_a_place = registration.status != Status.APPROVED
+    full_stages = (
+        services.full_stages_for(db.session, registration, lock=False) if waiting_for_a_place else []
+    )
     return render_template(
         "registration/detail.html",
         registration=registration,
         personal_url=personal_url(registration),
         notices=services.notices_for(db.session, registration),
+        next_statuses=services.NEXT_STATUSES[registration.status],
+        full_stages=_stage_list(full_stages),
+        link_channels=outreach.settings_for(db.session, registration.program)[Kind.PERSONAL_LINK].channels,
+        messages=outreach.history(db.session, registration),
+        message_kind_labels=KIND_LABELS,
+        delivery_status_labels=DELIVERY_STATUS_LABELS,
+        channel_labels=CHANNEL_LABELS,
     )
+
+
+def _stage_list(stages) -> str:
+    """'Tahap I, Tahap III'."""
+    return ", ".join(stage_label(stage.number) for stage in stages)
 
 
 @bp.route("/admin/registrations/<int:registration_id>/link", methods=["POST"])
@@ -267,6 +372,103 @@ def manage_link(registration_id: int):
     db.session.commit()
     realtime.end_person_sessions(registration.person_id)  # the old link's sessions ended above
     return redirect(url_for("registration.registration_detail", registration_id=registration.id))
+
+
+@bp.route("/admin/registrations/<int:registration_id>/send-link", methods=["POST"])
+@organiser_required
+def send_link(registration_id: int):
+    """ "Kirim tautan": the personal link to one participant, on the chosen channels."""
+    registration = db.get_or_404(Registration, registration_id)
+    channels = request.form.getlist("channels")
+    try:
+        queued = outreach.send(
+            db.session,
+            registration.program,
+            [registration],
+            Kind.PERSONAL_LINK,
+            channels=channels,
+            actor=current_user,
+            base_url=_link_base(),
+            now=utcnow(),
+        )
+    except ReminderError as error:
+        flash(str(ERRORS[error.code]), "danger")
+        return redirect(_detail_url(registration))
+    db.session.commit()
+    if queued.reached:
+        jobs.wake(current_app)
+        flash(
+            _(
+                "The personal link of %(name)s is on its way by %(channels)s.",
+                name=registration.person.name,
+                channels=_channel_names(queued.channels),
+            ),
+            "success",
+        )
+    else:
+        reason = next(iter(queued.skipped))
+        flash(_nothing_sent(registration, reason, channels), "danger")
+    return redirect(_detail_url(registration))
+
+
+def _nothing_sent(registration: Registration, reason: str, channels: list[str]) -> str:
+    if reason != "no_address":
+        return str(ERRORS[reason])
+    if channels == ["email"]:
+        missing = _("an email address")
+    elif channels == ["whatsapp"]:
+        missing = _("a WhatsApp number")
+    else:
+        missing = _("a WhatsApp number or an email address")
+    return _("Nothing was sent: %(name)s has no %(missing)s.", name=registration.person.name, missing=missing)
+
+
+@bp.route("/admin/programs/<int:program_id>/registrations/send-link", methods=["POST"])
+@organiser_required
+def send_links(program_id: int):
+    """The personal link to the ticked registrations, or to every one the list's filter shows."""
+    program = db.get_or_404(Program, program_id)
+    back = safe_next(request.form.get("next")) or url_for("registration.review", program_id=program.id)
+    if request.form.get("scope") == "filtered":
+        query = registrations_query(program, RegistrationFilter.from_args(request.form))
+    else:
+        ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+        query = registrations_query(program, RegistrationFilter()).where(Registration.id.in_(ids))
+    registrations = db.session.scalars(query).unique().all()
+    if not registrations:
+        flash(_("Choose at least one registration."), "warning")
+        return redirect(back)
+    try:
+        queued = outreach.send(
+            db.session,
+            program,
+            registrations,
+            Kind.PERSONAL_LINK,
+            actor=current_user,
+            base_url=_link_base(),
+            now=utcnow(),
+        )
+    except ReminderError as error:
+        flash(str(ERRORS[error.code]), "danger")
+        return redirect(back)
+    db.session.commit()
+    if queued.reached:
+        jobs.wake(current_app)
+        flash(
+            ngettext(
+                "The personal link is on its way to %(num)d participant (%(messages)d messages).",
+                "The personal link is on its way to %(num)d participants (%(messages)d messages).",
+                len(queued.reached),
+                messages=queued.deliveries,
+            ),
+            "success",
+        )
+    for reason, skipped in queued.skipped.items():
+        names = ", ".join(registration.person.name for registration in skipped[:NAMES_SHOWN])
+        if len(skipped) > NAMES_SHOWN:
+            names += ", …"
+        flash(NOT_SENT[reason] % {"num": len(skipped), "names": names}, "warning")
+    return redirect(back)
 
 
 # Participant
@@ -309,11 +511,14 @@ def participant_page(slug: str):
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
+    now = schedule.clock()
     return render_template(
         "registration/participant.html",
         registration=registration,
         program=program,
         stages=stages,
+        current=schedule.stage_for_now(stages, now),
+        phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
         modes=dict(modes.all()),
         notices=services.notices_for(db.session, registration),
     )
@@ -323,12 +528,9 @@ def participant_page(slug: str):
 @participant_required
 def participant_calendar(slug: str):
     registration = _own_registration(slug)
-    body = calendar.calendar_for(registration, personal_url(registration))
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{slug}.ics"'},
-    )
+    page_url = calendar.page_url(registration, current_app.config)
+    body = calendar.calendar_for(registration, page_url, str(get_locale()))
+    return web.download(body, "text/calendar", f"{slug}.ics")
 
 
 # Roster import pages (routes on this blueprint).

@@ -316,8 +316,20 @@ def _smtp_failure(code: int, reply: bytes | str, recipient: str = "") -> Excepti
 # --- WhatsApp ----------------------------------------------------------------------------------
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as an error, never followed: urllib would send the Authorization
+    header (the gateway's token) on to wherever the redirect points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_gateway_opener = urllib.request.build_opener(_NoRedirects)
+
+
 class _HttpGateway:
-    """POST to a WhatsApp gateway; 5xx, 429 and time-outs are temporary, other 4xx permanent."""
+    """POST to a WhatsApp gateway; 5xx, 429 and time-outs are temporary, other 4xx and redirects
+    permanent."""
 
     def __init__(self, *, url: str, token: str, timeout: float):
         self.url, self.token, self.timeout = url, token, timeout
@@ -325,9 +337,17 @@ class _HttpGateway:
     def _post(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _gateway_opener.open(request, timeout=self.timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
+            if 300 <= error.code < 400:
+                location = error.headers.get("Location", "")
+                raise PermanentFailure(
+                    _shorten(
+                        f"HTTP {error.code}: the gateway redirects to {location}; set WHATSAPP_API_URL "
+                        "to that address (a redirect is not followed: it would carry the token)"
+                    )
+                ) from error
             payload = error.read()
             reason = _shorten(f"HTTP {error.code}: {self._reason(payload) or error.reason}")
             if error.code >= 500 or error.code in (408, 429):

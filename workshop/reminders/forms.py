@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from workshop.forms import BaseForm
 from workshop.registration.validation import normalise_phone
-from workshop.reminders.models import CHANNELS, Audience
+from workshop.reminders.models import CHANNELS, PARTICIPANT_CHANNELS, Audience, DeliveryStatus, Kind
 
 REQUIRED = _l("This field is required.")
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "email": _l("Email"), "inapp": _l("In the app")}
@@ -19,6 +19,23 @@ AUDIENCE_LABELS = {
     Audience.ALL: _l("All approved participants"),
     Audience.LURING: _l("Only those in the hall (luring) for the stage"),
     Audience.DARING: _l("Only those online (daring) for the stage"),
+}
+DELIVERY_STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Waiting"),
+    DeliveryStatus.SENDING: _l("Sending"),
+    DeliveryStatus.SENT: _l("Sent"),
+    DeliveryStatus.FAILED: _l("Failed"),
+    DeliveryStatus.LATE: _l("Late (not sent)"),
+    DeliveryStatus.CANCELLED: _l("Cancelled"),
+}
+KIND_LABELS = {
+    Kind.REMINDER: _l("Reminder"),
+    Kind.ANNOUNCEMENT: _l("Announcement"),
+    Kind.STAGE_CHANGED: _l("Schedule change notice"),
+    Kind.PERSONAL_LINK: _l("Personal link"),
+    Kind.APPROVED: _l("Approval notice"),
+    Kind.WAITLISTED: _l("Waiting-list notice"),
+    Kind.PROMOTED: _l("Moved-up notice"),
 }
 UNIT_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
 UNIT_LABELS = {"days": _l("days"), "hours": _l("hours"), "minutes": _l("minutes")}
@@ -111,3 +128,22 @@ class OwnContactForm(BaseForm):
     @property
     def phone_e164(self) -> str:
         return normalise_phone(self.phone.data) or "" if self.phone.data else ""
+
+
+class MessageTemplateForm(BaseForm):
+    """The words of one kind of message to participants (a form per kind, prefixed by the kind)."""
+
+    text_id = TextAreaField(
+        _l("In Indonesian"),
+        validators=[Length(max=2000)],
+        description=_l(
+            "Empty: the standard text. The greeting, the next stage and the personal link are added."
+        ),
+    )
+    text_en = TextAreaField(_l("In English"), validators=[Length(max=2000)])
+    channels = MultiCheckboxField(
+        _l("Channels"),
+        choices=[SelectChoice(name, CHANNEL_LABELS[name]) for name in PARTICIPANT_CHANNELS],
+        validators=[DataRequired(_l("Choose WhatsApp, email or both."))],
+    )
+    automatic = BooleanField(_l("Send it by itself when the status changes"))

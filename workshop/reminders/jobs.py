@@ -5,7 +5,9 @@ app.py's __main__ block, never in the Werkzeug reloader's parent, never in tests
 process with `flask scheduler` (a BackgroundScheduler) when several web processes serve; then set
 EMBEDDED_SCHEDULER=0 for the web processes. A second scheduler started by mistake does no harm:
 deliveries are claimed atomically, so it only shares the work. Every scheduler beats a row in
-scheduler_heartbeat and logs a warning when it sees another one beating.
+scheduler_heartbeat, removes it on a clean stop (SIGTERM, Ctrl-C), and logs a warning when it sees
+another one beating: a row that beats again after it was first seen, so the row a killed process
+left behind never counts (it leaves /healthz after three ticks, and the table after a day).
 
 The job runs every REMINDER_TICK_SECONDS with misfire_grace_time=None and coalesce=True: a run
 that fell due while the process was busy or down runs once, late, instead of being dropped. Nothing
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "reminders"
 SCHEDULER_KEY = "reminder_scheduler"
+RUNNER_KEY = "reminder_scheduler_runner"
 # Test hook: app.extensions[CHANNELS_KEY] = {"email": channel, ...} replaces those channels.
 CHANNELS_KEY = "reminder_channels"
 
@@ -49,6 +52,7 @@ class SchedulerRunner:
         self.name = f"{mode}:{self.host}:{self.pid}"
         self.started_at = clock()
         self.stopping = threading.Event()
+        self._first_seen: dict[str, datetime] = {}  # other schedulers' beat when first seen
         self._warned_about: set[str] = set()
 
     @property
@@ -107,7 +111,10 @@ class SchedulerRunner:
         session.commit()
         within = timedelta(seconds=3 * self.tick_seconds)
         for other in services.live_schedulers(session, now, within):
-            if other.name != self.name and other.name not in self._warned_about:
+            if other.name == self.name or other.name in self._warned_about:
+                continue
+            first_seen = self._first_seen.setdefault(other.name, other.beat_at)
+            if other.beat_at > first_seen:  # it beat again since: it runs (not a stopped one's row)
                 self._warned_about.add(other.name)
                 log.warning(
                     "another reminder scheduler is running (%s, started %s): run only one; "
@@ -171,8 +178,22 @@ def start_embedded_scheduler(app: Flask):
     _schedule(scheduler, runner)
     scheduler.start()
     app.extensions[SCHEDULER_KEY] = scheduler
+    app.extensions[RUNNER_KEY] = runner
     print(f"Reminder scheduler: embedded, every {runner.tick_seconds} s ({runner.name})", flush=True)
     return scheduler
+
+
+def stop_embedded_scheduler(app: Flask) -> None:
+    """A clean stop of the web process: the delivery being sent finishes, the rest of the claimed
+    batch is given back, and the heartbeat row goes, so the next start sees no other scheduler."""
+    scheduler = app.extensions.pop(SCHEDULER_KEY, None)
+    runner = app.extensions.pop(RUNNER_KEY, None)
+    if scheduler is None or runner is None:
+        return
+    runner.stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    runner.forget()
 
 
 def wake(app: Flask) -> bool:

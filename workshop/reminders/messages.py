@@ -13,17 +13,19 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from workshop import i18n
+from workshop import i18n, web
 from workshop.programs.models import Stage
 from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
 from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
 
-KINDS = ("reminder", "announcement", "stage_changed")
+KINDS = ("reminder", "announcement", "stage_changed", "personal_link", "approved", "waitlisted", "promoted")
+# Messages to chosen participants share one template: the organiser's text, the next stage, the link.
+PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted")
 TEMPLATES = "reminders/messages"
 
 
@@ -33,18 +35,15 @@ def locale_for(registration: Registration) -> str:
     return chosen if chosen in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
 
-def personal_url_for(registration: Registration, config: Mapping) -> str | None:
-    """PUBLIC_BASE_URL + /p/<token>, or None when the registration has no link (yet)."""
+def personal_url_for(registration: Registration, config: Mapping, *, base_url: str = "") -> str | None:
+    """PUBLIC_BASE_URL (or `base_url`: the host of the request that queued the message) +
+    /p/<token>, or None when the registration has no link (yet)."""
     token = links.token_for(registration, config["SECRET_KEY"])
     if token is None:
         return None
-    base = (config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    if base:
-        return f"{base}/p/{token}"
-    try:  # no PUBLIC_BASE_URL: SERVER_NAME or the current request gives the host
-        return url_for("auth.personal_link", token=token, _external=True)
-    except RuntimeError:
-        return f"/p/{token}"
+    if base_url and not config.get("PUBLIC_BASE_URL"):
+        return f"{base_url.rstrip('/')}/p/{token}"
+    return web.public_url(config, "auth.personal_link", token=token)
 
 
 def render(
@@ -55,18 +54,23 @@ def render(
     rule_offset: timedelta | None,
     locale: str,
     personal_url: str | None,
+    page_url: str | None = None,
     text: str | None = None,
     previous_start: datetime | None = None,
 ) -> Mapping[str, OutgoingMessage]:
     """One message per channel ("email", "whatsapp", "inapp") for this participant.
 
     kind: "reminder" (rule_offset: how long before the start it goes out; None for a test),
-    "announcement" (text: the organiser's words), "stage_changed" (previous_start: the old start).
+    "announcement" (text: the organiser's words), "stage_changed" (previous_start: the old start),
+    or a message to chosen participants (PARTICIPANT_MESSAGE_KINDS; text: the organiser's words;
+    stage: the next one).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == "announcement" and not text:
         raise ValueError("an announcement needs its text")
+    if kind in PARTICIPANT_MESSAGE_KINDS and not text:
+        raise ValueError("a message to chosen participants needs its text")
     if kind == "stage_changed" and previous_start is None:
         raise ValueError("a change notice needs the previous start")
     if locale not in i18n.LANGUAGES:
@@ -77,26 +81,33 @@ def render(
     subject = facts["subject"]
     # Everything read from the database is read now; the messages are rendered from plain values.
     email, phone, registration_id = person.email, person.phone, str(registration.id)
-    ics = (
-        f"tahap-{stage.number}.ics",
-        "text/calendar",
-        calendar.calendar_for(registration, personal_url, [stage]),
-    )
+    template = "participant_message" if kind in PARTICIPANT_MESSAGE_KINDS else kind
+    # A calendar file for what the participant has a place in (none for the waiting list).
+    with_calendar = kind != "waitlisted"
+    ics_name = f"tahap-{stage.number}.ics"
+    program_title, schedule_version = stage.program.title, stage.program.schedule_version
+    events = calendar.events_for(registration, page_url, locale, [stage]) if with_calendar else []
 
     def text_for(star: str, link: str | None) -> str:
         with force_locale(locale):
-            return render_template(f"{TEMPLATES}/{kind}.txt", star=star, **{**facts, "personal_url": link})
+            return render_template(
+                f"{TEMPLATES}/{template}.txt", star=star, **{**facts, "personal_url": link}
+            )
 
     def email_message() -> OutgoingMessage:
         with force_locale(locale):
-            html = render_template(f"{TEMPLATES}/{kind}.html", **facts)
+            html = render_template(f"{TEMPLATES}/{template}.html", **facts)
+        attachments = ()
+        if with_calendar:  # only an email carries it
+            ics = calendar.to_ics(program_title, events, schedule_version)
+            attachments = ((ics_name, "text/calendar", ics),)
         return OutgoingMessage(
             channel="email",
             to=email,
             subject=subject,
             text=text_for("", personal_url),
             html=html,
-            attachments=(ics,),
+            attachments=attachments,
         )
 
     def whatsapp_message() -> OutgoingMessage:
@@ -144,7 +155,7 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
     program = stage.program
     zone = program.timezone
     mode = registration.mode_for(stage)
-    stage_label = f"Tahap {stage.number}: {stage.title}"
+    stage_label = f"{i18n.stage_label(stage.number, locale)}: {stage.title}"
     starts = i18n.format_datetime_long(stage.starts_at, zone, locale)
     venue = ", ".join(part for part in (stage.venue_name, stage.venue_address) if part)
     online = mode == Mode.DARING or (mode is None and not venue)
@@ -183,6 +194,9 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
     elif kind == "announcement":
         subject = _("Announcement: %(stage)s", stage=stage_label)
         headline = facts["text"]
+    elif kind in PARTICIPANT_MESSAGE_KINDS:
+        subject = _participant_message_subject(kind, program.title)
+        headline = facts["text"]
     else:
         subject = _("Schedule changed: %(stage)s", stage=stage_label)
         headline = _(
@@ -202,6 +216,16 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
     # One line each: Meta refuses new lines, tabs and runs of spaces in a parameter.
     facts["template_parameters"] = [" ".join(value.split()) for value in parameters]
     return facts
+
+
+def _participant_message_subject(kind: str, program: str) -> str:
+    if kind == "personal_link":
+        return _("Your personal link: %(program)s", program=program)
+    if kind == "approved":
+        return _("Registration approved: %(program)s", program=program)
+    if kind == "waitlisted":
+        return _("On the waiting list: %(program)s", program=program)
+    return _("A place for you: %(program)s", program=program)
 
 
 def _duration(offset: timedelta) -> str:

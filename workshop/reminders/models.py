@@ -1,8 +1,10 @@
-"""Reminder rules, the delivery outbox, announcements, stage moves, the dev outbox, heartbeats.
+"""Reminder rules, the delivery outbox, announcements, stage moves, messages to chosen
+participants, the dev outbox, heartbeats.
 
 The database is the source of truth: a rule says when (an offset before a stage's start) and to
 whom (an audience, on some channels); the engine expands a due rule into one Delivery row per
-(rule, stage, registration, channel), unique in the database, and drains those rows.
+(rule, stage, registration, channel), unique in the database, and drains those rows. Announcements,
+change notices and messages to chosen participants (outreach.py) are Delivery rows too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"
     ANNOUNCEMENT = "announcement"
     STAGE_CHANGED = "stage_changed"
+    # Messages to chosen participants (ParticipantMessage): their personal link, and the news of
+    # their approval, of a place on the waiting list, of a move up from it.
+    PERSONAL_LINK = "personal_link"
+    APPROVED = "approved"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+
+
+PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED)
+PARTICIPANT_CHANNELS = ("whatsapp", "email")  # they reach people who may not be logged in
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -152,6 +164,44 @@ class StageMove(db.Model):
     stage: Mapped[Stage] = relationship()
 
 
+class MessageTemplate(db.Model):
+    """A programme's words for one kind of message to participants, in Indonesian and English,
+    its channels, and (for the news of a status change) whether it goes out by itself. Without a
+    row, the standard text goes out on WhatsApp and email, and nothing goes out by itself."""
+
+    __tablename__ = "message_template"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), primary_key=True)
+    kind: Mapped[Kind] = mapped_column(Enum(Kind, native_enum=False, length=20), primary_key=True)
+    text_id: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    channels: Mapped[str] = mapped_column(String(40), default="whatsapp,email")
+    automatic: Mapped[bool] = mapped_column(default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ParticipantMessage(db.Model):
+    """One sending of a message to chosen participants, with its texts as they were then and the
+    base of the personal links in it (the request's host when PUBLIC_BASE_URL is not set)."""
+
+    __tablename__ = "participant_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    kind: Mapped[Kind] = mapped_column(Enum(Kind, native_enum=False, length=20))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    text_id: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    base_url: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author = relationship("User")
+
+    def text_for(self, locale: str) -> str:
+        return self.text_en if locale == "en" else self.text_id
+
+
 class Delivery(db.Model):
     """One message to one registration on one channel: the outbox row the engine drains."""
 
@@ -161,6 +211,7 @@ class Delivery(db.Model):
         UniqueConstraint("rule_id", "stage_id", "registration_id", "channel"),
         UniqueConstraint("announcement_id", "registration_id", "channel"),
         UniqueConstraint("stage_move_id", "stage_id", "registration_id", "channel"),
+        UniqueConstraint("participant_message_id", "registration_id", "channel"),
         Index("ix_delivery_status_due_at", "status", "due_at"),
         Index("ix_delivery_stage_id_rule_id", "stage_id", "rule_id"),
     )
@@ -170,7 +221,8 @@ class Delivery(db.Model):
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("reminder_rule.id"))
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"))
     stage_move_id: Mapped[int | None] = mapped_column(ForeignKey("stage_move.id"))
-    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))
+    participant_message_id: Mapped[int | None] = mapped_column(ForeignKey("participant_message.id"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))  # a participant message: the next stage
     registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
@@ -192,6 +244,7 @@ class Delivery(db.Model):
     rule: Mapped[ReminderRule | None] = relationship()
     announcement: Mapped[Announcement | None] = relationship()
     stage_move: Mapped[StageMove | None] = relationship()
+    participant_message: Mapped[ParticipantMessage | None] = relationship()
     stage: Mapped[Stage] = relationship()
     registration: Mapped[Registration] = relationship()
 

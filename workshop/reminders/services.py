@@ -39,6 +39,7 @@ from workshop.errors import ServiceError
 from workshop.extensions import socketio
 from workshop.programs.models import Program, Stage
 from workshop.realtime import staff_room, user_room
+from workshop.registration import calendar
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
 from workshop.reminders.messages import locale_for, personal_url_for, render
@@ -49,6 +50,7 @@ from workshop.reminders.models import (
     Delivery,
     DeliveryStatus,
     Kind,
+    ParticipantMessage,
     ReminderExpansion,
     ReminderRule,
     ReminderRuleOverride,
@@ -67,6 +69,8 @@ DEFAULT_RULES = (
     {"offset_minutes": 60, "window_minutes": None, "channels": ("whatsapp", "inapp")},  # until the start
 )
 ANNOUNCEMENT_WINDOW = timedelta(hours=12)
+# Messages to chosen participants that must carry the personal link (not the waiting-list news).
+LINK_KINDS = frozenset({Kind.PERSONAL_LINK, Kind.APPROVED, Kind.PROMOTED})
 CHANGE_NOTICE_MIN_WINDOW = timedelta(hours=1)
 HEARTBEAT_KEEP = timedelta(days=1)
 RETRY_CAP = timedelta(hours=1)
@@ -360,7 +364,7 @@ def audience_size(session: Session, stage: Stage, audience: Audience) -> int:
     return session.scalar(select(func.count()).select_from(_audience_select(stage, audience).subquery()))
 
 
-def _insert_deliveries(
+def insert_deliveries(
     session: Session,
     *,
     stage: Stage,
@@ -373,6 +377,7 @@ def _insert_deliveries(
     rule_id: int | None = None,
     announcement_id: int | None = None,
     stage_move_id: int | None = None,
+    participant_message_id: int | None = None,
 ) -> int:
     """INSERT ... SELECT one pending delivery per selected registration; existing ones stay as
     they are (ON CONFLICT DO NOTHING on the unique keys). Returns how many were new."""
@@ -382,6 +387,7 @@ def _insert_deliveries(
         "rule_id": _typed(rule_id, columns.rule_id),
         "announcement_id": _typed(announcement_id, columns.announcement_id),
         "stage_move_id": _typed(stage_move_id, columns.stage_move_id),
+        "participant_message_id": _typed(participant_message_id, columns.participant_message_id),
         "stage_id": _typed(stage.id, columns.stage_id),
         "channel": _typed(channel, columns.channel),
         "due_at": _typed(due_at, columns.due_at),
@@ -442,7 +448,7 @@ def expand_due(session: Session, now: datetime, touched: set[int] | None = None)
         if window_closed and closed.get((rule.id, stage.id)) == due_at:
             continue
         for channel in rule.channel_list:
-            new = _insert_deliveries(
+            new = insert_deliveries(
                 session,
                 stage=stage,
                 registrations=_audience_select(stage, rule.audience),
@@ -525,8 +531,9 @@ def claim(
 
     SQLite: the transaction began IMMEDIATE (it holds the write lock), and the UPDATE only takes
     rows still pending. PostgreSQL: the candidates are locked with FOR UPDATE SKIP LOCKED, so two
-    workers never wait for, nor take, each other's rows. Claimed deliveries of registrations that
-    are no longer approved are set to cancelled in the same transaction and not returned.
+    workers never wait for, nor take, each other's rows. Claimed deliveries whose registration left
+    the status they are for (see _no_longer_for_them) are set to cancelled in the same
+    transaction and not returned.
     """
     token = secrets.token_hex(16)
     due = (
@@ -557,11 +564,10 @@ def claim(
     ids = sorted(claimed)
     if not ids:
         return token, []
-    not_approved = select(Registration.id).where(Registration.status != Status.APPROVED)
     skipped = set(
         session.execute(
             update(Delivery)
-            .where(Delivery.claim_token == token, Delivery.registration_id.in_(not_approved))
+            .where(Delivery.claim_token == token, _no_longer_for_them())
             .values(status=DeliveryStatus.CANCELLED, claim_token=None, claimed_until=None)
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)
@@ -570,6 +576,17 @@ def claim(
     if cancelled is not None:
         cancelled |= skipped
     return token, [i for i in ids if i not in skipped]
+
+
+def _no_longer_for_them():
+    """Deliveries whose registration is no longer in the status the message is for: approved,
+    except the news of a place on the waiting list, which is for those still waiting."""
+    not_approved = select(Registration.id).where(Registration.status != Status.APPROVED)
+    not_waiting = select(Registration.id).where(Registration.status != Status.WAITLISTED)
+    return or_(
+        (Delivery.kind != Kind.WAITLISTED) & Delivery.registration_id.in_(not_approved),
+        (Delivery.kind == Kind.WAITLISTED) & Delivery.registration_id.in_(not_waiting),
+    )
 
 
 # --- Sending -----------------------------------------------------------------------------------
@@ -610,6 +627,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             selectinload(Delivery.rule),
             selectinload(Delivery.announcement),
             selectinload(Delivery.stage_move),
+            selectinload(Delivery.participant_message),
             selectinload(Delivery.stage).selectinload(Stage.program),
             selectinload(Delivery.registration).selectinload(Registration.person).selectinload(Person.user),
             selectinload(Delivery.registration).selectinload(Registration.stage_modes),
@@ -627,23 +645,29 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             delivery.rule_id,
             delivery.announcement_id,
             delivery.stage_move_id,
+            delivery.participant_message_id,
         )
         problem = ""
         message = None
         try:
+            locale = locale_for(registration)
+            text, link = _text_and_link(delivery, locale, config)
             if key not in rendered:
                 rendered[key] = render(
                     delivery.kind.value,
                     registration=registration,
                     stage=delivery.stage,
                     rule_offset=delivery.rule.offset if delivery.rule else None,
-                    locale=locale_for(registration),
-                    personal_url=personal_url_for(registration, config),
-                    text=delivery.announcement.text if delivery.announcement else None,
+                    locale=locale,
+                    personal_url=link,
+                    page_url=calendar.page_url(registration, config),
+                    text=text,
                     previous_start=delivery.stage_move.previous_start if delivery.stage_move else None,
                 )
             message = rendered[key].get(delivery.channel)
-            if message is None:
+            if delivery.kind in LINK_KINDS and link is None:
+                problem = "The participant has no personal link (it was revoked)."
+            elif message is None:
                 problem = f"No message for channel {delivery.channel}."
             elif not message.to:
                 problem = {
@@ -669,6 +693,18 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             )
         )
     return result
+
+
+def _text_and_link(delivery: Delivery, locale: str, config: Mapping) -> tuple[str | None, str | None]:
+    """The organiser's words in a delivery (an announcement, a message to chosen participants) and
+    the participant's personal link, if this kind of message carries one."""
+    registration = delivery.registration
+    if delivery.participant_message is not None:
+        sent = delivery.participant_message
+        link = personal_url_for(registration, config, base_url=sent.base_url)
+        return sent.text_for(locale), link if delivery.kind in LINK_KINDS else None
+    text = delivery.announcement.text if delivery.announcement else None
+    return text, personal_url_for(registration, config)
 
 
 def _mark(session: Session, delivery_id: int, token: str, **values) -> bool:
@@ -1004,7 +1040,7 @@ def stage_rescheduled(
     session.execute(delete(ReminderExpansion).where(ReminderExpansion.stage_id == stage.id))
     late_at = max(stage.ends_at, now + CHANGE_NOTICE_MIN_WINDOW)
     for channel in CHANNELS:
-        _insert_deliveries(
+        insert_deliveries(
             session,
             stage=stage,
             registrations=_reminded_on(stage, channel),
@@ -1060,7 +1096,7 @@ def announce(
     session.flush()
     count = 0
     for channel in announcement.channels.split(","):
-        count += _insert_deliveries(
+        count += insert_deliveries(
             session,
             stage=stage,
             registrations=_audience_select(stage, audience),
@@ -1111,13 +1147,15 @@ FAILURE_LIST_LIMIT = 200
 
 @dataclass
 class LogRow:
-    """One line of a stage's delivery log: a rule, an announcement or a change notice."""
+    """One line of a stage's delivery log: a rule, an announcement, a change notice, or a message
+    to chosen participants."""
 
     key: str
     kind: Kind
     rule: ReminderRule | None = None
     announcement: Announcement | None = None
     move: StageMove | None = None
+    message: ParticipantMessage | None = None
     due_at: datetime | None = None
     late_at: datetime | None = None
     enabled: bool = True
@@ -1130,7 +1168,8 @@ class LogRow:
 
 
 def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
-    """Per rule (then announcements and change notices): counts of deliveries by status."""
+    """Per rule (then announcements, change notices and messages to chosen participants): counts
+    of deliveries by status."""
     rows: dict[str, LogRow] = {}
     rules = [r for r in rules_for(session, stage.program) if r.stage_id in (None, stage.id)]
     for rule in rules:
@@ -1142,19 +1181,16 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
             late_at=rule.late_at(stage),
             enabled=rule.applies_to(stage),
         )
+    row_and_status = (
+        Delivery.kind,
+        Delivery.rule_id,
+        Delivery.announcement_id,
+        Delivery.stage_move_id,
+        Delivery.participant_message_id,
+        Delivery.status,
+    )
     counts = session.execute(
-        select(
-            Delivery.kind,
-            Delivery.rule_id,
-            Delivery.announcement_id,
-            Delivery.stage_move_id,
-            Delivery.status,
-            func.count(),
-        )
-        .where(Delivery.stage_id == stage.id)
-        .group_by(
-            Delivery.kind, Delivery.rule_id, Delivery.announcement_id, Delivery.stage_move_id, Delivery.status
-        )
+        select(*row_and_status, func.count()).where(Delivery.stage_id == stage.id).group_by(*row_and_status)
     ).all()
     announcements = {
         a.id: a for a in session.scalars(select(Announcement).where(Announcement.stage_id == stage.id))
@@ -1162,7 +1198,17 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
     moves = {m.id: m for m in session.scalars(select(StageMove).where(StageMove.stage_id == stage.id))}
     for move in moves.values():  # a move shows even when nobody needed a change notice
         rows[f"move:{move.id}"] = LogRow(key=f"move:{move.id}", kind=Kind.STAGE_CHANGED, move=move)
-    for kind, rule_id, announcement_id, move_id, status, count in counts:
+    messages = {
+        m.id: m
+        for m in session.scalars(
+            select(ParticipantMessage).where(
+                ParticipantMessage.id.in_(
+                    select(Delivery.participant_message_id).where(Delivery.stage_id == stage.id)
+                )
+            )
+        )
+    }
+    for kind, rule_id, announcement_id, move_id, message_id, status, count in counts:
         if kind == Kind.REMINDER:
             key = f"rule:{rule_id}"
             if key not in rows:  # a rule of another stage cannot be here; a deleted one cannot either
@@ -1170,6 +1216,9 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
         elif kind == Kind.ANNOUNCEMENT:
             key = f"announcement:{announcement_id}"
             rows.setdefault(key, LogRow(key=key, kind=kind, announcement=announcements.get(announcement_id)))
+        elif message_id is not None:
+            key = f"message:{message_id}"
+            rows.setdefault(key, LogRow(key=key, kind=kind, message=messages.get(message_id)))
         else:
             key = f"move:{move_id}"
             rows.setdefault(key, LogRow(key=key, kind=kind, move=moves.get(move_id)))
@@ -1180,9 +1229,10 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
     ordered = sorted(
         rows.values(),
         key=lambda r: (
-            {Kind.REMINDER: 0, Kind.ANNOUNCEMENT: 1, Kind.STAGE_CHANGED: 2}[r.kind],
+            {Kind.REMINDER: 0, Kind.ANNOUNCEMENT: 1, Kind.STAGE_CHANGED: 2}.get(r.kind, 3),
             -(r.rule.offset_minutes if r.rule else 0),
             -(r.announcement.id if r.announcement else r.move.id if r.move else 0),
+            -(r.message.id if r.message else 0),
         ),
     )
     return ordered
@@ -1255,6 +1305,7 @@ def preview(
         rule_offset=rule.offset if rule is not None else None,
         locale=locale_for(registration),
         personal_url=personal_url_for(registration, config),
+        page_url=calendar.page_url(registration, config),
         text=text,
         previous_start=stage.starts_at if kind == "stage_changed" else None,
     )

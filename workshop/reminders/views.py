@@ -14,12 +14,16 @@ from wtforms.fields.choices import SelectChoice
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
 from workshop.i18n import stage_label
+from workshop.ids import id_from_text
 from workshop.programs.models import Program, Stage
+from workshop.redirects import safe_next
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
 from workshop.reminders.forms import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
+    DELIVERY_STATUS_LABELS,
+    KIND_LABELS,
     AnnouncementForm,
     OwnContactForm,
     RuleForm,
@@ -36,14 +40,6 @@ ERRORS = {
     "rule_has_history": _l("This rule has already sent messages: switch it off instead."),
     "empty_text": _l("Write the message."),
     "no_own_contact": _l("Enter your own email or WhatsApp number first."),
-}
-STATUS_LABELS = {
-    DeliveryStatus.PENDING: _l("Waiting"),
-    DeliveryStatus.SENDING: _l("Sending"),
-    DeliveryStatus.SENT: _l("Sent"),
-    DeliveryStatus.FAILED: _l("Failed"),
-    DeliveryStatus.LATE: _l("Late (not sent)"),
-    DeliveryStatus.CANCELLED: _l("Cancelled"),
 }
 
 
@@ -73,7 +69,8 @@ def _labels():
     return {
         "channel_labels": CHANNEL_LABELS,
         "audience_labels": AUDIENCE_LABELS,
-        "status_labels": STATUS_LABELS,
+        "status_labels": DELIVERY_STATUS_LABELS,
+        "message_kind_labels": KIND_LABELS,
         "delivery_statuses": list(DeliveryStatus),
     }
 
@@ -258,7 +255,7 @@ def stage_log_json(stage_id: int):
 @organiser_required
 def retry(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    rule_id = request.form.get("rule_id", type=int)
+    rule_id = id_from_text(request.form.get("rule_id"))
     retried, too_late = services.retry_failed(
         db.session, stage, rule_id=rule_id, actor=current_user, now=utcnow()
     )
@@ -323,10 +320,10 @@ def announce(stage_id: int):
 
 
 def _chosen(stage: Stage, source) -> tuple[Registration | None, ReminderRule | None]:
-    registration = db.session.get(Registration, source.get("registration_id", type=int) or 0)
+    registration = db.session.get(Registration, id_from_text(source.get("registration_id")) or 0)
     if registration is not None and registration.program_id != stage.program_id:
         registration = None
-    rule = db.session.get(ReminderRule, source.get("rule_id", type=int) or 0)
+    rule = db.session.get(ReminderRule, id_from_text(source.get("rule_id")) or 0)
     if rule is not None and rule.program_id != stage.program_id:
         rule = None
     return registration, rule
@@ -401,9 +398,7 @@ def send_test(stage_id: int):
 @organiser_required
 def my_contact():
     form = OwnContactForm()
-    back = request.form.get("next", "")
-    if not back.startswith("/admin/") or "//" in back:
-        back = url_for("programs.index")
+    back = safe_next(request.form.get("next")) or url_for("programs.index")
     if form.validate_on_submit():
         services.set_own_contact(db.session, current_user, email=form.email.data, phone=form.phone_e164)
         db.session.commit()
@@ -415,4 +410,5 @@ def my_contact():
     return redirect(back)
 
 
-from workshop.reminders import outbox_views  # noqa: E402, F401 (the dev outbox pages, same blueprint)
+# The dev outbox pages and the texts of the messages to participants, on the same blueprint.
+from workshop.reminders import message_views, outbox_views  # noqa: E402, F401

@@ -1,15 +1,9 @@
-"""The programme's attendance as a spreadsheet (XLSX: matrix + summary) and as CSV.
-
-CSV: UTF-8 with a byte-order mark, so that Excel reads the names right, and ';' between fields:
-Excel set to Indonesian (decimal comma) splits on the list separator of the locale, which is
-';', so a ','-separated file opens as one column there; a "sep=;" line is not used because
-it makes Excel ignore the byte-order mark.
-"""
+"""The programme's attendance as a spreadsheet (XLSX: matrix + summary) and as CSV, with the
+conventions of every export (workshop/spreadsheets.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -18,14 +12,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from workshop import i18n
+from workshop.offload import off_the_loop
 from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
 from workshop.reports.services import NOT_STARTED, SUMMARY_ORDER, Matrix, kecamatan_of
+from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
 
-CSV_DELIMITER = ";"
-# A cell starting with one of these is a formula to a spreadsheet: names come from a public form.
-FORMULA_START = ("=", "+", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 STATUS_FILLS = {
     "hadir": PatternFill("solid", fgColor="DCFCE7"),
@@ -76,7 +69,7 @@ def summary_rows(matrix: Matrix) -> list[list]:
         counts = matrix.summaries[stage.id]
         rows.append(
             [
-                f"Tahap {stage.number}",
+                i18n.stage_label(stage.number),
                 stage.title,
                 modes.count(Mode.LURING),
                 modes.count(Mode.DARING),
@@ -96,61 +89,74 @@ def style_header(sheet, width: int) -> None:
     sheet.freeze_panes = "A2"
 
 
+@dataclass(frozen=True)
+class AttendanceTables:
+    """What the workbook shows, as plain values (read on the loop; the workbook is built off it)."""
+
+    title: str
+    header: list[str]
+    rows: list[list]
+    statuses: list[list[str]]  # per row, per stage
+    summary_title: str
+    summary_header: list[str]
+    summary_rows: list[list]
+    footer: list[list]
+
+
 def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: datetime, locale: str) -> bytes:
+    """The workbook; built on gevent's thread pool (a programme of hundreds takes seconds of CPU)."""
+    tables = AttendanceTables(
+        title=_("Attendance")[:31],
+        header=matrix_header(matrix),
+        rows=matrix_rows(matrix),
+        statuses=[
+            [matrix.cell(registration, stage).status.value for stage in matrix.stages]
+            for registration in matrix.registrations
+        ],
+        summary_title=_("Summary")[:31],
+        summary_header=summary_header(),
+        summary_rows=summary_rows(matrix),
+        footer=[
+            [],
+            [program.title],
+            [_("Filter"), filters or _("all approved participants")],
+            [_("Made"), i18n.format_datetime_long(generated_at, program.timezone, locale)],
+        ],
+    )
+    return off_the_loop(_attendance_workbook, tables)
+
+
+def _attendance_workbook(tables: AttendanceTables) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Attendance")[:31]
-    header = matrix_header(matrix)
-    sheet.append(header)
-    for line in matrix_rows(matrix):
-        sheet.append(line)
-    for row in sheet.iter_rows(min_row=2, max_col=5):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
-    style_header(sheet, len(header))
+    sheet.title = tables.title
+    for line in [tables.header, *tables.rows]:
+        append_row(sheet, line)
+    width = len(tables.header)
+    style_header(sheet, width)
     sheet.freeze_panes = "C2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(matrix.registrations) + 1)}"
-    for column, width in zip("ABCDE", (5, 32, 28, 36, 18), strict=True):
-        sheet.column_dimensions[column].width = width
-    for index, stage in enumerate(matrix.stages):
-        status_column = 6 + 2 * index
-        sheet.column_dimensions[get_column_letter(status_column)].width = 14
-        sheet.column_dimensions[get_column_letter(status_column + 1)].width = 10
-        for row_number, registration in enumerate(matrix.registrations, start=2):
-            fill = STATUS_FILLS[matrix.cell(registration, stage).status.value]
-            sheet.cell(row=row_number, column=status_column).fill = fill
+    sheet.auto_filter.ref = f"A1:{get_column_letter(width)}{max(1, len(tables.rows) + 1)}"
+    for column, column_width in zip("ABCDE", (5, 32, 28, 36, 18), strict=True):
+        sheet.column_dimensions[column].width = column_width
+    for row_number, statuses in enumerate(tables.statuses, start=2):
+        for index, status in enumerate(statuses):
+            sheet.cell(row=row_number, column=6 + 2 * index).fill = STATUS_FILLS[status]
+    for index in range((width - 5) // 2):
+        sheet.column_dimensions[get_column_letter(6 + 2 * index)].width = 14
+        sheet.column_dimensions[get_column_letter(7 + 2 * index)].width = 10
 
-    summary = book.create_sheet(_("Summary")[:31])
-    header = summary_header()
-    summary.append(header)
-    for line in summary_rows(matrix):
-        summary.append(line)
-    style_header(summary, len(header))
+    summary = book.create_sheet(tables.summary_title)
+    for line in [tables.summary_header, *tables.summary_rows]:
+        append_row(summary, line)
+    style_header(summary, len(tables.summary_header))
     summary.column_dimensions["A"].width = 10
     summary.column_dimensions["B"].width = 40
-    for column in range(3, len(header) + 1):
+    for column in range(3, len(tables.summary_header) + 1):
         summary.column_dimensions[get_column_letter(column)].width = 14
-    summary.append([])
-    summary.append([program.title])
-    summary.append([_("Filter"), filters or _("all approved participants")])
-    summary.append([_("Made"), i18n.format_datetime_long(generated_at, program.timezone, locale)])
-
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
-
-
-def defused(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    for line in tables.footer:
+        append_row(summary, line)
+    return workbook_bytes(book)
 
 
 def to_csv(matrix: Matrix) -> bytes:
-    text = io.StringIO()
-    writer = csv.writer(text, delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    writer.writerow(matrix_header(matrix))
-    for line in matrix_rows(matrix):
-        writer.writerow([defused(value) for value in line])
-    return text.getvalue().encode("utf-8-sig")
+    return csv_bytes(matrix_header(matrix), matrix_rows(matrix))

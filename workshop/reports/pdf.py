@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from xml.sax.saxutils import escape
 
-from babel.dates import format_date
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -80,24 +79,15 @@ def when_line(stage: Stage, day: date | None, locale: str) -> str:
     """'Kamis, 24 Juni 2021' for one day, or 'Kamis, 24 Juni 2021 s.d. Jumat, 25 Juni 2021'."""
     zone = stage.program.timezone
     if day is not None:
-        return format_date(day, "EEEE, d MMMM y", locale=locale)
-    first = i18n.format_day(stage.starts_at, zone, locale)
-    last = i18n.format_day(stage.ends_at, zone, locale)
-    if first == last:
-        return first
-    return f"{first} {'s.d.' if locale == 'id' else 'to'} {last}"
-
-
-def clock(moment: datetime | None, timezone: str) -> str:
-    """'09.12' in the programme's time zone."""
-    return f"{i18n.local(moment, timezone):%H.%M}" if moment is not None else ""
+        return i18n.format_day(day, zone, locale)
+    return i18n.format_day_range(stage.starts_at, stage.ends_at, zone, locale)
 
 
 def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale: str) -> bytes:
     program = stage.program
     zone = program.timezone
     output = io.BytesIO()
-    stage_line = f"Tahap {stage.number}: {stage.title}"
+    stage_name = i18n.stage_label(stage.number, locale)
     document = SimpleDocTemplate(
         output,
         pagesize=A4,
@@ -105,7 +95,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=16 * mm,
-        title=f"{_('ATTENDANCE LIST')} {program.title} Tahap {stage.number}",
+        title=f"{_('ATTENDANCE LIST')} {program.title} {stage_name}",
         author=program.organiser,
     )
     when = when_line(stage, day, locale)
@@ -113,7 +103,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
         Paragraph(escape(_("ATTENDANCE LIST")), _title),
         Spacer(1, 1.5 * mm),
         Paragraph(escape(program.title), _subtitle),
-        Paragraph(escape(stage_line), _subtitle),
+        Paragraph(escape(f"{stage_name}: {stage.title}"), _subtitle),
         Spacer(1, 1.5 * mm),
         Paragraph(escape(f"{when} ({i18n.zone_abbreviation(zone, stage.starts_at)})"), _line),
     ]
@@ -160,7 +150,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
                 Paragraph(escape(row.person.position), _text),
                 Paragraph(escape(row.org.label), _text),
                 Paragraph(escape(mode_label(row.mode)), _centre),
-                Paragraph(clock(arrived, zone), _centre),
+                Paragraph(i18n.format_time(arrived, zone, locale) if arrived else "", _centre),
                 signature,
             ]
         )
@@ -169,7 +159,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
         style.append(("SPAN", (0, 1), (-1, 1)))
     story.append(Table(data, colWidths=COLUMN_WIDTHS, repeatRows=1, style=TableStyle(style)))
 
-    footer_left = f"{program.title} · Tahap {stage.number}"
+    footer_left = f"{program.title} · {stage_name}"
     if len(footer_left) > 90:
         footer_left = footer_left[:89] + "…"
     page_words = _("Page %(page)d of %(pages)d")

@@ -6,19 +6,19 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from workshop import audit, i18n
+from workshop import audit, i18n, web
 from workshop.auth.models import AuditEntry
 from workshop.auth.permissions import door_staff_required, organiser_required
 from workshop.checkin.models import AttendanceStatus
 from workshop.checkin.services import stage_window
-from workshop.db import db, sqlite_write_intent, utcnow
+from workshop.db import db, utcnow
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
@@ -71,7 +71,6 @@ def dashboard(stage_id: int):
         program=stage.program,
         summary=summary,
         days=days,
-        zone=i18n.zone_abbreviation(stage.program.timezone),
         not_started_status=services.NOT_STARTED,
     )
 
@@ -129,26 +128,13 @@ def attendance_report(program_id: int):
     )
 
 
-def _download(content: bytes, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    response = Response(content, mimetype=mimetype)
-    kind = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{kind}; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _audit_export(subject: str, detail: str) -> None:
-    """Record who exported what, in its own short write transaction: the export itself only read
-    (a read transaction that then writes can fail on SQLite while the scanners are writing)."""
-    db.session.commit()  # ends the read transaction
-    sqlite_write_intent.set(True)
-    audit.record(db.session, current_user, "attendance.export", subject, detail)
-    db.session.commit()
+    audit.record_export(db.session, current_user, "attendance.export", subject, detail)
 
 
 EXPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
 }
 
 
@@ -176,7 +162,7 @@ def _export(program_id: int, kind: str):
     _audit_export(
         f"program:{program_id}", f"{kind}, {len(matrix.registrations)} participants {filters}".strip()
     )
-    return _download(content, EXPORT_TYPES[kind], f"kehadiran-{program.slug}.{kind}")
+    return web.download(content, EXPORT_TYPES[kind], f"kehadiran-{program.slug}.{kind}")
 
 
 @bp.route("/stages/<int:stage_id>/daftar-hadir.pdf")
@@ -197,7 +183,7 @@ def daftar_hadir(stage_id: int):
     _audit_export(
         f"stage:{stage_id}", f"daftar hadir pdf, {len(rows)} participants{f' {day}' if day else ''}"
     )
-    return _download(content, "application/pdf", filename, inline=True)
+    return web.download(content, "application/pdf", filename, inline=True)
 
 
 # Overrides

@@ -1,0 +1,169 @@
+"""`python app.py` as `scripts/run.sh` runs it, as a real process on a migrated SQLite file.
+
+- SIGTERM and Ctrl-C (SIGINT) stop it cleanly: exit status 0, no traceback, and the embedded
+  scheduler's heartbeat row is gone, so the next start sees no other scheduler.
+- After a kill (no clean stop) the next start does not warn about the dead process's heartbeat.
+- With gevent-websocket installed it starts all the same, and serves WebSockets through it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import serving
+
+GEVENT_WEBSOCKET = "gevent-websocket==0.10.1"
+DUPLICATE_WARNING = "another reminder scheduler is running"
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """One database made by `flask db upgrade` (with an admin), copied for each test."""
+    path = tmp_path_factory.mktemp("migrated") / "bimtek.sqlite3"
+    serving.prepare_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database(migrated, tmp_path) -> tuple[str, Path]:
+    path = Path(shutil.copy(migrated, tmp_path / "bimtek.sqlite3"))
+    return f"sqlite:///{path}", path
+
+
+def _start(url: str, port: int, **extra: str) -> subprocess.Popen:
+    env = serving.environment(url, HOST="127.0.0.1", PORT=str(port), REMINDER_TICK_SECONDS="1", **extra)
+    return serving.start(
+        [sys.executable, "app.py"],
+        cwd=serving.PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _heartbeats(path: Path) -> list[str]:
+    connection = sqlite3.connect(path, timeout=10)
+    try:
+        return [name for (name,) in connection.execute("SELECT name FROM scheduler_heartbeat ORDER BY name")]
+    finally:
+        connection.close()
+
+
+def _finish(process: subprocess.Popen, signum: int) -> str:
+    process.send_signal(signum)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"app.py did not stop within 30 s of signal {signum}:\n{output}") from None
+    return output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_app_py_stops_cleanly_and_removes_its_scheduler_heartbeat(database, signum):
+    url, path = database
+    port = serving.free_port()
+    process = _start(url, port)
+    try:
+        serving.wait_for(f"http://127.0.0.1:{port}/healthz", process)  # 200 once the scheduler beat
+        assert len(_heartbeats(path)) == 1
+    finally:
+        output = _finish(process, signum)
+
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
+    assert output.endswith("Bimtek Hybrid stopped.\n"), output
+    assert _heartbeats(path) == []
+
+
+def test_a_start_after_a_kill_does_not_warn_about_the_dead_processes_heartbeat(database):
+    url, path = database
+    port = serving.free_port()
+    killed = _start(url, port)
+    try:
+        serving.wait_for(f"http://127.0.0.1:{port}/healthz", killed)
+    finally:
+        killed.kill()
+        killed.communicate(timeout=30)
+    (left_behind,) = _heartbeats(path)
+
+    restarted = _start(url, port)
+    try:
+        serving.wait_for(f"http://127.0.0.1:{port}/healthz", restarted)
+        # Both rows are fresh at first; the dead one's stops counting after three ticks (3 s), by
+        # which time the new scheduler has beaten three times and looked at it each time.
+        deadline = time.monotonic() + 30
+        while serving.get_json(f"http://127.0.0.1:{port}/healthz")[1]["checks"]["scheduler"]["running"] != 1:
+            assert time.monotonic() < deadline, "the killed scheduler's heartbeat never expired"
+            time.sleep(0.2)
+        time.sleep(1.5)  # another tick that looks at the stale row
+    finally:
+        output = _finish(restarted, signal.SIGTERM)
+
+    assert restarted.returncode == 0, output
+    assert DUPLICATE_WARNING not in output
+    assert _heartbeats(path) == [left_behind]  # only the clean stop's own row went
+
+
+@pytest.fixture(scope="module")
+def gevent_websocket(tmp_path_factory) -> Path:
+    """gevent-websocket in a directory of its own, for one server's PYTHONPATH only: installed in
+    the virtualenv it would change how every other test's servers handle WebSockets."""
+    target = tmp_path_factory.mktemp("gevent-websocket")
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            GEVENT_WEBSOCKET,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if installed.returncode != 0:
+        pytest.fail(
+            f"this test installs {GEVENT_WEBSOCKET} from PyPI with pip into a temporary directory, "
+            f"and pip failed; check that PyPI can be reached:\n{installed.stderr}"
+        )
+    return target
+
+
+def test_app_py_starts_and_serves_websockets_with_gevent_websocket_installed(database, gevent_websocket):
+    url, _ = database
+    port = serving.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    process = _start(url, port, PYTHONPATH=str(gevent_websocket))
+    try:
+        serving.wait_for(base_url + "/healthz", process)
+        importable = subprocess.run(
+            [sys.executable, "-c", "import geventwebsocket.handler"],
+            env={"PYTHONPATH": str(gevent_websocket)},
+            capture_output=True,
+        )
+        assert importable.returncode == 0, "gevent-websocket is not on the server's path"
+        browser = serving.Browser(base_url)
+        browser.log_in()
+        # Engine.IO uses gevent-websocket now: the WebSocket works only if our handler is its handler.
+        opened, answer = serving.socketio_connect(base_url, browser.cookie_header())
+        assert opened["upgrades"] == []
+        assert answer.startswith("40{") and '"sid"' in answer
+    finally:
+        output = _finish(process, signal.SIGTERM)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output

@@ -1,0 +1,120 @@
+"""A staff socket keeps nothing its account lost: a session ended elsewhere (another device, another
+process) or a role taken away is checked again when the socket joins a stage or moderates, and
+the socket leaves the rooms it may no longer hear. Refusals say the right reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tests import factories, test_live
+from tests.test_live import client_id, joined_socket, participant_client, received, staff_client
+from workshop.auth.models import Role, User
+from workshop.extensions import socketio
+from workshop.live.models import Question
+
+world = test_live.world  # the live tests' programme, people and moderator
+fixed_clock = test_live.fixed_clock  # autouse: their clock
+
+
+def _ask(app, session, world, label: str) -> None:
+    """A participant asks; with moderation on, only the moderator room hears of it."""
+    client = participant_client(app, session, world["luring"])
+    answer = client.post(
+        f"/live/{world['stage'].id}/questions",
+        json={"client_id": client_id(label), "text": "Kapan Tahap II?"},
+    )
+    assert answer.status_code == 200
+
+
+def _moderate(socket, world, label: str) -> dict:
+    question_id = 1
+    payload = {"stage_id": world["stage"].id, "client_id": client_id(label), "question_id": question_id}
+    return socket.emit("moderate", {**payload, "action": "approve"}, callback=True)
+
+
+def test_a_moderator_logged_out_elsewhere_is_dropped_at_its_next_moderation(app, session, world):
+    moderator = joined_socket(app, staff_client(app, world["moderator"]), world["stage"])
+    _ask(app, session, world, "q1")
+    assert received(moderator, "live_staff_state")  # it hears the moderators' state
+    session.get(User, world["moderator"].id).session_epoch += 1  # logged out by another process
+    session.commit()
+
+    ack = _moderate(moderator, world, "m1")
+
+    assert ack["error"] == "login_required"
+    assert not moderator.is_connected()
+    assert session.get(Question, 1).status.value == "pending"
+
+
+def test_a_moderator_logged_out_elsewhere_cannot_join_again(app, session, world):
+    client = staff_client(app, world["moderator"])
+    socket = socketio.test_client(app, flask_test_client=client)
+    session.get(User, world["moderator"].id).session_epoch += 1
+    session.commit()
+
+    ack = socket.emit("join_stage", {"stage_id": world["stage"].id}, callback=True)
+
+    assert ack == {"ok": False, "error": "login_required"}
+    assert not socket.is_connected()
+
+
+def test_a_demoted_moderator_leaves_the_moderator_room_and_is_told_why(app, session, world):
+    moderator = joined_socket(app, staff_client(app, world["moderator"]), world["stage"])
+    session.get(User, world["moderator"].id).role = Role.PETUGAS  # now checks people in only
+    session.commit()
+
+    ack = _moderate(moderator, world, "m1")
+    _ask(app, session, world, "q1")
+
+    assert (ack["error"], ack["message"]) == (
+        "moderators_only",
+        "Hanya narasumber dan panitia yang dapat melakukan ini.",
+    )
+    assert moderator.is_connected()  # still check-in staff
+    assert received(moderator, "live_staff_state") == []  # no pending questions, no askers' names
+
+
+def test_a_demoted_moderator_joining_again_gets_the_staff_room_only(app, session, world):
+    client = staff_client(app, world["moderator"])
+    socket = socketio.test_client(app, flask_test_client=client)
+    session.get(User, world["moderator"].id).role = Role.PETUGAS
+    session.commit()
+
+    assert socket.emit("join_stage", {"stage_id": world["stage"].id}, callback=True) == {
+        "ok": True,
+        "staff": True,
+    }
+    _ask(app, session, world, "q1")
+
+    assert received(socket, "live_staff_state") == []
+
+
+def test_staff_asking_or_voting_are_told_that_participants_do_that(app, session, world):
+    organiser = factories.staff(session, Role.PANITIA)
+    session.commit()
+    socket = joined_socket(app, staff_client(app, organiser), world["stage"])
+
+    ack = socket.emit(
+        "ask", {"stage_id": world["stage"].id, "client_id": client_id("q"), "text": "Tes"}, callback=True
+    )
+
+    assert (ack["error"], ack["message"]) == (
+        "participants_only",
+        "Pertanyaan dan jawaban berasal dari peserta: buka tahap ini dengan tautan pribadi peserta.",
+    )
+
+
+def test_a_participant_socket_whose_session_ended_is_answered_not_left_waiting(app, session, world):
+    socket = joined_socket(app, participant_client(app, session, world["luring"]), world["stage"])
+    user = session.scalar(select(User).where(User.person_id == world["luring"].person_id))
+    user.session_epoch += 1  # the link was revoked by another process
+    session.commit()
+
+    for event in ("ask", "upvote"):
+        payload = {
+            "stage_id": world["stage"].id,
+            "client_id": client_id(event),
+            "text": "Tes",
+            "question_id": 1,
+        }
+        assert socket.emit(event, payload, callback=True)["error"] == "login_required"

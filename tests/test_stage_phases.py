@@ -1,0 +1,171 @@
+"""Where each stage stands (ended, running, upcoming), as pages show it (issue 11): the running stage
+is marked "Sedang berlangsung" everywhere and leads the participant's page; agenda items of a stage
+held over several days say which day."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_babel import force_locale
+
+from tests import factories
+from workshop.auth.models import Role
+from workshop.programs.models import AgendaItem
+from workshop.programs.schedule import Phase, agenda_day, stage_for_now, stage_phase
+from workshop.registration import links, services
+from workshop.registration.models import Mode, Status
+
+SECRET = "test-secret-key"
+START = factories.TAHAP_I_START  # Kamis, 24 Juni 2021, 09.00 WIB; the stage ends Jumat 25 Juni, 16.00 WIB
+
+
+def test_a_stage_runs_from_its_start_to_its_end_nights_between_its_days_included(session):
+    stage = factories.program(session, stages=1).stages[0]
+
+    assert stage_phase(stage, START - timedelta(seconds=1)) == Phase.UPCOMING
+    assert stage_phase(stage, START) == Phase.RUNNING
+    assert stage_phase(stage, START + timedelta(hours=15)) == Phase.RUNNING  # the night after day 1
+    assert stage_phase(stage, stage.ends_at) == Phase.RUNNING
+    assert stage_phase(stage, stage.ends_at + timedelta(seconds=1)) == Phase.ENDED
+
+
+def test_the_stage_for_now_is_the_running_one_else_the_next(session):
+    first, second, third = factories.program(session, stages=3).stages
+
+    assert stage_for_now([first, second, third], START - timedelta(days=1)) == first
+    assert stage_for_now([first, second, third], START + timedelta(hours=1)) == first
+    assert stage_for_now([first, second, third], first.ends_at + timedelta(hours=1)) == second
+    assert stage_for_now([first, second, third], third.ends_at + timedelta(hours=1)) is None
+
+
+def test_agenda_items_of_a_stage_of_several_days_name_their_day(app, session):
+    two_days = factories.program(session, stages=1).stages[0]
+    one_day = factories.program(session, stages=1).stages[0]
+    one_day.ends_at = START + timedelta(hours=7)
+    day_two = START + timedelta(days=1, hours=1)
+
+    with app.test_request_context():
+        assert agenda_day(two_days, START, "Asia/Jakarta", "id") == "Hari ke-1 · Kamis, 24 Juni 2021"
+        assert agenda_day(two_days, day_two, "Asia/Jakarta", "id") == "Hari ke-2 · Jumat, 25 Juni 2021"
+        with force_locale("en"):
+            assert agenda_day(two_days, day_two, "Asia/Jakarta", "en") == "Day 2 · Friday, 25 June 2021"
+        assert agenda_day(one_day, START, "Asia/Jakarta", "id") == ""
+
+
+def _program_around_now(session):
+    """An ended, a running and an upcoming stage."""
+    now = datetime.now(UTC)
+    program = factories.program(session, stages=3)
+    ended, running, upcoming = program.stages
+    ended.starts_at, ended.ends_at = now - timedelta(weeks=3, days=1), now - timedelta(weeks=3)
+    running.starts_at, running.ends_at = now - timedelta(hours=1), now + timedelta(hours=6)
+    upcoming.starts_at, upcoming.ends_at = now + timedelta(weeks=3), now + timedelta(weeks=3, days=1)
+    session.flush()
+    return program
+
+
+def _participant_page(session, client, program, mode: Mode) -> str:
+    registration = factories.registration(session, program, mode=mode, name="Tiurma Lumbantobing")
+    services.change_status(session, registration, Status.APPROVED, actor=None, secret_key=SECRET)
+    session.commit()
+    assert client.post(f"/p/{links.token_for(registration, SECRET)}").status_code == 302
+    return client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+
+def _order(page: str) -> list[str]:
+    """The stage cards and the ticket, in page order."""
+    return re.findall(r'data-testid="(stage-\d|ticket)"', page)
+
+
+def test_an_online_participant_sees_the_running_stage_first_with_the_big_join_button(session, client):
+    program = _program_around_now(session)
+
+    page = _participant_page(session, client, program, Mode.DARING)
+
+    assert _order(page) == ["stage-2", "stage-1", "stage-3", "ticket"]
+    running = page[page.index('data-testid="stage-2"') : page.index('data-testid="stage-1"')]
+    assert running.count('data-testid="phase-running">Sedang berlangsung<') == 1
+    assert 'class="join-button" data-testid="join-2"' in running
+    assert 'role="button" class="live-link outline" data-testid="live-2"' in running
+    assert page.count('data-testid="phase-running"') == 1
+    assert page.count('data-testid="phase-ended">Selesai<') == 1
+    assert page.count('class="join-button"') == 1  # later stages get an ordinary button
+    assert 'role="button" class="live-link' not in page.replace(running, "")
+    assert page.index(">Tahap lainnya<") > page.index('data-testid="stage-2"')
+
+
+def test_a_participant_in_the_hall_gets_the_ticket_right_after_the_running_stage(session, client):
+    program = _program_around_now(session)
+
+    page = _participant_page(session, client, program, Mode.LURING)
+
+    assert _order(page) == ["stage-2", "ticket", "stage-1", "stage-3"]
+
+
+def test_before_a_programme_starts_the_next_stage_leads_and_is_not_marked_running(session, client):
+    program = factories.program(session, stages=2)
+    now = datetime.now(UTC)
+    for weeks, stage in enumerate(program.stages, start=1):
+        stage.starts_at, stage.ends_at = now + timedelta(weeks=weeks), now + timedelta(weeks=weeks, days=1)
+
+    page = _participant_page(session, client, program, Mode.DARING)
+
+    assert _order(page) == ["stage-1", "stage-2", "ticket"]
+    assert 'data-testid="phase-upcoming">Berikutnya<' in page
+    assert "phase-running" not in page
+
+
+def test_after_the_last_stage_the_stages_keep_their_order(session, client):
+    program = factories.program(session, stages=2)  # June and July 2021: long over
+
+    page = _participant_page(session, client, program, Mode.LURING)
+
+    assert _order(page) == ["stage-1", "stage-2", "ticket"]
+    assert page.count('data-testid="phase-ended">Selesai<') == 2
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/programs/{id}"])
+def test_staff_pages_mark_the_running_stage_only(session, client, login, path):
+    program = _program_around_now(session)
+    running = program.stages[1]
+    login(factories.staff(session, Role.PANITIA))
+
+    page = client.get(path.format(id=program.id)).get_data(as_text=True)
+
+    assert page.count('data-testid="phase-running">Sedang berlangsung<') == 1
+    assert page.count('data-testid="phase-ended">Selesai<') == 1
+    marked = page.index('data-testid="phase-running"')
+    assert (
+        page.index(f"Tahap II: {running.title}") > marked > page.index(f"Tahap I: {program.stages[0].title}")
+    )
+    assert re.search(rf'<a href="/live/{running.id}/control"[^>]*role="button"', page)
+    for other in (program.stages[0], program.stages[2]):
+        assert not re.search(rf'<a href="/live/{other.id}/control"[^>]*role="button"', page)
+
+
+def test_the_agenda_of_a_two_day_stage_is_grouped_by_day(session, client, login):
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    stage.agenda = [
+        AgendaItem(starts_at=START + timedelta(days=1), title="Presentasi hasil kelompok"),
+        AgendaItem(starts_at=START, title="Pembukaan oleh Bupati"),
+    ]
+    session.flush()
+
+    participant = _participant_page(session, client, program, Mode.DARING)
+    client.post("/logout")
+    login(factories.staff(session, Role.PANITIA))
+    detail = client.get(f"/admin/programs/{program.id}").get_data(as_text=True)
+
+    for page in (participant, detail):
+        found = re.findall(
+            r'<li class="agenda-day">([^<]+)</li>|<span class="agenda-clock">([^<]+)</span>', page
+        )
+        assert [day or clock for day, clock in found] == [
+            "Hari ke-1 · Kamis, 24 Juni 2021",
+            "09.00 WIB",
+            "Hari ke-2 · Jumat, 25 Juni 2021",
+            "09.00 WIB",
+        ]

@@ -1,0 +1,34 @@
+"""Row ids that come from outside: in URLs, socket and JSON payloads, query strings and forms.
+
+A row id is a whole number from 1 to 2^31-1: the id columns are INTEGER, 32 bits on PostgreSQL
+(SQLite's hold 64). Anything else can never name a row, and binding it to a query fails inside the
+database driver (SQLite: OverflowError beyond 2^63-1; PostgreSQL: out of range beyond 2^31-1), so
+it is refused where it enters: every `<int:...>` route through `IdConverter` (a 404), payloads
+through `valid_id`, text through `id_from_text` (the caller answers "unknown" or 400).
+"""
+
+from __future__ import annotations
+
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL
+
+
+def valid_id(value: object) -> int | None:
+    """`value` if it is an int (not a bool) that can be a row id, else None."""
+    return value if type(value) is int and 1 <= value <= MAX_ID else None
+
+
+def id_from_text(text: str | None) -> int | None:
+    """ "12" -> 12; "1e20", "-1", "²", "" and ids beyond 2^31-1 -> None."""
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    return valid_id(int(text))
+
+
+class IdConverter(IntegerConverter):
+    """The `int` converter of every route: 1..2^31-1, so `/live/1e20/control` or
+    `/live/100000000000000000000/control` is a 404 (werkzeug's own accepts any size)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int = 1, max: int = MAX_ID, signed: bool = False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
