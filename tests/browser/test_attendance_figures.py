@@ -26,6 +26,7 @@ from tests.browser.test_live import LAPTOP, PHONE, PROJECTOR, _expect_live, _see
 from tests.browser.test_scanner import RECORD_RESULTS, open_scanner, shown_results
 from workshop.auth.models import Role
 from workshop.checkin import services as checkin
+from workshop.checkin import tickets
 from workshop.checkin.models import CheckIn, OnlineEvidence, OnlineKind, ScanAttempt, ScanResult
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
@@ -251,7 +252,7 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
             .order_by(ScanAttempt.id)
         ).all()
     assert check_ins == []
-    assert attempts == [(codes[0], refusal), (codes[1], refusal)]
+    assert attempts == [(tickets.logged_code(codes[0]), refusal), (tickets.logged_code(codes[1]), refusal)]
     expect(dashboard.get_by_test_id("checked-in-today")).to_have_text("0")
     expect(dashboard.get_by_test_id("present-now")).to_have_text("0")
     expect(dashboard.get_by_test_id("count-hadir")).to_have_text("0")

@@ -7,7 +7,7 @@ earlier_scan_kept) and the computed status belum_dimulai need no change: enums a
 VARCHAR without a CHECK constraint.
 
 Revision ID: eb9a96ade73a
-Revises: 6c3fda63274d
+Revises: 0c997a8ed860
 Create Date: 2026-12-06 02:56:38.453485
 
 """
@@ -19,7 +19,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = 'eb9a96ade73a'
-down_revision = '6c3fda63274d'
+down_revision = '0c997a8ed860'
 branch_labels = None
 depends_on = None
 
