@@ -65,13 +65,12 @@ def _hall_check_in(session, stage, registration, at: datetime) -> None:
 
 
 def _screenshots(page: Page, name: str) -> None:
-    """Full-page screenshots at a phone's and a laptop's width; the page's content never makes it
-    scroll sideways (the site header's own width is the layout's business, not these figures')."""
+    """Full-page screenshots at a phone's and a laptop's width; the page never scrolls sideways."""
     SCREENSHOTS.mkdir(exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        assert page.evaluate("document.querySelector('main').scrollWidth") <= width, f"{name} at {width} px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} at {width} px"
 
 
 def _clock(moment: datetime) -> str:
@@ -150,7 +149,7 @@ def test_a_stage_not_begun_shows_no_absence_in_report_matrix_xlsx_and_dashboard(
     assert summary_sheet[3][2:] == [2, 1, 0, 0, 0, 0, 3, 3]
 
     page.goto(f"/admin/stages/{ids['future']}/dashboard")
-    expect(page.locator("[data-live-badge]")).to_have_text("Langsung")
+    expect(page.locator("[data-live-badge]")).to_have_text("Live")
     expect(page.get_by_test_id("count-tidak_hadir")).to_have_text("0")
     expect(page.get_by_test_id("count-belum_dimulai")).to_have_text("3")
     expect(page.get_by_test_id("count-belum_dimulai")).to_be_visible()
@@ -201,7 +200,7 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
     dashboard = new_context().new_page()
     log_in(dashboard, organiser)
     dashboard.goto(f"/admin/stages/{stage_id}/dashboard")
-    expect(dashboard.locator("[data-live-badge]")).to_have_text("Langsung")
+    expect(dashboard.locator("[data-live-badge]")).to_have_text("Live")
 
     context = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -285,7 +284,7 @@ def test_an_in_window_check_in_moves_the_dashboards_hadir_by_one_and_the_record_
     dashboard = new_context().new_page()
     log_in(dashboard, organiser)
     dashboard.goto(f"/admin/stages/{stage_id}/dashboard")
-    expect(dashboard.locator("[data-live-badge]")).to_have_text("Langsung")
+    expect(dashboard.locator("[data-live-badge]")).to_have_text("Live")
     expect(dashboard.get_by_test_id("count-hadir")).to_have_text("0")
     expect(dashboard.get_by_test_id("count-tidak_hadir")).to_have_text("2")
     expect(dashboard.get_by_test_id("checked-in-today")).to_have_text("0")
