@@ -83,6 +83,8 @@ def test_a_demoted_moderator_joining_again_gets_the_staff_room_only(app, session
     assert socket.emit("join_stage", {"stage_id": world["stage"].id}, callback=True) == {
         "ok": True,
         "staff": True,
+        "version": 1,  # the stage's live Q&A and polls (workshop/live/events.py)
+        "results_version": None,
     }
     _ask(app, session, world, "q1")
 

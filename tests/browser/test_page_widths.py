@@ -143,9 +143,11 @@ def _seed(live_server: LiveServer) -> Seeded:
             f"Hotman Simanjuntak,{LONG_POSITION},Siatas Barita,081270001234,daring\n"
             "Tanpa Nomor,Camat,Siatas Barita,,daring\n"
         )
-        preview = roster_import.create_preview(
-            session, program, filename="peserta siatas barita.csv", data=roster.encode(), actor=organiser
+        filename = "peserta siatas barita.csv"
+        stored = roster_import.read_preview(
+            filename, roster.encode(), roster_import.CheckRules.load(session, program)
         )
+        preview = roster_import.create_preview(session, program, stored, filename=filename, actor=organiser)
         ensure_default_rules(session, program, now)
         message = OutboxMessage(
             channel="whatsapp",
