@@ -16,8 +16,9 @@ from workshop.registration.models import Mode, Status
 MORNING = datetime(2021, 6, 24, 1, 45, tzinfo=UTC)  # 08.45 WIB
 
 
-def wib(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, hour - 7, minute, tzinfo=UTC)
+def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A WIB time of June 2021 (any hour, the small hours too), in UTC."""
+    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
 @pytest.fixture
@@ -136,6 +137,60 @@ def test_a_scan_on_a_day_outside_the_stage_is_refused(session, hall):
     assert scan(session, stage, registration.ticket_secret, at=wib(26, 9)).result == ScanResult.WRONG_DAY
 
 
+@pytest.mark.parametrize(
+    ("scanned_at", "result", "colour"),
+    [
+        (wib(24, 6, 59, 59), ScanResult.TOO_EARLY, "amber"),  # check-in opens 07.00 for 09.00
+        (wib(25, 1), ScanResult.TOO_EARLY, "amber"),  # eight hours before day 2
+        (wib(24, 16), ScanResult.DAY_ENDED, "red"),
+        (wib(24, 23, 30), ScanResult.DAY_ENDED, "red"),
+        (wib(23, 20), ScanResult.WRONG_DAY, "red"),  # the evening before the stage
+        (wib(26, 9), ScanResult.WRONG_DAY, "red"),
+    ],
+)
+def test_a_scan_outside_the_check_in_window_is_refused_with_its_reason_and_credits_nothing(
+    session, hall, scanned_at, result, colour
+):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    outcome = scan(session, stage, registration.ticket_secret, at=scanned_at)
+
+    assert (outcome.result, outcome.colour, outcome.check_in) == (result, colour, None)
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 0
+    assert session.scalar(select(ScanAttempt.result)) == result
+
+
+def test_the_window_runs_from_its_opening_to_just_before_the_end_of_the_day(session, hall):
+    program, stage, _ = hall
+    opening, closing = (factories.registration(session, program, status=Status.APPROVED) for _ in range(2))
+
+    first = scan(session, stage, opening.ticket_secret, at=wib(24, 7))
+    last = scan(session, stage, closing.ticket_secret, at=wib(25, 15, 59, 59))
+
+    assert (first.result, str(first.check_in.day)) == (ScanResult.OK, "2021-06-24")
+    assert (last.result, str(last.check_in.day)) == (ScanResult.OK, "2021-06-25")
+
+
+def test_the_opening_is_set_per_stage(session, hall):
+    program, stage, _ = hall
+    stage.check_in_opens_before_minutes = 30
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    assert scan(session, stage, registration.ticket_secret, at=wib(24, 8, 29)).result == ScanResult.TOO_EARLY
+    assert scan(session, stage, registration.ticket_secret, at=wib(24, 8, 30)).result == ScanResult.OK
+
+
+def test_a_check_in_opening_the_evening_before_counts_for_the_stage_day(session, hall):
+    program, stage, _ = hall
+    stage.starts_at, stage.ends_at = wib(24, 1), wib(24, 6)  # 01.00-06.00 WIB: opens 23.00 the day before
+    registration = factories.registration(session, program, status=Status.APPROVED)
+
+    outcome = scan(session, stage, registration.ticket_secret, at=wib(23, 23, 30))
+
+    assert (outcome.result, str(outcome.check_in.day)) == (ScanResult.OK, "2021-06-24")
+
+
 def test_each_day_of_a_stage_has_its_own_check_in(session, hall):
     program, stage, _ = hall
     registration = factories.registration(session, program, status=Status.APPROVED)
@@ -226,10 +281,24 @@ def test_an_offline_batch_out_of_order_keeps_the_earliest_scan_once(session, hal
 
     results = [scan(session, stage, p.ticket_secret, nonce=n, at=t).result for p, t, n in batch]
 
-    assert results == [ScanResult.OK, ScanResult.ALREADY_CHECKED_IN, ScanResult.OK, ScanResult.OK]
+    assert results == [ScanResult.OK, ScanResult.EARLIER_SCAN_KEPT, ScanResult.OK, ScanResult.OK]
     rows = {row.registration_id: row.scanned_at for row in session.scalars(select(CheckIn))}
     assert rows == {people[0].id: wib(24, 8, 55), people[1].id: wib(24, 9, 1)}
     assert session.scalar(select(func.count()).select_from(ScanAttempt)) == 3
+
+
+def test_an_earlier_offline_scan_moves_the_check_in_back_and_records_what_it_replaced(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+    scan(session, stage, registration.ticket_secret, desk="Meja 2", at=wib(24, 9, 10))
+
+    outcome = scan(session, stage, registration.ticket_code, desk="Meja 3 (luring)", at=wib(24, 8, 50))
+
+    assert (outcome.result, outcome.colour) == (ScanResult.EARLIER_SCAN_KEPT, "amber")
+    assert (outcome.check_in.scanned_at, outcome.check_in.desk) == (wib(24, 8, 50), "Meja 3 (luring)")
+    assert (outcome.attempt.replaced_scanned_at, outcome.attempt.replaced_desk) == (wib(24, 9, 10), "Meja 2")
+    later = scan(session, stage, registration.ticket_code, desk="Meja 1", at=wib(24, 9, 30))
+    assert (later.result, later.attempt.replaced_scanned_at) == (ScanResult.ALREADY_CHECKED_IN, None)
 
 
 def test_undo_within_five_minutes_then_the_ticket_scans_green_again(session, hall):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
+from workshop.checkin import online
 from workshop.checkin.models import CheckIn
 from workshop.extensions import socketio
 from workshop.live import actions, broadcast, services
@@ -491,6 +493,40 @@ def test_results_count_each_answer_split_by_mode_and_kind_and_who_of_those_prese
     assert results["bars"][0]["by_kind"] == {"desa": 1, "opd": 1}
     assert results["groups"] == {"luring": 1, "daring": 1, "by_kind": {"desa": 1, "opd": 1}}
     assert no not in {int(bar["key"]) for bar in results["bars"] if bar["count"]}
+
+
+def test_a_daring_voter_with_the_live_page_open_is_present_for_the_poll_summary_and_the_staff(
+    app, session, world, monkeypatch
+):
+    """The issue's "1 dari 1 hadir sudah menjawab · Total 2 jawaban": the online voter was not
+    counted as present. The live page now sends the presence heartbeat as the participant page
+    does, and one definition of "present now" serves every count."""
+    monkeypatch.setattr(online, "clock", lambda: NOW)
+    stage = world["stage"]
+    poll = make_poll(session, stage, world["moderator"])
+    open_now(session, poll, world["moderator"])
+    yes = poll.options[0].id
+    session.add(
+        CheckIn(registration=world["luring"], stage=stage, day=NOW.date(), scanned_at=NOW, desk="Meja 1")
+    )
+    session.commit()
+    moderator = staff_client(app, world["moderator"])
+    staff_socket = joined_socket(app, moderator, stage)
+    for registration, label in ((world["daring"], "d"), (world["luring"], "l")):
+        participant = participant_client(app, session, registration)
+        page = participant.get(f"/live/{stage.id}").get_data(as_text=True)
+        presence = re.search(r"<p class=\"presence-note\" data-presence [^>]*>", page).group(0)
+        url = re.search(r'data-url="([^"]+)"', presence).group(1)  # its HTTP fallback
+        assert participant.post(url, json={"nonce": f"heartbeat-{label}"}).get_json() == {"ok": True}
+        body = {"client_id": client_id(label), "answer": {"option_ids": [yes]}}
+        assert participant.post(f"/live/{stage.id}/polls/{poll.id}/vote", json=body).status_code == 200
+
+    results = received(staff_socket, "poll_results")[-1]["results"]
+    counts = moderator.get(f"/live/{stage.id}/state").get_json()["counts"]
+
+    assert (results["total"], results["present"], results["answered_present"]) == (2, 2, 2)
+    # The hall participant with the live page open counts once, in the hall.
+    assert (counts["present"], counts["checked_in"], counts["online_now"]) == (2, 1, 1)
 
 
 def test_word_cloud_answers_are_normalised_and_counted(app, session, world):

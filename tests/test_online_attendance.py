@@ -39,6 +39,9 @@ def july(day, hour, minute=0, second=0):
     return wib(7, day, hour, minute, second)
 
 
+AFTER = datetime(2021, 8, 1, tzinfo=UTC)  # every stage of the factory programme has ended
+
+
 def log_in_participant(app, session, client, registration):
     ensure_participant_user(session, registration.person)
     token = links.issue(registration, app.config["SECRET_KEY"])
@@ -602,7 +605,7 @@ def test_intervals_of_a_rejoining_participant_add_up_to_the_attendance(session, 
     }
     rules = attendance.Rules(program.attendance_threshold_percent, program.late_after_minutes)
     result = attendance.compute(
-        stage_window(stage), rules, attendance.Evidence(online=tuple(intervals[hotman.id]))
+        stage_window(stage), rules, attendance.Evidence(online=tuple(intervals[hotman.id])), AFTER
     )
     # Day 1: 09.00-16.00 (420 min, the 10.31-10.35 gap covered by presence); day 2: 180 + 185 min.
     assert result == attendance.Attendance(
@@ -612,7 +615,7 @@ def test_intervals_of_a_rejoining_participant_add_up_to_the_attendance(session, 
         first_seen=july(15, 8, 50),
     )
     lamhot_result = attendance.compute(
-        stage_window(stage), rules, attendance.Evidence(online=tuple(intervals[lamhot.id]))
+        stage_window(stage), rules, attendance.Evidence(online=tuple(intervals[lamhot.id])), AFTER
     )
     assert (lamhot_result.status, lamhot_result.minutes_present) == (
         attendance.AttendanceStatus.TIDAK_HADIR,

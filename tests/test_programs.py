@@ -1,10 +1,12 @@
 import re
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
+from workshop.programs import services as program_services
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.programs.queries import organization_by_label
 from workshop.registration.models import Mode
@@ -71,6 +73,55 @@ def test_stage_ending_before_it_starts_is_refused_and_nothing_changes(session, c
     assert response.status_code == 200
     assert "Waktu selesai harus setelah waktu mulai." in response.get_data(as_text=True)
     assert session.scalar(select(Stage)) is None
+
+
+def test_a_stage_opens_its_hall_check_in_120_minutes_before_each_day_unless_the_organiser_says_otherwise(
+    session, client, login
+):
+    _organiser(session, login)
+    program = factories.program(session, stages=0)
+    session.commit()
+    form = client.get(f"/admin/programs/{program.id}/stages/new").get_data(as_text=True)
+
+    client.post(f"/admin/programs/{program.id}/stages/new", data=_stage_form())
+    client.post(
+        f"/admin/programs/{program.id}/stages/new", data=_stage_form(check_in_opens_before_minutes="30")
+    )
+
+    assert 'name="check_in_opens_before_minutes" type="number" value="120"' in form
+    assert [stage.check_in_opens_before_minutes for stage in program.stages] == [120, 30]
+
+
+def test_a_check_in_opening_beyond_twelve_hours_is_refused_and_nothing_changes(session, client, login):
+    _organiser(session, login)
+    program = factories.program(session, stages=1)
+    session.commit()
+    stage = program.stages[0]
+
+    response = client.post(
+        f"/admin/stages/{stage.id}/edit", data=_stage_form(check_in_opens_before_minutes="721")
+    )
+
+    assert response.status_code == 200
+    assert "Antara 0 dan 720 menit." in response.get_data(as_text=True)
+    session.refresh(stage)
+    assert (stage.check_in_opens_before_minutes, stage.title) == (120, "Tahap ke-1")
+
+
+def test_the_stage_service_refuses_an_opening_out_of_range(session):
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    details = program_services.StageDetails(
+        title=stage.title, starts_at=stage.starts_at, ends_at=stage.ends_at, check_in_opens_before_minutes=-1
+    )
+
+    with pytest.raises(program_services.ProgramError) as error:
+        program_services.update_stage(session, stage, details, actor=None)
+
+    assert (error.value.code, error.value.field) == (
+        "check_in_opening_out_of_range",
+        "check_in_opens_before_minutes",
+    )
 
 
 def test_duplicate_short_name_is_refused(session, client, login):

@@ -23,12 +23,14 @@ from workshop.reports import services, views
 
 # Tahap I of the factory programme: Kamis 24 and Jumat 25 Juni 2021, 09.00 to 16.00 WIB each day
 # (840 minutes); present from 75% (630 minutes), late when first seen after 09.15.
-HADIR, TELAT, IZIN, ABSEN = (
+HADIR, TELAT, IZIN, ABSEN, BELUM = (
     AttendanceStatus.HADIR,
     AttendanceStatus.TERLAMBAT,
     AttendanceStatus.IZIN,
     AttendanceStatus.TIDAK_HADIR,
+    AttendanceStatus.BELUM_DIMULAI,
 )
+AFTER = datetime(2021, 8, 1, tzinfo=UTC)  # both stages have ended: the final figures
 
 
 def wib(day: int, hour: int, minute: int = 0) -> datetime:
@@ -112,7 +114,7 @@ def bimtek(session):
 def test_stage_attendance_gives_each_approved_participant_exact_status_and_minutes(session, bimtek):
     _, stage, _ = bimtek
 
-    rows = services.stage_attendance(session, stage)
+    rows = services.stage_attendance(session, stage, now=AFTER)
 
     got = [
         (
@@ -140,12 +142,47 @@ def test_stage_attendance_gives_each_approved_participant_exact_status_and_minut
     assert rows[0].override.reason == "Surat izin dinas luar"
 
 
-def test_stage_attendance_of_the_second_stage_has_no_evidence_yet(session, bimtek):
+def test_the_second_stage_ended_without_evidence_is_absence_for_all(session, bimtek):
     program, _, _ = bimtek
 
-    rows = services.stage_attendance(session, program.stages[1])
+    rows = services.stage_attendance(session, program.stages[1], now=AFTER)
 
     assert [(row.status, row.minutes_present) for row in rows] == [(ABSEN, 0)] * 7
+
+
+def test_the_second_stage_weeks_away_has_not_started_for_anyone(session, bimtek):
+    program, _, _ = bimtek
+
+    rows = services.stage_attendance(session, program.stages[1], now=wib(24, 10))
+
+    assert [(row.status, row.minutes_present) for row in rows] == [(BELUM, 0)] * 7
+    assert services.status_counts(rows) == {HADIR: 0, TELAT: 0, IZIN: 0, ABSEN: 0, BELUM: 7}
+
+
+def test_on_the_first_day_the_second_day_not_begun_is_no_absence(session, bimtek):
+    _, stage, _ = bimtek
+
+    rows = services.stage_attendance(session, stage, now=wib(24, 16))
+
+    got = [(row.person.name, row.status, row.minutes_present) for row in rows]
+    assert got == [
+        ("Eko Simanjuntak", IZIN, 0),
+        ("Fajar Lumbantobing", ABSEN, 0),
+        ("Gita Nainggolan", ABSEN, 0),
+        ("Ani Siregar", HADIR, 420),
+        ("Budi Hutabarat", TELAT, 400),
+        ("Kades Hutatoruan", HADIR, 420),  # online the whole first day: the second has not begun
+        ("Camat Tarutung", HADIR, 420),
+    ]
+
+
+def test_an_override_cannot_set_not_started(session, bimtek):
+    _, stage, people = bimtek
+
+    with pytest.raises(services.ReportError) as error:
+        services.set_override(session, people["fajar"], stage, BELUM, "Belum datang", actor=None)
+
+    assert error.value.code == "not_an_override"
 
 
 def test_stage_attendance_runs_a_fixed_number_of_queries(app, session, bimtek):
@@ -155,7 +192,7 @@ def test_stage_attendance_runs_a_fixed_number_of_queries(app, session, bimtek):
 
     program, stage, _ = bimtek
     registrations = services.approved_registrations(session, program)
-    services.stage_attendance(session, stage, registrations)  # loads the stage and the programme
+    services.stage_attendance(session, stage, registrations, now=AFTER)  # loads the stage and the programme
     statements = []
 
     def count(*args):
@@ -163,7 +200,7 @@ def test_stage_attendance_runs_a_fixed_number_of_queries(app, session, bimtek):
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        services.stage_attendance(session, stage, registrations)
+        services.stage_attendance(session, stage, registrations, now=AFTER)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     # check-ins, overrides, online evidence, meeting-report rows: not one per participant.
@@ -182,7 +219,9 @@ def test_summary_counts_registered_checked_in_online_now_and_statuses(session, b
         summary.checked_in_total,
         summary.online_now,
     ) == (5, 2, 2, 2, 2)
-    assert summary.by_status == {HADIR: 2, TELAT: 1, IZIN: 1, ABSEN: 3}
+    assert summary.present_now == 4
+    # At the end of the first day; the second has not begun, so the Kades is present so far.
+    assert summary.by_status == {HADIR: 3, TELAT: 1, IZIN: 1, ABSEN: 2, BELUM: 0}
     # Presence that ended more than 2.5 minutes ago is not "online now"; the next day has its own count.
     assert services.stage_summary(session, stage, now=wib(24, 16, 3)).online_now == 0
     next_morning = services.stage_summary(session, stage, now=wib(25, 8, 0))
@@ -206,7 +245,7 @@ def test_override_requires_a_reason_and_is_audit_logged(session, bimtek):
     )
     services.clear_override(session, people["eko"], stage, actor=panitia)
 
-    statuses = {row.person.name: row.status for row in services.stage_attendance(session, stage)}
+    statuses = {row.person.name: row.status for row in services.stage_attendance(session, stage, now=AFTER)}
     assert (statuses["Fajar Lumbantobing"], statuses["Eko Simanjuntak"]) == (HADIR, ABSEN)
     entries = session.execute(
         select(AuditEntry.actor_id, AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
@@ -304,8 +343,9 @@ def test_dashboard_json_has_the_exact_numbers(client, bimtek, panitia, monkeypat
         "checked_in_today": 2,
         "checked_in_total": 2,
         "online_now": 2,
+        "present_now": 4,
         "participants": 7,
-        "by_status": {"hadir": 2, "terlambat": 1, "izin": 1, "tidak_hadir": 3},
+        "by_status": {"hadir": 3, "terlambat": 1, "izin": 1, "tidak_hadir": 2, "belum_dimulai": 0},
         "version": int(wib(24, 16, 1).timestamp() * 1000),
         "generated_at": "2021-06-24T09:01:00+00:00",
     }
@@ -324,8 +364,10 @@ def test_dashboard_page_shows_the_numbers_for_petugas_too(session, client, login
         in page
     )
     assert '<span class="big-value" data-value="online_now" data-testid="online-now">2</span>' in page
-    assert 'data-value="by_status.tidak_hadir" data-testid="count-tidak_hadir">3</span>' in page
-    assert 'data-bar="hadir" x="0" y="0" width="28.57"' in page  # 2 of 7
+    assert '<span class="big-value" data-value="present_now" data-testid="present-now">4</span>' in page
+    assert 'data-value="by_status.tidak_hadir" data-testid="count-tidak_hadir">2</span>' in page
+    assert 'data-bar="hadir" x="0" y="0" width="42.86"' in page  # 3 of 7
+    assert "Diperbarui pukul <time data-updated>16.01 WIB</time>" in page
     assert "daftar-hadir.pdf" not in page  # the exports are for organisers
 
 
@@ -449,16 +491,59 @@ def test_xlsx_export_has_the_matrix_and_summary_and_is_audit_logged(session, cli
         "Terlambat",
         "Izin",
         "Tidak hadir",
+        "Belum dimulai",
         "Peserta",
     ]
-    assert summary[1] == ["Tahap I", "Tahap ke-1", 5, 2, 2, 1, 1, 3, 7]
-    assert summary[2] == ["Tahap II", "Tahap ke-2", 5, 2, 0, 0, 0, 7, 7]
+    assert summary[1] == ["Tahap I", "Tahap ke-1", 5, 2, 2, 1, 1, 3, 0, 7]
+    assert summary[2] == ["Tahap II", "Tahap ke-2", 5, 2, 0, 0, 0, 7, 0, 7]
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "attendance.export"))
     assert (entry.actor_id, entry.subject, entry.detail) == (
         panitia.id,
         f"program:{program.id}",
         "xlsx, 7 participants",
     )
+
+
+def test_a_stage_weeks_away_shows_no_absence_in_report_matrix_xlsx_and_dashboard(
+    session, client, bimtek, panitia, monkeypatch
+):
+    """During Tahap I, Tahap II (three weeks later) is "Belum dimulai" everywhere, never absence."""
+    program, _, people = bimtek
+    later = program.stages[1]
+    monkeypatch.setattr(views, "clock", lambda: wib(24, 10))
+
+    page = client.get(f"/admin/programs/{program.id}/attendance").get_data(as_text=True)
+    assert f'data-testid="summary-{later.id}-tidak_hadir">0<' in page
+    assert f'data-testid="summary-{later.id}-belum_dimulai">7<' in page
+    assert (
+        f'<span class="att att-belum_dimulai" data-testid="summary-{later.id}-state">Belum dimulai</span>'
+        in page
+    )
+    assert '<rect class="bar-fill bar-belum_dimulai" x="0.0" y="0" width="100.0" height="8">' in page
+    assert "bar-tidak_hadir" not in page.split(f'data-testid="summary-{later.id}"')[1].split("</article>")[0]
+    cell = page.split(f'data-testid="cell-{people["fajar"].id}-{later.id}">')[1].split("</td>")[0]
+    assert 'class="att att-belum_dimulai"' in cell and ">Belum dimulai</a>" in cell
+    assert '<small class="minutes">Luring</small>' in cell  # no "0 mnt" for a stage not begun
+
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/admin/programs/{program.id}/attendance.xlsx").data)
+    )
+    rows = [list(row) for row in book["Kehadiran"].iter_rows(values_only=True)]
+    assert [row[7:9] for row in rows[1:]] == [["Belum dimulai", None]] * 7
+    summary = [list(row) for row in book["Ringkasan"].iter_rows(values_only=True)]
+    assert summary[2] == ["Tahap II", "Tahap ke-2", 5, 2, 0, 0, 0, 0, 7, 7]
+    # Tahap I at 10.00 on its first day: whoever has not come yet is absent so far.
+    assert summary[1] == ["Tahap I", "Tahap ke-1", 5, 2, 3, 1, 1, 2, 0, 7]
+
+    data = client.get(f"/admin/stages/{later.id}/dashboard.json").get_json()
+    assert (data["by_status"], data["participants"]) == (
+        {"hadir": 0, "terlambat": 0, "izin": 0, "tidak_hadir": 0, "belum_dimulai": 7},
+        7,
+    )
+    dashboard = client.get(f"/admin/stages/{later.id}/dashboard").get_data(as_text=True)
+    assert 'data-testid="count-tidak_hadir">0</span>' in dashboard
+    assert 'data-testid="count-belum_dimulai">7</span>' in dashboard
+    assert "Tahap ini dimulai Kamis, 15 Juli 2021, pukul 09.00 WIB." in dashboard
 
 
 def test_xlsx_export_keeps_a_formula_looking_name_as_text(session, client, bimtek, panitia):
@@ -593,8 +678,10 @@ def test_daftar_hadir_repeats_its_header_on_every_page(session, client, panitia)
 def test_check_ins_count_once_across_both_scans_in_the_matrix(session, bimtek):
     program, stage, people = bimtek
 
-    matrix = services.program_matrix(session, program, services.approved_registrations(session, program))
+    matrix = services.program_matrix(
+        session, program, services.approved_registrations(session, program), now=AFTER
+    )
 
     assert matrix.cell(people["ani"], stage).minutes_present == 840
     assert session.query(CheckIn).filter_by(registration_id=people["ani"].id).count() == 2
-    assert matrix.summaries[stage.id] == {HADIR: 2, TELAT: 1, IZIN: 1, ABSEN: 3}
+    assert matrix.summaries[stage.id] == {HADIR: 2, TELAT: 1, IZIN: 1, ABSEN: 3, BELUM: 0}

@@ -3,6 +3,7 @@ was scanned (registration_id) and what failed, but a copy of it opens no door.""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -11,7 +12,7 @@ from tests.test_checkin import scan
 from workshop import create_app
 from workshop.checkin import tickets
 from workshop.checkin.models import ScanAttempt, ScanMethod, ScanResult
-from workshop.db import db
+from workshop.db import UTCDateTime, db
 from workshop.registration.models import Status
 
 hall = test_checkin.hall  # fixture
@@ -36,22 +37,55 @@ def test_a_scanned_ticket_is_logged_by_its_first_characters_and_its_registration
     assert again.result == ScanResult.OK
 
 
+# The two tables as they were at revision 6c3fda63274d: the models have grown columns since.
+OLD_STAGE = sa.table(
+    "stage",
+    *(sa.column(name) for name in ("id", "program_id", "position", "title", "venue_name", "venue_address")),
+    *(sa.column(name) for name in ("meeting_provider", "meeting_url", "meeting_id", "meeting_passcode")),
+    sa.column("starts_at", UTCDateTime),
+    sa.column("ends_at", UTCDateTime),
+)
+OLD_SCAN_ATTEMPT = sa.table(
+    "scan_attempt",
+    *(sa.column(name) for name in ("stage_id", "code", "method", "desk", "result")),
+    sa.column("scanned_at", UTCDateTime),
+    sa.column("received_at", UTCDateTime),
+)
+
+
 def test_the_migration_cuts_the_codes_already_logged(make_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": make_database_url("scanlog"), "SECRET_KEY": "test"})
     with app.app_context():
         upgrade(revision="6c3fda63274d")  # before the scan log was cut
-        program = factories.program(db.session, stages=1)
-        registration = factories.registration(db.session, program, status=Status.APPROVED)
-        secret = registration.ticket_secret
+        program = factories.program(db.session, stages=0)
+        secret = "k7m2p9qrstuvwxyz23456789abcdefgh"  # a ticket secret's shape; no registration needed
+        start = factories.TAHAP_I_START
+        db.session.execute(
+            OLD_STAGE.insert().values(
+                id=1,
+                program_id=program.id,
+                position=1,
+                title="Tahap ke-1",
+                starts_at=start,
+                ends_at=start,
+                venue_name="",
+                venue_address="",
+                meeting_provider="",
+                meeting_url="",
+                meeting_id="",
+                meeting_passcode="",
+            )
+        )
         for code in (tickets.qr_payload(secret), "https://example.com/not-a-ticket"):
-            db.session.add(
-                ScanAttempt(
-                    stage_id=program.stages[0].id,
+            db.session.execute(
+                OLD_SCAN_ATTEMPT.insert().values(
+                    stage_id=1,
                     code=code,
-                    method=ScanMethod.CAMERA,
+                    method="CAMERA",
                     desk="Meja 1",
-                    scanned_at=factories.TAHAP_I_START,
-                    result=ScanResult.OK,
+                    result="OK",
+                    scanned_at=start,
+                    received_at=start,
                 )
             )
         db.session.commit()

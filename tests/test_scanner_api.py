@@ -19,8 +19,9 @@ from workshop.registration import links
 from workshop.registration.models import Mode, Registration, Status
 
 
-def wib(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2021, 6, day, hour - 7, minute, tzinfo=UTC)
+def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A WIB time of June 2021 (any hour, the small hours too), in UTC."""
+    return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
 # Tahap I of the factory programme runs Kamis 24 Juni 2021 09.00 WIB to Jumat 25 Juni 16.00 WIB.
@@ -254,6 +255,78 @@ def test_refused_scans_answer_red_are_logged_and_check_no_one_in(
     assert notified == []
 
 
+@pytest.mark.parametrize(
+    ("now", "result", "colour", "message"),
+    [
+        (
+            wib(25, 1),  # eight hours before day 2, as in the issue
+            "too_early",
+            "amber",
+            "Terlalu awal: check-in dibuka pukul 07.00 WIB. Tidak ada yang dicatat.",
+        ),
+        (
+            wib(24, 16, 30),
+            "day_ended",
+            "red",
+            "Check-in sudah ditutup: sesi hari ini selesai pukul 16.00 WIB. Tidak ada yang dicatat.",
+        ),
+    ],
+)
+def test_a_scan_outside_the_check_in_window_answers_why_and_credits_nothing(
+    session, client, hall, clock, notified, now, result, colour, message
+):
+    clock.now = now
+    scan = body(hall.nelson.ticket_code, nonce="outside-window-1", method="typed")
+
+    response = client.post(hall.url(), json=scan)
+    replay = client.post(hall.url(), json=scan)
+
+    answer = {
+        "result": result,
+        "colour": colour,
+        "message": message,
+        "person": nelson_person(),
+        "first": None,
+        "check_in_id": None,
+        "undo_until": None,
+    }
+    assert (response.status_code, response.get_json()) == (200, answer)
+    assert replay.get_json() == answer
+    assert (count(session, CheckIn), count(session, ScanAttempt)) == (0, 1)
+    assert session.scalar(select(ScanAttempt.result)) == ScanResult(result)
+    assert notified == []
+
+
+def test_the_answer_is_in_english_for_an_english_desk(session, client, hall, clock):
+    clock.now = wib(25, 1)
+    with client.session_transaction() as browser_session:
+        browser_session["lang"] = "en"
+
+    answer = client.post(hall.url(), json=body(hall.nelson.ticket_code)).get_json()
+
+    assert answer["message"] == "Too early: check-in opens at 07:00 WIB. Nothing was recorded."
+
+
+def test_an_offline_batch_applies_the_window_by_the_scan_time_not_the_upload_time(
+    session, client, hall, clock, notified
+):
+    clock.now = wib(24, 16, 30)  # the desk comes back online after the day's end
+    scans = [
+        body(hall.nelson.ticket_code, desk="Meja 5", at=wib(24, 15, 50)),  # in the window: counts
+        body(hall.marulam.ticket_code, desk="Meja 5", at=wib(24, 6, 50)),  # before it opened
+    ]
+
+    answers = client.post(hall.url("checkin/batch"), json={"scans": scans}).get_json()["results"]
+
+    assert [(a["result"], a["colour"], a["message"]) for a in answers] == [
+        ("ok", "green", "Berhasil check-in"),
+        ("too_early", "amber", "Terlalu awal: check-in dibuka pukul 07.00 WIB. Tidak ada yang dicatat."),
+    ]
+    rows = session.execute(select(CheckIn.registration_id, CheckIn.scanned_at)).all()
+    assert rows == [(hall.nelson.id, wib(24, 15, 50))]
+    assert notified == [hall.stage.id]
+
+
 def test_the_same_nonce_twice_gives_the_same_answer_and_counts_once(session, client, hall):
     scan = body(hall.nelson.ticket_secret, nonce="7a1c2d9e-retry-me", at=wib(24, 9, 12))
 
@@ -439,11 +512,12 @@ def test_an_offline_batch_keeps_the_earliest_scan_counts_a_retried_nonce_once_an
             "undo_until": "2021-06-24T03:05:00+00:00",  # 10.00 WIB + 5 minutes
         }
 
-    def amber(person, time, desk, row):
+    def earlier(person, time, desk, replaced_time, replaced_desk, row):
         return {
-            "result": "already_checked_in",
+            "result": "earlier_scan_kept",
             "colour": "amber",
-            "message": f"Sudah check-in pukul {time} oleh {desk}",
+            "message": f"Check-in dicatat pukul {time} dari pindaian ini; tiket yang sama juga dipindai"
+            f" pukul {replaced_time} oleh {replaced_desk}",
             "person": person,
             "first": {"time": time, "desk": desk},
             "check_in_id": row.id,
@@ -451,11 +525,11 @@ def test_an_offline_batch_keeps_the_earliest_scan_counts_a_retried_nonce_once_an
         }
 
     # Nelson was checked in live at 09.40; his queued earlier scans each move the check-in back
-    # to themselves (the earliest is kept) and answer amber: he was already in.
+    # to themselves (the earliest is kept) and say so, naming the scan each replaced.
     assert response.get_json() == {
         "results": [
-            amber(nelson_person(), "09.30 WIB", "Meja 2", nelson_row),
-            amber(nelson_person(), "09.05 WIB", "Meja 1", nelson_row),
+            earlier(nelson_person(), "09.30 WIB", "Meja 2", "09.40 WIB", "Meja 3", nelson_row),
+            earlier(nelson_person(), "09.05 WIB", "Meja 1", "09.30 WIB", "Meja 2", nelson_row),
             green("ok_mode_changed", marulam_person(), "09.20 WIB", "Meja 1", marulam_row),
             green(
                 "ok", nelson_person(), "09.05 WIB", "Meja 1", nelson_row
@@ -835,10 +909,14 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
     stage_id = hall.stage.id
     manifest = client.application.extensions["static_manifest"]  # hashed names (workshop/assets.py)
     assert config["stageId"] == stage_id
-    assert config["stage"] == {
+    assert config["stage"] == {  # check-in from 07.00 to 16.00 WIB on each day
         "timezone": "Asia/Jakarta",
         "zone": "WIB",
         "days": ["2021-06-24", "2021-06-25"],
+        "windows": [
+            ["2021-06-24T00:00:00+00:00", "2021-06-24T09:00:00+00:00"],
+            ["2021-06-25T00:00:00+00:00", "2021-06-25T09:00:00+00:00"],
+        ],
     }
     assert config["urls"] == {
         "checkin": f"/api/stages/{stage_id}/checkin",
@@ -851,6 +929,12 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
         "login": f"/login?next=/checkin/stages/{stage_id}",
     }
     assert config["texts"]["already"] == "Sudah check-in pukul {time} oleh {desk}"
+    assert (
+        config["texts"]["tooEarly"] == "Terlalu awal: check-in dibuka pukul {time}. Tidak ada yang dicatat."
+    )
+    assert config["texts"]["dayEnded"] == (
+        "Check-in sudah ditutup: sesi hari ini selesai pukul {time}. Tidak ada yang dicatat."
+    )
     assert config["texts"]["waiting"] == "{n} menunggu dikirim"
     assert all(isinstance(text, str) and text for text in config["texts"].values())
 

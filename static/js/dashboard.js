@@ -24,6 +24,9 @@ if (root) {
       const value = pick(data, element.dataset.value);
       if (value != null) element.textContent = String(value);
     }
+    for (const element of root.querySelectorAll("[data-hide-when-zero]")) {
+      element.hidden = !pick(data, element.dataset.hideWhenZero);
+    }
     const participants = data.participants || 0;
     for (const bar of root.querySelectorAll("[data-bar]")) {
       const count = pick(data, `by_status.${bar.dataset.bar}`) || 0;

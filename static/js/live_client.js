@@ -209,7 +209,7 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
 
   function wire(connection) {
     socket = connection;
-    connection.on("connect", () => {
+    const join = () => {
       connection.emit("join_stage", { stage_id: config.stage_id }, (answer) => {
         joined = Boolean(answer && answer.ok);
         const first = joined && !everJoined;
@@ -227,7 +227,10 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
         else if (!upToDate(answer)) fetchState();
         if (joined) flushQueue();
       });
-    });
+    };
+    connection.on("connect", join);
+    // The page's one connection may already be up: another script of the page (presence) opened it.
+    if (connection.connected) join();
     connection.on("disconnect", () => {
       joined = false;
       setStatus(connectedStatus());

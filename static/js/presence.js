@@ -1,5 +1,5 @@
-// Live presence on the participant page: while an online stage is running and the page is
-// visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
+// Live presence on the participant page and the live page: while an online stage is running and
+// the page is visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
 // client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
 // break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
 // that it counts once. Configuration comes from [data-presence] elements and the page's

@@ -118,6 +118,22 @@ function part(formatter, date, type) {
 const localDay = (date) => `${part(dayParts, date, "year")}-${part(dayParts, date, "month")}-${part(dayParts, date, "day")}`;
 const localClock = (date) => `${clock.format(date)} ${config.stage.zone}`;
 
+// When the hall check-in of each day is open: [opens, closes) in milliseconds (as services.py decides).
+const checkInWindows = config.stage.windows.map((span) => span.map((moment) => Date.parse(moment)));
+
+function outsideWindow(at) {
+  const today = localDay(at);
+  const opening = checkInWindows.find(([opens]) => at < opens && localDay(new Date(opens)) === today);
+  if (opening) {
+    return { colour: "amber", result: "too_early", message: fill(T.tooEarly, { time: localClock(new Date(opening[0])) }) };
+  }
+  const ended = [...checkInWindows].reverse().find(([, closes]) => at >= closes && localDay(new Date(closes)) === today);
+  if (ended) {
+    return { colour: "red", result: "day_ended", message: fill(T.dayEnded, { time: localClock(new Date(ended[1])) }) };
+  }
+  return { colour: "red", result: "wrong_day", message: T.wrongDay };
+}
+
 // ---- tickets (as workshop/checkin/tickets.py parses them) -----------------------------------------
 
 const isSecret = (value) => value.length === SECRET_LENGTH && [...value].every((c) => SECRET_ALPHABET.includes(c));
@@ -521,8 +537,8 @@ function decideLocally(scan, found) {
       : { colour: "red", result: "unknown_code", message: T.unknownCode, person: null };
   }
   const person = { name: entry.name, position: entry.position, organization: entry.organization };
-  if (!config.stage.days.includes(localDay(scannedAt))) {
-    return { colour: "red", result: "wrong_day", message: T.wrongDay, person };
+  if (!checkInWindows.some(([opens, closes]) => opens <= scannedAt && scannedAt < closes)) {
+    return { ...outsideWindow(scannedAt), person };
   }
   const first = seenToday()[entry.id];
   if (first) {

@@ -3,14 +3,23 @@
 A stage runs on each of its days between the daily start and end times of the stage (09.00 to
 16.00 on both days of a two-day stage); that is the stage's time. Time present is, per day:
 from the hall check-in to the end of the day, united with the intervals online (live
-presence, meeting-report rows), all clipped to the day's window, so rejoins and two devices
-are not counted twice.
+presence, meeting-report rows), all clipped to the day's window and to the present moment, so
+rejoins and two devices are not counted twice and no minute is credited before it has passed.
+
+The hall check-in of a day is accepted from the stage's check-in opening (120 minutes before the
+day's start by default) until the day's end; a scan outside every such window credits nothing.
 
 A day is attended with a hall check-in that day, or online for at least the programme's
-threshold share of the day (75% by default). The stage is attended ("hadir") when all its days
-are; late ("terlambat") when, on some day, the person arrived (check-in or first moment
-online) after the day's start + the late allowance (15 minutes by default). An organiser's
-override (izin, or a correction) wins.
+threshold share of the day (75% by default). While a day runs, an online participant counts as
+attended as long as they have shown up and can still reach the threshold (the time online so
+far plus the time left in the day), so the figure at the day's end is the final one. A day not
+yet begun counts only for whoever already arrived for it (a hall check-in, or online from the
+check-in opening on); for the others it is no absence. A stage of which no day counts yet for
+the person is "belum dimulai" (not started).
+
+The stage is attended ("hadir") when all its days that count are; late ("terlambat") when, on
+some day, the person arrived (check-in or first moment online) after the day's start + the late
+allowance (15 minutes by default). An organiser's override (izin, or a correction) wins.
 """
 
 from __future__ import annotations
@@ -21,9 +30,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from workshop.checkin.models import AttendanceStatus
+from workshop.programs.models import DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
 from workshop.registration.models import Mode
 
 Interval = tuple[datetime, datetime]
+
+DEFAULT_CHECK_IN_OPENS_BEFORE = timedelta(minutes=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class StageWindow:
     starts_at: datetime
     ends_at: datetime
     timezone: str
+    check_in_opens_before: timedelta = DEFAULT_CHECK_IN_OPENS_BEFORE
 
     def days(self) -> list[Interval]:
         """The stage's daily windows (UTC-aware), or the whole span if it crosses midnight."""
@@ -56,6 +69,17 @@ class StageWindow:
     def local_days(self) -> list[date]:
         """The stage's days as dates in its time zone."""
         return [self.day_of(start) for start, _ in self.days()]
+
+    def check_in_windows(self) -> list[Interval]:
+        """Per day, when a hall check-in is accepted: from the opening to the day's end (excluded)."""
+        return [(start - self.check_in_opens_before, end) for start, end in self.days()]
+
+    def check_in_day(self, moment: datetime) -> Interval | None:
+        """The day (start, end) whose check-in window holds the moment, if any."""
+        for (opens, closes), day in zip(self.check_in_windows(), self.days(), strict=True):
+            if opens <= moment < closes:
+                return day
+        return None
 
 
 @dataclass(frozen=True)
@@ -100,42 +124,63 @@ def _seconds(intervals: Iterable[Interval]) -> float:
     return sum((end - start).total_seconds() for start, end in intervals)
 
 
-def _hall_intervals(stage: StageWindow, check_ins: Iterable[datetime]) -> list[Interval]:
-    """A hall check-in counts from the scan (or the day's start) to the end of that day."""
-    days = stage.days()
-    by_local_day = {stage.day_of(day_start): (day_start, day_end) for day_start, day_end in days}
-    intervals = []
+def _first_scans(stage: StageWindow, check_ins: Iterable[datetime]) -> dict[datetime, datetime]:
+    """The earliest hall scan of each day (by the day's start), of the scans inside a check-in window."""
+    first: dict[datetime, datetime] = {}
     for scanned_at in check_ins:
-        window = by_local_day.get(stage.day_of(scanned_at))
-        if window is None and len(days) == 1 and scanned_at < days[0][1]:
-            window = days[0]
-        if window is not None:
-            intervals.append((max(scanned_at, window[0]), window[1]))
-    return intervals
+        day = stage.check_in_day(scanned_at)
+        if day is not None and (day[0] not in first or scanned_at < first[day[0]]):
+            first[day[0]] = scanned_at
+    return first
 
 
-def _attended_day(
-    window: Interval, hall: list[datetime], online: list[Interval], rules: Rules
-) -> tuple[bool, bool]:
-    """(attended, late) for one day of the stage."""
-    late_from = window[0] + timedelta(minutes=rules.late_after_minutes)
-    if hall:
-        return True, min(hall) > late_from
-    present = clip(online, window)
-    if present and _seconds(present) * 100 >= rules.threshold_percent * _seconds([window]):
-        return True, present[0][0] > late_from
-    return False, False
+@dataclass(frozen=True)
+class _Day:
+    attended: bool
+    late: bool
 
 
-def compute(stage: StageWindow, rules: Rules, evidence: Evidence) -> Attendance:
+def _judge_day(
+    stage: StageWindow,
+    day: Interval,
+    first_scan: datetime | None,
+    evidence_online: Iterable[Interval],
+    online: list[Interval],
+    rules: Rules,
+    now: datetime,
+) -> _Day | None:
+    """How one day stands at `now`, or None when it has not begun for this person."""
+    start, end = day
+    late_from = start + timedelta(minutes=rules.late_after_minutes)
+    if first_scan is not None:
+        return _Day(attended=True, late=first_scan > late_from)
+    opens, upto = start - stage.check_in_opens_before, min(now, end)
+    arrivals = sorted(low for low, high in evidence_online if low <= upto and high >= opens)
+    if now < start and not arrivals:
+        return None
+    so_far = clip(online, (start, upto)) if upto > start else []
+    remaining = max((end - max(now, start)).total_seconds(), 0.0)
+    reachable = (_seconds(so_far) + remaining) * 100 >= rules.threshold_percent * _seconds([day])
+    if not arrivals or not reachable:
+        return _Day(attended=False, late=False)
+    arrived = so_far[0][0] if so_far else arrivals[0]
+    return _Day(attended=True, late=arrived > late_from)
+
+
+def compute(stage: StageWindow, rules: Rules, evidence: Evidence, now: datetime) -> Attendance:
+    """The attendance at `now`, from the evidence up to `now`."""
     days = stage.days()
-    online = merge(evidence.online)
-    everything = merge([*online, *_hall_intervals(stage, evidence.check_ins)])
-    seconds = _seconds(merge(interval for window in days for interval in clip(everything, window)))
+    scans = _first_scans(stage, (scanned_at for scanned_at in evidence.check_ins if scanned_at <= now))
+    seen_online = tuple((start, min(end, now)) for start, end in evidence.online if start <= now)
+    online = merge(seen_online)
+    hall = [(scanned_at, end) for start, end in days if (scanned_at := scans.get(start)) is not None]
+    everything = merge([*online, *hall])
+    elapsed = [(start, min(end, now)) for start, end in days if min(end, now) > start]
+    seconds = _seconds(merge(interval for window in elapsed for interval in clip(everything, window)))
 
-    if evidence.check_ins:
+    if scans:
         mode: Mode | None = Mode.LURING
-    elif evidence.online:
+    elif seen_online:
         mode = Mode.DARING
     else:
         mode = evidence.registered_mode
@@ -143,20 +188,21 @@ def compute(stage: StageWindow, rules: Rules, evidence: Evidence) -> Attendance:
     if evidence.override is not None:
         status = evidence.override
     else:
-        hall_by_day: dict[date, list[datetime]] = {}
-        for start, _ in _hall_intervals(stage, evidence.check_ins):
-            hall_by_day.setdefault(stage.day_of(start), []).append(start)
-        checked = [
-            _attended_day(window, hall_by_day.get(stage.day_of(window[0]), []), online, rules)
-            for window in days
+        judged = [
+            verdict
+            for day in days
+            if (verdict := _judge_day(stage, day, scans.get(day[0]), seen_online, online, rules, now))
+            is not None
         ]
-        if all(attended for attended, _ in checked):
-            status = (
-                AttendanceStatus.TERLAMBAT if any(late for _, late in checked) else AttendanceStatus.HADIR
-            )
-        else:
+        if not judged:
+            status = AttendanceStatus.BELUM_DIMULAI
+        elif not all(verdict.attended for verdict in judged):
             status = AttendanceStatus.TIDAK_HADIR
-    first_seen = min([*evidence.check_ins, *(start for start, _ in evidence.online)], default=None)
+        elif any(verdict.late for verdict in judged):
+            status = AttendanceStatus.TERLAMBAT
+        else:
+            status = AttendanceStatus.HADIR
+    first_seen = min([*scans.values(), *(start for start, _ in seen_online)], default=None)
     return Attendance(status=status, mode=mode, minutes_present=int(seconds // 60), first_seen=first_seen)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -59,6 +59,15 @@ def roster(session: Session, stage: Stage) -> list[RosterEntry]:
 
 def stage_days(stage: Stage) -> list[date]:
     return stage_window(stage).local_days()
+
+
+def check_in_windows(stage: Stage) -> list[list[str]]:
+    """When the hall check-in of each day is open, [opens, closes) as ISO 8601 UTC (for a desk
+    deciding scans offline)."""
+    return [
+        [opens.astimezone(UTC).isoformat(), closes.astimezone(UTC).isoformat()]
+        for opens, closes in stage_window(stage).check_in_windows()
+    ]
 
 
 def today(stage: Stage, now: datetime) -> date:

@@ -21,7 +21,10 @@ class ScanResult(enum.StrEnum):
     NOT_REGISTERED = "not_registered"  # a ticket of another programme
     NOT_APPROVED = "not_approved"
     CANCELLED = "cancelled"
-    WRONG_DAY = "wrong_day"
+    WRONG_DAY = "wrong_day"  # no day of the stage on the scan's date
+    TOO_EARLY = "too_early"  # before the day's check-in opens (start - the stage's opening time)
+    DAY_ENDED = "day_ended"  # after the day's end
+    EARLIER_SCAN_KEPT = "earlier_scan_kept"  # an offline desk's earlier scan moved the check-in back
     UNKNOWN_CODE = "unknown_code"
 
 
@@ -48,6 +51,9 @@ class ScanAttempt(db.Model):
     scanned_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     result: Mapped[ScanResult] = mapped_column(Enum(ScanResult, native_enum=False, length=30))
+    # EARLIER_SCAN_KEPT: the check-in's time and desk before this scan moved it back.
+    replaced_scanned_at: Mapped[datetime | None]
+    replaced_desk: Mapped[str | None] = mapped_column(String(60))
 
 
 class CheckIn(db.Model):
@@ -99,6 +105,7 @@ class AttendanceStatus(enum.StrEnum):
     TERLAMBAT = "terlambat"
     IZIN = "izin"
     TIDAK_HADIR = "tidak_hadir"
+    BELUM_DIMULAI = "belum_dimulai"  # computed only: no day of the stage has begun for the person
 
 
 class AttendanceOverride(db.Model):

@@ -54,12 +54,33 @@ MESSAGES = {
     ScanResult.NOT_APPROVED: _l("Registration not approved"),
     ScanResult.CANCELLED: _l("Registration cancelled"),
     ScanResult.WRONG_DAY: _l("This stage is not held today"),
+    ScanResult.TOO_EARLY: _l("Too early: check-in is not open yet. Nothing was recorded."),
+    ScanResult.DAY_ENDED: _l("Check-in closed: today's session has ended. Nothing was recorded."),
+    ScanResult.EARLIER_SCAN_KEPT: _l("Checked in by this earlier scan"),
     ScanResult.UNKNOWN_CODE: _l("Unknown code"),
 }
 
 
 def already_message(time: str, desk_name: str) -> str:
     return _("Already checked in at %(time)s by %(desk)s", time=time, desk=desk_name)
+
+
+def too_early_message(time: str) -> str:
+    return _("Too early: check-in opens at %(time)s. Nothing was recorded.", time=time)
+
+
+def day_ended_message(time: str) -> str:
+    return _("Check-in closed: today's session ended at %(time)s. Nothing was recorded.", time=time)
+
+
+def earlier_kept_message(time: str, replaced_time: str, replaced_desk: str) -> str:
+    return _(
+        "Checked in at %(time)s by this scan; the ticket was also scanned at %(replaced_time)s"
+        " by %(replaced_desk)s",
+        time=time,
+        replaced_time=replaced_time,
+        replaced_desk=replaced_desk,
+    )
 
 
 class ApiError(Exception):
@@ -173,12 +194,27 @@ def _person(registration: Registration) -> dict:
     return {"name": person.name, "position": person.position, "organization": person.organization.label}
 
 
+def _message(stage: Stage, outcome: services.ScanOutcome) -> str:
+    first, attempt = outcome.check_in, outcome.attempt
+    if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
+        return already_message(_clock(first.scanned_at, stage), first.desk)
+    if outcome.result == ScanResult.EARLIER_SCAN_KEPT and attempt.replaced_scanned_at is not None:
+        return earlier_kept_message(
+            _clock(attempt.scanned_at, stage),
+            _clock(attempt.replaced_scanned_at, stage),
+            attempt.replaced_desk,
+        )
+    if outcome.result in (ScanResult.TOO_EARLY, ScanResult.DAY_ENDED):
+        _result, moment = services.outside_window(services.stage_window(stage), attempt.scanned_at)
+        if moment is not None:
+            as_text = too_early_message if outcome.result == ScanResult.TOO_EARLY else day_ended_message
+            return as_text(_clock(moment, stage))
+    return str(MESSAGES.get(outcome.result, MESSAGES[ScanResult.UNKNOWN_CODE]))
+
+
 def _outcome_json(stage: Stage, outcome: services.ScanOutcome) -> dict:
     first = outcome.check_in
-    if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
-        message = already_message(_clock(first.scanned_at, stage), first.desk)
-    else:
-        message = str(MESSAGES.get(outcome.result, MESSAGES[ScanResult.UNKNOWN_CODE]))
+    message = _message(stage, outcome)
     undo_until = None
     if outcome.colour == "green" and first is not None and first.undone_at is None:
         undo_until = (first.received_at + services.UNDO_WINDOW).isoformat()
@@ -219,7 +255,7 @@ def api_check_in(stage_id: int):
     outcome = _check_in(stage, scan, utcnow())
     answer = _outcome_json(stage, outcome)
     db.session.commit()
-    if outcome.colour == "green":
+    if outcome.result in services.RECORDED:
         notify_attendance_changed(stage_id)
     return jsonify(answer)
 
@@ -245,11 +281,13 @@ def api_check_in_batch(stage_id: int):
             message = _("Scan %(number)d: %(message)s", number=index + 1, message=error.message)
             raise ApiError(400, error.code, message, index=index) from None
     now = utcnow()
-    answers = []  # each as the single endpoint would have answered it at its turn
+    answers, recorded = [], False  # each answer as the single endpoint would have given it at its turn
     for scan in scans:
-        answers.append(_outcome_json(stage, _check_in(stage, scan, now)))
+        outcome = _check_in(stage, scan, now)
+        answers.append(_outcome_json(stage, outcome))
+        recorded = recorded or outcome.result in services.RECORDED
     db.session.commit()
-    if any(answer["colour"] == "green" for answer in answers):
+    if recorded:
         notify_attendance_changed(stage_id)
     return jsonify({"results": answers})
 
@@ -396,6 +434,7 @@ def scanner(stage_id: int):
             "timezone": stage.program.timezone,
             "zone": i18n.zone_abbreviation(stage.program.timezone),
             "days": [d.isoformat() for d in desk.stage_days(stage)],
+            "windows": desk.check_in_windows(stage),
         },
         "csrf": generate_csrf(),
         "urls": {
@@ -421,6 +460,8 @@ def _scanner_texts() -> dict[str, str]:
         "ok": str(MESSAGES[ScanResult.OK]),
         "okModeChanged": str(MESSAGES[ScanResult.OK_MODE_CHANGED]),
         "wrongDay": str(MESSAGES[ScanResult.WRONG_DAY]),
+        "tooEarly": too_early_message("{time}"),
+        "dayEnded": day_ended_message("{time}"),
         "unknownCode": str(MESSAGES[ScanResult.UNKNOWN_CODE]),
         "notOnDevice": _("Not on this device's list: it will be checked when the network is back"),
         "already": already_message("{time}", "{desk}"),

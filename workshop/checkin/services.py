@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,9 @@ UNDO_WINDOW = timedelta(minutes=5)
 # Scan times a device reports may run ahead of the server's clock by this much at most.
 CLOCK_SKEW = timedelta(minutes=2)
 GREEN = frozenset({ScanResult.OK, ScanResult.OK_MODE_CHANGED})
+AMBER = frozenset({ScanResult.ALREADY_CHECKED_IN, ScanResult.EARLIER_SCAN_KEPT, ScanResult.TOO_EARLY})
+# Scans that changed someone's check-in (the attendance figures move).
+RECORDED = GREEN | {ScanResult.EARLIER_SCAN_KEPT}
 
 
 class CheckInError(ServiceError):
@@ -40,11 +43,31 @@ class ScanOutcome:
     def colour(self) -> str:
         if self.result in GREEN:
             return "green"
-        return "amber" if self.result == ScanResult.ALREADY_CHECKED_IN else "red"
+        return "amber" if self.result in AMBER else "red"
 
 
 def stage_window(stage: Stage) -> StageWindow:
-    return StageWindow(stage.starts_at, stage.ends_at, stage.program.timezone)
+    return StageWindow(
+        stage.starts_at,
+        stage.ends_at,
+        stage.program.timezone,
+        timedelta(minutes=stage.check_in_opens_before_minutes),
+    )
+
+
+def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResult, datetime | None]:
+    """Why a scan outside every check-in window is refused, with the moment the reason names:
+    too early (when that day's check-in opens), the day ended (when it ended), or no day of the
+    stage on that date."""
+    today = window.day_of(scanned_at)
+    check_in_windows = window.check_in_windows()
+    for opens, _closes in check_in_windows:
+        if scanned_at < opens and window.day_of(opens) == today:
+            return ScanResult.TOO_EARLY, opens
+    for _opens, closes in reversed(check_in_windows):
+        if scanned_at >= closes and window.day_of(closes) == today:
+            return ScanResult.DAY_ENDED, closes
+    return ScanResult.WRONG_DAY, None
 
 
 def find_ticket(session: Session, text: str) -> Registration | None:
@@ -81,15 +104,17 @@ def check_in(
             return replay
 
     registration = find_ticket(session, code)
-    result, first = _decide(session, stage, registration, scanned_at)
+    result, day, first = _decide(session, stage, registration, scanned_at)
     if result in GREEN:
-        first, won = _record_check_in(session, stage, registration, scanned_at, desk, actor, now)
+        first, won = _record_check_in(session, stage, registration, day, scanned_at, desk, actor, now)
         if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
             _switch_to_hall(session, registration, stage, actor)
-    if result == ScanResult.ALREADY_CHECKED_IN:
-        _keep_earliest(session, first, scanned_at, desk, actor)
+    replaced: tuple[datetime, str] | None = None
+    if result == ScanResult.ALREADY_CHECKED_IN and scanned_at < first.scanned_at:
+        replaced = _keep_earliest(session, first, scanned_at, desk, actor)
+        result = ScanResult.EARLIER_SCAN_KEPT
 
     attempt = ScanAttempt(
         stage_id=stage.id,
@@ -103,6 +128,8 @@ def check_in(
         scanned_at=scanned_at,
         received_at=now,
         result=result,
+        replaced_scanned_at=replaced[0] if replaced else None,
+        replaced_desk=replaced[1] if replaced else None,
     )
     try:
         with session.begin_nested():
@@ -128,30 +155,36 @@ def _replay(session: Session, client_nonce: str, stage: Stage, code: str) -> Sca
     return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
 
 
+def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
+    """The stage day (its date) a scan at this moment checks in for, if its window is open."""
+    day = window.check_in_day(scanned_at)
+    return window.day_of(day[0]) if day is not None else None
+
+
 def _decide(
     session: Session, stage: Stage, registration: Registration | None, scanned_at: datetime
-) -> tuple[ScanResult, CheckIn | None]:
+) -> tuple[ScanResult, date | None, CheckIn | None]:
     if registration is None:
-        return ScanResult.UNKNOWN_CODE, None
+        return ScanResult.UNKNOWN_CODE, None, None
     if registration.program_id != stage.program_id:
-        return ScanResult.NOT_REGISTERED, None
+        return ScanResult.NOT_REGISTERED, None, None
     if registration.status == Status.CANCELLED:
-        return ScanResult.CANCELLED, None
+        return ScanResult.CANCELLED, None, None
     if registration.status != Status.APPROVED:
-        return ScanResult.NOT_APPROVED, None
+        return ScanResult.NOT_APPROVED, None, None
     window = stage_window(stage)
-    day = window.day_of(scanned_at)
-    if day not in window.local_days():
-        return ScanResult.WRONG_DAY, None
+    day = _check_in_date(window, scanned_at)
+    if day is None:
+        return outside_window(window, scanned_at)[0], None, None
     existing = _active_check_in(session, registration, stage, day)
     if existing is not None:
-        return ScanResult.ALREADY_CHECKED_IN, existing
+        return ScanResult.ALREADY_CHECKED_IN, day, existing
     if registration.mode_for(stage) == Mode.DARING:
-        return ScanResult.OK_MODE_CHANGED, None
-    return ScanResult.OK, None
+        return ScanResult.OK_MODE_CHANGED, day, None
+    return ScanResult.OK, day, None
 
 
-def _active_check_in(session: Session, registration: Registration, stage: Stage, day) -> CheckIn | None:
+def _active_check_in(session: Session, registration: Registration, stage: Stage, day: date) -> CheckIn | None:
     return session.scalar(
         select(CheckIn).where(
             CheckIn.registration_id == registration.id,
@@ -166,6 +199,7 @@ def _record_check_in(
     session: Session,
     stage: Stage,
     registration: Registration,
+    day: date,
     scanned_at: datetime,
     desk: str,
     actor: User | None,
@@ -176,7 +210,6 @@ def _record_check_in(
     (registration, stage, day) is unique in the database, so of two desks scanning the same
     ticket at the same moment exactly one inserts; the other finds its row here.
     """
-    day = stage_window(stage).day_of(scanned_at)
     row = _day_check_in(session, registration, stage, day)
     if row is None:
         row = CheckIn(
@@ -205,7 +238,7 @@ def _record_check_in(
     return row, False
 
 
-def _day_check_in(session: Session, registration: Registration, stage: Stage, day) -> CheckIn | None:
+def _day_check_in(session: Session, registration: Registration, stage: Stage, day: date) -> CheckIn | None:
     return session.scalar(
         select(CheckIn)
         .where(CheckIn.registration_id == registration.id, CheckIn.stage_id == stage.id, CheckIn.day == day)
@@ -215,13 +248,14 @@ def _day_check_in(session: Session, registration: Registration, stage: Stage, da
 
 def _keep_earliest(
     session: Session, check_in: CheckIn, scanned_at: datetime, desk: str, actor: User | None
-) -> None:
+) -> tuple[datetime, str]:
     """An offline desk's earlier scan, arriving after a later one: the check-in moves back to it
-    (the answer stays "already checked in"; the undo window does not restart)."""
-    if scanned_at < check_in.scanned_at:
-        check_in.scanned_at, check_in.desk = scanned_at, desk[:60]
-        check_in.staff_id = actor.id if actor is not None else None
-        session.flush()
+    (the undo window does not restart). Returns the time and desk it had before."""
+    replaced = (check_in.scanned_at, check_in.desk)
+    check_in.scanned_at, check_in.desk = scanned_at, desk[:60]
+    check_in.staff_id = actor.id if actor is not None else None
+    session.flush()
+    return replaced
 
 
 def _switch_to_hall(session: Session, registration: Registration, stage: Stage, actor: User | None) -> None:

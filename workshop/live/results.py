@@ -6,38 +6,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from workshop.checkin import online
-from workshop.checkin.models import CheckIn
+from workshop.checkin.present import present_now
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, Program, Stage
+from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage
 
 MAX_WORDS_SHOWN = 60
 MAX_ANSWERS_SHOWN = 200
-
-
-def checked_in_now(session: Session, stage: Stage, now: datetime) -> set[int]:
-    """Registrations checked in at the hall today (the programme's day) for the stage."""
-    timezone = session.scalar(select(Program.timezone).where(Program.id == stage.program_id))
-    today = now.astimezone(ZoneInfo(timezone or "Asia/Jakarta")).date()
-    return set(
-        session.scalars(
-            select(CheckIn.registration_id).where(
-                CheckIn.stage_id == stage.id, CheckIn.day == today, CheckIn.undone_at.is_(None)
-            )
-        )
-    )
-
-
-def present_now(session: Session, stage: Stage, now: datetime) -> tuple[set[int], set[int]]:
-    """(checked in at the hall today, online now): the people present."""
-    return checked_in_now(session, stage, now), online.online_now(session, stage, now)
 
 
 def votes_with_voters(poll: Poll, *columns) -> Select:
@@ -117,8 +97,7 @@ def poll_results(
     ids = {registration_id for registration_id, _answer in votes}
     details = voters.lookup(session, stage.id, ids, now) if voters else voter_details(session, stage.id, ids)
     rows = [Ballot(registration_id, answer, *details[registration_id]) for registration_id, answer in votes]
-    hall, online_ids = present_now(session, stage, now)
-    present = hall | online_ids
+    present = present_now(session, stage, now).everyone
     groups = Counter(row.mode for row in rows)
     kinds = Counter(row.kind for row in rows)
     return {

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from workshop.checkin.present import present_now
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
     Poll,
@@ -20,7 +21,7 @@ from workshop.live.models import (
     QuestionUpvote,
     ResultsVisibility,
 )
-from workshop.live.results import poll_results, present_now
+from workshop.live.results import poll_results
 from workshop.live.services import live_settings
 from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Person, Registration
@@ -138,11 +139,11 @@ def stage_state(
 
 
 def _counts(session: Session, stage: Stage, now: datetime, questions: list[Question]) -> dict:
-    hall, online_ids = present_now(session, stage, now)
+    present = present_now(session, stage, now)
     return {
-        "present": len(hall | online_ids),
-        "online_now": len(online_ids),
-        "checked_in": len(hall),
+        "present": len(present.everyone),
+        "online_now": len(present.online),
+        "checked_in": len(present.hall),
         "questions_pending": sum(question.status == QuestionStatus.PENDING for question in questions),
     }
 

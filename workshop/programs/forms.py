@@ -9,7 +9,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from workshop.forms import BaseForm
-from workshop.programs.models import OrgKind
+from workshop.programs.models import (
+    DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
+    MAX_CHECK_IN_OPENS_BEFORE_MINUTES,
+    OrgKind,
+)
 
 REQUIRED = _l("This field is required.")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -72,6 +76,18 @@ class StageForm(BaseForm):
     )
     meeting_id = StringField(_l("Meeting ID"), validators=[Length(max=80)])
     meeting_passcode = StringField(_l("Passcode"), validators=[Length(max=80)])
+    check_in_opens_before_minutes = IntegerField(
+        _l("Hall check-in opens (minutes before each day's start)"),
+        default=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_CHECK_IN_OPENS_BEFORE_MINUTES,
+                message=_l("Between %(min)s and %(max)s minutes."),
+            ),
+        ],
+    )
 
 
 class AgendaItemForm(BaseForm):

@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import db, utcnow
 
+# The hall check-in of each day of a stage opens this long before the day's start (a stage's setting).
+DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES = 120
+MAX_CHECK_IN_OPENS_BEFORE_MINUTES = 720
+
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
 
@@ -86,6 +90,10 @@ class Stage(db.Model):
     meeting_url: Mapped[str] = mapped_column(String(500), default="")
     meeting_id: Mapped[str] = mapped_column(String(80), default="")
     meeting_passcode: Mapped[str] = mapped_column(String(80), default="")
+    check_in_opens_before_minutes: Mapped[int] = mapped_column(
+        default=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
+        server_default=str(DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES),
+    )
 
     program: Mapped[Program] = relationship(back_populates="stages")
     agenda: Mapped[list[AgendaItem]] = relationship(

@@ -101,6 +101,7 @@ class StageView:
     meeting_url: str
     meeting_id: str
     meeting_passcode: str
+    check_in_opens_before_minutes: int
     agenda: tuple[AgendaLine, ...]
 
 
@@ -147,6 +148,7 @@ def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView
             meeting_url=stage.meeting_url,
             meeting_id=stage.meeting_id,
             meeting_passcode=stage.meeting_passcode,
+            check_in_opens_before_minutes=stage.check_in_opens_before_minutes,
             agenda=tuple(
                 AgendaLine(
                     i18n.format_clock(item.starts_at, zone, locale),

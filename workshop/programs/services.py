@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from workshop import audit
 from workshop.auth.models import User
 from workshop.errors import ServiceError
-from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+from workshop.programs.models import (
+    DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
+    MAX_CHECK_IN_OPENS_BEFORE_MINUTES,
+    AgendaItem,
+    Organization,
+    OrgKind,
+    Program,
+    Stage,
+)
 from workshop.registration.models import Mode, Registration, RegistrationStage
 
 REGENCY_VILLAGES_CSV = Path(__file__).resolve().parent.parent / "data" / "tapanuli-utara-villages.csv"
@@ -35,6 +43,7 @@ class StageDetails:
     meeting_url: str = ""
     meeting_id: str = ""
     meeting_passcode: str = ""
+    check_in_opens_before_minutes: int = DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
 
 
 def _schedule_changed(program: Program) -> None:
@@ -67,6 +76,8 @@ def _apply_stage(stage: Stage, details: StageDetails) -> None:
         raise ProgramError("ends_before_start", "ends_at")
     if details.capacity is not None and details.capacity < 0:
         raise ProgramError("negative_capacity", "capacity")
+    if not 0 <= details.check_in_opens_before_minutes <= MAX_CHECK_IN_OPENS_BEFORE_MINUTES:
+        raise ProgramError("check_in_opening_out_of_range", "check_in_opens_before_minutes")
     for name, value in details.__dict__.items():
         setattr(stage, name, value)
 

@@ -21,7 +21,15 @@ from workshop.programs.forms import (
     as_local_naive,
     as_utc,
 )
-from workshop.programs.models import AgendaItem, Organization, OrgKind, Program, Stage
+from workshop.programs.models import (
+    DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
+    MAX_CHECK_IN_OPENS_BEFORE_MINUTES,
+    AgendaItem,
+    Organization,
+    OrgKind,
+    Program,
+    Stage,
+)
 from workshop.programs.queries import organizations_query
 from workshop.reminders import services as reminders
 from workshop.text import clean_line
@@ -33,6 +41,9 @@ ERRORS = {
     "slug_taken": _l("This short name is already used by another programme."),
     "ends_before_start": _l("The end must be after the start."),
     "negative_capacity": _l("Must be zero or more."),
+    "check_in_opening_out_of_range": _l(
+        "Between %(min)s and %(max)s minutes.", min=0, max=MAX_CHECK_IN_OPENS_BEFORE_MINUTES
+    ),
     "agenda_outside_stage": _l("The time must fall within the stage."),
     "desa_needs_kecamatan": _l("A village belongs to a sub-district: choose one."),
     "parent_must_be_kecamatan": _l("Only a village has a sub-district."),
@@ -154,6 +165,9 @@ def _stage_details(form: StageForm, program: Program) -> services.StageDetails:
         meeting_url=form.meeting_url.data,
         meeting_id=form.meeting_id.data,
         meeting_passcode=form.meeting_passcode.data,
+        check_in_opens_before_minutes=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
+        if form.check_in_opens_before_minutes.data is None
+        else form.check_in_opens_before_minutes.data,
     )
 
 

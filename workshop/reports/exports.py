@@ -16,7 +16,7 @@ from workshop.offload import off_the_loop
 from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
-from workshop.reports.services import STATUS_ORDER, Matrix, kecamatan_of
+from workshop.reports.services import NOT_STARTED, SUMMARY_ORDER, Matrix, kecamatan_of
 from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
@@ -25,6 +25,7 @@ STATUS_FILLS = {
     "terlambat": PatternFill("solid", fgColor="FEF3C7"),
     "izin": PatternFill("solid", fgColor="DBEAFE"),
     "tidak_hadir": PatternFill("solid", fgColor="FEE2E2"),
+    "belum_dimulai": PatternFill("solid", fgColor="F3F4F6"),
 }
 
 
@@ -44,7 +45,8 @@ def matrix_rows(matrix: Matrix) -> list[list]:
         line.append(kecamatan_of(person.organization))
         for stage in matrix.stages:
             cell = matrix.cell(registration, stage)
-            line.extend([status_label(cell.status), cell.minutes_present])
+            minutes = "" if cell.status == NOT_STARTED else cell.minutes_present
+            line.extend([status_label(cell.status), minutes])
         rows.append(line)
     return rows
 
@@ -55,7 +57,7 @@ def summary_header() -> list[str]:
         _("Title"),
         _("Registered in person"),
         _("Registered online"),
-        *(status_label(status) for status in STATUS_ORDER),
+        *(status_label(status) for status in SUMMARY_ORDER),
         _("Participants"),
     ]
 
@@ -71,7 +73,7 @@ def summary_rows(matrix: Matrix) -> list[list]:
                 stage.title,
                 modes.count(Mode.LURING),
                 modes.count(Mode.DARING),
-                *(counts[status] for status in STATUS_ORDER),
+                *(counts[status] for status in SUMMARY_ORDER),
                 len(matrix.registrations),
             ]
         )

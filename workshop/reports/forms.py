@@ -5,6 +5,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from workshop.checkin.models import AttendanceStatus
 from workshop.forms import BaseForm
 from workshop.reports.labels import ATTENDANCE_LABELS
 
@@ -16,7 +17,11 @@ class OverrideForm(BaseForm):
         _l("Status"),
         choices=[
             SelectChoice(AUTOMATIC, _l("As the evidence shows (automatic)")),
-            *(SelectChoice(status.value, label) for status, label in ATTENDANCE_LABELS.items()),
+            *(
+                SelectChoice(status.value, label)
+                for status, label in ATTENDANCE_LABELS.items()
+                if status != AttendanceStatus.BELUM_DIMULAI  # computed, never set by hand
+            ),
         ],
     )
     reason = TextAreaField(

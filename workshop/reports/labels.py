@@ -12,6 +12,7 @@ ATTENDANCE_LABELS = {
     AttendanceStatus.TERLAMBAT: _l("Late"),
     AttendanceStatus.IZIN: _l("Excused"),
     AttendanceStatus.TIDAK_HADIR: _l("Absent"),
+    AttendanceStatus.BELUM_DIMULAI: _l("Not started"),
 }
 # Short words for a column: "Luring" / "Daring" in Indonesian.
 MODE_SHORT = {Mode.LURING: _l("In person"), Mode.DARING: _l("Remote")}

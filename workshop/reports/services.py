@@ -17,20 +17,22 @@ from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin import attendance, online
 from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn
+from workshop.checkin.present import present_now
 from workshop.checkin.services import stage_window
 from workshop.db import utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
-# A presence interval that ended this recently means the participant's page is still open
-# (the page sends a heartbeat about every minute).
+# The statuses a stage under way gives; "belum dimulai" (not started) is counted apart from them.
 STATUS_ORDER = (
     AttendanceStatus.HADIR,
     AttendanceStatus.TERLAMBAT,
     AttendanceStatus.IZIN,
     AttendanceStatus.TIDAK_HADIR,
 )
+NOT_STARTED = AttendanceStatus.BELUM_DIMULAI
+SUMMARY_ORDER = (*STATUS_ORDER, NOT_STARTED)
 
 
 class ReportError(ServiceError):
@@ -110,10 +112,10 @@ def rules_for(program: Program) -> attendance.Rules:
 
 
 def stage_attendance(
-    session: Session, stage: Stage, registrations: Sequence[Registration] | None = None
+    session: Session, stage: Stage, registrations: Sequence[Registration] | None = None, *, now: datetime
 ) -> list[Row]:
-    """The attendance of every approved participant of the stage's programme (or of the given
-    registrations, e.g. a filtered list), in the given order (default: organisation, name)."""
+    """The attendance at `now` of every approved participant of the stage's programme (or of the
+    given registrations, e.g. a filtered list), in the given order (default: organisation, name)."""
     if registrations is None:
         registrations = approved_registrations(session, stage.program)
     ids = [registration.id for registration in registrations]
@@ -151,6 +153,7 @@ def stage_attendance(
                 override=override.status if override is not None else None,
                 registered_mode=registered_mode,
             ),
+            now,
         )
         rows.append(
             Row(
@@ -174,8 +177,9 @@ def stage_attendance(
 
 
 def status_counts(rows: Iterable[Row]) -> dict[AttendanceStatus, int]:
+    """How many have each status, in STATUS_ORDER, then those for whom the stage has not started."""
     counted = Counter(row.status for row in rows)
-    return {status: counted.get(status, 0) for status in STATUS_ORDER}
+    return {status: counted.get(status, 0) for status in SUMMARY_ORDER}
 
 
 # Overrides
@@ -190,6 +194,8 @@ def set_override(
     actor: User | None,
 ) -> AttendanceOverride:
     """Set izin, or correct the computed status; the reason is required and audit-logged."""
+    if status not in STATUS_ORDER:
+        raise ReportError("not_an_override")
     reason = " ".join((reason or "").split())
     if not reason:
         raise ReportError("reason_required")
@@ -250,10 +256,10 @@ class Summary:
     stage_id: int
     registered_luring: int
     registered_daring: int
-    checked_in_today: int  # hall check-ins on today's date of the stage (0 on other days)
+    checked_in_today: int  # in the hall now: checked in on today's date of the stage (0 on other days)
     checked_in_total: int  # participants checked in on any day of the stage
-    online_now: int
-    by_status: dict[AttendanceStatus, int] = field(default_factory=dict)
+    online_now: int  # online now and not in the hall (see workshop.checkin.present)
+    by_status: dict[AttendanceStatus, int] = field(default_factory=dict)  # with NOT_STARTED last
     generated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -263,6 +269,10 @@ class Summary:
     @property
     def participants(self) -> int:
         return sum(self.by_status.values())
+
+    @property
+    def present_now(self) -> int:
+        return self.checked_in_today + self.online_now
 
     def as_json(self) -> dict:
         return {
@@ -275,6 +285,7 @@ class Summary:
             "checked_in_today": self.checked_in_today,
             "checked_in_total": self.checked_in_total,
             "online_now": self.online_now,
+            "present_now": self.present_now,
             "participants": self.participants,
             "by_status": {status.value: count for status, count in self.by_status.items()},
             # Clients keep the newest answer: the version grows with time (milliseconds).
@@ -283,8 +294,7 @@ class Summary:
         }
 
 
-def stage_summary(session: Session, stage: Stage, now: datetime | None = None) -> Summary:
-    now = now or utcnow()
+def stage_summary(session: Session, stage: Stage, now: datetime) -> Summary:
     approved = select(Registration.id).where(
         Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
     )
@@ -300,16 +310,15 @@ def stage_summary(session: Session, stage: Stage, now: datetime | None = None) -
         .where(CheckIn.stage_id == stage.id, CheckIn.undone_at.is_(None))
         .where(CheckIn.registration_id.in_(approved))
     )
-    today = stage_window(stage).day_of(now)
-    online_now = len(online.online_now(session, stage, now, among=approved))
+    present = present_now(session, stage, now)
     return Summary(
         stage_id=stage.id,
         registered_luring=modes.get(Mode.LURING, 0),
         registered_daring=modes.get(Mode.DARING, 0),
-        checked_in_today=session.scalar(active.where(CheckIn.day == today)) or 0,
+        checked_in_today=len(present.hall),
         checked_in_total=session.scalar(active) or 0,
-        online_now=online_now or 0,
-        by_status=status_counts(stage_attendance(session, stage)),
+        online_now=len(present.online),
+        by_status=status_counts(stage_attendance(session, stage, now=now)),
         generated_at=now,
     )
 
@@ -322,19 +331,21 @@ class Matrix:
     stages: list[Stage]
     registrations: list[Registration]
     cells: dict[tuple[int, int], Row]  # (registration id, stage id) -> row
-    summaries: dict[int, dict[AttendanceStatus, int]]  # stage id -> counts per status
+    summaries: dict[int, dict[AttendanceStatus, int]]  # stage id -> counts per status (see status_counts)
 
     def cell(self, registration: Registration, stage: Stage) -> Row:
         return self.cells[(registration.id, stage.id)]
 
 
-def program_matrix(session: Session, program: Program, registrations: Sequence[Registration]) -> Matrix:
-    """Participants x stages for the given (approved, possibly filtered) registrations."""
+def program_matrix(
+    session: Session, program: Program, registrations: Sequence[Registration], *, now: datetime
+) -> Matrix:
+    """Participants x stages at `now` for the given (approved, possibly filtered) registrations."""
     registrations = sorted(registrations, key=sort_key)
     cells: dict[tuple[int, int], Row] = {}
     summaries = {}
     for stage in program.stages:
-        rows = stage_attendance(session, stage, registrations)
+        rows = stage_attendance(session, stage, registrations, now=now)
         summaries[stage.id] = status_counts(rows)
         for row in rows:
             cells[(row.registration.id, stage.id)] = row

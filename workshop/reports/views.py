@@ -33,6 +33,7 @@ bp = Blueprint("reports", __name__, url_prefix="/admin")
 ERRORS = {
     "reason_required": _l("Give the reason for this change."),
     "not_registered": _l("This participant is not registered for this programme."),
+    "not_an_override": _l("This status cannot be set by hand."),
 }
 
 
@@ -42,7 +43,8 @@ def _labels():
 
 
 def clock():
-    """The current time of the dashboard's numbers ("checked in today", "online now"); tests replace it."""
+    """The current time of the attendance figures (statuses so far, "checked in today", "online
+    now"); tests replace it."""
     return utcnow()
 
 
@@ -64,7 +66,12 @@ def dashboard(stage_id: int):
         for start, _end in window.days()
     ]
     return render_template(
-        "reports/dashboard.html", stage=stage, program=stage.program, summary=summary, days=days
+        "reports/dashboard.html",
+        stage=stage,
+        program=stage.program,
+        summary=summary,
+        days=days,
+        not_started_status=services.NOT_STARTED,
     )
 
 
@@ -97,7 +104,7 @@ def _filter_args(chosen: RegistrationFilter) -> dict[str, str]:
 
 def _matrix(program: Program, chosen: RegistrationFilter) -> services.Matrix:
     registrations = db.session.scalars(registrations_query(program, chosen)).unique().all()
-    return services.program_matrix(db.session, program, registrations)
+    return services.program_matrix(db.session, program, registrations, now=clock())
 
 
 @bp.route("/programs/<int:program_id>/attendance")
@@ -116,7 +123,8 @@ def attendance_report(program_id: int):
         chosen=chosen,
         filter_args=_filter_args(chosen),
         kecamatan=kecamatan,
-        status_order=services.STATUS_ORDER,
+        summary_order=services.SUMMARY_ORDER,
+        not_started_status=services.NOT_STARTED,
     )
 
 
@@ -169,7 +177,7 @@ def daftar_hadir(stage_id: int):
             abort(404)
         if day not in stage_window(stage).local_days():
             abort(404)
-    rows = services.stage_attendance(db.session, stage)
+    rows = services.stage_attendance(db.session, stage, now=clock())
     content = pdf.daftar_hadir(stage, rows, day=day, locale=_locale())
     filename = f"daftar-hadir-{stage.program.slug}-tahap-{stage.number}{f'-{day}' if day else ''}.pdf"
     _audit_export(
@@ -213,7 +221,7 @@ def attendance_detail(stage_id: int, registration_id: int):
                     "reports.attendance_report", program_id=stage.program_id, _anchor=f"r{registration.id}"
                 )
             )
-    row = services.stage_attendance(db.session, stage, [registration])[0]
+    row = services.stage_attendance(db.session, stage, [registration], now=clock())[0]
     if request.method == "GET":
         form.status.data = row.override.status.value if row.override is not None else AUTOMATIC
         form.reason.data = row.override.reason if row.override is not None else ""
