@@ -21,6 +21,8 @@ with_progress npm ci --no-audit --no-fund --loglevel http
 rm -rf static/vendor
 mkdir -p static/vendor/qr-scanner && cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/qr-scanner/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
+# HMAC-SHA256 for the scanner's offline roster (ES modules importing one another; WebCrypto needs HTTPS).
+mkdir -p static/vendor/noble-hashes && cp node_modules/@noble/hashes/{hmac,sha2,_md,_u64,utils}.js node_modules/@noble/hashes/LICENSE static/vendor/noble-hashes/
 
 step "Compiling the translations"
 .venv/bin/pybabel compile --use-fuzzy -d workshop/translations -f >/dev/null

@@ -10,6 +10,13 @@
 // batch endpoint when the network returns (the "online" event, and a periodic retry); the server
 // keeps the earliest scan and counts a nonce once, so sending twice is harmless. A service worker
 // (static/js/scanner-sw.js) keeps the page and its files, so that it also reloads offline.
+// The roster holds no ticket secret: per ticket the HMAC-SHA256 of its secret under the roster's
+// key ("mac"); the device computes the same HMAC of what it scans (@noble/hashes from static/vendor:
+// WebCrypto's would need HTTPS).
+
+import { hmac } from "../vendor/noble-hashes/hmac.js";
+import { sha256 } from "../vendor/noble-hashes/sha2.js";
+import { bytesToHex, hexToBytes, utf8ToBytes } from "../vendor/noble-hashes/utils.js";
 
 const config = JSON.parse(document.getElementById("scanner-config").textContent);
 const T = config.texts;
@@ -165,16 +172,25 @@ function newNonce() {
 // ---- the roster and what this device knows was checked in today -----------------------------------
 
 let roster = load(KEYS.roster, null);
-let index = { bySecret: new Map(), byCode: new Map(), byId: new Map() };
+let index = { byMac: new Map(), byCode: new Map(), byId: new Map() };
 let seen = load(KEYS.seen, null); // {day, entries: {registrationId: {time, desk, checkInId}}}
 
 function rebuildIndex() {
-  index = { bySecret: new Map(), byCode: new Map(), byId: new Map() };
+  index = { byMac: new Map(), byCode: new Map(), byId: new Map() };
   for (const entry of roster?.registrations || []) {
-    index.bySecret.set(entry.secret, entry);
+    index.byMac.set(entry.mac, entry);
     index.byCode.set(entry.code, entry);
     index.byId.set(entry.id, entry);
   }
+}
+
+// A secret is found by its HMAC-SHA256 under the roster's key, as tickets.roster_mac computes it.
+function findBySecret(secret) {
+  if (!roster?.key) {
+    return null;
+  }
+  const mac = bytesToHex(hmac(sha256, hexToBytes(roster.key), utf8ToBytes(secret)));
+  return index.byMac.get(mac) || null;
 }
 
 function lookup(code) {
@@ -182,7 +198,7 @@ function lookup(code) {
   if (!parsed) {
     return { parsed: null, entry: null };
   }
-  const entry = (parsed.kind === "secret" ? index.bySecret : index.byCode).get(parsed.value) || null;
+  const entry = parsed.kind === "secret" ? findBySecret(parsed.value) : index.byCode.get(parsed.value) || null;
   return { parsed, entry };
 }
 

@@ -395,6 +395,46 @@ def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the
     assert browser_problems.seen == []
 
 
+def test_offline_a_scanned_qr_code_is_found_by_its_mac_and_the_device_holds_no_secret(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, [(_, secret, _)] = seed_stage_today(
+        live_server, [("Nelson Pardede", "Dinas Kominfo")]
+    )
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
+    kept = page.evaluate(f"() => localStorage.getItem('bh.scanner.roster.{stage_id}')")
+    assert '"mac"' in kept and secret not in kept  # the roster on the device opens no door
+
+    page.evaluate(RECORD_RESULTS)
+    context.set_offline(True)
+    expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
+    page.locator("#code-input").fill(tickets.qr_payload(secret))  # as a hand-held scanner types it
+    page.locator("#code-input").press("Enter")
+
+    assert shown_results(page, 1) == [
+        {
+            "colour": "green",
+            "offline": True,
+            "message": "Berhasil check-in",
+            "name": "Nelson Pardede",
+            "organization": "Dinas Kominfo",
+        }
+    ]
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
+    # a well-formed secret the roster has no mac of: not on this device (the server decides later)
+    page.locator("#code-input").fill(tickets.qr_payload(tickets.new_secret()))
+    page.locator("#code-input").press("Enter")
+    unknown = shown_results(page, 2)[1]
+    assert (unknown["colour"], unknown["offline"], unknown["name"]) == ("amber", True, "")
+    context.set_offline(False)
+    expect(page.get_by_test_id("queue-count")).to_be_hidden()  # sent once the network is back
+    assert counts(live_server, stage_id) == (1, 2)
+    assert browser_problems.seen == []
+
+
 ROSTER_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
 
 
