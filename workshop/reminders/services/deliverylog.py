@@ -23,7 +23,7 @@ from workshop.reminders.services.expansion import (
     audience_size,
 )
 from workshop.reminders.services.rules import (
-    rules_for,
+    program_rules,
 )
 
 # --- The delivery log --------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def stage_log(session: Session, stage: Stage, now: datetime) -> list[LogRow]:
     """Per rule (then announcements, change notices and messages to chosen participants): counts
     of deliveries by status."""
     rows: dict[str, LogRow] = {}
-    rules = [r for r in rules_for(session, stage.program) if r.stage_id in (None, stage.id)]
+    rules = [r for r in program_rules(session, stage.program) if r.stage_id in (None, stage.id)]
     for rule in rules:
         rows[f"rule:{rule.id}"] = LogRow(
             key=f"rule:{rule.id}",

@@ -213,8 +213,19 @@ def drain(
     """Claim, send and mark due deliveries, batch after batch, until none is left.
 
     `worker` names the scheduler in the sent deliveries (e.g. "process:host:1234")."""
+    settings = settings or EngineSettings.from_config(config)
+    drainer = Drainer(
+        session=session,
+        config=config,
+        clock=clock,
+        channels=channels or default_channels(config, session),
+        settings=settings,
+        should_stop=should_stop,
+        on_batch=on_batch,
+        worker=worker,
+    )
     with _write_transactions():
-        return _drain(session, config, clock, channels, settings, should_stop, on_batch, worker)
+        return drainer.run()
 
 
 @contextmanager
@@ -228,122 +239,147 @@ def _write_transactions():
         sqlite_write_intent.reset(intent)
 
 
-def _drain(session, config, clock, channels, settings, should_stop, on_batch, worker) -> DrainResult:
-    settings = settings or EngineSettings.from_config(config)
-    channels = channels or default_channels(config, session)
-    total = DrainResult()
-    while not should_stop():
+@dataclass
+class Drainer:
+    """One drain: claim a batch, render it, send and mark each delivery, until none is left."""
+
+    session: Session
+    config: Mapping
+    clock: Clock
+    channels: ChannelProvider
+    settings: EngineSettings
+    should_stop: Callable[[], bool] = lambda: False
+    on_batch: Callable[[DrainResult], None] | None = None
+    worker: str = ""
+
+    def run(self) -> DrainResult:
+        total = DrainResult()
+        while not self.should_stop():
+            batch = self.batch()
+            if batch is None:
+                break
+            total.add(batch)
+        return total
+
+    def batch(self) -> DrainResult | None:
+        """Claim and send one batch; None when nothing was left to claim."""
+        session = self.session
         batch = DrainResult()
         session.commit()  # start from a clean slate: the claim is its own transaction
         skipped: set[int] = set()
         token, ids = claim(
-            session, now=clock(), limit=settings.batch_size, lease=settings.lease, cancelled=skipped
+            session,
+            now=self.clock(),
+            limit=self.settings.batch_size,
+            lease=self.settings.lease,
+            cancelled=skipped,
         )
         session.commit()
         if not ids and not skipped:
-            break
+            return None
         batch.claimed = len(ids) + len(skipped)
         batch.cancelled = len(skipped)
         if not ids:  # the whole batch was of cancelled registrations: on to the next one
-            total.add(batch)
-            continue
-        # Render in a read-only transaction (SQLite: deferred, no write lock), closed before sending.
-        reading = sqlite_write_intent.set(False)
-        try:
-            outgoing = _render_claimed(session, config, ids)
-            session.rollback()
-        finally:
-            sqlite_write_intent.reset(reading)
+            return batch
+        outgoing = self.render(ids)
         sent_notices = []
         for index, item in enumerate(outgoing):
-            if should_stop():
+            if self.should_stop():
                 _release(session, token, [o.delivery_id for o in outgoing[index:]])
                 break
             batch.stage_ids.add(item.stage_id)
-            now = clock()
-            if now >= item.late_at:
-                _commit_mark(session, item.delivery_id, token, status=DeliveryStatus.LATE)
-                batch.late += 1
-                continue
-            if item.problem:
-                _commit_mark(
-                    session,
-                    item.delivery_id,
-                    token,
-                    status=DeliveryStatus.FAILED,
-                    attempts=item.attempts + 1,
-                    error=item.problem,
-                )
-                batch.failed += 1
-                continue
-            try:
-                reference = channels(item.channel).send(item.message)  # no transaction open here
-            except PermanentFailure as error:
-                session.rollback()
-                _commit_mark(
-                    session,
-                    item.delivery_id,
-                    token,
-                    status=DeliveryStatus.FAILED,
-                    attempts=item.attempts + 1,
-                    error=_reason(error),
-                    recipient=item.message.to,
-                )
-                batch.failed += 1
-                continue
-            except Exception as error:
-                session.rollback()
-                if not isinstance(error, TemporaryFailure):
-                    log.exception("channel %s failed on delivery %s", item.channel, item.delivery_id)
-                attempts = item.attempts + 1
-                if attempts >= settings.max_attempts:
-                    _commit_mark(
-                        session,
-                        item.delivery_id,
-                        token,
-                        status=DeliveryStatus.FAILED,
-                        attempts=attempts,
-                        error=_reason(error),
-                        recipient=item.message.to,
-                    )
-                    batch.failed += 1
-                else:
-                    _commit_mark(
-                        session,
-                        item.delivery_id,
-                        token,
-                        status=DeliveryStatus.PENDING,
-                        attempts=attempts,
-                        error=_reason(error),
-                        recipient=item.message.to,
-                        next_attempt_at=clock() + settings.backoff(attempts),
-                    )
-                    batch.retrying += 1
-                continue
-            marked = _commit_mark(
-                session,
-                item.delivery_id,
-                token,
-                status=DeliveryStatus.SENT,
-                attempts=item.attempts + 1,
-                provider_ref=str(reference)[:200],
-                recipient=item.message.to,
-                sent_at=clock(),
-                sent_by=worker[:200],
-                error="",
-            )
-            if marked:
-                batch.sent += 1
-                if item.channel == "inapp" and item.user_id is not None:
-                    sent_notices.append(item)
-            else:
-                batch.lost += 1
-                log.warning("delivery %s was sent but its claim had expired", item.delivery_id)
+            if self.deliver(item, token, batch) and item.channel == "inapp" and item.user_id is not None:
+                sent_notices.append(item)
         _notify(batch, sent_notices)
-        if on_batch is not None:
-            on_batch(batch)
-        total.add(batch)
-    return total
+        if self.on_batch is not None:
+            self.on_batch(batch)
+        return batch
+
+    def render(self, ids: list[int]) -> list[Outgoing]:
+        """Render in a read-only transaction (SQLite: deferred, no write lock), closed before sending."""
+        reading = sqlite_write_intent.set(False)
+        try:
+            outgoing = _render_claimed(self.session, self.config, ids)
+            self.session.rollback()
+        finally:
+            sqlite_write_intent.reset(reading)
+        return outgoing
+
+    def deliver(self, item: Outgoing, token: str, batch: DrainResult) -> bool:
+        """Send one claimed delivery and mark it, counting the outcome in `batch`; True if sent."""
+        if self.clock() >= item.late_at:
+            _commit_mark(self.session, item.delivery_id, token, status=DeliveryStatus.LATE)
+            batch.late += 1
+            return False
+        if item.problem:
+            self.mark_failed(item, token, batch, error=item.problem, recipient=None)
+            return False
+        try:
+            reference = self.channels(item.channel).send(item.message)  # no transaction open here
+        except PermanentFailure as error:
+            self.session.rollback()
+            self.mark_failed(item, token, batch, error=_reason(error), recipient=item.message.to)
+            return False
+        except Exception as error:
+            self.session.rollback()
+            if not isinstance(error, TemporaryFailure):
+                log.exception("channel %s failed on delivery %s", item.channel, item.delivery_id)
+            self.mark_temporary(item, token, batch, error)
+            return False
+        return self.mark_sent(item, token, batch, reference)
+
+    def mark_failed(
+        self, item: Outgoing, token: str, batch: DrainResult, *, error: str, recipient: str | None
+    ) -> None:
+        values = {"recipient": recipient} if recipient is not None else {}
+        _commit_mark(
+            self.session,
+            item.delivery_id,
+            token,
+            status=DeliveryStatus.FAILED,
+            attempts=item.attempts + 1,
+            error=error,
+            **values,
+        )
+        batch.failed += 1
+
+    def mark_temporary(self, item: Outgoing, token: str, batch: DrainResult, error: Exception) -> None:
+        """A failure that may pass: pending again after the backoff, or failed after the last attempt."""
+        attempts = item.attempts + 1
+        if attempts >= self.settings.max_attempts:
+            self.mark_failed(item, token, batch, error=_reason(error), recipient=item.message.to)
+            return
+        _commit_mark(
+            self.session,
+            item.delivery_id,
+            token,
+            status=DeliveryStatus.PENDING,
+            attempts=attempts,
+            error=_reason(error),
+            recipient=item.message.to,
+            next_attempt_at=self.clock() + self.settings.backoff(attempts),
+        )
+        batch.retrying += 1
+
+    def mark_sent(self, item: Outgoing, token: str, batch: DrainResult, reference: object) -> bool:
+        marked = _commit_mark(
+            self.session,
+            item.delivery_id,
+            token,
+            status=DeliveryStatus.SENT,
+            attempts=item.attempts + 1,
+            provider_ref=str(reference)[:200],
+            recipient=item.message.to,
+            sent_at=self.clock(),
+            sent_by=self.worker[:200],
+            error="",
+        )
+        if marked:
+            batch.sent += 1
+        else:
+            batch.lost += 1
+            log.warning("delivery %s was sent but its claim had expired", item.delivery_id)
+        return marked
 
 
 def _release(session: Session, token: str, ids: list[int]) -> None:
@@ -402,32 +438,28 @@ def tick(
 ) -> TickResult:
     """One run of the periodic job: set up, expand, release, mark late, then drain."""
     with _write_transactions():
-        return _tick(session, config, clock, channels, settings, should_stop, on_batch, worker)
-
-
-def _tick(session, config, clock, channels, settings, should_stop, on_batch, worker) -> TickResult:
-    settings = settings or EngineSettings.from_config(config)
-    result = TickResult()
-    session.commit()
-    now = clock()
-    touched: set[int] = set()
-    result.defaults_created = ensure_defaults_for_upcoming(session, now)
-    result.expanded = expand_due(session, now, touched)
-    session.commit()
-    now = clock()
-    result.released = release_expired(session, now, settings)
-    result.late = mark_late(session, now, touched)
-    session.commit()
-    if touched:
-        _notify(DrainResult(stage_ids=touched), [])
-    result.drained = drain(
-        session,
-        config,
-        clock=clock,
-        channels=channels,
-        settings=settings,
-        should_stop=should_stop,
-        on_batch=on_batch,
-        worker=worker,
-    )
-    return result
+        settings = settings or EngineSettings.from_config(config)
+        result = TickResult()
+        session.commit()
+        now = clock()
+        touched: set[int] = set()
+        result.defaults_created = ensure_defaults_for_upcoming(session, now)
+        result.expanded = expand_due(session, now, touched)
+        session.commit()
+        now = clock()
+        result.released = release_expired(session, now, settings)
+        result.late = mark_late(session, now, touched)
+        session.commit()
+        if touched:
+            _notify(DrainResult(stage_ids=touched), [])
+        result.drained = drain(
+            session,
+            config,
+            clock=clock,
+            channels=channels,
+            settings=settings,
+            should_stop=should_stop,
+            on_batch=on_batch,
+            worker=worker,
+        )
+        return result

@@ -81,7 +81,7 @@ def ensure_defaults_for_upcoming(session: Session, now: datetime) -> int:
     return sum(ensure_default_rules(session, program, now) for program in programs)
 
 
-def rules_for(session: Session, program: Program) -> list[ReminderRule]:
+def program_rules(session: Session, program: Program) -> list[ReminderRule]:
     return list(
         session.scalars(
             select(ReminderRule)
