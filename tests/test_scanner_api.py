@@ -928,6 +928,13 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
         "qrScannerWorker": f"/static/{manifest['vendor/qr-scanner/qr-scanner-worker.min.js']}",
         "login": f"/login?next=/checkin/stages/{stage_id}",
     }
+    assert config["tickets"] == {
+        "qrPrefix": "BH1:",
+        "secretAlphabet": "abcdefghjkmnpqrstuvwxyz23456789",
+        "secretLength": 32,
+        "codeLength": 8,
+    }
+    assert config["limits"] == {"desk": 60, "code": 200, "search": 100, "searchResults": 20, "batch": 500}
     assert config["texts"]["already"] == "Sudah check-in pukul {time} oleh {desk}"
     assert (
         config["texts"]["tooEarly"] == "Terlalu awal: check-in dibuka pukul {time}. Tidak ada yang dicatat."

@@ -4,7 +4,8 @@
 // the next one opens if the page stays open until then: the rest of the time the notices shown at
 // load are all there is, and the page stays light. Text is inserted as text.
 
-import { pageSocket, parseWindows, untilNext, within } from "./page_socket.js";
+import { pageSocket } from "./lib/page_socket.js";
+import { parseWindows, untilNext, within } from "./lib/windows.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (about 24 days)
 const box = document.querySelector("[data-live-notices]");

@@ -38,10 +38,10 @@ async function store(request, response) {
 
 async function networkFirst(request) {
   const network = fetch(request).then((response) => store(request, response));
-  const timeout = new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), NETWORK_TIMEOUT_MS));
+  const timeout = new Promise((_resolve, reject) => setTimeout(() => reject(new Error("timeout")), NETWORK_TIMEOUT_MS));
   try {
     return await Promise.race([network, timeout]);
-  } catch (error) {
+  } catch {
     const cached = await caches.match(request, { ignoreSearch: true });
     if (cached) {
       return cached;

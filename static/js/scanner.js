@@ -11,7 +11,11 @@
 // keeps the earliest scan and counts a nonce once, so sending twice is harmless. A service worker
 // (static/js/scanner-sw.js) keeps the page and its files, so that it also reloads offline.
 
-const config = JSON.parse(document.getElementById("scanner-config").textContent);
+import { clientId } from "./lib/client_id.js";
+import { pageConfig } from "./lib/page_config.js";
+import { isJson, jsonRequest } from "./lib/post_json.js";
+
+const config = pageConfig(document.getElementById("scanner-config"));
 const T = config.texts;
 const STAGE = config.stageId;
 const KEYS = {
@@ -25,15 +29,16 @@ const REQUEST_TIMEOUT_MS = 3000;
 const SYNC_TIMEOUT_MS = 20000;
 const RETRY_MS = 15000;
 const ROSTER_REFRESH_MS = 120000;
-const BATCH_SIZE = 500;
+const BATCH_SIZE = config.limits.batch;
 const SHOW_MS = { green: 1000, amber: 3000, red: 3000 };
 const CAMERA_INTERVAL_MS = 150;
-const QR_PREFIX = "BH1:";
-const SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+// As workshop/checkin/tickets.py parses tickets, and as many results as the server's search gives.
+const QR_PREFIX = config.tickets.qrPrefix;
+const SECRET_ALPHABET = config.tickets.secretAlphabet;
 const CODE_ALPHABET = SECRET_ALPHABET.toUpperCase();
-const SECRET_LENGTH = 32;
-const CODE_LENGTH = 8;
-const SEARCH_LIMIT = 20;
+const SECRET_LENGTH = config.tickets.secretLength;
+const CODE_LENGTH = config.tickets.codeLength;
+const SEARCH_LIMIT = config.limits.searchResults;
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const root = $("[data-scanner]");
@@ -152,14 +157,6 @@ function parseTicket(text) {
     return { kind: "code", value: code };
   }
   return null;
-}
-
-function newNonce() {
-  if (crypto.randomUUID) {
-    return crypto.randomUUID();
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 // ---- the roster and what this device knows was checked in today -----------------------------------
@@ -285,27 +282,17 @@ async function request(url, { method = "GET", body, timeout = REQUEST_TIMEOUT_MS
   if (!navigator.onLine) {
     throw new NetworkError("offline");
   }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeout);
   let response;
   try {
-    response = await fetch(url, {
-      method,
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": config.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      signal: controller.signal,
-    });
+    response = await jsonRequest(url, { method, body, csrf: config.csrf, timeoutMs: timeout });
   } catch (error) {
     throw new NetworkError(String(error));
-  } finally {
-    clearTimeout(timer);
   }
   if (response.redirected) {
     throw new AuthError("login"); // the session ended: the server sent us to the login page
   }
   let data = null;
-  if ((response.headers.get("Content-Type") || "").includes("application/json")) {
+  if (isJson(response)) {
     try {
       data = await response.json();
     } catch {
@@ -384,7 +371,7 @@ el.deskButton.addEventListener("click", () => {
 
 el.deskForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const desk = el.deskInput.value.trim().slice(0, 60);
+  const desk = el.deskInput.value.trim().slice(0, config.limits.desk);
   if (!desk) {
     return;
   }
@@ -594,7 +581,7 @@ async function processScan(code, method) {
     return;
   }
   processing = true;
-  const scan = { code: text, desk, nonce: newNonce(), scanned_at: new Date().toISOString(), method };
+  const scan = { code: text, desk, nonce: clientId(), scanned_at: new Date().toISOString(), method };
   const found = lookup(text);
   const registrationId = found.entry ? found.entry.id : null;
   try {
@@ -677,7 +664,9 @@ async function sendQueue() {
         break;
       }
       networkOk(true);
-      chunk.forEach((item, i) => settle(item, answers[i]));
+      chunk.forEach((item, i) => {
+        settle(item, answers[i]);
+      });
       dropFromQueue(chunk.map((item) => item.nonce));
     }
   } finally {

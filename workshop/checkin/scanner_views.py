@@ -448,6 +448,20 @@ def scanner(stage_id: int):
             "login": url_for("auth.login", next=request.full_path.rstrip("?")),
         },
         "texts": _scanner_texts(),
+        # What the server parses and accepts (workshop/checkin/tickets.py, the limits above).
+        "tickets": {
+            "qrPrefix": tickets.QR_PREFIX,
+            "secretAlphabet": tickets.SECRET_ALPHABET,
+            "secretLength": tickets.SECRET_LENGTH,
+            "codeLength": tickets.CODE_LENGTH,
+        },
+        "limits": {
+            "desk": DESK_MAX,
+            "code": CODE_MAX,
+            "search": SEARCH_MAX,
+            "searchResults": desk.SEARCH_LIMIT,
+            "batch": BATCH_MAX,
+        },
     }
     response = make_response(render_template("checkin/scanner.html", stage=stage, config=config))
     response.headers["Content-Security-Policy"] = SCANNER_CSP
