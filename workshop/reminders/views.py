@@ -3,7 +3,7 @@ overrides, each stage's delivery log (live), one-off announcements, previews and
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -19,6 +19,7 @@ from workshop.programs.models import Program, Stage
 from workshop.redirects import safe_next
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
+from workshop.reminders.blueprint import bp
 from workshop.reminders.forms import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
@@ -29,8 +30,6 @@ from workshop.reminders.forms import (
     RuleForm,
 )
 from workshop.reminders.models import Audience, DeliveryStatus, Kind, ReminderRule
-
-bp = Blueprint("reminders", __name__, url_prefix="/admin")
 
 ERRORS = {
     "no_channel": _l("Choose at least one channel."),
@@ -408,7 +407,3 @@ def my_contact():
             for error in errors:
                 flash(str(error), "danger")
     return redirect(back)
-
-
-# The dev outbox pages and the texts of the messages to participants, on the same blueprint.
-from workshop.reminders import message_views, outbox_views  # noqa: E402, F401
