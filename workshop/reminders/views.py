@@ -92,7 +92,7 @@ def _uses_outbox() -> bool:
 @organiser_required
 def rules(program_id: int):
     program = db.get_or_404(Program, program_id)
-    rules = services.rules_for(db.session, program)
+    rules = services.program_rules(db.session, program)
     return render_template(
         "reminders/rules.html",
         program=program,
@@ -229,7 +229,7 @@ def _log_page(stage: Stage, announcement_form: AnnouncementForm | None = None, s
         announcement_form=announcement_form or AnnouncementForm(formdata=None),
         contact_form=contact,
         participants=participants,
-        rules=[r for r in services.rules_for(db.session, stage.program) if r.applies_to(stage)],
+        rules=[r for r in services.program_rules(db.session, stage.program) if r.applies_to(stage)],
         now=now,
         uses_outbox=_uses_outbox(),
         kind=Kind,
