@@ -1,8 +1,8 @@
 // The petugas' check-in scanner for one stage (templates/checkin/scanner.html).
 //
-// Input: the camera (the native BarcodeDetector where it reads QR codes, otherwise the qr-scanner
-// package from static/vendor), a hand-held keyboard-wedge scanner or typed short codes in the code
-// field, and search by name or organisation with one-tap check-in.
+// Input: the camera (the native BarcodeDetector where it reads QR codes, otherwise the
+// barcode-detector polyfill from static/vendor), a hand-held keyboard-wedge scanner or typed short
+// codes in the code field, and search by name or organisation with one-tap check-in.
 // Output: a full-screen green / amber / red result with a beep, back to scanning within a second.
 // Offline: the stage's roster is kept in localStorage; when the network is down (or a request fails
 // or takes more than 3 s) a scan is decided on this device, marked "offline", and queued in
@@ -813,35 +813,38 @@ function searchItem(found) {
 let stream = null;
 let decoder = null;
 
-async function makeDecoder() {
+// The same API either way: the browser's own BarcodeDetector where it reads QR codes, else the
+// barcode-detector polyfill (ZXing in WebAssembly, both from static/vendor, never from its CDN).
+async function qrDetector() {
   if ("BarcodeDetector" in window) {
     try {
       const formats = await window.BarcodeDetector.getSupportedFormats();
       if (formats.includes("qr_code")) {
-        const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-        return {
-          name: "native",
-          decode: async (source) => {
-            const codes = await detector.detect(source);
-            return codes.length ? codes[0].rawValue : null;
-          },
-        };
+        return { name: "native", detector: new window.BarcodeDetector({ formats: ["qr_code"] }) };
       }
     } catch {
-      // fall through to qr-scanner
+      // fall through to the polyfill
     }
   }
-  const { default: QrScanner } = await import(config.urls.qrScanner);
-  const engine = await QrScanner.createQrEngine(); // a Web Worker running the decoder
-  const canvas = document.createElement("canvas");
+  const { BarcodeDetector, prepareZXingModule } = await import(config.urls.barcodeDetector);
+  const wasm = new URL(config.urls.zxingWasm, location.href).href;
+  await prepareZXingModule({
+    overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasm : prefix + path) },
+    fireImmediately: true, // load it now: a frame decoded later does not wait for it
+  });
+  return { name: "polyfill", detector: new BarcodeDetector({ formats: ["qr_code"] }) };
+}
+
+async function makeDecoder() {
+  const { name, detector } = await qrDetector();
   return {
-    name: "qr-scanner",
+    name,
     decode: async (source) => {
       try {
-        const found = await QrScanner.scanImage(source, { qrEngine: engine, canvas, returnDetailedScanResult: true });
-        return found.data || null;
+        const codes = await detector.detect(source);
+        return codes.length ? codes[0].rawValue : null;
       } catch {
-        return null; // no QR code in this frame
+        return null; // a frame that cannot be read
       }
     },
   };
@@ -933,7 +936,9 @@ async function startServiceWorker() {
       .getEntriesByType("resource")
       .map((entry) => entry.name)
       .filter((url) => new URL(url).origin === location.origin);
-    const decoder = [config.urls.qrScanner, config.urls.qrScannerWorker].map((url) => new URL(url, location.href).href);
+    const decoder = [config.urls.barcodeDetector, config.urls.barcodeDetectorCore, config.urls.zxingWasm].map(
+      (url) => new URL(url, location.href).href,
+    );
     const urls = controlled ? decoder : [location.href, ...files, ...decoder];
     const channel = new MessageChannel();
     const answered = new Promise((resolve) => {

@@ -2,8 +2,8 @@
 
 (a) The camera: Chromium's fake capture device plays a Y4M video, written by the test, that shows a
     participant's QR code. Chromium on Linux desktop has no working BarcodeDetector, so there the
-    page decodes with the qr-scanner package (in its Web Worker); where the native detector reads
-    QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
+    page decodes with the barcode-detector polyfill (ZXing's WebAssembly, from static/vendor, never
+    from a CDN); where the native detector reads QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
 (b) Offline, as the issue asks: with the browser context offline, three check-ins are made, the page
     is reloaded (the service worker, static/js/scanner-sw.js, serves it from its cache) and shows
     the three still queued; the network restored, each reaches the server exactly once. "Offline"
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WIDTH, HEIGHT, FRAMES = 640, 480, 60
+WASM = "vendor/barcode-detector/zxing_reader.wasm"
 
 
 def seed_stage_today(live_server, people: list[tuple[str, str]]):
@@ -150,6 +151,8 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     browser_problems.watch(context)
     page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     try:
         open_scanner(page, stage_id, username, "Meja 1")
 
@@ -196,8 +199,13 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
             " && (await BarcodeDetector.getSupportedFormats()).includes('qr_code')"
         )
         expect(page.locator("[data-camera]")).to_have_attribute(
-            "data-decoder", "native" if native else "qr-scanner"
+            "data-decoder", "native" if native else "polyfill"
         )
+        assert [url for url in requested if not url.startswith(live_server.url)] == []
+        if not native:
+            assert [url for url in requested if url.endswith(".wasm")] == [
+                f"{live_server.url}/static/{live_server.app.extensions['static_manifest'][WASM]}"
+            ]
         assert browser_problems.seen == []
     finally:
         context.close()
