@@ -3,6 +3,8 @@ overrides, each stage's delivery log (live), one-off announcements, previews and
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
-from workshop.i18n import stage_label
+from workshop.i18n import format_offset, stage_label
 from workshop.ids import id_from_text
 from workshop.programs.models import Program, Stage
 from workshop.redirects import safe_next
@@ -45,11 +47,7 @@ ERRORS = {
 @bp.app_template_filter("reminder_offset")
 def reminder_offset(minutes: int) -> str:
     """'3 days before the start', '1 hour before the start', '90 minutes before the start'."""
-    if minutes and minutes % (24 * 60) == 0:
-        return ngettext("%(num)d day before the start", "%(num)d days before the start", minutes // (24 * 60))
-    if minutes and minutes % 60 == 0:
-        return ngettext("%(num)d hour before the start", "%(num)d hours before the start", minutes // 60)
-    return ngettext("%(num)d minute before the start", "%(num)d minutes before the start", minutes)
+    return _("%(duration)s before the start", duration=format_offset(timedelta(minutes=minutes)))
 
 
 @bp.app_template_filter("reminder_window")
