@@ -24,6 +24,8 @@ rm -rf static/vendor
 mkdir -p static/vendor/barcode-detector && cp node_modules/barcode-detector/dist/es/ponyfill.js node_modules/barcode-detector/dist/es/zxing-exported.js node_modules/barcode-detector/LICENSE static/vendor/barcode-detector/
 cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/barcode-detector/
 cp node_modules/zxing-wasm/LICENSE static/vendor/barcode-detector/LICENSE-zxing-wasm
+# IndexedDB in a few lines: the scanner's offline queue and roster.
+mkdir -p static/vendor/idb-keyval && cp node_modules/idb-keyval/dist/index.js node_modules/idb-keyval/LICENCE static/vendor/idb-keyval/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
 
 step "Compiling the translations"

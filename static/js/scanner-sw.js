@@ -1,5 +1,5 @@
 // The check-in scanner's service worker (served as /checkin/sw.js, scope /checkin/), so that a desk
-// whose network dropped can reload the scanner page and keep scanning (static/js/scanner.js keeps the
+// whose network dropped can reload the scanner page and keep scanning (static/js/scanner/ keeps the
 // roster and the queue of scans in localStorage; this worker only keeps the page and its files).
 //
 // - Scanner pages (navigations under /checkin/stages/): network first; the cached copy when the

@@ -471,7 +471,7 @@ def scanner(stage_id: int):
 
 
 def _scanner_texts() -> dict[str, str]:
-    """The strings scanner.js shows, translated here (the page passes them in a JSON block)."""
+    """The strings static/js/scanner/ shows, translated here (the page passes them in a JSON block)."""
     return {
         "ok": str(MESSAGES[ScanResult.OK]),
         "okModeChanged": str(MESSAGES[ScanResult.OK_MODE_CHANGED]),
