@@ -1,0 +1,13 @@
+"""Signals one feature sends and others subscribe to, so that neither imports the other.
+
+- `stage_saved`: a stage's details were saved (programs, in the caller's transaction, before the
+  commit). Sent with the app as sender and `session`, `stage`, `previous_start`, `now`; reminders
+  subscribes (its reminders follow a moved start).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+signals = Namespace()
+stage_saved = signals.signal("stage-saved")
