@@ -8,8 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from workshop import clock
 from workshop.auth.permissions import organiser_required, staff_required
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.ids import id_from_text
 from workshop.programs import schedule, services
 from workshop.programs.forms import (
@@ -146,7 +147,7 @@ def edit_stage(stage_id: int):
         except services.ProgramError as error:
             _field_error(form, error)
         else:
-            reminders.stage_rescheduled(db.session, stage, previous_start, utcnow())  # reminders follow
+            reminders.stage_rescheduled(db.session, stage, previous_start, clock.now())  # reminders follow
             db.session.commit()
             flash(_("Stage saved."), "success")
             return redirect(url_for("programs.detail", program_id=program.id))
@@ -278,7 +279,7 @@ def _stage_helpers():
 
 
 def _stage_phase(stage) -> str:
-    return schedule.stage_phase(stage, schedule.clock())
+    return schedule.stage_phase(stage, clock.now())
 
 
 def _agenda_day(stage, moment) -> str:
