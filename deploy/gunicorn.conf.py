@@ -18,12 +18,12 @@ With EMBEDDED_SCHEDULER on (the default) the worker also runs the reminder sched
 `python app.py` does; set EMBEDDED_SCHEDULER=0 when `flask scheduler` runs instead.
 """
 
+import importlib.util
 import json
 import logging
 import os
-import re
 import resource
-from datetime import UTC, datetime
+from pathlib import Path
 
 from gunicorn import glogging
 
@@ -45,13 +45,15 @@ errorlog = "-"
 loglevel = "info"
 
 
-# A personal link (/p/<token>) is a login: no log line keeps its token (workshop/logs.py does the
-# same for the app's own log, deploy/nginx.conf.template for nginx's).
-_PERSONAL_LINK = re.compile(r"/p/[^/?#\s\"]+")
-
-
-def _redacted(text):
-    return _PERSONAL_LINK.sub("/p/[redacted]", text or "")
+# The app's JSON log line and link redaction (workshop/logformat.py), loaded by its path: importing
+# the workshop package here would load the app in the master, before the worker has monkey-patched.
+_spec = importlib.util.spec_from_file_location(
+    "bimtek_logformat", Path(__file__).resolve().parent.parent / "workshop" / "logformat.py"
+)
+logformat = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(logformat)
+_redacted = logformat.redacted
+_now = logformat.timestamp
 
 
 class _RedactLinks(logging.Filter):
@@ -69,7 +71,7 @@ class JsonAccessLogger(glogging.Logger):
         for handler in self.error_log.handlers:
             handler.addFilter(_RedactLinks())  # "Error handling request /p/..."
             if json_lines:
-                handler.setFormatter(_JsonLineFormatter())
+                handler.setFormatter(logformat.JsonFormatter())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:
@@ -92,27 +94,6 @@ class JsonAccessLogger(glogging.Logger):
             "agent": atoms["a"],
         }
         self.access_log.info(json.dumps(entry, ensure_ascii=False))
-
-
-class _JsonLineFormatter(logging.Formatter):
-    # The same shape as workshop/logs.py's JsonFormatter (not imported: the master must not load
-    # the app before the worker has monkey-patched).
-    def format(self, record):
-        entry = {
-            "time": _now(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "process": record.process,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def _now(created=None):
-    moment = datetime.now(UTC) if created is None else datetime.fromtimestamp(created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 logger_class = JsonAccessLogger

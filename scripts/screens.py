@@ -51,7 +51,7 @@ OUTPUT = PROJECT_ROOT / "docs" / "screens"
 WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
 PROJECTOR_SIZES = {"hd": (1280, 720), "fullhd": (1920, 1080)}
 MAX_HEIGHT = {"phone": 2400, "laptop": 1536}  # CSS pixels kept of a long page: its top is what matters
-COLOURS = 64
+COLOURS = 256
 STAFF = [Role.ADMIN, Role.PANITIA, Role.NARASUMBER, Role.PETUGAS]
 
 
@@ -77,7 +77,7 @@ def _seed(app, passwords: dict[str, str]) -> dict:
     """The demo, and the ids and links the page list needs."""
     with app.app_context():
         session = db.session
-        seed(session, passwords=passwords, secret_key=app.config["SECRET_KEY"])
+        seed(session, passwords=passwords, config=app.config)
         program = session.scalar(select(Program))
         ensure_default_rules(session, program, utcnow())
         session.commit()

@@ -19,7 +19,13 @@ command -v npm >/dev/null || { echo "npm is needed for the front-end packages: i
 step "Installing the front-end packages (npm ci)"
 with_progress npm ci --no-audit --no-fund --loglevel http
 rm -rf static/vendor
-mkdir -p static/vendor/qr-scanner && cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js static/vendor/qr-scanner/
+# The scanner's QR decoder where the browser has no BarcodeDetector: the polyfill (an ES module and
+# the one it imports) and ZXing's WebAssembly reader, served from here (the polyfill's default is a CDN).
+mkdir -p static/vendor/barcode-detector && cp node_modules/barcode-detector/dist/es/ponyfill.js node_modules/barcode-detector/dist/es/zxing-exported.js node_modules/barcode-detector/LICENSE static/vendor/barcode-detector/
+cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/barcode-detector/
+cp node_modules/zxing-wasm/LICENSE static/vendor/barcode-detector/LICENSE-zxing-wasm
+# IndexedDB in a few lines: the scanner's offline queue and roster.
+mkdir -p static/vendor/idb-keyval && cp node_modules/idb-keyval/dist/index.js node_modules/idb-keyval/LICENCE static/vendor/idb-keyval/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
 
 step "Compiling the translations"

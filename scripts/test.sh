@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: lint (ruff), then pytest, including the browser tests
+# Set up and run the whole test suite: lint (ruff, Biome), then pytest, including the browser tests
 # (Debian's chromium driven by Playwright), the PostgreSQL tests and the QR/PDF checks (Debian packages).
 # Extra arguments go to pytest.
 set -euo pipefail
@@ -29,6 +29,8 @@ fi
 REQUIREMENTS=requirements-dev.txt bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# Our JavaScript (static/js; static/vendor is npm's): Biome, pinned in package.json, config in biome.json.
+node_modules/.bin/biome lint --error-on-warnings static/js
 
 # pytest twice: on SQLite (the default), then the same suite on PostgreSQL (one throwaway server for
 # the run, an emptied database per test: tests/conftest.py; the browser tests' server on its own

@@ -1,6 +1,6 @@
 """workshop/i18n.py: the one place that formats dates, times and stage names, in both languages."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,6 +9,7 @@ from workshop.i18n import (
     format_datetime_long,
     format_day,
     format_day_range,
+    format_offset,
     format_range,
     format_short_day,
     format_time,
@@ -86,3 +87,19 @@ def test_stage_names_in_each_language(app):
 def test_formatting_outside_the_app_fails_instead_of_dropping_the_indonesian_words():
     with pytest.raises(RuntimeError, match="app context"):
         format_datetime_long(STAGE_START, "Asia/Jakarta", "id")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "indonesian", "english"),
+    [
+        (3 * 24 * 60, "3 hari", "3 days"),
+        (14 * 24 * 60, "14 hari", "14 days"),
+        (60, "1 jam", "1 hour"),
+        (90, "90 menit", "90 minutes"),
+        (0, "0 menit", "0 minutes"),
+    ],
+)
+def test_a_reminder_offset_is_said_in_the_largest_unit_that_divides_it(app, minutes, indonesian, english):
+    with app.app_context():
+        assert format_offset(timedelta(minutes=minutes), "id") == indonesian
+        assert format_offset(timedelta(minutes=minutes), "en") == english

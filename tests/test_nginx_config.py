@@ -159,7 +159,7 @@ def test_nginx_in_front_of_the_app(stack):
     with _open(base_url + "/static/css/app.css") as css:
         assert css.headers["Cache-Control"] == "no-cache"
         assert css.read() == source_css
-    with _open(base_url + "/static/js/scanner.js") as script:
+    with _open(base_url + "/static/js/scanner/main.js") as script:
         assert script.headers["Content-Type"] == "application/javascript"  # ES modules need it
 
     # Bodies: a form over --max-request-bytes is stopped by nginx; a file a little over MAX_UPLOAD_BYTES

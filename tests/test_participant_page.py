@@ -135,7 +135,7 @@ def test_in_app_reminders_show_their_subject_and_text_escaped(session, client):
     page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
 
     assert (
-        '<p class="flash flash-info notice" role="status"><strong>Pengingat: Tahap I besok</strong><br>'
-        "Mulai pukul 09.00 WIB &lt;b&gt;Zoom&lt;/b&gt;</p>"
+        '<details class="flash flash-info notice"><summary>Pengingat: Tahap I besok</summary>'
+        '<p class="notice-text">Mulai pukul 09.00 WIB &lt;b&gt;Zoom&lt;/b&gt;</p></details>'
     ) in page
     assert f'src="/static/{client.application.extensions["static_manifest"]["js/notices.js"]}"' in page

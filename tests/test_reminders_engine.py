@@ -31,6 +31,7 @@ from workshop.reminders.models import (
     SchedulerHeartbeat,
     StageMove,
 )
+from workshop.reminders.services.engine import _commit_mark
 
 START = factories.TAHAP_I_START  # Kamis, 24 Juni 2021, 09.00 WIB = 02.00 UTC
 RULES_MADE = datetime(2021, 6, 1, tzinfo=UTC)
@@ -377,7 +378,7 @@ def test_a_crashed_workers_claim_is_retried_after_its_lease(session, app, clock,
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
 
     # The dead worker's late mark cannot overwrite the new state.
-    assert services._commit_mark(session, claimed, token, status=DeliveryStatus.FAILED) is False
+    assert _commit_mark(session, claimed, token, status=DeliveryStatus.FAILED) is False
     session.refresh(delivery)
     assert delivery.status == DeliveryStatus.SENT
 

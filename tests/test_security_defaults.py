@@ -12,7 +12,7 @@ import werkzeug.security
 
 from tests import factories
 from tests.fakes import Gateway
-from tests.test_reminder_channels import _whatsapp, _whatsapp_config
+from tests.test_reminder_channels_whatsapp import _whatsapp, _whatsapp_config
 from workshop import create_app
 from workshop.auth import services as auth
 from workshop.auth.models import Role

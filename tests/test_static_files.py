@@ -52,7 +52,7 @@ def test_a_module_imports_the_hashed_names_of_what_it_imports(app, client):
     live_client_name = manifest["js/live_client.js"].removeprefix("dist/js/")
     assert f'from "./{live_client_name}"' in live
     assert 'from "./live_client.js"' not in live
-    assert f'from "./{manifest["js/page_socket.js"].removeprefix("dist/js/")}"' in client_module
+    assert f'from "./{manifest["js/lib/page_socket.js"].removeprefix("dist/js/")}"' in client_module
     # The hash is that of the rewritten module, so it changes when an import's name does.
     assert manifest["js/live.js"] == f"dist/js/live.{_digest(live.encode())}.js"
 
@@ -203,6 +203,33 @@ def test_relative_imports_are_rewritten_and_an_import_cycle_is_left_as_written(t
     assert f'import("./{manifest["js/c.js"].removeprefix("dist/js/")}")' in a
     assert 'from "https://example.org/x.js"' in a
     assert 'from "./a.js"' in b  # a imports b imports a: b keeps the plain name
+
+
+def test_modules_in_subfolders_import_each_other_by_their_hashed_names(tmp_path):
+    root = tmp_path / "static"
+    for folder in ("js/lib", "js/scanner"):
+        (root / folder).mkdir(parents=True)
+    (root / "js" / "page.js").write_text('import { id } from "./lib/id.js";\nexport const page = id;\n')
+    (root / "js" / "lib" / "id.js").write_text('export { config as id } from "./config.js";\n')
+    (root / "js" / "lib" / "config.js").write_text("export const config = 1;\n")
+    (root / "js" / "scanner" / "main.js").write_text(
+        'import { id } from "../lib/id.js";\nimport { queue } from "./queue.js";\nexport const main = [id, queue];\n'
+    )
+    (root / "js" / "scanner" / "queue.js").write_text("export const queue = [];\n")
+
+    manifest = assets.ensure_built(root)
+
+    def text(name):
+        return (root / manifest[name]).read_text()
+
+    def hashed(name, folder):
+        return manifest[name].removeprefix(f"dist/{folder}/")
+
+    assert manifest["js/lib/id.js"].startswith("dist/js/lib/id.")
+    assert f'from "./{hashed("js/lib/id.js", "js")}"' in text("js/page.js")
+    assert f'from "./{hashed("js/lib/config.js", "js/lib")}"' in text("js/lib/id.js")
+    assert f'from "../lib/{hashed("js/lib/id.js", "js/lib")}"' in text("js/scanner/main.js")
+    assert f'from "./{hashed("js/scanner/queue.js", "js/scanner")}"' in text("js/scanner/main.js")
 
 
 def test_python_app_py_compresses_its_pages_and_keeps_socket_io_working(tmp_path):

@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
     from workshop.checkin import events as checkin_events  # noqa: F401 (Socket.IO presence)
     from workshop.live import events as live_events
+    from workshop.reminders import events as reminders_events
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
     app.extensions["schedule"] = ScheduleCache()
     live_events.init_app(app)
+    reminders_events.init_app(app)
     web.init_app(app)
 
     from workshop.auth.views import bp as auth_bp
@@ -52,7 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.live.views import bp as live_bp
     from workshop.programs.views import bp as programs_bp
     from workshop.registration.views import bp as registration_bp
-    from workshop.reminders.views import bp as reminders_bp
+    from workshop.reminders import message_views, outbox_views, views  # noqa: F401 (their routes)
+    from workshop.reminders.blueprint import bp as reminders_bp
     from workshop.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)

@@ -34,7 +34,7 @@ MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.previous.json"
 HASH_LENGTH = 12
 IMMUTABLE_MAX_AGE = 365 * 24 * 60 * 60
-COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".map"})
+COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".map", ".wasm"})
 # Worth storing only when it saves at least 5% (as WhiteNoise's own compressor decides).
 COMPRESSED_RATIO = 0.95
 # The relative specifiers of `import ... from "./x.js"`, `import "./x.js"` and `import("./x.js")`.

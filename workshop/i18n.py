@@ -9,10 +9,10 @@ time zone, followed by its abbreviation.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_timedelta
 from flask import has_app_context, request, session
 from flask_babel import force_locale, get_locale, gettext, ngettext
 
@@ -111,6 +111,26 @@ def format_day_range(start: datetime, end: datetime, timezone: str, locale: str)
     """'Kamis, 24 Juni 2021', or 'Kamis, 24 Juni 2021 s.d. Jumat, 25 Juni 2021'."""
     first, last = format_day(start, timezone, locale), format_day(end, timezone, locale)
     return first if first == last else span(first, last, locale)
+
+
+def format_offset(offset: timedelta, locale: str | None = None) -> str:
+    """'3 hari', '1 jam', '90 menit' ('3 days', ...): in the largest unit (day, hour, minute) that
+    divides the offset, never rounded ('14 hari', not '2 minggu'; '90 menit', not '2 jam')."""
+    minutes = int(offset.total_seconds() // 60)
+    if minutes and minutes % (24 * 60) == 0:
+        unit, count = "day", minutes // (24 * 60)
+    elif minutes and minutes % 60 == 0:
+        unit, count = "hour", minutes // 60
+    else:
+        unit, count = "minute", minutes
+    # Babel takes the first unit whose count reaches the threshold: with the count itself as the
+    # threshold, no larger unit (week, month) reaches it.
+    return format_timedelta(
+        timedelta(minutes=minutes),
+        threshold=max(count, 1),
+        granularity=unit,
+        locale=locale or current_language(),
+    )
 
 
 def span(start: str, end: str, locale: str) -> str:

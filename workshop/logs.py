@@ -6,32 +6,20 @@ stderr: every record becomes one line such as
 {"time": "2026-06-24T02:00:00.123Z", "level": "INFO", "logger": "workshop.reminders.jobs",
  "process": 1234, "message": "reminders: 3 new, 3 sent, ..."}
 with "exception" holding the traceback when there is one. gunicorn's own log and its access log
-use the same shape (deploy/gunicorn.conf.py).
+use the same formatter (workshop/logformat.py, loaded by deploy/gunicorn.conf.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from flask.logging import default_handler
 
-# The attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
-_STANDARD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime", "taskName"}
-)
+from workshop.logformat import JsonFormatter, redacted
+
 _HANDLER_MARK = "_bimtek_handler"
-# A personal link (/p/<token>) is a login: no log line keeps its token (Flask logs the path of a
-# request that failed; deploy/gunicorn.conf.py and deploy/nginx.conf.template redact their logs).
-_PERSONAL_LINK = re.compile(r"/p/[^/?#\s\"]+")
-
-
-def redacted(text: str) -> str:
-    return _PERSONAL_LINK.sub("/p/[redacted]", text)
 
 
 class RedactLinks(logging.Filter):
@@ -42,28 +30,6 @@ class RedactLinks(logging.Filter):
         if record.exc_info and record.exc_text is None:
             record.exc_text = redacted(logging.Formatter().formatException(record.exc_info))
         return True
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record, on one line."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        moment = datetime.fromtimestamp(record.created, UTC)
-        entry = {
-            "time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "process": record.process,
-            "message": record.getMessage(),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_") and key not in entry:
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def setup_logging(config: Mapping) -> None:

@@ -23,11 +23,20 @@ for (const box of document.querySelectorAll("[data-select-all]")) {
 }
 
 // The check-in scanner keeps its stage's roster (names, positions, organisations) on the device for
-// offline check-in (static/js/scanner.js). It stays only while needed: logging out drops every roster
+// offline check-in (static/js/scanner/). It stays only while needed: logging out drops every roster
 // kept here, and any page drops those of stages that have ended. Scans still waiting to be sent stay.
-const ROSTER_KEY = /^bh\.scanner\.roster\.(\d+)$/;
+// The rosters are in IndexedDB (static/js/scanner/storage.js), listed with their stage's last day in
+// localStorage: pages open IndexedDB only when there is a roster to drop. An older version kept
+// them in localStorage itself: those go the same way.
+const KEPT = "bh.scanner.kept";
+const LEGACY_ROSTER = /^bh\.scanner\.roster\.(\d+)$/;
+const LOGOUT_WAIT_MS = 2000;
 
-function forgetRosters(onlyEnded) {
+function today(timezone) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(new Date());
+}
+
+function forgetLegacyRosters(onlyEnded) {
   let keys;
   try {
     keys = Object.keys(localStorage);
@@ -35,28 +44,61 @@ function forgetRosters(onlyEnded) {
     return; // storage disabled: nothing kept
   }
   for (const key of keys) {
-    const match = ROSTER_KEY.exec(key);
-    if (match && (!onlyEnded || rosterEnded(localStorage.getItem(key)))) {
+    const match = LEGACY_ROSTER.exec(key);
+    if (match && (!onlyEnded || legacyRosterEnded(localStorage.getItem(key)))) {
       localStorage.removeItem(key);
       localStorage.removeItem(`bh.scanner.seen.${match[1]}`);
     }
   }
 }
 
-function rosterEnded(text) {
+function legacyRosterEnded(text) {
   try {
     const { days, timezone } = JSON.parse(text).stage;
-    const today = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(new Date());
-    return today > days[days.length - 1];
+    return today(timezone) > days[days.length - 1];
   } catch {
     return true; // unreadable: nothing to keep
   }
 }
 
-for (const form of document.querySelectorAll('form[action$="/logout"]')) {
-  form.addEventListener("submit", () => forgetRosters(false));
+/** The stages whose roster is kept (all, or those that have ended). */
+function keptStages(onlyEnded) {
+  let kept;
+  try {
+    kept = JSON.parse(localStorage.getItem(KEPT)) || {};
+  } catch {
+    return [];
+  }
+  return Object.entries(kept)
+    .filter(([, stage]) => {
+      if (!onlyEnded) return true;
+      try {
+        return today(stage.timezone) > stage.last;
+      } catch {
+        return true; // unreadable: nothing to keep
+      }
+    })
+    .map(([stageId]) => Number(stageId));
 }
-forgetRosters(true);
+
+function forgetRosters(stageIds) {
+  return import("./scanner/forget.js").then((module) => module.forgetRosters(stageIds)).catch(() => {});
+}
+
+for (const form of document.querySelectorAll('form[action$="/logout"]')) {
+  form.addEventListener("submit", (event) => {
+    forgetLegacyRosters(false);
+    const stages = keptStages(false);
+    if (!stages.length) return;
+    // IndexedDB answers later: log out once the rosters are gone (or after a moment, whatever happens).
+    event.preventDefault();
+    const waited = new Promise((resolve) => setTimeout(resolve, LOGOUT_WAIT_MS));
+    Promise.race([forgetRosters(stages), waited]).then(() => form.submit());
+  });
+}
+forgetLegacyRosters(true);
+const ended = keptStages(true);
+if (ended.length) forgetRosters(ended);
 
 if (document.querySelector("[data-confirm]")) {
   import("./confirm.js");

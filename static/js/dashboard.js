@@ -1,7 +1,7 @@
 // Live attendance numbers of a stage (templates/reports/dashboard.html), from dashboard.json,
-// refreshed on "attendance_changed" events (see live_snapshot.js).
+// refreshed on "attendance_changed" events (see lib/follow_stage.js).
 
-import { followStage, pick } from "./live_snapshot.js";
+import { followStage, pick } from "./lib/follow_stage.js";
 
 const root = document.querySelector("[data-dashboard]");
 
@@ -39,5 +39,5 @@ if (root) {
     }
   }
 
-  followStage({ stageId, snapshotUrl, event: "attendance_changed", badge, render });
+  followStage({ stageId, snapshotUrl, socketSrc: root.dataset.socketSrc, event: "attendance_changed", badge, render });
 }

@@ -1,7 +1,7 @@
 // Live delivery log of a stage (templates/reminders/stage_log.html), from reminders.json,
-// refreshed on "deliveries_changed" events (see live_snapshot.js).
+// refreshed on "deliveries_changed" events (see lib/follow_stage.js).
 
-import { followStage, pick } from "./live_snapshot.js";
+import { followStage, pick } from "./lib/follow_stage.js";
 
 const root = document.querySelector("[data-deliveries]");
 
@@ -49,5 +49,5 @@ if (root) {
     if (retryAll) retryAll.hidden = !(data.totals && data.totals.failed);
   }
 
-  followStage({ stageId, snapshotUrl, event: "deliveries_changed", badge, render });
+  followStage({ stageId, snapshotUrl, socketSrc: root.dataset.socketSrc, event: "deliveries_changed", badge, render });
 }

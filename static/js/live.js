@@ -11,24 +11,20 @@ import {
   el,
   fillUrl,
   format,
-  makeClientId,
-  readConfig,
   renderResults,
   secondsUntil,
   showStatus,
 } from "./live_client.js";
-
-const MAX_WORDS = 5; // workshop/live/votes.py MAX_WORDS
-const MAX_WORD_LENGTH = 40;
-const MAX_TEXT_LENGTH = 500;
-const MAX_QUESTION_LENGTH = 280;
+import { clientId } from "./lib/client_id.js";
+import { pageConfig } from "./lib/page_config.js";
 
 const root = document.querySelector('[data-live="participant"]');
 if (root) start(root);
 
 function start(root) {
-  const config = readConfig(root);
+  const config = pageConfig(root);
   const text = config.text;
+  const limits = config.limits; // workshop/live/votes.py and services.py
   const $ = (selector) => root.querySelector(selector);
   const ui = {
     status: $("[data-live-status]"),
@@ -261,11 +257,11 @@ function start(root) {
       wordsPoll = poll.id;
       words = answer && answer.words ? [...answer.words] : [];
     }
-    message(ui.hint, format(text.words_limit, { max: MAX_WORDS }));
+    message(ui.hint, format(text.words_limit, { max: limits.words }));
     const row = el("div", "live-word-input");
     const input = document.createElement("input");
     input.type = "text";
-    input.maxLength = MAX_WORD_LENGTH;
+    input.maxLength = limits.word_length;
     input.placeholder = text.word_placeholder;
     input.setAttribute("aria-label", text.word_placeholder);
     input.dataset.wordInput = "";
@@ -286,13 +282,13 @@ function start(root) {
         chip.append(el("span", "", word), remove);
         chips.append(chip);
       });
-      const full = words.length >= MAX_WORDS;
+      const full = words.length >= limits.words;
       input.disabled = full;
       add.disabled = full;
     };
     const addWord = () => {
       const word = input.value.split(/\s+/).filter(Boolean).join(" ");
-      if (word && words.length < MAX_WORDS && !words.some((known) => known.toLowerCase() === word.toLowerCase())) {
+      if (word && words.length < limits.words && !words.some((known) => known.toLowerCase() === word.toLowerCase())) {
         words.push(word);
       }
       input.value = "";
@@ -315,7 +311,7 @@ function start(root) {
     const area = document.createElement("textarea");
     area.name = "text";
     area.rows = 3;
-    area.maxLength = MAX_TEXT_LENGTH;
+    area.maxLength = limits.text_length;
     area.placeholder = text.text_placeholder;
     area.setAttribute("aria-label", text.text_placeholder);
     area.value = answer && answer.text ? answer.text : "";
@@ -330,7 +326,7 @@ function start(root) {
     if (poll.kind === "wordcloud") {
       const pending = ui.fields.querySelector("[data-word-input]");
       const last = pending ? pending.value.split(/\s+/).filter(Boolean).join(" ") : "";
-      const all = last && words.length < MAX_WORDS ? [...words, last] : words;
+      const all = last && words.length < limits.words ? [...words, last] : words;
       return all.length ? { words: all } : null;
     }
     if (poll.kind === "text") {
@@ -511,7 +507,7 @@ function start(root) {
   // ---- asking ------------------------------------------------------------------------------
 
   function count() {
-    const left = MAX_QUESTION_LENGTH - ui.askText.value.length;
+    const left = limits.question_length - ui.askText.value.length;
     ui.askCounter.textContent = format(text.chars_left, { count: left });
     ui.askCounter.classList.toggle("is-low", left <= 20);
   }
@@ -530,7 +526,7 @@ function start(root) {
     ui.askSubmit.disabled = true;
     ui.askSubmit.setAttribute("aria-busy", "true");
     const anonymous = Boolean(state && state.settings.anonymous_allowed && ui.askAnonymous.checked);
-    const ack = await live.send("ask", config.urls.ask, { text: value, anonymous }, { queueKey: makeClientId() });
+    const ack = await live.send("ask", config.urls.ask, { text: value, anonymous }, { queueKey: clientId() });
     ui.askSubmit.disabled = false;
     ui.askSubmit.removeAttribute("aria-busy");
     if (ack.ok || ack.error === "queued") {

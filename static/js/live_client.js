@@ -11,23 +11,16 @@
 //   client_id and sent once when the connection is back; the page shows it as waiting meanwhile.
 // Configuration comes from data-config on the page's root element (no inline scripts: strict CSP).
 
-import { pageSocket } from "./page_socket.js";
+import { clientId } from "./lib/client_id.js";
+import { fetchSnapshot } from "./lib/fetch_snapshot.js";
+import { pageSocket } from "./lib/page_socket.js";
+import { isJson, postJson } from "./lib/post_json.js";
 
 const CONNECT_WAIT_MS = 5_000;
 const POLL_MS = 10_000;
 const ACK_TIMEOUT_MS = 8_000;
 const QUEUE_RETRY_MS = 10_000;
 const HTTP_TIMEOUT_MS = 15_000; // a network that died without the phone noticing: give up, queue it
-
-export function readConfig(root) {
-  return JSON.parse(root.dataset.config);
-}
-
-export function makeClientId() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /** "/live/7/polls/{id}/{action}" + {id: 3, action: "open"} -> "/live/7/polls/3/open" */
 export function fillUrl(template, values) {
@@ -142,12 +135,8 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
     }
     inFlight = true;
     try {
-      const response = await fetch(config.state_url, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      const json = (response.headers.get("Content-Type") || "").includes("json");
+      const response = await fetchSnapshot(config.state_url);
+      const json = isJson(response);
       if (response.status === 401 || (response.ok && !json)) {
         stop(); // logged out (a redirect to the login page): the page shows where to go
         window.location.reload();
@@ -269,14 +258,8 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
   window.addEventListener("offline", () => setStatus("offline"));
 
   async function viaHttp(url, payload) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": config.csrf },
-      body: JSON.stringify(payload),
-      signal: typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(HTTP_TIMEOUT_MS) : undefined,
-    });
-    if (!(response.headers.get("Content-Type") || "").includes("json")) {
+    const response = await postJson(url, payload, { csrf: config.csrf, timeoutMs: HTTP_TIMEOUT_MS });
+    if (!isJson(response)) {
       if (response.status === 429) return { ok: false, error: "rate_limited", message: config.text.rate_limited };
       if (response.redirected || response.status === 401) {
         stop(); // logged out: the page shows where to go
@@ -317,9 +300,9 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
   async function send(event, url, body, { queueKey = null } = {}) {
     const payload = { stage_id: config.stage_id, ...body };
     const key = `${event} ${JSON.stringify(payload)}`;
-    const clientId = pendingIds.get(key) || makeClientId();
-    pendingIds.set(key, clientId);
-    payload.client_id = clientId;
+    const id = pendingIds.get(key) || clientId();
+    pendingIds.set(key, id);
+    payload.client_id = id;
     const ack = await deliver(event, url, payload);
     if (!ack && queueKey !== null) {
       pendingIds.delete(key);

@@ -2,7 +2,8 @@
 // results with the luring / daring and organisation-kind breakdown, and the moderation queue.
 // The poll list and its open / close / reopen buttons are plain forms rendered by the server.
 
-import { authorLine, connectLive, el, fillUrl, format, readConfig, renderResults, showStatus } from "./live_client.js";
+import { authorLine, connectLive, el, fillUrl, format, renderResults, showStatus } from "./live_client.js";
+import { pageConfig } from "./lib/page_config.js";
 
 const STATUS_ORDER = { pending: 0, approved: 1, answered: 2, dismissed: 3 };
 
@@ -10,7 +11,7 @@ const root = document.querySelector('[data-live="control"]');
 if (root) start(root);
 
 function start(root) {
-  const config = readConfig(root);
+  const config = pageConfig(root);
   const text = config.text;
   const $ = (selector) => root.querySelector(selector);
   const ui = {

@@ -3,7 +3,8 @@
 // upvotes) beside it, or on the whole screen when there is no poll. Anonymous askers stay
 // unnamed here even though the staff state names them.
 
-import { authorLine, clock, connectLive, el, format, readConfig, renderResults, secondsUntil, showStatus } from "./live_client.js";
+import { authorLine, clock, connectLive, el, format, renderResults, secondsUntil, showStatus } from "./live_client.js";
+import { pageConfig } from "./lib/page_config.js";
 
 // As many as the screen holds at the projector's type sizes (static/css/live.css), 720p to 1080p.
 const QUESTIONS_BESIDE_POLL = 2;
@@ -24,7 +25,7 @@ function start(root) {
   const joinUrl = root.querySelector("[data-fit-line]");
   fitOnOneLine(joinUrl);
   window.addEventListener("resize", () => fitOnOneLine(joinUrl));
-  const config = readConfig(root);
+  const config = pageConfig(root);
   const text = config.text;
   const $ = (selector) => root.querySelector(selector);
   const ui = {

@@ -4,19 +4,26 @@
 // the next one opens if the page stays open until then: the rest of the time the notices shown at
 // load are all there is, and the page stays light. Text is inserted as text.
 
-import { pageSocket, parseWindows, untilNext, within } from "./page_socket.js";
+import { pageSocket } from "./lib/page_socket.js";
+import { parseWindows, untilNext, within } from "./lib/windows.js";
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (about 24 days)
 const box = document.querySelector("[data-live-notices]");
 
+// Notices shown at load are folded to their subject; one that arrives while the page is open is
+// shown unfolded, and announced.
 function show(notice) {
-  const paragraph = document.createElement("p");
-  paragraph.className = "flash flash-info notice";
-  paragraph.setAttribute("role", "status");
-  const subject = document.createElement("strong");
+  const details = document.createElement("details");
+  details.className = "flash flash-info notice";
+  details.open = true;
+  details.setAttribute("role", "status");
+  const subject = document.createElement("summary");
   subject.textContent = notice.subject || "";
-  paragraph.append(subject, document.createElement("br"), document.createTextNode(notice.text || ""));
-  box.prepend(paragraph);
+  const text = document.createElement("p");
+  text.className = "notice-text";
+  text.textContent = notice.text || "";
+  details.append(subject, text);
+  box.prepend(details);
 }
 
 async function connect() {

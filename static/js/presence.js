@@ -2,16 +2,18 @@
 // the page is visible, send a heartbeat every minute so that the minutes online are known. Socket.IO when its
 // client loads and connects, else a plain HTTP POST (phones on poor connections, proxies that
 // break WebSockets). Each heartbeat carries a random nonce, kept when it is retried over HTTP, so
-// that it counts once. Configuration comes from [data-presence] elements and the page's
-// csrf-token meta tag (no inline scripts: CSP).
+// that it counts once. Configuration comes from [data-presence] elements (the heartbeat's interval
+// as the server counts it: workshop/checkin/online.py) and the page's csrf-token meta tag (no
+// inline scripts: CSP).
 
-import { pageSocket, parseWindows, within } from "./page_socket.js";
+import { clientId } from "./lib/client_id.js";
+import { pageSocket } from "./lib/page_socket.js";
+import { isJson, postJson } from "./lib/post_json.js";
+import { parseWindows, within } from "./lib/windows.js";
 
-const HEARTBEAT_MS = 60_000;
 const ACK_TIMEOUT_MS = 10_000;
 const CONNECT_WAIT_MS = 5_000; // a socket still connecting gets this long before HTTP is used
 const MIN_GAP_MS = 15_000; // a page shown again sends at once, but not more often than this
-const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]').content;
 
 const boxes = [...document.querySelectorAll("[data-presence]")].map((element) => ({
   element,
@@ -20,12 +22,7 @@ const boxes = [...document.querySelectorAll("[data-presence]")].map((element) =>
   windows: parseWindows(element.dataset.windows),
   lastSent: 0,
 }));
-
-function nonce() {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes); // works on plain http too, unlike crypto.randomUUID
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
+const HEARTBEAT_MS = boxes.length ? 1000 * Number(boxes[0].element.dataset.heartbeatSeconds) : 0;
 
 function running(box, now = Date.now()) {
   return within(box.windows, now);
@@ -58,13 +55,8 @@ async function viaSocket(payload) {
 }
 
 async function viaHttp(box, payload) {
-  const response = await fetch(box.url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": CSRF_TOKEN },
-    body: JSON.stringify(payload),
-  });
-  if (!(response.headers.get("Content-Type") || "").includes("json")) throw new Error("no answer");
+  const response = await postJson(box.url, payload);
+  if (!isJson(response)) throw new Error("no answer");
   return response.json();
 }
 
@@ -72,7 +64,7 @@ async function beat(box) {
   const now = Date.now();
   if (document.visibilityState !== "visible" || !running(box, now) || now - box.lastSent < MIN_GAP_MS) return;
   box.lastSent = now;
-  const payload = { stage_id: box.stageId, nonce: nonce() };
+  const payload = { stage_id: box.stageId, nonce: clientId() };
   let ack = null;
   try {
     ack = await viaSocket(payload);

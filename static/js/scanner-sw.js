@@ -1,5 +1,5 @@
 // The check-in scanner's service worker (served as /checkin/sw.js, scope /checkin/), so that a desk
-// whose network dropped can reload the scanner page and keep scanning (static/js/scanner.js keeps the
+// whose network dropped can reload the scanner page and keep scanning (static/js/scanner/ keeps the
 // roster and the queue of scans in localStorage; this worker only keeps the page and its files).
 //
 // - Scanner pages (navigations under /checkin/stages/): network first; the cached copy when the
@@ -38,10 +38,10 @@ async function store(request, response) {
 
 async function networkFirst(request) {
   const network = fetch(request).then((response) => store(request, response));
-  const timeout = new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), NETWORK_TIMEOUT_MS));
+  const timeout = new Promise((_resolve, reject) => setTimeout(() => reject(new Error("timeout")), NETWORK_TIMEOUT_MS));
   try {
     return await Promise.race([network, timeout]);
-  } catch (error) {
+  } catch {
     const cached = await caches.match(request, { ignoreSearch: true });
     if (cached) {
       return cached;

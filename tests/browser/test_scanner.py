@@ -2,8 +2,8 @@
 
 (a) The camera: Chromium's fake capture device plays a Y4M video, written by the test, that shows a
     participant's QR code. Chromium on Linux desktop has no working BarcodeDetector, so there the
-    page decodes with the qr-scanner package (in its Web Worker); where the native detector reads
-    QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
+    page decodes with the barcode-detector polyfill (ZXing's WebAssembly, from static/vendor, never
+    from a CDN); where the native detector reads QR codes the page uses it instead. This test launches its own Chromium (the camera flags).
 (b) Offline, as the issue asks: with the browser context offline, three check-ins are made, the page
     is reloaded (the service worker, static/js/scanner-sw.js, serves it from its cache) and shows
     the three still queued; the network restored, each reaches the server exactly once. "Offline"
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.browser
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WIDTH, HEIGHT, FRAMES = 640, 480, 60
+WASM = "vendor/barcode-detector/zxing_reader.wasm"
 
 
 def seed_stage_today(live_server, people: list[tuple[str, str]]):
@@ -150,6 +151,8 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     browser_problems.watch(context)
     page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     try:
         open_scanner(page, stage_id, username, "Meja 1")
 
@@ -196,8 +199,13 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
             " && (await BarcodeDetector.getSupportedFormats()).includes('qr_code')"
         )
         expect(page.locator("[data-camera]")).to_have_attribute(
-            "data-decoder", "native" if native else "qr-scanner"
+            "data-decoder", "native" if native else "polyfill"
         )
+        assert [url for url in requested if not url.startswith(live_server.url)] == []
+        if not native:
+            assert [url for url in requested if url.endswith(".wasm")] == [
+                f"{live_server.url}/static/{live_server.app.extensions['static_manifest'][WASM]}"
+            ]
         assert browser_problems.seen == []
     finally:
         context.close()
@@ -395,7 +403,26 @@ def test_undo_takes_back_a_check_in_on_the_server_or_a_scan_still_waiting_on_the
     assert browser_problems.seen == []
 
 
-ROSTER_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
+# What the scanner keeps on the device: localStorage's bh.scanner.* keys, and the keys of its IndexedDB
+# store (static/js/scanner/storage.js), read here without the page's own code.
+IDB = """(action) => new Promise((resolve, reject) => {
+  const opening = indexedDB.open("bh-scanner");
+  opening.onupgradeneeded = () => opening.result.createObjectStore("keyval");
+  opening.onerror = () => reject(opening.error);
+  opening.onsuccess = () => {
+    const db = opening.result;
+    const store = db.transaction("keyval", action.write ? "readwrite" : "readonly").objectStore("keyval");
+    const request = action.write ? store.put(action.value, action.write) : action.read ? store.get(action.read) : store.getAllKeys();
+    request.onsuccess = () => { db.close(); resolve(request.result === undefined ? null : request.result); };
+    request.onerror = () => reject(request.error);
+  };
+})"""
+LOCAL_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh.scanner.')).sort()"
+
+
+def kept(page: Page) -> tuple[list[str], list[str]]:
+    """(the scanner's localStorage keys, its IndexedDB keys), sorted."""
+    return page.evaluate(LOCAL_KEYS), sorted(page.evaluate(IDB, {}))
 
 
 def one_person_scanner(live_server, new_context) -> tuple[Page, int]:
@@ -405,9 +432,9 @@ def one_person_scanner(live_server, new_context) -> tuple[Page, int]:
     return page, stage_id
 
 
-def with_roster(stage_id: int) -> list[str]:
+def with_roster(stage_id: int) -> tuple[list[str], list[str]]:
     """What a scanner of the stage keeps on the device once its roster arrived."""
-    return ["bh.scanner.desk", f"bh.scanner.roster.{stage_id}", f"bh.scanner.seen.{stage_id}"]
+    return ["bh.scanner.desk", "bh.scanner.kept"], [f"roster.{stage_id}", f"seen.{stage_id}"]
 
 
 def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
@@ -418,14 +445,15 @@ def test_the_device_keeps_the_roster_only_until_logout_and_says_so(
     expect(page.get_by_test_id("roster-note")).to_contain_text(
         "Perangkat ini menyimpan daftar peserta tahap ini (nama, jabatan, instansi)"
     )
-    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
-    page.evaluate(f"() => localStorage.setItem('bh.scanner.queue.{stage_id}', '[]')")  # scans waiting
+    assert kept(page) == with_roster(stage_id)
+    page.evaluate(IDB, {"write": f"queue.{stage_id}", "value": []})  # scans waiting
 
     page.get_by_role("button", name="Keluar").click()
     expect(page.get_by_role("button", name="Keluar")).to_have_count(0)  # logged out
 
     # the roster is gone; the desk name and the scans still to be sent stay
-    assert page.evaluate(ROSTER_KEYS) == ["bh.scanner.desk", f"bh.scanner.queue.{stage_id}"]
+    assert kept(page) == (["bh.scanner.desk", "bh.scanner.kept"], [f"queue.{stage_id}"])
+    assert page.evaluate("() => localStorage.getItem('bh.scanner.kept')") == "{}"
     assert browser_problems.seen == []
 
 
@@ -440,7 +468,77 @@ def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
         ended,
     )
 
+    page.evaluate(IDB, {"write": "roster.998", "value": ended})
+    page.evaluate(IDB, {"write": "seen.998", "value": {}})
+    page.evaluate(
+        "() => { const kept = JSON.parse(localStorage.getItem('bh.scanner.kept'));"
+        " kept[998] = { last: '2021-06-25', timezone: 'Asia/Jakarta' };"
+        " localStorage.setItem('bh.scanner.kept', JSON.stringify(kept)); }"
+    )
+
     page.goto("/checkin")  # any page
 
-    assert page.evaluate(ROSTER_KEYS) == with_roster(stage_id)
+    expect(page.locator("h1")).to_be_visible()
+    page.wait_for_function("() => !('998' in JSON.parse(localStorage.getItem('bh.scanner.kept')))")
+    page.wait_for_function(f"async () => ((await ({IDB})({{}})).length === 2)")
+    assert kept(page) == with_roster(stage_id)
+    assert browser_problems.seen == []
+
+
+def test_two_tabs_of_the_scanner_queue_offline_without_losing_each_others_scans(
+    live_server, new_context, browser_problems
+):
+    people = [(f"Peserta {number}", "Dinas Kominfo") for number in range(1, 7)]
+    stage_id, username, registrations = seed_stage_today(live_server, people)
+    context = new_context()
+    first = context.new_page()
+    open_scanner(first, stage_id, username, "Meja 1")
+    second = context.new_page()
+    second.goto(f"/checkin/stages/{stage_id}")  # the same device: its desk is named already
+    expect(second.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+
+    context.set_offline(True)
+    for page in (first, second):
+        expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
+    # Scans in both tabs at once: each tab's queue write is made over the other's (one Web Lock).
+    for index, (_, _, code) in enumerate(registrations):
+        page = (first, second)[index % 2]
+        page.locator("#code-input").fill(code)
+        page.locator("#code-input").press("Enter")
+    for page in (first, second):
+        expect(page.get_by_test_id("queue-count")).to_have_text("6 menunggu dikirim")
+    assert len(first.evaluate(IDB, {"read": f"queue.{stage_id}"})) == 6
+    assert counts(live_server, stage_id) == (0, 0)
+
+    context.set_offline(False)
+    for page in (first, second):
+        expect(page.get_by_test_id("queue-count")).to_be_hidden()
+    assert counts(live_server, stage_id)[0] == 6  # every scan reached the server, once each
+    assert browser_problems.seen == []
+
+
+def test_scans_and_a_roster_an_older_version_kept_in_local_storage_move_to_indexeddb_once(
+    live_server, new_context, browser_problems
+):
+    page, stage_id = one_person_scanner(live_server, new_context)
+    context = page.context
+    context.set_offline(True)
+    old_scan = {
+        "code": "ZZZZ-ZZZZ",
+        "desk": "Meja 1",
+        "nonce": "older-version-0001",
+        "scanned_at": datetime.now(UTC).isoformat(),
+        "method": "typed",
+        "local": {"colour": "amber", "registrationId": None, "day": "2021-06-24", "first": None},
+    }
+    page.evaluate(
+        "([stage, scan]) => localStorage.setItem(`bh.scanner.queue.${stage}`, JSON.stringify([scan]))",
+        [stage_id, old_scan],
+    )
+    page.reload()
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
+    assert page.evaluate(IDB, {"read": f"queue.{stage_id}"}) == [old_scan]
+    assert page.evaluate(LOCAL_KEYS) == ["bh.scanner.desk", "bh.scanner.kept"]  # moved, not copied
     assert browser_problems.seen == []

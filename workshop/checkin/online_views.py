@@ -40,7 +40,11 @@ PRESENCE_PAGE_AHEAD = timedelta(hours=12)
 
 @bp.app_context_processor
 def _online_helpers():
-    return {"online_stage": _online_stage, "presence_windows": _presence_windows}
+    return {
+        "online_stage": _online_stage,
+        "presence_windows": _presence_windows,
+        "presence_heartbeat_seconds": int(online.HEARTBEAT.total_seconds()),
+    }
 
 
 def _online_stage(stage) -> str:

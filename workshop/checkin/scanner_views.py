@@ -44,8 +44,9 @@ CODE_MAX = 200
 DESK_MAX = 60
 SEARCH_MIN, SEARCH_MAX = 2, 100
 NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# qr-scanner decodes in a Web Worker that it creates from a blob: URL; only the scanner page allows that.
-SCANNER_CSP = web.CONTENT_SECURITY_POLICY + "; worker-src 'self' blob:"
+# Where the browser has no BarcodeDetector, the scanner page decodes with ZXing's WebAssembly (from
+# static/vendor): compiling it needs 'wasm-unsafe-eval' (no eval of JavaScript), on that page only.
+SCANNER_CSP = web.CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 
 MESSAGES = {
     ScanResult.OK: _l("Checked in"),
@@ -443,11 +444,26 @@ def scanner(stage_id: int):
             "roster": url_for("checkin.api_roster", stage_id=stage.id),
             "search": url_for("checkin.api_search", stage_id=stage.id),
             "undo": url_for("checkin.api_undo", check_in_id=0).replace("/0/", "/{id}/"),
-            "qrScanner": url_for("static", filename="vendor/qr-scanner/qr-scanner.min.js"),
-            "qrScannerWorker": url_for("static", filename="vendor/qr-scanner/qr-scanner-worker.min.js"),
+            "barcodeDetector": url_for("static", filename="vendor/barcode-detector/ponyfill.js"),
+            "barcodeDetectorCore": url_for("static", filename="vendor/barcode-detector/zxing-exported.js"),
+            "zxingWasm": url_for("static", filename="vendor/barcode-detector/zxing_reader.wasm"),
             "login": url_for("auth.login", next=request.full_path.rstrip("?")),
         },
         "texts": _scanner_texts(),
+        # What the server parses and accepts (workshop/checkin/tickets.py, the limits above).
+        "tickets": {
+            "qrPrefix": tickets.QR_PREFIX,
+            "secretAlphabet": tickets.SECRET_ALPHABET,
+            "secretLength": tickets.SECRET_LENGTH,
+            "codeLength": tickets.CODE_LENGTH,
+        },
+        "limits": {
+            "desk": DESK_MAX,
+            "code": CODE_MAX,
+            "search": SEARCH_MAX,
+            "searchResults": desk.SEARCH_LIMIT,
+            "batch": BATCH_MAX,
+        },
     }
     response = make_response(render_template("checkin/scanner.html", stage=stage, config=config))
     response.headers["Content-Security-Policy"] = SCANNER_CSP
@@ -455,7 +471,7 @@ def scanner(stage_id: int):
 
 
 def _scanner_texts() -> dict[str, str]:
-    """The strings scanner.js shows, translated here (the page passes them in a JSON block)."""
+    """The strings static/js/scanner/ shows, translated here (the page passes them in a JSON block)."""
     return {
         "ok": str(MESSAGES[ScanResult.OK]),
         "okModeChanged": str(MESSAGES[ScanResult.OK_MODE_CHANGED]),

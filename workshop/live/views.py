@@ -27,7 +27,7 @@ from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
-from workshop.live import actions, exports, services, texts
+from workshop.live import actions, exports, services, texts, votes
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
@@ -79,6 +79,13 @@ def _config(stage: Stage, role: str) -> dict:
         "locale": str(get_locale() or "id"),
         "urls": urls,
         "text": texts.ui_texts(role),
+        # What the server accepts, so that the page's fields say so before sending.
+        "limits": {
+            "words": votes.MAX_WORDS,
+            "word_length": votes.MAX_WORD_LENGTH,
+            "text_length": votes.MAX_TEXT_LENGTH,
+            "question_length": services.MAX_QUESTION_LENGTH,
+        },
     }
 
 

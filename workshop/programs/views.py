@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from workshop import clock
+from workshop import clock, signals
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db
 from workshop.ids import id_from_text
@@ -32,7 +32,6 @@ from workshop.programs.models import (
     Stage,
 )
 from workshop.programs.queries import organizations_query
-from workshop.reminders import services as reminders
 from workshop.text import clean_line
 
 bp = Blueprint("programs", __name__, url_prefix="/admin")
@@ -147,7 +146,13 @@ def edit_stage(stage_id: int):
         except services.ProgramError as error:
             _field_error(form, error)
         else:
-            reminders.stage_rescheduled(db.session, stage, previous_start, clock.now())  # reminders follow
+            signals.stage_saved.send(
+                current_app._get_current_object(),
+                session=db.session,
+                stage=stage,
+                previous_start=previous_start,
+                now=clock.now(),
+            )
             db.session.commit()
             flash(_("Stage saved."), "success")
             return redirect(url_for("programs.detail", program_id=program.id))

@@ -12,9 +12,9 @@ from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
 from workshop.programs.models import Program
 from workshop.reminders import outreach
+from workshop.reminders.blueprint import bp
 from workshop.reminders.forms import KIND_LABELS, MessageTemplateForm
 from workshop.reminders.models import Kind
-from workshop.reminders.views import bp
 
 WHEN_SENT = {
     Kind.PERSONAL_LINK: _l('Sent with "Send link" on a registration, or to the participants of a list.'),

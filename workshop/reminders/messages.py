@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 from flask import render_template
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from workshop import i18n, web
@@ -182,7 +182,7 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
         "personal_url": personal_url,
         "text": (text or "").strip(),
         "previous": i18n.format_datetime_long(previous_start, zone, locale) if previous_start else "",
-        "offset": _duration(rule_offset) if rule_offset else "",
+        "offset": i18n.format_offset(rule_offset, locale) if rule_offset else "",
     }
     if kind == "reminder":
         subject = _("Reminder: %(stage)s, %(starts)s", stage=stage_label, starts=starts)
@@ -226,13 +226,3 @@ def _participant_message_subject(kind: str, program: str) -> str:
     if kind == "waitlisted":
         return _("On the waiting list: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)
-
-
-def _duration(offset: timedelta) -> str:
-    """'3 hari', '1 jam', '30 menit' (the largest unit that divides the offset)."""
-    minutes = int(offset.total_seconds() // 60)
-    if minutes and minutes % (24 * 60) == 0:
-        return ngettext("%(num)d day", "%(num)d days", minutes // (24 * 60))
-    if minutes and minutes % 60 == 0:
-        return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
-    return ngettext("%(num)d minute", "%(num)d minutes", minutes)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from workshop.auth.permissions import organiser_required
 from workshop.db import db
+from workshop.reminders.blueprint import bp
 from workshop.reminders.models import OutboxMessage
-from workshop.reminders.views import bp
 
 OUTBOX_CHANNELS = ("email", "whatsapp")
 OUTBOX_PAGE = 200

@@ -3,7 +3,9 @@ overrides, each stage's delivery log (live), one-off announcements, previews and
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -13,12 +15,13 @@ from wtforms.fields.choices import SelectChoice
 
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
-from workshop.i18n import stage_label
+from workshop.i18n import format_offset, stage_label
 from workshop.ids import id_from_text
 from workshop.programs.models import Program, Stage
 from workshop.redirects import safe_next
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
+from workshop.reminders.blueprint import bp
 from workshop.reminders.forms import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
@@ -29,8 +32,6 @@ from workshop.reminders.forms import (
     RuleForm,
 )
 from workshop.reminders.models import Audience, DeliveryStatus, Kind, ReminderRule
-
-bp = Blueprint("reminders", __name__, url_prefix="/admin")
 
 ERRORS = {
     "no_channel": _l("Choose at least one channel."),
@@ -46,11 +47,7 @@ ERRORS = {
 @bp.app_template_filter("reminder_offset")
 def reminder_offset(minutes: int) -> str:
     """'3 days before the start', '1 hour before the start', '90 minutes before the start'."""
-    if minutes and minutes % (24 * 60) == 0:
-        return ngettext("%(num)d day before the start", "%(num)d days before the start", minutes // (24 * 60))
-    if minutes and minutes % 60 == 0:
-        return ngettext("%(num)d hour before the start", "%(num)d hours before the start", minutes // 60)
-    return ngettext("%(num)d minute before the start", "%(num)d minutes before the start", minutes)
+    return _("%(duration)s before the start", duration=format_offset(timedelta(minutes=minutes)))
 
 
 @bp.app_template_filter("reminder_window")
@@ -92,7 +89,7 @@ def _uses_outbox() -> bool:
 @organiser_required
 def rules(program_id: int):
     program = db.get_or_404(Program, program_id)
-    rules = services.rules_for(db.session, program)
+    rules = services.program_rules(db.session, program)
     return render_template(
         "reminders/rules.html",
         program=program,
@@ -229,7 +226,7 @@ def _log_page(stage: Stage, announcement_form: AnnouncementForm | None = None, s
         announcement_form=announcement_form or AnnouncementForm(formdata=None),
         contact_form=contact,
         participants=participants,
-        rules=[r for r in services.rules_for(db.session, stage.program) if r.applies_to(stage)],
+        rules=[r for r in services.program_rules(db.session, stage.program) if r.applies_to(stage)],
         now=now,
         uses_outbox=_uses_outbox(),
         kind=Kind,
@@ -408,7 +405,3 @@ def my_contact():
             for error in errors:
                 flash(str(error), "danger")
     return redirect(back)
-
-
-# The dev outbox pages and the texts of the messages to participants, on the same blueprint.
-from workshop.reminders import message_views, outbox_views  # noqa: E402, F401

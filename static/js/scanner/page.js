@@ -1,0 +1,93 @@
+// The scanner page's configuration (written by workshop/checkin/scanner_views.py into a JSON block),
+// its elements, and the time of day in the programme's time zone.
+
+import { pageConfig } from "../lib/page_config.js";
+
+export const config = pageConfig(document.getElementById("scanner-config"));
+export const T = config.texts;
+export const STAGE = config.stageId;
+
+const $ = (selector) => document.querySelector(selector);
+export const root = $("[data-scanner]");
+export const el = {
+  net: $("[data-testid=network-badge]"),
+  queue: $("[data-testid=queue-count]"),
+  deskButton: $("[data-testid=desk-button]"),
+  deskName: $("[data-desk-name]"),
+  deskForm: $("#desk-form"),
+  deskInput: $("#desk-input"),
+  deskWaiting: $("[data-desk-waiting]"),
+  codeForm: $("#code-form"),
+  codeInput: $("#code-input"),
+  camera: $("[data-camera]"),
+  cameraToggle: $("#camera-toggle"),
+  cameraFrame: $(".camera-frame"),
+  video: $("#camera-video"),
+  cameraMessage: $("[data-camera-message]"),
+  searchInput: $("#search-input"),
+  searchNote: $("[data-search-note]"),
+  searchResults: $("#search-results"),
+  lastScan: $("[data-testid=last-scan]"),
+  lastText: $("[data-last-text]"),
+  lastUndo: $("[data-testid=last-undo]"),
+  rosterStatus: $("[data-testid=roster-status]"),
+  alert: $("[data-testid=scanner-alert]"),
+  alertText: $("[data-alert-text]"),
+  alertLogin: $("[data-alert-login]"),
+  result: $("#result"),
+  resultOffline: $("[data-testid=result-offline]"),
+  resultMessage: $("[data-testid=result-message]"),
+  resultName: $("[data-testid=result-name]"),
+  resultPosition: $("[data-testid=result-position]"),
+  resultOrganization: $("[data-testid=result-organization]"),
+  resultNote: $("[data-testid=result-note]"),
+  resultUndo: $("[data-testid=result-undo]"),
+};
+
+export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
+
+export function focusCodeInput() {
+  const typing = document.activeElement === el.searchInput || document.activeElement === el.deskInput;
+  if (!typing && el.deskForm.hidden && window.matchMedia("(pointer: fine)").matches) {
+    el.codeInput.focus();
+  }
+}
+
+// ---- time in the programme's time zone ------------------------------------------------------------
+
+const zone = config.stage.timezone;
+const dayParts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+// The page's language sets the clock, as on the server: 09.00 (id), 09:00 (en); then the zone, "WIB".
+const clock = new Intl.DateTimeFormat(document.documentElement.lang || "id", {
+  timeZone: zone,
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+function part(formatter, date, type) {
+  return formatter.formatToParts(date).find((p) => p.type === type).value;
+}
+
+export const localDay = (date) =>
+  `${part(dayParts, date, "year")}-${part(dayParts, date, "month")}-${part(dayParts, date, "day")}`;
+export const localClock = (date) => `${clock.format(date)} ${config.stage.zone}`;
+
+// When the hall check-in of each day is open: [opens, closes) in milliseconds (as services.py decides).
+export const checkInWindows = config.stage.windows.map((span) => span.map((moment) => Date.parse(moment)));
+
+export function outsideWindow(at) {
+  const today = localDay(at);
+  const opening = checkInWindows.find(([opens]) => at < opens && localDay(new Date(opens)) === today);
+  if (opening) {
+    return { colour: "amber", result: "too_early", message: fill(T.tooEarly, { time: localClock(new Date(opening[0])) }) };
+  }
+  const ended = [...checkInWindows].reverse().find(([, closes]) => at >= closes && localDay(new Date(closes)) === today);
+  if (ended) {
+    return { colour: "red", result: "day_ended", message: fill(T.dayEnded, { time: localClock(new Date(ended[1])) }) };
+  }
+  return { colour: "red", result: "wrong_day", message: T.wrongDay };
+}
+
+// The roster names every participant of the stage: kept on this device only until the stage ends.
+export const stageEnded = () => localDay(new Date()) > config.stage.days[config.stage.days.length - 1];

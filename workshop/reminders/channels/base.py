@@ -1,0 +1,45 @@
+"""What every channel shares: the message, the two failures and the `send` contract.
+
+Every channel has `.send(OutgoingMessage) -> str`, the provider's reference for the delivery
+log. A channel raises `TemporaryFailure` when trying again later may help (gateway 5xx, time-outs,
+refused connections, SMTP 4xx) and `PermanentFailure` when it will not (4xx from a gateway, a
+refused address); `str(error)` is the reason the organiser sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+# A WhatsApp message may carry the parameters of a Meta template as an attachment of this type:
+# {"parameters": ["...", ...]}. Fonnte and the dev outbox ignore it; Meta sends only these.
+TEMPLATE_PARAMETERS_TYPE = "application/x-whatsapp-template-parameters+json"
+MAX_REASON = 300
+
+
+class TemporaryFailure(Exception):
+    """Retry later with backoff (5xx, time-outs, connection refused, SMTP 4xx)."""
+
+
+class PermanentFailure(Exception):
+    """Give up; str(error) is the reason shown in the delivery log (4xx, bad address)."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    channel: str  # "email" | "whatsapp" | "inapp"
+    to: str  # email address, E.164 phone (+62...), or the registration id as text for in-app
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, mimetype, content)
+
+
+class Channel(Protocol):
+    def send(self, message: OutgoingMessage) -> str: ...
+
+
+def shorten(reason: str) -> str:
+    """A provider's reason on one line, at most MAX_REASON characters."""
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"

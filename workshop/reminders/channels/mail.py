@@ -1,0 +1,237 @@
+"""Email over SMTP: STARTTLS and login when configured, one kept connection per thread."""
+
+from __future__ import annotations
+
+import secrets
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email import encoders
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import Compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+
+from workshop.reminders.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure, shorten
+
+SMTP_TIMEOUT = 30.0
+# A kept SMTP connection idle for longer than this is checked with NOOP before it is reused.
+SMTP_IDLE_CHECK = 30.0
+
+
+class _MailPolicy(Compat32):
+    """The email package's compat32 rules with CRLF line ends (SMTP), except that a header that
+    already fits on one line in plain ASCII is written as it is: compat32 passes every header
+    through `email.header.Header` to fold it, about a third of the time to write a mail."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and len(name) + len(value) + 2 <= self.max_line_length
+            and "\r" not in value
+            and "\n" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+MAIL_POLICY = _MailPolicy(linesep="\r\n")
+# Text parts in UTF-8, quoted-printable (readable in the raw mail, safe for 7-bit relays).
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+@dataclass
+class _Connection:
+    smtp: smtplib.SMTP
+    used_at: float
+
+
+class EmailChannel:
+    """SMTP with STARTTLS and login when configured; one kept connection per thread.
+
+    A scheduler sends many messages in a row: keeping the connection saves a TCP and TLS
+    handshake and a login per message. A kept connection that failed is dropped, never retried
+    here: the delivery is retried by the engine, so a message is never sent twice by us.
+    """
+
+    _local = threading.local()
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        use_tls: bool,
+        username: str,
+        password: str,
+        sender: str,
+        timeout: float = SMTP_TIMEOUT,
+    ):
+        self.host, self.port, self.use_tls = host, port, use_tls
+        self.username, self.password, self.timeout = username, password, timeout
+        name, address = parseaddr(sender)
+        self.sender = formataddr((name, address), charset="utf-8")  # encoded if the name is not ASCII
+        self.envelope_from = address
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EmailChannel:
+        return cls(
+            host=config["SMTP_HOST"],
+            port=int(config.get("SMTP_PORT") or 587),
+            use_tls=bool(config.get("SMTP_USE_TLS")),
+            username=config.get("SMTP_USERNAME") or "",
+            password=config.get("SMTP_PASSWORD") or "",
+            sender=config.get("MAIL_FROM") or "",
+            timeout=float(config.get("SMTP_TIMEOUT") or SMTP_TIMEOUT),
+        )
+
+    def build(self, message: OutgoingMessage) -> tuple[str, bytes]:
+        """(Message-ID, the mail as sent): multipart/mixed with a multipart/alternative (text,
+        html) and the attachments, text parts in quoted-printable UTF-8, lines ending in CRLF.
+
+        Built with the email package's `email.mime` classes and written out under MAIL_POLICY
+        (compat32 with CRLF): the default policy's header registry parses every header it is
+        given, which cost more CPU than the rest of sending a reminder (docs/benchmarks.md).
+        """
+        address = parseaddr(message.to)[1]
+        if "@" not in address or address != message.to.strip() or not address.isascii():
+            raise PermanentFailure(f"not an email address: {message.to!r}")
+        message_id = make_msgid(domain=self.envelope_from.rpartition("@")[2] or None)
+        mail: Message = MIMEText(message.text, "plain", _UTF8_QP)
+        if message.html is not None:
+            mail = _multipart("alternative", [mail, MIMEText(message.html, "html", _UTF8_QP)])
+        if message.attachments:
+            attachments = [_attachment(name, kind, content) for name, kind, content in message.attachments]
+            mail = _multipart("mixed", [mail, *attachments])
+        del mail["MIME-Version"]  # set again below, with the message's own headers
+        mail["From"] = self.sender
+        mail["To"] = address
+        mail["Subject"] = _subject(message.subject)
+        mail["Date"] = formatdate(usegmt=True)
+        mail["Message-ID"] = message_id
+        mail["MIME-Version"] = "1.0"
+        return message_id, mail.as_bytes(policy=MAIL_POLICY)
+
+    def send(self, message: OutgoingMessage) -> str:
+        message_id, mail = self.build(message)
+        key = (self.host, self.port, self.use_tls, self.username)
+        try:
+            smtp = self._connection(key)
+            refused = smtp.sendmail(self.envelope_from, [message.to.strip()], mail)
+        except smtplib.SMTPRecipientsRefused as error:
+            self._drop(key, quit=True)
+            code, reply = next(iter(error.recipients.values()))
+            raise _smtp_failure(code, reply, f" for {message.to}") from error
+        except smtplib.SMTPResponseException as error:  # sender refused, data refused, login, 421
+            self._drop(key, quit=True)
+            raise _smtp_failure(error.smtp_code, error.smtp_error) from error
+        except (smtplib.SMTPException, OSError) as error:  # refused, reset, time-out, TLS
+            self._drop(key)
+            raise TemporaryFailure(shorten(f"SMTP {self.host}:{self.port}: {error}")) from error
+        if refused:  # only with several recipients; kept for completeness
+            code, reply = next(iter(refused.values()))
+            raise _smtp_failure(code, reply, f" for {message.to}")
+        self._local.connections[key].used_at = time.monotonic()
+        return message_id
+
+    def _connection(self, key) -> smtplib.SMTP:
+        connections = self._connections()
+        kept = connections.get(key)
+        if kept is not None:
+            if time.monotonic() - kept.used_at < SMTP_IDLE_CHECK:
+                return kept.smtp
+            try:
+                if kept.smtp.noop()[0] == 250:
+                    return kept.smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop(key)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        connections[key] = _Connection(smtp, time.monotonic())
+        return smtp
+
+    def _connections(self) -> dict:
+        if not hasattr(self._local, "connections"):
+            self._local.connections = {}
+        return self._local.connections
+
+    def _drop(self, key, *, quit: bool = False) -> None:
+        kept = self._connections().pop(key, None)
+        if kept is None:
+            return
+        try:
+            if quit:
+                kept.smtp.quit()
+            else:
+                kept.smtp.close()
+        except (smtplib.SMTPException, OSError):
+            kept.smtp.close()
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close this thread's kept connections (end of a batch, tests)."""
+        for kept in getattr(cls._local, "connections", {}).values():
+            try:
+                kept.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                kept.smtp.close()
+        cls._local.connections = {}
+
+
+def _multipart(subtype: str, parts: list[Message]) -> MIMEMultipart:
+    # Quoted-printable and base64 bodies never contain "=_", so this boundary cannot occur in
+    # them; given here, the generator need not search the parts for a free one.
+    container = MIMEMultipart(subtype, boundary=f"=_{secrets.token_hex(12)}", _subparts=parts)
+    for part in parts:
+        del part["MIME-Version"]  # once, with the message's own headers
+    return container
+
+
+def _attachment(filename: str, mimetype: str, content: bytes) -> Message:
+    if mimetype == "text/calendar":
+        part: Message = MIMEText(content.decode(), "calendar", _UTF8_QP)
+        # iMIP (RFC 6047): the METHOD of the calendar object repeated as a parameter.
+        part.set_param("method", "PUBLISH")
+    else:
+        maintype, _, subtype = mimetype.partition("/")
+        part = MIMEBase(maintype, subtype)
+        part.set_payload(content)
+        encoders.encode_base64(part)
+    if filename.isascii():
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+    else:  # RFC 2231
+        part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", filename))
+    return part
+
+
+def _subject(value: str) -> str | Header:
+    """The subject on one line: short ASCII as it is, anything else as RFC 2047 encoded words."""
+    value = " ".join(value.split())
+    if value.isascii() and len(value) < 900:
+        return value
+    return Header(value, "utf-8", header_name="Subject")
+
+
+def _smtp_failure(code: int, reply: bytes | str, recipient: str = "") -> Exception:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    reason = shorten(f"SMTP {code}{recipient}: {text}")
+    return PermanentFailure(reason) if 500 <= code < 600 else TemporaryFailure(reason)
