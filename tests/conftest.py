@@ -21,7 +21,7 @@ import os
 import pytest
 from flask import g
 
-from workshop import create_app
+from workshop import clock, create_app
 from workshop.db import db, sqlite_write_intent
 
 DATABASES = ("sqlite", "postgresql")
@@ -242,6 +242,14 @@ def app(database_url):
         db.session.remove()
         db.engine.dispose()  # every test has its own engine: close its pooled connections
     sqlite_write_intent.reset(write_intent)
+
+
+@pytest.fixture
+def set_now():
+    """Set the app's one clock (workshop/clock.py): `set_now(moment)` fixes it, `set_now(callable)`
+    reads it from the callable (a clock that moves); the wall clock again after the test."""
+    yield clock.set_source
+    clock.set_source(None)
 
 
 @pytest.fixture

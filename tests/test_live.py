@@ -16,7 +16,7 @@ from workshop.auth.models import AuditEntry, Role
 from workshop.checkin import online
 from workshop.checkin.models import CheckIn
 from workshop.extensions import socketio
-from workshop.live import actions, broadcast, services
+from workshop.live import broadcast, services
 from workshop.live.models import (
     Poll,
     PollKind,
@@ -41,9 +41,8 @@ def client_id(label: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch):
-    monkeypatch.setattr(actions, "clock", lambda: NOW)
-    monkeypatch.setattr(broadcast, "clock", lambda: NOW)
+def fixed_clock(set_now):
+    set_now(NOW)
 
 
 @pytest.fixture
@@ -952,21 +951,18 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
     assert [len(batch) for batch in batches] == [20, 10]
 
 
-def test_the_staff_state_of_what_changed_here_lately_goes_to_moderators_again(
-    app, session, world, monkeypatch
-):
+def test_the_staff_state_of_what_changed_here_lately_goes_to_moderators_again(app, session, world, set_now):
     stage = world["stage"]
     participant = joined_socket(app, participant_client(app, session, world["luring"]), stage)
     moderator = joined_socket(app, staff_client(app, world["moderator"]), stage)
     hub = broadcast.Broadcaster(app)
     hub.interval, hub.task = 0.3, "running"  # as in the server, with the timer driven by hand
-    moments = iter(NOW + timedelta(seconds=seconds) for seconds in (0, 0.3, 1, 6, 7, 200))
-    monkeypatch.setattr(broadcast, "clock", lambda: next(moments))
     hub.last_resync = NOW
 
     hub.stage_changed(stage.id)  # at 0 s: a question came in, pending (no version moves)
     sent = []
-    for _ in range(5):  # at 0.3 s (the change), 1 s, 6 s (a resync), 7 s, 200 s (too old by then)
+    for seconds in (0.3, 1, 6, 7, 200):  # the change, nothing, a resync, nothing, too old by then
+        set_now(NOW + timedelta(seconds=seconds))
         hub.flush()
         sent.append((len(received(participant, "live_state")), len(received(moderator, "live_staff_state"))))
 
@@ -974,7 +970,7 @@ def test_the_staff_state_of_what_changed_here_lately_goes_to_moderators_again(
 
 
 def test_a_public_change_another_process_made_reaches_the_pages_at_the_next_resync(
-    app, session, world, monkeypatch
+    app, session, world, set_now
 ):
     stage = world["stage"]
     services.live_stage(session, stage.id)
@@ -982,12 +978,11 @@ def test_a_public_change_another_process_made_reaches_the_pages_at_the_next_resy
     socket = joined_socket(app, participant_client(app, session, world["luring"]), stage)
     hub = broadcast.Broadcaster(app)
     hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
-    moments = iter(NOW + timedelta(seconds=seconds) for seconds in (6, 7, 12, 18))
-    monkeypatch.setattr(broadcast, "clock", lambda: next(moments))
 
     sent = []
-    for moment in range(4):  # at 6 s (a resync: notes the version), 7 s, 12 s (a resync), 18 s (another)
-        if moment == 1:
+    for seconds in (6, 7, 12, 18):  # a resync (notes the version), nothing, a resync, another
+        set_now(NOW + timedelta(seconds=seconds))
+        if seconds == 7:
             services.bump_version(session, stage.id)  # committed by a process that died at once
             session.commit()
         hub.flush()
@@ -996,7 +991,7 @@ def test_a_public_change_another_process_made_reaches_the_pages_at_the_next_resy
     assert sent == [[], [], [2], []]
 
 
-def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, session, world, monkeypatch):
+def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, session, world, set_now):
     poll = make_poll(session, world["stage"], world["moderator"])
     open_now(session, poll, world["moderator"])
     daring = world["daring"]
@@ -1004,7 +999,7 @@ def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, sessio
     user = ensure_participant_user(session, daring.person)
     hub = broadcast.Broadcaster(app)  # this process takes no vote: it is told of none
     hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
-    monkeypatch.setattr(broadcast, "clock", lambda: NOW + timedelta(seconds=1))
+    set_now(NOW + timedelta(seconds=1))
     answer = {"option_ids": [poll.options[1].id]}
     vote = VoteRequest(
         user.id, user.session_epoch, daring.id, world["stage"].id, poll.id, client_id("v"), answer, NOW
@@ -1023,14 +1018,14 @@ def test_each_tick_sends_the_results_that_moved_in_the_database_once(app, sessio
 
 
 def test_the_tally_of_an_open_poll_is_broadcast_again_whichever_process_took_the_votes(
-    app, session, world, monkeypatch
+    app, session, world, set_now
 ):
     poll = make_poll(session, world["stage"], world["moderator"])
     open_now(session, poll, world["moderator"])
     socket = joined_socket(app, participant_client(app, session, world["luring"]), world["stage"])
     hub = broadcast.Broadcaster(app)  # this process took no vote: it marked nothing
     hub.interval, hub.task, hub.last_resync = 0.3, "running", NOW
-    monkeypatch.setattr(broadcast, "clock", lambda: NOW + timedelta(seconds=6))
+    set_now(NOW + timedelta(seconds=6))
 
     hub.flush()
 

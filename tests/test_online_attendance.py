@@ -16,7 +16,6 @@ from workshop.checkin.models import MeetingReport, MeetingReportRow, OnlineEvide
 from workshop.checkin.services import stage_window
 from workshop.db import db
 from workshop.extensions import socketio
-from workshop.programs import schedule
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 from workshop.registration.services import ensure_participant_user
@@ -50,12 +49,12 @@ def log_in_participant(app, session, client, registration):
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, set_now):
     """Set the clock the views and socket handlers read."""
 
     def _at(moment: datetime) -> None:
-        monkeypatch.setattr(online, "clock", lambda: moment)
-        monkeypatch.setattr(schedule, "clock", lambda: moment)  # where the participant page's stages stand
+        set_now(moment)
+        monkeypatch.setattr(online, "clock", lambda: moment)  # until checkin reads workshop.clock
 
     return _at
 

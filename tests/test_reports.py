@@ -20,7 +20,7 @@ from workshop.extensions import socketio
 from workshop.programs.models import OrgKind
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Mode, Status
-from workshop.reports import services, views
+from workshop.reports import services
 
 # Tahap I of the factory programme: Kamis 24 and Jumat 25 Juni 2021, 09.00 to 16.00 WIB each day
 # (840 minutes); present from 75% (630 minutes), late when first seen after 09.15.
@@ -333,9 +333,9 @@ def test_override_of_a_registration_of_another_programme_is_not_found(session, c
     assert response.status_code == 404
 
 
-def test_dashboard_json_has_the_exact_numbers(client, bimtek, panitia, monkeypatch):
+def test_dashboard_json_has_the_exact_numbers(client, bimtek, panitia, set_now):
     _, stage, _ = bimtek
-    monkeypatch.setattr(views, "clock", lambda: wib(24, 16, 1))
+    set_now(wib(24, 16, 1))
 
     data = client.get(f"/admin/stages/{stage.id}/dashboard.json").get_json()
 
@@ -353,11 +353,11 @@ def test_dashboard_json_has_the_exact_numbers(client, bimtek, panitia, monkeypat
     }
 
 
-def test_dashboard_page_shows_the_numbers_for_petugas_too(session, client, login, bimtek, monkeypatch):
+def test_dashboard_page_shows_the_numbers_for_petugas_too(session, client, login, bimtek, set_now):
     _, stage, _ = bimtek
     login(factories.staff(session, Role.PETUGAS))
     session.commit()
-    monkeypatch.setattr(views, "clock", lambda: wib(24, 16, 1))
+    set_now(wib(24, 16, 1))
 
     page = client.get(f"/admin/stages/{stage.id}/dashboard").get_data(as_text=True)
 
@@ -507,12 +507,12 @@ def test_xlsx_export_has_the_matrix_and_summary_and_is_audit_logged(session, cli
 
 
 def test_a_stage_weeks_away_shows_no_absence_in_report_matrix_xlsx_and_dashboard(
-    session, client, bimtek, panitia, monkeypatch
+    session, client, bimtek, panitia, set_now
 ):
     """During Tahap I, Tahap II (three weeks later) is "Belum dimulai" everywhere, never absence."""
     program, _, people = bimtek
     later = program.stages[1]
-    monkeypatch.setattr(views, "clock", lambda: wib(24, 10))
+    set_now(wib(24, 10))
 
     page = client.get(f"/admin/programs/{program.id}/attendance").get_data(as_text=True)
     assert f'data-testid="summary-{later.id}-tidak_hadir">0<' in page

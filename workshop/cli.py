@@ -10,10 +10,10 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from workshop import backup
+from workshop import backup, clock
 from workshop.auth.models import Role
 from workshop.auth.services import AccountError, create_staff_user
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.programs.models import Program
 from workshop.programs.services import import_regions
 from workshop.reminders.cli import scheduler_command
@@ -111,7 +111,7 @@ def backup_command(output: Path | None, keep: int | None) -> None:
     directory = _backup_directory()
     try:
         path = backup.backup_database(
-            current_app.config["SQLALCHEMY_DATABASE_URI"], directory=directory, now=utcnow(), output=output
+            current_app.config["SQLALCHEMY_DATABASE_URI"], directory=directory, now=clock.now(), output=output
         )
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
@@ -135,7 +135,7 @@ def restore_command(path: Path, yes: bool) -> None:
     if not yes:
         click.confirm(f"Replace everything in the database with {path}? Stop the app first.", abort=True)
     try:
-        restored = backup.restore_database(url, path, directory=_backup_directory(), now=utcnow())
+        restored = backup.restore_database(url, path, directory=_backup_directory(), now=clock.now())
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     finally:

@@ -22,6 +22,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
+from workshop import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -63,7 +65,8 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the app's one clock (workshop/clock.py): row stamps and services' `now`."""
+    return clock.now()
 
 
 # Whether the next SQLite transaction on this context begins IMMEDIATE (takes the write lock).

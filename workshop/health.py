@@ -28,8 +28,9 @@ from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from workshop import clock
 from workshop.auth.models import Role
-from workshop.db import db, sqlite_write_intent, utcnow
+from workshop.db import db, sqlite_write_intent
 from workshop.reminders.models import SchedulerHeartbeat
 from workshop.reminders.services import live_schedulers
 
@@ -45,7 +46,7 @@ REDIS_SETTINGS = ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI")
 
 @bp.get("/healthz")
 def healthz():
-    report = health_report(db.session, current_app.config, now=utcnow())
+    report = health_report(db.session, current_app.config, now=clock.now())
     response = jsonify(report if _may_see_details() else {"status": report["status"]})
     response.status_code = 200 if report["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"

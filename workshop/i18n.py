@@ -16,6 +16,8 @@ from babel.dates import format_date, format_skeleton, format_timedelta
 from flask import has_app_context, request, session
 from flask_babel import force_locale, get_locale, gettext, ngettext
 
+from workshop import clock
+
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 DEFAULT_LANGUAGE = "id"
 
@@ -60,7 +62,7 @@ def zone_abbreviation(timezone: str, moment: datetime | None = None) -> str:
     """'WIB' for Asia/Jakarta; the zone's own abbreviation (e.g. 'CEST') elsewhere."""
     if timezone in ZONE_ABBREVIATIONS:
         return ZONE_ABBREVIATIONS[timezone]
-    return (moment or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone)).tzname()
+    return (moment or clock.now()).astimezone(ZoneInfo(timezone)).tzname()
 
 
 def local(moment: datetime, timezone: str) -> datetime:

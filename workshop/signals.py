@@ -3,6 +3,9 @@
 - `stage_saved`: a stage's details were saved (programs, in the caller's transaction, before the
   commit). Sent with the app as sender and `session`, `stage`, `previous_start`, `now`; reminders
   subscribes (its reminders follow a moved start).
+- `deliveries_changed`: reminders' engine committed deliveries of these stages (`stage_ids`), and
+  sent these in-app notices (`notices`: the engine's Outgoing items). Sent with the app as
+  sender; reminders' events.py tells the staff screens and the participants over Socket.IO.
 """
 
 from __future__ import annotations
@@ -11,3 +14,4 @@ from blinker import Namespace
 
 signals = Namespace()
 stage_saved = signals.signal("stage-saved")
+deliveries_changed = signals.signal("deliveries-changed")

@@ -6,13 +6,12 @@ commits, and marks what to broadcast. -> (reply, HTTP status)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workshop import realtime
+from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.ids import valid_id
 from workshop.live import services
@@ -45,10 +44,6 @@ ERROR_MESSAGES = {
     "own_question": _l("You cannot upvote your own question."),
     "server_error": _l("Something went wrong on our side. Please try again."),
 }
-
-
-def clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def refused(code: str, status: int) -> tuple[dict, int]:
@@ -130,7 +125,7 @@ def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
             _participant(user, stage),
             payload.get("text"),
             anonymous=payload.get("anonymous") is True,
-            now=clock(),
+            now=clock.now(),
             per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
         )
         reply = {"ok": True, "question": question_json(question, staff=False, asker=True)}
@@ -143,7 +138,7 @@ def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     def apply():
         stage = _stage(stage_id)
         question = services.upvote(
-            db.session, stage, _participant(user, stage), payload.get("question_id"), clock()
+            db.session, stage, _participant(user, stage), payload.get("question_id"), clock.now()
         )
         reply = {"ok": True, "question_id": question.id, "upvotes": question.upvotes}
         return reply, lambda: broadcaster(current_app).stage_changed(stage.id)
@@ -165,7 +160,7 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
             payload.get("action"),
             payload.get("reason"),
             actor=user,
-            now=clock(),
+            now=clock.now(),
         )
         reply = {"ok": True, "question": question_json(question, staff=True)}
         asker = realtime.account_of(question.registration.person_id)
@@ -200,7 +195,9 @@ def vote(
     user_id, session_epoch, registration_id = voter
     answer = payload.get("answer")
     reply = submit_vote(
-        VoteRequest(user_id, session_epoch, registration_id, stage_id, poll_id, client_id, answer, clock())
+        VoteRequest(
+            user_id, session_epoch, registration_id, stage_id, poll_id, client_id, answer, clock.now()
+        )
     )
     if reply.get("ok"):
         broadcaster(current_app).results_changed(poll_id)
@@ -223,7 +220,7 @@ def submit_vote(request: VoteRequest) -> dict:
     if batcher is not None:
         return batcher.submit(request)
     sqlite_write_intent.set(True)
-    return record_votes(db.session, [request], clock())[0]
+    return record_votes(db.session, [request], clock.now())[0]
 
 
 def poll_of(stage: Stage, poll_id: int) -> Poll | None:

@@ -20,11 +20,11 @@ Clients that missed a broadcast catch up without a reload.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 
-from workshop import realtime
+from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.live import services
@@ -37,10 +37,6 @@ RESYNC_EVERY = timedelta(seconds=5)
 RESYNC_FOR = timedelta(minutes=2)
 
 
-def clock() -> datetime:
-    return datetime.now(UTC)
-
-
 class Broadcaster:
     def __init__(self, app: Flask):
         self.app = app
@@ -50,12 +46,12 @@ class Broadcaster:
         self.sent_results: dict[int, tuple[int, bool]] = {}  # poll -> (version, participants see it)
         self.stage_versions: dict[int, int] = {}  # the version of each stage this process last saw
         self.voters = VoterCache()
-        self.last_resync = clock()
+        self.last_resync = clock.now()
         self.task = None
 
     def stage_changed(self, stage_id: int) -> None:
         self.stages.add(stage_id)
-        self.recent_stages[stage_id] = clock()
+        self.recent_stages[stage_id] = clock.now()
         self._soon()
 
     def results_changed(self, poll_id: int) -> None:
@@ -84,7 +80,7 @@ class Broadcaster:
 
     def flush(self) -> None:
         with self.app.app_context():
-            now = clock()
+            now = clock.now()
             self._close_expired(now)
             queued, self.stages = self.stages, set()
             reading = sqlite_write_intent.set(False)

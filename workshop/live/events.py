@@ -6,12 +6,10 @@ Clients send every action with a client id and an ack; `join_stage` (workshop/re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Flask
 from flask_login import current_user
 
-from workshop import realtime
+from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.ids import valid_id
@@ -33,7 +31,7 @@ def init_app(app: Flask) -> None:
 
         def write(requests):
             with app.app_context():
-                return record_votes(db.session, requests, datetime.now(UTC))
+                return record_votes(db.session, requests, clock.now())
 
         app.extensions["live_vote_batcher"] = VoteBatcher(socketio, write)
 

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from workshop import audit, web
+from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
@@ -124,7 +124,7 @@ def control(stage_id: int):
     polls = db.session.scalars(db.select(Poll).where(Poll.stage_id == stage.id).order_by(Poll.position)).all()
     return render_template(
         "live/control.html",
-        now=actions.clock(),
+        now=clock.now(),
         stage=stage,
         program=stage.program,
         polls=polls,
@@ -160,12 +160,12 @@ def _without_scheme(url: str) -> str:
 def state(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     if current_user.is_live_moderator:
-        snapshot = stage_state(db.session, stage, actions.clock(), staff=True)
+        snapshot = stage_state(db.session, stage, clock.now(), staff=True)
     elif current_user.is_staff:
         abort(403)
     else:
         snapshot = stage_state(
-            db.session, stage, actions.clock(), staff=False, registration=_own_registration(stage)
+            db.session, stage, clock.now(), staff=False, registration=_own_registration(stage)
         )
     response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
@@ -286,7 +286,7 @@ def poll_action(stage_id: int, poll_id: int, action: str):
     stage = db.get_or_404(Stage, stage_id)
     poll = actions.poll_of(stage, poll_id) or abort(404)
     try:
-        POLL_ACTIONS[action](db.session, poll, actor=current_user, now=actions.clock())
+        POLL_ACTIONS[action](db.session, poll, actor=current_user, now=clock.now())
         reply, status = {"ok": True, "poll_id": poll.id, "status": poll.status.value}, 200
         db.session.commit()
         broadcaster(current_app).stage_changed(stage.id)
@@ -312,7 +312,7 @@ def _export(poll_id: int, kind: str) -> Response:
         content, mimetype, filename = exports.to_csv(poll, rows), "text/csv", f"{name}.csv"
     else:
         content = exports.to_xlsx(
-            db.session, poll, stage, rows, now=actions.clock(), locale=str(get_locale() or "id")
+            db.session, poll, stage, rows, now=clock.now(), locale=str(get_locale() or "id")
         )
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         filename = f"{name}.xlsx"

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workshop import i18n
-from workshop.db import utcnow
 from workshop.programs.models import Program, Stage
 
 CACHE_LIMIT = 256
@@ -29,11 +28,6 @@ class Phase(enum.StrEnum):
     UPCOMING = "upcoming"
     RUNNING = "running"
     ENDED = "ended"
-
-
-def clock() -> datetime:
-    """The current time for pages that show where stages stand (tests replace it)."""
-    return utcnow()
 
 
 def stage_phase(stage, now: datetime) -> Phase:

@@ -8,9 +8,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from workshop import signals
+from workshop import clock, signals
 from workshop.auth.permissions import organiser_required, staff_required
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.ids import id_from_text
 from workshop.programs import schedule, services
 from workshop.programs.forms import (
@@ -151,7 +151,7 @@ def edit_stage(stage_id: int):
                 session=db.session,
                 stage=stage,
                 previous_start=previous_start,
-                now=utcnow(),
+                now=clock.now(),
             )
             db.session.commit()
             flash(_("Stage saved."), "success")
@@ -284,7 +284,7 @@ def _stage_helpers():
 
 
 def _stage_phase(stage) -> str:
-    return schedule.stage_phase(stage, schedule.clock())
+    return schedule.stage_phase(stage, clock.now())
 
 
 def _agenda_day(stage, moment) -> str:

@@ -18,9 +18,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from workshop import realtime, web
+from workshop import clock, realtime, web
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.extensions import limiter
 from workshop.i18n import stage_label
 from workshop.ids import id_from_text
@@ -258,7 +258,7 @@ def change_status(program_id: int):
         flash(str(ERRORS[error.code]), "warning")
         return redirect(_detail_url(registrations[0]))
     queued = outreach.announce_status_changes(
-        db.session, program, changes, actor=current_user, base_url=_link_base(), now=utcnow()
+        db.session, program, changes, actor=current_user, base_url=_link_base(), now=clock.now()
     )
     db.session.commit()
     _flash_changes(changes, target)
@@ -274,7 +274,7 @@ def approve_online(registration_id: int):
         db.session, registration, actor=current_user, secret_key=current_app.config["SECRET_KEY"]
     )
     queued = outreach.announce_status_changes(
-        db.session, registration.program, [change], actor=current_user, base_url=_link_base(), now=utcnow()
+        db.session, registration.program, [change], actor=current_user, base_url=_link_base(), now=clock.now()
     )
     db.session.commit()
     _flash_changes([change], Status.APPROVED)
@@ -389,7 +389,7 @@ def send_link(registration_id: int):
             channels=channels,
             actor=current_user,
             base_url=_link_base(),
-            now=utcnow(),
+            now=clock.now(),
         )
     except ReminderError as error:
         flash(str(ERRORS[error.code]), "danger")
@@ -446,7 +446,7 @@ def send_links(program_id: int):
             Kind.PERSONAL_LINK,
             actor=current_user,
             base_url=_link_base(),
-            now=utcnow(),
+            now=clock.now(),
         )
     except ReminderError as error:
         flash(str(ERRORS[error.code]), "danger")
@@ -511,7 +511,7 @@ def participant_page(slug: str):
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
-    now = schedule.clock()
+    now = clock.now()
     return render_template(
         "registration/participant.html",
         registration=registration,

@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from workshop import audit, i18n, web
+from workshop import audit, clock, i18n, web
 from workshop.auth.models import AuditEntry
 from workshop.auth.permissions import door_staff_required, organiser_required
 from workshop.checkin.models import AttendanceStatus
 from workshop.checkin.services import stage_window
-from workshop.db import db, utcnow
+from workshop.db import db
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
@@ -42,12 +42,6 @@ def _labels():
     return {"attendance_labels": ATTENDANCE_LABELS, "mode_short": MODE_SHORT}
 
 
-def clock():
-    """The current time of the attendance figures (statuses so far, "checked in today", "online
-    now"); tests replace it."""
-    return utcnow()
-
-
 def _locale() -> str:
     return str(get_locale() or "id")
 
@@ -59,7 +53,7 @@ def _locale() -> str:
 @door_staff_required
 def dashboard(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    summary = services.stage_summary(db.session, stage, now=clock())
+    summary = services.stage_summary(db.session, stage, now=clock.now())
     window = stage_window(stage)
     days = [
         (window.day_of(start).isoformat(), i18n.format_day(start, stage.program.timezone, _locale()))
@@ -79,7 +73,7 @@ def dashboard(stage_id: int):
 @door_staff_required
 def dashboard_json(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    response = jsonify(services.stage_summary(db.session, stage, now=clock()).as_json())
+    response = jsonify(services.stage_summary(db.session, stage, now=clock.now()).as_json())
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -104,7 +98,7 @@ def _filter_args(chosen: RegistrationFilter) -> dict[str, str]:
 
 def _matrix(program: Program, chosen: RegistrationFilter) -> services.Matrix:
     registrations = db.session.scalars(registrations_query(program, chosen)).unique().all()
-    return services.program_matrix(db.session, program, registrations, now=clock())
+    return services.program_matrix(db.session, program, registrations, now=clock.now())
 
 
 @bp.route("/programs/<int:program_id>/attendance")
@@ -156,7 +150,9 @@ def _export(program_id: int, kind: str):
     matrix = _matrix(program, chosen)
     filters = " ".join(f"{name}={value}" for name, value in _filter_args(chosen).items())
     if kind == "xlsx":
-        content = exports.to_xlsx(program, matrix, filters=filters, generated_at=utcnow(), locale=_locale())
+        content = exports.to_xlsx(
+            program, matrix, filters=filters, generated_at=clock.now(), locale=_locale()
+        )
     else:
         content = exports.to_csv(matrix)
     _audit_export(
@@ -177,7 +173,7 @@ def daftar_hadir(stage_id: int):
             abort(404)
         if day not in stage_window(stage).local_days():
             abort(404)
-    rows = services.stage_attendance(db.session, stage, now=clock())
+    rows = services.stage_attendance(db.session, stage, now=clock.now())
     content = pdf.daftar_hadir(stage, rows, day=day, locale=_locale())
     filename = f"daftar-hadir-{stage.program.slug}-tahap-{stage.number}{f'-{day}' if day else ''}.pdf"
     _audit_export(
@@ -221,7 +217,7 @@ def attendance_detail(stage_id: int, registration_id: int):
                     "reports.attendance_report", program_id=stage.program_id, _anchor=f"r{registration.id}"
                 )
             )
-    row = services.stage_attendance(db.session, stage, [registration], now=clock())[0]
+    row = services.stage_attendance(db.session, stage, [registration], now=clock.now())[0]
     if request.method == "GET":
         form.status.data = row.override.status.value if row.override is not None else AUTOMATIC
         form.reason.data = row.override.reason if row.override is not None else ""

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from workshop import signals
 from workshop.auth.models import User
 from workshop.db import sqlite_write_intent
-from workshop.extensions import socketio
 from workshop.programs.models import Stage
-from workshop.realtime import staff_room, user_room
 from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
@@ -395,26 +395,13 @@ def _release(session: Session, token: str, ids: list[int]) -> None:
 
 
 def _notify(batch: DrainResult, notices: list[Outgoing]) -> None:
-    """Live updates after the marks are committed: staff screens re-fetch, participants see notices."""
-    if socketio.server is None:
+    """Say what changed once the marks are committed: `signals.deliveries_changed` (the
+    reminders' events.py tells staff screens and participants). Services emit nothing themselves."""
+    if not has_app_context() or not (batch.stage_ids or notices):
         return
-    try:
-        for stage_id in sorted(batch.stage_ids):
-            socketio.emit("deliveries_changed", {"stage_id": stage_id}, to=staff_room(stage_id))
-        for item in notices:
-            socketio.emit(
-                "notice",
-                {
-                    "kind": item.kind.value,
-                    "stage_id": item.stage_id,
-                    "registration_id": item.registration_id,
-                    "subject": item.message.subject,
-                    "text": item.message.text,
-                },
-                to=user_room(item.user_id),
-            )
-    except Exception:  # a lost live update is re-fetched by the page; never fail the send for it
-        log.exception("live update after sending failed")
+    signals.deliveries_changed.send(
+        current_app._get_current_object(), stage_ids=sorted(batch.stage_ids), notices=notices
+    )
 
 
 def notify_stage(stage_id: int) -> None:
