@@ -151,6 +151,8 @@ def seed(database_url: str, participants: int, scanners: int) -> dict:
             "later_stage_id": program.stages[1].id,  # not held today: for the late-body probe
             "tickets": approved,
             "pending": [r.ticket_secret for r in registrations if r.status == Status.PENDING],
+            # the database keeps an HMAC of each secret: check_database reads the check-ins by it
+            "secret_of_hash": {r.ticket_secret_hash: r.ticket_secret for r in registrations},
             "usernames": usernames,
         }
 
@@ -500,7 +502,7 @@ def check_answers(records: list[list]) -> dict:
     }
 
 
-def check_database(path: Path, stage_id: int, records: list[list]) -> dict:
+def check_database(path: Path, stage_id: int, records: list[list], secret_of_hash: dict[str, str]) -> dict:
     """Count in the database what the check-in runs left there."""
     sent_at: dict[str, datetime] = {}
     for record in records:
@@ -511,12 +513,15 @@ def check_database(path: Path, stage_id: int, records: list[list]) -> dict:
         sent_at[secret] = min(sent_at.get(secret, at), at)
     nonces = {record[5] for record in records}
     with sqlite3.connect(path) as connection:
-        rows = connection.execute(
-            "SELECT registration.ticket_secret, check_in.scanned_at, check_in.day, check_in.undone_at "
-            "FROM check_in JOIN registration ON registration.id = check_in.registration_id "
-            "WHERE check_in.stage_id = ?",
-            (stage_id,),
-        ).fetchall()
+        rows = [
+            (secret_of_hash[hashed], *rest)
+            for hashed, *rest in connection.execute(
+                "SELECT registration.ticket_secret_hash, check_in.scanned_at, check_in.day, check_in.undone_at "
+                "FROM check_in JOIN registration ON registration.id = check_in.registration_id "
+                "WHERE check_in.stage_id = ?",
+                (stage_id,),
+            )
+        ]
         (attempts,) = connection.execute(
             "SELECT count(*) FROM scan_attempt WHERE stage_id = ?", (stage_id,)
         ).fetchone()
@@ -712,7 +717,7 @@ def main() -> None:
     meta["load_after"] = Path("/proc/loadavg").read_text().split()[0]
     records = [record for shape in SHAPES for r in results[shape, "checkin"] for record in r["records"]]
     answers = check_answers(records)
-    stored = check_database(database, seeded["stage_id"], records)
+    stored = check_database(database, seeded["stage_id"], records, seeded["secret_of_hash"])
     text = report(results, args, meta, answers, stored)
     if probe is not None:
         text += (

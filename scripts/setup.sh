@@ -27,6 +27,8 @@ cp node_modules/zxing-wasm/LICENSE static/vendor/barcode-detector/LICENSE-zxing-
 # IndexedDB in a few lines: the scanner's offline queue and roster.
 mkdir -p static/vendor/idb-keyval && cp node_modules/idb-keyval/dist/index.js node_modules/idb-keyval/LICENCE static/vendor/idb-keyval/
 mkdir -p static/vendor/socket.io && cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/socket.io/
+# HMAC-SHA256 for the scanner's offline roster (ES modules importing one another; WebCrypto needs HTTPS).
+mkdir -p static/vendor/noble-hashes && cp node_modules/@noble/hashes/{hmac,sha2,_md,_u64,utils}.js node_modules/@noble/hashes/LICENSE static/vendor/noble-hashes/
 
 step "Compiling the translations"
 .venv/bin/pybabel compile --use-fuzzy -d workshop/translations -f >/dev/null

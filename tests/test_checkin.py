@@ -2,6 +2,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from tests import factories
@@ -38,6 +39,7 @@ def scan(
         desk=desk,
         actor=actor,
         client_nonce=nonce,
+        secret_key=current_app.config["SECRET_KEY"],
         scanned_at=at,
         method=method,
         now=at + timedelta(seconds=1),

@@ -4,6 +4,7 @@
 import threading
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from tests import factories
@@ -108,6 +109,7 @@ def _scan(stage_id, ticket, moment, *, desk, nonce):
         desk=desk,
         actor=None,
         client_nonce=nonce,
+        secret_key=current_app.config["SECRET_KEY"],
         scanned_at=moment,
         now=moment,
     )

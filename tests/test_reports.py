@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
+from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -45,6 +46,7 @@ def hall_check_in(session, stage, registration, at, desk="Meja 1"):
         desk=desk,
         actor=None,
         client_nonce=None,
+        secret_key=current_app.config["SECRET_KEY"],
         scanned_at=at,
         now=at + timedelta(seconds=1),
     )

@@ -1,5 +1,7 @@
 """The check-in desk's JSON API and pages: answers, offline batches, roster, search, undo, permissions."""
 
+import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -631,6 +633,12 @@ def test_the_roster_holds_what_a_desk_needs_offline(session, client, hall):
     answer = response.get_json()
     version = answer.pop("version")
     assert re.fullmatch(r"[0-9a-f]{16}", version)
+    key = answer.pop("key")
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+
+    def mac(registration):  # what the device computes of a scanned secret (static/js/scanner.js)
+        return hmac.new(bytes.fromhex(key), registration.ticket_secret.encode(), hashlib.sha256).hexdigest()
+
     assert answer == {
         "stage": {
             "id": hall.stage.id,
@@ -643,7 +651,7 @@ def test_the_roster_holds_what_a_desk_needs_offline(session, client, hall):
         "registrations": [
             {
                 "id": undone.id,
-                "secret": undone.ticket_secret,
+                "mac": mac(undone),
                 "code": undone.ticket_code,
                 "name": "Ani Lumbantobing",
                 "position": "Kepala Bidang",
@@ -652,14 +660,14 @@ def test_the_roster_holds_what_a_desk_needs_offline(session, client, hall):
             },
             {
                 "id": hall.marulam.id,
-                "secret": hall.marulam.ticket_secret,
+                "mac": mac(hall.marulam),
                 "code": hall.marulam.ticket_code,
                 **marulam_person(),
                 "mode": "daring",
             },
             {
                 "id": hall.nelson.id,
-                "secret": hall.nelson.ticket_secret,
+                "mac": mac(hall.nelson),
                 "code": hall.nelson.ticket_code,
                 **nelson_person(),
                 "mode": "luring",
@@ -671,6 +679,8 @@ def test_the_roster_holds_what_a_desk_needs_offline(session, client, hall):
         "generated_at": "2021-06-24T02:15:00+00:00",
     }
     assert client.get(hall.url("roster")).get_json()["version"] == version
+    secrets = [r.ticket_secret for r in (undone, hall.marulam, hall.nelson)]
+    assert not any(secret in response.get_data(as_text=True) for secret in secrets)  # no secret leaves
     client.post(hall.url(), json=body(hall.marulam.ticket_code))
     assert client.get(hall.url("roster")).get_json()["version"] != version
 

@@ -269,7 +269,7 @@ def seed(session: Session, *, passwords: dict[str, str], config: Mapping, now: d
             links.issue(registration, secret_key)
     session.flush()
     tahap_i = program.stages[0]
-    _day_in_progress(session, tahap_i, now=now, rng=rng)
+    _day_in_progress(session, tahap_i, now=now, rng=rng, secret_key=secret_key)
     summary = (
         f"Demo programme '{program.title}' with {len(program.stages)} stages; "
         f"{len(agencies)} OPD/Perusda, {len(kecamatan)} kecamatan, {len(desa)} desa/kelurahan; "
@@ -284,7 +284,9 @@ def seed(session: Session, *, passwords: dict[str, str], config: Mapping, now: d
     return summary
 
 
-def _day_in_progress(session: Session, stage: Stage, *, now: datetime, rng: random.Random) -> None:
+def _day_in_progress(
+    session: Session, stage: Stage, *, now: datetime, rng: random.Random, secret_key: str
+) -> None:
     """Tahap I from its first morning to now (at most the first four hours): check-ins, online
     presence, a poll answered and closed, a second poll ready, questions asked and answered."""
     staff = {user.username: user for user in session.scalars(select(User).where(User.username.is_not(None)))}
@@ -308,6 +310,7 @@ def _day_in_progress(session: Session, stage: Stage, *, now: datetime, rng: rand
         first=start - timedelta(minutes=30),
         last=at(0.3),
         petugas=staff["petugas"],
+        secret_key=secret_key,
     )
     following = _online_presence(
         session, stage, rng.sample(online, len(online) * 3 // 5), at=at, now=now, rng=rng
@@ -354,6 +357,7 @@ def _hall_check_ins(
     first: datetime,
     last: datetime,
     petugas: User,
+    secret_key: str,
 ) -> list[Registration]:
     """Scanned at two desks, one after the other between `first` and `last`."""
     step = (last - first) / max(1, len(people))
@@ -362,10 +366,11 @@ def _hall_check_ins(
         checkin_services.check_in(
             session,
             stage=stage,
-            code=tickets.qr_payload(registration.ticket_secret),
+            code=tickets.qr_payload(registration.ticket_secret_with(secret_key)),
             desk=f"Meja {index % 2 + 1}",
             actor=petugas,
             client_nonce=f"demo-{registration.id}",
+            secret_key=secret_key,
             scanned_at=scanned_at,
             method=ScanMethod.CAMERA,
             now=scanned_at,

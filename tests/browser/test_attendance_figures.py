@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from flask import current_app
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -58,6 +59,7 @@ def _hall_check_in(session, stage, registration, at: datetime) -> None:
         desk="Meja 1",
         actor=None,
         client_nonce=None,
+        secret_key=current_app.config["SECRET_KEY"],
         scanned_at=at,
         now=at,
     )

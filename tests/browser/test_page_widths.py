@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 
@@ -130,6 +131,7 @@ def _seed(live_server: LiveServer) -> Seeded:
             desk="Meja 1",
             actor=staff["petugas"],
             client_nonce="widths-1",
+            secret_key=current_app.config["SECRET_KEY"],
         )
         report = online.import_report(
             session,

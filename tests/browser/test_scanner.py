@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -423,6 +424,46 @@ LOCAL_KEYS = "() => Object.keys(localStorage).filter((key) => key.startsWith('bh
 def kept(page: Page) -> tuple[list[str], list[str]]:
     """(the scanner's localStorage keys, its IndexedDB keys), sorted."""
     return page.evaluate(LOCAL_KEYS), sorted(page.evaluate(IDB, {}))
+
+
+def test_offline_a_scanned_qr_code_is_found_by_its_mac_and_the_device_holds_no_secret(
+    live_server, new_context, browser_problems
+):
+    stage_id, username, [(_, secret, _)] = seed_stage_today(
+        live_server, [("Nelson Pardede", "Dinas Kominfo")]
+    )
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
+    stored = json.dumps(page.evaluate(IDB, {"read": f"roster.{stage_id}"}))
+    assert '"mac"' in stored and secret not in stored  # the roster on the device opens no door
+
+    page.evaluate(RECORD_RESULTS)
+    context.set_offline(True)
+    expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
+    page.locator("#code-input").fill(tickets.qr_payload(secret))  # as a hand-held scanner types it
+    page.locator("#code-input").press("Enter")
+
+    assert shown_results(page, 1) == [
+        {
+            "colour": "green",
+            "offline": True,
+            "message": "Berhasil check-in",
+            "name": "Nelson Pardede",
+            "organization": "Dinas Kominfo",
+        }
+    ]
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
+    # a well-formed secret the roster has no mac of: not on this device (the server decides later)
+    page.locator("#code-input").fill(tickets.qr_payload(tickets.new_secret()))
+    page.locator("#code-input").press("Enter")
+    unknown = shown_results(page, 2)[1]
+    assert (unknown["colour"], unknown["offline"], unknown["name"]) == ("amber", True, "")
+    context.set_offline(False)
+    expect(page.get_by_test_id("queue-count")).to_be_hidden()  # sent once the network is back
+    assert counts(live_server, stage_id) == (1, 2)
+    assert browser_problems.seen == []
 
 
 def one_person_scanner(live_server, new_context) -> tuple[Page, int]:

@@ -1,8 +1,9 @@
 """What the check-in desk reads: the stage's roster (to validate scans offline) and search.
 
 The roster holds what a scanner device needs to decide a scan by itself while the network is
-down: each approved registration's ticket secret and short code, the person, the mode for the
-stage, and the check-ins already made on the given day.
+down: each approved registration's short code and the HMAC of its ticket secret under the stage's
+roster key (never the secret), the person, the mode for the stage, and the check-ins already made
+on the given day.
 """
 
 from __future__ import annotations

@@ -239,6 +239,7 @@ def _check_in(stage: Stage, scan: ScanInput, now: datetime) -> services.ScanOutc
             desk=scan.desk,
             actor=current_user._get_current_object(),
             client_nonce=scan.nonce,
+            secret_key=current_app.config["SECRET_KEY"],
             scanned_at=scan.scanned_at,
             method=scan.method,
             now=now,
@@ -297,15 +298,18 @@ def api_check_in_batch(stage_id: int):
 @door_staff_required
 @api
 def api_roster(stage_id: int):
-    """Everything a desk needs to validate scans while offline."""
+    """Everything a desk needs to validate scans while offline. No ticket secret: per ticket the
+    HMAC of its secret under the stage's roster key (`mac`), which the device computes of a scan."""
     stage = _stage(stage_id)
     now = utcnow()
     day = desk.today(stage, now)
     entries = desk.roster(db.session, stage)
+    secret_key = current_app.config["SECRET_KEY"]
+    key = tickets.roster_key(stage.id, secret_key)
     registrations = [
         {
             "id": entry.registration.id,
-            "secret": entry.registration.ticket_secret,
+            "mac": tickets.roster_mac(key, entry.registration.ticket_secret_with(secret_key)),
             "code": entry.registration.ticket_code,
             **_person(entry.registration),
             "mode": entry.mode,
@@ -329,11 +333,12 @@ def api_roster(stage_id: int):
             "days": [d.isoformat() for d in desk.stage_days(stage)],
         },
         "day": day.isoformat(),
+        "key": key,
         "registrations": registrations,
         "check_ins": check_ins,
     }
     response = jsonify({**content, "version": desk.roster_version(content), "generated_at": now.isoformat()})
-    response.headers["Cache-Control"] = "no-store"  # it holds every ticket secret of the stage
+    response.headers["Cache-Control"] = "no-store"  # names, positions and short codes of the stage
     return response
 
 

@@ -70,13 +70,16 @@ def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResul
     return ScanResult.WRONG_DAY, None
 
 
-def find_ticket(session: Session, text: str) -> Registration | None:
+def find_ticket(session: Session, text: str, secret_key: str) -> Registration | None:
     parsed = tickets.parse(text)
     if parsed is None:
         return None
     kind, value = parsed
-    column = Registration.ticket_secret if kind == "secret" else Registration.ticket_code
-    return session.scalar(select(Registration).where(column == value))
+    if kind == "secret":
+        condition = Registration.ticket_secret_hash == tickets.secret_hash(value, secret_key)
+    else:
+        condition = Registration.ticket_code == value
+    return session.scalar(select(Registration).where(condition))
 
 
 def check_in(
@@ -87,6 +90,7 @@ def check_in(
     desk: str,
     actor: User | None,
     client_nonce: str | None,
+    secret_key: str,
     scanned_at: datetime | None = None,
     method: ScanMethod = ScanMethod.CAMERA,
     now: datetime | None = None,
@@ -99,11 +103,11 @@ def check_in(
     now = now or utcnow()
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
     if client_nonce:
-        replay = _replay(session, client_nonce, stage, code)
+        replay = _replay(session, client_nonce, stage, code, secret_key)
         if replay is not None:
             return replay
 
-    registration = find_ticket(session, code)
+    registration = find_ticket(session, code, secret_key)
     result, day, first = _decide(session, stage, registration, scanned_at)
     if result in GREEN:
         first, won = _record_check_in(session, stage, registration, day, scanned_at, desk, actor, now)
@@ -135,19 +139,21 @@ def check_in(
         with session.begin_nested():
             session.add(attempt)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, client_nonce, stage, code)
+        replay = _replay(session, client_nonce, stage, code, secret_key)
         if replay is None:
             raise
         return replay
     return ScanOutcome(result=result, registration=registration, check_in=first, attempt=attempt)
 
 
-def _replay(session: Session, client_nonce: str, stage: Stage, code: str) -> ScanOutcome | None:
+def _replay(
+    session: Session, client_nonce: str, stage: Stage, code: str, secret_key: str
+) -> ScanOutcome | None:
     attempt = session.scalar(select(ScanAttempt).where(ScanAttempt.client_nonce == client_nonce))
     if attempt is None:
         return None
     registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
-    scanned = find_ticket(session, code)
+    scanned = find_ticket(session, code, secret_key)
     same_ticket = (scanned.id if scanned else None) == attempt.registration_id
     if attempt.stage_id != stage.id or attempt.code != tickets.logged_code(code) or not same_ticket:
         raise CheckInError("nonce_reused")

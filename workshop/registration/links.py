@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workshop import keys
 from workshop.registration.models import Registration
 
 
 def token_for(registration: Registration, secret_key: str) -> str | None:
     if registration.link_nonce is None:
         return None
-    message = f"personal-link:{registration.id}:{registration.link_nonce}".encode()
-    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:20]
+    digest = keys.mac(secret_key, "personal-link", f"{registration.id}:{registration.link_nonce}")[:20]
     return base64.b32encode(digest).decode().rstrip("=").lower()  # 160 bits, 32 characters
 
 

@@ -4,7 +4,8 @@ import enum
 import json
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from flask import current_app
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.checkin import tickets
@@ -58,8 +59,10 @@ class Registration(db.Model):
     # Personal link: only the SHA-256 of the token is stored; see registration.links.
     link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_nonce: Mapped[str | None] = mapped_column(String(32))
-    # Check-in: the QR code carries the secret; the short code is typed by hand (checkin.tickets).
-    ticket_secret: Mapped[str] = mapped_column(String(32), unique=True, default=tickets.new_secret)
+    # Check-in: the QR code carries the secret, stored only as an HMAC (the lookup) and sealed (to
+    # draw the QR again); the short code is typed by hand (checkin.tickets).
+    ticket_secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ticket_secret_sealed: Mapped[str] = mapped_column(String(200))
     ticket_code: Mapped[str] = mapped_column(String(8), unique=True, default=tickets.new_short_code)
     source: Mapped[str] = mapped_column(String(20), default="form")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,11 +74,34 @@ class Registration(db.Model):
         back_populates="registration", cascade="all, delete-orphan"
     )
 
+    def issue_ticket_secret(self, secret_key: str) -> str:
+        """Give the ticket a new secret (the old QR code stops opening anything); returns it."""
+        secret = tickets.new_secret()
+        self.ticket_secret_hash = tickets.secret_hash(secret, secret_key)
+        self.ticket_secret_sealed = tickets.seal(secret, secret_key)
+        return secret
+
+    def ticket_secret_with(self, secret_key: str) -> str:
+        return tickets.unseal(self.ticket_secret_sealed, secret_key)
+
+    @property
+    def ticket_secret(self) -> str:
+        """The secret the QR code carries, unsealed with the app's key (templates; elsewhere
+        `ticket_secret_with` takes the key)."""
+        return self.ticket_secret_with(current_app.config["SECRET_KEY"])
+
     def mode_for(self, stage: Stage) -> Mode | None:
         for choice in self.stage_modes:
             if choice.stage_id == stage.id:
                 return choice.mode
         return None
+
+
+@event.listens_for(Registration, "before_insert")
+def _issue_ticket_secret(_mapper, _connection, registration: Registration) -> None:
+    """Every new registration gets its ticket secret, sealed with the app's key."""
+    if registration.ticket_secret_hash is None:
+        registration.issue_ticket_secret(current_app.config["SECRET_KEY"])
 
 
 class RegistrationStage(db.Model):

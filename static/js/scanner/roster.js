@@ -1,7 +1,12 @@
 // The stage's roster on this device (for offline check-in and search) and what this device knows
 // was checked in today ("seen"), both in IndexedDB (storage.js). Tickets are parsed as
-// workshop/checkin/tickets.py parses them.
+// workshop/checkin/tickets.py parses them. The roster holds no ticket secret: per ticket the
+// HMAC-SHA256 of its secret under the roster's key ("mac"), and a scanned secret is looked up by
+// the same HMAC (@noble/hashes from static/vendor: WebCrypto's would need HTTPS).
 
+import { hmac } from "../../vendor/noble-hashes/hmac.js";
+import { sha256 } from "../../vendor/noble-hashes/sha2.js";
+import { bytesToHex, hexToBytes, utf8ToBytes } from "../../vendor/noble-hashes/utils.js";
 import { request } from "./api.js";
 import { config, el, fill, localClock, localDay, STAGE, stageEnded, T } from "./page.js";
 import { queued } from "./queue.js";
@@ -39,19 +44,28 @@ export function parseTicket(text) {
 // ---- the roster and what this device knows was checked in today -----------------------------------
 
 let roster = null;
-let index = { bySecret: new Map(), byCode: new Map(), byId: new Map() };
+let index = { byMac: new Map(), byCode: new Map(), byId: new Map() };
 let seen = null; // {day, entries: {registrationId: {time, desk, checkInId}}}
 
 /** The roster's entries (for the search on this device). */
 export const entries = () => roster?.registrations || [];
 
 function rebuildIndex() {
-  index = { bySecret: new Map(), byCode: new Map(), byId: new Map() };
+  index = { byMac: new Map(), byCode: new Map(), byId: new Map() };
   for (const entry of entries()) {
-    index.bySecret.set(entry.secret, entry);
+    index.byMac.set(entry.mac, entry);
     index.byCode.set(entry.code, entry);
     index.byId.set(entry.id, entry);
   }
+}
+
+// A secret is found by its HMAC-SHA256 under the roster's key, as tickets.roster_mac computes it.
+function findBySecret(secret) {
+  if (!roster?.key) {
+    return null;
+  }
+  const mac = bytesToHex(hmac(sha256, hexToBytes(roster.key), utf8ToBytes(secret)));
+  return index.byMac.get(mac) || null;
 }
 
 export function lookup(code) {
@@ -59,7 +73,7 @@ export function lookup(code) {
   if (!parsed) {
     return { parsed: null, entry: null };
   }
-  const entry = (parsed.kind === "secret" ? index.bySecret : index.byCode).get(parsed.value) || null;
+  const entry = parsed.kind === "secret" ? findBySecret(parsed.value) : index.byCode.get(parsed.value) || null;
   return { parsed, entry };
 }
 
