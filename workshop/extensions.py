@@ -14,7 +14,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
-from sqlalchemy import bindparam, select
 
 from workshop.bodies import limit_body
 from workshop.db import configure_sqlite, db, sqlite_write_intent
@@ -103,21 +102,8 @@ def is_upload_request() -> bool:
 
 
 def _init_login(app: Flask) -> None:
-    from workshop.auth.models import User
-
+    """The login rules; the auth feature registers the loader of users (workshop/auth/views.py)."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"  # "strong" logs phones out when they change network
-
-    user_by_id = select(User).where(User.id == bindparam("id"))  # built once: see registration/queries.py
-
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        ident, _, epoch = user_id.partition(".")
-        if not ident.isdigit() or not epoch.isdigit():
-            return None
-        user = db.session.scalar(user_by_id, {"id": int(ident)})
-        if user is None or user.session_epoch != int(epoch):
-            return None
-        return user

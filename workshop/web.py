@@ -23,7 +23,6 @@ from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
 from workshop.ids import IdConverter
-from workshop.registration.validation import display_phone
 
 HSTS_SECONDS = 365 * 24 * 3600
 # Error answers for clients that ask for JSON (the error page's titles, templates/errors/error.html).
@@ -85,8 +84,6 @@ def init_app(app: Flask) -> None:
     def _zone(timezone: str) -> str:
         """'WIB' for 'Asia/Jakarta'."""
         return i18n.zone_abbreviation(timezone)
-
-    app.add_template_filter(display_phone, "phone")
 
 
 def public_url(config: Mapping, endpoint: str, **values) -> str:

@@ -39,13 +39,14 @@ from workshop.registration.queries import (
     approved_registration_of,
     registrations_query,
 )
-from workshop.registration.validation import normalise_name, normalise_phone
+from workshop.registration.validation import display_phone, normalise_name, normalise_phone
 from workshop.reminders import jobs, outreach
 from workshop.reminders.forms import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, KIND_LABELS
 from workshop.reminders.models import Kind
 from workshop.reminders.services import ReminderError
 
 bp = Blueprint("registration", __name__)
+bp.add_app_template_filter(display_phone, "phone")  # national form: 0812-3456-7890
 
 PAGE_SIZE = 100
 STATUS_LABELS = {

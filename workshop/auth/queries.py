@@ -1,0 +1,22 @@
+"""Read-side queries of accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from workshop.auth.models import User
+
+USER_BY_ID = select(User).where(User.id == bindparam("id"))  # built once: see registration/queries.py
+
+
+def user_of_session(session: Session, user_id: str) -> User | None:
+    """The user a login session names ("<id>.<session epoch>"), or None once that user's sessions
+    were ended (the epoch moved on) or the value is not one we wrote."""
+    ident, _, epoch = user_id.partition(".")
+    if not ident.isdigit() or not epoch.isdigit():
+        return None
+    user = session.scalar(USER_BY_ID, {"id": int(ident)})
+    if user is None or user.session_epoch != int(epoch):
+        return None
+    return user
