@@ -514,6 +514,33 @@ def test_a_participant_without_email_fails_without_calling_the_channel(session, 
     assert fakes["email"].sent == []
 
 
+def test_the_delivery_log_gives_a_known_reason_in_the_readers_language(
+    session, app, client, login, clock, fakes
+):
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    _rule(session, program, offset=timedelta(days=1), window=timedelta(hours=12), channels=("email",))
+    [registration] = _approved(session, program, 1)
+    registration.person.email = ""
+    session.commit()
+    clock.set(START - timedelta(days=1))
+    _tick(session, app, clock, fakes)
+    login(factories.staff(session, Role.PANITIA))
+    session.commit()
+
+    data = client.get(f"/admin/stages/{stage.id}/reminders.json").get_json()
+    assert [f["error"] for f in data["failures"]] == ["Peserta tidak memiliki alamat email."]
+    page = client.get(f"/admin/stages/{stage.id}/reminders").get_data(as_text=True)
+    assert "<td>Peserta tidak memiliki alamat email.</td>" in page
+    assert "The participant has no email address." not in page
+    detail = client.get(f"/admin/registrations/{registration.id}").get_data(as_text=True)
+    assert "<small>Peserta tidak memiliki alamat email.</small>" in detail
+
+    client.post("/language/en")
+    data = client.get(f"/admin/stages/{stage.id}/reminders.json").get_json()
+    assert [f["error"] for f in data["failures"]] == ["The participant has no email address."]
+
+
 def test_retry_failed_puts_failures_inside_their_window_back(session, app, clock, fakes):
     program = factories.program(session, stages=2)
     first, second = program.stages

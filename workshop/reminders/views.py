@@ -22,6 +22,7 @@ from workshop.redirects import safe_next
 from workshop.registration.models import Person, Registration, Status
 from workshop.reminders import jobs, services
 from workshop.reminders.blueprint import bp
+from workshop.reminders.failures import failure_text
 from workshop.reminders.forms import (
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
@@ -243,7 +244,10 @@ def stage_log(stage_id: int):
 @organiser_required
 def stage_log_json(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    response = jsonify(services.log_snapshot(db.session, stage, utcnow()))
+    snapshot = services.log_snapshot(db.session, stage, utcnow())
+    for failure in snapshot["failures"]:
+        failure["error"] = failure_text(failure["error"])
+    response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
     return response
 

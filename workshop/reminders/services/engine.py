@@ -20,6 +20,7 @@ from workshop.db import sqlite_write_intent
 from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
+from workshop.reminders import failures
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
 from workshop.reminders.messages import locale_for, personal_url_for, render
 from workshop.reminders.models import (
@@ -129,14 +130,13 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
                 )
             message = rendered[key].get(delivery.channel)
             if delivery.kind in LINK_KINDS and link is None:
-                problem = "The participant has no personal link (it was revoked)."
+                problem = failures.NO_LINK
             elif message is None:
                 problem = f"No message for channel {delivery.channel}."
             elif not message.to:
-                problem = {
-                    "email": "The participant has no email address.",
-                    "whatsapp": "The participant has no phone number.",
-                }.get(delivery.channel, "No recipient.")
+                problem = {"email": failures.NO_EMAIL, "whatsapp": failures.NO_PHONE}.get(
+                    delivery.channel, failures.NO_RECIPIENT
+                )
         except Exception as error:  # a template bug must not stop the other deliveries
             log.exception("rendering delivery %s failed", delivery.id)
             problem = f"Could not render the message: {_reason(error)}"

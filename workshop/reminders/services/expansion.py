@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration, RegistrationStage, Status
+from workshop.reminders import failures
 from workshop.reminders.models import (
     Audience,
     Delivery,
@@ -168,7 +169,7 @@ def release_expired(session: Session, now: datetime, settings: EngineSettings) -
             attempts=Delivery.attempts + 1,
             claimed_until=None,
             claim_token=None,
-            error="The sending worker stopped before confirming the send.",
+            error=failures.WORKER_STOPPED,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
