@@ -261,4 +261,6 @@ def test_the_organisation_list_is_paged_and_found_by_name_code_or_sub_district(s
     assert listed(q="tarutung")[0] == "60 instansi"
     assert listed(q="12.02.07")[1] == ["Tarutung"]
     assert listed(q="desa 07")[1] == ["Desa 07, Kec. Tarutung"]
+    assert listed(q="desa _7")[1] == []  # % and _ are letters here, not LIKE wildcards
+    assert listed(q="%")[1] == []
     assert listed(kind="kecamatan", q="Taru")[1] == ["Tarutung"]

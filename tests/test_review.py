@@ -73,6 +73,8 @@ def test_filters_by_kind_kecamatan_mode_status_and_text(client, roster):
     assert _listed(client, program, mode="luring") == ["Kadis Kominfo"]
     assert _listed(client, program, status="approved") == ["Kades Hutatoruan"]
     assert _listed(client, program, q="kominfo") == ["Kadis Kominfo"]
+    assert _listed(client, program, q="%") == []  # % and _ are letters here, not LIKE wildcards
+    assert _listed(client, program, q="Kades_") == []
     assert _listed(client, program, kind="desa", kecamatan=districts["sipoholon"].id) == ["Kades Situmeang"]
     assert _listed(client, program, status="nonsense") == _listed(client, program)
 

@@ -81,23 +81,18 @@ def roster_version(payload: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search(session: Session, stage: Stage, query: str, limit: int = SEARCH_LIMIT) -> list[Registration]:
     """Registrations of the stage's programme whose person's name or organisation (or its
     kecamatan) contains the query, case-insensitively; approved ones first, then by name."""
-    pattern = f"%{escape_like(query)}%"
-    parent = select(Organization.id).where(Organization.name.ilike(pattern, escape="\\"))
+    parent = select(Organization.id).where(Organization.name.icontains(query, autoescape=True))
     matches = (
         select(Registration)
         .join(Registration.person)
         .join(Person.organization)
         .where(
             Registration.program_id == stage.program_id,
-            Person.name.ilike(pattern, escape="\\")
-            | Organization.name.ilike(pattern, escape="\\")
+            Person.name.icontains(query, autoescape=True)
+            | Organization.name.icontains(query, autoescape=True)
             | Organization.parent_id.in_(parent),
         )
         .options(

@@ -38,10 +38,11 @@ def organizations_query(kind: OrgKind | None, text: str) -> Select:
     if kind is not None:
         query = query.where(Organization.kind == kind)
     if text:
-        pattern = f"%{text}%"
         query = query.where(
             or_(
-                Organization.name.ilike(pattern), Organization.code.ilike(pattern), parent.name.ilike(pattern)
+                Organization.name.icontains(text, autoescape=True),
+                Organization.code.icontains(text, autoescape=True),
+                parent.name.icontains(text, autoescape=True),
             )
         )
     return query

@@ -70,8 +70,12 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
             )
         )
     if chosen.text:
-        pattern = f"%{chosen.text}%"
-        query = query.where(or_(Person.name.ilike(pattern), organization.name.ilike(pattern)))
+        query = query.where(
+            or_(
+                Person.name.icontains(chosen.text, autoescape=True),
+                organization.name.icontains(chosen.text, autoescape=True),
+            )
+        )
     return query
 
 
