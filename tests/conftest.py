@@ -21,6 +21,7 @@ import os
 import pytest
 from flask import g
 
+from tests.csrf import CsrfClient
 from workshop import clock, create_app
 from workshop.db import db, sqlite_write_intent
 
@@ -217,20 +218,22 @@ def app(database_url):
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "bimtek.test",
             "LIVE_BROADCAST_SECONDS": 0,  # broadcast at once, in the request
             "LIVE_VOTE_BATCHING": False,
         }
     )
+    app.test_client_class = CsrfClient  # CSRF stays on: the client sends the token (tests/csrf.py)
 
     @app.teardown_request
     def _forget_request_state(error):
-        # Requests reuse the test's app context, and with it `g`: drop the user and the language
-        # that Flask-Login and Flask-Babel cache there, so each request starts afresh as in production.
+        # Requests reuse the test's app context, and with it `g`: drop the user, the language and
+        # the CSRF token that Flask-Login, Flask-Babel and Flask-WTF cache there, so each request
+        # starts afresh as in production (another client's page must not get this one's token).
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)
+        g.pop("csrf_token", None)
 
     # Each request or socket event of a server runs in a context of its own; here they all share
     # the test's: start every test with the write intent a fresh context has.

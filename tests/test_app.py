@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import text
 
 from tests import factories
+from tests.csrf import use_csrf_client
 from workshop import create_app
 from workshop.auth.models import Role
 from workshop.config import ConfigError
@@ -99,10 +100,10 @@ def test_staff_login_is_rate_limited(tmp_path):
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limit.sqlite3'}",
             "SECRET_KEY": "x",
-            "WTF_CSRF_ENABLED": False,
             "LOGIN_RATE_LIMIT": "3 per minute",
         }
     )
+    use_csrf_client(app)
     with app.app_context():
         db.create_all()
         client = app.test_client()

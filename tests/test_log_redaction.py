@@ -16,6 +16,7 @@ TOKEN = "abcdefghijklmnopqrstuvwxyz234567"
 # A request to a personal link fails inside the app: Flask logs "Exception on /p/<token> [POST]"
 # with the traceback, whose error message names the link too.
 SCRIPT = f"""
+from tests.csrf import use_csrf_client
 from workshop import create_app
 from workshop.registration import links
 
@@ -23,7 +24,7 @@ def broken(session, token):
     raise RuntimeError(f"cannot look up /p/{{token}}")
 
 links.find = broken
-app = create_app({{"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}})
+app = use_csrf_client(create_app({{"RATELIMIT_ENABLED": False}}))
 print(app.test_client().post("/p/{TOKEN}?lang=id").status_code)
 """
 

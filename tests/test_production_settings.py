@@ -13,6 +13,7 @@ import pytest
 from flask import request
 
 from tests import factories
+from tests.csrf import use_csrf_client
 from workshop import create_app
 from workshop.auth.models import Role
 from workshop.config import ConfigError, from_environment, validate
@@ -53,10 +54,10 @@ def test_a_production_login_sets_a_secure_httponly_lax_cookie(tmp_path, monkeypa
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
             "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
         }
     )
+    use_csrf_client(app)
     with app.app_context():
         db.create_all()
         user = factories.staff(db.session, Role.PANITIA)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.csrf import use_csrf_client
 from workshop import create_app
 from workshop.db import db, sqlite_write_intent
 from workshop.programs.models import OrgKind
@@ -28,12 +29,12 @@ def app(database_url, limits):
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": True,
             "RATELIMIT_STORAGE_URI": "memory://",
             **limits,
         }
     )
+    use_csrf_client(app)
     write_intent = sqlite_write_intent.set(True)
     with app.app_context():
         db.create_all()
