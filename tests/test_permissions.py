@@ -1,14 +1,17 @@
-"""Every route x every role: allowed, or refused (403, or a redirect to log in)."""
+"""Every route and every Socket.IO event x every role: allowed, or refused (403 or a redirect to\nlog in; a refusal code in the ack, or no connection at all)."""
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 
 from tests import factories
 from workshop.auth.models import Role
-from workshop.db import utcnow
+from workshop.db import db, utcnow
+from workshop.extensions import socketio
+from workshop.live import services as live_services
 from workshop.programs.models import AgendaItem
 from workshop.registration import links, services
-from workshop.registration.models import Status
+from workshop.registration.models import Mode, Status
 from workshop.reminders.models import SchedulerHeartbeat
 
 PUBLIC = "public"
@@ -206,5 +209,142 @@ def test_role_matrix(app, session, client, login, world, role):
 
     expected = {
         endpoint: "allowed" if _allowed(ACCESS[endpoint], role) else "refused" for endpoint in outcomes
+    }
+    assert outcomes == expected
+
+
+# Socket.IO events x every role, as the routes above: accepted, or refused with a refusal code
+# (anonymous sockets are refused at connect, so none of their events reaches a handler), and a
+# refused event changes nothing in the database.
+
+SIGNED_IN = "signed_in"  # any logged-in user: staff, or a participant through the personal link
+LIFECYCLE = "lifecycle"  # sent by the server when a socket goes, not by a client
+
+# (namespace, event) -> who may send it. A new handler must be added here (and to _socket_events'
+# payloads), or test_every_socket_event_is_listed fails.
+SOCKET_ACCESS = {
+    ("/", "connect"): SIGNED_IN,
+    ("/", "disconnect"): LIFECYCLE,
+    ("/", "join_stage"): SIGNED_IN,  # staff to the staff rooms; a participant of the programme
+    ("/", "presence"): PARTICIPANT,
+    ("/", "ask"): PARTICIPANT,
+    ("/", "upvote"): PARTICIPANT,
+    ("/", "vote"): PARTICIPANT,
+    ("/", "moderate"): LIVE,
+}
+REFUSALS = {"login_required", "forbidden", "moderators_only", "participants_only"}
+
+
+def _socket_allowed(access: str, role: str) -> bool:
+    if access == SIGNED_IN:
+        return role != "anonymous"
+    return _allowed(access, role)
+
+
+def test_every_socket_event_is_listed(app):
+    handlers = {
+        (namespace, event) for namespace, events in socketio.server.handlers.items() for event in events
+    }
+    assert handlers == set(SOCKET_ACCESS)
+
+
+@pytest.fixture
+def live_world(app, session, set_now):
+    from tests.test_live import NOW, make_poll, open_now
+
+    set_now(NOW)  # Tahap I runs
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    asker = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING)
+    participant = factories.registration(session, program, status=Status.APPROVED, mode=Mode.DARING)
+    moderator = factories.staff(session, Role.NARASUMBER)
+    session.flush()
+    shown, pending = (
+        live_services.ask(session, stage, asker, text, anonymous=False, now=NOW, per_minute=10)
+        for text in ("Kapan Tahap II?", "Apakah ada sertifikat?")
+    )
+    live_services.moderate(session, stage, shown.id, "approve", None, actor=moderator, now=NOW)
+    session.commit()
+    poll = make_poll(session, stage, moderator)
+    open_now(session, poll, moderator)
+    return {
+        "stage": stage,
+        "participant": participant,
+        "shown_question_id": shown.id,
+        "pending_question_id": pending.id,
+        "poll_id": poll.id,
+        "option_id": poll.options[0].id,
+    }
+
+
+def _socket_events(world) -> dict[str, dict]:
+    """Each client event with a payload it is accepted with, join_stage first."""
+    stage_id = world["stage"].id
+    return {
+        "join_stage": {"stage_id": stage_id},
+        "presence": {"stage_id": stage_id, "nonce": "n1"},
+        "ask": {"stage_id": stage_id, "client_id": "ask-0123456789abcdef", "text": "Kapan mulai?"},
+        "upvote": {
+            "stage_id": stage_id,
+            "client_id": "upvote-0123456789abcdef",
+            "question_id": world["shown_question_id"],
+        },
+        "vote": {
+            "stage_id": stage_id,
+            "client_id": "vote-0123456789abcdef",
+            "poll_id": world["poll_id"],
+            "answer": {"option_ids": [world["option_id"]]},
+        },
+        "moderate": {
+            "stage_id": stage_id,
+            "client_id": "moderate-0123456789abcdef",
+            "question_id": world["pending_question_id"],
+            "action": "approve",
+        },
+    }
+
+
+def _database_rows(session) -> dict[str, list]:
+    session.expire_all()
+    return {
+        table.name: sorted(session.execute(select(table)).all(), key=repr)
+        for table in db.metadata.sorted_tables
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_socket_role_matrix(app, session, live_world, role):
+    from tests.test_live import participant_client, staff_client
+
+    if role == "participant":
+        client = participant_client(app, session, live_world["participant"])
+    elif role == "anonymous":
+        client = app.test_client()
+    else:
+        user = factories.staff(session, Role(role))
+        session.commit()
+        client = staff_client(app, user)
+    socket = socketio.test_client(app, flask_test_client=client)
+
+    outcomes = {"connect": "allowed" if socket.is_connected() else "refused"}
+    for event, payload in _socket_events(live_world).items():
+        if not socket.is_connected():
+            outcomes[event] = "refused"  # nothing reaches the handler
+            continue
+        before = _database_rows(session)
+        ack = socket.emit(event, payload, callback=True)
+        if ack.get("ok") is True:
+            outcomes[event] = "allowed"
+        elif ack.get("error") in REFUSALS:
+            outcomes[event] = "refused"
+            assert _database_rows(session) == before, (event, ack)
+        else:
+            outcomes[event] = ack  # neither: shown by the comparison below
+    if socket.is_connected():
+        socket.disconnect()
+
+    expected = {
+        event: "allowed" if _socket_allowed(SOCKET_ACCESS[("/", event)], role) else "refused"
+        for event in outcomes
     }
     assert outcomes == expected
