@@ -50,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workshop.auth.views import bp as auth_bp
     from workshop.checkin.views import bp as checkin_bp
+    from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
+    from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
     from workshop.live.views import bp as live_bp
     from workshop.programs.views import bp as programs_bp
@@ -64,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(checkin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(health_bp)
 
