@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.auth import views as auth_views  # noqa: F401
     from workshop.auth.blueprint import bp as auth_bp
     from workshop.checkin.views import bp as checkin_bp
+    from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
+    from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
     from workshop.live import views as live_views  # noqa: F401
     from workshop.live.blueprint import bp as live_bp
@@ -71,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(checkin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(health_bp)
 
