@@ -9,6 +9,7 @@ from workshop.checkin.models import (
     OnlineEvidence,
     ScanAttempt,
 )
+from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (
@@ -30,6 +31,8 @@ __all__ = [
     "AuditEntry",
     "CheckIn",
     "Delivery",
+    "EvaluationAnswer",
+    "EvaluationResponse",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -38,6 +41,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Program",
+    "Questionnaire",
+    "QuestionnaireItem",
     "Registration",
     "RegistrationStage",
     "ReminderExpansion",
