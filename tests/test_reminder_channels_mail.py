@@ -197,10 +197,12 @@ def test_smtp_with_starttls_and_login(session, smtp_server, monkeypatch):
         channel_for("email", config, session).send(_plain_mail("peserta@contoh.go.id"))
         EmailChannel.close_all()
         wrong = {**config, "SMTP_PASSWORD": "salah"}
-        with pytest.raises(PermanentFailure, match=r"^SMTP 535: "):
+        with pytest.raises(PermanentFailure, match=r"^SMTP 535: ") as refused:
             channel_for("email", wrong, session).send(_plain_mail("peserta@contoh.go.id"))
     finally:
         controller.stop()
+
+    assert refused.value.code == "smtp_refused"
 
     assert [recipients for _, recipients, _ in recorder.received] == [["peserta@contoh.go.id"]]
     assert logins[0] == ("PLAIN", b"panitia", True)  # after STARTTLS only
@@ -282,16 +284,23 @@ def test_smtp_refused_recipient_is_permanent_and_busy_mailbox_temporary(session,
         channel.send(_plain_mail("penuh@contoh.go.id"))
     channel.send(_plain_mail("ada@contoh.go.id"))
 
-    assert str(permanent.value) == "SMTP 550 for tidak.ada@contoh.go.id: 5.1.1 No such user"
-    assert str(temporary.value) == "SMTP 452 for penuh@contoh.go.id: 4.2.2 Mailbox full, try later"
+    assert (permanent.value.code, str(permanent.value)) == (
+        "smtp_refused",
+        "SMTP 550 for tidak.ada@contoh.go.id: 5.1.1 No such user",
+    )
+    assert (temporary.value.code, str(temporary.value)) == (
+        "smtp_deferred",
+        "SMTP 452 for penuh@contoh.go.id: 4.2.2 Mailbox full, try later",
+    )
     assert [recipients for _, recipients, _ in smtp_server.received] == [["ada@contoh.go.id"]]
 
 
 def test_smtp_connection_refused_is_temporary(session):
     channel = channel_for("email", _email_config(free_port()), session)
 
-    with pytest.raises(TemporaryFailure, match=r"^SMTP 127\.0\.0\.1:\d+: .*[Rr]efused"):
+    with pytest.raises(TemporaryFailure, match=r"^SMTP 127\.0\.0\.1:\d+: .*[Rr]efused") as failure:
         channel.send(_plain_mail("peserta@contoh.go.id"))
+    assert failure.value.code == "smtp_unreachable"
 
 
 def test_a_kept_smtp_connection_that_died_fails_once_then_reconnects(session):
@@ -320,5 +329,6 @@ def test_a_kept_smtp_connection_that_died_fails_once_then_reconnects(session):
 def test_an_address_without_at_sign_is_refused_before_connecting(session):
     channel = channel_for("email", _email_config(free_port()), session)
 
-    with pytest.raises(PermanentFailure, match="not an email address: 'peserta'"):
+    with pytest.raises(PermanentFailure, match="not an email address: 'peserta'") as failure:
         channel.send(_plain_mail("peserta"))
+    assert failure.value.code == "invalid_address"

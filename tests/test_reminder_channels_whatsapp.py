@@ -162,8 +162,9 @@ def test_gateway_500_is_temporary(session, gateway, provider):
     gateway.replies = [(500, b'{"reason":"internal error"}', 0)]
     channel = channel_for("whatsapp", _whatsapp_config(gateway, provider), session)
 
-    with pytest.raises(TemporaryFailure, match=r"^HTTP 500: internal error$"):
+    with pytest.raises(TemporaryFailure, match=r"^HTTP 500: internal error$") as failure:
         channel.send(_whatsapp())
+    assert failure.value.code == "whatsapp_http_5xx"
 
 
 @pytest.mark.parametrize("provider", ["fonnte", "meta"])
@@ -172,16 +173,18 @@ def test_gateway_time_out_is_temporary(session, gateway, provider):
     channel = channel_for("whatsapp", _whatsapp_config(gateway, provider, WHATSAPP_TIMEOUT=0.2), session)
 
     started = time.monotonic()
-    with pytest.raises(TemporaryFailure, match=r"^WhatsApp gateway: .*timed out"):
+    with pytest.raises(TemporaryFailure, match=r"^WhatsApp gateway: .*timed out") as failure:
         channel.send(_whatsapp())
+    assert failure.value.code == "whatsapp_unreachable"
     assert time.monotonic() - started < 0.9
 
 
 def test_gateway_refusing_connections_is_temporary(session):
     config = {"WHATSAPP_PROVIDER": "fonnte", "WHATSAPP_API_URL": f"http://127.0.0.1:{free_port()}/send"}
 
-    with pytest.raises(TemporaryFailure, match=r"^WhatsApp gateway: .*[Rr]efused"):
+    with pytest.raises(TemporaryFailure, match=r"^WhatsApp gateway: .*[Rr]efused") as failure:
         channel_for("whatsapp", config, session).send(_whatsapp())
+    assert failure.value.code == "whatsapp_unreachable"
 
 
 def test_fonnte_400_is_permanent_with_the_gateways_reason(session, gateway):
@@ -191,7 +194,7 @@ def test_fonnte_400_is_permanent_with_the_gateways_reason(session, gateway):
     with pytest.raises(PermanentFailure) as failure:
         channel.send(_whatsapp())
 
-    assert str(failure.value) == "HTTP 400: invalid target"
+    assert (failure.value.code, str(failure.value)) == ("whatsapp_http_4xx", "HTTP 400: invalid target")
 
 
 def test_fonnte_false_status_is_permanent_with_its_reason(session, gateway):
@@ -201,15 +204,18 @@ def test_fonnte_false_status_is_permanent_with_its_reason(session, gateway):
     with pytest.raises(PermanentFailure) as failure:
         channel.send(_whatsapp())
 
-    assert str(failure.value) == "Fonnte: token invalid"
+    assert (failure.value.code, str(failure.value)) == ("whatsapp_refused", "Fonnte: token invalid")
 
 
 def test_fonnte_disconnected_device_is_temporary(session, gateway):
     gateway.replies = [(200, b'{"reason":"request invalid on disconnected device","status":false}', 0)]
     channel = channel_for("whatsapp", _whatsapp_config(gateway), session)
 
-    with pytest.raises(TemporaryFailure, match=r"^Fonnte: request invalid on disconnected device$"):
+    with pytest.raises(
+        TemporaryFailure, match=r"^Fonnte: request invalid on disconnected device$"
+    ) as failure:
         channel.send(_whatsapp())
+    assert failure.value.code == "whatsapp_disconnected"
 
 
 def test_meta_400_is_permanent_with_the_gateways_reason(session, gateway):
@@ -227,6 +233,7 @@ def test_meta_400_is_permanent_with_the_gateways_reason(session, gateway):
     with pytest.raises(PermanentFailure) as failure:
         channel.send(_whatsapp())
 
+    assert failure.value.code == "whatsapp_http_4xx"
     assert str(failure.value) == (
         "HTTP 400: (#131030) Recipient phone number not in allowed list: Add the number to the allowed list"
     )
@@ -236,8 +243,9 @@ def test_gateway_429_is_temporary(session, gateway):
     gateway.replies = [(429, b'{"error":{"message":"Rate limit hit","code":130429}}', 0)]
     channel = channel_for("whatsapp", _whatsapp_config(gateway, "meta"), session)
 
-    with pytest.raises(TemporaryFailure, match=r"^HTTP 429: Rate limit hit \(#130429\)$"):
+    with pytest.raises(TemporaryFailure, match=r"^HTTP 429: Rate limit hit \(#130429\)$") as failure:
         channel.send(_whatsapp())
+    assert failure.value.code == "whatsapp_http_4xx"
 
 
 @pytest.mark.parametrize(
@@ -257,6 +265,7 @@ def test_whatsapp_numbers_are_normalised_to_628(phone, number):
 def test_a_phone_that_is_no_number_is_permanent(session, gateway):
     channel = channel_for("whatsapp", _whatsapp_config(gateway), session)
 
-    with pytest.raises(PermanentFailure, match="not a WhatsApp number: '12'"):
+    with pytest.raises(PermanentFailure, match="not a WhatsApp number: '12'") as failure:
         channel.send(_whatsapp(to="12"))
+    assert failure.value.code == "invalid_address"
     assert gateway.requests == []

@@ -17,7 +17,7 @@ from workshop import create_app
 from workshop.auth.models import Role
 from workshop.db import db
 from workshop.registration.models import Mode, Notice, Status
-from workshop.reminders import jobs, services
+from workshop.reminders import failures, jobs, services
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure
 from workshop.reminders.models import (
     Announcement,
@@ -438,7 +438,9 @@ def test_temporary_failures_back_off_exponentially_then_fail(session, app, clock
     session.commit()
     due = START - timedelta(days=3)
     clock.set(due)
-    fakes["email"].failures = [TemporaryFailure(f"SMTP 451: try later ({n})") for n in range(1, 6)]
+    fakes["email"].failures = [
+        TemporaryFailure(f"SMTP 451: try later ({n})", code=failures.SMTP_DEFERRED) for n in range(1, 6)
+    ]
 
     expected_waits = [60, 120, 240, 480]
     for attempt, wait in enumerate(expected_waits, start=1):
@@ -448,7 +450,10 @@ def test_temporary_failures_back_off_exponentially_then_fail(session, app, clock
         assert delivery.status == DeliveryStatus.PENDING
         assert delivery.attempts == attempt
         assert delivery.next_attempt_at == clock() + timedelta(seconds=wait)
-        assert delivery.error == f"SMTP 451: try later ({attempt})"
+        assert (delivery.failure_code, delivery.error) == (
+            "smtp_deferred",
+            f"SMTP 451: try later ({attempt})",
+        )
         clock.advance(seconds=wait - 1)
         assert _tick(session, app, clock, fakes).drained.claimed == 0  # not before its time
         clock.advance(seconds=1)
@@ -456,9 +461,10 @@ def test_temporary_failures_back_off_exponentially_then_fail(session, app, clock
     assert clock() == due + timedelta(seconds=60 + 120 + 240 + 480)
     assert _tick(session, app, clock, fakes).drained.failed == 1
     [delivery] = _deliveries(session)
-    assert (delivery.status, delivery.attempts, delivery.error) == (
+    assert (delivery.status, delivery.attempts, delivery.failure_code, delivery.error) == (
         DeliveryStatus.FAILED,
         5,
+        "smtp_deferred",
         "SMTP 451: try later (5)",
     )
     assert fakes["email"].sent == []
@@ -475,7 +481,12 @@ def test_a_temporary_failure_then_success_is_sent_once(session, app, clock, fake
     clock.advance(minutes=1)
     _tick(session, app, clock, fakes)
     [delivery] = _deliveries(session)
-    assert (delivery.status, delivery.attempts, delivery.error) == (DeliveryStatus.SENT, 2, "")
+    assert (delivery.status, delivery.attempts, delivery.failure_code, delivery.error) == (
+        DeliveryStatus.SENT,
+        2,
+        "",
+        "",
+    )
     assert len(fakes["email"].sent) == 1
 
 
@@ -485,13 +496,16 @@ def test_a_permanent_failure_ends_as_failed_with_the_reason(session, app, clock,
     _approved(session, program, 1)
     session.commit()
     clock.set(START - timedelta(days=1))
-    fakes["email"].failures = [PermanentFailure("SMTP 550 for x@contoh.go.id: mailbox unavailable")]
+    fakes["email"].failures = [
+        PermanentFailure("SMTP 550 for x@contoh.go.id: mailbox unavailable", code=failures.SMTP_REFUSED)
+    ]
     result = _tick(session, app, clock, fakes)
     assert result.drained.failed == 1
     [delivery] = _deliveries(session)
-    assert (delivery.status, delivery.attempts, delivery.error) == (
+    assert (delivery.status, delivery.attempts, delivery.failure_code, delivery.error) == (
         DeliveryStatus.FAILED,
         1,
+        "smtp_refused",
         "SMTP 550 for x@contoh.go.id: mailbox unavailable",
     )
     clock.advance(hours=1)
@@ -507,10 +521,7 @@ def test_a_participant_without_email_fails_without_calling_the_channel(session, 
     clock.set(START - timedelta(days=1))
     _tick(session, app, clock, fakes)
     [delivery] = _deliveries(session)
-    assert (delivery.status, delivery.error) == (
-        DeliveryStatus.FAILED,
-        "The participant has no email address.",
-    )
+    assert (delivery.status, delivery.failure_code, delivery.error) == (DeliveryStatus.FAILED, "no_email", "")
     assert fakes["email"].sent == []
 
 
@@ -1064,7 +1075,7 @@ def test_the_delivery_log_counts_by_rule_and_status_and_retries_failures(
     _approved(session, program, 3)
     session.commit()
     clock.set(START - timedelta(days=1))
-    fakes["email"].failures = [PermanentFailure("SMTP 550: no such user")]
+    fakes["email"].failures = [PermanentFailure("SMTP 550: no such user", code=failures.SMTP_REFUSED)]
     _tick(session, app, clock, fakes)
     login(factories.staff(session, Role.PANITIA))
     session.commit()
@@ -1073,10 +1084,10 @@ def test_the_delivery_log_counts_by_rule_and_status_and_retries_failures(
     row = data["rows"][f"rule:{rule.id}"]
     assert row["counts"] == {"pending": 0, "sending": 0, "sent": 2, "failed": 1, "late": 0, "cancelled": 0}
     assert [(f["channel"], f["status"], f["error"]) for f in data["failures"]] == [
-        ("email", "failed", "SMTP 550: no such user")
+        ("email", "failed", "Server surat menolak pesan. SMTP 550: no such user")
     ]
     page = client.get(f"/admin/stages/{stage.id}/reminders").get_data(as_text=True)
-    assert "SMTP 550: no such user" in page
+    assert "<td>Server surat menolak pesan. SMTP 550: no such user</td>" in page
 
     # The stage is long past now, so retrying needs a window: move the rule's window to stay open.
     stage.starts_at = datetime.now(UTC) + timedelta(days=2)
@@ -1086,7 +1097,12 @@ def test_the_delivery_log_counts_by_rule_and_status_and_retries_failures(
     response = client.post(f"/admin/stages/{stage.id}/reminders/retry", data={"rule_id": str(rule.id)})
     assert response.status_code == 302
     failed = session.scalar(select(Delivery).where(Delivery.status != DeliveryStatus.SENT))
-    assert (failed.status, failed.attempts, failed.error) == (DeliveryStatus.PENDING, 0, "")
+    assert (failed.status, failed.attempts, failed.failure_code, failed.error) == (
+        DeliveryStatus.PENDING,
+        0,
+        "",
+        "",
+    )
 
 
 def test_an_announcement_is_written_on_the_stage_log_page(session, client, login):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from workshop.reminders.failures import failure_text
+from workshop.reminders.failures import delivery_failure
 
 bp = Blueprint("reminders", __name__, url_prefix="/admin")
-bp.add_app_template_filter(failure_text, "delivery_failure")
+bp.add_app_template_filter(delivery_failure, "delivery_failure")

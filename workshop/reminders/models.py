@@ -258,6 +258,9 @@ class Delivery(db.Model):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(254), default="")
     provider_ref: Mapped[str] = mapped_column(String(200), default="")
+    # Why it failed (or failed last, while waiting to be retried): a code of
+    # workshop/reminders/failures.py, shown translated, and the error's own words, shown as they came.
+    failure_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
     error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
     sent_by: Mapped[str] = mapped_column(String(200), default="")  # the scheduler, "<mode>:<host>:<pid>"

@@ -256,7 +256,7 @@ def stage_log_json(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     snapshot = services.log_snapshot(db.session, stage, utcnow())
     for failure in snapshot["failures"]:
-        failure["error"] = failure_text(failure["error"])
+        failure["error"] = failure_text(failure.pop("failure_code"), failure["error"])
     response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
     return response

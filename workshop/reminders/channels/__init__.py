@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workshop.reminders.channels.base import (
     TEMPLATE_PARAMETERS_TYPE,
     Channel,
+    DeliveryFailure,
     OutgoingMessage,
     PermanentFailure,
     TemporaryFailure,
@@ -31,6 +32,7 @@ __all__ = [
     "TEMPLATE_PARAMETERS_TYPE",
     "WHATSAPP_PROVIDERS",
     "Channel",
+    "DeliveryFailure",
     "DevOutboxChannel",
     "EmailChannel",
     "FonnteChannel",

@@ -3,7 +3,8 @@
 Every channel has `.send(OutgoingMessage) -> str`, the provider's reference for the delivery
 log. A channel raises `TemporaryFailure` when trying again later may help (gateway 5xx, time-outs,
 refused connections, SMTP 4xx) and `PermanentFailure` when it will not (4xx from a gateway, a
-refused address); `str(error)` is the reason the organiser sees.
+refused address); `error.code` says why in a few stable letters (workshop/reminders/failures.py,
+translated where it is shown) and `str(error)` gives the provider's own words.
 """
 
 from __future__ import annotations
@@ -11,18 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from workshop.reminders import failures
+
 # A WhatsApp message may carry the parameters of a Meta template as an attachment of this type:
 # {"parameters": ["...", ...]}. Fonnte and the dev outbox ignore it; Meta sends only these.
 TEMPLATE_PARAMETERS_TYPE = "application/x-whatsapp-template-parameters+json"
 MAX_REASON = 300
 
 
-class TemporaryFailure(Exception):
+class DeliveryFailure(Exception):
+    """A send that failed: `code` (failures.py) and the provider's words (str(error))."""
+
+    def __init__(self, reason: str, *, code: str = failures.UNEXPECTED) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class TemporaryFailure(DeliveryFailure):
     """Retry later with backoff (5xx, time-outs, connection refused, SMTP 4xx)."""
 
 
-class PermanentFailure(Exception):
-    """Give up; str(error) is the reason shown in the delivery log (4xx, bad address)."""
+class PermanentFailure(DeliveryFailure):
+    """Give up (4xx, bad address)."""
 
 
 @dataclass(frozen=True)

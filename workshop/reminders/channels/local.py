@@ -9,6 +9,7 @@ import json
 
 from sqlalchemy.orm import Session
 
+from workshop.reminders import failures
 from workshop.reminders.channels.base import OutgoingMessage, PermanentFailure
 
 
@@ -22,7 +23,7 @@ class InAppChannel:
         from workshop.registration.models import Notice
 
         if not message.to.isdigit():
-            raise PermanentFailure(f"not a registration id: {message.to!r}")
+            raise PermanentFailure(f"not a registration id: {message.to!r}", code=failures.INVALID_ADDRESS)
         detail = json.dumps({"subject": message.subject, "text": message.text}, ensure_ascii=False)
         notice = Notice(registration_id=int(message.to), kind="reminder", detail=detail)
         self.session.add(notice)

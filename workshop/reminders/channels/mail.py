@@ -19,6 +19,7 @@ from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
+from workshop.reminders import failures
 from workshop.reminders.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure, shorten
 
 SMTP_TIMEOUT = 30.0
@@ -104,7 +105,7 @@ class EmailChannel:
         """
         address = parseaddr(message.to)[1]
         if "@" not in address or address != message.to.strip() or not address.isascii():
-            raise PermanentFailure(f"not an email address: {message.to!r}")
+            raise PermanentFailure(f"not an email address: {message.to!r}", code=failures.INVALID_ADDRESS)
         message_id = make_msgid(domain=self.envelope_from.rpartition("@")[2] or None)
         mail: Message = MIMEText(message.text, "plain", _UTF8_QP)
         if message.html is not None:
@@ -136,7 +137,9 @@ class EmailChannel:
             raise _smtp_failure(error.smtp_code, error.smtp_error) from error
         except (smtplib.SMTPException, OSError) as error:  # refused, reset, time-out, TLS
             self._drop(key)
-            raise TemporaryFailure(shorten(f"SMTP {self.host}:{self.port}: {error}")) from error
+            raise TemporaryFailure(
+                shorten(f"SMTP {self.host}:{self.port}: {error}"), code=failures.SMTP_UNREACHABLE
+            ) from error
         if refused:  # only with several recipients; kept for completeness
             code, reply = next(iter(refused.values()))
             raise _smtp_failure(code, reply, f" for {message.to}")
@@ -234,4 +237,6 @@ def _subject(value: str) -> str | Header:
 def _smtp_failure(code: int, reply: bytes | str, recipient: str = "") -> Exception:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     reason = shorten(f"SMTP {code}{recipient}: {text}")
-    return PermanentFailure(reason) if 500 <= code < 600 else TemporaryFailure(reason)
+    if 500 <= code < 600:
+        return PermanentFailure(reason, code=failures.SMTP_REFUSED)
+    return TemporaryFailure(reason, code=failures.SMTP_DEFERRED)

@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 
+from workshop.reminders import failures
 from workshop.reminders.channels.base import (
     TEMPLATE_PARAMETERS_TYPE,
     OutgoingMessage,
@@ -33,7 +34,7 @@ def whatsapp_number(phone: str) -> str:
     elif digits.startswith("8"):
         digits = "62" + digits
     if len(digits) < 9:
-        raise PermanentFailure(f"not a WhatsApp number: {phone!r}")
+        raise PermanentFailure(f"not a WhatsApp number: {phone!r}", code=failures.INVALID_ADDRESS)
     return digits
 
 
@@ -67,16 +68,21 @@ class _HttpGateway:
                     shorten(
                         f"HTTP {error.code}: the gateway redirects to {location}; set WHATSAPP_API_URL "
                         "to that address (a redirect is not followed: it would carry the token)"
-                    )
+                    ),
+                    code=failures.WHATSAPP_REDIRECT,
                 ) from error
             payload = error.read()
             reason = shorten(f"HTTP {error.code}: {self._reason(payload) or error.reason}")
-            if error.code >= 500 or error.code in (408, 429):
-                raise TemporaryFailure(reason) from error
-            raise PermanentFailure(reason) from error
+            if error.code >= 500:
+                raise TemporaryFailure(reason, code=failures.WHATSAPP_HTTP_5XX) from error
+            if error.code in (408, 429):
+                raise TemporaryFailure(reason, code=failures.WHATSAPP_HTTP_4XX) from error
+            raise PermanentFailure(reason, code=failures.WHATSAPP_HTTP_4XX) from error
         except (OSError, http.client.HTTPException) as error:  # refused, reset, time-out
             detail = getattr(error, "reason", None) or error
-            raise TemporaryFailure(shorten(f"WhatsApp gateway: {detail}")) from error
+            raise TemporaryFailure(
+                shorten(f"WhatsApp gateway: {detail}"), code=failures.WHATSAPP_UNREACHABLE
+            ) from error
 
     @staticmethod
     def _json(payload: bytes) -> dict:
@@ -132,8 +138,8 @@ class FonnteChannel(_HttpGateway):
         if data.get("status") is not True:
             reason = shorten(f"Fonnte: {data.get('reason') or payload.decode(errors='replace')}")
             if "disconnect" in reason.lower():
-                raise TemporaryFailure(reason)
-            raise PermanentFailure(reason)
+                raise TemporaryFailure(reason, code=failures.WHATSAPP_DISCONNECTED)
+            raise PermanentFailure(reason, code=failures.WHATSAPP_REFUSED)
         ids = data.get("id")
         reference = ids[0] if isinstance(ids, list) and ids else ids
         return str(reference) if reference is not None else ""
@@ -190,7 +196,10 @@ class MetaCloudChannel(_HttpGateway):
         messages = self._json(payload).get("messages")
         if not (isinstance(messages, list) and messages and isinstance(messages[0], dict)):
             # Accepted or not? Not retried (no double send); the organiser sees why and may retry.
-            raise PermanentFailure(shorten(f"Meta: unexpected answer {payload.decode(errors='replace')}"))
+            raise PermanentFailure(
+                shorten(f"Meta: unexpected answer {payload.decode(errors='replace')}"),
+                code=failures.WHATSAPP_UNEXPECTED_ANSWER,
+            )
         return str(messages[0].get("id"))
 
 

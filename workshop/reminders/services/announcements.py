@@ -71,7 +71,7 @@ def stage_rescheduled(
         delivery.next_attempt_at = delivery.due_at
         if delivery.status == DeliveryStatus.LATE and delivery.late_at > now:
             delivery.status = DeliveryStatus.PENDING
-            delivery.error = ""
+            delivery.failure_code = delivery.error = ""
     session.execute(delete(ReminderExpansion).where(ReminderExpansion.stage_id == stage.id))
     late_at = max(stage.ends_at, now + CHANGE_NOTICE_MIN_WINDOW)
     for channel in CHANNELS:
@@ -165,7 +165,7 @@ def retry_failed(
     retried = session.execute(
         update(Delivery)
         .where(*criteria, Delivery.late_at > now)
-        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, error="")
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, failure_code="", error="")
         .execution_options(synchronize_session=False)
     ).rowcount
     too_late = session.scalar(select(func.count()).select_from(Delivery).where(*criteria))

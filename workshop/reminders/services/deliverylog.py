@@ -134,7 +134,7 @@ def stage_failures(session: Session, stage: Stage, limit: int = FAILURE_LIST_LIM
                 Delivery.stage_id == stage.id,
                 or_(
                     Delivery.status == DeliveryStatus.FAILED,
-                    (Delivery.status == DeliveryStatus.PENDING) & (Delivery.error != ""),
+                    (Delivery.status == DeliveryStatus.PENDING) & (Delivery.failure_code != ""),
                 ),
             )
             .options(selectinload(Delivery.registration).selectinload(Registration.person))
@@ -162,6 +162,7 @@ def log_snapshot(session: Session, stage: Stage, now: datetime) -> dict:
                 "channel": d.channel,
                 "status": d.status.value,
                 "attempts": d.attempts,
+                "failure_code": d.failure_code,
                 "error": d.error,
                 "next_attempt_at": d.next_attempt_at.isoformat()
                 if d.status == DeliveryStatus.PENDING

@@ -21,7 +21,7 @@ from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
 from workshop.reminders import failures
-from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
+from workshop.reminders.channels import DeliveryFailure, PermanentFailure, TemporaryFailure, channel_for
 from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     Delivery,
@@ -69,7 +69,8 @@ class Outgoing:
     attempts: int
     user_id: int | None
     message: Any | None  # OutgoingMessage
-    problem: str = ""  # why it cannot be sent at all (e.g. no email address)
+    problem: str = ""  # why it cannot be sent at all: a failure code (e.g. no email address)
+    problem_detail: str = ""  # and the words of the error behind it, if any
 
 
 def default_channels(config: Mapping, session: Session) -> ChannelProvider:
@@ -111,7 +112,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             delivery.stage_move_id,
             delivery.participant_message_id,
         )
-        problem = ""
+        problem = problem_detail = ""
         message = None
         try:
             locale = locale_for(registration)
@@ -132,14 +133,14 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             if delivery.kind in LINK_KINDS and link is None:
                 problem = failures.NO_LINK
             elif message is None:
-                problem = f"No message for channel {delivery.channel}."
+                problem, problem_detail = failures.NO_MESSAGE, delivery.channel
             elif not message.to:
                 problem = {"email": failures.NO_EMAIL, "whatsapp": failures.NO_PHONE}.get(
                     delivery.channel, failures.NO_RECIPIENT
                 )
         except Exception as error:  # a template bug must not stop the other deliveries
             log.exception("rendering delivery %s failed", delivery.id)
-            problem = f"Could not render the message: {_reason(error)}"
+            problem, problem_detail = failures.RENDER_FAILED, _reason(error)
         user = registration.person.user if registration.person else None
         result.append(
             Outgoing(
@@ -153,6 +154,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
                 user_id=user.id if isinstance(user, User) else None,
                 message=message,
                 problem=problem,
+                problem_detail=problem_detail,
             )
         )
     return result
@@ -312,13 +314,13 @@ class Drainer:
             batch.late += 1
             return False
         if item.problem:
-            self.mark_failed(item, token, batch, error=item.problem, recipient=None)
+            self.mark_failed(item, token, batch, item.problem, item.problem_detail, recipient=None)
             return False
         try:
             reference = self.channels(item.channel).send(item.message)  # no transaction open here
         except PermanentFailure as error:
             self.session.rollback()
-            self.mark_failed(item, token, batch, error=_reason(error), recipient=item.message.to)
+            self.mark_failed(item, token, batch, error.code, _reason(error), recipient=item.message.to)
             return False
         except Exception as error:
             self.session.rollback()
@@ -329,8 +331,9 @@ class Drainer:
         return self.mark_sent(item, token, batch, reference)
 
     def mark_failed(
-        self, item: Outgoing, token: str, batch: DrainResult, *, error: str, recipient: str | None
+        self, item: Outgoing, token: str, batch: DrainResult, code: str, detail: str, *, recipient: str | None
     ) -> None:
+        """Failed for good: `code` (workshop/reminders/failures.py) and the error's own words."""
         values = {"recipient": recipient} if recipient is not None else {}
         _commit_mark(
             self.session,
@@ -338,7 +341,8 @@ class Drainer:
             token,
             status=DeliveryStatus.FAILED,
             attempts=item.attempts + 1,
-            error=error,
+            failure_code=code,
+            error=detail,
             **values,
         )
         batch.failed += 1
@@ -346,8 +350,9 @@ class Drainer:
     def mark_temporary(self, item: Outgoing, token: str, batch: DrainResult, error: Exception) -> None:
         """A failure that may pass: pending again after the backoff, or failed after the last attempt."""
         attempts = item.attempts + 1
+        code = error.code if isinstance(error, DeliveryFailure) else failures.UNEXPECTED
         if attempts >= self.settings.max_attempts:
-            self.mark_failed(item, token, batch, error=_reason(error), recipient=item.message.to)
+            self.mark_failed(item, token, batch, code, _reason(error), recipient=item.message.to)
             return
         _commit_mark(
             self.session,
@@ -355,6 +360,7 @@ class Drainer:
             token,
             status=DeliveryStatus.PENDING,
             attempts=attempts,
+            failure_code=code,
             error=_reason(error),
             recipient=item.message.to,
             next_attempt_at=self.clock() + self.settings.backoff(attempts),
@@ -372,6 +378,7 @@ class Drainer:
             recipient=item.message.to,
             sent_at=self.clock(),
             sent_by=self.worker[:200],
+            failure_code="",
             error="",
         )
         if marked:

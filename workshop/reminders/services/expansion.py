@@ -83,6 +83,7 @@ def insert_deliveries(
         "recipient": _typed("", columns.recipient),
         "sent_by": _typed("", columns.sent_by),
         "provider_ref": _typed("", columns.provider_ref),
+        "failure_code": _typed("", columns.failure_code),
         "error": _typed("", columns.error),
         "created_at": _typed(now, columns.created_at),
     }
@@ -171,7 +172,8 @@ def release_expired(session: Session, now: datetime, settings: EngineSettings) -
             attempts=Delivery.attempts + 1,
             claimed_until=None,
             claim_token=None,
-            error=failures.WORKER_STOPPED,
+            failure_code=failures.WORKER_STOPPED,
+            error="",
         )
         .execution_options(synchronize_session=False)
     ).rowcount
