@@ -1,14 +1,8 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
+from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
-from workshop.checkin.models import (
-    AttendanceOverride,
-    CheckIn,
-    MeetingReport,
-    MeetingReportRow,
-    OnlineEvidence,
-    ScanAttempt,
-)
+from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (

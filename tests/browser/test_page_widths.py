@@ -22,8 +22,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 from tests.browser.test_attendance_dashboard import log_in
+from workshop.attendance import services as online
 from workshop.auth.models import Role
-from workshop.checkin import online
 from workshop.checkin.services import check_in
 from workshop.live import services as live_services
 from workshop.live.models import PollKind

@@ -1,4 +1,4 @@
-"""Socket.IO handlers of the check-in feature: the live-presence heartbeat.
+"""Socket.IO handlers of the attendance feature: the live-presence heartbeat.
 
 `login_required` does not cover socket events: each handler checks the user itself, as the HTTP
 fallback (POST /api/stages/<id>/presence) does, and both call the same service.
@@ -10,9 +10,9 @@ import re
 
 from flask_login import current_user
 
-from workshop import realtime
+from workshop import clock, realtime
+from workshop.attendance import services
 from workshop.auth.models import Role
-from workshop.checkin import online
 from workshop.db import db
 from workshop.extensions import socketio
 from workshop.ids import valid_id
@@ -28,13 +28,13 @@ def presence_heartbeat(user, stage_id, nonce) -> tuple[dict, int]:
         return {"ok": False, "error": "unknown_stage"}, 404
     if not user.is_authenticated or user.role != Role.PARTICIPANT:
         return {"ok": False, "error": "forbidden"}, 403
-    registration = online.registration_for(db.session, user, stage)
+    registration = services.registration_for(db.session, user, stage)
     if registration is None:
         return {"ok": False, "error": "forbidden"}, 403
     nonce = nonce if isinstance(nonce, str) and NONCE.fullmatch(nonce) else None
     try:
-        outcome = online.record_presence(db.session, registration, stage, online.clock(), client_nonce=nonce)
-    except online.OnlineError as error:
+        outcome = services.record_presence(db.session, registration, stage, clock.now(), client_nonce=nonce)
+    except services.OnlineError as error:
         db.session.rollback()
         return {"ok": False, "error": error.code}, 409
     db.session.commit()

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workshop.checkin import online
+from workshop.attendance.queries import online_now
 from workshop.checkin.models import CheckIn
-from workshop.checkin.services import stage_window
 from workshop.programs.models import Stage
+from workshop.programs.windows import stage_window
 from workshop.registration.models import Registration, Status
 
 
@@ -45,5 +45,5 @@ def present_now(session: Session, stage: Stage, now: datetime) -> PresentNow:
             )
         )
     )
-    seen_online = online.online_now(session, stage, now, among=approved)
+    seen_online = online_now(session, stage, now, among=approved)
     return PresentNow(hall=hall, online=frozenset(seen_online) - hall)

@@ -1,7 +1,7 @@
 """Online attendance pages: the personal join link, the presence heartbeat over HTTP, and the
 organiser's import and review of meeting reports (Zoom's participants CSV).
 
-Routes of the check-in blueprint (see views.py).
+Routes of the attendance blueprint (blueprint.py).
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from workshop import i18n, realtime, uploads
+from workshop import clock, i18n, realtime, uploads
+from workshop.attendance import queries, services
+from workshop.attendance.blueprint import bp
+from workshop.attendance.events import presence_heartbeat
+from workshop.attendance.models import MeetingReport, MeetingReportRow, RowMatch
+from workshop.attendance.reader import ReportFileError
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.checkin import online
-from workshop.checkin.events import presence_heartbeat
-from workshop.checkin.models import MeetingReport, MeetingReportRow, RowMatch
-from workshop.checkin.services import stage_window
-from workshop.checkin.views import bp
 from workshop.db import db, writes_on_get
 from workshop.programs.models import Program, Stage
+from workshop.programs.windows import stage_window
 from workshop.registration.models import Registration, Status
 from workshop.registration.validation import display_phone
 
@@ -43,7 +44,7 @@ def _online_helpers():
     return {
         "online_stage": _online_stage,
         "presence_windows": _presence_windows,
-        "presence_heartbeat_seconds": int(online.HEARTBEAT.total_seconds()),
+        "presence_heartbeat_seconds": int(services.HEARTBEAT.total_seconds()),
     }
 
 
@@ -51,11 +52,11 @@ def _online_stage(stage) -> str:
     """For the participant page (a Stage or its cached StageView): "ended"; "presence" while the
     page sends presence (the stage runs, or a day of it starts within PRESENCE_PAGE_AHEAD); else
     "upcoming"."""
-    now = online.clock()
-    state = online.presence_state(stage, now)
-    if state.phase == online.Phase.ENDED:
+    now = clock.now()
+    state = services.presence_state(stage, now)
+    if state.phase == services.Phase.ENDED:
         return "ended"
-    if state.phase == online.Phase.OPEN or state.next_start - now <= PRESENCE_PAGE_AHEAD:
+    if state.phase == services.Phase.OPEN or state.next_start - now <= PRESENCE_PAGE_AHEAD:
         return "presence"
     return "upcoming"
 
@@ -63,7 +64,7 @@ def _online_stage(stage) -> str:
 def _presence_windows(stage) -> str:
     return " ".join(
         f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}/{end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-        for start, end in online.presence_windows(stage)
+        for start, end in services.presence_windows(stage)
     )
 
 
@@ -90,17 +91,17 @@ def join(slug: str, position: int):
     if found is None:
         abort(404)
     registration, stage = found
-    now = online.clock()
-    state = online.join_state(stage, now)
+    now = clock.now()
+    state = services.join_state(stage, now)
     has_link = stage.meeting_url.startswith(("https://", "http://"))
-    if state.phase == online.Phase.OPEN and has_link:
+    if state.phase == services.Phase.OPEN and has_link:
         meeting_url, stage_id = stage.meeting_url, stage.id
-        online.record_join_click(db.session, registration, stage, now)
+        services.record_join_click(db.session, registration, stage, now)
         db.session.commit()
         realtime.notify_attendance_changed(stage_id)
         return redirect(meeting_url, 302)
     return render_template(
-        "checkin/online_join.html",
+        "attendance/online_join.html",
         stage=stage,
         program=stage.program,
         registration=registration,
@@ -122,32 +123,14 @@ def presence(stage_id: int):
 # Organiser: meeting reports
 
 
-def _report_summary(stage: Stage) -> list[dict]:
-    counts = db.session.execute(
-        select(MeetingReportRow.report_id, MeetingReportRow.match, func.count())
-        .join(MeetingReport)
-        .where(MeetingReport.stage_id == stage.id)
-        .group_by(MeetingReportRow.report_id, MeetingReportRow.match)
-    ).all()
-    by_report: dict[int, dict[str, int]] = {}
-    for report_id, match, count in counts:
-        by_report.setdefault(report_id, {})[RowMatch(match).value] = count
-    reports = db.session.scalars(
-        select(MeetingReport)
-        .where(MeetingReport.stage_id == stage.id)
-        .order_by(MeetingReport.created_at.desc())
-    )
-    return [{"report": report, "counts": by_report.get(report.id, {})} for report in reports]
-
-
 def _upload_page(stage: Stage, errors: list[str], status: int = 200):
     return render_template(
-        "checkin/online_report_upload.html",
+        "attendance/online_report_upload.html",
         stage=stage,
         program=stage.program,
         errors=errors,
-        reports=_report_summary(stage),
-        unreviewed=len(online.stage_rows(db.session, stage, RowMatch.UNMATCHED)),
+        reports=queries.report_summary(db.session, stage),
+        unreviewed=len(queries.stage_rows(db.session, stage, RowMatch.UNMATCHED)),
         max_size=uploads.limit_text(),
         zone=f"{i18n.zone_abbreviation(stage.program.timezone)}, {stage.program.timezone}",
     ), status
@@ -165,8 +148,8 @@ def meeting_reports(stage_id: int):
         return _upload_page(db.get_or_404(Stage, stage_id), [error.message], error.status)
     stage = db.get_or_404(Stage, stage_id)
     try:
-        result = online.import_report(db.session, stage, filename=filename, data=data, actor=current_user)
-    except online.ReportFileError as error:
+        result = services.import_report(db.session, stage, filename=filename, data=data, actor=current_user)
+    except ReportFileError as error:
         db.session.rollback()
         return _upload_page(stage, [error.message], 400)
     db.session.commit()
@@ -180,10 +163,10 @@ def meeting_reports(stage_id: int):
             "info",
         )
     if result.report is None:
-        return redirect(url_for("checkin.meeting_reports", stage_id=stage.id), 303)
+        return redirect(url_for("attendance.meeting_reports", stage_id=stage.id), 303)
     if result.matched:
         realtime.notify_attendance_changed(stage.id)
-    return redirect(url_for("checkin.meeting_report", report_id=result.report.id), 303)
+    return redirect(url_for("attendance.meeting_report", report_id=result.report.id), 303)
 
 
 @bp.route("/admin/meeting-reports/<int:report_id>")
@@ -193,33 +176,23 @@ def meeting_report(report_id: int):
     stage = db.session.get(Stage, report.stage_id)
     rows = report.rows
     return render_template(
-        "checkin/online_report.html",
+        "attendance/online_report.html",
         report=report,
         stage=stage,
         program=stage.program,
         rows=rows,
-        matched=sum(row.match in online.COUNTED for row in rows),
+        matched=sum(row.match in queries.COUNTED for row in rows),
         unmatched=sum(row.match == RowMatch.UNMATCHED for row in rows),
         ignored=sum(row.match == RowMatch.IGNORED for row in rows),
         hosted=sum(row.match == RowMatch.HOST for row in rows),
-        names=_registration_names(row.registration_id for row in rows),
+        names=queries.registration_names(db.session, (row.registration_id for row in rows)),
     )
-
-
-def _registration_names(registration_ids) -> dict[int, str]:
-    wanted = {registration_id for registration_id in registration_ids if registration_id is not None}
-    if not wanted:
-        return {}
-    return {
-        registration.id: registration.person.name
-        for registration in db.session.scalars(select(Registration).where(Registration.id.in_(wanted)))
-    }
 
 
 def _choices(stage: Stage) -> dict[str, int]:
     """The searchable list of participants: 'Name — Position, Organisation (0812-...)' -> id."""
     choices = {}
-    for registration in online.approved_registrations(db.session, stage.program_id):
+    for registration in queries.approved_registrations(db.session, stage.program_id):
         person = registration.person
         label = (
             f"{person.name} — {person.position}, {person.organization.label} ({display_phone(person.phone)})"
@@ -235,10 +208,10 @@ def meeting_report_review(stage_id: int):
     timezone = stage.program.timezone
     multi_day = len(stage_window(stage).days()) > 1
     return render_template(
-        "checkin/online_review.html",
+        "attendance/online_review.html",
         stage=stage,
         program=stage.program,
-        groups=online.review_groups(db.session, stage),
+        groups=queries.review_groups(db.session, stage),
         choices=_choices(stage),
         day=lambda moment: (
             f"{i18n.format_short_day(moment, timezone, i18n.current_language())} " if multi_day else ""
@@ -255,7 +228,7 @@ def _review_row(row_id: int) -> MeetingReportRow:
 def meeting_report_row_match(row_id: int):
     row = _review_row(row_id)
     stage = db.session.get(Stage, row.report.stage_id)
-    review = url_for("checkin.meeting_report_review", stage_id=stage.id)
+    review = url_for("attendance.meeting_report_review", stage_id=stage.id)
     choice = " ".join(request.form.get("registration", "").split())
     registration_id = _choices(stage).get(choice)
     if registration_id is None:
@@ -263,8 +236,8 @@ def meeting_report_row_match(row_id: int):
         return redirect(review, 303)
     registration = db.session.get(Registration, registration_id)
     try:
-        rows = online.match_row(db.session, row, registration, actor=current_user)
-    except online.ReviewError as error:
+        rows = services.match_row(db.session, row, registration, actor=current_user)
+    except services.ReviewError as error:
         db.session.rollback()
         flash(str(REVIEW_ERRORS[error.code]), "danger")
         return redirect(review, 303)
@@ -287,10 +260,10 @@ def meeting_report_row_match(row_id: int):
 @organiser_required
 def meeting_report_row_ignore(row_id: int):
     row = _review_row(row_id)
-    review = url_for("checkin.meeting_report_review", stage_id=row.report.stage_id)
+    review = url_for("attendance.meeting_report_review", stage_id=row.report.stage_id)
     try:
-        rows = online.ignore_row(db.session, row, actor=current_user)
-    except online.ReviewError as error:
+        rows = services.ignore_row(db.session, row, actor=current_user)
+    except services.ReviewError as error:
         db.session.rollback()
         flash(str(REVIEW_ERRORS[error.code]), "danger")
         return redirect(review, 303)

@@ -1,7 +1,7 @@
-"""The check-in blueprint. Its routes live in several modules, imported at the end."""
+"""The check-in blueprint; views.py (the scanner pages) and api.py (its JSON API) register on it."""
+
+from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("checkin", __name__)
-
-from workshop.checkin import scanner_views, ticket_views, online_views  # noqa: E402, F401, I001

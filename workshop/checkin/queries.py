@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workshop.checkin.models import CheckIn
-from workshop.checkin.services import stage_window
 from workshop.programs.models import Organization, Stage
+from workshop.programs.windows import stage_window
 from workshop.registration.models import Person, Registration, Status
 
 SEARCH_LIMIT = 20

@@ -20,10 +20,10 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from workshop.checkin import qr, tickets
 from workshop.i18n import stage_label, stages_label
 from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.tickets import codes, qr
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 CARD_WIDTH = 90 * mm
@@ -66,7 +66,7 @@ def badge_for(registration: Registration, stage_label: str) -> Badge:
         programme=registration.program.title,
         stage_label=stage_label,
         secret=registration.ticket_secret,
-        short_code=tickets.format_short_code(registration.ticket_code),
+        short_code=codes.format_short_code(registration.ticket_code),
     )
 
 

@@ -56,7 +56,7 @@ def roster_key(stage_id: int, secret_key: str) -> str:
 
 
 def roster_mac(key: str, secret: str) -> str:
-    """HMAC-SHA256 of a secret under a roster key, as static/js/scanner.js computes it (hex)."""
+    """HMAC-SHA256 of a secret under a roster key, as static/js/scanner/roster.js computes it (hex)."""
     return hmac.new(bytes.fromhex(key), secret.encode(), hashlib.sha256).hexdigest()
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
 
-from workshop.checkin import qr
-from workshop.checkin.badges import Badge, wrap
+from workshop.tickets import qr
+from workshop.tickets.badges import Badge, wrap
 
 FONTS = Path(reportlab.__file__).parent / "fonts"
 REGULAR = FONTS / "Vera.ttf"

@@ -1,6 +1,6 @@
 """QR images of a ticket: SVG for the participant's page, PNG to download, modules for PDF badges.
 
-Every image carries `tickets.qr_payload(secret)` (`BH1:<secret>`) and nothing else: no name, no row
+Every image carries `codes.qr_payload(secret)` (`BH1:<secret>`) and nothing else: no name, no row
 id. Error correction M (15% of the symbol may be damaged), quiet zone of 4 modules as the standard asks.
 """
 
@@ -15,14 +15,14 @@ from markupsafe import Markup
 from qrcode.image.pil import PilImage
 from qrcode.image.svg import SvgPathFillImage
 
-from workshop.checkin import tickets
+from workshop.tickets import codes
 
 QUIET_ZONE = 4  # modules
 PNG_MODULE_PIXELS = 10
 
 
 def _code(secret: str, **options) -> qrcode.QRCode:
-    return _code_of(tickets.qr_payload(secret), **options)
+    return _code_of(codes.qr_payload(secret), **options)
 
 
 def _code_of(data: str, **options) -> qrcode.QRCode:

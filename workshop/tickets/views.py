@@ -14,14 +14,14 @@ from markupsafe import Markup
 
 from workshop import audit, web
 from workshop.auth.permissions import door_staff_required, participant_required
-from workshop.checkin import badges, qr, ticket_image, tickets
-from workshop.checkin.views import bp
 from workshop.db import db
 from workshop.i18n import stage_label
 from workshop.offload import off_the_loop
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import approved_registration_of
+from workshop.tickets import badges, codes, image, qr
+from workshop.tickets.blueprint import bp
 
 
 @bp.app_template_filter("ticket_svg")
@@ -31,7 +31,7 @@ def _ticket_svg(secret: str) -> Markup:
 
 @bp.app_template_filter("ticket_code")
 def _ticket_code(code: str) -> str:
-    return tickets.format_short_code(code)
+    return codes.format_short_code(code)
 
 
 def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) -> Response:
@@ -40,7 +40,7 @@ def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) ->
 
 def ticket_png(registration: Registration) -> bytes:
     """The QR with the holder's name, programme, stage(s) in the hall and short code under it."""
-    return ticket_image.png(badges.registration_badge(registration))
+    return image.png(badges.registration_badge(registration))
 
 
 def _own_registration(slug: str) -> Registration:
