@@ -3,6 +3,7 @@
 from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
 from workshop.checkin.models import CheckIn, ScanAttempt
+from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (
@@ -24,6 +25,8 @@ __all__ = [
     "AuditEntry",
     "CheckIn",
     "Delivery",
+    "EvaluationAnswer",
+    "EvaluationResponse",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -32,6 +35,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Program",
+    "Questionnaire",
+    "QuestionnaireItem",
     "Registration",
     "RegistrationStage",
     "ReminderExpansion",

@@ -7,7 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -27,6 +26,7 @@ from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts, votes
+from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
@@ -36,8 +36,6 @@ from workshop.programs.models import Stage
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
 from workshop.tickets.qr import link_svg_markup
-
-bp = Blueprint("live", __name__, url_prefix="/live")
 
 ID_PLACEHOLDER = 999999999
 POLL_ACTIONS = {
