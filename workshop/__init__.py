@@ -49,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from workshop.auth.views import bp as auth_bp
+    from workshop.certificates import views as certificate_views  # noqa: F401 (its routes)
+    from workshop.certificates.blueprint import bp as certificates_bp
     from workshop.checkin.views import bp as checkin_bp
     from workshop.health import bp as health_bp
     from workshop.live.views import bp as live_bp
@@ -65,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(health_bp)
 
     from workshop import cli

@@ -1,6 +1,13 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
 from workshop.auth.models import AuditEntry, User
+from workshop.certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateJob,
+    CertificateSettings,
+    StageHours,
+)
 from workshop.checkin.models import (
     AttendanceOverride,
     CheckIn,
@@ -28,6 +35,10 @@ __all__ = [
     "Announcement",
     "AttendanceOverride",
     "AuditEntry",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateJob",
+    "CertificateSettings",
     "CheckIn",
     "Delivery",
     "MeetingReport",
@@ -48,6 +59,7 @@ __all__ = [
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
+    "StageHours",
     "StageMove",
     "User",
 ]

@@ -23,9 +23,18 @@ from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
 from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
 
-KINDS = ("reminder", "announcement", "stage_changed", "personal_link", "approved", "waitlisted", "promoted")
+KINDS = (
+    "reminder",
+    "announcement",
+    "stage_changed",
+    "personal_link",
+    "approved",
+    "waitlisted",
+    "promoted",
+    "certificate",
+)
 # Messages to chosen participants share one template: the organiser's text, the next stage, the link.
-PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted")
+PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted", "certificate")
 TEMPLATES = "reminders/messages"
 
 
@@ -225,4 +234,6 @@ def _participant_message_subject(kind: str, program: str) -> str:
         return _("Registration approved: %(program)s", program=program)
     if kind == "waitlisted":
         return _("On the waiting list: %(program)s", program=program)
+    if kind == "certificate":
+        return _("Your certificate is ready: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)
