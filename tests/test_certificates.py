@@ -24,6 +24,7 @@ from workshop.certificates.eligibility import Rule, judge
 from workshop.certificates.models import Certificate, CertificateJob, JobStatus
 from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn
 from workshop.db import db, sqlite_write_intent
+from workshop.evaluation.models import EvaluationResponse
 from workshop.registration import links
 from workshop.registration.models import Status
 from workshop.reminders.models import Delivery, Kind
@@ -469,3 +470,17 @@ def test_the_reminder_channels_announce_the_certificates(app, session, client, l
         (world["sari"].id, Kind.CERTIFICATE, "email"),
         (world["sari"].id, Kind.CERTIFICATE, "whatsapp"),
     }
+
+
+def test_with_the_evaluation_required_only_evaluated_stages_count_on_the_records(session, world):
+    program, rina, sari = world["program"], world["rina"], world["sari"]
+    settings = services.settings_for(session, program)
+    settings.require_evaluation = True
+    stages = program.stages
+    for registration, evaluated in [(rina, stages[:3]), (sari, stages[:2])]:
+        for stage in evaluated:
+            session.add(EvaluationResponse(registration_id=registration.id, stage_id=stage.id))
+    session.flush()
+    standing = {c.registration_id: c.standing for c in services.standings(session, program, now=AFTER_ALL)}
+    assert (standing[rina.id].eligible, len(standing[rina.id].stage_ids)) == (True, 3)
+    assert (standing[sari.id].eligible, len(standing[sari.id].stage_ids)) == (False, 2)  # present at 4

@@ -16,6 +16,7 @@ from workshop.checkin.models import (
     OnlineEvidence,
     ScanAttempt,
 )
+from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (
@@ -41,6 +42,8 @@ __all__ = [
     "CertificateSettings",
     "CheckIn",
     "Delivery",
+    "EvaluationAnswer",
+    "EvaluationResponse",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -49,6 +52,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Program",
+    "Questionnaire",
+    "QuestionnaireItem",
     "Registration",
     "RegistrationStage",
     "ReminderExpansion",

@@ -10,6 +10,7 @@ that sets neither gives no certificate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from workshop.checkin.models import AttendanceStatus
@@ -39,7 +40,7 @@ def judge(
     rule: Rule,
     statuses: Iterable[tuple[int, AttendanceStatus]],
     jp_of: Mapping[int, int],
-    evaluated: frozenset[int] | None = None,
+    evaluated: AbstractSet[int] | None = None,
 ) -> Standing:
     """`statuses`: (stage id, status) of the ended stages, in programme order; `jp_of`: JP per
     stage id; `evaluated`: the stage ids whose evaluation the person filled in (needed when the

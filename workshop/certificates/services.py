@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import secrets
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,6 +36,7 @@ from workshop.certificates.models import (
     StageHours,
 )
 from workshop.errors import ServiceError
+from workshop.evaluation.queries import responded_stage_ids_by_registration
 from workshop.programs.models import Program, Stage
 from workshop.reports.services import approved_registrations, stage_attendance
 
@@ -46,9 +47,6 @@ NUMBER_FIELDS = frozenset({"n", "year"})
 MAX_JP = 200
 REASON_MAX_LENGTH = 500
 JOB_STALE_AFTER = timedelta(minutes=15)
-
-# registration ids -> {registration id: the stage ids whose evaluation it filled in}
-EvaluatedOf = Callable[[Session, list[int]], Mapping[int, frozenset[int]]]
 
 
 class CertificateError(ServiceError):
@@ -231,9 +229,7 @@ def ended_stages(program: Program, now: datetime) -> list[Stage]:
     return [stage for stage in program.stages if stage.ends_at <= now]
 
 
-def standings(
-    session: Session, program: Program, *, now: datetime, evaluated_of: EvaluatedOf | None = None
-) -> list[Candidate]:
+def standings(session: Session, program: Program, *, now: datetime) -> list[Candidate]:
     """Every approved participant's standing at `now` (organisation, name order), from the
     attendance of the stages that have ended."""
     settings = settings_for(session, program)
@@ -244,9 +240,9 @@ def standings(
         for row in stage_attendance(session, stage, registrations, now=now):
             statuses[row.registration.id].append((stage.id, row.status))
     jp = stage_hours(session, program)
-    evaluated: Mapping[int, frozenset[int]] = {}
-    if rule.require_evaluation and evaluated_of is not None:
-        evaluated = evaluated_of(session, list(statuses))
+    evaluated: Mapping[int, set[int]] = {}
+    if rule.require_evaluation:
+        evaluated = responded_stage_ids_by_registration(session, list(statuses))
     return [
         Candidate(
             registration_id=registration.id,
@@ -256,7 +252,7 @@ def standings(
                 rule,
                 statuses[registration.id],
                 jp,
-                evaluated.get(registration.id, frozenset()) if rule.require_evaluation else None,
+                evaluated.get(registration.id, set()) if rule.require_evaluation else None,
             ),
         )
         for registration in registrations

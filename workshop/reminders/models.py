@@ -28,6 +28,15 @@ class Audience(enum.StrEnum):
     DARING = "daring"  # approved, online for that stage
 
 
+class Anchor(enum.StrEnum):
+    START = "start"  # offset_minutes before the stage starts (H-3, H-1, 1 hour)
+    END = "end"  # offset_minutes before the stage ends (0: at its end): the evaluation's invitation
+
+
+# A rule at the stage's end without a window of its own is late this long after its moment.
+END_WINDOW = timedelta(days=1)
+
+
 class Kind(enum.StrEnum):
     REMINDER = "reminder"
     ANNOUNCEMENT = "announcement"
@@ -66,7 +75,10 @@ class ReminderSettings(db.Model):
 class ReminderRule(db.Model):
     """A reminder `offset_minutes` before a stage starts: for every stage of the programme, or
     for one stage only (`stage_id`). Late after `window_minutes` past its moment; with no window,
-    late once the stage has started (a reminder is never sent after its stage started)."""
+    late once the stage has started (a reminder is never sent after its stage started).
+
+    A rule anchored at the stage's end (`anchor` END) invites to the evaluation instead: its moment
+    is `offset_minutes` before the stage's end, late after its window (END_WINDOW without one)."""
 
     __tablename__ = "reminder_rule"
 
@@ -78,6 +90,9 @@ class ReminderRule(db.Model):
     channels: Mapped[str] = mapped_column(String(40))  # "whatsapp,email,inapp"
     audience: Mapped[Audience] = mapped_column(
         Enum(Audience, native_enum=False, length=10), default=Audience.ALL
+    )
+    anchor: Mapped[Anchor] = mapped_column(
+        Enum(Anchor, native_enum=False, length=10), default=Anchor.START, server_default=Anchor.START.name
     )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,10 +111,17 @@ class ReminderRule(db.Model):
     def offset(self) -> timedelta:
         return timedelta(minutes=self.offset_minutes)
 
+    @property
+    def at_end(self) -> bool:
+        return self.anchor == Anchor.END
+
     def due_at(self, stage: Stage) -> datetime:
-        return stage.starts_at - self.offset
+        return (stage.ends_at if self.at_end else stage.starts_at) - self.offset
 
     def late_at(self, stage: Stage) -> datetime:
+        if self.at_end:
+            window = END_WINDOW if self.window_minutes is None else timedelta(minutes=self.window_minutes)
+            return self.due_at(stage) + window
         if self.window_minutes is None:
             return stage.starts_at
         return min(self.due_at(stage) + timedelta(minutes=self.window_minutes), stage.starts_at)

@@ -115,7 +115,9 @@ def expand_due(session: Session, now: datetime, touched: set[int] | None = None)
         .where(
             ReminderRule.active.is_(True),
             or_(ReminderRule.stage_id.is_(None), ReminderRule.stage_id == Stage.id),
-            Stage.starts_at > ReminderRule.created_at,
+            # A stage that ended before the rule existed is not its business (start-anchored rules
+            # skip a stage that started before them too: their moment closes at its start, below).
+            Stage.ends_at > ReminderRule.created_at,
         )
         .options(selectinload(ReminderRule.overrides))
     ).all()

@@ -2,7 +2,7 @@
 counter, the certificates, the bulk runs
 
 Revision ID: 57724959e40f
-Revises: 5e41ed7c0010
+Revises: 7a3c51e20011
 Create Date: 2026-12-06 18:09:48.200749
 
 The Kind of a participant message gains "certificate" ("sertifikat tersedia"): enums are stored as
@@ -18,7 +18,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "57724959e40f"
-down_revision = "5e41ed7c0010"
+down_revision = "7a3c51e20011"
 branch_labels = None
 depends_on = None
 

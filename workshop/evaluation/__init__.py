@@ -1,0 +1,1 @@
+"""Evaluation per stage: the programme's questionnaire, participants' responses, the results."""
