@@ -71,8 +71,11 @@ def _run(app: Flask, job_id: int) -> None:
         documents.facts(certificate, settings, app.config)
         for certificate in services.valid_certificates(db.session, program.id)
     ]
-    db.session.commit()  # no transaction stays open while the PDFs are drawn
-    target = zip_path(app, program.id)
+    program_id = program.id
+    # No transaction stays open while the PDFs are drawn (and no row is read again after this: a
+    # read would begin a read transaction that could not write the progress on SQLite).
+    db.session.commit()
+    target = zip_path(app, program_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{job_id}.part")
     try:
