@@ -251,7 +251,7 @@ def main() -> None:
         started = time.perf_counter()
         status, _ = organiser.request(
             "POST",
-            f"/programs/{seeded['program_id']}/sertifikat/generate",
+            f"/admin/programs/{seeded['program_id']}/sertifikat/generate",
             urlencode({"csrf_token": organiser_csrf}),
         )
         issued_after = time.perf_counter() - started
@@ -259,7 +259,7 @@ def main() -> None:
             raise SystemExit(f"generate: {status}")
         progress = {}
         while True:
-            _, body = organiser.request("GET", f"/programs/{seeded['program_id']}/sertifikat/progress")
+            _, body = organiser.request("GET", f"/admin/programs/{seeded['program_id']}/sertifikat/progress")
             progress = json.loads(body)
             if progress["status"] != "running":
                 break

@@ -136,9 +136,14 @@ def world(session, set_now):
 
 
 def _issue(session, program):
-    return services.issue(
+    """Issue what is due; the new certificates, in number order."""
+    before = session.scalar(select(func.max(Certificate.number))) or 0
+    services.issue(
         session, program, services.standings(session, program, now=AFTER_ALL), actor=None, now=AFTER_ALL
     )
+    return session.scalars(
+        select(Certificate).where(Certificate.number > before).order_by(Certificate.number)
+    ).all()
 
 
 def test_certificates_go_to_those_at_or_over_the_threshold_with_their_facts(session, world):
@@ -239,7 +244,7 @@ def test_two_bulk_runs_at_once_give_no_duplicate_number(app, session, set_now):
                 db.session.commit()
                 sqlite_write_intent.set(True)
                 start.wait(timeout=30)
-                made.append(len(services.issue(db.session, mine, candidates, actor=None, now=AFTER_ALL)))
+                made.append(services.issue(db.session, mine, candidates, actor=None, now=AFTER_ALL))
                 db.session.commit()
                 db.session.remove()
         except BaseException as error:  # reported by the test below
@@ -262,21 +267,21 @@ def test_two_bulk_runs_at_once_give_no_duplicate_number(app, session, set_now):
 def test_generate_issues_makes_the_zip_and_running_twice_changes_nothing(app, session, client, login, world):
     login(world["organiser"])
     program = world["program"]
-    assert client.post(f"/programs/{program.id}/sertifikat/generate").status_code == 302
+    assert client.post(f"/admin/programs/{program.id}/sertifikat/generate").status_code == 302
     job = session.scalar(select(CertificateJob))
     assert (job.status, job.issued, job.total, job.done) == (JobStatus.DONE, 2, 2, 2)
-    progress = client.get(f"/programs/{program.id}/sertifikat/progress").get_json()
+    progress = client.get(f"/admin/programs/{program.id}/sertifikat/progress").get_json()
     assert progress == {"status": "done", "done": 2, "total": 2, "issued": 2}
-    first = client.get(f"/programs/{program.id}/sertifikat.zip")
+    first = client.get(f"/admin/programs/{program.id}/sertifikat.zip")
     assert first.status_code == 200
     assert first.headers["Content-Disposition"] == f"attachment; filename=sertifikat-{program.slug}.zip"
     with zipfile.ZipFile(io.BytesIO(first.data)) as archive:
         assert archive.namelist() == ["0001-Rina-Siregar.pdf", "0002-Sari-Lumbantobing.pdf"]
-    assert client.post(f"/programs/{program.id}/sertifikat/generate").status_code == 302
-    second = client.get(f"/programs/{program.id}/sertifikat.zip")
+    assert client.post(f"/admin/programs/{program.id}/sertifikat/generate").status_code == 302
+    second = client.get(f"/admin/programs/{program.id}/sertifikat.zip")
     assert second.data == first.data  # the same PDFs, the same numbers
     assert session.scalar(select(func.count()).select_from(Certificate)) == 2
-    page = client.get(f"/programs/{program.id}/sertifikat").get_data(as_text=True)
+    page = client.get(f"/admin/programs/{program.id}/sertifikat").get_data(as_text=True)
     assert "800/2/Kominfo/2021" in page
 
 
@@ -345,7 +350,7 @@ def test_a_participant_downloads_only_their_own_certificate(app, session, world)
     assert budi.get(f"/saya/{world['program'].slug}/sertifikat.pdf").status_code == 404
     assert budi.get(f"/saya/{other_program.slug}/sertifikat.pdf").status_code == 404
     rina_certificate = session.scalar(select(Certificate).filter_by(registration_id=world["rina"].id))
-    assert budi.get(f"/sertifikat/{rina_certificate.id}.pdf").status_code == 403  # the organiser's
+    assert budi.get(f"/admin/sertifikat/{rina_certificate.id}.pdf").status_code == 403  # the organiser's
     rina = participant_client(app, session, world["rina"])
     page = rina.get(f"/saya/{world['program'].slug}").get_data(as_text=True)
     assert 'data-testid="participant-certificate"' in page
@@ -383,9 +388,9 @@ def test_revocation_by_the_organiser_is_audited(app, session, client, login, wor
     certificate = _issue(session, world["program"])[0]
     session.commit()
     login(world["organiser"])
-    assert client.post(f"/sertifikat/{certificate.id}/revoke", data={"reason": ""}).status_code == 302
+    assert client.post(f"/admin/sertifikat/{certificate.id}/revoke", data={"reason": ""}).status_code == 302
     assert certificate.revoked_at is None
-    client.post(f"/sertifikat/{certificate.id}/revoke", data={"reason": "Tidak hadir Tahap III"})
+    client.post(f"/admin/sertifikat/{certificate.id}/revoke", data={"reason": "Tidak hadir Tahap III"})
     session.refresh(certificate)
     assert certificate.revoked_reason == "Tidak hadir Tahap III"
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "certificate.revoke"))
@@ -421,12 +426,12 @@ def test_the_logo_upload_and_the_settings_form(app, session, client, login, worl
     login(world["organiser"])
     program = world["program"]
     response = client.post(
-        f"/programs/{program.id}/sertifikat/logo",
+        f"/admin/programs/{program.id}/sertifikat/logo",
         data={"logo": (io.BytesIO(_png()), "logo.png")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
-    assert client.get(f"/programs/{program.id}/sertifikat/logo").data == _png()
+    assert client.get(f"/admin/programs/{program.id}/sertifikat/logo").data == _png()
     form = {
         "min_stages": "",
         "min_jp": "30",
@@ -437,14 +442,16 @@ def test_the_logo_upload_and_the_settings_form(app, session, client, login, worl
         "signed_on": "",
         "number_format": "800/{n}/Kominfo",
     } | {f"jp_{stage.id}": "8" for stage in program.stages}
-    assert client.post(f"/programs/{program.id}/sertifikat/settings", data=form).status_code == 302
+    assert client.post(f"/admin/programs/{program.id}/sertifikat/settings", data=form).status_code == 302
     settings = services.settings_for(session, program)
     session.refresh(settings)
     assert (settings.min_stages, settings.min_jp, settings.number_format) == (None, 30, "800/{n}/Kominfo")
-    bad = client.post(f"/programs/{program.id}/sertifikat/settings", data=form | {"number_format": "800/{x}"})
+    bad = client.post(
+        f"/admin/programs/{program.id}/sertifikat/settings", data=form | {"number_format": "800/{x}"}
+    )
     assert bad.status_code == 400
     assert "{n}" in bad.get_data(as_text=True)
-    none = client.post(f"/programs/{program.id}/sertifikat/settings", data=form | {"min_jp": ""})
+    none = client.post(f"/admin/programs/{program.id}/sertifikat/settings", data=form | {"min_jp": ""})
     assert none.status_code == 400
 
 
@@ -462,7 +469,7 @@ def test_the_reminder_channels_announce_the_certificates(app, session, client, l
         links.issue(registration, app.config["SECRET_KEY"])
     session.commit()
     login(world["organiser"])
-    assert client.post(f"/programs/{world['program'].id}/sertifikat/announce").status_code == 302
+    assert client.post(f"/admin/programs/{world['program'].id}/sertifikat/announce").status_code == 302
     deliveries = session.scalars(select(Delivery).order_by(Delivery.registration_id, Delivery.channel)).all()
     assert {(d.registration_id, d.kind, d.channel) for d in deliveries} == {
         (world["rina"].id, Kind.CERTIFICATE, "email"),

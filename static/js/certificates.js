@@ -26,7 +26,7 @@ async function poll() {
     bar.value = state.done;
   }
   if (state.status === "running") {
-    if (text) text.textContent = fill(text.dataset.msgRunning, state);
+    if (text) text.textContent = fill(state.total ? text.dataset.msgRunning : text.dataset.msgReading, state);
     setTimeout(poll, POLL_MS);
   } else {
     window.location.reload();

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workshop.auth.models import User
 from workshop.db import db, utcnow
 from workshop.programs.models import Program
 from workshop.registration.models import Registration
@@ -126,3 +127,5 @@ class CertificateJob(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    started_by: Mapped[User | None] = relationship()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -291,52 +291,55 @@ def issue(
     *,
     actor: User | None,
     now: datetime,
-) -> list[Certificate]:
+) -> int:
     """A certificate for each eligible candidate that has none yet (revoked ones included), numbered
-    on from the programme's last number. Returns the new certificates."""
+    on from the programme's last number, inserted in one statement. Returns how many were issued."""
     eligible = [candidate for candidate in candidates if candidate.standing.eligible]
     settings = settings_for(session, program)
     dated = certificate_date(settings, program, now)
+    numbers = {stage.id: stage.number for stage in program.stages}
     counter = _lock_counter(session, program.id)
     # Read after the lock: a run that committed meanwhile is seen, and its certificates kept.
     have = set(
         session.scalars(select(Certificate.registration_id).where(Certificate.program_id == program.id))
     )
-    numbers = {stage.id: stage.number for stage in program.stages}
-    created = []
+    first = counter.last_number + 1
+    rows = []
     for candidate in eligible:
         if candidate.registration_id in have:
             continue
         counter.last_number += 1
-        certificate = Certificate(
-            program_id=program.id,
-            registration_id=candidate.registration_id,
-            number=counter.last_number,
-            number_text=format_number(settings.number_format, counter.last_number, dated.year),
-            code=new_code(),
-            name=candidate.name,
-            organization=candidate.organization,
-            program_title=program.title,
-            stage_numbers=",".join(numbers[stage_id] for stage_id in candidate.standing.stage_ids),
-            stages_total=len(program.stages),
-            jp=candidate.standing.jp,
-            dated=dated,
-            issued_at=now,
-            issued_by_id=actor.id if actor is not None else None,
+        rows.append(
+            {
+                "program_id": program.id,
+                "registration_id": candidate.registration_id,
+                "number": counter.last_number,
+                "number_text": format_number(settings.number_format, counter.last_number, dated.year),
+                "code": new_code(),
+                "name": candidate.name,
+                "organization": candidate.organization,
+                "program_title": program.title,
+                "stage_numbers": ",".join(numbers[stage_id] for stage_id in candidate.standing.stage_ids),
+                "stages_total": len(program.stages),
+                "jp": candidate.standing.jp,
+                "dated": dated,
+                "issued_at": now,
+                "issued_by_id": actor.id if actor is not None else None,
+                "revoked_reason": "",
+            }
         )
-        session.add(certificate)
-        created.append(certificate)
         have.add(candidate.registration_id)
-    session.flush()
-    if created:
+    if rows:
+        session.execute(insert(Certificate), rows)
         audit.record(
             session,
             actor,
             "certificate.issue",
             f"program:{program.id}",
-            f"{len(created)} certificates, numbers {created[0].number}-{created[-1].number}",
+            f"{len(rows)} certificates, numbers {first}-{counter.last_number}",
         )
-    return created
+    session.flush()
+    return len(rows)
 
 
 def revoke(
@@ -398,41 +401,22 @@ def last_job(session: Session, program: Program) -> CertificateJob | None:
     )
 
 
-def start_job(
-    session: Session,
-    program: Program,
-    candidates: Iterable[Candidate],
-    *,
-    actor: User | None,
-    now: datetime,
-) -> CertificateJob:
-    """Issue what is due to the candidates (`standings`) and open a run that will write the ZIP of
-    every valid certificate."""
+def start_job(session: Session, program: Program, *, actor: User | None, now: datetime) -> CertificateJob:
+    """Open a bulk run (bulk.py issues what is due, then writes the ZIP of every valid certificate)."""
     settings = settings_for(session, program)
     if not rule_of(settings).is_set:
         raise CertificateError("no_rule")
     if running_job(session, program, now) is not None:
         raise CertificateError("running")
-    created = issue(session, program, candidates, actor=actor, now=now)
     job = CertificateJob(
         program_id=program.id,
         status=JobStatus.RUNNING,
-        total=len(valid_certificates(session, program.id)),
+        total=0,
         done=0,
-        issued=len(created),
+        issued=0,
         started_at=now,
         started_by_id=actor.id if actor is not None else None,
     )
     session.add(job)
     session.flush()
     return job
-
-
-def job_progress(job: CertificateJob, done: int) -> None:
-    job.done = done
-
-
-def finish_job(job: CertificateJob, *, now: datetime, error: str = "") -> None:
-    job.status = JobStatus.FAILED if error else JobStatus.DONE
-    job.error = error[-2000:]
-    job.finished_at = now

@@ -16,7 +16,7 @@ from workshop.certificates import bulk, documents, pdf, queries, services
 from workshop.certificates.blueprint import bp
 from workshop.certificates.forms import ActionForm, RevokeForm, jp_field_name, settings_form
 from workshop.certificates.models import Certificate, JobStatus
-from workshop.db import db, reads_first, sqlite_write_intent
+from workshop.db import db
 from workshop.programs.models import Program
 from workshop.registration.queries import approved_registration_of
 from workshop.reminders import jobs, outreach
@@ -89,13 +89,13 @@ def _page(program: Program, form=None, revoke_form=None, status: int = 200):
     )
 
 
-@bp.route("/programs/<int:program_id>/sertifikat")
+@bp.route("/admin/programs/<int:program_id>/sertifikat")
 @organiser_required
 def index(program_id: int):
     return _page(db.get_or_404(Program, program_id))
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/settings", methods=["POST"])
+@bp.route("/admin/programs/<int:program_id>/sertifikat/settings", methods=["POST"])
 @organiser_required
 def save_settings(program_id: int):
     program = db.get_or_404(Program, program_id)
@@ -132,7 +132,7 @@ def save_settings(program_id: int):
     return redirect(url_for("certificates.index", program_id=program.id))
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/logo", methods=["POST"])
+@bp.route("/admin/programs/<int:program_id>/sertifikat/logo", methods=["POST"])
 @organiser_required
 @uploads.upload_view
 def upload_logo(program_id: int):
@@ -153,7 +153,7 @@ def upload_logo(program_id: int):
     return redirect(url_for("certificates.index", program_id=program.id), 303)
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/logo")
+@bp.route("/admin/programs/<int:program_id>/sertifikat/logo")
 @organiser_required
 def logo(program_id: int):
     settings = services.settings_for(db.session, db.get_or_404(Program, program_id))
@@ -162,42 +162,27 @@ def logo(program_id: int):
     return web.download(settings.logo, settings.logo_type, "logo", inline=True)
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/generate", methods=["POST"])
-@reads_first
+@bp.route("/admin/programs/<int:program_id>/sertifikat/generate", methods=["POST"])
 @organiser_required
 def generate(program_id: int):
-    """Who earned one is read first, in a read transaction (it reads every attendance record); the
-    certificates are then issued in a short write transaction of their own, so the scanners' writes
-    never wait for the reading."""
+    """Opens the run; the run itself (bulk.py) reads the attendance, issues and makes the PDFs."""
     program = db.get_or_404(Program, program_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    now = clock.now()
-    candidates = services.standings(db.session, program, now=now)
-    db.session.commit()  # ends the read transaction
-    sqlite_write_intent.set(True)
-    program = db.session.get(Program, program_id)
     try:
-        job = services.start_job(db.session, program, candidates, actor=current_user, now=now)
+        job = services.start_job(db.session, program, actor=current_user, now=clock.now())
     except services.CertificateError as error:
         db.session.rollback()
         flash(str(ERRORS[error.code]), "danger")
         return redirect(url_for("certificates.index", program_id=program.id))
-    job_id, issued = job.id, job.issued
+    job_id = job.id
     db.session.commit()  # nothing is read after it: the run writes in transactions of its own
-    flash(
-        ngettext(
-            "%(num)d new certificate issued; the PDFs are being made.",
-            "%(num)d new certificates issued; the PDFs are being made.",
-            issued,
-        ),
-        "success",
-    )
+    flash(_("The certificates are being issued and their PDFs made."), "success")
     bulk.start(current_app._get_current_object(), job_id)
-    return redirect(url_for("certificates.index", program_id=program.id))
+    return redirect(url_for("certificates.index", program_id=program_id))
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/progress")
+@bp.route("/admin/programs/<int:program_id>/sertifikat/progress")
 @organiser_required
 def progress(program_id: int):
     job = services.last_job(db.session, db.get_or_404(Program, program_id))
@@ -206,7 +191,7 @@ def progress(program_id: int):
     return jsonify(status=job.status.value, done=job.done, total=job.total, issued=job.issued)
 
 
-@bp.route("/programs/<int:program_id>/sertifikat.zip")
+@bp.route("/admin/programs/<int:program_id>/sertifikat.zip")
 @organiser_required
 def download_zip(program_id: int):
     program = db.get_or_404(Program, program_id)
@@ -230,13 +215,13 @@ def _pdf(certificate: Certificate):
     return web.download(content, "application/pdf", documents.filename(certificate))
 
 
-@bp.route("/sertifikat/<int:certificate_id>.pdf")
+@bp.route("/admin/sertifikat/<int:certificate_id>.pdf")
 @organiser_required
 def certificate_pdf(certificate_id: int):
     return _pdf(db.get_or_404(Certificate, certificate_id))
 
 
-@bp.route("/sertifikat/<int:certificate_id>/revoke", methods=["POST"])
+@bp.route("/admin/sertifikat/<int:certificate_id>/revoke", methods=["POST"])
 @organiser_required
 def revoke(certificate_id: int):
     certificate = db.get_or_404(Certificate, certificate_id)
@@ -255,7 +240,7 @@ def revoke(certificate_id: int):
     return redirect(url_for("certificates.index", program_id=certificate.program_id))
 
 
-@bp.route("/programs/<int:program_id>/sertifikat/announce", methods=["POST"])
+@bp.route("/admin/programs/<int:program_id>/sertifikat/announce", methods=["POST"])
 @organiser_required
 def announce(program_id: int):
     """ "Sertifikat tersedia": a message to every holder of a valid certificate, by the reminder
