@@ -48,17 +48,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     reminders_events.init_app(app)
     web.init_app(app)
 
-    from workshop.auth.views import bp as auth_bp
+    # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
+    from workshop.auth import views as auth_views  # noqa: F401
+    from workshop.auth.blueprint import bp as auth_bp
     from workshop.certificates import views as certificate_views  # noqa: F401 (its routes)
     from workshop.certificates.blueprint import bp as certificates_bp
     from workshop.checkin.views import bp as checkin_bp
+    from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
+    from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
-    from workshop.live.views import bp as live_bp
-    from workshop.programs.views import bp as programs_bp
-    from workshop.registration.views import bp as registration_bp
-    from workshop.reminders import message_views, outbox_views, views  # noqa: F401 (their routes)
+    from workshop.live import views as live_views  # noqa: F401
+    from workshop.live.blueprint import bp as live_bp
+    from workshop.programs import views as programs_views  # noqa: F401
+    from workshop.programs.blueprint import bp as programs_bp
+    from workshop.registration import roster_views, views  # noqa: F401
+    from workshop.registration.blueprint import bp as registration_bp
+    from workshop.reminders import message_views, outbox_views  # noqa: F401
+    from workshop.reminders import views as reminders_views  # noqa: F401
     from workshop.reminders.blueprint import bp as reminders_bp
-    from workshop.reports.views import bp as reports_bp
+    from workshop.reports import views as reports_views  # noqa: F401
+    from workshop.reports.blueprint import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
@@ -66,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(checkin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(health_bp)

@@ -1,28 +1,21 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from workshop import realtime
-from workshop.auth import queries, services
+from workshop.auth import services
+from workshop.auth.blueprint import bp
 from workshop.auth.forms import ConfirmForm, LoginForm
 from workshop.auth.models import Role
 from workshop.db import db
-from workshop.extensions import limiter, login_manager
+from workshop.extensions import limiter
 from workshop.i18n import LANGUAGES
 from workshop.redirects import safe_next
 from workshop.registration import links
 from workshop.registration.models import Status
 from workshop.registration.services import ensure_participant_user, remember_language
-
-bp = Blueprint("auth", __name__)
-
-
-@bp.record_once
-def _load_users(_state) -> None:
-    login_manager.user_loader(lambda user_id: queries.user_of_session(db.session, user_id))
-
 
 AFTER_LINK = "after_link"  # session key: the page to open after entering through a personal link
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -28,6 +27,7 @@ from workshop.auth.permissions import live_staff_required, organiser_required, p
 from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts, votes
+from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
@@ -36,8 +36,6 @@ from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
-
-bp = Blueprint("live", __name__, url_prefix="/live")
 
 ID_PLACEHOLDER = 999999999
 POLL_ACTIONS = {

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +11,8 @@ from workshop import clock, signals
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db
 from workshop.ids import id_from_text
-from workshop.programs import schedule, services
+from workshop.programs import services
+from workshop.programs.blueprint import bp
 from workshop.programs.forms import (
     ORG_KIND_LABELS,
     AgendaItemForm,
@@ -34,7 +34,6 @@ from workshop.programs.models import (
 from workshop.programs.queries import organizations_query
 from workshop.text import clean_line
 
-bp = Blueprint("programs", __name__, url_prefix="/admin")
 ORGANIZATIONS_PER_PAGE = 50
 
 ERRORS = {
@@ -276,16 +275,3 @@ def edit_organization(organization_id: int | None = None):
             flash(_("Organisation saved."), "success")
             return redirect(url_for("programs.organizations"))
     return render_template("programs/organization_form.html", form=form, organization=organization)
-
-
-@bp.app_context_processor
-def _stage_helpers():
-    return {"stage_phase": _stage_phase, "agenda_day": _agenda_day}
-
-
-def _stage_phase(stage) -> str:
-    return schedule.stage_phase(stage, clock.now())
-
-
-def _agenda_day(stage, moment) -> str:
-    return schedule.agenda_day(stage, moment, stage.program.timezone, str(get_locale()))

@@ -7,12 +7,19 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from workshop.forms import BaseForm
 from workshop.programs.models import Program
-from workshop.registration.models import Mode
+from workshop.registration.models import Mode, Status
 from workshop.registration.validation import normalise_phone
 
 REQUIRED = _l("This field is required.")
 MODE_LABELS = {Mode.LURING: _l("In person (luring)"), Mode.DARING: _l("Online (daring)")}
 MODE_SHORT_LABELS = {Mode.LURING: _l("in person"), Mode.DARING: _l("online")}  # in lists
+STATUS_LABELS = {
+    Status.PENDING: _l("Pending"),
+    Status.APPROVED: _l("Approved"),
+    Status.WAITLISTED: _l("Waitlisted"),
+    Status.REJECTED: _l("Rejected"),
+    Status.CANCELLED: _l("Cancelled"),
+}
 
 
 def _whatsapp_number(form, field):

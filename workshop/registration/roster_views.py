@@ -19,8 +19,8 @@ from workshop.db import db, reads_first
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
 from workshop.registration import roster, roster_columns, roster_files
+from workshop.registration.blueprint import bp
 from workshop.registration.models import RosterImport
-from workshop.registration.views import bp
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

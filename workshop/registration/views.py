@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from babel.lists import format_list
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -25,12 +24,12 @@ from workshop.extensions import limiter
 from workshop.i18n import stage_label
 from workshop.ids import id_from_text
 from workshop.programs import schedule
-from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.programs.queries import organization_by_label
 from workshop.redirects import safe_next
 from workshop.registration import calendar, links, services
-from workshop.registration.forms import MODE_LABELS, MODE_SHORT_LABELS, registration_form_for
+from workshop.registration.blueprint import bp
+from workshop.registration.forms import STATUS_LABELS, registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
     OWN_PAGE_REGISTRATION,
@@ -39,23 +38,13 @@ from workshop.registration.queries import (
     approved_registration_of,
     registrations_query,
 )
-from workshop.registration.validation import display_phone, normalise_name, normalise_phone
+from workshop.registration.validation import normalise_name, normalise_phone
 from workshop.reminders import jobs, outreach
 from workshop.reminders.forms import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, KIND_LABELS
 from workshop.reminders.models import Kind
 from workshop.reminders.services import ReminderError
 
-bp = Blueprint("registration", __name__)
-bp.add_app_template_filter(display_phone, "phone")  # national form: 0812-3456-7890
-
 PAGE_SIZE = 100
-STATUS_LABELS = {
-    Status.PENDING: _l("Pending"),
-    Status.APPROVED: _l("Approved"),
-    Status.WAITLISTED: _l("Waitlisted"),
-    Status.REJECTED: _l("Rejected"),
-    Status.CANCELLED: _l("Cancelled"),
-}
 ACTIONS = {
     "approve": Status.APPROVED,
     "waitlist": Status.WAITLISTED,
@@ -87,16 +76,6 @@ def personal_url(registration: Registration) -> str | None:
     if token is None:
         return None
     return web.public_url(current_app.config, "auth.personal_link", token=token)
-
-
-@bp.app_context_processor
-def _labels():
-    return {
-        "status_labels": STATUS_LABELS,
-        "mode_labels": MODE_LABELS,
-        "mode_short_labels": MODE_SHORT_LABELS,
-        "kind_labels": ORG_KIND_LABELS,
-    }
 
 
 # Public registration
@@ -532,7 +511,3 @@ def participant_calendar(slug: str):
     page_url = calendar.page_url(registration, current_app.config)
     body = calendar.calendar_for(registration, page_url, str(get_locale()))
     return web.download(body, "text/calendar", f"{slug}.ics")
-
-
-# Roster import pages (routes on this blueprint).
-from workshop.registration import roster_views  # noqa: E402, F401

@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from workshop.forms import BaseForm
 from workshop.registration.validation import normalise_phone
-from workshop.reminders.models import CHANNELS, PARTICIPANT_CHANNELS, Audience, DeliveryStatus, Kind
+from workshop.reminders.models import CHANNELS, PARTICIPANT_CHANNELS, Anchor, Audience, DeliveryStatus, Kind
 
 REQUIRED = _l("This field is required.")
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "email": _l("Email"), "inapp": _l("In the app")}
@@ -64,10 +64,23 @@ def _audience_field():
     )
 
 
+ANCHOR_LABELS = {
+    Anchor.START: _l("Before the stage starts"),
+    Anchor.END: _l("When the stage ends (invites to the evaluation)"),
+}
+
+
 class RuleForm(BaseForm):
+    anchor = RadioField(
+        _l("Moment"),
+        choices=[SelectChoice(anchor.value, label) for anchor, label in ANCHOR_LABELS.items()],
+        default=Anchor.START.value,
+        validators=[DataRequired(REQUIRED)],
+    )
     offset_value = IntegerField(
         _l("How long before the stage starts"),
-        validators=[DataRequired(REQUIRED), NumberRange(min=1, max=999, message=_l("From 1 to 999."))],
+        validators=[Optional(), NumberRange(min=1, max=999, message=_l("From 1 to 999."))],
+        description=_l("At the stage's end: empty for the moment it ends."),
     )
     offset_unit = SelectField(
         _l("Unit"), choices=[SelectChoice(unit, label) for unit, label in UNIT_LABELS.items()], default="days"
@@ -84,8 +97,17 @@ class RuleForm(BaseForm):
     stage_id = SelectField(_l("Stages"), coerce=int, choices=[], default=0)
     active = BooleanField(_l("Active"), default=True)
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.anchor.data == Anchor.START.value and self.offset_value.data is None:
+            self.offset_value.errors = [*self.offset_value.errors, str(REQUIRED)]
+            return False
+        return valid
+
     @property
     def offset_minutes(self) -> int:
+        if self.offset_value.data is None:  # at the stage's end
+            return 0
         return self.offset_value.data * UNIT_MINUTES[self.offset_unit.data]
 
     @property
@@ -93,7 +115,10 @@ class RuleForm(BaseForm):
         return self.window_hours.data * 60 if self.window_hours.data else None
 
     def fill_from(self, rule) -> None:
+        self.anchor.data = rule.anchor.value
         for unit in ("days", "hours", "minutes"):
+            if not rule.offset_minutes:  # at the stage's end: the field stays empty
+                break
             if rule.offset_minutes % UNIT_MINUTES[unit] == 0:
                 self.offset_value.data = rule.offset_minutes // UNIT_MINUTES[unit]
                 self.offset_unit.data = unit

@@ -25,6 +25,7 @@ from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessag
 
 KINDS = (
     "reminder",
+    "evaluation",
     "announcement",
     "stage_changed",
     "personal_link",
@@ -42,6 +43,11 @@ def locale_for(registration: Registration) -> str:
     """The participant's language: Person.locale where it is set, Indonesian otherwise."""
     chosen = getattr(registration.person, "locale", None)
     return chosen if chosen in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+def message_kind(kind: str, rule) -> str:
+    """The message a delivery carries: a reminder rule at the stage's end invites to the evaluation."""
+    return "evaluation" if kind == "reminder" and rule is not None and rule.at_end else kind
 
 
 def personal_url_for(registration: Registration, config: Mapping, *, base_url: str = "") -> str | None:
@@ -70,6 +76,7 @@ def render(
     """One message per channel ("email", "whatsapp", "inapp") for this participant.
 
     kind: "reminder" (rule_offset: how long before the start it goes out; None for a test),
+    "evaluation" (a rule at the stage's end: the invitation to evaluate it),
     "announcement" (text: the organiser's words), "stage_changed" (previous_start: the old start),
     or a message to chosen participants (PARTICIPANT_MESSAGE_KINDS; text: the organiser's words;
     stage: the next one).
@@ -193,7 +200,12 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
         "previous": i18n.format_datetime_long(previous_start, zone, locale) if previous_start else "",
         "offset": i18n.format_offset(rule_offset, locale) if rule_offset else "",
     }
-    if kind == "reminder":
+    if kind == "evaluation":  # the stage is over: its evaluation, not its place or meeting
+        facts.update(mode=None, in_person=False, online=False)
+        online = False
+        subject = _("Evaluation: %(stage)s", stage=stage_label)
+        headline = _("Please fill in the evaluation of %(stage)s.", stage=stage_label)
+    elif kind == "reminder":
         subject = _("Reminder: %(stage)s, %(starts)s", stage=stage_label, starts=starts)
         headline = (
             _("%(stage)s starts in %(duration)s.", stage=stage_label, duration=facts["offset"])

@@ -24,6 +24,7 @@ from workshop.reminders import jobs, services
 from workshop.reminders.blueprint import bp
 from workshop.reminders.failures import failure_text
 from workshop.reminders.forms import (
+    ANCHOR_LABELS,
     AUDIENCE_LABELS,
     CHANNEL_LABELS,
     DELIVERY_STATUS_LABELS,
@@ -32,7 +33,7 @@ from workshop.reminders.forms import (
     OwnContactForm,
     RuleForm,
 )
-from workshop.reminders.models import Audience, DeliveryStatus, Kind, ReminderRule
+from workshop.reminders.models import Anchor, Audience, DeliveryStatus, Kind, ReminderRule
 
 ERRORS = {
     "no_channel": _l("Choose at least one channel."),
@@ -46,13 +47,20 @@ ERRORS = {
 
 
 @bp.app_template_filter("reminder_offset")
-def reminder_offset(minutes: int) -> str:
-    """'3 days before the start', '1 hour before the start', '90 minutes before the start'."""
-    return _("%(duration)s before the start", duration=format_offset(timedelta(minutes=minutes)))
+def reminder_offset(rule: ReminderRule | int) -> str:
+    """'3 days before the start', '1 hour before the start', '90 minutes before the start'; for a
+    rule at the stage's end, 'When the stage ends' or '1 hour before the end'."""
+    minutes = rule if isinstance(rule, int) else rule.offset_minutes
+    duration = format_offset(timedelta(minutes=minutes))
+    if isinstance(rule, ReminderRule) and rule.at_end:
+        return _("%(duration)s before the end", duration=duration) if minutes else _("When the stage ends")
+    return _("%(duration)s before the start", duration=duration)
 
 
 @bp.app_template_filter("reminder_window")
 def reminder_window(rule: ReminderRule) -> str:
+    if rule.at_end and rule.window_minutes is None:
+        return ngettext("not sent more than %(num)d hour late", "not sent more than %(num)d hours late", 24)
     if rule.window_minutes is None:
         return _("not sent once the stage has started")
     return ngettext(
@@ -66,6 +74,7 @@ def reminder_window(rule: ReminderRule) -> str:
 def _labels():
     return {
         "channel_labels": CHANNEL_LABELS,
+        "anchor_labels": ANCHOR_LABELS,
         "audience_labels": AUDIENCE_LABELS,
         "status_labels": DELIVERY_STATUS_LABELS,
         "message_kind_labels": KIND_LABELS,
@@ -137,6 +146,7 @@ def new_rule(program_id: int):
                 window_minutes=form.window_minutes,
                 channels=form.channels.data,
                 audience=Audience(form.audience.data),
+                anchor=Anchor(form.anchor.data),
                 actor=current_user,
                 now=utcnow(),
             )

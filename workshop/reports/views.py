@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,10 +24,8 @@ from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import RegistrationFilter, registrations_query
 from workshop.reports import exports, pdf, services
+from workshop.reports.blueprint import bp
 from workshop.reports.forms import AUTOMATIC, OverrideForm
-from workshop.reports.labels import ATTENDANCE_LABELS, MODE_SHORT
-
-bp = Blueprint("reports", __name__, url_prefix="/admin")
 
 # Check-in staff watch arrivals on the dashboard too; the report and exports are for organisers.
 ERRORS = {
@@ -35,11 +33,6 @@ ERRORS = {
     "not_registered": _l("This participant is not registered for this programme."),
     "not_an_override": _l("This status cannot be set by hand."),
 }
-
-
-@bp.app_context_processor
-def _labels():
-    return {"attendance_labels": ATTENDANCE_LABELS, "mode_short": MODE_SHORT}
 
 
 def _locale() -> str:

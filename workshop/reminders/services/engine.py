@@ -22,7 +22,7 @@ from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
 from workshop.reminders import failures
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure, channel_for
-from workshop.reminders.messages import locale_for, personal_url_for, render
+from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     Delivery,
     DeliveryStatus,
@@ -118,7 +118,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
             text, link = _text_and_link(delivery, locale, config)
             if key not in rendered:
                 rendered[key] = render(
-                    delivery.kind.value,
+                    message_kind(delivery.kind.value, delivery.rule),
                     registration=registration,
                     stage=delivery.stage,
                     rule_offset=delivery.rule.offset if delivery.rule else None,

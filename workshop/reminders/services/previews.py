@@ -12,7 +12,7 @@ from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Registration
 from workshop.reminders.channels import PermanentFailure, TemporaryFailure
-from workshop.reminders.messages import locale_for, personal_url_for, render
+from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     ReminderRule,
 )
@@ -39,7 +39,7 @@ def preview(
 ) -> dict:
     """What a participant would receive on each channel (rendered as for a real delivery)."""
     return render(
-        kind,
+        message_kind(kind, rule),
         registration=registration,
         stage=stage,
         rule_offset=rule.offset if rule is not None else None,

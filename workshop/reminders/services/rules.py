@@ -13,6 +13,7 @@ from workshop.auth.models import User
 from workshop.programs.models import Program, Stage
 from workshop.reminders.models import (
     CHANNELS,
+    Anchor,
     Audience,
     Delivery,
     DeliveryStatus,
@@ -101,9 +102,12 @@ def create_rule(
     window_minutes: int | None,
     channels: Iterable[str],
     audience: Audience,
+    anchor: Anchor = Anchor.START,
     actor: User | None,
     now: datetime,
 ) -> ReminderRule:
+    """A rule `offset_minutes` before each stage's start, or (`anchor` END) before its end: the
+    invitation to the evaluation, 0 for "at the stage's end"."""
     _check_rule(offset_minutes, window_minutes)
     if stage is not None and stage.program_id != program.id:
         raise ReminderError("wrong_stage", "stage_id")
@@ -115,6 +119,7 @@ def create_rule(
         window_minutes=window_minutes,
         channels=_channels_text(channels),
         audience=audience,
+        anchor=anchor,
         created_at=now,
     )
     session.add(rule)
@@ -205,6 +210,10 @@ def _drop_pending(session: Session, *criteria) -> int:
 
 
 def describe_rule(rule: ReminderRule) -> str:
-    window = "until start" if rule.window_minutes is None else f"{rule.window_minutes} min"
+    until = "1 day" if rule.at_end else "until start"
+    window = until if rule.window_minutes is None else f"{rule.window_minutes} min"
     where = f" stage:{rule.stage_id}" if rule.stage_id else ""
-    return f"{rule.offset_minutes} min before, window {window}, {rule.channels}, {rule.audience.value}{where}"
+    before = "before the end" if rule.at_end else "before"
+    return (
+        f"{rule.offset_minutes} min {before}, window {window}, {rule.channels}, {rule.audience.value}{where}"
+    )
