@@ -126,6 +126,18 @@ ACCESS = {
     "live.poll_action": LIVE,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
+    "certificates.index": ORGANISER,
+    "certificates.save_settings": ORGANISER,
+    "certificates.upload_logo": ORGANISER,
+    "certificates.logo": ORGANISER,
+    "certificates.generate": ORGANISER,
+    "certificates.progress": ORGANISER,
+    "certificates.download_zip": ORGANISER,
+    "certificates.certificate_pdf": ORGANISER,
+    "certificates.revoke": ORGANISER,
+    "certificates.announce": ORGANISER,
+    "certificates.own_certificate": PARTICIPANT,
+    "certificates.verify": PUBLIC,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -183,6 +195,7 @@ def world(app, session):
         "poll_id": 1,  # no such poll or question: 404 past the role check
         "question_id": 1,
         "action": "open",
+        "certificate_id": 1,  # no such certificate: 404 past the role check
     }
 
 

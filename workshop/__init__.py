@@ -53,6 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.attendance.blueprint import bp as attendance_bp
     from workshop.auth import views as auth_views  # noqa: F401
     from workshop.auth.blueprint import bp as auth_bp
+    from workshop.certificates import views as certificate_views  # noqa: F401 (its routes)
+    from workshop.certificates.blueprint import bp as certificates_bp
     from workshop.checkin import api as checkin_api  # noqa: F401
     from workshop.checkin import views as checkin_views  # noqa: F401
     from workshop.checkin.blueprint import bp as checkin_bp
@@ -83,6 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(health_bp)
 
     from workshop import cli

@@ -2,6 +2,13 @@
 
 from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
+from workshop.certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateJob,
+    CertificateSettings,
+    StageHours,
+)
 from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
@@ -23,6 +30,10 @@ __all__ = [
     "Announcement",
     "AttendanceOverride",
     "AuditEntry",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateJob",
+    "CertificateSettings",
     "CheckIn",
     "Delivery",
     "EvaluationAnswer",
@@ -47,6 +58,7 @@ __all__ = [
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
+    "StageHours",
     "StageMove",
     "User",
 ]

@@ -204,8 +204,11 @@ def _header(canvas: Canvas, badge: Badge, x: float, top: float) -> None:
 
 
 def _qr(canvas: Canvas, secret: str, x: float, y: float, size: float) -> None:
-    """The symbol as filled rectangles (runs of dark modules per row) on white."""
-    rows = qr.modules(secret)
+    draw_modules(canvas, qr.modules(secret), x, y, size)
+
+
+def draw_modules(canvas: Canvas, rows: Sequence[Sequence[bool]], x: float, y: float, size: float) -> None:
+    """A QR symbol's modules as filled rectangles (runs of dark modules per row) on white."""
     module = size / len(rows)
     canvas.setFillColor(white)
     canvas.rect(x, y, size, size, stroke=0, fill=1)

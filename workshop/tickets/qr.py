@@ -70,6 +70,11 @@ def png(secret: str, module_pixels: int = PNG_MODULE_PIXELS) -> bytes:
     return out.getvalue()
 
 
+def link_modules(url: str) -> list[list[bool]]:
+    """The modules of a link's symbol (a certificate's verification page), for drawing in a PDF."""
+    return _code_of(url).get_matrix()
+
+
 def modules(secret: str) -> list[list[bool]]:
     """The symbol's modules row by row (True = dark), quiet zone included: for drawing in a PDF."""
     return _code(secret).get_matrix()
