@@ -49,10 +49,10 @@ def seed(database_url: str, participants: int) -> dict:
     from PIL import Image
 
     from workshop import create_app
+    from workshop.attendance.models import AttendanceOverride, AttendanceStatus
     from workshop.auth.models import Role
     from workshop.auth.services import create_staff_user
     from workshop.certificates import services
-    from workshop.checkin.models import AttendanceOverride, AttendanceStatus
     from workshop.db import db
     from workshop.programs.models import Organization, OrgKind, Program, Stage
     from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
