@@ -72,7 +72,7 @@ OLD_REASONS = [
     ("a mail server said something new", "unexpected", None),
     ("", "", None),  # sent: no reason
 ]
-BEFORE_CODES = "7a3c51e20011"
+BEFORE_CODES = "57724959e40f"
 
 
 def _check_failure_codes_migration(database_url: str) -> None:
