@@ -215,7 +215,7 @@ def plan(tickets: list[str], pending: list[str], rng: random.Random) -> list[dic
 
 
 def new_secret(rng: random.Random) -> str:
-    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # workshop.checkin.tickets.SECRET_ALPHABET
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # workshop.tickets.codes.SECRET_ALPHABET
     return "".join(rng.choice(alphabet) for _ in range(32))
 
 

@@ -147,7 +147,7 @@ def _shots(app, data: dict) -> list[Shot]:
                     "reports.attendance_detail", stage_id=running.id, registration_id=data["registration"].id
                 ),
             ),
-            ("meeting-reports", url_for("checkin.meeting_reports", stage_id=running.id)),
+            ("meeting-reports", url_for("attendance.meeting_reports", stage_id=running.id)),
             ("checkin", url_for("checkin.index")),
             ("scanner", url_for("checkin.scanner", stage_id=running.id)),
             ("live-control", url_for("live.control", stage_id=running.id)),
@@ -181,7 +181,7 @@ def _shots(app, data: dict) -> list[Shot]:
             Shot(
                 "peserta-daring",
                 "join-upcoming",
-                url_for("checkin.join", slug=program.slug, position=upcoming.position),
+                url_for("attendance.join", slug=program.slug, position=upcoming.position),
             )
         )
         return shots

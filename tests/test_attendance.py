@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from workshop.checkin.attendance import Evidence, Rules, StageWindow, compute, merge, stage_minutes
-from workshop.checkin.models import AttendanceStatus
+from workshop.attendance.attendance import Evidence, Rules, compute, merge, stage_minutes
+from workshop.attendance.models import AttendanceStatus
+from workshop.programs.windows import StageWindow
 from workshop.registration.models import Mode
 
 # Tahap I: Kamis 24 Juni 2021 09.00 WIB to Jumat 25 Juni 16.00 WIB -> two days of 09.00-16.00.

@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.auth.models import Role, User
-from workshop.checkin.models import CheckIn, OnlineEvidence, OnlineKind
+from workshop.checkin.models import CheckIn
 from workshop.db import utcnow
 from workshop.live.models import Poll, PollStatus, PollVote, Question
 from workshop.programs.models import Organization, OrgKind, Program

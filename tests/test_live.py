@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
-from workshop.checkin import online
 from workshop.checkin.models import CheckIn
 from workshop.extensions import socketio
 from workshop.live import broadcast, services
@@ -495,12 +494,12 @@ def test_results_count_each_answer_split_by_mode_and_kind_and_who_of_those_prese
 
 
 def test_a_daring_voter_with_the_live_page_open_is_present_for_the_poll_summary_and_the_staff(
-    app, session, world, monkeypatch
+    app, session, world, set_now
 ):
     """The issue's "1 dari 1 hadir sudah menjawab · Total 2 jawaban": the online voter was not
     counted as present. The live page now sends the presence heartbeat as the participant page
     does, and one definition of "present now" serves every count."""
-    monkeypatch.setattr(online, "clock", lambda: NOW)
+    set_now(NOW)
     stage = world["stage"]
     poll = make_poll(session, stage, world["moderator"])
     open_now(session, poll, world["moderator"])

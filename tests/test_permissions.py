@@ -57,18 +57,18 @@ ACCESS = {
     "registration.my_programs": PARTICIPANT,
     "registration.participant_page": PARTICIPANT,
     "registration.participant_calendar": PARTICIPANT,
-    "checkin.my_ticket_svg": PARTICIPANT,
-    "checkin.my_ticket_png": PARTICIPANT,
-    "checkin.registration_ticket_png": DOOR,
-    "checkin.registration_badge_pdf": DOOR,
-    "checkin.stage_badges_pdf": DOOR,
-    "checkin.join": PARTICIPANT,
-    "checkin.presence": PARTICIPANT,
-    "checkin.meeting_reports": ORGANISER,
-    "checkin.meeting_report": ORGANISER,
-    "checkin.meeting_report_review": ORGANISER,
-    "checkin.meeting_report_row_match": ORGANISER,
-    "checkin.meeting_report_row_ignore": ORGANISER,
+    "tickets.my_ticket_svg": PARTICIPANT,
+    "tickets.my_ticket_png": PARTICIPANT,
+    "tickets.registration_ticket_png": DOOR,
+    "tickets.registration_badge_pdf": DOOR,
+    "tickets.stage_badges_pdf": DOOR,
+    "attendance.join": PARTICIPANT,
+    "attendance.presence": PARTICIPANT,
+    "attendance.meeting_reports": ORGANISER,
+    "attendance.meeting_report": ORGANISER,
+    "attendance.meeting_report_review": ORGANISER,
+    "attendance.meeting_report_row_match": ORGANISER,
+    "attendance.meeting_report_row_ignore": ORGANISER,
     "checkin.index": DOOR,
     "checkin.scanner": DOOR,
     "checkin.service_worker": PUBLIC,
@@ -126,6 +126,18 @@ ACCESS = {
     "live.poll_action": LIVE,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
+    "certificates.index": ORGANISER,
+    "certificates.save_settings": ORGANISER,
+    "certificates.upload_logo": ORGANISER,
+    "certificates.logo": ORGANISER,
+    "certificates.generate": ORGANISER,
+    "certificates.progress": ORGANISER,
+    "certificates.download_zip": ORGANISER,
+    "certificates.certificate_pdf": ORGANISER,
+    "certificates.revoke": ORGANISER,
+    "certificates.announce": ORGANISER,
+    "certificates.own_certificate": PARTICIPANT,
+    "certificates.verify": PUBLIC,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -183,6 +195,7 @@ def world(app, session):
         "poll_id": 1,  # no such poll or question: 404 past the role check
         "question_id": 1,
         "action": "open",
+        "certificate_id": 1,  # no such certificate: 404 past the role check
     }
 
 

@@ -898,10 +898,13 @@ def test_the_runner_sends_through_a_channel_registered_by_the_test_hook(session,
     assert [h.name for h in session.scalars(select(SchedulerHeartbeat))] == [runner.name]
 
 
-def test_a_stopped_schedulers_heartbeat_never_warns_and_a_running_one_warns_once(app, session, caplog):
+def test_a_stopped_schedulers_heartbeat_never_warns_and_a_running_one_warns_once(
+    app, session, caplog, set_now
+):
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     clock = [start]
-    runner = jobs.SchedulerRunner(app, "embedded", clock=lambda: clock[0])
+    set_now(lambda: clock[0])
+    runner = jobs.SchedulerRunner(app, "embedded")
 
     def other_beats(name, at):
         services.beat(session, name=name, mode="process", pid=1, host="h", started_at=start, now=at)

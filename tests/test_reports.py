@@ -12,15 +12,16 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests import factories
+from workshop.attendance.models import AttendanceOverride, AttendanceStatus, OnlineEvidence, OnlineKind
 from workshop.auth.models import AuditEntry, Role
 from workshop.checkin import services as checkin
-from workshop.checkin import tickets
-from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn, OnlineEvidence, OnlineKind
+from workshop.checkin.models import CheckIn
 from workshop.extensions import socketio
 from workshop.programs.models import OrgKind
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Mode, Status
 from workshop.reports import services
+from workshop.tickets import codes
 
 # Tahap I of the factory programme: Kamis 24 and Jumat 25 Juni 2021, 09.00 to 16.00 WIB each day
 # (840 minutes); present from 75% (630 minutes), late when first seen after 09.15.
@@ -42,7 +43,7 @@ def hall_check_in(session, stage, registration, at, desk="Meja 1"):
     outcome = checkin.check_in(
         session,
         stage=stage,
-        code=tickets.qr_payload(registration.ticket_secret),
+        code=codes.qr_payload(registration.ticket_secret),
         desk=desk,
         actor=None,
         client_nonce=None,
@@ -668,7 +669,7 @@ def test_daftar_hadir_repeats_its_header_on_every_page(session, client, panitia)
 
     pages = _pdf_pages(client.get(f"/admin/stages/{program.stages[0].id}/daftar-hadir.pdf").data)
 
-    assert len(pages) >= 2
+    assert len(pages) == 2
     listed = []
     for number, lines in enumerate(pages, start=1):
         assert HEADER in [re.split(r"\s{2,}", line.strip()) for line in lines]

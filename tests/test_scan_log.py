@@ -10,10 +10,10 @@ from sqlalchemy import select
 from tests import factories, test_checkin
 from tests.test_checkin import scan
 from workshop import create_app
-from workshop.checkin import tickets
 from workshop.checkin.models import ScanAttempt, ScanMethod, ScanResult
 from workshop.db import UTCDateTime, db
 from workshop.registration.models import Status
+from workshop.tickets import codes
 
 hall = test_checkin.hall  # fixture
 
@@ -22,7 +22,7 @@ def test_a_scanned_ticket_is_logged_by_its_first_characters_and_its_registration
     program, stage, _ = hall
     registration = factories.registration(session, program, status=Status.APPROVED)
 
-    scan(session, stage, tickets.qr_payload(registration.ticket_secret), nonce="nonce-qr-0001")
+    scan(session, stage, codes.qr_payload(registration.ticket_secret), nonce="nonce-qr-0001")
     scan(session, stage, registration.ticket_code, nonce="nonce-typed-01", method=ScanMethod.TYPED)
 
     logged = session.execute(
@@ -33,7 +33,7 @@ def test_a_scanned_ticket_is_logged_by_its_first_characters_and_its_registration
         (registration.ticket_code[:4], registration.id),
     ]
     # the same nonce again answers as before: the log knows it by the code's start and the ticket
-    again = scan(session, stage, tickets.qr_payload(registration.ticket_secret), nonce="nonce-qr-0001")
+    again = scan(session, stage, codes.qr_payload(registration.ticket_secret), nonce="nonce-qr-0001")
     assert again.result == ScanResult.OK
 
 
@@ -76,7 +76,7 @@ def test_the_migration_cuts_the_codes_already_logged(make_database_url):
                 meeting_passcode="",
             )
         )
-        for code in (tickets.qr_payload(secret), "https://example.com/not-a-ticket"):
+        for code in (codes.qr_payload(secret), "https://example.com/not-a-ticket"):
             db.session.execute(
                 OLD_SCAN_ATTEMPT.insert().values(
                     stage_id=1,

@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from tests import factories
 from workshop import create_app
 from workshop.auth.models import Role, User
-from workshop.checkin import scanner_views, tickets
+from workshop.checkin import api
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.db import db
 from workshop.programs.models import OrgKind, Program, Stage
 from workshop.registration import links
 from workshop.registration.models import Mode, Registration, Status
+from workshop.tickets import codes
 
 
 def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -43,19 +44,21 @@ class Hall:
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(set_now):
+    """The app's clock at NOW; a test moves it with `clock.now = ...`."""
+
     class Clock:
         now = NOW
 
     moment = Clock()
-    monkeypatch.setattr(scanner_views, "utcnow", lambda: moment.now)
+    set_now(lambda: moment.now)
     return moment
 
 
 @pytest.fixture
 def notified(monkeypatch):
     calls: list[int] = []
-    monkeypatch.setattr(scanner_views, "notify_attendance_changed", calls.append)
+    monkeypatch.setattr(api, "notify_attendance_changed", calls.append)
     return calls
 
 
@@ -122,7 +125,7 @@ def marulam_person():
 
 def test_a_first_scan_answers_green_with_the_person_and_the_undo_deadline(session, client, hall, notified):
     response = client.post(
-        hall.url(), json=body(tickets.qr_payload(hall.nelson.ticket_secret), desk="Meja 2", at=wib(24, 9, 12))
+        hall.url(), json=body(codes.qr_payload(hall.nelson.ticket_secret), desk="Meja 2", at=wib(24, 9, 12))
     )
 
     assert response.status_code == 200
@@ -154,7 +157,7 @@ def test_a_first_scan_answers_green_with_the_person_and_the_undo_deadline(sessio
 
 def test_a_second_scan_answers_amber_with_the_first_time_and_desk(session, client, hall, notified):
     first = client.post(hall.url(), json=body(hall.nelson.ticket_secret, desk="Meja 2", at=wib(24, 9, 12)))
-    code = tickets.format_short_code(hall.nelson.ticket_code)
+    code = codes.format_short_code(hall.nelson.ticket_code)
 
     again = client.post(hall.url(), json=body(code, desk="Meja 1", method="typed"))
 
@@ -488,7 +491,7 @@ def test_an_offline_batch_keeps_the_earliest_scan_counts_a_retried_nonce_once_an
     notified.clear()
     scans = [
         body(hall.nelson.ticket_code, desk="Meja 2", at=wib(24, 9, 30), method="typed"),
-        body(tickets.qr_payload(hall.nelson.ticket_secret), desk="Meja 1", at=wib(24, 9, 5)),
+        body(codes.qr_payload(hall.nelson.ticket_secret), desk="Meja 1", at=wib(24, 9, 5)),
         body(hall.marulam.ticket_code, desk="Meja 1", at=wib(24, 9, 20), method="search"),
         body(hall.nelson.ticket_code, desk="Meja 3", nonce="queued-0001", at=wib(24, 9, 40)),
         body(hall.marulam.ticket_secret, desk="Meja 2", at=wib(24, 9, 50)),
@@ -713,7 +716,7 @@ def test_search_finds_people_by_name_or_organisation_ignoring_case(session, clie
             {
                 "registration_id": hall.nelson.id,
                 **nelson_person(),
-                "code": tickets.format_short_code(hall.nelson.ticket_code),
+                "code": codes.format_short_code(hall.nelson.ticket_code),
                 "status": "approved",
                 "note": None,
                 "mode": "luring",
@@ -724,7 +727,7 @@ def test_search_finds_people_by_name_or_organisation_ignoring_case(session, clie
                 "name": "Rina Pardede",
                 "position": "Kepala Bidang",
                 "organization": pending.person.organization.label,
-                "code": tickets.format_short_code(pending.ticket_code),
+                "code": codes.format_short_code(pending.ticket_code),
                 "status": "pending",
                 "note": "Pendaftaran belum disetujui",
                 "mode": "luring",

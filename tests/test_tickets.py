@@ -19,10 +19,11 @@ from PIL import Image, ImageChops, ImageDraw
 
 from tests import factories
 from workshop.auth.models import Role
-from workshop.checkin import badges, qr, ticket_image, tickets
 from workshop.programs.models import OrgKind
 from workshop.registration import links, services
 from workshop.registration.models import Mode, Registration, Status
+from workshop.tickets import badges, codes, qr
+from workshop.tickets import image as ticket_image
 
 SECRET_KEY = "test-secret-key"
 DPI = 150
@@ -139,7 +140,7 @@ def log_in_as_participant(client, registration) -> None:
 
 
 def test_png_decodes_to_exactly_the_versioned_secret(tmp_path):
-    secret = tickets.new_secret()
+    secret = codes.new_secret()
     image = tmp_path / "ticket.png"
     image.write_bytes(qr.png(secret))
 
@@ -149,7 +150,7 @@ def test_png_decodes_to_exactly_the_versioned_secret(tmp_path):
 
 
 def test_svg_rasterised_decodes_to_exactly_the_versioned_secret(tmp_path):
-    secret = tickets.new_secret()
+    secret = codes.new_secret()
     svg = qr.svg(secret)
 
     assert decode(rasterise_svg(svg, tmp_path)) == [f"BH1:{secret}"]
@@ -160,7 +161,7 @@ def test_svg_rasterised_decodes_to_exactly_the_versioned_secret(tmp_path):
 
 
 def test_pdf_modules_are_the_same_symbol_with_a_quiet_zone_of_four():
-    secret = tickets.new_secret()
+    secret = codes.new_secret()
     rows = qr.modules(secret)
 
     assert len(rows) == 37 and all(len(row) == 37 for row in rows)
@@ -225,7 +226,7 @@ def test_the_downloaded_ticket_shows_name_programme_stages_and_code_under_the_qr
     registration.stage_modes[1].mode = Mode.DARING  # in the hall for Tahap I and III
     session.commit()
     log_in_as_participant(client, registration)
-    code = tickets.format_short_code(registration.ticket_code)
+    code = codes.format_short_code(registration.ticket_code)
 
     response = client.get(f"/saya/{program.slug}/tiket.png")
     (tmp_path / "ticket.png").write_bytes(response.data)
@@ -393,9 +394,11 @@ def test_stage_badges_list_the_approved_luring_people_by_organisation_then_name(
     assert [placed.get(name.split()[0]) for name in expected] == [
         (1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (2, 0)
     ]  # fmt: skip
-    codes = {(page, slot_of(x0, y0)): word for page, x0, y0, _, _, word in words if CODE_WORD.fullmatch(word)}
-    assert codes == {
-        placed[name.split()[0]]: tickets.format_short_code(people[name].ticket_code) for name in expected
+    printed = {
+        (page, slot_of(x0, y0)): word for page, x0, y0, _, _, word in words if CODE_WORD.fullmatch(word)
+    }
+    assert printed == {
+        placed[name.split()[0]]: codes.format_short_code(people[name].ticket_code) for name in expected
     }
     text = " ".join(word for *_, word in words)
     for registration in [*left_out, in_hall_later]:
@@ -445,13 +448,13 @@ def test_single_badge_names_the_stages_in_the_hall_and_scans(session, client, lo
     text = " ".join(word for *_, word in words)
     assert "Rosmawati Sihombing" in text
     assert "TAHAP I, III" in text
-    assert tickets.format_short_code(registration.ticket_code) in text
+    assert codes.format_short_code(registration.ticket_code) in text
     page = render_page(pdf, tmp_path)
     assert decode_slot(page, 0, tmp_path) == [f"BH1:{registration.ticket_secret}"]
 
 
 def test_long_texts_wrap_or_shrink_and_stay_on_their_card(tmp_path):
-    secret = tickets.new_secret()
+    secret = codes.new_secret()
     short = badges.Badge("Ani Lubis", "Camat", "Tarutung", "Bimtek", "Tahap I", secret, "ABCD-EFGH")
     long_name = "Prof. Dr. Ir. Hotman Parulian Hutabarat Lumbantobing, S.T., M.Si., M.Eng."
     long = badges.Badge(

@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Socket.IO handlers are declared before init_app creates the server: a handler declared once a
     # server exists is registered on that server only, not on those of apps created later.
     from workshop import realtime  # noqa: F401 (Socket.IO connection rules)
-    from workshop.checkin import events as checkin_events  # noqa: F401 (Socket.IO presence)
+    from workshop.attendance import events as attendance_events  # noqa: F401 (Socket.IO presence)
     from workshop.live import events as live_events
     from workshop.reminders import events as reminders_events
 
@@ -49,9 +49,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
+    from workshop.attendance import views as attendance_views  # noqa: F401
+    from workshop.attendance.blueprint import bp as attendance_bp
     from workshop.auth import views as auth_views  # noqa: F401
     from workshop.auth.blueprint import bp as auth_bp
-    from workshop.checkin.views import bp as checkin_bp
+    from workshop.certificates import views as certificate_views  # noqa: F401 (its routes)
+    from workshop.certificates.blueprint import bp as certificates_bp
+    from workshop.checkin import api as checkin_api  # noqa: F401
+    from workshop.checkin import views as checkin_views  # noqa: F401
+    from workshop.checkin.blueprint import bp as checkin_bp
     from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
     from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
@@ -67,15 +73,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.reminders.blueprint import bp as reminders_bp
     from workshop.reports import views as reports_views  # noqa: F401
     from workshop.reports.blueprint import bp as reports_bp
+    from workshop.tickets import views as tickets_views  # noqa: F401
+    from workshop.tickets.blueprint import bp as tickets_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(tickets_bp)
     app.register_blueprint(checkin_bp)
+    app.register_blueprint(attendance_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(health_bp)
 
     from workshop import cli

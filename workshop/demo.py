@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from workshop import web
+from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.auth.models import Role, User
 from workshop.auth.services import create_staff_user
 from workshop.checkin import services as checkin_services
-from workshop.checkin import tickets
-from workshop.checkin.models import OnlineEvidence, OnlineKind, ScanMethod
+from workshop.checkin.models import ScanMethod
 from workshop.db import utcnow
 from workshop.live import services as live_services
 from workshop.live import votes as live_votes
@@ -33,6 +33,7 @@ from workshop.registration.models import Mode, Notice, Person, Registration, Reg
 from workshop.registration.services import ensure_participant_user
 from workshop.reminders import services as reminders
 from workshop.reminders.models import OutboxMessage
+from workshop.tickets import codes
 
 TIMEZONE = "Asia/Jakarta"
 HALL_CAPACITY = 40
@@ -366,7 +367,7 @@ def _hall_check_ins(
         checkin_services.check_in(
             session,
             stage=stage,
-            code=tickets.qr_payload(registration.ticket_secret_with(secret_key)),
+            code=codes.qr_payload(registration.ticket_secret_with(secret_key)),
             desk=f"Meja {index % 2 + 1}",
             actor=petugas,
             client_nonce=f"demo-{registration.id}",

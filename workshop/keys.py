@@ -2,7 +2,7 @@
 
 `mac(secret_key, purpose, message)` is HMAC-SHA256 under SECRET_KEY of `<purpose>:<message>`: the
 personal links' tokens (registration.links), the lookup hash of ticket secrets and the scanner
-roster's key of a stage (checkin.tickets). `fernet(secret_key, purpose)` seals what must be shown
+roster's key of a stage (tickets.codes). `fernet(secret_key, purpose)` seals what must be shown
 again later (a ticket's secret, for its QR code) under a key of its own. A purpose never shares
 its key with another, and none of them reveals SECRET_KEY.
 

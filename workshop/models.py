@@ -1,14 +1,15 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
+from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
-from workshop.checkin.models import (
-    AttendanceOverride,
-    CheckIn,
-    MeetingReport,
-    MeetingReportRow,
-    OnlineEvidence,
-    ScanAttempt,
+from workshop.certificates.models import (
+    Certificate,
+    CertificateCounter,
+    CertificateJob,
+    CertificateSettings,
+    StageHours,
 )
+from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
@@ -29,6 +30,10 @@ __all__ = [
     "Announcement",
     "AttendanceOverride",
     "AuditEntry",
+    "Certificate",
+    "CertificateCounter",
+    "CertificateJob",
+    "CertificateSettings",
     "CheckIn",
     "Delivery",
     "EvaluationAnswer",
@@ -53,6 +58,7 @@ __all__ = [
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
+    "StageHours",
     "StageMove",
     "User",
 ]

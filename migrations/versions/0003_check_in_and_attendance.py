@@ -8,8 +8,9 @@ Create Date: 2026-11-29 01:05:57.545131
 from alembic import op
 import sqlalchemy as sa
 
+import secrets
+
 import workshop.db
-from workshop.checkin import tickets
 
 
 # revision identifiers, used by Alembic.
@@ -17,6 +18,19 @@ revision = 'e9e6c4dd6694'
 down_revision = 'e8cac98c669f'
 branch_labels = None
 depends_on = None
+
+# The ticket secrets and short codes of the time (workshop/tickets/codes.py), copied so that the
+# migration does not depend on where app code lives.
+SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+CODE_ALPHABET = SECRET_ALPHABET.upper()
+
+
+def new_secret():
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(32))
+
+
+def new_short_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
 def upgrade():
@@ -150,13 +164,13 @@ def upgrade():
                             sa.column('ticket_code', sa.String))
     codes = set()
     for (registration_id,) in connection.execute(sa.select(registration.c.id)).all():
-        code = tickets.new_short_code()
+        code = new_short_code()
         while code in codes:
-            code = tickets.new_short_code()
+            code = new_short_code()
         codes.add(code)
         connection.execute(
             registration.update().where(registration.c.id == registration_id)
-            .values(ticket_secret=tickets.new_secret(), ticket_code=code)
+            .values(ticket_secret=new_secret(), ticket_code=code)
         )
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.alter_column('ticket_secret', existing_type=sa.String(length=32), nullable=False)

@@ -12,13 +12,24 @@ the prefixes).
 from alembic import op
 import sqlalchemy as sa
 
-from workshop.checkin.tickets import logged_code
 
 # revision identifiers, used by Alembic.
 revision = "7a1c0de5f001"
 down_revision = "6c3fda63274d"
 branch_labels = None
 depends_on = None
+
+QR_PREFIX = "BH1:"
+LOGGED_CHARACTERS = 4
+
+
+def logged_code(text):
+    """What tickets.logged_code kept when this migration was written (copied: the migration does not
+    depend on where app code lives)."""
+    cleaned = (text or "").strip()
+    if cleaned.upper().startswith(QR_PREFIX):
+        cleaned = cleaned[len(QR_PREFIX) :]
+    return cleaned[:LOGGED_CHARACTERS]
 
 scan_attempt = sa.table("scan_attempt", sa.column("id", sa.Integer), sa.column("code", sa.String(64)))
 

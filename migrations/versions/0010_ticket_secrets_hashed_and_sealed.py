@@ -14,17 +14,42 @@ This migration needs the SECRET_KEY the app runs with (`flask db upgrade` reads 
 configuration, as the app does): with another key, no ticket would be found or drawn again.
 Downgrade unseals each secret back into ticket_secret (it needs the same key).
 """
+import base64
+import hashlib
+import hmac
+
 from alembic import op
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from flask import current_app
-
-from workshop.checkin.tickets import secret_hash, seal, unseal
 
 # revision identifiers, used by Alembic.
 revision = "5e41ed7c0010"
 down_revision = "eb9a96ade73a"
 branch_labels = None
 depends_on = None
+
+
+# The app's derivation as it was when this migration was written (workshop/keys.py and
+# workshop/tickets/codes.py), copied so that the migration does not depend on where app code lives.
+def _mac(secret_key, purpose, message):
+    return hmac.new(secret_key.encode(), f"{purpose}:{message}".encode(), hashlib.sha256).digest()
+
+
+def _fernet(secret_key):
+    return Fernet(base64.urlsafe_b64encode(_mac(secret_key, "ticket-secret-seal", "fernet-key")))
+
+
+def secret_hash(secret, secret_key):
+    return _mac(secret_key, "ticket-secret", secret).hex()
+
+
+def seal(secret, secret_key):
+    return _fernet(secret_key).encrypt(secret.encode()).decode()
+
+
+def unseal(sealed, secret_key):
+    return _fernet(secret_key).decrypt(sealed.encode()).decode()
 
 registration = sa.table(
     "registration",

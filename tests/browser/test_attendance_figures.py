@@ -25,14 +25,15 @@ from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
 from tests.browser.test_live import LAPTOP, PHONE, PROJECTOR, _expect_live, _seed, _staff, _texts
 from tests.browser.test_scanner import RECORD_RESULTS, open_scanner, shown_results
+from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.auth.models import Role
 from workshop.checkin import services as checkin
-from workshop.checkin import tickets
-from workshop.checkin.models import CheckIn, OnlineEvidence, OnlineKind, ScanAttempt, ScanResult
+from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
 from workshop.programs.models import OrgKind, Stage
 from workshop.registration.models import Mode, Person, Registration, Status
+from workshop.tickets import codes
 
 pytestmark = pytest.mark.browser
 
@@ -188,7 +189,7 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
         petugas = factories.staff(session, Role.PETUGAS).username
         organiser = factories.staff(session, Role.PANITIA).username
         session.flush()
-        stage_id, codes = stage.id, (nelson.ticket_code, ani.ticket_code)
+        stage_id, ticket_codes = stage.id, (nelson.ticket_code, ani.ticket_code)
         opens = stage.starts_at - timedelta(minutes=stage.check_in_opens_before_minutes)
     if opens.astimezone(JAKARTA).date() == now.astimezone(JAKARTA).date():
         colour, message = (
@@ -210,7 +211,7 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
     expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "2")
     page.evaluate(RECORD_RESULTS)
 
-    page.locator("#code-input").fill(codes[0])
+    page.locator("#code-input").fill(ticket_codes[0])
     page.locator("#code-input").press("Enter")
     (online_answer,) = shown_results(page, 1)
     page.screenshot(path=str(SCREENSHOTS / "scanner-refused-360.png"))
@@ -219,7 +220,7 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
     context.set_offline(True)
     expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
     page.get_by_test_id("result").click()
-    page.locator("#code-input").fill(codes[1])
+    page.locator("#code-input").fill(ticket_codes[1])
     page.locator("#code-input").press("Enter")
     offline_answer = shown_results(page, 2)[1]
     expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
@@ -253,7 +254,10 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
             .order_by(ScanAttempt.id)
         ).all()
     assert check_ins == []
-    assert attempts == [(tickets.logged_code(codes[0]), refusal), (tickets.logged_code(codes[1]), refusal)]
+    assert attempts == [
+        (codes.logged_code(ticket_codes[0]), refusal),
+        (codes.logged_code(ticket_codes[1]), refusal),
+    ]
     expect(dashboard.get_by_test_id("checked-in-today")).to_have_text("0")
     expect(dashboard.get_by_test_id("present-now")).to_have_text("0")
     expect(dashboard.get_by_test_id("count-hadir")).to_have_text("0")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests import factories
-from workshop.checkin.models import OnlineEvidence, OnlineKind
+from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.db import utcnow
 from workshop.registration import links, services
 from workshop.registration.models import Mode, Status

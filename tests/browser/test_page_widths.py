@@ -22,9 +22,10 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 from tests.browser.test_attendance_dashboard import log_in
+from workshop.attendance import services as online
 from workshop.auth.models import Role
-from workshop.checkin import online
 from workshop.checkin.services import check_in
+from workshop.evaluation import services as evaluation_services
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
 from workshop.programs.models import OrgKind
@@ -149,6 +150,7 @@ def _seed(live_server: LiveServer) -> Seeded:
         stored = service.read_preview(filename, roster.encode(), checks.CheckRules.load(session, program))
         preview = service.create_preview(session, program, stored, filename=filename, actor=organiser)
         ensure_default_rules(session, program, now)
+        evaluation_services.create_default(session, program, actor=staff["panitia"], now=now)
         message = OutboxMessage(
             channel="whatsapp",
             to="+6281270001234",
@@ -211,6 +213,8 @@ ORGANISER_PAGES: dict[str, str] = {
     "meeting-reports": "/admin/stages/{ended}/meeting-reports",
     "meeting-report": "/admin/meeting-reports/{report}",
     "meeting-review": "/admin/stages/{ended}/meeting-reports/review",
+    "evaluation": "/admin/programs/{program}/evaluasi",
+    "evaluation-results": "/admin/programs/{program}/evaluasi/hasil",
     "checkin": "/checkin",
     "scanner": "/checkin/stages/{running}",
 }
@@ -229,6 +233,7 @@ PARTICIPANT_PAGES: dict[str, str] = {
     "live-upcoming": "/live/{upcoming}",
     "join-upcoming": "/saya/{slug}/tahap/3/gabung",
     "join-ended": "/saya/{slug}/tahap/1/gabung",
+    "evaluation-ended": "/saya/{slug}/evaluasi/{ended}",
 }
 NOT_FOUND = {"not-found": 404, "link-invalid": 404}
 PAGES: dict[str, dict[str, str]] = {

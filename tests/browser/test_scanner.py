@@ -31,10 +31,10 @@ from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
 from tests.browser.relay import CuttableRelay
 from workshop.auth.models import Role
-from workshop.checkin import tickets
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.programs.models import OrgKind
 from workshop.registration.models import Status
+from workshop.tickets import codes
 
 pytestmark = pytest.mark.browser
 
@@ -145,7 +145,7 @@ def test_the_camera_reads_a_ticket_green_then_amber_and_checks_in_once(
         live_server, [("Nelson Pardede", "Dinas Komunikasi dan Informatika")]
     )
     own_browser, video = camera_browser
-    write_qr_video(video, tickets.qr_payload(secret))
+    write_qr_video(video, codes.qr_payload(secret))
     context = own_browser.new_context(
         base_url=live_server.url, locale="id-ID", timezone_id="Asia/Jakarta", permissions=["camera"]
     )
@@ -275,7 +275,7 @@ def _offline_check_ins(live_server, relay, context, stage_id, username, registra
     context.set_offline(True)
     expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
     before_scans = datetime.now(UTC)
-    page.locator("#code-input").fill(tickets.format_short_code(nelson_code))
+    page.locator("#code-input").fill(codes.format_short_code(nelson_code))
     page.locator("#code-input").press("Enter")
     page.locator("#code-input").fill(ani_code.lower())
     page.locator("#code-input").press("Enter")
@@ -442,7 +442,7 @@ def test_offline_a_scanned_qr_code_is_found_by_its_mac_and_the_device_holds_no_s
     page.evaluate(RECORD_RESULTS)
     context.set_offline(True)
     expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
-    page.locator("#code-input").fill(tickets.qr_payload(secret))  # as a hand-held scanner types it
+    page.locator("#code-input").fill(codes.qr_payload(secret))  # as a hand-held scanner types it
     page.locator("#code-input").press("Enter")
 
     assert shown_results(page, 1) == [
@@ -456,7 +456,7 @@ def test_offline_a_scanned_qr_code_is_found_by_its_mac_and_the_device_holds_no_s
     ]
     expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
     # a well-formed secret the roster has no mac of: not on this device (the server decides later)
-    page.locator("#code-input").fill(tickets.qr_payload(tickets.new_secret()))
+    page.locator("#code-input").fill(codes.qr_payload(codes.new_secret()))
     page.locator("#code-input").press("Enter")
     unknown = shown_results(page, 2)[1]
     assert (unknown["colour"], unknown["offline"], unknown["name"]) == ("amber", True, "")

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
-from workshop.checkin import tickets
-from workshop.checkin.attendance import StageWindow
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.db import utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Stage
+from workshop.programs.windows import StageWindow, stage_window
 from workshop.registration.models import Mode, Registration, Status
+from workshop.tickets import codes
 
 UNDO_WINDOW = timedelta(minutes=5)
 # Scan times a device reports may run ahead of the server's clock by this much at most.
@@ -46,15 +46,6 @@ class ScanOutcome:
         return "amber" if self.result in AMBER else "red"
 
 
-def stage_window(stage: Stage) -> StageWindow:
-    return StageWindow(
-        stage.starts_at,
-        stage.ends_at,
-        stage.program.timezone,
-        timedelta(minutes=stage.check_in_opens_before_minutes),
-    )
-
-
 def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResult, datetime | None]:
     """Why a scan outside every check-in window is refused, with the moment the reason names:
     too early (when that day's check-in opens), the day ended (when it ended), or no day of the
@@ -71,12 +62,12 @@ def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResul
 
 
 def find_ticket(session: Session, text: str, secret_key: str) -> Registration | None:
-    parsed = tickets.parse(text)
+    parsed = codes.parse(text)
     if parsed is None:
         return None
     kind, value = parsed
     if kind == "secret":
-        condition = Registration.ticket_secret_hash == tickets.secret_hash(value, secret_key)
+        condition = Registration.ticket_secret_hash == codes.secret_hash(value, secret_key)
     else:
         condition = Registration.ticket_code == value
     return session.scalar(select(Registration).where(condition))
@@ -124,7 +115,7 @@ def check_in(
         stage_id=stage.id,
         registration_id=registration.id if registration is not None else None,
         check_in_id=first.id if first is not None else None,
-        code=tickets.logged_code(code),
+        code=codes.logged_code(code),
         method=method,
         desk=desk[:60],
         staff_id=actor.id if actor is not None else None,
@@ -155,7 +146,7 @@ def _replay(
     registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
     scanned = find_ticket(session, code, secret_key)
     same_ticket = (scanned.id if scanned else None) == attempt.registration_id
-    if attempt.stage_id != stage.id or attempt.code != tickets.logged_code(code) or not same_ticket:
+    if attempt.stage_id != stage.id or attempt.code != codes.logged_code(code) or not same_ticket:
         raise CheckInError("nonce_reused")
     first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
     return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)

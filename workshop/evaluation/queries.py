@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from workshop.checkin import online
+from workshop.attendance.queries import online_intervals
 from workshop.checkin.models import CheckIn
 from workshop.evaluation.models import (
     SCALE_MAX,
@@ -144,7 +144,7 @@ def attended_modes(
             )
         )
     )
-    online_spans = online.online_intervals(session, ids, stage) if ids else {}
+    online_spans = online_intervals(session, ids, stage) if ids else {}
     modes: dict[int, Mode | None] = {}
     for registration in registrations:
         if registration.id in in_hall:

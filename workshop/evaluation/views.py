@@ -94,8 +94,8 @@ def participant_form(slug: str, stage_id: int):
     window = services.window(stage, questionnaire.deadline_days)
     response = services.response_of(db.session, registration, stage)
     form = response_form(questionnaire, data=_saved_answers(response) if request.method == "GET" else None)
-    status = 200
-    if request.method == "POST" and form.validate_on_submit():
+    # A refused answer (or an expired form) shows the page again, as typed, with the reasons.
+    if form.validate_on_submit():
         raw = {item.id: form[field_name(item.id)].data or "" for item in questionnaire.items}
         try:
             services.submit(db.session, questionnaire, registration, stage, raw, now=now)
@@ -104,28 +104,22 @@ def participant_form(slug: str, stage_id: int):
             flash(str(ERRORS[error.code]), "danger")
             for item_id, problem in error.problems.items():
                 form[field_name(item_id)].errors = [str(PROBLEMS[problem])]
-            status = 422 if error.code == "invalid_answers" else 409
         else:
             db.session.commit()
             flash(_("Thank you: your evaluation is saved."), "success")
             return redirect(url_for("evaluation.participant_form", slug=slug, stage_id=stage.id))
-    elif request.method == "POST":
-        status = 400  # the form expired (CSRF): what was typed is shown again
-    return (
-        render_template(
-            "evaluation/participant_form.html",
-            program=program,
-            registration=registration,
-            stage=stage,
-            questionnaire=questionnaire,
-            form=form,
-            field_name=field_name,
-            response=response,
-            phase=window.phase(now),
-            window=window,
-            scale_labels=SCALE_LABELS,
-        ),
-        status,
+    return render_template(
+        "evaluation/participant_form.html",
+        program=program,
+        registration=registration,
+        stage=stage,
+        questionnaire=questionnaire,
+        form=form,
+        field_name=field_name,
+        response=response,
+        phase=window.phase(now),
+        window=window,
+        scale_labels=SCALE_LABELS,
     )
 
 
@@ -156,22 +150,19 @@ def _deadline_form(found: Questionnaire | None, formdata=None) -> DeadlineForm:
     return form
 
 
-def _questionnaire_page(program, found, item_form, deadline_form, status=200):
+def _questionnaire_page(program, found, item_form, deadline_form):
     windows = {}
     if found is not None:
         windows = {stage.id: services.window(stage, found.deadline_days) for stage in program.stages}
-    return (
-        render_template(
-            "evaluation/questionnaire.html",
-            program=program,
-            questionnaire=found,
-            item_form=item_form,
-            deadline_form=deadline_form,
-            kind_labels=KIND_LABELS,
-            windows=windows,
-            now=clock.now(),
-        ),
-        status,
+    return render_template(
+        "evaluation/questionnaire.html",
+        program=program,
+        questionnaire=found,
+        item_form=item_form,
+        deadline_form=deadline_form,
+        kind_labels=KIND_LABELS,
+        windows=windows,
+        now=clock.now(),
     )
 
 
@@ -218,7 +209,7 @@ def add_item(program_id: int):
             db.session.commit()
             flash(_("Question added."), "success")
             return redirect(url_for("evaluation.questionnaire", program_id=program.id))
-    return _questionnaire_page(program, found, form, _deadline_form(found), status=422)
+    return _questionnaire_page(program, found, form, _deadline_form(found))
 
 
 @bp.route("/admin/evaluasi/items/<int:item_id>", methods=["GET", "POST"])
@@ -275,7 +266,7 @@ def set_deadline(program_id: int):
         db.session.commit()
         flash(_("Deadline saved."), "success")
         return redirect(url_for("evaluation.questionnaire", program_id=program.id))
-    return _questionnaire_page(program, found, ItemForm(formdata=None), form, status=422)
+    return _questionnaire_page(program, found, ItemForm(formdata=None), form)
 
 
 # --- The organiser: results and exports --------------------------------------------------------

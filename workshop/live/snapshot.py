@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from workshop.checkin.present import present_now
+from workshop.attendance.present import present_now
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
     Poll,

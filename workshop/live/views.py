@@ -24,7 +24,6 @@ from flask_wtf.csrf import generate_csrf
 
 from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
-from workshop.checkin.qr import link_svg_markup
 from workshop.db import db, reads_first
 from workshop.live import actions, exports, services, texts, votes
 from workshop.live.blueprint import bp
@@ -36,6 +35,7 @@ from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
+from workshop.tickets.qr import link_svg_markup
 
 ID_PLACEHOLDER = 999999999
 POLL_ACTIONS = {

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event
 
 from workshop import web
-from workshop.checkin.services import stage_window
 from workshop.db import utcnow
 from workshop.i18n import stage_label
 from workshop.programs.models import Stage
+from workshop.programs.windows import stage_window
 from workshop.registration.models import Mode, Registration
 
 ALARM_BEFORE = timedelta(days=1)

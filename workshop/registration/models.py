@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.checkin import tickets
 from workshop.db import db, utcnow
 from workshop.programs.models import Organization, Program, Stage
+from workshop.tickets import codes
 
 
 class Status(enum.StrEnum):
@@ -60,10 +60,10 @@ class Registration(db.Model):
     link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_nonce: Mapped[str | None] = mapped_column(String(32))
     # Check-in: the QR code carries the secret, stored only as an HMAC (the lookup) and sealed (to
-    # draw the QR again); the short code is typed by hand (checkin.tickets).
+    # draw the QR again); the short code is typed by hand (tickets.codes).
     ticket_secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     ticket_secret_sealed: Mapped[str] = mapped_column(String(200))
-    ticket_code: Mapped[str] = mapped_column(String(8), unique=True, default=tickets.new_short_code)
+    ticket_code: Mapped[str] = mapped_column(String(8), unique=True, default=codes.new_short_code)
     source: Mapped[str] = mapped_column(String(20), default="form")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -76,13 +76,13 @@ class Registration(db.Model):
 
     def issue_ticket_secret(self, secret_key: str) -> str:
         """Give the ticket a new secret (the old QR code stops opening anything); returns it."""
-        secret = tickets.new_secret()
-        self.ticket_secret_hash = tickets.secret_hash(secret, secret_key)
-        self.ticket_secret_sealed = tickets.seal(secret, secret_key)
+        secret = codes.new_secret()
+        self.ticket_secret_hash = codes.secret_hash(secret, secret_key)
+        self.ticket_secret_sealed = codes.seal(secret, secret_key)
         return secret
 
     def ticket_secret_with(self, secret_key: str) -> str:
-        return tickets.unseal(self.ticket_secret_sealed, secret_key)
+        return codes.unseal(self.ticket_secret_sealed, secret_key)
 
     @property
     def ticket_secret(self) -> str:

@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from workshop.db import db, utcnow
+from workshop import clock
+from workshop.db import db
 from workshop.reminders import services
 from workshop.reminders.channels import EmailChannel
 
@@ -43,14 +44,13 @@ CHANNELS_KEY = "reminder_channels"
 class SchedulerRunner:
     """What the periodic job does, for one scheduler (one process)."""
 
-    def __init__(self, app: Flask, mode: str, *, clock=utcnow):
+    def __init__(self, app: Flask, mode: str):
         self.app = app
         self.mode = mode
-        self.clock = clock
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.name = f"{mode}:{self.host}:{self.pid}"
-        self.started_at = clock()
+        self.started_at = clock.now()
         self.stopping = threading.Event()
         self._first_seen: dict[str, datetime] = {}  # other schedulers' beat when first seen
         self._warned_about: set[str] = set()
@@ -67,7 +67,7 @@ class SchedulerRunner:
                 result = services.tick(
                     session,
                     self.app.config,
-                    clock=self.clock,
+                    clock=clock.now,
                     channels=channel_provider(
                         self.app.config, session, self.app.extensions.get(CHANNELS_KEY)
                     ),
@@ -98,7 +98,7 @@ class SchedulerRunner:
 
     def beat(self) -> None:
         session = db.session
-        now = self.clock()
+        now = clock.now()
         services.beat(
             session,
             name=self.name,
@@ -150,7 +150,7 @@ def _schedule(scheduler, runner: SchedulerRunner) -> None:
         misfire_grace_time=None,  # a run due while busy or down runs late, never dropped
         coalesce=True,  # several missed runs: one run
         max_instances=1,
-        next_run_time=datetime.now(timezone),  # once at start: catch up after downtime
+        next_run_time=clock.now().astimezone(timezone),  # once at start: catch up after downtime
         replace_existing=True,
     )
 
@@ -202,7 +202,7 @@ def wake(app: Flask) -> bool:
     if scheduler is None or not scheduler.running:
         return False
     try:
-        scheduler.modify_job(JOB_ID, next_run_time=datetime.now(scheduler.timezone))
+        scheduler.modify_job(JOB_ID, next_run_time=clock.now().astimezone(scheduler.timezone))
     except Exception:  # the job may be running right now; it drains what is due anyway
         log.debug("could not wake the reminder job", exc_info=True)
         return False

@@ -21,6 +21,7 @@ WHEN_SENT = {
     Kind.APPROVED: _l("When a registration is approved."),
     Kind.WAITLISTED: _l("When a registration goes on the waiting list (e.g. the hall is full)."),
     Kind.PROMOTED: _l("When a place frees up and the first on the waiting list is approved."),
+    Kind.CERTIFICATE: _l('Sent with "Announce the certificates" on the certificates page.'),
 }
 
 

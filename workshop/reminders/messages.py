@@ -32,9 +32,10 @@ KINDS = (
     "approved",
     "waitlisted",
     "promoted",
+    "certificate",
 )
 # Messages to chosen participants share one template: the organiser's text, the next stage, the link.
-PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted")
+PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted", "certificate")
 TEMPLATES = "reminders/messages"
 
 
@@ -245,4 +246,6 @@ def _participant_message_subject(kind: str, program: str) -> str:
         return _("Registration approved: %(program)s", program=program)
     if kind == "waitlisted":
         return _("On the waiting list: %(program)s", program=program)
+    if kind == "certificate":
+        return _("Your certificate is ready: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)

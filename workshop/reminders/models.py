@@ -47,9 +47,10 @@ class Kind(enum.StrEnum):
     APPROVED = "approved"
     WAITLISTED = "waitlisted"
     PROMOTED = "promoted"
+    CERTIFICATE = "certificate"  # "sertifikat tersedia": sent from the certificates page
 
 
-PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED)
+PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED, Kind.CERTIFICATE)
 PARTICIPANT_CHANNELS = ("whatsapp", "email")  # they reach people who may not be logged in
 
 

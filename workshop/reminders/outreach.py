@@ -54,6 +54,10 @@ STANDARD_TEXTS = {
         "Good news: a place has become free and your registration for %(program)s is now approved. "
         "Your personal link below opens your schedule, your ticket for the hall and the meeting link."
     ),
+    Kind.CERTIFICATE: _l(
+        "Your certificate (e-sertifikat) for %(program)s is ready. Open your personal link below to "
+        "download it."
+    ),
 }
 STATUS_KINDS = (Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED)
 

@@ -5,7 +5,7 @@ from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from workshop.checkin.models import AttendanceStatus
+from workshop.attendance.models import AttendanceStatus
 from workshop.forms import BaseForm
 from workshop.reports.labels import ATTENDANCE_LABELS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from workshop.checkin.models import AttendanceStatus
+from workshop.attendance.models import AttendanceStatus
 from workshop.registration.models import Mode
 
 ATTENDANCE_LABELS = {

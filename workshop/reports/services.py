@@ -1,6 +1,6 @@
 """The attendance record of a stage: every approved participant's status, computed from the
 evidence (hall check-ins, online intervals, the organiser's override) by the pure function in
-workshop.checkin.attendance, with batched queries; overrides; the numbers of the dashboard."""
+workshop.attendance.attendance, with batched queries; overrides; the numbers of the dashboard."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workshop import audit
+from workshop.attendance import attendance
+from workshop.attendance.models import AttendanceOverride, AttendanceStatus
+from workshop.attendance.present import present_now
+from workshop.attendance.queries import online_intervals
 from workshop.auth.models import User
-from workshop.checkin import attendance, online
-from workshop.checkin.models import AttendanceOverride, AttendanceStatus, CheckIn
-from workshop.checkin.present import present_now
-from workshop.checkin.services import stage_window
+from workshop.checkin.models import CheckIn
 from workshop.db import utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.programs.windows import Interval, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
 # The statuses a stage under way gives; "belum dimulai" (not started) is counted apart from them.
@@ -56,7 +58,7 @@ class Row:
     first_online: datetime | None
     override: AttendanceOverride | None
     check_ins: tuple[tuple[datetime, str], ...] = ()  # (scanned at, desk) per day, earliest first
-    online: tuple[attendance.Interval, ...] = ()
+    online: tuple[Interval, ...] = ()
 
     @property
     def arrived_at(self) -> datetime | None:
@@ -134,7 +136,7 @@ def stage_attendance(
         for row in session.scalars(select(AttendanceOverride).where(AttendanceOverride.stage_id == stage.id))
         if row.registration_id in wanted
     }
-    intervals = online.online_intervals(session, ids, stage) if ids else {}
+    intervals = online_intervals(session, ids, stage) if ids else {}
 
     window = stage_window(stage)
     rules = rules_for(stage.program)
@@ -258,7 +260,7 @@ class Summary:
     registered_daring: int
     checked_in_today: int  # in the hall now: checked in on today's date of the stage (0 on other days)
     checked_in_total: int  # participants checked in on any day of the stage
-    online_now: int  # online now and not in the hall (see workshop.checkin.present)
+    online_now: int  # online now and not in the hall (see workshop.attendance.present)
     by_status: dict[AttendanceStatus, int] = field(default_factory=dict)  # with NOT_STARTED last
     generated_at: datetime = field(default_factory=utcnow)
 

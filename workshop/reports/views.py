@@ -14,12 +14,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from workshop import audit, clock, i18n, web
+from workshop.attendance.models import AttendanceStatus
 from workshop.auth.models import AuditEntry
 from workshop.auth.permissions import door_staff_required, organiser_required
-from workshop.checkin.models import AttendanceStatus
-from workshop.checkin.services import stage_window
 from workshop.db import db
 from workshop.programs.models import Organization, OrgKind, Program, Stage
+from workshop.programs.windows import stage_window
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import RegistrationFilter, registrations_query

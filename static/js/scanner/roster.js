@@ -59,7 +59,7 @@ function rebuildIndex() {
   }
 }
 
-// A secret is found by its HMAC-SHA256 under the roster's key, as tickets.roster_mac computes it.
+// A secret is found by its HMAC-SHA256 under the roster's key, as tickets/codes.py roster_mac computes it.
 function findBySecret(secret) {
   if (!roster?.key) {
     return null;

@@ -1,0 +1,49 @@
+"""Who is present at a stage now: one definition for the dashboard, the poll summary, the live
+control page and the projector.
+
+In the hall: checked in (not undone) for today's day of the stage. Online: not in the hall, and
+seen by the live presence heartbeat (sent by the participant page and the live page while open)
+within the last PRESENCE_GAP. Approved registrations only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workshop.attendance.queries import online_now
+from workshop.checkin.models import CheckIn
+from workshop.programs.models import Stage
+from workshop.programs.windows import stage_window
+from workshop.registration.models import Registration, Status
+
+
+@dataclass(frozen=True)
+class PresentNow:
+    hall: frozenset[int]  # registration ids
+    online: frozenset[int]  # registration ids, none of them in the hall
+
+    @property
+    def everyone(self) -> frozenset[int]:
+        return self.hall | self.online
+
+
+def present_now(session: Session, stage: Stage, now: datetime) -> PresentNow:
+    approved = select(Registration.id).where(
+        Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
+    )
+    hall = frozenset(
+        session.scalars(
+            select(CheckIn.registration_id).where(
+                CheckIn.stage_id == stage.id,
+                CheckIn.day == stage_window(stage).day_of(now),
+                CheckIn.undone_at.is_(None),
+                CheckIn.registration_id.in_(approved),
+            )
+        )
+    )
+    seen_online = online_now(session, stage, now, among=approved)
+    return PresentNow(hall=hall, online=frozenset(seen_online) - hall)

@@ -1,0 +1,43 @@
+"""Read-side queries of certificates that several views share."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from workshop.certificates.models import Certificate
+from workshop.db import db
+from workshop.registration.models import Registration
+
+
+def valid_certificate_of(registration: Registration) -> Certificate | None:
+    """The registration's certificate, unless revoked (the participant's page shows it)."""
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.registration_id == registration.id, Certificate.revoked_at.is_(None)
+        )
+    )
+
+
+def certificate_by_code(code: str) -> Certificate | None:
+    if not code or len(code) > 24:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def certificates_of(program_id: int) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate).where(Certificate.program_id == program_id).order_by(Certificate.number)
+        )
+    )
+
+
+def counts(program_id: int) -> tuple[int, int]:
+    """(valid, revoked) certificates of the programme."""
+    valid, revoked = db.session.execute(
+        select(
+            func.count().filter(Certificate.revoked_at.is_(None)),
+            func.count().filter(Certificate.revoked_at.is_not(None)),
+        ).where(Certificate.program_id == program_id)
+    ).one()
+    return valid or 0, revoked or 0

@@ -1,0 +1,44 @@
+"""What a scan's result says to the desk, translated (the JSON API's messages and the scanner
+page's texts)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from workshop.checkin.models import ScanResult
+
+MESSAGES = {
+    ScanResult.OK: _l("Checked in"),
+    ScanResult.OK_MODE_CHANGED: _l("Checked in; registered online, now recorded in the hall"),
+    ScanResult.NOT_REGISTERED: _l("Not registered for this programme"),
+    ScanResult.NOT_APPROVED: _l("Registration not approved"),
+    ScanResult.CANCELLED: _l("Registration cancelled"),
+    ScanResult.WRONG_DAY: _l("This stage is not held today"),
+    ScanResult.TOO_EARLY: _l("Too early: check-in is not open yet. Nothing was recorded."),
+    ScanResult.DAY_ENDED: _l("Check-in closed: today's session has ended. Nothing was recorded."),
+    ScanResult.EARLIER_SCAN_KEPT: _l("Checked in by this earlier scan"),
+    ScanResult.UNKNOWN_CODE: _l("Unknown code"),
+}
+
+
+def already_message(time: str, desk_name: str) -> str:
+    return _("Already checked in at %(time)s by %(desk)s", time=time, desk=desk_name)
+
+
+def too_early_message(time: str) -> str:
+    return _("Too early: check-in opens at %(time)s. Nothing was recorded.", time=time)
+
+
+def day_ended_message(time: str) -> str:
+    return _("Check-in closed: today's session ended at %(time)s. Nothing was recorded.", time=time)
+
+
+def earlier_kept_message(time: str, replaced_time: str, replaced_desk: str) -> str:
+    return _(
+        "Checked in at %(time)s by this scan; the ticket was also scanned at %(replaced_time)s"
+        " by %(replaced_desk)s",
+        time=time,
+        replaced_time=replaced_time,
+        replaced_desk=replaced_desk,
+    )

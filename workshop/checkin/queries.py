@@ -1,0 +1,128 @@
+"""What the check-in desk reads: the stage's roster (to validate scans offline) and search.
+
+The roster holds what a scanner device needs to decide a scan by itself while the network is
+down: each approved registration's short code and the HMAC of its ticket secret under the stage's
+roster key (never the secret), the person, the mode for the stage, and the check-ins already made
+on the given day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from workshop.checkin.models import CheckIn
+from workshop.programs.models import Organization, Stage
+from workshop.programs.windows import stage_window
+from workshop.registration.models import Person, Registration, Status
+
+SEARCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    registration: Registration
+    mode: str | None
+
+
+def day_check_ins(session: Session, stage: Stage, day: date) -> list[CheckIn]:
+    """The stage's active (not undone) check-ins of one day."""
+    return list(
+        session.scalars(
+            select(CheckIn).where(
+                CheckIn.stage_id == stage.id, CheckIn.day == day, CheckIn.undone_at.is_(None)
+            )
+        )
+    )
+
+
+def roster(session: Session, stage: Stage) -> list[RosterEntry]:
+    """The approved registrations of the stage's programme, by name."""
+    registrations = session.scalars(
+        select(Registration)
+        .join(Registration.person)
+        .where(Registration.program_id == stage.program_id, Registration.status == Status.APPROVED)
+        .options(
+            joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+            selectinload(Registration.stage_modes),
+        )
+        .order_by(Person.name, Registration.id)
+    ).unique()
+    return [
+        RosterEntry(reg, (mode.value if (mode := reg.mode_for(stage)) else None)) for reg in registrations
+    ]
+
+
+def stage_days(stage: Stage) -> list[date]:
+    return stage_window(stage).local_days()
+
+
+def check_in_windows(stage: Stage) -> list[list[str]]:
+    """When the hall check-in of each day is open, [opens, closes) as ISO 8601 UTC (for a desk
+    deciding scans offline)."""
+    return [
+        [opens.astimezone(UTC).isoformat(), closes.astimezone(UTC).isoformat()]
+        for opens, closes in stage_window(stage).check_in_windows()
+    ]
+
+
+def today(stage: Stage, now: datetime) -> date:
+    return stage_window(stage).day_of(now)
+
+
+def roster_version(payload: object) -> str:
+    """A short fingerprint of the roster's content: it changes when anything in it changes."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def search(session: Session, stage: Stage, query: str, limit: int = SEARCH_LIMIT) -> list[Registration]:
+    """Registrations of the stage's programme whose person's name or organisation (or its
+    kecamatan) contains the query, case-insensitively; approved ones first, then by name."""
+    parent = select(Organization.id).where(Organization.name.icontains(query, autoescape=True))
+    matches = (
+        select(Registration)
+        .join(Registration.person)
+        .join(Person.organization)
+        .where(
+            Registration.program_id == stage.program_id,
+            Person.name.icontains(query, autoescape=True)
+            | Organization.name.icontains(query, autoescape=True)
+            | Organization.parent_id.in_(parent),
+        )
+        .options(
+            joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+            selectinload(Registration.stage_modes),
+        )
+        .order_by((Registration.status != Status.APPROVED), Person.name, Registration.id)
+        .limit(limit)
+    )
+    return list(session.scalars(matches).unique())
+
+
+def stages_for_picker(session: Session, now: datetime) -> tuple[list[Stage], list[Stage], list[Stage]]:
+    """All stages of all programmes: (held today, the running ones first; upcoming soonest first;
+    past latest first)."""
+    stages = session.scalars(
+        select(Stage).join(Stage.program).options(joinedload(Stage.program)).order_by(Stage.starts_at)
+    ).all()
+    held_today, upcoming, past = [], [], []
+    for stage in stages:
+        if today(stage, now) in stage_days(stage):
+            held_today.append(stage)
+        elif stage.starts_at > now:
+            upcoming.append(stage)
+        else:
+            past.append(stage)
+    past.reverse()
+    held_today.sort(key=lambda stage: not is_running(stage, now))  # stable: by start within each
+    return held_today, upcoming, past
+
+
+def is_running(stage: Stage, now: datetime) -> bool:
+    return stage.starts_at <= now < stage.ends_at

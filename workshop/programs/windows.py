@@ -1,0 +1,73 @@
+"""When a stage runs and when its hall check-in is open: the daily windows of a stage.
+
+A stage runs on each of its days between the daily start and end times of the stage (09.00 to
+16.00 on both days of a two-day stage); a stage whose end time is not after its start time (it
+crosses midnight) is one span. The hall check-in of a day is accepted from the stage's check-in
+opening (`check_in_opens_before_minutes` before the day's start) until the day's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from workshop.programs.models import DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES, Stage
+
+Interval = tuple[datetime, datetime]
+
+DEFAULT_CHECK_IN_OPENS_BEFORE = timedelta(minutes=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES)
+
+
+@dataclass(frozen=True)
+class StageWindow:
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    check_in_opens_before: timedelta = DEFAULT_CHECK_IN_OPENS_BEFORE
+
+    def days(self) -> list[Interval]:
+        """The stage's daily windows (UTC-aware), or the whole span if it crosses midnight."""
+        zone = ZoneInfo(self.timezone)
+        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
+        if start.date() == end.date() or end.time() <= start.time():
+            return [(self.starts_at, self.ends_at)]
+        windows = []
+        day = start.date()
+        while day <= end.date():
+            windows.append(
+                (
+                    datetime.combine(day, start.time(), tzinfo=zone),
+                    datetime.combine(day, end.time(), tzinfo=zone),
+                )
+            )
+            day += timedelta(days=1)
+        return windows
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
+
+    def local_days(self) -> list[date]:
+        """The stage's days as dates in its time zone."""
+        return [self.day_of(start) for start, _ in self.days()]
+
+    def check_in_windows(self) -> list[Interval]:
+        """Per day, when a hall check-in is accepted: from the opening to the day's end (excluded)."""
+        return [(start - self.check_in_opens_before, end) for start, end in self.days()]
+
+    def check_in_day(self, moment: datetime) -> Interval | None:
+        """The day (start, end) whose check-in window holds the moment, if any."""
+        for (opens, closes), day in zip(self.check_in_windows(), self.days(), strict=True):
+            if opens <= moment < closes:
+                return day
+        return None
+
+
+def stage_window(stage: Stage) -> StageWindow:
+    """The windows of a stage (a Stage, or its cached view with the same fields)."""
+    return StageWindow(
+        stage.starts_at,
+        stage.ends_at,
+        stage.program.timezone,
+        timedelta(minutes=stage.check_in_opens_before_minutes),
+    )
