@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 
 from tests import factories
 from workshop.auth.models import Role
+from workshop.programs import organization_index
 from workshop.programs.models import Organization, OrgKind
 from workshop.programs.services import import_regions
-from workshop.registration import roster, roster_columns, roster_files
 from workshop.registration.models import ImportStatus, Registration, RosterImport
+from workshop.registration.roster import checks, columns, files, previews
 
 
 @pytest.mark.parametrize(
@@ -56,12 +57,12 @@ from workshop.registration.models import ImportStatus, Registration, RosterImpor
     ],
 )
 def test_headers_that_offices_write_are_recognised(header, field):
-    assert roster_columns.recognise(header)[0] == field
+    assert columns.recognise(header)[0] == field
 
 
 @pytest.mark.parametrize("header", ["No. Telp Kantor", "Keterangan", "Tanda Tangan", "No.", "NIK", "Alamat"])
 def test_other_headers_are_not_taken_for_a_field(header):
-    assert roster_columns.recognise(header) is None
+    assert columns.recognise(header) is None
 
 
 def test_the_whatsapp_column_wins_over_the_mobile_and_the_desa_code_over_the_kecamatan_code():
@@ -76,7 +77,7 @@ def test_the_whatsapp_column_wins_over_the_mobile_and_the_desa_code_over_the_kec
         "Tahap 3",
         "Catatan",
     ]
-    assert roster_columns.guess_mapping(header, positions=[1, 2]) == [
+    assert columns.guess_mapping(header, positions=[1, 2]) == [
         "",
         "name",
         "",
@@ -87,7 +88,7 @@ def test_the_whatsapp_column_wins_over_the_mobile_and_the_desa_code_over_the_kec
         "",  # the programme has no third stage
         "",
     ]
-    assert roster_columns.unused_columns(header, roster_columns.guess_mapping(header, [1, 2])) == [
+    assert columns.unused_columns(header, columns.guess_mapping(header, [1, 2])) == [
         "No. HP",
         "Kode Kecamatan",
         "Tahap 3",
@@ -97,7 +98,7 @@ def test_the_whatsapp_column_wins_over_the_mobile_and_the_desa_code_over_the_kec
 
 def test_a_row_of_column_numbers_under_the_header_is_not_a_person():
     data = b"Nama;Instansi;No HP;Mode\r\n(1);(2);(3);(4)\r\nRina;Tarutung;0812;daring\r\n"
-    table = roster_files.read_table("peserta.csv", data)
+    table = files.read_table("peserta.csv", data)
     assert (table.header_row, [number for number, _ in table.rows]) == (1, [3])
 
 
@@ -154,7 +155,7 @@ def test_a_file_whose_phone_column_is_not_recognised_waits_for_the_organisers_ch
 ):
     client.post("/language/en")
     record = upload(client, program, UNGUESSABLE)
-    assert roster.payload(record)["mapping"] == ["name", "organization", "", "mode"]
+    assert previews.payload(record)["mapping"] == ["name", "organization", "", "mode"]
 
     page = client.get(f"/admin/imports/{record.id}").get_data(as_text=True)
     missing = " ".join(
@@ -178,7 +179,7 @@ def test_a_file_whose_phone_column_is_not_recognised_waits_for_the_organisers_ch
     )
     assert chosen.status_code == 303
     session.refresh(record)
-    assert [row["problems"] for row in roster.payload(record)["rows"]] == [[], []]
+    assert [row["problems"] for row in previews.payload(record)["rows"]] == [[], []]
     client.post(f"/admin/imports/{record.id}/confirm")
     assert registrations(session) == [
         ("Rina Simatupang", "+6281234567801"),
@@ -208,7 +209,7 @@ def test_one_mode_chosen_for_every_row_fills_the_rows_without_one(client, sessio
         "Nama;Instansi;No. WA;Mode\r\nRina;Tarutung;081234567801;\r\nJonny;Tarutung;081234567802;luring\r\n"
     )
     record = upload(client, program, data.encode())
-    assert [[p["code"] for p in row["problems"]] for row in roster.payload(record)["rows"]] == [
+    assert [[p["code"] for p in row["problems"]] for row in previews.payload(record)["rows"]] == [
         ["missing_mode"],
         [],
     ]
@@ -225,7 +226,7 @@ def test_one_mode_chosen_for_every_row_fills_the_rows_without_one(client, sessio
     )
 
     session.refresh(record)
-    assert [row["modes"] for row in roster.payload(record)["rows"]] == [
+    assert [row["modes"] for row in previews.payload(record)["rows"]] == [
         {"1": "daring", "2": "daring"},
         {"1": "luring", "2": "luring"},
     ]
@@ -291,7 +292,7 @@ def test_a_preview_stored_before_columns_could_be_chosen_still_imports(
 def test_two_numbers_in_one_cell_take_the_first(client, session, orgs, program, organiser):
     data = b"nama,instansi,no_hp,mode\r\nRina,Tarutung,0812-3456-7801 / 0813-1111-2222,daring\r\n"
     record = upload(client, program, data)
-    [row] = roster.payload(record)["rows"]
+    [row] = previews.payload(record)["rows"]
     assert (row["phone"], row["problems"]) == ("+6281234567801", [])
 
 
@@ -303,7 +304,7 @@ def regency(session):
     import_regions(session)
     factories.organization(session, kind=OrgKind.OPD, name="Dinas Komunikasi dan Informatika")
     session.commit()
-    return roster.OrganizationIndex.load(session)
+    return organization_index.OrganizationIndex.load(session)
 
 
 def label(found) -> str | None:
@@ -360,7 +361,7 @@ def test_a_camat_row_with_only_the_kecamatan_is_the_kecamatan_office(regency):
 
 def test_problems_of_the_kecamatan_read_in_indonesian(regency):
     _org, found = regency.match("", "", "Sibalanga", "Tarutung")
-    assert roster.problem_message(found) == (
+    assert checks.problem_message(found) == (
         "“Sibalanga” tidak ada di Kec. Tarutung, melainkan di: Sibalanga, Kec. Adiankoting; Sibalanga, Kec. Garoga."
     )
 

@@ -16,8 +16,8 @@ from tests import factories
 from workshop.auth.models import Role
 from workshop.programs.models import OrgKind
 from workshop.programs.services import import_regions
-from workshop.registration import roster
 from workshop.registration.models import Registration, RosterImport
+from workshop.registration.roster import previews
 
 ROSTERS = Path(__file__).resolve().parent / "data" / "rosters"
 AGENCIES = ("Dinas Komunikasi dan Informatika", "Bappelitbangda", "Dinas PUPR")
@@ -83,14 +83,14 @@ def test_kecamatan_excel_with_title_no_column_numbers_as_numbers_and_totals_impo
     client, session, regency, program, organiser
 ):
     record = upload(client, program, "kecamatan-garoga-kades.xlsx")
-    content = roster.payload(record)
+    content = previews.payload(record)
     assert (content["header_row"], content["header"]) == (
         4,
         ["No.", "Nama", "Jabatan", "Desa/Kelurahan", "Kecamatan", "No. HP/WA", "Keikutsertaan"],
     )
     assert content["mapping"] == ["", "name", "position", "village", "district", "phone", "mode"]
     assert [row["row"] for row in content["rows"]] == list(range(6, 15))
-    assert roster.bad_rows(content["rows"]) == []
+    assert previews.bad_rows(content["rows"]) == []
     assert content["left_out"] == [
         {"row": 15, "reason": "not_a_person"},  # "10" and nothing else
         {"row": 16, "reason": "totals"},
@@ -132,7 +132,7 @@ def test_capitals_other_header_spellings_and_phones_written_every_way_import(
     client, session, regency, program, organiser
 ):
     record = upload(client, program, "kecamatan-tarutung.xlsx")
-    content = roster.payload(record)
+    content = previews.payload(record)
     assert content["mapping"] == [
         "",
         "name",
@@ -144,7 +144,7 @@ def test_capitals_other_header_spellings_and_phones_written_every_way_import(
         "tahap_1",
         "tahap_2",
     ]
-    assert roster.bad_rows(content["rows"]) == []
+    assert previews.bad_rows(content["rows"]) == []
     assert content["left_out"] == []  # the blank row is no row at all
 
     confirm_all(client, session, record)
@@ -171,9 +171,9 @@ def test_capitals_other_header_spellings_and_phones_written_every_way_import(
 
 def test_semicolon_csv_in_windows_1252_from_an_agency_imports(client, session, regency, program, organiser):
     record = upload(client, program, "opd-excel-ansi.csv")
-    content = roster.payload(record)
+    content = previews.payload(record)
     assert content["mapping"] == ["", "name", "position", "organization", "phone", "email", "mode"]
-    assert roster.bad_rows(content["rows"]) == []
+    assert previews.bad_rows(content["rows"]) == []
     assert content["left_out"] == [{"row": 8, "reason": "totals"}]
 
     confirm_all(client, session, record)
@@ -196,7 +196,7 @@ def test_csv_without_a_mode_column_imports_after_the_organiser_chooses_one_mode(
     client, session, regency, program, organiser
 ):
     record = upload(client, program, "desa-utf8-bom.csv")
-    content = roster.payload(record)
+    content = previews.payload(record)
     assert content["mapping"] == ["name", "position", "village", "district", "org_code", "phone"]
     assert content["rows"] == []  # not checked while a column is missing
     client.post("/language/en")
@@ -212,7 +212,7 @@ def test_csv_without_a_mode_column_imports_after_the_organiser_chooses_one_mode(
     response = client.post(f"/admin/imports/{record.id}/columns", data={**form, "default_mode": "daring"})
     assert response.status_code == 303
     session.refresh(record)
-    assert roster.bad_rows(roster.payload(record)["rows"]) == []
+    assert previews.bad_rows(previews.payload(record)["rows"]) == []
 
     confirm_all(client, session, record)
     assert imported(session) == [

@@ -16,9 +16,11 @@ from sqlalchemy import func, select
 
 from tests import factories
 from workshop.auth.models import AuditEntry, Role
+from workshop.programs import organization_index
 from workshop.programs.models import Organization, OrgKind
-from workshop.registration import roster, roster_columns, roster_files, services
+from workshop.registration import services
 from workshop.registration.models import ImportStatus, Mode, Person, Registration, RosterImport, Status
+from workshop.registration.roster import checks, columns, files, previews
 
 HEADER = ["nama", "jabatan", "instansi", "kode_instansi", "no_hp", "email", "nip", "mode", "mode_tahap_2"]
 
@@ -90,7 +92,7 @@ def confirm(client, record: RosterImport, *, skip: bool = False):
 
 
 def problems_by_row(record: RosterImport) -> dict[int, list[str]]:
-    return {row["row"]: [p["code"] for p in row["problems"]] for row in roster.payload(record)["rows"]}
+    return {row["row"]: [p["code"] for p in row["problems"]] for row in previews.payload(record)["rows"]}
 
 
 def english(client) -> None:
@@ -288,8 +290,8 @@ def test_valid_xlsx_imports_every_row(client, session, orgs, program, organiser)
     )
     record = uploaded(client, program, "Daftar Peserta.xlsx", data)
     assert problems_by_row(record) == {2: [], 3: []}
-    content = roster.payload(record)
-    assert roster_columns.unused_columns(content["header"], content["mapping"]) == ["Catatan"]
+    content = previews.payload(record)
+    assert columns.unused_columns(content["header"], content["mapping"]) == ["Catatan"]
 
     confirm(client, record)
 
@@ -489,7 +491,7 @@ def test_semicolon_csv_with_bom_and_sep_line_is_read(client, session, orgs, prog
     record = uploaded(client, program, "peserta.csv", b"\xef\xbb\xbf" + data)
     # The first row names an organisation that does not exist under that spelling.
     assert problems_by_row(record) == {2: ["unknown_organization"], 3: []}
-    assert roster.payload(record)["rows"][1]["organization"] == "Hutatoruan I, Kec. Tarutung"
+    assert previews.payload(record)["rows"][1]["organization"] == "Hutatoruan I, Kec. Tarutung"
 
 
 def test_semicolon_csv_from_indonesian_excel_imports(client, session, orgs, program, organiser):
@@ -526,7 +528,7 @@ def test_windows_ansi_csv_is_read(client, session, orgs, program, organiser):
         encoding="cp1252",
     )
     record = uploaded(client, program, "peserta.csv", data)
-    assert roster.payload(record)["rows"][0]["name"] == "José Sitompul"
+    assert previews.payload(record)["rows"][0]["name"] == "José Sitompul"
 
 
 def thousand_rows(villages: list[Organization]) -> bytes:
@@ -548,8 +550,8 @@ def thousand_rows(villages: list[Organization]) -> bytes:
 
 def test_a_thousand_row_file_imports(client, session, orgs, program, organiser):
     record = uploaded(client, program, "seribu.csv", thousand_rows([orgs["hutatoruan"], orgs["hutapea"]]))
-    assert len(roster.payload(record)["rows"]) == 1000
-    assert roster.bad_rows(roster.payload(record)["rows"]) == []
+    assert len(previews.payload(record)["rows"]) == 1000
+    assert previews.bad_rows(previews.payload(record)["rows"]) == []
 
     confirm(client, record)
 
@@ -669,7 +671,7 @@ def test_exactly_5000_rows_are_accepted(client, session, orgs, program, organise
         [f"P{n}", "Tarutung", f"0812{30000000 + n}", "daring"] for n in range(5000)
     ]
     record = uploaded(client, program, "besar.csv", csv_bytes(rows))
-    assert len(roster.payload(record)["rows"]) == 5000
+    assert len(previews.payload(record)["rows"]) == 5000
 
 
 def test_file_errors_are_answered_in_indonesian_by_default(client, session, orgs, program, organiser):
@@ -904,14 +906,14 @@ def test_upload_to_an_unknown_programme_is_404(client, program, organiser):
 # Reading and matching, directly
 
 
-def ref(org: Organization) -> roster.OrgRef:
-    return roster.OrgRef(
+def ref(org: Organization) -> organization_index.OrgRef:
+    return organization_index.OrgRef(
         org.id, org.name, org.label, org.kind, org.parent_id, org.parent.name if org.parent else ""
     )
 
 
 def test_organisation_spellings_people_use_are_matched(session, orgs):
-    index = roster.OrganizationIndex.load(session)
+    index = organization_index.OrganizationIndex.load(session)
     hutatoruan, tarutung = ref(orgs["hutatoruan"]), ref(orgs["tarutung"])
     for text in [
         "Hutatoruan I",
@@ -941,7 +943,7 @@ def test_organisation_spellings_people_use_are_matched(session, orgs):
 def test_a_name_shared_by_two_villages_asks_for_the_sub_district(session, orgs):
     sipoholon = factories.organization(session, kind=OrgKind.KECAMATAN, name="Sipoholon")
     other = ref(factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan I", parent=sipoholon))
-    index = roster.OrganizationIndex.load(session)
+    index = organization_index.OrganizationIndex.load(session)
     assert index.match("", "Desa Hutatoruan I") == (
         None,
         {
@@ -964,13 +966,12 @@ def test_a_name_shared_by_two_villages_asks_for_the_sub_district(session, orgs):
     ],
 )
 def test_header_names_are_matched_ignoring_case_spaces_and_punctuation(header, expected):
-    assert roster_columns.header_key(header) == expected
+    assert columns.header_key(header) == expected
 
 
 def test_stage_columns_accept_numbers_and_roman_numerals():
     assert [
-        roster_columns.stage_position(k)
-        for k in ["mode_tahap_1", "tahap_2", "tahap_iv", "stage_3", "tahapan"]
+        columns.stage_position(k) for k in ["mode_tahap_1", "tahap_2", "tahap_iv", "stage_3", "tahapan"]
     ] == [
         1,
         2,
@@ -994,10 +995,10 @@ def test_values_longer_than_the_database_allows_are_reported(session, orgs, prog
             "raw_stages": {},
         }
     ]
-    [row] = roster.check_rows(roster.CheckRules.load(session, program), rows)
+    [row] = checks.check_rows(checks.CheckRules.load(session, program), rows)
     assert row["problems"] == [{"code": "too_long", "field": "name", "args": {"column": "name", "max": 200}}]
     assert (
-        roster.problem_message(row["problems"][0]) == "Nama lebih dari 200 karakter."
+        checks.problem_message(row["problems"][0]) == "Nama lebih dari 200 karakter."
     )  # default: Indonesian
 
 
@@ -1012,7 +1013,7 @@ def test_row_numbers_follow_the_sheet_when_a_title_sits_above_the_header(program
             ["Jonny", "Y", "0813", "daring"],
         ]
     )
-    table = roster_files.read_table("peserta.xlsx", data)
+    table = files.read_table("peserta.xlsx", data)
     assert (table.header_row, [number for number, _ in table.rows]) == (3, [4, 6])
 
 

@@ -23,10 +23,10 @@ from openpyxl.utils import get_column_letter
 from tests import factories, serving
 from workshop import create_app, offload
 from workshop.db import db
+from workshop.programs import organization_index
 from workshop.programs.models import OrgKind
-from workshop.registration import roster as roster_module
-from workshop.registration import roster_columns, roster_files
 from workshop.registration.models import RosterImport
+from workshop.registration.roster import checks, columns, files, service
 
 SCAN_BUDGET_SECONDS = 0.1
 ROWS = 5000
@@ -231,28 +231,28 @@ def run_in_worker(function, *args):
 
 
 def test_the_worker_process_hands_back_results_and_refusals_with_their_details():
-    rules = roster_module.CheckRules(roster_module.OrganizationIndex([], {}), frozenset(), (1, 2))
+    rules = checks.CheckRules(organization_index.OrganizationIndex([], {}), frozenset(), (1, 2))
     rows = "nama,instansi,no_hp,mode\r\n" + "".join(
         f"P{n},X,0812{30000000 + n},daring\r\n" for n in range(5001)
     )
 
-    succeeded, error = run_in_worker(roster_module.read_preview, "peserta.csv", rows.encode(), rules)
+    succeeded, error = run_in_worker(service.read_preview, "peserta.csv", rows.encode(), rules)
     assert (succeeded, type(error), error.code, error.args_) == (
         False,
-        roster_files.RosterFileError,
+        files.RosterFileError,
         "too_many_rows",
         {"max": 5000},
     )
 
     succeeded, stored = run_in_worker(
-        roster_module.read_preview, "peserta.csv", b"Nama;HP\r\nRina;0812 3456 7801\r\n", rules
+        service.read_preview, "peserta.csv", b"Nama;HP\r\nRina;0812 3456 7801\r\n", rules
     )
     assert succeeded and json.loads(stored)["mapping"] == ["name", "phone"]
 
-    succeeded, error = run_in_worker(roster_module.with_columns, stored, ["name", "name"], "", rules)
+    succeeded, error = run_in_worker(service.with_columns, stored, ["name", "name"], "", rules)
     assert (succeeded, type(error), error.code, error.args_) == (
         False,
-        roster_columns.MappingError,
+        columns.MappingError,
         "chosen_twice",
         {"target": "name", "first": "Nama", "second": "HP"},
     )

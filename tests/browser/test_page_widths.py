@@ -30,8 +30,8 @@ from workshop.live import services as live_services
 from workshop.live.models import PollKind
 from workshop.programs.models import OrgKind
 from workshop.registration import links
-from workshop.registration import roster as roster_import
 from workshop.registration.models import Mode, Status
+from workshop.registration.roster import checks, service
 from workshop.registration.services import ensure_participant_user
 from workshop.reminders.models import OutboxMessage, ReminderRule
 from workshop.reminders.services import ensure_default_rules
@@ -147,10 +147,8 @@ def _seed(live_server: LiveServer) -> Seeded:
             "Tanpa Nomor,Camat,Siatas Barita,,daring\n"
         )
         filename = "peserta siatas barita.csv"
-        stored = roster_import.read_preview(
-            filename, roster.encode(), roster_import.CheckRules.load(session, program)
-        )
-        preview = roster_import.create_preview(session, program, stored, filename=filename, actor=organiser)
+        stored = service.read_preview(filename, roster.encode(), checks.CheckRules.load(session, program))
+        preview = service.create_preview(session, program, stored, filename=filename, actor=organiser)
         ensure_default_rules(session, program, now)
         evaluation_services.create_default(session, program, actor=staff["panitia"], now=now)
         message = OutboxMessage(

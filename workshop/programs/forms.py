@@ -28,7 +28,9 @@ ORG_KIND_LABELS = {
 }
 
 
-def as_utc(local_naive: datetime, timezone: str) -> datetime:
+def from_local_naive(local_naive: datetime, timezone: str) -> datetime:
+    """The moment a wall-clock time typed in a form names in `timezone` (an aware datetime in that
+    zone, not in UTC); the inverse of `as_local_naive`."""
     return local_naive.replace(tzinfo=ZoneInfo(timezone))
 
 

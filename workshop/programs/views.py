@@ -20,7 +20,7 @@ from workshop.programs.forms import (
     ProgramForm,
     StageForm,
     as_local_naive,
-    as_utc,
+    from_local_naive,
 )
 from workshop.programs.models import (
     DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
@@ -161,8 +161,8 @@ def edit_stage(stage_id: int):
 def _stage_details(form: StageForm, program: Program) -> services.StageDetails:
     return services.StageDetails(
         title=form.title.data,
-        starts_at=as_utc(form.starts_at.data, program.timezone),
-        ends_at=as_utc(form.ends_at.data, program.timezone),
+        starts_at=from_local_naive(form.starts_at.data, program.timezone),
+        ends_at=from_local_naive(form.ends_at.data, program.timezone),
         venue_name=form.venue_name.data,
         venue_address=form.venue_address.data,
         capacity=form.capacity.data,
@@ -198,7 +198,7 @@ def add_agenda_item(stage_id: int):
             services.add_agenda_item(
                 db.session,
                 stage,
-                starts_at=as_utc(form.starts_at.data, stage.program.timezone),
+                starts_at=from_local_naive(form.starts_at.data, stage.program.timezone),
                 title=form.title.data,
                 speaker=form.speaker.data,
                 actor=current_user,

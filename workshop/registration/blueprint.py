@@ -1,4 +1,4 @@
-"""The registration blueprint; views.py and roster_views.py register on it. Every page may show a
+"""The registration blueprint; views.py and roster/views.py register on it. Every page may show a
 phone number in its national form and name statuses, modes and organisation kinds."""
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def approved_registrations(session: Session, program: Program) -> list[Registrat
     return sorted(registrations, key=sort_key)
 
 
-def rules_for(program: Program) -> attendance.Rules:
+def attendance_rules(program: Program) -> attendance.Rules:
     return attendance.Rules(
         threshold_percent=program.attendance_threshold_percent,
         late_after_minutes=program.late_after_minutes,
@@ -139,7 +139,7 @@ def stage_attendance(
     intervals = online_intervals(session, ids, stage) if ids else {}
 
     window = stage_window(stage)
-    rules = rules_for(stage.program)
+    rules = attendance_rules(stage.program)
     rows = []
     for registration in registrations:
         hall = check_ins.get(registration.id, [])

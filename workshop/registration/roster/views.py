@@ -18,9 +18,9 @@ from workshop.auth.permissions import organiser_required
 from workshop.db import db, reads_first
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
-from workshop.registration import roster, roster_columns, roster_files
 from workshop.registration.blueprint import bp
 from workshop.registration.models import RosterImport
+from workshop.registration.roster import checks, columns, files, previews, service, template
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,7 +38,7 @@ def _upload_page(program: Program, errors: list[str], status: int = 200):
         errors=errors,
         max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         max_size=uploads.limit_text(),
-        max_rows=format_decimal(roster_files.MAX_ROWS),
+        max_rows=format_decimal(files.MAX_ROWS),
     ), status
 
 
@@ -53,12 +53,12 @@ def roster_upload(program_id: int):
     except uploads.UploadError as error:
         return _upload_page(db.get_or_404(Program, program_id), [error.message], error.status)
     program = db.get_or_404(Program, program_id)
-    rules = roster.CheckRules.load(db.session, program)
+    rules = checks.CheckRules.load(db.session, program)
     try:
-        stored = uploads.off_the_loop(roster.read_preview, filename, data, rules, work_bytes=len(data))
-    except roster_files.RosterFileError as error:
+        stored = uploads.off_the_loop(service.read_preview, filename, data, rules, work_bytes=len(data))
+    except files.RosterFileError as error:
         return _upload_page(program, [error.message], 400)
-    record = roster.create_preview(db.session, program, stored, filename=filename, actor=current_user)
+    record = service.create_preview(db.session, program, stored, filename=filename, actor=current_user)
     db.session.commit()
     location = url_for("registration.roster_preview", import_id=record.id)
     if _wants_json():
@@ -88,9 +88,9 @@ def roster_preview(import_id: int):
 
 def _preview_page(record: RosterImport, column_error: str = "", status: int = 200):
     program = record.program
-    content = roster.payload(record)
+    content = previews.payload(record)
     rows = content["rows"]
-    bad = roster.bad_rows(rows)
+    bad = previews.bad_rows(rows)
     only_problems = request.args.get("show") == "problems"
     header, mapping = content["header"], content["mapping"]
     return render_template(
@@ -103,7 +103,7 @@ def _preview_page(record: RosterImport, column_error: str = "", status: int = 20
         bad_count=len(bad),
         good_count=len(rows) - len(bad),
         only_problems=only_problems,
-        problem_message=roster.problem_message,
+        problem_message=checks.problem_message,
         columns=[
             {
                 "index": index,
@@ -114,9 +114,9 @@ def _preview_page(record: RosterImport, column_error: str = "", status: int = 20
             }
             for index, text in enumerate(header)
         ],
-        targets=roster_columns.targets(roster.positions(program)),
-        missing=roster.missing_column_labels(content, roster.positions(program)),
-        unused=roster_columns.unused_columns(header, mapping),
+        targets=columns.targets(checks.positions(program)),
+        missing=previews.missing_column_labels(content, checks.positions(program)),
+        unused=columns.unused_columns(header, mapping),
         left_out=_left_out(content["left_out"]),
         column_error=column_error,
     ), status
@@ -127,7 +127,7 @@ def _left_out(rows: list[dict]) -> list[tuple[str, list[int]]]:
     numbers: dict[str, list[int]] = {}
     for row in rows:
         numbers.setdefault(row["reason"], []).append(row["row"])
-    return [(str(roster.LEFT_OUT[reason]), found) for reason, found in numbers.items()]
+    return [(str(checks.LEFT_OUT[reason]), found) for reason, found in numbers.items()]
 
 
 def _examples(cells: list, index: int, count: int = 3) -> list[str]:
@@ -147,20 +147,22 @@ def _examples(cells: list, index: int, count: int = 3) -> list[str]:
 def roster_columns_choice(import_id: int):
     record = _own_import(import_id)
     stored = record.rows
-    columns = sum(1 for name in request.form if name.startswith("column-"))
-    mapping = [request.form.get(f"column-{index}", "") for index in range(columns)]
-    rules = roster.CheckRules.load(db.session, record.program)
+    column_count = sum(1 for name in request.form if name.startswith("column-"))
+    mapping = [request.form.get(f"column-{index}", "") for index in range(column_count)]
+    rules = checks.CheckRules.load(db.session, record.program)
     try:
         checked = uploads.off_the_loop(
-            roster.with_columns,
+            service.with_columns,
             stored,
             mapping,
             request.form.get("default_mode", ""),
             rules,
             work_bytes=len(stored),
         )
-        roster.save_checked(db.session, _own_import(import_id, for_update=True), checked, checked_from=stored)
-    except roster_columns.MappingError as error:
+        service.save_checked(
+            db.session, _own_import(import_id, for_update=True), checked, checked_from=stored
+        )
+    except columns.MappingError as error:
         db.session.rollback()
         return _preview_page(_own_import(import_id), error.message, 400)
     db.session.commit()
@@ -173,12 +175,12 @@ def roster_columns_choice(import_id: int):
 def roster_confirm(import_id: int):
     record = _own_import(import_id)
     stored = record.rows
-    rules = roster.CheckRules.load(db.session, record.program)
-    recheck = uploads.off_the_loop(roster.check_again, stored, rules, work_bytes=len(stored))
+    rules = checks.CheckRules.load(db.session, record.program)
+    recheck = uploads.off_the_loop(service.check_again, stored, rules, work_bytes=len(stored))
     record = _own_import(import_id, for_update=True)
     preview = url_for("registration.roster_preview", import_id=record.id)
     try:
-        result = roster.confirm_import(
+        result = service.confirm_import(
             db.session,
             record,
             recheck,
@@ -186,7 +188,7 @@ def roster_confirm(import_id: int):
             skip_bad_rows=request.form.get("skip_bad_rows") == "1",
             actor=current_user,
         )
-    except roster.RosterImportError as error:
+    except service.RosterImportError as error:
         db.session.rollback()
         flash(error.message, "danger")
         return redirect(preview, 303)
@@ -226,12 +228,12 @@ def roster_confirm(import_id: int):
             _("Nothing was imported: the data changed since this preview. Check the rows again."), "warning"
         )
     elif result.outcome == "columns_missing":
-        content = roster.payload(record)
+        content = previews.payload(record)
         flash(
             _(
                 "Nothing was imported: no column holds %(missing)s. The file has the columns %(found)s: "
                 "choose which one holds what.",
-                missing=", ".join(roster.missing_column_labels(content, roster.positions(record.program))),
+                missing=", ".join(previews.missing_column_labels(content, checks.positions(record.program))),
                 found=", ".join(f"“{text}”" for text in content["header"] if text),
             ),
             "danger",
@@ -247,7 +249,7 @@ def roster_confirm(import_id: int):
 @organiser_required
 def roster_template(program_id: int):
     program = db.get_or_404(Program, program_id)
-    body = roster.template_workbook(db.session, program, ORG_KIND_LABELS)
+    body = template.template_workbook(db.session, program, ORG_KIND_LABELS)
     return Response(
         body,
         mimetype=XLSX_MIMETYPE,

@@ -23,7 +23,7 @@ from datetime import date, datetime, time
 import openpyxl
 from flask_babel import lazy_gettext as _l
 
-from workshop.registration import roster_columns
+from workshop.registration.roster import columns
 from workshop.textfiles import decode_upload
 
 MAX_ROWS = 5000
@@ -48,7 +48,7 @@ FILE_ERRORS = {
 }
 
 
-class RosterFileError(roster_columns.CodedError):
+class RosterFileError(columns.CodedError):
     """The file as a whole cannot be used (wrong type, empty, damaged, too many rows...)."""
 
     MESSAGES = FILE_ERRORS
@@ -95,7 +95,7 @@ def _table(rows: Iterable[tuple[int, list[str]]]) -> Table:
         (
             index
             for index, (_number, cells) in enumerate(kept[:HEADER_SCAN_ROWS])
-            if roster_columns.looks_like_header(cells)
+            if columns.looks_like_header(cells)
         ),
         0,
     )
