@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from workshop import web
 from workshop.attendance.models import OnlineEvidence, OnlineKind
@@ -22,7 +21,7 @@ from workshop.auth.models import Role, User
 from workshop.auth.services import create_staff_user
 from workshop.checkin import services as checkin_services
 from workshop.checkin.models import ScanMethod
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.live import services as live_services
 from workshop.live import votes as live_votes
 from workshop.live.models import PollKind

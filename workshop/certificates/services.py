@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from workshop import audit, i18n
 from workshop.auth.models import User
@@ -35,6 +34,7 @@ from workshop.certificates.models import (
     JobStatus,
     StageHours,
 )
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.evaluation.queries import responded_stage_ids_by_registration
 from workshop.programs.models import Program, Stage

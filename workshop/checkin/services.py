@@ -7,12 +7,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.programs.windows import StageWindow, stage_window

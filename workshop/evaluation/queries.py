@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.attendance.queries import online_intervals
 from workshop.checkin.models import CheckIn
+from workshop.db import Session
 from workshop.evaluation.models import (
     SCALE_MAX,
     SCALE_MIN,

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session
 
 from workshop.attendance.present import present_now
+from workshop.db import Session
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Organization, Stage

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.ids import valid_id
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,

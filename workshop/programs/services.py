@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.programs.models import (
     DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,

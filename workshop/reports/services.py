@@ -11,7 +11,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop import audit
 from workshop.attendance import attendance
@@ -20,7 +20,7 @@ from workshop.attendance.present import present_now
 from workshop.attendance.queries import online_intervals
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.programs.windows import Interval, stage_window

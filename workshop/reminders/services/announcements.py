@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.reminders.models import (

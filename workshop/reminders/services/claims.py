@@ -6,8 +6,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 
+from workshop.db import Session
 from workshop.registration.models import Registration, Status
 from workshop.reminders.models import (
     Delivery,

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import literal
-from sqlalchemy.orm import Session
 
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.reminders.models import (
     Kind,

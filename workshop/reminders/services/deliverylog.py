@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
 from workshop.reminders.models import (

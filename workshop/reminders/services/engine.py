@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import signals
 from workshop.auth.models import User
-from workshop.db import sqlite_write_intent
+from workshop.db import Session, sqlite_write_intent
 from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Person, Registration

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, literal, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration, RegistrationStage, Status
 from workshop.reminders import failures

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy.orm import Session
-
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Registration

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Program, Stage
 from workshop.reminders.models import (
     CHANNELS,
