@@ -200,7 +200,9 @@ def results(session: Session, questionnaire: Questionnaire, stages: list[Stage])
             if result.item.kind == ItemKind.TEXT:
                 result.texts.append(TextAnswer(stage, mode, kind, answer.text))
                 continue
-            value: int | str = answer.rating if result.item.kind == ItemKind.SCALE else answer.text
+            value = answer.rating if result.item.kind == ItemKind.SCALE else answer.text
+            if value is None:  # a scale answer always has its rating
+                continue
             result.overall.add(value)
             result.by_mode.setdefault(mode, Tally()).add(value)
             result.by_kind.setdefault(kind, Tally()).add(value)
@@ -210,7 +212,9 @@ def results(session: Session, questionnaire: Questionnaire, stages: list[Stage])
             .join(Registration, Registration.id == RegistrationStage.registration_id)
             .where(RegistrationStage.stage_id.in_(stage_ids), Registration.status == Status.APPROVED)
             .group_by(RegistrationStage.stage_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     responded: dict[int, int] = {}
     for response in responses:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, select
 
@@ -13,7 +13,7 @@ from workshop.attendance.present import present_now
 from workshop.db import Session
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, Stage
+from workshop.programs.models import Organization, OrgKind, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage
 
 MAX_WORDS_SHOWN = 60
@@ -117,7 +117,7 @@ def poll_results(
             "daring": groups[Mode.DARING.value],
             "by_kind": dict(sorted(kinds.items())),
         },
-        "kind_labels": {kind: str(ORG_KIND_LABELS[kind]) for kind in sorted(kinds)},
+        "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in sorted(kinds)},
     }
 
 
@@ -139,7 +139,7 @@ def _bars(poll: Poll, rows) -> list[dict]:
     keys = _bar_keys(poll)
     if not keys:
         return []
-    bars = {
+    bars: dict[str, dict[str, Any]] = {
         key: {"key": key, "label": label, "count": 0, "luring": 0, "daring": 0, "by_kind": {}}
         for key, label in keys
     }

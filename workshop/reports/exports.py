@@ -148,8 +148,8 @@ def _attendance_workbook(tables: AttendanceTables) -> bytes:
     style_header(summary, len(tables.summary_header))
     summary.column_dimensions["A"].width = 10
     summary.column_dimensions["B"].width = 40
-    for column in range(3, len(tables.summary_header) + 1):
-        summary.column_dimensions[get_column_letter(column)].width = 14
+    for number in range(3, len(tables.summary_header) + 1):
+        summary.column_dimensions[get_column_letter(number)].width = 14
     for line in tables.footer:
         append_row(summary, line)
     return workbook_bytes(book)
