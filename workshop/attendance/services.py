@@ -357,4 +357,4 @@ def ignore_row(session: Session, row: MeetingReportRow, *, actor: User | None) -
 
 
 def _program_of(session: Session, stage_id: int) -> int:
-    return session.get(Stage, stage_id).program_id
+    return session.get_one(Stage, stage_id).program_id

@@ -17,6 +17,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -235,7 +236,7 @@ def standings(session: Session, program: Program, *, now: datetime) -> list[Cand
     settings = settings_for(session, program)
     rule = rule_of(settings)
     registrations = approved_registrations(session, program)
-    statuses: dict[int, list] = {registration.id: [] for registration in registrations}
+    statuses: dict[int, list[Any]] = {registration.id: [] for registration in registrations}
     for stage in ended_stages(program, now):
         for row in stage_attendance(session, stage, registrations, now=now):
             statuses[row.registration.id].append((stage.id, row.status))

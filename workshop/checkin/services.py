@@ -100,13 +100,14 @@ def check_in(
     registration = find_ticket(session, code, secret_key)
     result, day, first = _decide(session, stage, registration, scanned_at)
     if result in GREEN:
+        assert registration is not None and day is not None  # a green result found both
         first, won = _record_check_in(session, stage, registration, day, scanned_at, desk, actor, now)
         if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
             _switch_to_hall(session, registration, stage, actor)
     replaced: tuple[datetime, str] | None = None
-    if result == ScanResult.ALREADY_CHECKED_IN and scanned_at < first.scanned_at:
+    if result == ScanResult.ALREADY_CHECKED_IN and first is not None and scanned_at < first.scanned_at:
         replaced = _keep_earliest(session, first, scanned_at, desk, actor)
         result = ScanResult.EARLIER_SCAN_KEPT
 
@@ -129,7 +130,7 @@ def check_in(
         with session.begin_nested():
             session.add(attempt)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, client_nonce, stage, code, secret_key)
+        replay = _replay(session, client_nonce, stage, code, secret_key) if client_nonce else None
         if replay is None:
             raise
         return replay
