@@ -18,7 +18,7 @@ from workshop.certificates.forms import ActionForm, RevokeForm, jp_field_name, s
 from workshop.certificates.models import Certificate, JobStatus
 from workshop.db import db
 from workshop.programs.models import Program
-from workshop.registration.queries import approved_registration_of
+from workshop.registration.queries import own_registration_or_404
 from workshop.reminders import jobs, outreach
 from workshop.reminders.models import Kind
 from workshop.reminders.services import ReminderError
@@ -289,8 +289,7 @@ def announce(program_id: int):
 @participant_required
 def own_certificate(slug: str):
     """The participant's own certificate: another person's is never found (404)."""
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    certificate = queries.valid_certificate_of(registration) if registration is not None else None
+    certificate = queries.valid_certificate_of(own_registration_or_404(slug))
     if certificate is None:
         abort(404)
     return _pdf(certificate)

@@ -33,10 +33,9 @@ from workshop.registration.blueprint import bp
 from workshop.registration.forms import STATUS_LABELS, registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
-    OWN_PAGE_REGISTRATION,
     STAGE_MODES,
     RegistrationFilter,
-    approved_registration_of,
+    own_registration_or_404,
     registrations_query,
 )
 from workshop.registration.validation import normalise_name, normalise_phone
@@ -476,21 +475,10 @@ def my_programs():
     return render_template("registration/my_programs.html", registrations=registrations)
 
 
-def _own_registration(slug: str) -> Registration:
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    if registration is None:
-        abort(404)
-    return registration
-
-
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    registration = db.session.scalar(
-        OWN_PAGE_REGISTRATION, {"slug": slug, "person_id": current_user.person_id}
-    )
-    if registration is None:
-        abort(404)
+    registration = own_registration_or_404(slug)
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     modes = db.session.execute(STAGE_MODES, {"registration_id": registration.id})
@@ -510,7 +498,7 @@ def participant_page(slug: str):
 @bp.route("/saya/<slug>/jadwal.ics")
 @participant_required
 def participant_calendar(slug: str):
-    registration = _own_registration(slug)
+    registration = own_registration_or_404(slug)
     page_url = calendar.page_url(registration, current_app.config)
     body = calendar.calendar_for(registration, page_url, str(get_locale()))
     return web.download(body, "text/calendar", f"{slug}.ics")
