@@ -1,5 +1,6 @@
 """A poll's answers as CSV and XLSX: one row per person (name, position, organisation, its kind,
-luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts.
+luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts:
+merged, and by source (the hall's hand count, the online votes).
 Same conventions as every export (workshop/spreadsheets.py): ';' and a byte-order mark for Excel in
 Indonesian, text never a formula."""
 
@@ -85,12 +86,17 @@ def to_xlsx(
 ) -> bytes:
     """The answers and the counts; the workbook is built on gevent's thread pool (offload.py)."""
     results = poll_results(session, poll, stage, now)
+    hall = results["hall"]
     summary = [
         [poll.question],
         [_("Answered"), results["total"]],
+        *([[_("Hands counted in the hall"), hall["total"]]] if hall["entered"] else []),
         [],
-        [_("Answer"), _("Count"), _("In person"), _("Remote")],
-        *([bar["label"], bar["count"], bar["luring"], bar["daring"]] for bar in results["bars"]),
+        [_("Answer"), _("Count"), _("In person"), _("Remote"), _("Hall hand count"), _("Online votes")],
+        *(
+            [bar["label"], bar["count"], bar["luring"], bar["daring"], bar["hall"], bar["online"]]
+            for bar in results["bars"]
+        ),
         *([word["text"], word["count"]] for word in results["words"]),
         [],
         [_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)],

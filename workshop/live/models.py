@@ -50,6 +50,11 @@ class Question(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     moderated_at: Mapped[datetime | None]
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Marked by the moderator "to discuss at the next stage": carried there when this stage ends.
+    carry_over: Mapped[bool] = mapped_column(default=False)
+    # The question of the previous stage this one carries on (with its asker and upvotes); unique,
+    # so that a question is carried once whichever process does it.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), unique=True)
 
     registration: Mapped[Registration] = relationship()
 
@@ -166,3 +171,16 @@ class ClientAction(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     reply: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PollHallCount(db.Model):
+    """The hands (or cards) counted in the hall for one option of a choice poll, entered by the
+    facilitator while the poll is open; shown merged with the online votes, each source labelled."""
+
+    __tablename__ = "poll_hall_count"
+
+    option_id: Mapped[int] = mapped_column(ForeignKey("poll_option.id", ondelete="CASCADE"), primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    count: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

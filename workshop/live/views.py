@@ -25,7 +25,7 @@ from flask_wtf.csrf import generate_csrf
 from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.db import db, reads_first
-from workshop.live import actions, exports, services, texts, votes
+from workshop.live import actions, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
@@ -59,6 +59,7 @@ def _config(stage: Stage, role: str) -> dict:
     if role == "staff":
         urls |= {
             "moderate": template("live.moderate", stage_id=stage.id, question_id=ID_PLACEHOLDER),
+            "hall_count": template("live.hall_count", stage_id=stage.id, poll_id=ID_PLACEHOLDER),
             "poll_action": template(
                 "live.poll_action", stage_id=stage.id, poll_id=ID_PLACEHOLDER, action="open"
             ),
@@ -83,6 +84,7 @@ def _config(stage: Stage, role: str) -> dict:
             "word_length": votes.MAX_WORD_LENGTH,
             "text_length": votes.MAX_TEXT_LENGTH,
             "question_length": services.MAX_QUESTION_LENGTH,
+            "hall_count": handcount.MAX_HALL_COUNT,
         },
     }
 
@@ -206,6 +208,12 @@ def vote(stage_id: int, poll_id: int):
 @live_staff_required
 def moderate(stage_id: int, question_id: int):
     return _reply(actions.moderate(current_user, stage_id, _body() | {"question_id": question_id}))
+
+
+@bp.route("/<int:stage_id>/polls/<int:poll_id>/hall-count", methods=["POST"])
+@live_staff_required
+def hall_count(stage_id: int, poll_id: int):
+    return _reply(actions.hall_count(current_user, stage_id, _body() | {"poll_id": poll_id}))
 
 
 # Facilitator: settings and polls

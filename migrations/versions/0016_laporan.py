@@ -1,7 +1,7 @@
 """laporan kegiatan: the organiser's texts of a programme's report and the photos of each stage
 
 Revision ID: 7a9f0c1e2014
-Revises: 4d1f0c0de012
+Revises: f832a65896af
 Create Date: 2026-12-06 21:00:00
 
 """
@@ -14,7 +14,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "7a9f0c1e2014"
-down_revision = "4d1f0c0de012"
+down_revision = "f832a65896af"
 branch_labels = None
 depends_on = None
 
