@@ -16,7 +16,16 @@ from workshop.certificates.models import Certificate
 from workshop.evaluation import services as evaluation_services
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, ItemKind
 from workshop.laporan import services
-from workshop.live.models import Poll, PollKind, PollOption, PollStatus, PollVote, Question, QuestionStatus
+from workshop.live.models import (
+    Poll,
+    PollHallCount,
+    PollKind,
+    PollOption,
+    PollStatus,
+    PollVote,
+    Question,
+    QuestionStatus,
+)
 from workshop.programs.models import AgendaItem, OrgKind
 from workshop.registration.models import Mode, Status
 
@@ -107,21 +116,34 @@ def build(session: Session) -> dict:
     for registration, value in [(rina, 4), (sari, 5)]:
         session.add(PollVote(poll_id=rating.id, registration_id=registration.id, answer={"rating": value}))
 
-    for registration, text, status, upvotes, anonymous in [
-        (maria, "Bagaimana pendanaan smart city di desa?", QuestionStatus.ANSWERED, 7, False),
-        (budi, "Apakah ada pendampingan lanjutan?", QuestionStatus.APPROVED, 3, True),
-        (dedi, "Pesan iklan yang ditolak", QuestionStatus.DISMISSED, 0, False),
-    ]:
-        session.add(
-            Question(
-                stage_id=first.id,
-                registration_id=registration.id,
-                text=text,
-                status=status,
-                upvotes=upvotes,
-                anonymous=anonymous,
-            )
+    session.add_all(
+        [
+            PollHallCount(option_id=sudah.id, poll_id=poll.id, count=10),
+            PollHallCount(option_id=belum.id, poll_id=poll.id, count=5),
+        ]
+    )
+
+    def question(stage, registration, text, status, upvotes, anonymous=False, **more):
+        asked = Question(
+            stage_id=stage.id,
+            registration_id=registration.id,
+            text=text,
+            status=status,
+            upvotes=upvotes,
+            anonymous=anonymous,
+            **more,
         )
+        session.add(asked)
+        session.flush()
+        return asked
+
+    question(first, maria, "Bagaimana pendanaan smart city di desa?", QuestionStatus.ANSWERED, 7)
+    question(first, budi, "Apakah ada pendampingan lanjutan?", QuestionStatus.APPROVED, 3, anonymous=True)
+    question(first, dedi, "Pesan iklan yang ditolak", QuestionStatus.DISMISSED, 0)
+    carried = question(
+        first, sari, "Kapan data desa dikumpulkan?", QuestionStatus.APPROVED, 2, carry_over=True
+    )
+    question(second, sari, carried.text, QuestionStatus.ANSWERED, 2, carried_from_id=carried.id)
 
     questionnaire = evaluation_services.create_default(session, program, actor=None, now=AFTER_ALL)
     scale_items = [item for item in questionnaire.items if item.kind == ItemKind.SCALE]

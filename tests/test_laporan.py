@@ -68,7 +68,12 @@ STAGE_I_BY_KIND = [
     ["Desa/Kelurahan", "1", "0", "0", "1", "2"],
     ["Jumlah", "2", "1", "1", "1", "5"],
 ]
-POLL_I = [["Jawaban", "Jumlah", "%"], ["Sudah", "3", "75%"], ["Belum", "1", "25%"]]
+# 4 votes online and 15 hands counted in the hall: 19 answers
+POLL_I = [
+    ["Jawaban", "Daring", "Di aula", "Jumlah", "%"],
+    ["Sudah", "3", "10", "13", "68%"],
+    ["Belum", "1", "5", "6", "32%"],
+]
 QUESTIONS_I = [
     ["No", "Pertanyaan", "Penanya", "Dukungan", "Status"],
     [
@@ -79,6 +84,17 @@ QUESTIONS_I = [
         "Dijawab narasumber",
     ],
     ["2", "Apakah ada pendampingan lanjutan?", "Anonim", "3", "Disetujui, belum dijawab"],
+    ["3", "Kapan data desa dikumpulkan?", "Sari Lumbantobing, Tarutung", "2", "Dibawa ke tahap berikutnya"],
+]
+QUESTIONS_II = [
+    ["No", "Pertanyaan", "Penanya", "Dukungan", "Status"],
+    [
+        "1",
+        "Kapan data desa dikumpulkan?",
+        "Sari Lumbantobing, Tarutung",
+        "2",
+        "Dijawab narasumber (dibawa dari tahap sebelumnya)",
+    ],
 ]
 CERTIFICATES = [
     ["No", "Nomor", "Nama", "Instansi"],
@@ -127,6 +143,8 @@ def test_the_whole_programme_docx_has_every_part_with_the_exact_figures(client, 
         "Meningkatkan kapasitas aparatur dalam menyusun masterplan smart city.",
         "Kamis, 24 Juni 2021, pukul 09.00 WIB s.d. Jumat, 25 Juni 2021, pukul 16.00 WIB",
         "Rata-rata: 4,50",
+        "19 jawaban: 4 daring, 15 dihitung di aula",
+        "Dijawab narasumber: 1; Disetujui, belum dijawab: 1; Dibawa ke tahap berikutnya: 1",
         "2 sertifikat diterbitkan.",
         "Pembukaan oleh Bupati",
         "Demikian laporan ini disampaikan.",
@@ -155,6 +173,7 @@ def test_the_whole_programme_docx_has_every_part_with_the_exact_figures(client, 
         ["5", "1", "50%"],
     ] in tables
     assert QUESTIONS_I in tables  # the dismissed question is left out; answered first
+    assert QUESTIONS_II in tables
     assert [
         ["Tahap", "Tanggapan", "Peserta", "%"],
         ["Tahap I", "2", "5", "40%"],
@@ -233,7 +252,8 @@ def test_a_stage_report_says_that_stage_only(client, world):
     texts = [p.text for p in document.paragraphs]
     assert "Tahap II: Tahap ke-2" in texts  # on the cover
     assert "Kamis, 15 Juli 2021, pukul 09.00 WIB s.d. Jumat, 16 Juli 2021, pukul 16.00 WIB" in texts
-    assert "Tidak ada pertanyaan." in texts and "Belum ada foto." in texts
+    assert "Belum ada foto." in texts
+    assert QUESTIONS_II in _tables(document) and QUESTIONS_I not in _tables(document)
     tables = _tables(document)
     assert tables[0][1:] == [
         ["Luring", "3", "0", "0", "0", "3"],

@@ -5,6 +5,8 @@ dates as "Kamis, 24 Juni 2021, pukul 09.00 WIB"."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from babel.numbers import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +15,7 @@ from workshop import i18n
 from workshop.evaluation.exports import average_text, mode_label
 from workshop.evaluation.models import ItemKind
 from workshop.laporan.blocks import Chart, Cover, Document, Heading, PageBreak, Paragraph, Picture, Table
-from workshop.laporan.queries import Facts, Recap
+from workshop.laporan.queries import AskedQuestion, Facts, Recap
 from workshop.live.models import PollKind, QuestionStatus
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Stage
@@ -28,9 +30,16 @@ QUESTION_LABELS = {
 }
 
 
-def question_label(status: QuestionStatus) -> str:
-    label = QUESTION_LABELS.get(status)
-    return str(label) if label is not None else status.value
+def question_label(question: AskedQuestion) -> str:
+    """Its state: answered, carried to the next stage (not answered, marked to be carried),
+    approved but not answered, not moderated; and whether it was carried here."""
+    if question.status != QuestionStatus.ANSWERED and question.carried_over:
+        label = _("Carried to the next stage")
+    else:
+        label = str(QUESTION_LABELS.get(question.status, question.status.value))
+    if question.carried_in:
+        return _("%(state)s (carried from the previous stage)", state=label)
+    return label
 
 
 class _Writer:
@@ -154,22 +163,42 @@ class _Writer:
                 self.add(Paragraph(_("No poll was held."), muted=True))
             for number, summary in enumerate(facts.polls, start=1):
                 poll, results = summary.poll, summary.results
-                total = results["total"]
+                hall = results.get("hall", {})
+                answered = results["total"] + hall.get("total", 0)
                 self.add(Heading(f"{number}. {poll.question}", 3))
-                self.add(Paragraph(_("%(num)d answers", num=total)))
-                self.poll_results(poll.kind, results, total)
+                if hall.get("entered"):
+                    line = _(
+                        "%(num)d answers: %(online)d online, %(hall)d counted in the hall",
+                        num=answered,
+                        online=results["total"],
+                        hall=hall["total"],
+                    )
+                else:
+                    line = _("%(num)d answers", num=answered)
+                self.add(Paragraph(line))
+                self.poll_results(poll.kind, results, answered, counted_in_hall=bool(hall.get("entered")))
 
-    def poll_results(self, kind: PollKind, results: dict, total: int) -> None:
+    def poll_results(self, kind: PollKind, results: dict, total: int, *, counted_in_hall: bool) -> None:
         if results["bars"]:
-            bars = [
-                (bar["label"], bar["count"], self.percent(bar["count"], total)) for bar in results["bars"]
-            ]
-            self.add(Chart(_("Answers"), tuple((label, n, f"{n} ({share})") for label, n, share in bars)))
+            bars = [(bar, self.percent(bar["count"], total)) for bar in results["bars"]]
             self.add(
-                Table(
-                    (_("Answer"), _("Count"), "%"), tuple((label, str(n), share) for label, n, share in bars)
+                Chart(
+                    _("Answers"),
+                    tuple((b["label"], b["count"], f"{b['count']} ({share})") for b, share in bars),
                 )
             )
+            if counted_in_hall:
+                header = (_("Answer"), _("Online"), _("In the hall"), _("Count"), "%")
+                rows = tuple(
+                    (b["label"], str(b["online"]), str(b["hall"]), str(b["count"]), share)
+                    for b, share in bars
+                )
+            else:
+                header, rows = (
+                    (_("Answer"), _("Count"), "%"),
+                    tuple((b["label"], str(b["count"]), share) for b, share in bars),
+                )
+            self.add(Table(header, rows))
         if results["average"] is not None:
             self.add(
                 Paragraph(_("Average: %(average)s", average=average_text(results["average"], self.locale)))
@@ -196,14 +225,11 @@ class _Writer:
             if not facts.questions:
                 self.add(Paragraph(_("No question was asked."), muted=True))
                 continue
-            counted: dict[QuestionStatus, int] = {}
+            counted: dict[str, int] = {}  # per state, in the order of the list
             for question in facts.questions:
-                counted[question.status] = counted.get(question.status, 0) + 1
-            self.add(
-                Paragraph(
-                    "; ".join(f"{question_label(status)}: {count}" for status, count in counted.items())
-                )
-            )
+                state = question_label(replace(question, carried_in=False))
+                counted[state] = counted.get(state, 0) + 1
+            self.add(Paragraph("; ".join(f"{state}: {count}" for state, count in counted.items())))
             self.add(
                 Table(
                     (_("No."), _("Question"), _("Asked by"), _("Upvotes"), _("Status")),
@@ -215,7 +241,7 @@ class _Writer:
                             if question.asker
                             else _("Anonymous"),
                             str(question.upvotes),
-                            question_label(question.status),
+                            question_label(question),
                         )
                         for number, question in enumerate(facts.questions, start=1)
                     ),

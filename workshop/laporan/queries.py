@@ -59,6 +59,8 @@ class AskedQuestion:
     organization: str
     upvotes: int
     status: QuestionStatus
+    carried_over: bool  # marked to be discussed at the next stage
+    carried_in: bool  # carried here from the previous stage
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,8 @@ def questions(session: Session, stage: Stage) -> list[AskedQuestion]:
             organization="" if question.anonymous else question.registration.person.organization.label,
             upvotes=question.upvotes,
             status=question.status,
+            carried_over=question.carry_over,
+            carried_in=question.carried_from_id is not None,
         )
         for question in rows
     ]
