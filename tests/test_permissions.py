@@ -142,6 +142,12 @@ ACCESS = {
     "certificates.announce": ORGANISER,
     "certificates.own_certificate": PARTICIPANT,
     "certificates.verify": PUBLIC,
+    "laporan.index": ORGANISER,
+    "laporan.save_texts": ORGANISER,
+    "laporan.upload_photo": ORGANISER,
+    "laporan.photo": ORGANISER,
+    "laporan.delete_photo": ORGANISER,
+    "laporan.download": ORGANISER,  # participants' names, attendance and answers
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -200,6 +206,8 @@ def world(app, session):
         "question_id": 1,
         "action": "open",
         "certificate_id": 1,  # no such certificate: 404 past the role check
+        "photo_id": 1,  # no such laporan photo: 404 past the role check
+        "kind": "docx",
     }
 
 
