@@ -50,10 +50,14 @@ def upload_view(view: Callable) -> Callable:
 
 def limit_text() -> str:
     """MAX_UPLOAD_BYTES for people: '5 MB', '500 KB'."""
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if limit < 1024 * 1024:
-        return f"{format_decimal(limit / 1024, '#,##0.#')} KB"
-    return f"{format_decimal(limit / 1024 / 1024, '#,##0.#')} MB"
+    return size_text(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def size_text(size: int) -> str:
+    """A file's size for people: '1,5 MB', '120 KB', '0,1 KB' (the current language's decimals)."""
+    if size < 1024 * 1024:
+        return f"{format_decimal(max(size / 1024, 0.1) if size else 0, '#,##0.#')} KB"
+    return f"{format_decimal(size / 1024 / 1024, '#,##0.#')} MB"
 
 
 def receive(field: str = "file") -> tuple[str, bytes]:
