@@ -63,6 +63,8 @@ objects = st.fixed_dictionaries(
         "desk": any_json,
         "method": any_json,
         "scanned_at": any_json,
+        "counts": any_json
+        | st.dictionaries(st.sampled_from(["1", "2", "3", "9", "x"]), ids | any_json, max_size=3),
     },
 )
 payloads = st.one_of(objects, objects, objects, any_json)  # three objects for one other value
@@ -100,6 +102,7 @@ def _json_endpoints(stage_id: int) -> list[tuple[str, str]]:
         ("POST", f"/live/{stage_id}/polls/1/vote"),
         ("POST", f"/live/{stage_id}/questions/1/moderate"),
         ("POST", f"/live/{stage_id}/polls/1/close"),
+        ("POST", f"/live/{stage_id}/polls/1/hall-count"),
         ("POST", f"/api/stages/{stage_id}/presence"),
         ("POST", f"/api/stages/{stage_id}/checkin"),
         ("POST", f"/api/stages/{stage_id}/checkin/batch"),
@@ -121,7 +124,7 @@ def clients(app, session, world, sockets):
 
 
 @EXAMPLES
-@given(endpoint=st.integers(min_value=0, max_value=8), payload=payloads, raw=st.booleans())
+@given(endpoint=st.integers(min_value=0, max_value=9), payload=payloads, raw=st.booleans())
 def test_any_json_at_any_json_endpoint_is_a_4xx_at_worst_and_the_server_still_serves(
     clients, world, endpoint, payload, raw
 ):

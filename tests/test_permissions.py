@@ -129,6 +129,7 @@ ACCESS = {
     "live.edit_poll": LIVE,
     "live.delete_poll": LIVE,
     "live.poll_action": LIVE,
+    "live.hall_count": LIVE,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
     "certificates.index": ORGANISER,

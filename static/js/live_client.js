@@ -401,12 +401,15 @@ export function clock(seconds) {
 /**
  * Results as bars (single / multiple / rating): one row per option with its count, a bar whose
  * width is set through the CSSOM (allowed by style-src 'self', unlike style attributes) and,
- * with `split`, the luring / daring parts.
+ * with `split`, the luring / daring parts. With a hall hand count the count is hands + online
+ * votes, and every page shows the two sources ("Aula: 23 · Daring: 41"), the bar in two parts.
  */
 export function renderBars(container, results, text, { split = false, kinds = false } = {}) {
   container.replaceChildren();
   const bars = results.bars || [];
+  const hall = Boolean(results.hall && results.hall.entered);
   const most = Math.max(1, ...bars.map((bar) => bar.count));
+  const width = (count) => `${(100 * (count || 0)) / most}%`;
   const list = el("ol", "live-bars");
   for (const bar of bars) {
     const row = el("li", "live-bar");
@@ -416,28 +419,44 @@ export function renderBars(container, results, text, { split = false, kinds = fa
     const track = el("div", "live-bar-track");
     track.setAttribute("role", "img");
     track.setAttribute("aria-label", `${bar.label}: ${bar.count}`);
-    const luring = el("span", "live-bar-fill live-bar-luring");
-    const daring = el("span", "live-bar-fill live-bar-daring");
-    const total = el("span", "live-bar-fill live-bar-all");
-    if (split) {
-      luring.style.width = `${(100 * (bar.luring || 0)) / most}%`;
-      daring.style.width = `${(100 * (bar.daring || 0)) / most}%`;
-      track.append(luring, daring);
-    } else {
-      total.style.width = `${(100 * bar.count) / most}%`;
-      track.append(total);
+    const parts = hall
+      ? [
+          ["live-bar-hall", bar.hall],
+          ["live-bar-online", bar.online],
+        ]
+      : split
+        ? [
+            ["live-bar-luring", bar.luring],
+            ["live-bar-daring", bar.daring],
+          ]
+        : [["live-bar-all", bar.count]];
+    for (const [name, count] of parts) {
+      const fill = el("span", `live-bar-fill ${name}`);
+      fill.style.width = width(count);
+      track.append(fill);
     }
     row.append(head, track);
-    if (split) {
-      const parts = el("small", "live-bar-split");
-      parts.append(
+    if (hall) {
+      const sources = el("small", "live-bar-split live-bar-sources");
+      sources.append(
+        el("span", "live-hall", format(text.hall_part, { count: bar.hall || 0 })),
+        document.createTextNode(" · "),
+        el("span", "live-online", format(text.online_part, { count: bar.online || 0 })),
+      );
+      sources.dataset.hall = String(bar.hall || 0);
+      sources.dataset.online = String(bar.online || 0);
+      row.append(sources);
+    }
+    if (split && (!hall || kinds)) {
+      const modes = el("small", "live-bar-split live-bar-modes");
+      modes.append(
         el("span", "live-luring", `${text.luring} ${bar.luring || 0}`),
         document.createTextNode(" · "),
         el("span", "live-daring", `${text.daring} ${bar.daring || 0}`),
       );
-      parts.dataset.luring = String(bar.luring || 0);
-      parts.dataset.daring = String(bar.daring || 0);
-      row.append(parts);
+      modes.dataset.luring = String(bar.luring || 0);
+      modes.dataset.daring = String(bar.daring || 0);
+      row.append(modes);
     }
     if (kinds && bar.by_kind) {
       const labels = results.kind_labels || {};
@@ -491,7 +510,14 @@ export function renderResults(container, poll, text, options = {}) {
   if (poll.kind === "rating" && results.average != null) {
     summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average: results.average })));
   }
-  if (options.split && results.groups) {
+  const hall = Boolean(results.hall && results.hall.entered);
+  if (hall) {
+    summary.append(
+      document.createTextNode(" · "),
+      el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online })),
+    );
+  }
+  if (options.split && results.groups && (!hall || options.kinds)) {
     summary.append(
       document.createTextNode(" · "),
       el("span", "live-luring", `${text.luring} ${results.groups.luring || 0}`),

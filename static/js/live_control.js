@@ -1,9 +1,13 @@
 // The facilitator's control panel (templates/live/control.html): live counts, the current poll's
-// results with the luring / daring and organisation-kind breakdown, and the moderation queue.
-// The poll list and its open / close / reopen buttons are plain forms rendered by the server.
+// results with the luring / daring and organisation-kind breakdown, the hall hand count, and the
+// moderation queue. The poll list and its open / close / reopen buttons are plain forms rendered
+// by the server.
 
 import { authorLine, connectLive, el, fillUrl, format, renderResults, showStatus } from "./live_client.js";
 import { pageConfig } from "./lib/page_config.js";
+import { isJson, postJson } from "./lib/post_json.js";
+
+const HTTP_TIMEOUT_MS = 15_000;
 
 const STATUS_ORDER = { pending: 0, approved: 1, answered: 2, dismissed: 3 };
 
@@ -29,7 +33,13 @@ function start(root) {
     exportXlsx: $("[data-export-xlsx]"),
     queue: $("[data-queue]"),
     queueEmpty: $("[data-queue-empty]"),
+    hall: $("[data-hall-count]"),
+    hallHelp: $("[data-hall-count-help]"),
+    hallFields: $("[data-hall-count-fields]"),
+    hallSave: $("[data-hall-count-save]"),
+    hallMessage: $("[data-hall-count-message]"),
   };
+  const hallTyped = new Set(); // option ids whose hall count is being typed (kept across redraws)
   const reasons = new Map(); // question id -> the reason being typed (kept across redraws)
   const errors = new Map(); // question id -> the last refusal's message
   let state = null;
@@ -85,7 +95,87 @@ function start(root) {
       ui.results.replaceChildren();
       ui.kinds.replaceChildren();
     }
+    renderHallCount(poll);
   }
+
+  // One number per option, filled with the stored counts except where the facilitator is typing.
+  function renderHallCount(poll) {
+    const choice = poll.kind === "single" || poll.kind === "multiple";
+    ui.hall.hidden = !choice;
+    if (!choice) return;
+    const results = poll.results || {};
+    const present = results.hall ? results.hall.present : (state.counts || {}).checked_in;
+    ui.hallHelp.textContent = format(text.hall_count_help, { present: present ?? "-" });
+    const key = `${poll.id}:${poll.options.map((option) => option.id).join(",")}`;
+    if (ui.hall.dataset.key !== key) {
+      ui.hall.dataset.key = key;
+      ui.hall.dataset.pollId = String(poll.id);
+      hallTyped.clear();
+      showHallMessage("", "");
+      ui.hallFields.replaceChildren(
+        ...poll.options.map((option) => {
+          const label = el("label", "", option.label);
+          const input = document.createElement("input");
+          Object.assign(input, { type: "number", min: "0", max: String(config.limits.hall_count), step: "1" });
+          input.inputMode = "numeric";
+          input.dataset.optionId = String(option.id);
+          input.addEventListener("input", () => hallTyped.add(option.id));
+          label.append(input);
+          return label;
+        }),
+      );
+    }
+    const counted = new Map((results.bars || []).map((bar) => [Number(bar.key), bar.hall || 0]));
+    const open = poll.status === "open";
+    for (const input of ui.hallFields.querySelectorAll("input")) {
+      const id = Number(input.dataset.optionId);
+      if (!hallTyped.has(id)) input.value = String(counted.get(id) || 0);
+      input.disabled = !open;
+    }
+    ui.hallSave.hidden = !open;
+    if (!open) showHallMessage(text.hall_count_closed, "");
+    else if (ui.hallMessage.textContent === text.hall_count_closed) showHallMessage("", "");
+  }
+
+  function showHallMessage(message, kind) {
+    ui.hallMessage.textContent = message;
+    ui.hallMessage.hidden = !message;
+    ui.hallMessage.className = `live-hall-count-message${kind ? ` is-${kind}` : ""}`;
+  }
+
+  async function saveHallCount(event) {
+    event.preventDefault();
+    const counts = {};
+    for (const input of ui.hallFields.querySelectorAll("input")) {
+      input.removeAttribute("aria-invalid");
+      const number = Number(input.value);
+      // Whatever was typed goes as it is when it is no whole number: the server says what is wrong.
+      counts[input.dataset.optionId] = input.value.trim() !== "" && Number.isInteger(number) ? number : input.value;
+    }
+    ui.hallSave.disabled = true;
+    let ack = null;
+    try {
+      const url = fillUrl(config.urls.hall_count, { id: ui.hall.dataset.pollId });
+      const response = await postJson(url, { counts }, { csrf: config.csrf, timeoutMs: HTTP_TIMEOUT_MS });
+      if (isJson(response)) ack = await response.json();
+    } catch {
+      // no answer: said below
+    }
+    ui.hallSave.disabled = false;
+    if (!ack) {
+      showHallMessage(text.network_error, "error");
+    } else if (!ack.ok) {
+      showHallMessage(ack.message, "error");
+      const wrong = ack.field && ui.hallFields.querySelector(`input[data-option-id="${ack.field}"]`);
+      if (wrong) wrong.setAttribute("aria-invalid", "true");
+    } else {
+      hallTyped.clear();
+      showHallMessage(ack.warning || text.hall_count_saved, ack.warning ? "warning" : "");
+      live.refresh();
+    }
+  }
+
+  ui.hall.addEventListener("submit", saveHallCount);
 
   // The server-rendered poll list: keep the current poll's row in step (a countdown may close it).
   function renderPollRow(poll) {

@@ -17,11 +17,11 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from workshop import audit, i18n
 from workshop.auth.models import User
@@ -35,6 +35,7 @@ from workshop.certificates.models import (
     JobStatus,
     StageHours,
 )
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.evaluation.queries import responded_stage_ids_by_registration
 from workshop.programs.models import Program, Stage
@@ -235,7 +236,7 @@ def standings(session: Session, program: Program, *, now: datetime) -> list[Cand
     settings = settings_for(session, program)
     rule = rule_of(settings)
     registrations = approved_registrations(session, program)
-    statuses: dict[int, list] = {registration.id: [] for registration in registrations}
+    statuses: dict[int, list[Any]] = {registration.id: [] for registration in registrations}
     for stage in ended_stages(program, now):
         for row in stage_attendance(session, stage, registrations, now=now):
             statuses[row.registration.id].append((stage.id, row.status))

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.evaluation.models import (
     MAX_DEADLINE_DAYS,
@@ -114,12 +114,14 @@ def create_default(session: Session, program: Program, *, actor: User | None, no
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # created meanwhile by another request
-        return questionnaire_of(session, program)
-    has_end_rule = session.scalar(
+        created = questionnaire_of(session, program)
+        assert created is not None
+        return created
+    has_end_rule = session.execute(
         select(func.count())
         .select_from(ReminderRule)
         .where(ReminderRule.program_id == program.id, ReminderRule.anchor == Anchor.END)
-    )
+    ).scalar_one()
     if not has_end_rule:
         reminder_services.create_rule(
             session,
@@ -164,9 +166,9 @@ def _clean_prompt(prompt: str) -> str:
 
 
 def _answered(session: Session, item: QuestionnaireItem) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count()).select_from(EvaluationAnswer).where(EvaluationAnswer.item_id == item.id)
-    )
+    ).scalar_one()
 
 
 def add_item(
@@ -323,7 +325,9 @@ def submit(
             with session.begin_nested():
                 session.flush()
         except IntegrityError:  # the same participant's other tab saved first: edit that one
-            response = response_of(session, registration, stage)
+            saved = response_of(session, registration, stage)
+            assert saved is not None
+            response = saved
     response.updated_at = now
     response.answers = [
         EvaluationAnswer(

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from workshop import clock, realtime
+from workshop.attendance.present import present_now
 from workshop.db import db, sqlite_write_intent
 from workshop.ids import valid_id
-from workshop.live import services
+from workshop.live import handcount, services
 from workshop.live.broadcast import broadcaster
 from workshop.live.models import Poll
 from workshop.live.snapshot import question_json
@@ -43,7 +44,15 @@ ERROR_MESSAGES = {
     "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
     "own_question": _l("You cannot upvote your own question."),
     "server_error": _l("Something went wrong on our side. Please try again."),
+    "no_counts": _l("Enter the hall count of at least one option."),
+    "unknown_option": _l("This option is not part of the poll."),
+    "invalid_count": _l("Each hall count must be a whole number from 0 to 10,000."),
+    "hall_count_closed": _l("This poll is closed: its hall count can no longer be changed."),
+    "hall_count_choice_only": _l("Hands can be counted for single and multiple choice polls only."),
 }
+HALL_COUNT_WARNING = _l(
+    "More hands than the %(present)s people checked in at the hall: the count is saved, please check it."
+)
 
 
 def refused(code: str, status: int) -> tuple[dict, int]:
@@ -71,7 +80,7 @@ def _participant(user, stage: Stage) -> Registration:
     registration_id = realtime.participant_registration_id(user, stage)
     if registration_id is None:
         raise LiveError("forbidden", 403)
-    return db.session.get(Registration, registration_id)
+    return db.session.get_one(Registration, registration_id)
 
 
 def _guarded(action):
@@ -174,6 +183,44 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     return _once(user, payload, apply)
 
 
+def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
+    """The facilitator's hall count for the poll: {"poll_id", "counts": {"<option id>": n}}."""
+
+    def run():
+        if not user.is_authenticated:
+            raise LiveError("login_required", 401)
+        if not user.is_live_moderator:
+            raise LiveError("moderators_only", 403)
+        stage = _stage(stage_id)
+        poll_id = valid_id(payload.get("poll_id"))
+        poll = poll_of(stage, poll_id) if poll_id else None
+        if poll is None:
+            raise LiveError("unknown_poll", 404)
+        now = clock.now()
+        hall_present = len(present_now(db.session, stage, now).hall)
+        try:
+            over = handcount.set_hall_counts(
+                db.session, poll, payload.get("counts"), hall_present=hall_present, actor=user, now=now
+            )
+        except LiveError as error:
+            db.session.rollback()
+            return refused(error.code, error.status)[0] | {"field": error.field}, error.status
+        counts = handcount.hall_counts(db.session, poll.id)
+        db.session.commit()
+        broadcaster(current_app).results_changed(poll.id)
+        warning = str(HALL_COUNT_WARNING % {"present": hall_present}) if over else None
+        reply = {
+            "ok": True,
+            "poll_id": poll.id,
+            "counts": {str(option_id): count for option_id, count in counts.items()},
+            "hall_present": hall_present,
+            "warning": warning,
+        }
+        return reply, 200
+
+    return _guarded(run)
+
+
 def vote(
     user, stage_id: object, payload: dict, *, voter: tuple[int, int, int] | None = None
 ) -> tuple[dict, int]:
@@ -183,20 +230,20 @@ def vote(
     This only reads; the vote is written by record_votes, in a batch with others when batching
     is on (the batch also checks that the session still holds). The read transaction ends before
     the vote waits for its batch: on SQLite, holding it (or the write lock) would stall the batch."""
-    poll_id = payload.get("poll_id")
-    if valid_id(stage_id) is None or valid_id(poll_id) is None:
+    valid_stage_id, poll_id = valid_id(stage_id), valid_id(payload.get("poll_id"))
+    if valid_stage_id is None or poll_id is None:
         return refused("invalid", 400)
     try:
         client_id = client_id_of(payload)
         if voter is None:
-            voter = _voter(user, stage_id)
+            voter = _voter(user, valid_stage_id)
     except LiveError as error:
         return refused(error.code, error.status)
     user_id, session_epoch, registration_id = voter
     answer = payload.get("answer")
     reply = submit_vote(
         VoteRequest(
-            user_id, session_epoch, registration_id, stage_id, poll_id, client_id, answer, clock.now()
+            user_id, session_epoch, registration_id, valid_stage_id, poll_id, client_id, answer, clock.now()
         )
     )
     if reply.get("ok"):

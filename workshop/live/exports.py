@@ -1,5 +1,6 @@
 """A poll's answers as CSV and XLSX: one row per person (name, position, organisation, its kind,
-luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts.
+luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts:
+merged, and by source (the hall's hand count, the online votes).
 Same conventions as every export (workshop/spreadsheets.py): ';' and a byte-order mark for Excel in
 Indonesian, text never a formula."""
 
@@ -10,10 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from sqlalchemy.orm import Session
 
 from workshop import i18n
+from workshop.db import Session
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results, votes_with_voters
 from workshop.offload import off_the_loop
@@ -22,7 +22,7 @@ from workshop.programs.models import Organization, Program, Stage
 from workshop.registration.models import Person, RegistrationStage
 from workshop.reports.exports import style_header
 from workshop.reports.labels import mode_label
-from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
+from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,17 @@ def to_xlsx(
 ) -> bytes:
     """The answers and the counts; the workbook is built on gevent's thread pool (offload.py)."""
     results = poll_results(session, poll, stage, now)
+    hall = results["hall"]
     summary = [
         [poll.question],
         [_("Answered"), results["total"]],
+        *([[_("Hands counted in the hall"), hall["total"]]] if hall["entered"] else []),
         [],
-        [_("Answer"), _("Count"), _("In person"), _("Remote")],
-        *([bar["label"], bar["count"], bar["luring"], bar["daring"]] for bar in results["bars"]),
+        [_("Answer"), _("Count"), _("In person"), _("Remote"), _("Hall hand count"), _("Online votes")],
+        *(
+            [bar["label"], bar["count"], bar["luring"], bar["daring"], bar["hall"], bar["online"]]
+            for bar in results["bars"]
+        ),
         *([word["text"], word["count"]] for word in results["words"]),
         [],
         [_("Made"), i18n.format_datetime_long(now, stage.program.timezone, locale)],
@@ -100,9 +105,7 @@ def to_xlsx(
 
 
 def _poll_workbook(answers_title: str, answers: list[list], summary_title: str, summary: list[list]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = answers_title
+    book, sheet = new_workbook(answers_title)
     for line in answers:
         append_row(sheet, line)
     style_header(sheet, len(answers[0]))

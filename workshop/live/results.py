@@ -1,19 +1,21 @@
 """A poll's results: counts per answer, split luring/daring and by kind of organisation, and how
-many of the people present have answered."""
+many of the people present have answered; with a hall hand count, each bar's count is the hands
+plus the online votes, both kept (`hall`, `online`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session
 
 from workshop.attendance.present import present_now
+from workshop.db import Session
+from workshop.live.handcount import hall_counts
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, Stage
+from workshop.programs.models import Organization, OrgKind, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage
 
 MAX_WORDS_SHOWN = 60
@@ -97,16 +99,24 @@ def poll_results(
     ids = {registration_id for registration_id, _answer in votes}
     details = voters.lookup(session, stage.id, ids, now) if voters else voter_details(session, stage.id, ids)
     rows = [Ballot(registration_id, answer, *details[registration_id]) for registration_id, answer in votes]
-    present = present_now(session, stage, now).everyone
+    in_room = present_now(session, stage, now)
+    present = in_room.everyone
     groups = Counter(row.mode for row in rows)
     kinds = Counter(row.kind for row in rows)
+    hall = hall_counts(session, poll.id) if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE) else {}
     return {
         "poll_id": poll.id,
         "version": poll.results_version,
         "total": len(rows),
         "present": len(present),
         "answered_present": len(ids & present),
-        "bars": _bars(poll, rows),
+        "bars": _bars(poll, rows, hall),
+        "hall": {
+            "entered": bool(hall),
+            "total": sum(hall.values()),
+            "online": len(rows),
+            "present": len(in_room.hall),
+        },
         "average": _average(poll, rows),
         "words": _words(poll, rows),
         "answers": [{"text": row.answer["text"]} for row in rows[:MAX_ANSWERS_SHOWN]]
@@ -117,7 +127,7 @@ def poll_results(
             "daring": groups[Mode.DARING.value],
             "by_kind": dict(sorted(kinds.items())),
         },
-        "kind_labels": {kind: str(ORG_KIND_LABELS[kind]) for kind in sorted(kinds)},
+        "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in sorted(kinds)},
     }
 
 
@@ -135,12 +145,21 @@ def _chosen_keys(answer: dict) -> list[str]:
     return [str(answer["rating"])]
 
 
-def _bars(poll: Poll, rows) -> list[dict]:
+def _bars(poll: Poll, rows, hall: dict[int, int]) -> list[dict]:
     keys = _bar_keys(poll)
     if not keys:
         return []
-    bars = {
-        key: {"key": key, "label": label, "count": 0, "luring": 0, "daring": 0, "by_kind": {}}
+    bars: dict[str, dict[str, Any]] = {
+        key: {
+            "key": key,
+            "label": label,
+            "count": 0,
+            "online": 0,
+            "hall": 0,
+            "luring": 0,
+            "daring": 0,
+            "by_kind": {},
+        }
         for key, label in keys
     }
     for row in rows:
@@ -148,9 +167,12 @@ def _bars(poll: Poll, rows) -> list[dict]:
             bar = bars.get(key)
             if bar is None:
                 continue
-            bar["count"] += 1
+            bar["online"] += 1
             bar[row.mode] += 1
             bar["by_kind"][row.kind] = bar["by_kind"].get(row.kind, 0) + 1
+    for bar in bars.values():
+        bar["hall"] = hall.get(int(bar["key"]), 0) if hall else 0
+        bar["count"] = bar["online"] + bar["hall"]
     return list(bars.values())
 
 

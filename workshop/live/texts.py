@@ -30,6 +30,10 @@ def _common() -> dict[str, str]:
         "status_connecting": _("Connecting..."),
         "closes_in": _("Closes in {time}"),
         "time_up": _("Time is up"),
+        # A hall hand count merged with the online votes: each source labelled.
+        "hall_part": _("Hall: {count}"),
+        "online_part": _("Online: {count}"),
+        "hall_total": _("Hall: {hall} · Online: {online}"),
     }
 
 
@@ -83,6 +87,11 @@ def _staff() -> dict[str, str]:
         "poll_closed": _("This poll is closed."),
         "poll_status_open": pgettext("poll status", "Open"),
         "poll_status_closed": pgettext("poll status", "Closed"),
+        "hall_count_help": _(
+            "Hands raised in the hall for each option. Checked in at the hall now: {present}."
+        ),
+        "hall_count_saved": _("Hall count saved."),
+        "hall_count_closed": _("This poll is closed: its hall count can no longer be changed."),
     }
 
 

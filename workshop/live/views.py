@@ -25,7 +25,7 @@ from flask_wtf.csrf import generate_csrf
 from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
 from workshop.db import db, reads_first
-from workshop.live import actions, exports, services, texts, votes
+from workshop.live import actions, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
@@ -59,6 +59,7 @@ def _config(stage: Stage, role: str) -> dict:
     if role == "staff":
         urls |= {
             "moderate": template("live.moderate", stage_id=stage.id, question_id=ID_PLACEHOLDER),
+            "hall_count": template("live.hall_count", stage_id=stage.id, poll_id=ID_PLACEHOLDER),
             "poll_action": template(
                 "live.poll_action", stage_id=stage.id, poll_id=ID_PLACEHOLDER, action="open"
             ),
@@ -83,15 +84,17 @@ def _config(stage: Stage, role: str) -> dict:
             "word_length": votes.MAX_WORD_LENGTH,
             "text_length": votes.MAX_TEXT_LENGTH,
             "question_length": services.MAX_QUESTION_LENGTH,
+            "hall_count": handcount.MAX_HALL_COUNT,
         },
     }
 
 
-def _own_registration(stage: Stage) -> Registration:
+def _participant_registration_or_403(stage: Stage) -> Registration:
+    """The current user's approved registration for the stage's programme; 403 for anyone else."""
     registration_id = participant_registration_id(current_user, stage)
     if registration_id is None:
         abort(403)
-    return db.session.get(Registration, registration_id)
+    return db.session.get_one(Registration, registration_id)
 
 
 # Pages
@@ -101,7 +104,7 @@ def _own_registration(stage: Stage) -> Registration:
 @participant_required
 def participant(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    registration = _own_registration(stage)
+    registration = _participant_registration_or_403(stage)
     return render_template(
         "live/participant.html",
         stage=stage,
@@ -163,7 +166,7 @@ def state(stage_id: int):
         abort(403)
     else:
         snapshot = stage_state(
-            db.session, stage, clock.now(), staff=False, registration=_own_registration(stage)
+            db.session, stage, clock.now(), staff=False, registration=_participant_registration_or_403(stage)
         )
     response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
@@ -208,6 +211,12 @@ def moderate(stage_id: int, question_id: int):
     return _reply(actions.moderate(current_user, stage_id, _body() | {"question_id": question_id}))
 
 
+@bp.route("/<int:stage_id>/polls/<int:poll_id>/hall-count", methods=["POST"])
+@live_staff_required
+def hall_count(stage_id: int, poll_id: int):
+    return _reply(actions.hall_count(current_user, stage_id, _body() | {"poll_id": poll_id}))
+
+
 # Facilitator: settings and polls
 
 
@@ -247,7 +256,7 @@ def new_poll(stage_id: int):
 @live_staff_required
 def edit_poll(poll_id: int):
     poll = db.get_or_404(Poll, poll_id)
-    stage = db.session.get(Stage, poll.stage_id)
+    stage = db.session.get_one(Stage, poll.stage_id)
     if poll.status != PollStatus.DRAFT:
         flash(str(actions.ERROR_MESSAGES["not_draft"]), "error")
         return redirect(url_for("live.control", stage_id=stage.id))
@@ -294,7 +303,7 @@ def poll_action(stage_id: int, poll_id: int, action: str):
     if request.is_json:
         return jsonify(reply), status
     if not reply["ok"]:
-        flash(reply["message"], "error")
+        flash(str(reply["message"]), "error")
     return redirect(url_for("live.control", stage_id=stage.id))
 
 
@@ -303,7 +312,7 @@ def poll_action(stage_id: int, poll_id: int, action: str):
 
 def _export(poll_id: int, kind: str) -> Response:
     poll = db.get_or_404(Poll, poll_id)
-    stage = db.session.get(Stage, poll.stage_id)
+    stage = db.session.get_one(Stage, poll.stage_id)
     rows = exports.vote_rows(db.session, poll, stage.program)
     name = f"polling-{stage.id}-{poll.id}"
     if kind == "csv":

@@ -110,7 +110,7 @@ def render(
     def email_message() -> OutgoingMessage:
         with force_locale(locale):
             html = render_template(f"{TEMPLATES}/{template}.html", **facts)
-        attachments = ()
+        attachments: tuple[tuple[str, str, bytes], ...] = ()
         if with_calendar:  # only an email carries it
             ics = calendar.to_ics(program_title, events, schedule_version)
             attachments = ((ics_name, "text/calendar", ics),)

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.i18n import LANGUAGES
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration, Status
