@@ -156,6 +156,12 @@ ACCESS = {
     "assignments.participant_assignment": PARTICIPANT,
     "assignments.participant_upload": PARTICIPANT,
     "assignments.participant_file": PARTICIPANT,
+    "laporan.index": ORGANISER,
+    "laporan.save_texts": ORGANISER,
+    "laporan.upload_photo": ORGANISER,
+    "laporan.photo": ORGANISER,
+    "laporan.delete_photo": ORGANISER,
+    "laporan.download": ORGANISER,  # participants' names, attendance and answers
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -218,6 +224,8 @@ def world(app, session):
         "certificate_id": 1,  # no such certificate: 404 past the role check
         "assignment_id": 1,  # no such assignment or revision: 404 past the role check
         "revision_id": 1,
+        "photo_id": 1,  # no such laporan photo: 404 past the role check
+        "kind": "docx",
     }
 
 

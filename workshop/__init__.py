@@ -64,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
     from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
+    from workshop.laporan import views as laporan_views  # noqa: F401 (its routes)
+    from workshop.laporan.blueprint import bp as laporan_bp
     from workshop.live import views as live_views  # noqa: F401
     from workshop.live.blueprint import bp as live_bp
     from workshop.programs import views as programs_views  # noqa: F401
@@ -91,6 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assignments_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(laporan_bp)
     app.register_blueprint(health_bp)
 
     from workshop import cli

@@ -18,6 +18,7 @@ from workshop.certificates.models import (
 )
 from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
+from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (
@@ -63,6 +64,8 @@ __all__ = [
     "ReminderRule",
     "ReminderRuleOverride",
     "ReminderSettings",
+    "ReportPhoto",
+    "ReportText",
     "RosterImport",
     "ScanAttempt",
     "SchedulerHeartbeat",

@@ -39,7 +39,7 @@ def _assignment_helpers():
     return {
         "assignment_cards": assignment_cards,
         "assignment_status_labels": STATUS_LABELS,
-        "file_size": uploads.size_text,
+        "file_size": uploads.limit_text,
     }
 
 

@@ -2,7 +2,7 @@
 their submissions with every revision and review
 
 Revision ID: 708e7dbe7022
-Revises: f832a65896af
+Revises: 7a9f0c1e2014
 Create Date: 2026-12-06 20:56:35.126139
 
 The Kind of a participant message gains "assignment": enums are stored as VARCHAR without a CHECK
@@ -17,7 +17,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "708e7dbe7022"
-down_revision = "f832a65896af"
+down_revision = "7a9f0c1e2014"
 branch_labels = None
 depends_on = None
 
