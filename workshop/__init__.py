@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
+    from workshop.assignments import participant_views as assignment_participant_views  # noqa: F401
+    from workshop.assignments import views as assignment_views  # noqa: F401
+    from workshop.assignments.blueprint import bp as assignments_bp
     from workshop.attendance import views as attendance_views  # noqa: F401
     from workshop.attendance.blueprint import bp as attendance_bp
     from workshop.auth import views as auth_views  # noqa: F401
@@ -87,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(assignments_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(laporan_bp)

@@ -36,9 +36,10 @@ _cover_line = ParagraphStyle(
     "cover_line", parent=_body, alignment=TA_CENTER, fontSize=14, leading=20, spaceAfter=6
 )
 _headings = {
-    1: ParagraphStyle("h1", parent=_styles["Heading1"], fontSize=16, spaceBefore=14),
-    2: ParagraphStyle("h2", parent=_styles["Heading2"], fontSize=13),
-    3: ParagraphStyle("h3", parent=_styles["Heading3"], fontSize=11),
+    # A heading stays on the page of what follows it.
+    1: ParagraphStyle("h1", parent=_styles["Heading1"], fontSize=16, spaceBefore=14, keepWithNext=1),
+    2: ParagraphStyle("h2", parent=_styles["Heading2"], fontSize=13, keepWithNext=1),
+    3: ParagraphStyle("h3", parent=_styles["Heading3"], fontSize=11, keepWithNext=1),
 }
 
 

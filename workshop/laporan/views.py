@@ -35,6 +35,8 @@ FORMATS = {
 
 
 def _page(program: Program, texts_form=None, photo_forms=None, status: int = 200):
+    """The organiser's page; a refused form is shown again as typed, with its reasons (200, as the
+    evaluation's forms: the browser logs no error), a body over the upload limit with 413."""
     texts = services.texts_of(db.session, program)
     if texts_form is None:
         texts_form = TextsForm(
@@ -85,7 +87,7 @@ def save_texts(program_id: int):
     program = db.get_or_404(Program, program_id)
     form = TextsForm()
     if not form.validate_on_submit():
-        return _page(program, texts_form=form, status=400)
+        return _page(program, texts_form=form)
     services.save_texts(
         db.session,
         program,
@@ -115,7 +117,7 @@ def upload_photo(stage_id: int):
         return _page(program, photo_forms={stage.id: form}, status=error.status)
     form = _photo_form(stage)
     if not form.validate_on_submit():
-        return _page(program, photo_forms={stage.id: form}, status=400)
+        return _page(program, photo_forms={stage.id: form})
     content = form.photo.data.read()
     uploads.end_reading()
     stage = db.session.get(Stage, stage_id)
@@ -124,7 +126,7 @@ def upload_photo(stage_id: int):
     except services.LaporanError as error:
         db.session.rollback()
         form.photo.errors = [str(ERRORS[error.code])]
-        return _page(stage.program, photo_forms={stage.id: form}, status=400)
+        return _page(stage.program, photo_forms={stage.id: form})
     db.session.commit()
     flash(_("The photo is added to %(stage)s.", stage=i18n.stage_label(stage.number)), "success")
     return redirect(url_for("laporan.index", program_id=stage.program_id, _anchor=f"photos-{stage.id}"), 303)
