@@ -22,7 +22,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileSize
+from flask_wtf.file import FileField, FileRequired, FileSize
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -65,54 +65,68 @@ def upload_view(view: Callable) -> Callable:
     return csrf.exempt(view)
 
 
-def limit_text() -> str:
-    """MAX_UPLOAD_BYTES for people: '5 MB', '500 KB'."""
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
+def limit_text(limit: int | None = None) -> str:
+    """A size limit (default MAX_UPLOAD_BYTES) for people: '5 MB', '500 KB'."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"] if limit is None else limit
     if limit < 1024 * 1024:
         return f"{format_decimal(limit / 1024, '#,##0.#')} KB"
     return f"{format_decimal(limit / 1024 / 1024, '#,##0.#')} MB"
 
 
-def too_large_message() -> str:
-    return _("The file is too large: at most %(size)s.", size=limit_text())
-
-
 def within_upload_limit(form: FlaskForm, field: FileField) -> None:
     """Flask-WTF's FileSize at MAX_UPLOAD_BYTES (a setting: read when the form is checked)."""
-    FileSize(current_app.config["MAX_UPLOAD_BYTES"], message=too_large_message())(form, field)
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    FileSize(limit, message=_too_large(limit).message)(form, field)
 
 
-def receive(form_class: type[UploadForm]) -> tuple[str, bytes]:
+class FileUploadForm(UploadForm):
+    """Any file, `file`, within the limit (its content is checked by the view's service)."""
+
+    file = FileField(validators=[FileRequired(NO_FILE), within_upload_limit])
+
+
+def receive(form_class: type[UploadForm] = FileUploadForm) -> tuple[str, bytes]:
     """The uploaded file's name and content, once `form_class` found it valid. Raises UploadError
     (the form's first error: no file, too large, not a kind it takes); a missing or expired CSRF
     token raises CSRFError as on every other form."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    length = request.content_length
-    if length is not None and length > limit + FORM_HEADROOM_BYTES:
-        _drain(length)
-        raise UploadError(413, too_large_message())
-    request.max_content_length = limit + FORM_HEADROOM_BYTES
-    try:
-        if current_app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()
-        form = form_class()  # parses the body
-        valid = form.validate()
-    except RequestEntityTooLarge:
-        raise UploadError(413, too_large_message()) from None
+    accept(limit)
+    form = form_class()
     (field,) = [field for field in form if isinstance(field, FileField)]
-    if not valid:
+    if not form.validate():
         message = str(field.errors[0])
-        raise UploadError(413 if message == too_large_message() else 400, message)
+        raise UploadError(413 if message == _too_large(limit).message else 400, message)
     upload = field.data
     assert isinstance(upload, FileStorage) and upload.filename  # FileRequired passed
     data = upload.read()
     # The permission check read in a deferred transaction (extensions.py: an upload's body is read
     # only now); end it, so that the view's writes begin a transaction that takes the lock first.
-    _end_reading()
+    end_reading()
     return upload.filename, data
 
 
-def _end_reading() -> None:
+def accept(limit: int) -> None:
+    """Read the body of a request that carries a file of at most `limit` bytes, and check its CSRF
+    token; then its form (a Flask-WTF FileField) may be read. Raises UploadError 413 for a body
+    larger than that, CSRFError as on every other form. Call `end_reading()` before writing."""
+    length = request.content_length
+    if length is not None and length > limit + FORM_HEADROOM_BYTES:
+        _drain(length)
+        raise _too_large(limit)
+    request.max_content_length = limit + FORM_HEADROOM_BYTES
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        request.files  # noqa: B018 (parses the body here, where its size is answered)
+    except RequestEntityTooLarge:
+        raise _too_large(limit) from None
+
+
+def _too_large(limit: int) -> UploadError:
+    return UploadError(413, _("The file is too large: at most %(size)s.", size=limit_text(limit)))
+
+
+def end_reading() -> None:
     """End the request's transaction, which must only have read; the next query begins a new
     one, as a writer (on SQLite: BEGIN IMMEDIATE)."""
     session = db.session
@@ -143,7 +157,7 @@ def off_the_loop(function: Callable[..., T], *args, work_bytes: int) -> T:
     The request's transaction must only have read so far: it is ended first, so that no lock is
     held meanwhile (SQLite's write lock would stop every check-in); the next query begins a new
     transaction, as a writer. ORM objects loaded before are expired."""
-    _end_reading()
+    end_reading()
     if work_bytes < OFFLOAD_FROM_BYTES:
         return function(*args)
     return offload.off_the_loop(function, *args)

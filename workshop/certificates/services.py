@@ -11,7 +11,6 @@ certificate keeps its row and number, and its registration gets no new one.
 
 from __future__ import annotations
 
-import io
 import secrets
 import string
 from collections.abc import Iterable, Mapping
@@ -23,7 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from workshop import audit, i18n
+from workshop import audit, i18n, pictures
 from workshop.auth.models import User
 from workshop.certificates.eligibility import Rule, Standing, judge
 from workshop.certificates.models import (
@@ -43,7 +42,6 @@ from workshop.reports.services import approved_registrations, stage_attendance
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000  # per side
-LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 NUMBER_FIELDS = frozenset({"n", "year"})
 MAX_JP = 200
 REASON_MAX_LENGTH = 500
@@ -176,24 +174,15 @@ def save_settings(
 
 
 def check_logo(content: bytes) -> str:
-    """The logo's type (image/png, image/jpeg), judged by its content, not its name; refuses other
-    files, a file too large, a picture too large or one that does not decode."""
-    from PIL import Image, UnidentifiedImageError
-
+    """The logo's type (image/png, image/jpeg), judged by its content (workshop/pictures.py);
+    refuses other files, a file too large, a picture too large or one that does not decode."""
     if len(content) > LOGO_MAX_BYTES:
         raise CertificateError("logo_size", "logo")
-    if not (content.startswith(b"\x89PNG\r\n\x1a\n") or content.startswith(b"\xff\xd8\xff")):
-        raise CertificateError("logo_type", "logo")
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = image.format
-            width, height = image.size
-            if kind not in LOGO_TYPES or width > LOGO_MAX_PIXELS or height > LOGO_MAX_PIXELS:
-                raise CertificateError("logo_type", "logo")
-            image.load()  # decodes every pixel: a truncated or broken file fails here
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        image = pictures.decode(content, max_side=LOGO_MAX_PIXELS)
+    except pictures.PictureError:
         raise CertificateError("logo_type", "logo") from None
-    return LOGO_TYPES[kind]
+    return pictures.mime_type(image)
 
 
 def save_logo(

@@ -139,7 +139,7 @@ def save_settings(program_id: int):
     return redirect(url_for("certificates.index", program_id=program.id))
 
 
-@bp.route("/admin/programs/<int:program_id>/sertifikat/logo", methods=["POST"])
+@bp.route("/admin/programs/<int:program_id>/sertifikat/logo/unggah", methods=["POST"])
 @organiser_required
 @uploads.upload_view
 def upload_logo(program_id: int):

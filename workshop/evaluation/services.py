@@ -39,6 +39,7 @@ MAX_PROMPT = 300
 MAX_OPTION = 100
 MAX_OPTIONS = 10
 MAX_TEXT_ANSWER = 2000
+RATINGS = {str(value): value for value in range(SCALE_MIN, SCALE_MAX + 1)}
 
 # The questionnaire an organiser gets in one click, in Indonesian (the programme's words, which
 # the organiser may change): the four usual ratings, one choice, one free text.
@@ -275,10 +276,11 @@ def check_answers(questionnaire: Questionnaire, raw: Mapping[int, str]) -> dict[
                 problems[item.id] = "required"
             continue
         if item.kind == ItemKind.SCALE:
-            if not text.isdigit() or not SCALE_MIN <= int(text) <= SCALE_MAX:
+            rating = RATINGS.get(text)  # "1" to "5" only: not "²", "٣" or 5,000 nines
+            if rating is None:
                 problems[item.id] = "bad_rating"
             else:
-                answers[item.id] = int(text)
+                answers[item.id] = rating
         elif item.kind == ItemKind.CHOICE:
             if text not in item.options:
                 problems[item.id] = "bad_choice"
