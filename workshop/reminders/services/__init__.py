@@ -60,7 +60,6 @@ from workshop.reminders.services.deliverylog import (
     stage_log,
 )
 from workshop.reminders.services.engine import (
-    Outgoing,
     default_channels,
     drain,
     notify_stage,
@@ -84,6 +83,7 @@ from workshop.reminders.services.previews import (
     send_test,
     set_own_contact,
 )
+from workshop.reminders.services.rendering import Outgoing
 from workshop.reminders.services.rules import (
     create_rule,
     delete_rule,

@@ -1,5 +1,5 @@
-"""The delivery engine: render the claimed deliveries, send them, mark each one; the periodic
-job (`tick`)."""
+"""The delivery engine: claim a batch, render it (rendering.py), send each message and mark its
+delivery; the periodic job (`tick`)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,28 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import update
 
 from workshop import signals
-from workshop.auth.models import User
 from workshop.db import Session, sqlite_write_intent
-from workshop.programs.models import Stage
-from workshop.registration import calendar
-from workshop.registration.models import Person, Registration
 from workshop.reminders import failures
 from workshop.reminders.channels import (
     DeliveryFailure,
-    OutgoingMessage,
     PermanentFailure,
     TemporaryFailure,
     channel_for,
 )
-from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     Delivery,
     DeliveryStatus,
-    Kind,
 )
 from workshop.reminders.services.claims import (
     claim,
 )
 from workshop.reminders.services.common import (
-    LINK_KINDS,
     Channel,
     ChannelProvider,
     Clock,
@@ -53,36 +43,12 @@ from workshop.reminders.services.expansion import (
     mark_late,
     release_expired,
 )
+from workshop.reminders.services.rendering import Outgoing, render_claimed
 from workshop.reminders.services.rules import (
     ensure_defaults_for_upcoming,
 )
 
 log = logging.getLogger(__name__)
-
-
-# --- Sending -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Outgoing:
-    """A claimed delivery and its rendered message, plain data (no ORM objects)."""
-
-    delivery_id: int
-    stage_id: int
-    registration_id: int
-    kind: Kind
-    channel: str
-    late_at: datetime
-    attempts: int
-    user_id: int | None
-    message: OutgoingMessage | None  # None when there is a problem
-    problem: str = ""  # why it cannot be sent at all: a failure code (e.g. no email address)
-    problem_detail: str = ""  # and the words of the error behind it, if any
-
-    @property
-    def recipient(self) -> str:
-        assert self.message is not None  # asked only of a message that could be rendered
-        return self.message.to
 
 
 def default_channels(config: Mapping[str, Any], session: Session) -> ChannelProvider:
@@ -94,96 +60,6 @@ def default_channels(config: Mapping[str, Any], session: Session) -> ChannelProv
         return cache[name]
 
     return provider
-
-
-def _render_claimed(session: Session, config: Mapping[str, Any], ids: list[int]) -> list[Outgoing]:
-    deliveries = session.scalars(
-        select(Delivery)
-        .where(Delivery.id.in_(ids))
-        .options(
-            selectinload(Delivery.rule),
-            selectinload(Delivery.announcement),
-            selectinload(Delivery.stage_move),
-            selectinload(Delivery.participant_message),
-            selectinload(Delivery.stage).selectinload(Stage.program),
-            selectinload(Delivery.registration).selectinload(Registration.person).selectinload(Person.user),
-            selectinload(Delivery.registration).selectinload(Registration.stage_modes),
-        )
-        .order_by(Delivery.id)
-    ).all()
-    rendered: dict[tuple[Any, ...], Mapping[str, OutgoingMessage]] = {}
-    result = []
-    for delivery in deliveries:
-        registration = delivery.registration
-        key = (
-            registration.id,
-            delivery.stage_id,
-            delivery.kind,
-            delivery.rule_id,
-            delivery.announcement_id,
-            delivery.stage_move_id,
-            delivery.participant_message_id,
-        )
-        problem = problem_detail = ""
-        message = None
-        try:
-            locale = locale_for(registration)
-            text, link = _text_and_link(delivery, locale, config)
-            if key not in rendered:
-                rendered[key] = render(
-                    message_kind(delivery.kind.value, delivery.rule),
-                    registration=registration,
-                    stage=delivery.stage,
-                    rule_offset=delivery.rule.offset if delivery.rule else None,
-                    locale=locale,
-                    personal_url=link,
-                    page_url=calendar.page_url(registration, config),
-                    text=text,
-                    previous_start=delivery.stage_move.previous_start if delivery.stage_move else None,
-                )
-            message = rendered[key].get(delivery.channel)
-            if delivery.kind in LINK_KINDS and link is None:
-                problem = failures.NO_LINK
-            elif message is None:
-                problem, problem_detail = failures.NO_MESSAGE, delivery.channel
-            elif not message.to:
-                problem = {"email": failures.NO_EMAIL, "whatsapp": failures.NO_PHONE}.get(
-                    delivery.channel, failures.NO_RECIPIENT
-                )
-        except Exception as error:  # a template bug must not stop the other deliveries
-            log.exception("rendering delivery %s failed", delivery.id)
-            problem, problem_detail = failures.RENDER_FAILED, _reason(error)
-        user = registration.person.user if registration.person else None
-        result.append(
-            Outgoing(
-                delivery_id=delivery.id,
-                stage_id=delivery.stage_id,
-                registration_id=registration.id,
-                kind=delivery.kind,
-                channel=delivery.channel,
-                late_at=delivery.late_at,
-                attempts=delivery.attempts,
-                user_id=user.id if isinstance(user, User) else None,
-                message=message,
-                problem=problem,
-                problem_detail=problem_detail,
-            )
-        )
-    return result
-
-
-def _text_and_link(
-    delivery: Delivery, locale: str, config: Mapping[str, Any]
-) -> tuple[str | None, str | None]:
-    """The organiser's words in a delivery (an announcement, a message to chosen participants) and
-    the participant's personal link, if this kind of message carries one."""
-    registration = delivery.registration
-    if delivery.participant_message is not None:
-        sent = delivery.participant_message
-        link = personal_url_for(registration, config, base_url=sent.base_url)
-        return sent.text_for(locale), link if delivery.kind in LINK_KINDS else None
-    text = delivery.announcement.text if delivery.announcement else None
-    return text, personal_url_for(registration, config)
 
 
 def _mark(session: Session, delivery_id: int, token: str, **values: Any) -> bool:
@@ -316,7 +192,7 @@ class Drainer:
         """Render in a read-only transaction (SQLite: deferred, no write lock), closed before sending."""
         reading = sqlite_write_intent.set(False)
         try:
-            outgoing = _render_claimed(self.session, self.config, ids)
+            outgoing = render_claimed(self.session, self.config, ids)
             self.session.rollback()
         finally:
             sqlite_write_intent.reset(reading)
