@@ -575,7 +575,7 @@ def test_template_download_opens_with_openpyxl_and_has_the_expected_header(
     response = client.get(f"/admin/programs/{program.id}/import/template.xlsx")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert response.headers["Content-Disposition"] == f'attachment; filename="peserta-{program.slug}.xlsx"'
+    assert response.headers["Content-Disposition"] == f"attachment; filename=peserta-{program.slug}.xlsx"
 
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["Peserta", "Instansi"]

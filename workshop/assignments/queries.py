@@ -43,7 +43,10 @@ def assignments_for(session: Session, program_id: int, organization: Organizatio
         select(Assignment)
         .where(
             Assignment.program_id == program_id,
-            or_(Assignment.target_kinds.contains(organization.kind.value), Assignment.id.in_(picked)),
+            or_(
+                Assignment.target_kinds.contains(organization.kind.value, autoescape=True),
+                Assignment.id.in_(picked),
+            ),
         )
         .order_by(Assignment.deadline, Assignment.id)
     )

@@ -220,7 +220,7 @@ def attendance_detail(stage_id: int, registration_id: int):
         .where(
             AuditEntry.subject == f"registration:{registration.id}",
             AuditEntry.action.in_(["attendance.override", "attendance.override_cleared"]),
-            AuditEntry.detail.startswith(f"stage:{stage.id} "),
+            AuditEntry.detail.startswith(f"stage:{stage.id} ", autoescape=True),
         )
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     ).all()

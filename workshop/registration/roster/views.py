@@ -5,14 +5,14 @@ Registered on the registration blueprint (workshop/__init__.py imports this modu
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from workshop import uploads
+from workshop import uploads, web
 from workshop.auth.models import Role
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, reads_first
@@ -251,8 +251,4 @@ def roster_confirm(import_id: int):
 def roster_template(program_id: int):
     program = db.get_or_404(Program, program_id)
     body = template.template_workbook(db.session, program, ORG_KIND_LABELS)
-    return Response(
-        body,
-        mimetype=XLSX_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="peserta-{program.slug}.xlsx"'},
-    )
+    return web.download(body, XLSX_MIMETYPE, f"peserta-{program.slug}.xlsx")
