@@ -98,7 +98,7 @@ def test_meta_request_is_a_template_message_with_a_bearer_token(session, gateway
 
     reference = channel.send(
         _whatsapp(
-            to="0812-3456-7890",
+            to="+6281234567890",
             attachments=(("template.json", channels.TEMPLATE_PARAMETERS_TYPE, parameters.encode()),),
         )
     )
@@ -252,14 +252,24 @@ def test_gateway_429_is_temporary(session, gateway):
     ("phone", "number"),
     [
         ("+6281234567890", "6281234567890"),
-        ("081234567890", "6281234567890"),
-        ("0812-3456-7890", "6281234567890"),
-        ("6281234567890", "6281234567890"),
-        ("81234567890", "6281234567890"),
+        ("+6281263004001", "6281263004001"),
+        ("+31612345678", "31612345678"),
     ],
 )
-def test_whatsapp_numbers_are_normalised_to_628(phone, number):
+def test_whatsapp_numbers_are_the_stored_e164_without_its_plus(phone, number):
     assert channels.whatsapp_number(phone) == number
+
+
+@pytest.mark.parametrize(
+    "phone", ["081234567890", "0812-3456-7890", "6281234567890", "+62 812 3456 7890", ""]
+)
+def test_a_number_not_stored_in_e164_is_refused(phone):
+    with pytest.raises(PermanentFailure) as failure:
+        channels.whatsapp_number(phone)
+    assert (str(failure.value), failure.value.code) == (
+        f"not a WhatsApp number: {phone!r}",
+        "invalid_address",
+    )
 
 
 def test_a_phone_that_is_no_number_is_permanent(session, gateway):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+
+import phonenumbers
 
 from workshop.reminders import failures
 from workshop.reminders.channels.base import (
@@ -27,15 +28,15 @@ WHATSAPP_PROVIDERS = ("fonnte", "meta")
 
 
 def whatsapp_number(phone: str) -> str:
-    """'+6281234567890', '081234567890' or '6281234567890' -> '6281234567890' (digits, country code)."""
-    digits = re.sub(r"\D", "", phone or "")
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    if len(digits) < 9:
+    """A stored number, E.164 ('+6281234567890'), as the gateways take it: '6281234567890'. Numbers
+    are stored in E.164 when they are entered (registration/validation.py): anything else is refused."""
+    try:
+        number = phonenumbers.parse(phone or "")  # no region: E.164 carries its country code
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) != phone:
         raise PermanentFailure(f"not a WhatsApp number: {phone!r}", code=failures.INVALID_ADDRESS)
-    return digits
+    return phone.removeprefix("+")
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
