@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite: lint (ruff, Biome), then pytest, including the browser tests
+# Set up and run the whole test suite: lint (ruff, Biome), types (mypy), then pytest, including the browser tests
 # (Debian's chromium driven by Playwright), the PostgreSQL tests and the QR/PDF checks (Debian packages).
 # Extra arguments go to pytest.
 set -euo pipefail
