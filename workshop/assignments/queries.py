@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop.assignments.models import Assignment, AssignmentTarget, Submission
 from workshop.assignments.services import targets
+from workshop.db import Session
 from workshop.programs.models import Organization, Stage
 
 
@@ -27,7 +28,7 @@ def assignments_of(session: Session, program_id: int) -> list[Assignment]:
 
 
 def reviewable_by(session: Session, user_id: int) -> list[Assignment]:
-    """The assignments a narasumber is named to review, the nearest deadline first."""
+    """The assignments a narasumber is named to review, the latest deadline first."""
     return list(
         session.scalars(
             select(Assignment).where(Assignment.reviewer_id == user_id).order_by(Assignment.deadline.desc())
