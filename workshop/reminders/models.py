@@ -48,9 +48,17 @@ class Kind(enum.StrEnum):
     WAITLISTED = "waitlisted"
     PROMOTED = "promoted"
     CERTIFICATE = "certificate"  # "sertifikat tersedia": sent from the certificates page
+    QUESTION_CARRIED = "question_carried"  # live Q&A: a question goes on at the next stage
 
 
-PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED, Kind.CERTIFICATE)
+PARTICIPANT_KINDS = (
+    Kind.PERSONAL_LINK,
+    Kind.APPROVED,
+    Kind.WAITLISTED,
+    Kind.PROMOTED,
+    Kind.CERTIFICATE,
+    Kind.QUESTION_CARRIED,
+)
 PARTICIPANT_CHANNELS = ("whatsapp", "email")  # they reach people who may not be logged in
 
 
