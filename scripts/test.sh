@@ -29,6 +29,8 @@ fi
 REQUIREMENTS=requirements-dev.txt bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# Types (pyproject.toml [tool.mypy]): the whole package, the services strictly.
+.venv/bin/mypy
 # Our JavaScript (static/js; static/vendor is npm's): Biome, pinned in package.json, config in biome.json.
 node_modules/.bin/biome lint --error-on-warnings static/js
 

@@ -52,6 +52,23 @@ def test_route_ids_that_cannot_name_a_row_are_404_for_every_route(app, session, 
     assert client.post(f"/live/1/polls/{route_id}/vote", json={}).status_code == 404
 
 
+@pytest.mark.parametrize("key", ["%00", "a%00b", "%1B", "%7F", "%C2%85"])
+def test_a_slug_or_code_with_a_control_character_is_404_on_every_database(app, session, login, client, key):
+    login(factories.staff(session, Role.ADMIN))
+    for path in (f"/verifikasi/{key}", f"/saya/{key}", f"/saya/{key}/sertifikat.pdf", f"/daftar/{key}"):
+        response = client.get(path)
+        assert response.status_code == 404, path  # PostgreSQL refused the NUL: a 500
+        assert "Halaman tidak ditemukan" in response.get_data(as_text=True)
+
+
+def test_no_two_routes_with_an_id_share_a_path(app):
+    """Werkzeug matches a path before it converts the id: when two rules share a path (one per
+    method), an id out of range on one of them answers 405 "use the other method" instead of 404."""
+    paths = [rule.rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert sorted(path for path in set(paths) if paths.count(path) > 1) == []
+    assert app.test_client().get(f"/admin/programs/{HUGE}/sertifikat/logo").status_code == 404
+
+
 def test_the_largest_id_is_a_normal_unknown_row(app, session, login, client):
     login(factories.staff(session, Role.ADMIN))
     assert client.get(f"/live/{MAX_ID}/control").status_code == 404

@@ -427,7 +427,7 @@ def test_the_logo_upload_and_the_settings_form(app, session, client, login, worl
     login(world["organiser"])
     program = world["program"]
     response = client.post(
-        f"/admin/programs/{program.id}/sertifikat/logo",
+        f"/admin/programs/{program.id}/sertifikat/logo/unggah",
         data={"logo": (io.BytesIO(_png()), "logo.png")},
         content_type="multipart/form-data",
     )

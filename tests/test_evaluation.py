@@ -189,6 +189,19 @@ def test_wrong_answers_are_refused_item_by_item(session):
     assert session.scalar(select(func.count()).select_from(EvaluationResponse)) == 0
 
 
+@pytest.mark.parametrize("rating", ["²", "٣", "9" * 5000, "04", "+4", "4.0"])
+def test_a_rating_is_one_of_the_digits_1_to_5_and_nothing_that_python_reads_as_a_number(session, rating):
+    program, questionnaire = _setup(session)
+    registration = _approved(session, program)
+    scale, _choice, _text = _items(questionnaire)
+    raw = _answers(questionnaire, [4, 4, 4, 4]) | {scale[0].id: rating}
+
+    with pytest.raises(services.EvaluationError) as refused:  # "²" was a ValueError (a 500)
+        services.submit(session, questionnaire, registration, program.stages[0], raw, now=DURING)
+
+    assert refused.value.problems == {scale[0].id: "bad_rating"}
+
+
 def test_only_an_approved_registration_of_the_programme_may_answer(session):
     program, questionnaire = _setup(session)
     pending = factories.registration(session, program)

@@ -542,7 +542,7 @@ def test_the_delivery_log_gives_a_known_reason_in_the_readers_language(
     data = client.get(f"/admin/stages/{stage.id}/reminders.json").get_json()
     assert [f["error"] for f in data["failures"]] == ["Peserta tidak memiliki alamat email."]
     page = client.get(f"/admin/stages/{stage.id}/reminders").get_data(as_text=True)
-    assert "<td>Peserta tidak memiliki alamat email.</td>" in page
+    assert '<td data-label="Alasan">Peserta tidak memiliki alamat email.</td>' in page
     assert "The participant has no email address." not in page
     detail = client.get(f"/admin/registrations/{registration.id}").get_data(as_text=True)
     assert "<small>Peserta tidak memiliki alamat email.</small>" in detail
@@ -1090,7 +1090,7 @@ def test_the_delivery_log_counts_by_rule_and_status_and_retries_failures(
         ("email", "failed", "Server surat menolak pesan. SMTP 550: no such user")
     ]
     page = client.get(f"/admin/stages/{stage.id}/reminders").get_data(as_text=True)
-    assert "<td>Server surat menolak pesan. SMTP 550: no such user</td>" in page
+    assert '<td data-label="Alasan">Server surat menolak pesan. SMTP 550: no such user</td>' in page
 
     # The stage is long past now, so retrying needs a window: move the rule's window to stay open.
     stage.starts_at = datetime.now(UTC) + timedelta(days=2)

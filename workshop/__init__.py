@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
+    from workshop.assignments import participant_views as assignment_participant_views  # noqa: F401
+    from workshop.assignments import views as assignment_views  # noqa: F401
+    from workshop.assignments.blueprint import bp as assignments_bp
     from workshop.attendance import views as attendance_views  # noqa: F401
     from workshop.attendance.blueprint import bp as attendance_bp
     from workshop.auth import views as auth_views  # noqa: F401
@@ -61,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
     from workshop.evaluation.blueprint import bp as evaluation_bp
     from workshop.health import bp as health_bp
+    from workshop.laporan import views as laporan_views  # noqa: F401 (its routes)
+    from workshop.laporan.blueprint import bp as laporan_bp
     from workshop.live import views as live_views  # noqa: F401
     from workshop.live.blueprint import bp as live_bp
     from workshop.programs import views as programs_views  # noqa: F401
@@ -85,8 +90,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(assignments_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(laporan_bp)
     app.register_blueprint(health_bp)
 
     from workshop import cli
@@ -96,5 +103,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if hops:
         # Outermost, around the Socket.IO middleware too: the client's address (rate limits), the
         # scheme and host (links, the socket's same-origin check) come from the proxy's headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap its WSGI app
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     return app

@@ -48,9 +48,14 @@ class StaticFiles(WhiteNoise):
     FOREVER = IMMUTABLE_MAX_AGE  # WhiteNoise's "immutable" caching, a year rather than ten
 
 
+def _static_root(app: Flask) -> Path:
+    assert app.static_folder is not None  # create_app names it
+    return Path(app.static_folder)
+
+
 def init_app(app: Flask) -> None:
     """Hashed names for url_for('static', ...), and static/ served with the right caching."""
-    root = Path(app.static_folder)
+    root = _static_root(app)
     manifest = ensure_built(root)
     app.extensions["static_manifest"] = manifest
 
@@ -59,7 +64,7 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and values.get("filename") in manifest:
             values["filename"] = manifest[values["filename"]]
 
-    app.wsgi_app = StaticFiles(
+    app.wsgi_app = StaticFiles(  # type: ignore[method-assign]  # Flask's way to wrap its WSGI app
         app.wsgi_app,
         root=str(root),
         prefix=app.static_url_path,
@@ -118,7 +123,7 @@ def prune(root: Path) -> int:
 @click.command("assets")
 def assets_command() -> None:
     """Build static/dist (hashed names, gzip and brotli copies) and drop outdated files."""
-    root = Path(current_app.static_folder)
+    root = _static_root(current_app)
     manifest = ensure_built(root)
     removed = prune(root)
     click.echo(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from workshop.auth.models import AuditEntry, User
-from workshop.db import sqlite_write_intent
+from workshop.db import Session, sqlite_write_intent
 
 
 def record(session: Session, actor: User | None, action: str, subject: str, detail: str = "") -> None:

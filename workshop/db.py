@@ -15,11 +15,12 @@ import contextvars
 import functools
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, MetaData, event, orm
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 from workshop import clock
@@ -62,6 +63,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Every table's base class: Flask-SQLAlchemy's db.Model (Base with its table-name and bind rules),
+# which the type checker cannot follow as a base class (mypy issue 8603): to it, Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+# What services and queries take as their session: the app's scoped session (`db.session`, which
+# stands for the current request's Session and has all its methods) or a plain Session.
+Session: TypeAlias = orm.Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:

@@ -9,12 +9,11 @@ The others follow in the coming weeks.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from workshop import web
 from workshop.attendance.models import OnlineEvidence, OnlineKind
@@ -22,7 +21,7 @@ from workshop.auth.models import Role, User
 from workshop.auth.services import create_staff_user
 from workshop.checkin import services as checkin_services
 from workshop.checkin.models import ScanMethod
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.live import services as live_services
 from workshop.live import votes as live_votes
 from workshop.live.models import PollKind
@@ -232,8 +231,8 @@ def seed(session: Session, *, passwords: dict[str, str], config: Mapping, now: d
 
     people = []
     for agency in agencies:
-        for position in AGENCY_POSITIONS[: rng.choice([1, 2, 2, 3])]:
-            people.append((agency, position, Mode.LURING))
+        for job_title in AGENCY_POSITIONS[: rng.choice([1, 2, 2, 3])]:
+            people.append((agency, job_title, Mode.LURING))
     for district in kecamatan:
         people.append((district, "Camat", Mode.DARING))
     for village in desa:
@@ -243,11 +242,11 @@ def seed(session: Session, *, passwords: dict[str, str], config: Mapping, now: d
 
     counts = {status: 0 for status in Status}
     luring_approved = 0
-    for index, (organization, position, mode) in enumerate(people):
+    for index, (organization, job_title, mode) in enumerate(people):
         name = f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}"
         person = Person(
             name=name,
-            position=position,
+            position=job_title,
             organization=organization,
             phone=f"+62812{6000_0000 + index:08d}",
             email="" if index % 40 == 9 else f"peserta{index + 1:03d}@contoh.go.id",  # a few have none
@@ -281,7 +280,7 @@ def seed(session: Session, *, passwords: dict[str, str], config: Mapping, now: d
     program_id, starts_at = program.id, tahap_i.starts_at
     session.commit()
     session.expunge_all()
-    _reminders_sent(session, session.get(Program, program_id), config, starts_at)
+    _reminders_sent(session, session.get_one(Program, program_id), config, starts_at)
     return summary
 
 
@@ -343,7 +342,7 @@ def _reminders_sent(session: Session, program: Program, config: Mapping, start: 
         moment = start - offset + timedelta(minutes=1)
         last_outbox = session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0)))
         last_notice = session.scalar(select(func.coalesce(func.max(Notice.id), 0)))
-        reminders.tick(session, outbox_only, clock=lambda moment=moment: moment)
+        reminders.tick(session, outbox_only, clock=_stopped_at(moment))
         # The outbox and the notices stamp their rows with the wall clock: give them the send time.
         session.execute(update(OutboxMessage).where(OutboxMessage.id > last_outbox).values(created_at=moment))
         session.execute(update(Notice).where(Notice.id > last_notice).values(created_at=moment))
@@ -516,3 +515,8 @@ def welcome(session: Session, *, accounts: str, secret_key: str, base_url: str) 
             f"  (the personal link of {person.name}, {person.position} {person.organization.name}, online)",
         ]
     return "\n".join(lines)
+
+
+def _stopped_at(moment: datetime) -> Callable[[], datetime]:
+    """A clock that always reads `moment`."""
+    return lambda: moment

@@ -2,7 +2,7 @@
 surrounding spaces), never as None."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import Field, PasswordField, StringField, TextAreaField
 
 from workshop.text import clean_line, clean_lines
 
@@ -16,3 +16,8 @@ class BaseForm(FlaskForm):
                 filters = [clean, *unbound_field.kwargs.get("filters", ())]
                 return unbound_field.bind(form=form, filters=filters, **options)
             return unbound_field.bind(form=form, **options)
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show `message` under a validated field: a service refused what it holds."""
+    field.errors = [*field.errors, message]

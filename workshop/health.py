@@ -26,11 +26,10 @@ from datetime import datetime, timedelta
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
 
 from workshop import clock
 from workshop.auth.models import Role
-from workshop.db import db, sqlite_write_intent
+from workshop.db import Session, db, sqlite_write_intent
 from workshop.reminders.models import SchedulerHeartbeat
 from workshop.reminders.services import live_schedulers
 

@@ -10,6 +10,7 @@ time zone, followed by its abbreviation.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_timedelta
@@ -62,7 +63,7 @@ def zone_abbreviation(timezone: str, moment: datetime | None = None) -> str:
     """'WIB' for Asia/Jakarta; the zone's own abbreviation (e.g. 'CEST') elsewhere."""
     if timezone in ZONE_ABBREVIATIONS:
         return ZONE_ABBREVIATIONS[timezone]
-    return (moment or clock.now()).astimezone(ZoneInfo(timezone)).tzname()
+    return (moment or clock.now()).astimezone(ZoneInfo(timezone)).tzname() or timezone
 
 
 def local(moment: datetime, timezone: str) -> datetime:
@@ -117,6 +118,7 @@ def format_offset(offset: timedelta, locale: str | None = None) -> str:
     """'3 hari', '1 jam', '90 menit' ('3 days', ...): in the largest unit (day, hour, minute) that
     divides the offset, never rounded ('14 hari', not '2 minggu'; '90 menit', not '2 jam')."""
     minutes = int(offset.total_seconds() // 60)
+    unit: Literal["day", "hour", "minute"]
     if minutes and minutes % (24 * 60) == 0:
         unit, count = "day", minutes // (24 * 60)
     elif minutes and minutes % 60 == 0:

@@ -3,13 +3,14 @@
 A row id is a whole number from 1 to 2^31-1: the id columns are INTEGER, 32 bits on PostgreSQL
 (SQLite's hold 64). Anything else can never name a row, and binding it to a query fails inside the
 database driver (SQLite: OverflowError beyond 2^63-1; PostgreSQL: out of range beyond 2^31-1), so
-it is refused where it enters: every `<int:...>` route through `IdConverter` (a 404), payloads
+it is refused where it enters: every `<int:...>` route through `IdConverter` (a 404), every
+`<slug>` or `<code>` through `KeyConverter` (a 404 for control characters), payloads
 through `valid_id`, text through `id_from_text` (the caller answers "unknown" or 400).
 """
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 MAX_ID = 2**31 - 1  # the largest INTEGER on PostgreSQL
 
@@ -32,3 +33,13 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits: int = 0, min: int = 1, max: int = MAX_ID, signed: bool = False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class KeyConverter(UnicodeConverter):
+    """The default converter of every route (`<slug>`, `<code>`, `<token>`): one path segment
+    without control characters, so `/verifikasi/%00` is a 404 (a NUL cannot even be sent to
+    PostgreSQL: binding it fails in the driver)."""
+
+    def __init__(self, map, minlength: int = 1, maxlength: int | None = None, length: int | None = None):
+        super().__init__(map, minlength=minlength, maxlength=maxlength, length=length)
+        self.regex = self.regex.replace("[^/]", r"[^/\x00-\x1f\x7f-\x9f]", 1)

@@ -1,5 +1,12 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
+from workshop.assignments.models import (
+    Assignment,
+    AssignmentTarget,
+    Submission,
+    SubmissionReview,
+    SubmissionRevision,
+)
 from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
 from workshop.certificates.models import (
@@ -11,6 +18,7 @@ from workshop.certificates.models import (
 )
 from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
+from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
 from workshop.reminders.models import (
@@ -28,6 +36,8 @@ from workshop.reminders.models import (
 __all__ = [
     "AgendaItem",
     "Announcement",
+    "Assignment",
+    "AssignmentTarget",
     "AttendanceOverride",
     "AuditEntry",
     "Certificate",
@@ -54,11 +64,16 @@ __all__ = [
     "ReminderRule",
     "ReminderRuleOverride",
     "ReminderSettings",
+    "ReportPhoto",
+    "ReportText",
     "RosterImport",
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
     "StageHours",
     "StageMove",
+    "Submission",
+    "SubmissionReview",
+    "SubmissionRevision",
     "User",
 ]

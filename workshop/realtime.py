@@ -85,11 +85,16 @@ def participant_registration_id(user, stage: Stage) -> int | None:
     )
 
 
+def _sid() -> str:
+    """The current socket's id, which Flask-SocketIO sets on the request of a socket event."""
+    return request.sid  # type: ignore[attr-defined]
+
+
 def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
     """(user id, session epoch, registration id) of the current socket, if it joined the stage as
     a participant."""
-    registration_id = joined_stages.get(request.sid, {}).get(stage_id)
-    user = socket_users.get(request.sid)
+    registration_id = joined_stages.get(_sid(), {}).get(stage_id)
+    user = socket_users.get(_sid())
     return None if registration_id is None or user is None else (user.id, user.session_epoch, registration_id)
 
 
@@ -103,7 +108,7 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
     user = _socket_user()
-    socket_users[request.sid] = user
+    socket_users[_sid()] = user
     join_room(user_room(user.id))
 
 
@@ -115,8 +120,8 @@ def checked_user() -> SocketUser | None:
     if not current_user.is_authenticated:
         disconnect()
         return None
-    user = socket_users[request.sid] = _socket_user()
-    for stage_id in joined_stages.get(request.sid, {}):
+    user = socket_users[_sid()] = _socket_user()
+    for stage_id in joined_stages.get(_sid(), {}):
         if not user.is_staff:
             leave_room(staff_room(stage_id))
         if not user.is_live_moderator:
@@ -145,7 +150,7 @@ def on_join_stage(data):
         if registration_id is None:
             return {"ok": False, "error": "forbidden"}
         join_room(stage_room(stage.id))
-    joined_stages.setdefault(request.sid, {})[stage.id] = registration_id
+    joined_stages.setdefault(_sid(), {})[stage.id] = registration_id
     ack = {"ok": True, "staff": user.is_staff}
     for _receiver, extra in stage_joined.send(current_app._get_current_object(), stage_id=stage.id):
         ack.update(extra or {})
@@ -154,8 +159,8 @@ def on_join_stage(data):
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
-    socket_users.pop(request.sid, None)
-    joined_stages.pop(request.sid, None)
+    socket_users.pop(_sid(), None)
+    joined_stages.pop(_sid(), None)
 
 
 def account_of(person_id: int) -> int | None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet.worksheet import Worksheet
 
 CSV_DELIMITER = ";"
 # OWASP's list (=, +, -, @, tab, carriage return), line feed and NUL (ASVS 1.2.10), and the
@@ -48,6 +49,15 @@ def xlsx_value(value):
     if not isinstance(value, str):
         return value
     return ILLEGAL_CHARACTERS_RE.sub("", value).encode("utf-8", errors="replace").decode("utf-8")
+
+
+def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
+    """A new workbook and its one sheet, named `title`."""
+    book = Workbook()
+    sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet (typed as any kind of sheet)
+    sheet.title = title
+    return book, sheet
 
 
 def append_row(sheet, values: Iterable) -> None:

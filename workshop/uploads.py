@@ -44,13 +44,13 @@ class UploadError(Exception):
 def upload_view(view: Callable) -> Callable:
     """Mark a view that takes a file: its body is read by `receive()`, after the permission check.
     Put it below the permission decorator."""
-    view.accepts_upload = True
+    view.accepts_upload = True  # type: ignore[attr-defined]  # the view function's own mark
     return csrf.exempt(view)
 
 
-def limit_text() -> str:
-    """MAX_UPLOAD_BYTES for people: '5 MB', '500 KB'."""
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
+def limit_text(limit: int | None = None) -> str:
+    """A size limit (default MAX_UPLOAD_BYTES) for people: '5 MB', '500 KB'."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"] if limit is None else limit
     if limit < 1024 * 1024:
         return f"{format_decimal(limit / 1024, '#,##0.#')} KB"
     return f"{format_decimal(limit / 1024 / 1024, '#,##0.#')} MB"
@@ -60,30 +60,41 @@ def receive(field: str = "file") -> tuple[str, bytes]:
     """The uploaded file's name and content. Raises UploadError (no file, too large); a missing
     or expired CSRF token raises CSRFError as on every other form."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    too_large = UploadError(413, _("The file is too large: at most %(size)s.", size=limit_text()))
-    length = request.content_length
-    if length is not None and length > limit + FORM_HEADROOM_BYTES:
-        _drain(length)
-        raise too_large
-    request.max_content_length = limit + FORM_HEADROOM_BYTES
-    try:
-        if current_app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()
-        upload = request.files.get(field)
-    except RequestEntityTooLarge:
-        raise too_large from None
+    accept(limit)
+    upload = request.files.get(field)
     if upload is None or not upload.filename:
         raise UploadError(400, _("Choose a file to upload."))
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise too_large
+        raise _too_large(limit)
     # The permission check read in a deferred transaction (extensions.py: an upload's body is read
     # only now); end it, so that the view's writes begin a transaction that takes the lock first.
-    _end_reading()
+    end_reading()
     return upload.filename, data
 
 
-def _end_reading() -> None:
+def accept(limit: int) -> None:
+    """Read the body of a request that carries a file of at most `limit` bytes, and check its CSRF
+    token; then its form (a Flask-WTF FileField) may be read. Raises UploadError 413 for a body
+    larger than that, CSRFError as on every other form. Call `end_reading()` before writing."""
+    length = request.content_length
+    if length is not None and length > limit + FORM_HEADROOM_BYTES:
+        _drain(length)
+        raise _too_large(limit)
+    request.max_content_length = limit + FORM_HEADROOM_BYTES
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        request.files  # noqa: B018 (parses the body here, where its size is answered)
+    except RequestEntityTooLarge:
+        raise _too_large(limit) from None
+
+
+def _too_large(limit: int) -> UploadError:
+    return UploadError(413, _("The file is too large: at most %(size)s.", size=limit_text(limit)))
+
+
+def end_reading() -> None:
     """End the request's transaction, which must only have read; the next query begins a new
     one, as a writer (on SQLite: BEGIN IMMEDIATE)."""
     session = db.session
@@ -114,7 +125,7 @@ def off_the_loop(function: Callable[..., T], *args, work_bytes: int) -> T:
     The request's transaction must only have read so far: it is ended first, so that no lock is
     held meanwhile (SQLite's write lock would stop every check-in); the next query begins a new
     transaction, as a writer. ORM objects loaded before are expired."""
-    _end_reading()
+    end_reading()
     if work_bytes < OFFLOAD_FROM_BYTES:
         return function(*args)
     return offload.off_the_loop(function, *args)

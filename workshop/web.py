@@ -22,7 +22,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 
 from workshop import i18n
-from workshop.ids import IdConverter
+from workshop.ids import IdConverter, KeyConverter
 
 HSTS_SECONDS = 365 * 24 * 3600
 # Error answers for clients that ask for JSON (the error page's titles, templates/errors/error.html).
@@ -44,6 +44,7 @@ CONTENT_SECURITY_POLICY = (
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.url_map.converters["default"] = app.url_map.converters["string"] = KeyConverter
 
     @app.after_request
     def _security_headers(response):

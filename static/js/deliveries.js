@@ -15,9 +15,13 @@ if (root) {
   const retryAll = root.querySelector("[data-retry-all]");
   const channelLabels = JSON.parse(failuresBody?.dataset.channelLabels || "{}");
 
-  function cell(text) {
+  // The column names, for the cards a phone shows instead of the table (data-label, app.css).
+  const columnLabels = [...(failuresTable?.querySelectorAll("thead th") || [])].map((th) => th.textContent.trim());
+
+  function cell(text, column) {
     const td = document.createElement("td");
     td.textContent = text == null ? "" : String(text);
+    if (columnLabels[column]) td.dataset.label = columnLabels[column];
     return td;
   }
 
@@ -27,11 +31,11 @@ if (root) {
       const tr = document.createElement("tr");
       const status = failure.status === "failed" ? failuresBody.dataset.failedText : failuresBody.dataset.retryingText;
       tr.append(
-        cell(failure.name),
-        cell(channelLabels[failure.channel] || failure.channel),
-        cell(status),
-        cell(failure.attempts),
-        cell(failure.error),
+        cell(failure.name, 0),
+        cell(channelLabels[failure.channel] || failure.channel, 1),
+        cell(status, 2),
+        cell(failure.attempts, 3),
+        cell(failure.error, 4),
       );
       return tr;
     });

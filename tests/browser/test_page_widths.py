@@ -215,6 +215,7 @@ ORGANISER_PAGES: dict[str, str] = {
     "meeting-review": "/admin/stages/{ended}/meeting-reports/review",
     "evaluation": "/admin/programs/{program}/evaluasi",
     "evaluation-results": "/admin/programs/{program}/evaluasi/hasil",
+    "laporan": "/admin/programs/{program}/laporan",
     "checkin": "/checkin",
     "scanner": "/checkin/stages/{running}",
 }

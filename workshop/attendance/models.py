@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.registration.models import Registration
 
 
@@ -18,7 +18,7 @@ class OnlineKind(enum.StrEnum):
     PRESENCE = "presence"
 
 
-class OnlineEvidence(db.Model):
+class OnlineEvidence(Model):
     """A join-link click (a moment: started_at == ended_at) or an interval of live presence.
     Matched rows of meeting reports are the third kind of online evidence (MeetingReportRow)."""
 
@@ -44,7 +44,7 @@ class AttendanceStatus(enum.StrEnum):
     BELUM_DIMULAI = "belum_dimulai"  # computed only: no day of the stage has begun for the person
 
 
-class AttendanceOverride(db.Model):
+class AttendanceOverride(Model):
     """An organiser's decision (izin, or a correction) that wins over the evidence."""
 
     __tablename__ = "attendance_override"
@@ -59,7 +59,7 @@ class AttendanceOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class MeetingReport(db.Model):
+class MeetingReport(Model):
     """An imported participant report of a meeting platform (e.g. Zoom's CSV) for one stage."""
 
     __tablename__ = "meeting_report"
@@ -83,7 +83,7 @@ class RowMatch(enum.StrEnum):
     HOST = "host"  # the meeting's host (the organiser's Zoom account): never counted, never reviewed
 
 
-class MeetingReportRow(db.Model):
+class MeetingReportRow(Model):
     __tablename__ = "meeting_report_row"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from workshop.attendance.queries import online_now
 from workshop.checkin.models import CheckIn
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.programs.windows import stage_window
 from workshop.registration.models import Registration, Status

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from workshop.attendance.attendance import merge
 from workshop.attendance.models import MeetingReport, MeetingReportRow, OnlineEvidence, OnlineKind, RowMatch
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.programs.windows import Interval
 from workshop.registration.models import Person, Registration, Status

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.attendance.matching import Matcher
@@ -32,6 +31,7 @@ from workshop.attendance.models import MeetingReport, MeetingReportRow, OnlineEv
 from workshop.attendance.queries import PRESENCE_GAP, approved_registrations
 from workshop.attendance.reader import ReportFileError, parse_report
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.programs.windows import Interval, stage_window
@@ -357,4 +357,4 @@ def ignore_row(session: Session, row: MeetingReportRow, *, actor: User | None) -
 
 
 def _program_of(session: Session, stage_id: int) -> int:
-    return session.get(Stage, stage_id).program_id
+    return session.get_one(Stage, stage_id).program_id

@@ -56,7 +56,9 @@ def _online_stage(stage) -> str:
     state = services.presence_state(stage, now)
     if state.phase == services.Phase.ENDED:
         return "ended"
-    if state.phase == services.Phase.OPEN or state.next_start - now <= PRESENCE_PAGE_AHEAD:
+    if state.phase == services.Phase.OPEN or (
+        state.next_start is not None and state.next_start - now <= PRESENCE_PAGE_AHEAD
+    ):
         return "presence"
     return "upcoming"
 
@@ -173,7 +175,7 @@ def meeting_reports(stage_id: int):
 @organiser_required
 def meeting_report(report_id: int):
     report = db.get_or_404(MeetingReport, report_id)
-    stage = db.session.get(Stage, report.stage_id)
+    stage = db.session.get_one(Stage, report.stage_id)
     rows = report.rows
     return render_template(
         "attendance/online_report.html",
@@ -227,14 +229,14 @@ def _review_row(row_id: int) -> MeetingReportRow:
 @organiser_required
 def meeting_report_row_match(row_id: int):
     row = _review_row(row_id)
-    stage = db.session.get(Stage, row.report.stage_id)
+    stage = db.session.get_one(Stage, row.report.stage_id)
     review = url_for("attendance.meeting_report_review", stage_id=stage.id)
     choice = " ".join(request.form.get("registration", "").split())
     registration_id = _choices(stage).get(choice)
     if registration_id is None:
         flash(_("Choose a participant from the list."), "danger")
         return redirect(review, 303)
-    registration = db.session.get(Registration, registration_id)
+    registration = db.session.get_one(Registration, registration_id)
     try:
         rows = services.match_row(db.session, row, registration, actor=current_user)
     except services.ReviewError as error:

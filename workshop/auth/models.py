@@ -8,7 +8,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 
 
 class Role(enum.StrEnum):
@@ -24,7 +24,7 @@ ORGANISER_ROLES = frozenset({Role.ADMIN, Role.PANITIA})
 LIVE_ROLES = frozenset({Role.ADMIN, Role.PANITIA, Role.NARASUMBER})  # moderate Q&A, run polls
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account (password) or a participant (personal link, no password)."""
 
     __tablename__ = "user"
@@ -71,7 +71,7 @@ class User(UserMixin, db.Model):
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what: approvals, link changes, imports, later check-in overrides."""
 
     __tablename__ = "audit_entry"

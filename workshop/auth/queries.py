@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from workshop.auth.models import User
+from workshop.db import Session
 
 USER_BY_ID = select(User).where(User.id == bindparam("id"))  # built once: see registration/queries.py
 

@@ -4,10 +4,10 @@ import secrets
 from functools import cache
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workshop.auth.models import STAFF_ROLES, Role, User
+from workshop.db import Session
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -11,6 +11,7 @@ from workshop.auth.forms import ConfirmForm, LoginForm
 from workshop.auth.models import Role
 from workshop.db import db
 from workshop.extensions import limiter
+from workshop.forms import add_error
 from workshop.i18n import LANGUAGES
 from workshop.redirects import safe_next
 from workshop.registration import links
@@ -52,7 +53,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.username.data, form.password.data)
         if user is None:
-            form.password.errors.append(_("Wrong username or password."))
+            add_error(form.password, _("Wrong username or password."))
         else:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))

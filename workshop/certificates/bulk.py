@@ -60,7 +60,7 @@ def _write(job_id: int, **values) -> None:
 
 def _read_standings(program_id: int, now: datetime) -> list[services.Candidate]:
     sqlite_write_intent.set(False)
-    candidates = services.standings(db.session, db.session.get(Program, program_id), now=now)
+    candidates = services.standings(db.session, db.session.get_one(Program, program_id), now=now)
     db.session.commit()
     return candidates
 
@@ -96,15 +96,15 @@ def run(app: Flask, job_id: int) -> None:
 def _issue(job_id: int, program_id: int, candidates: list[services.Candidate], now: datetime) -> int:
     """Issue in one short write transaction; returns how many valid certificates there are now."""
     sqlite_write_intent.set(True)
-    job = db.session.get(CertificateJob, job_id)
-    program = db.session.get(Program, program_id)
+    job = db.session.get_one(CertificateJob, job_id)
+    program = db.session.get_one(Program, program_id)
     actor = job.started_by
     issued = services.issue(db.session, program, candidates, actor=actor, now=now)
-    total = db.session.scalar(
+    total = db.session.execute(
         select(func.count())
         .select_from(Certificate)
         .where(Certificate.program_id == program_id, Certificate.revoked_at.is_(None))
-    )
+    ).scalar_one()
     job.issued = issued
     job.total = total
     db.session.commit()
@@ -114,7 +114,7 @@ def _issue(job_id: int, program_id: int, candidates: list[services.Candidate], n
 def _batch(program_id: int, after: int, config) -> tuple[list[pdf.Facts], int]:
     """The facts of the next BATCH valid certificates numbered after `after`, in a short read."""
     sqlite_write_intent.set(False)
-    program = db.session.get(Program, program_id)
+    program = db.session.get_one(Program, program_id)
     settings = services.settings_for(db.session, program)
     certificates = db.session.scalars(
         select(Certificate)
@@ -134,9 +134,9 @@ def _batch(program_id: int, after: int, config) -> tuple[list[pdf.Facts], int]:
 
 def _run(app: Flask, job_id: int) -> None:
     sqlite_write_intent.set(False)
-    job = db.session.get(CertificateJob, job_id)
+    job = db.session.get_one(CertificateJob, job_id)
     program_id = job.program_id
-    program = db.session.get(Program, program_id)
+    program = db.session.get_one(Program, program_id)
     template = documents.template(program, services.settings_for(db.session, program))
     now = clock.now()
     db.session.commit()  # no transaction stays open while the work is done elsewhere

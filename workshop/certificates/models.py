@@ -16,14 +16,14 @@ from sqlalchemy import Enum, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.auth.models import User
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Program
 from workshop.registration.models import Registration
 
 DEFAULT_NUMBER_FORMAT = "{n}/Sertifikat/{year}"
 
 
-class CertificateSettings(db.Model):
+class CertificateSettings(Model):
     """A programme's eligibility rule and certificate template (one row per programme).
 
     Eligible: present (hadir or terlambat) at `min_stages` stages at least, and/or with `min_jp`
@@ -51,7 +51,7 @@ class CertificateSettings(db.Model):
     program: Mapped[Program] = relationship()
 
 
-class StageHours(db.Model):
+class StageHours(Model):
     """The JP (jam pelajaran) of one stage, set by the organiser."""
 
     __tablename__ = "certificate_stage_hours"
@@ -60,7 +60,7 @@ class StageHours(db.Model):
     jp: Mapped[int] = mapped_column(default=0)
 
 
-class CertificateCounter(db.Model):
+class CertificateCounter(Model):
     """The last number issued in a programme; locked while numbers are assigned."""
 
     __tablename__ = "certificate_counter"
@@ -69,7 +69,7 @@ class CertificateCounter(db.Model):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificate"
     __table_args__ = (UniqueConstraint("program_id", "number"),)
 
@@ -110,7 +110,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class CertificateJob(db.Model):
+class CertificateJob(Model):
     """A bulk run: the PDFs of a programme's valid certificates written into one ZIP, with progress."""
 
     __tablename__ = "certificate_job"

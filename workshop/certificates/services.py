@@ -11,19 +11,18 @@ certificate keeps its row and number, and its registration gets no new one.
 
 from __future__ import annotations
 
-import io
 import secrets
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
-from workshop import audit, i18n
+from workshop import audit, i18n, pictures
 from workshop.auth.models import User
 from workshop.certificates.eligibility import Rule, Standing, judge
 from workshop.certificates.models import (
@@ -35,6 +34,7 @@ from workshop.certificates.models import (
     JobStatus,
     StageHours,
 )
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.evaluation.queries import responded_stage_ids_by_registration
 from workshop.programs.models import Program, Stage
@@ -42,7 +42,6 @@ from workshop.reports.services import approved_registrations, stage_attendance
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000  # per side
-LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 NUMBER_FIELDS = frozenset({"n", "year"})
 MAX_JP = 200
 REASON_MAX_LENGTH = 500
@@ -175,24 +174,15 @@ def save_settings(
 
 
 def check_logo(content: bytes) -> str:
-    """The logo's type (image/png, image/jpeg), judged by its content, not its name; refuses other
-    files, a file too large, a picture too large or one that does not decode."""
-    from PIL import Image, UnidentifiedImageError
-
+    """The logo's type (image/png, image/jpeg), judged by its content (workshop/pictures.py);
+    refuses other files, a file too large, a picture too large or one that does not decode."""
     if len(content) > LOGO_MAX_BYTES:
         raise CertificateError("logo_size", "logo")
-    if not (content.startswith(b"\x89PNG\r\n\x1a\n") or content.startswith(b"\xff\xd8\xff")):
-        raise CertificateError("logo_type", "logo")
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = image.format
-            width, height = image.size
-            if kind not in LOGO_TYPES or width > LOGO_MAX_PIXELS or height > LOGO_MAX_PIXELS:
-                raise CertificateError("logo_type", "logo")
-            image.load()  # decodes every pixel: a truncated or broken file fails here
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        image = pictures.decode(content, max_side=LOGO_MAX_PIXELS)
+    except pictures.PictureError:
         raise CertificateError("logo_type", "logo") from None
-    return LOGO_TYPES[kind]
+    return pictures.TYPES[image.format]
 
 
 def save_logo(
@@ -235,7 +225,7 @@ def standings(session: Session, program: Program, *, now: datetime) -> list[Cand
     settings = settings_for(session, program)
     rule = rule_of(settings)
     registrations = approved_registrations(session, program)
-    statuses: dict[int, list] = {registration.id: [] for registration in registrations}
+    statuses: dict[int, list[Any]] = {registration.id: [] for registration in registrations}
     for stage in ended_stages(program, now):
         for row in stage_attendance(session, stage, registrations, now=now):
             statuses[row.registration.id].append((stage.id, row.status))

@@ -109,12 +109,12 @@ def save_settings(program_id: int):
             min_stages=form.min_stages.data,
             min_jp=form.min_jp.data,
             require_evaluation=form.require_evaluation.data,
-            signatory_name=form.signatory_name.data,
-            signatory_nip=form.signatory_nip.data,
-            signatory_title=form.signatory_title.data,
-            place=form.place.data,
+            signatory_name=form.signatory_name.data or "",
+            signatory_nip=form.signatory_nip.data or "",
+            signatory_title=form.signatory_title.data or "",
+            place=form.place.data or "",
             signed_on=form.signed_on.data,
-            number_format=form.number_format.data,
+            number_format=form.number_format.data or "",
             jp={stage.id: form[jp_field_name(stage.id)].data or 0 for stage in program.stages},
             actor=current_user,
             now=clock.now(),
@@ -132,7 +132,7 @@ def save_settings(program_id: int):
     return redirect(url_for("certificates.index", program_id=program.id))
 
 
-@bp.route("/admin/programs/<int:program_id>/sertifikat/logo", methods=["POST"])
+@bp.route("/admin/programs/<int:program_id>/sertifikat/logo/unggah", methods=["POST"])
 @organiser_required
 @uploads.upload_view
 def upload_logo(program_id: int):
@@ -178,7 +178,8 @@ def generate(program_id: int):
     job_id = job.id
     db.session.commit()  # nothing is read after it: the run writes in transactions of its own
     flash(_("The certificates are being issued and their PDFs made."), "success")
-    bulk.start(current_app._get_current_object(), job_id)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+    bulk.start(app, job_id)
     return redirect(url_for("certificates.index", program_id=program_id))
 
 
@@ -230,7 +231,9 @@ def revoke(certificate_id: int):
         flash(_("Give the reason for the revocation."), "danger")
         return redirect(url_for("certificates.index", program_id=certificate.program_id))
     try:
-        services.revoke(db.session, certificate, reason=form.reason.data, actor=current_user, now=clock.now())
+        services.revoke(
+            db.session, certificate, reason=form.reason.data or "", actor=current_user, now=clock.now()
+        )
     except services.CertificateError as error:
         db.session.rollback()
         flash(str(ERRORS[error.code]), "danger")

@@ -174,7 +174,7 @@ def _message(stage: Stage, outcome: services.ScanOutcome) -> str:
         return earlier_kept_message(
             _clock(attempt.scanned_at, stage),
             _clock(attempt.replaced_scanned_at, stage),
-            attempt.replaced_desk,
+            attempt.replaced_desk or "",
         )
     if outcome.result in (ScanResult.TOO_EARLY, ScanResult.DAY_ENDED):
         _result, moment = services.outside_window(stage_window(stage), attempt.scanned_at)

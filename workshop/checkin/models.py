@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
 
@@ -33,7 +33,7 @@ class ScanMethod(enum.StrEnum):
     SEARCH = "search"
 
 
-class ScanAttempt(db.Model):
+class ScanAttempt(Model):
     """Every scan, failed ones too (append-only). The client nonce makes a retry count once."""
 
     __tablename__ = "scan_attempt"
@@ -55,7 +55,7 @@ class ScanAttempt(db.Model):
     replaced_desk: Mapped[str | None] = mapped_column(String(60))
 
 
-class CheckIn(db.Model):
+class CheckIn(Model):
     """The first accepted scan of a registration on one day of a stage."""
 
     __tablename__ = "check_in"

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.checkin.models import CheckIn
+from workshop.db import Session
 from workshop.programs.models import Organization, Stage
 from workshop.programs.windows import stage_window
 from workshop.registration.models import Person, Registration, Status

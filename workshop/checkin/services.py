@@ -7,12 +7,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.programs.windows import StageWindow, stage_window
@@ -101,13 +100,14 @@ def check_in(
     registration = find_ticket(session, code, secret_key)
     result, day, first = _decide(session, stage, registration, scanned_at)
     if result in GREEN:
+        assert registration is not None and day is not None  # a green result found both
         first, won = _record_check_in(session, stage, registration, day, scanned_at, desk, actor, now)
         if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
             _switch_to_hall(session, registration, stage, actor)
     replaced: tuple[datetime, str] | None = None
-    if result == ScanResult.ALREADY_CHECKED_IN and scanned_at < first.scanned_at:
+    if result == ScanResult.ALREADY_CHECKED_IN and first is not None and scanned_at < first.scanned_at:
         replaced = _keep_earliest(session, first, scanned_at, desk, actor)
         result = ScanResult.EARLIER_SCAN_KEPT
 
@@ -130,7 +130,7 @@ def check_in(
         with session.begin_nested():
             session.add(attempt)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, client_nonce, stage, code, secret_key)
+        replay = _replay(session, client_nonce, stage, code, secret_key) if client_nonce else None
         if replay is None:
             raise
         return replay

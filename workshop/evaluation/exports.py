@@ -6,7 +6,6 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from workshop import i18n
@@ -14,7 +13,7 @@ from workshop.evaluation.models import ItemKind
 from workshop.evaluation.queries import Results, Tally
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.registration.models import Mode
-from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
+from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
 # The same words as the attendance report: "Luring" / "Daring" in Indonesian.
 MODE_LABELS = {Mode.LURING: _l("In person"), Mode.DARING: _l("Remote")}
@@ -105,9 +104,7 @@ def summary_rows(results: Results) -> list[list]:
 
 
 def to_xlsx(results: Results, *, title: str, timezone: str, locale: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Responses")[:31]
+    book, sheet = new_workbook(_("Responses")[:31])
     header = response_header(results)
     for line in [header, *response_rows(results, timezone, locale)]:
         append_row(sheet, line)

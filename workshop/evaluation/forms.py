@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from workshop.evaluation.models import MAX_DEADLINE_DAYS, SCALE_MAX, SCALE_MIN, ItemKind, Questionnaire
@@ -39,6 +39,7 @@ def response_form(questionnaire: Questionnaire, **kwargs) -> BaseForm:
         pass
 
     for item in questionnaire.items:
+        field: RadioField | TextAreaField
         if item.kind == ItemKind.SCALE:
             choices = [
                 SelectChoice(str(value), SCALE_LABELS[value]) for value in range(SCALE_MIN, SCALE_MAX + 1)

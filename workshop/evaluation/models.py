@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
 
@@ -30,7 +30,7 @@ class ItemKind(enum.StrEnum):
     TEXT = "text"
 
 
-class Questionnaire(db.Model):
+class Questionnaire(Model):
     """A programme's evaluation: open from the start of a stage's last day until `deadline_days`
     after the stage's end."""
 
@@ -50,7 +50,7 @@ class Questionnaire(db.Model):
     )
 
 
-class QuestionnaireItem(db.Model):
+class QuestionnaireItem(Model):
     __tablename__ = "questionnaire_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +74,7 @@ class QuestionnaireItem(db.Model):
         self.options_json = json.dumps(list(values), ensure_ascii=False)
 
 
-class EvaluationResponse(db.Model):
+class EvaluationResponse(Model):
     """A registration's evaluation of one stage; edited in place until the deadline."""
 
     __tablename__ = "evaluation_response"
@@ -93,7 +93,7 @@ class EvaluationResponse(db.Model):
     )
 
 
-class EvaluationAnswer(db.Model):
+class EvaluationAnswer(Model):
     """One item's answer: `rating` for a scale, `text` for a choice (the option) or free text."""
 
     __tablename__ = "evaluation_answer"

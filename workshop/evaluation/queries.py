@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.attendance.queries import online_intervals
 from workshop.checkin.models import CheckIn
+from workshop.db import Session
 from workshop.evaluation.models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -199,7 +200,9 @@ def results(session: Session, questionnaire: Questionnaire, stages: list[Stage])
             if result.item.kind == ItemKind.TEXT:
                 result.texts.append(TextAnswer(stage, mode, kind, answer.text))
                 continue
-            value: int | str = answer.rating if result.item.kind == ItemKind.SCALE else answer.text
+            value = answer.rating if result.item.kind == ItemKind.SCALE else answer.text
+            if value is None:  # a scale answer always has its rating
+                continue
             result.overall.add(value)
             result.by_mode.setdefault(mode, Tally()).add(value)
             result.by_kind.setdefault(kind, Tally()).add(value)
@@ -209,7 +212,9 @@ def results(session: Session, questionnaire: Questionnaire, stages: list[Stage])
             .join(Registration, Registration.id == RegistrationStage.registration_id)
             .where(RegistrationStage.stage_id.in_(stage_ids), Registration.status == Status.APPROVED)
             .group_by(RegistrationStage.stage_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     responded: dict[int, int] = {}
     for response in responses:

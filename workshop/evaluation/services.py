@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.evaluation.models import (
     MAX_DEADLINE_DAYS,
@@ -39,6 +39,7 @@ MAX_PROMPT = 300
 MAX_OPTION = 100
 MAX_OPTIONS = 10
 MAX_TEXT_ANSWER = 2000
+RATINGS = {str(value): value for value in range(SCALE_MIN, SCALE_MAX + 1)}
 
 # The questionnaire an organiser gets in one click, in Indonesian (the programme's words, which
 # the organiser may change): the four usual ratings, one choice, one free text.
@@ -114,12 +115,14 @@ def create_default(session: Session, program: Program, *, actor: User | None, no
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # created meanwhile by another request
-        return questionnaire_of(session, program)
-    has_end_rule = session.scalar(
+        created = questionnaire_of(session, program)
+        assert created is not None
+        return created
+    has_end_rule = session.execute(
         select(func.count())
         .select_from(ReminderRule)
         .where(ReminderRule.program_id == program.id, ReminderRule.anchor == Anchor.END)
-    )
+    ).scalar_one()
     if not has_end_rule:
         reminder_services.create_rule(
             session,
@@ -164,9 +167,9 @@ def _clean_prompt(prompt: str) -> str:
 
 
 def _answered(session: Session, item: QuestionnaireItem) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count()).select_from(EvaluationAnswer).where(EvaluationAnswer.item_id == item.id)
-    )
+    ).scalar_one()
 
 
 def add_item(
@@ -273,10 +276,11 @@ def check_answers(questionnaire: Questionnaire, raw: Mapping[int, str]) -> dict[
                 problems[item.id] = "required"
             continue
         if item.kind == ItemKind.SCALE:
-            if not text.isdigit() or not SCALE_MIN <= int(text) <= SCALE_MAX:
+            rating = RATINGS.get(text)  # "1" to "5" only: not "²", "٣" or 5,000 nines
+            if rating is None:
                 problems[item.id] = "bad_rating"
             else:
-                answers[item.id] = int(text)
+                answers[item.id] = rating
         elif item.kind == ItemKind.CHOICE:
             if text not in item.options:
                 problems[item.id] = "bad_choice"
@@ -323,7 +327,9 @@ def submit(
             with session.begin_nested():
                 session.flush()
         except IntegrityError:  # the same participant's other tab saved first: edit that one
-            response = response_of(session, registration, stage)
+            saved = response_of(session, registration, stage)
+            assert saved is not None
+            response = saved
     response.updated_at = now
     response.answers = [
         EvaluationAnswer(

@@ -24,6 +24,7 @@ from workshop.evaluation.forms import (
     response_form,
 )
 from workshop.evaluation.models import EvaluationResponse, ItemKind, Questionnaire, QuestionnaireItem
+from workshop.forms import add_error
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
@@ -204,7 +205,7 @@ def add_item(program_id: int):
             services.add_item(db.session, found, kind=ItemKind(form.kind.data), **_item_values(form))
         except services.EvaluationError as error:
             db.session.rollback()
-            getattr(form, error.field or "prompt").errors.append(str(ERRORS[error.code]))
+            add_error(getattr(form, error.field or "prompt"), str(ERRORS[error.code]))
         else:
             db.session.commit()
             flash(_("Question added."), "success")
@@ -228,8 +229,8 @@ def edit_item(item_id: int):
             services.update_item(db.session, item, **_item_values(form))
         except services.EvaluationError as error:
             db.session.rollback()
-            item = db.session.get(QuestionnaireItem, item_id)
-            getattr(form, error.field or "prompt").errors.append(str(ERRORS[error.code]))
+            item = db.session.get_one(QuestionnaireItem, item_id)
+            add_error(getattr(form, error.field or "prompt"), str(ERRORS[error.code]))
         else:
             db.session.commit()
             flash(_("Question saved."), "success")
@@ -262,7 +263,9 @@ def set_deadline(program_id: int):
     found = _own_questionnaire(program)
     form = _deadline_form(found, request.form)
     if form.validate_on_submit():
-        services.set_deadline(db.session, found, form.deadline_days.data, actor=current_user, now=clock.now())
+        days = form.deadline_days.data
+        assert days is not None  # InputRequired
+        services.set_deadline(db.session, found, days, actor=current_user, now=clock.now())
         db.session.commit()
         flash(_("Deadline saved."), "success")
         return redirect(url_for("evaluation.questionnaire", program_id=program.id))

@@ -81,7 +81,7 @@ def _participant(user, stage: Stage) -> Registration:
     registration_id = realtime.participant_registration_id(user, stage)
     if registration_id is None:
         raise LiveError("forbidden", 403)
-    return db.session.get(Registration, registration_id)
+    return db.session.get_one(Registration, registration_id)
 
 
 def _guarded(action):
@@ -231,20 +231,20 @@ def vote(
     This only reads; the vote is written by record_votes, in a batch with others when batching
     is on (the batch also checks that the session still holds). The read transaction ends before
     the vote waits for its batch: on SQLite, holding it (or the write lock) would stall the batch."""
-    poll_id = payload.get("poll_id")
-    if valid_id(stage_id) is None or valid_id(poll_id) is None:
+    valid_stage_id, poll_id = valid_id(stage_id), valid_id(payload.get("poll_id"))
+    if valid_stage_id is None or poll_id is None:
         return refused("invalid", 400)
     try:
         client_id = client_id_of(payload)
         if voter is None:
-            voter = _voter(user, stage_id)
+            voter = _voter(user, valid_stage_id)
     except LiveError as error:
         return refused(error.code, error.status)
     user_id, session_epoch, registration_id = voter
     answer = payload.get("answer")
     reply = submit_vote(
         VoteRequest(
-            user_id, session_epoch, registration_id, stage_id, poll_id, client_id, answer, clock.now()
+            user_id, session_epoch, registration_id, valid_stage_id, poll_id, client_id, answer, clock.now()
         )
     )
     if reply.get("ok"):

@@ -168,7 +168,7 @@ class Broadcaster:
             self.sent_results[poll.id] = shown
             if sent.get(poll.id) == shown:
                 continue
-            stage = db.session.get(Stage, poll.stage_id)
+            stage = db.session.get_one(Stage, poll.stage_id)
             message = {"stage_id": stage.id, "poll_id": poll.id, "results": tally(poll, stage)}
             socketio.emit(
                 "poll_results", message, to=realtime.moderator_room(poll.stage_id), ignore_queue=True

@@ -11,10 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from sqlalchemy.orm import Session
 
 from workshop import i18n
+from workshop.db import Session
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results, votes_with_voters
 from workshop.offload import off_the_loop
@@ -23,7 +22,7 @@ from workshop.programs.models import Organization, Program, Stage
 from workshop.registration.models import Person, RegistrationStage
 from workshop.reports.exports import style_header
 from workshop.reports.labels import mode_label
-from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
+from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,7 @@ def to_xlsx(
 
 
 def _poll_workbook(answers_title: str, answers: list[list], summary_title: str, summary: list[list]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = answers_title
+    book, sheet = new_workbook(answers_title)
     for line in answers:
         append_row(sheet, line)
     style_header(sheet, len(answers[0]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, TextAreaField
 from wtforms.fields import StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from workshop.forms import BaseForm
@@ -89,7 +89,7 @@ class PollForm(BaseForm):
         kind = PollKind(self.kind.data)
         return PollDraft(
             kind=kind,
-            question=self.question.data,
+            question=self.question.data or "",
             options=self.option_labels(),
             max_choices=self.max_choices.data,
             scale=int(self.scale.data or 5),

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.live.models import Poll, PollHallCount, PollKind, PollStatus
 from workshop.live.votes import LiveError
 
@@ -25,7 +25,9 @@ def hall_counts(session: Session, poll_id: int) -> dict[int, int]:
     return dict(
         session.execute(
             select(PollHallCount.option_id, PollHallCount.count).where(PollHallCount.poll_id == poll_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.registration.models import Registration
 
 
-class LiveStage(db.Model):
+class LiveStage(Model):
     """Per stage: how questions are moderated, and a version every public change increments."""
 
     __tablename__ = "live_stage"
@@ -35,7 +35,7 @@ class QuestionStatus(enum.StrEnum):
 PUBLIC_QUESTION_STATUSES = (QuestionStatus.APPROVED, QuestionStatus.ANSWERED)
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "question"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class Question(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
-class QuestionUpvote(db.Model):
+class QuestionUpvote(Model):
     __tablename__ = "question_upvote"
 
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
@@ -87,7 +87,7 @@ class ResultsVisibility(enum.StrEnum):
     HIDDEN = "hidden"  # organisers only
 
 
-class Poll(db.Model):
+class Poll(Model):
     __tablename__ = "poll"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,7 +134,7 @@ class Poll(db.Model):
         return self.status
 
 
-class PollOption(db.Model):
+class PollOption(Model):
     __tablename__ = "poll_option"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,7 +145,7 @@ class PollOption(db.Model):
     poll: Mapped[Poll] = relationship(back_populates="options")
 
 
-class PollVote(db.Model):
+class PollVote(Model):
     """One per registered person and poll (the unique constraint holds it); `answer` is the
     normalised answer: {"option_ids": [...]}, {"rating": n}, {"words": [...]} or {"text": "..."}."""
 
@@ -160,7 +160,7 @@ class PollVote(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ClientAction(db.Model):
+class ClientAction(Model):
     """The reply to an applied client action, by the client's id for it: a retry gets it again."""
 
     __tablename__ = "client_action"
@@ -173,7 +173,7 @@ class ClientAction(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class PollHallCount(db.Model):
+class PollHallCount(Model):
     """The hands (or cards) counted in the hall for one option of a choice poll, entered by the
     facilitator while the poll is open; shown merged with the online votes, each source labelled."""
 

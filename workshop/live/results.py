@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, select
-from sqlalchemy.orm import Session
 
 from workshop.attendance.present import present_now
+from workshop.db import Session
 from workshop.live.handcount import hall_counts
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Organization, Stage
+from workshop.programs.models import Organization, OrgKind, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage
 
 MAX_WORDS_SHOWN = 60
@@ -127,7 +127,7 @@ def poll_results(
             "daring": groups[Mode.DARING.value],
             "by_kind": dict(sorted(kinds.items())),
         },
-        "kind_labels": {kind: str(ORG_KIND_LABELS[kind]) for kind in sorted(kinds)},
+        "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in sorted(kinds)},
     }
 
 
@@ -149,7 +149,7 @@ def _bars(poll: Poll, rows, hall: dict[int, int]) -> list[dict]:
     keys = _bar_keys(poll)
     if not keys:
         return []
-    bars = {
+    bars: dict[str, dict[str, Any]] = {
         key: {
             "key": key,
             "label": label,

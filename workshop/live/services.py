@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.ids import valid_id
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
@@ -64,13 +65,13 @@ def bump_version(session: Session, stage_id: int) -> None:
     )
 
 
-def earlier_reply(session: Session, user: User, client_id: str) -> dict | None:
+def earlier_reply(session: Session, user: User, client_id: str) -> dict[str, Any] | None:
     return session.scalar(
         select(ClientAction.reply).where(ClientAction.user_id == user.id, ClientAction.client_id == client_id)
     )
 
 
-def remember_reply(session: Session, user: User, client_id: str, reply: dict) -> dict:
+def remember_reply(session: Session, user: User, client_id: str, reply: dict[str, Any]) -> dict[str, Any]:
     session.add(ClientAction(user_id=user.id, client_id=client_id, reply=reply))
     return reply
 
@@ -109,11 +110,11 @@ def ask(
         raise LiveError("empty", field="text")
     if len(text) > MAX_QUESTION_LENGTH:
         raise LiveError("too_long", field="text")
-    recent = session.scalar(
+    recent = session.execute(
         select(func.count())
         .select_from(Question)
         .where(Question.registration_id == registration.id, Question.created_at > now - RATE_WINDOW)
-    )
+    ).scalar_one()
     if recent >= per_minute:
         raise LiveError("rate_limited", 429)
     live = live_stage(session, stage.id)
@@ -226,9 +227,9 @@ class PollDraft:
 
 
 def create_poll(session: Session, stage: Stage, draft: PollDraft, *, actor: User) -> Poll:
-    position = session.scalar(
+    position = session.execute(
         select(func.coalesce(func.max(Poll.position), 0)).where(Poll.stage_id == stage.id)
-    )
+    ).scalar_one()
     poll = Poll(stage_id=stage.id, position=position + 1, status=PollStatus.DRAFT)
     _fill(poll, draft)
     session.add(poll)
@@ -317,11 +318,13 @@ def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, in
     return dict(
         session.execute(
             select(LiveStage.stage_id, LiveStage.version).where(LiveStage.stage_id.in_(stage_ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
 
 
-def state_versions(session: Session, stage_id: int) -> dict:
+def state_versions(session: Session, stage_id: int) -> dict[str, Any]:
     """What a client's state is as new as: the stage's version and its current poll's results
     version (as in the snapshot)."""
     live = live_settings(session, stage_id)
@@ -341,6 +344,7 @@ def close_expired_polls(session: Session, now: datetime) -> list[Poll]:
         )
     )
     for poll in expired:
+        assert poll.closes_at is not None  # selected by it
         _close(poll, poll.closes_at)
         bump_version(session, poll.stage_id)
     return expired

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.attendance.present import present_now
+from workshop.db import Session
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
     Poll,

@@ -110,11 +110,12 @@ def _carry_into(stage: Stage) -> None:
         broadcaster(current_app).stage_changed(stage.id)
 
 
-def _own_registration(stage: Stage) -> Registration:
+def _participant_registration_or_403(stage: Stage) -> Registration:
+    """The current user's approved registration for the stage's programme; 403 for anyone else."""
     registration_id = participant_registration_id(current_user, stage)
     if registration_id is None:
         abort(403)
-    return db.session.get(Registration, registration_id)
+    return db.session.get_one(Registration, registration_id)
 
 
 # Pages
@@ -124,7 +125,7 @@ def _own_registration(stage: Stage) -> Registration:
 @participant_required
 def participant(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    registration = _own_registration(stage)
+    registration = _participant_registration_or_403(stage)
     _carry_into(stage)
     return render_template(
         "live/participant.html",
@@ -189,7 +190,7 @@ def state(stage_id: int):
         abort(403)
     else:
         snapshot = stage_state(
-            db.session, stage, clock.now(), staff=False, registration=_own_registration(stage)
+            db.session, stage, clock.now(), staff=False, registration=_participant_registration_or_403(stage)
         )
     response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
@@ -279,7 +280,7 @@ def new_poll(stage_id: int):
 @live_staff_required
 def edit_poll(poll_id: int):
     poll = db.get_or_404(Poll, poll_id)
-    stage = db.session.get(Stage, poll.stage_id)
+    stage = db.session.get_one(Stage, poll.stage_id)
     if poll.status != PollStatus.DRAFT:
         flash(str(actions.ERROR_MESSAGES["not_draft"]), "error")
         return redirect(url_for("live.control", stage_id=stage.id))
@@ -326,7 +327,7 @@ def poll_action(stage_id: int, poll_id: int, action: str):
     if request.is_json:
         return jsonify(reply), status
     if not reply["ok"]:
-        flash(reply["message"], "error")
+        flash(str(reply["message"]), "error")
     return redirect(url_for("live.control", stage_id=stage.id))
 
 
@@ -335,7 +336,7 @@ def poll_action(stage_id: int, poll_id: int, action: str):
 
 def _export(poll_id: int, kind: str) -> Response:
     poll = db.get_or_404(Poll, poll_id)
-    stage = db.session.get(Stage, poll.stage_id)
+    stage = db.session.get_one(Stage, poll.stage_id)
     rows = exports.vote_rows(db.session, poll, stage.program)
     name = f"polling-{stage.id}-{poll.id}"
     if kind == "csv":

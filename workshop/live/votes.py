@@ -16,9 +16,10 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.live.models import ClientAction, Poll, PollKind, PollVote
 from workshop.registration.models import Registration, Status

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 
 # The hall check-in of each day of a stage opens this long before the day's start (a stage's setting).
 DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES = 120
@@ -24,7 +24,7 @@ class OrgKind(enum.StrEnum):
     LAINNYA = "lainnya"
 
 
-class Organization(db.Model):
+class Organization(Model):
     """An instansi: an agency, a regional company, a sub-district, a village..."""
 
     __tablename__ = "organization"
@@ -47,7 +47,7 @@ class Organization(db.Model):
         return self.name
 
 
-class Program(db.Model):
+class Program(Model):
     """A kegiatan: a multi-stage Bimtek."""
 
     __tablename__ = "program"
@@ -71,7 +71,7 @@ class Program(db.Model):
     )
 
 
-class Stage(db.Model):
+class Stage(Model):
     """A tahap: its number follows its position in the programme."""
 
     __tablename__ = "stage"
@@ -105,7 +105,7 @@ class Stage(db.Model):
         return ROMAN[self.position - 1] if 0 < self.position <= len(ROMAN) else str(self.position)
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     __tablename__ = "agenda_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,8 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Organization, OrgKind
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
+from workshop.db import Session
 from workshop.programs.models import Organization, OrgKind
 
 KECAMATAN_MARK = ", Kec. "

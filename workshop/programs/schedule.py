@@ -14,9 +14,10 @@ from datetime import datetime
 
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import i18n
+from workshop.db import Session
 from workshop.programs.models import Program, Stage
 
 CACHE_LIMIT = 256

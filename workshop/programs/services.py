@@ -6,12 +6,13 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.programs.models import (
     DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES,
@@ -50,7 +51,7 @@ def _schedule_changed(program: Program) -> None:
     program.schedule_version = (program.schedule_version or 0) + 1
 
 
-def create_program(session: Session, *, actor: User | None, **fields) -> Program:
+def create_program(session: Session, *, actor: User | None, **fields: Any) -> Program:
     if session.scalar(select(Program).where(Program.slug == fields["slug"])) is not None:
         raise ProgramError("slug_taken", "slug")
     program = Program(**fields)
@@ -60,7 +61,7 @@ def create_program(session: Session, *, actor: User | None, **fields) -> Program
     return program
 
 
-def update_program(session: Session, program: Program, *, actor: User | None, **fields) -> None:
+def update_program(session: Session, program: Program, *, actor: User | None, **fields: Any) -> None:
     clash = session.scalar(select(Program).where(Program.slug == fields["slug"], Program.id != program.id))
     if clash is not None:
         raise ProgramError("slug_taken", "slug")

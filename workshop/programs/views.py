@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
 from workshop import clock, signals
 from workshop.auth.permissions import organiser_required, staff_required
 from workshop.db import db
+from workshop.forms import add_error
 from workshop.ids import id_from_text
 from workshop.programs import services
 from workshop.programs.blueprint import bp
@@ -51,7 +52,8 @@ ERRORS = {
 
 
 def _field_error(form, error: services.ProgramError) -> None:
-    getattr(form, error.field).errors.append(str(ERRORS[error.code]))
+    assert error.field is not None  # the programme services name the field of every refusal
+    add_error(getattr(form, error.field), str(ERRORS[error.code]))
 
 
 @bp.route("/")
@@ -146,7 +148,7 @@ def edit_stage(stage_id: int):
             _field_error(form, error)
         else:
             signals.stage_saved.send(
-                current_app._get_current_object(),
+                current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy
                 session=db.session,
                 stage=stage,
                 previous_start=previous_start,
@@ -159,17 +161,18 @@ def edit_stage(stage_id: int):
 
 
 def _stage_details(form: StageForm, program: Program) -> services.StageDetails:
+    assert form.starts_at.data is not None and form.ends_at.data is not None  # required fields
     return services.StageDetails(
-        title=form.title.data,
+        title=form.title.data or "",
         starts_at=from_local_naive(form.starts_at.data, program.timezone),
         ends_at=from_local_naive(form.ends_at.data, program.timezone),
-        venue_name=form.venue_name.data,
-        venue_address=form.venue_address.data,
+        venue_name=form.venue_name.data or "",
+        venue_address=form.venue_address.data or "",
         capacity=form.capacity.data,
-        meeting_provider=form.meeting_provider.data,
-        meeting_url=form.meeting_url.data,
-        meeting_id=form.meeting_id.data,
-        meeting_passcode=form.meeting_passcode.data,
+        meeting_provider=form.meeting_provider.data or "",
+        meeting_url=form.meeting_url.data or "",
+        meeting_id=form.meeting_id.data or "",
+        meeting_passcode=form.meeting_passcode.data or "",
         check_in_opens_before_minutes=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
         if form.check_in_opens_before_minutes.data is None
         else form.check_in_opens_before_minutes.data,
@@ -194,13 +197,14 @@ def add_agenda_item(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     form = AgendaItemForm()
     if form.validate_on_submit():
+        assert form.starts_at.data is not None  # a required field
         try:
             services.add_agenda_item(
                 db.session,
                 stage,
                 starts_at=from_local_naive(form.starts_at.data, stage.program.timezone),
-                title=form.title.data,
-                speaker=form.speaker.data,
+                title=form.title.data or "",
+                speaker=form.speaker.data or "",
                 actor=current_user,
             )
         except services.ProgramError as error:
@@ -263,7 +267,7 @@ def edit_organization(organization_id: int | None = None):
                 db.session,
                 organization,
                 kind=OrgKind(form.kind.data),
-                name=form.name.data,
+                name=form.name.data or "",
                 code=form.code.data or None,
                 parent_id=form.parent_id.data or None,
                 actor=current_user,

@@ -13,9 +13,9 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from workshop import keys
+from workshop.db import Session
 from workshop.registration.models import Registration
 
 

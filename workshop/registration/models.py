@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Organization, Program, Stage
 from workshop.tickets import codes
 
@@ -26,7 +26,7 @@ class Mode(enum.StrEnum):
     DARING = "daring"
 
 
-class Person(db.Model):
+class Person(Model):
     """A participant. No national ID number (NIK) is collected."""
 
     __tablename__ = "person"
@@ -45,7 +45,7 @@ class Person(db.Model):
     user = relationship("User", back_populates="person", uselist=False)
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registration"
     __table_args__ = (UniqueConstraint("program_id", "person_id"),)
 
@@ -104,7 +104,7 @@ def _issue_ticket_secret(_mapper, _connection, registration: Registration) -> No
         registration.issue_ticket_secret(current_app.config["SECRET_KEY"])
 
 
-class RegistrationStage(db.Model):
+class RegistrationStage(Model):
     """A registration's attendance mode for one stage."""
 
     __tablename__ = "registration_stage"
@@ -117,7 +117,7 @@ class RegistrationStage(db.Model):
     stage: Mapped[Stage] = relationship()
 
 
-class Notice(db.Model):
+class Notice(Model):
     """An in-app notice on a participant's page. The text is rendered from kind + detail."""
 
     __tablename__ = "notice"
@@ -142,7 +142,7 @@ class ImportStatus(enum.StrEnum):
     IMPORTED = "imported"
 
 
-class RosterImport(db.Model):
+class RosterImport(Model):
     """An uploaded participant list: its parsed rows and their problems, then its import.
 
     `rows` holds JSON: {"columns": {...}, "ignored_columns": [...], "rows": [...]}, each row with

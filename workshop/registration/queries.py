@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from workshop.ids import id_from_text
@@ -79,7 +80,9 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
     return query
 
 
-def approved_registration_of(program_slug: str, person_id: int | None) -> Select:
+def approved_registration_of(
+    program_slug: str | BindParameter[Any], person_id: int | BindParameter[Any] | None
+) -> Select:
     """The approved registration of a person for a programme: what a participant's own pages show."""
     return (
         select(Registration)

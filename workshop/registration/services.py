@@ -10,11 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import Role, User
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, Program, Stage
 from workshop.registration import links

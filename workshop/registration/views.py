@@ -21,6 +21,7 @@ from workshop import clock, realtime, web
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db
 from workshop.extensions import limiter
+from workshop.forms import add_error
 from workshop.i18n import stage_label
 from workshop.ids import id_from_text
 from workshop.programs import schedule
@@ -112,23 +113,23 @@ def register(slug: str):
         return render_template("registration/closed.html", program=program), 403
     form = registration_form_for(program)
     if form.validate_on_submit():
-        organization = organization_by_label(db.session, form.organization.data)
+        organization = organization_by_label(db.session, form.organization.data or "")
         if organization is None:
-            form.organization.errors.append(str(ERRORS["unknown_organization"]))
+            add_error(form.organization, str(ERRORS["unknown_organization"]))
         else:
             details = services.ParticipantDetails(
-                name=normalise_name(form.name.data),
-                position=normalise_name(form.position.data),
+                name=normalise_name(form.name.data or ""),
+                position=normalise_name(form.position.data or ""),
                 organization_id=organization.id,
-                phone=normalise_phone(form.phone.data),
-                email=form.email.data.lower(),
+                phone=normalise_phone(form.phone.data or "") or "",  # the form checked it
+                email=(form.email.data or "").lower(),
                 modes={int(f.name.removeprefix("mode_")): Mode(f.data) for f in form.mode_fields()},
                 locale=str(get_locale()),
             )
             try:
                 services.register(db.session, program, details)
             except services.RegistrationError as error:
-                getattr(form, error.field).errors.append(str(ERRORS[error.code]))
+                add_error(getattr(form, error.field or "name"), str(ERRORS[error.code]))
             else:
                 db.session.commit()
                 return redirect(url_for("registration.registered", slug=slug))
@@ -154,7 +155,7 @@ def review(program_id: int):
     chosen = RegistrationFilter.from_args(request.args)
     query = registrations_query(program, chosen)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    pages = max(((total or 0) + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(id_from_text(request.args.get("page")) or 1, pages)
     registrations = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()
     counts = dict(
@@ -162,7 +163,9 @@ def review(program_id: int):
             select(Registration.status, func.count())
             .where(Registration.program_id == program.id)
             .group_by(Registration.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     kecamatan = db.session.scalars(
         select(Organization).where(Organization.kind == OrgKind.KECAMATAN).order_by(Organization.name)
@@ -499,7 +502,7 @@ def participant_page(slug: str):
         stages=stages,
         current=schedule.stage_for_now(stages, now),
         phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
-        modes=dict(modes.all()),
+        modes=dict(modes.tuples().all()),
         notices=services.notices_for(db.session, registration),
     )
 

@@ -16,7 +16,7 @@ def scheduler_command(once: bool) -> None:
     """Send reminders: run the reminder scheduler in this process (set EMBEDDED_SCHEDULER=0 on the
     web processes then, so that only this one runs)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     if once:
         runner = jobs.SchedulerRunner(app, "once")
         result = runner.tick()

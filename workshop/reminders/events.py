@@ -6,9 +6,9 @@ import logging
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from workshop import signals
+from workshop.db import Session
 from workshop.extensions import socketio
 from workshop.programs.models import Stage
 from workshop.realtime import staff_room, user_room

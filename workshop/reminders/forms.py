@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields import EmailField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -38,6 +38,7 @@ KIND_LABELS = {
     Kind.PROMOTED: _l("Moved-up notice"),
     Kind.CERTIFICATE: _l("Certificate available"),
     Kind.QUESTION_CARRIED: _l("Question carried to the next stage"),
+    Kind.ASSIGNMENT: _l("Assignment"),
 }
 UNIT_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
 UNIT_LABELS = {"days": _l("days"), "hours": _l("hours"), "minutes": _l("minutes")}

@@ -31,6 +31,7 @@ PARTICIPANT_MESSAGE_KINDS = (
     "promoted",
     "certificate",
     "question_carried",
+    "assignment",
 )
 KINDS = ("reminder", "evaluation", "announcement", "stage_changed", *PARTICIPANT_MESSAGE_KINDS)
 TEMPLATES = "reminders/messages"
@@ -110,7 +111,7 @@ def render(
     def email_message() -> OutgoingMessage:
         with force_locale(locale):
             html = render_template(f"{TEMPLATES}/{template}.html", **facts)
-        attachments = ()
+        attachments: tuple[tuple[str, str, bytes], ...] = ()
         if with_calendar:  # only an email carries it
             ics = calendar.to_ics(program_title, events, schedule_version)
             attachments = ((ics_name, "text/calendar", ics),)
@@ -247,4 +248,6 @@ def _participant_message_subject(kind: str, program: str) -> str:
         return _("Your certificate is ready: %(program)s", program=program)
     if kind == "question_carried":
         return _("Your question goes on at the next stage: %(program)s", program=program)
+    if kind == "assignment":
+        return _("Your organisation's assignment: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
 
@@ -49,16 +49,11 @@ class Kind(enum.StrEnum):
     PROMOTED = "promoted"
     CERTIFICATE = "certificate"  # "sertifikat tersedia": sent from the certificates page
     QUESTION_CARRIED = "question_carried"  # live Q&A: a question goes on at the next stage
+    # An organisation's assignment (workshop/assignments): its review, a reminder of its deadline.
+    ASSIGNMENT = "assignment"
 
 
-PARTICIPANT_KINDS = (
-    Kind.PERSONAL_LINK,
-    Kind.APPROVED,
-    Kind.WAITLISTED,
-    Kind.PROMOTED,
-    Kind.CERTIFICATE,
-    Kind.QUESTION_CARRIED,
-)
+PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED, Kind.CERTIFICATE)
 PARTICIPANT_CHANNELS = ("whatsapp", "email")  # they reach people who may not be logged in
 
 
@@ -71,7 +66,7 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # the registration was cancelled (or no longer approved) before sending
 
 
-class ReminderSettings(db.Model):
+class ReminderSettings(Model):
     """Marks a programme whose default rules were created (so deleting them all sticks)."""
 
     __tablename__ = "reminder_settings"
@@ -80,7 +75,7 @@ class ReminderSettings(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ReminderRule(db.Model):
+class ReminderRule(Model):
     """A reminder `offset_minutes` before a stage starts: for every stage of the programme, or
     for one stage only (`stage_id`). Late after `window_minutes` past its moment; with no window,
     late once the stage has started (a reminder is never sent after its stage started).
@@ -140,7 +135,7 @@ class ReminderRule(db.Model):
         return not any(o.stage_id == stage.id and not o.enabled for o in self.overrides)
 
 
-class ReminderRuleOverride(db.Model):
+class ReminderRuleOverride(Model):
     """A programme-wide rule switched off (enabled=False) for one stage."""
 
     __tablename__ = "reminder_rule_override"
@@ -152,7 +147,7 @@ class ReminderRuleOverride(db.Model):
     rule: Mapped[ReminderRule] = relationship(back_populates="overrides")
 
 
-class ReminderExpansion(db.Model):
+class ReminderExpansion(Model):
     """A (rule, stage) pair whose window had closed when it was expanded, for that due moment:
     it need not be looked at again (unless the stage or the rule moves its due moment)."""
 
@@ -164,7 +159,7 @@ class ReminderExpansion(db.Model):
     closed_at: Mapped[datetime]
 
 
-class Announcement(db.Model):
+class Announcement(Model):
     """A one-off text for a stage's participants, sent now through the engine."""
 
     __tablename__ = "announcement"
@@ -181,7 +176,7 @@ class Announcement(db.Model):
     author = relationship("User")
 
 
-class StageMove(db.Model):
+class StageMove(Model):
     """A change of a stage's start: the version that change notices are unique for."""
 
     __tablename__ = "stage_move"
@@ -195,7 +190,7 @@ class StageMove(db.Model):
     stage: Mapped[Stage] = relationship()
 
 
-class MessageTemplate(db.Model):
+class MessageTemplate(Model):
     """A programme's words for one kind of message to participants, in Indonesian and English,
     its channels, and (for the news of a status change) whether it goes out by itself. Without a
     row, the standard text goes out on WhatsApp and email, and nothing goes out by itself."""
@@ -212,7 +207,7 @@ class MessageTemplate(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ParticipantMessage(db.Model):
+class ParticipantMessage(Model):
     """One sending of a message to chosen participants, with its texts as they were then and the
     base of the personal links in it (the request's host when PUBLIC_BASE_URL is not set)."""
 
@@ -233,7 +228,7 @@ class ParticipantMessage(db.Model):
         return self.text_en if locale == "en" else self.text_id
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One message to one registration on one channel: the outbox row the engine drains."""
 
     __tablename__ = "delivery"
@@ -283,7 +278,7 @@ class Delivery(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """The dev outbox: what email and WhatsApp would have sent with no SMTP server or gateway."""
 
     __tablename__ = "outbox_message"
@@ -297,7 +292,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class SchedulerHeartbeat(db.Model):
+class SchedulerHeartbeat(Model):
     """One row per running scheduler, beaten every tick: /healthz can tell 0, 1 or 2 apart."""
 
     __tablename__ = "scheduler_heartbeat"

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.i18n import LANGUAGES
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration, Status
@@ -173,10 +174,38 @@ def send(
     channels (the programme's choice when None). Nothing is queued for the others: the result
     says who and why ("not_approved", "no_link", "not_waitlisted", "no_address")."""
     settings = settings_for(session, program)[kind]
-    chosen = _known_channels(settings.channels if channels is None else channels)
+    return send_texts(
+        session,
+        program,
+        registrations,
+        kind,
+        texts=settings.texts,
+        channels=settings.channels if channels is None else channels,
+        actor=actor,
+        base_url=base_url,
+        now=now,
+    )
+
+
+def send_texts(
+    session: Session,
+    program: Program,
+    registrations: Sequence[Registration],
+    kind: Kind,
+    *,
+    texts: dict[str, str],
+    channels: Iterable[str],
+    actor: User | None,
+    base_url: str,
+    now: datetime,
+    stage: Stage | None = None,
+) -> Queued:
+    """`send` with the words given (language -> text), about `stage` (None: the programme's next
+    one): for the messages another feature writes (an assignment's review, its reminder)."""
+    chosen = _known_channels(channels)
     if not chosen:
         raise ReminderError("no_channel", "channels")
-    stage = next_stage(program, now)
+    stage = stage or next_stage(program, now)
     if stage is None:
         raise ReminderError("no_stage")
     queued = Queued()
@@ -198,8 +227,8 @@ def send(
         program_id=program.id,
         kind=kind,
         author_id=actor.id if actor is not None else None,
-        text_id=settings.texts["id"],
-        text_en=settings.texts["en"],
+        text_id=texts["id"],
+        text_en=texts["en"],
         base_url=base_url,
         created_at=now,
     )

@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
 from workshop.auth.permissions import organiser_required
 from workshop.db import db, utcnow
+from workshop.forms import add_error
 from workshop.i18n import format_offset, stage_label
 from workshop.ids import id_from_text
 from workshop.programs.models import Program, Stage
@@ -151,7 +152,7 @@ def new_rule(program_id: int):
                 now=utcnow(),
             )
         except services.ReminderError as error:
-            getattr(form, error.field or "channels").errors.append(str(ERRORS[error.code]))
+            add_error(getattr(form, error.field or "channels"), str(ERRORS[error.code]))
         else:
             db.session.commit()
             flash(_("Reminder rule added."), "success")
@@ -178,7 +179,7 @@ def edit_rule(rule_id: int):
                 actor=current_user,
             )
         except services.ReminderError as error:
-            getattr(form, error.field or "channels").errors.append(str(ERRORS[error.code]))
+            add_error(getattr(form, error.field or "channels"), str(ERRORS[error.code]))
         else:
             db.session.commit()
             flash(_("Reminder rule saved."), "success")
@@ -304,14 +305,14 @@ def announce(stage_id: int):
         _, count = services.announce(
             db.session,
             stage,
-            text=form.text.data,
+            text=form.text.data or "",
             channels=form.channels.data,
             audience=Audience(form.audience.data),
             actor=current_user,
             now=utcnow(),
         )
     except services.ReminderError as error:
-        form.text.errors.append(str(ERRORS[error.code]))
+        add_error(form.text, str(ERRORS[error.code]))
         return _log_page(stage, form, 400)
     db.session.commit()
     services.notify_stage(stage.id)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -17,7 +16,7 @@ from workshop.programs.models import Program
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
 from workshop.reports.services import NOT_STARTED, SUMMARY_ORDER, Matrix, kecamatan_of
-from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
+from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
 STATUS_FILLS = {
@@ -127,9 +126,7 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
 
 
 def _attendance_workbook(tables: AttendanceTables) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = tables.title
+    book, sheet = new_workbook(tables.title)
     for line in [tables.header, *tables.rows]:
         append_row(sheet, line)
     width = len(tables.header)
@@ -151,8 +148,8 @@ def _attendance_workbook(tables: AttendanceTables) -> bytes:
     style_header(summary, len(tables.summary_header))
     summary.column_dimensions["A"].width = 10
     summary.column_dimensions["B"].width = 40
-    for column in range(3, len(tables.summary_header) + 1):
-        summary.column_dimensions[get_column_letter(column)].width = 14
+    for number in range(3, len(tables.summary_header) + 1):
+        summary.column_dimensions[get_column_letter(number)].width = 14
     for line in tables.footer:
         append_row(summary, line)
     return workbook_bytes(book)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
@@ -122,7 +123,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
         _("Signature"),
     ]
     data: list[list] = [[Paragraph(escape(text), _head) for text in header]]
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_SHADE),
         ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),

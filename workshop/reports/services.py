@@ -8,10 +8,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from workshop import audit
 from workshop.attendance import attendance
@@ -20,7 +21,7 @@ from workshop.attendance.present import present_now
 from workshop.attendance.queries import online_intervals
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.programs.windows import Interval, stage_window
@@ -276,7 +277,7 @@ class Summary:
     def present_now(self) -> int:
         return self.checked_in_today + self.online_now
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "stage_id": self.stage_id,
             "registered": {
@@ -305,7 +306,9 @@ def stage_summary(session: Session, stage: Stage, now: datetime) -> Summary:
             select(RegistrationStage.mode, func.count())
             .where(RegistrationStage.stage_id == stage.id, RegistrationStage.registration_id.in_(approved))
             .group_by(RegistrationStage.mode)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     active = (
         select(func.count(func.distinct(CheckIn.registration_id)))

@@ -18,6 +18,7 @@ from workshop.attendance.models import AttendanceStatus
 from workshop.auth.models import AuditEntry
 from workshop.auth.permissions import door_staff_required, organiser_required
 from workshop.db import db
+from workshop.forms import add_error
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.programs.windows import stage_window
 from workshop.realtime import notify_attendance_changed
@@ -196,11 +197,11 @@ def attendance_detail(stage_id: int, registration_id: int):
                     registration,
                     stage,
                     AttendanceStatus(form.status.data),
-                    form.reason.data,
+                    form.reason.data or "",
                     current_user,
                 )
         except services.ReportError as error:
-            form.reason.errors.append(str(ERRORS[error.code]))
+            add_error(form.reason, str(ERRORS[error.code]))
         else:
             db.session.commit()
             notify_attendance_changed(stage.id)

@@ -18,8 +18,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
+from workshop.db import Session
 from workshop.i18n import stage_label, stages_label
 from workshop.programs.models import Organization, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from workshop.db import Session
 from workshop.programs.models import Program
 from workshop.programs.organization_index import OrganizationIndex
 from workshop.registration.models import Person, Registration

@@ -70,6 +70,7 @@ def read_table(filename: str, data: bytes) -> Table:
         raise RosterFileError("wrong_type")
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: the old .xls format
         raise RosterFileError("old_excel")
+    rows: Iterable[tuple[int, list[str]]]
     if data.startswith(b"PK\x03\x04"):
         rows = _xlsx_rows(data)
     elif extension in {"xlsx", "xlsm"}:
@@ -112,12 +113,9 @@ def _table(rows: Iterable[tuple[int, list[str]]]) -> Table:
 
 def _column_numbers(cells: list[str]) -> bool:
     """A row "1 2 3 4" or "(1) (2) (3)" under the header, as official tables number their columns."""
-    numbers = [re.fullmatch(r"\(?(\d{1,3})\)?", cell) for cell in cells if cell]
-    return (
-        len(numbers) >= 2
-        and all(numbers)
-        and [int(n.group(1)) for n in numbers] == list(range(1, len(numbers) + 1))
-    )
+    matches = [re.fullmatch(r"\(?(\d{1,3})\)?", cell) for cell in cells if cell]
+    numbers = [int(match.group(1)) for match in matches if match]
+    return len(matches) >= 2 and len(numbers) == len(matches) and numbers == list(range(1, len(numbers) + 1))
 
 
 def _delimiter(first_line: str) -> str:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
 
 from workshop import audit
 from workshop.auth.models import User
-from workshop.db import utcnow
+from workshop.db import Session, utcnow
 from workshop.programs.models import Program
 from workshop.registration import services
 from workshop.registration.models import ImportStatus, Mode, RosterImport

@@ -3,16 +3,16 @@ codes."""
 
 from __future__ import annotations
 
-import openpyxl
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.registration.roster.files import MAX_ROWS
-from workshop.spreadsheets import append_row, workbook_bytes
+from workshop.spreadsheets import append_row, new_workbook, workbook_bytes
 
 TEMPLATE_COLUMNS = ("nama", "jabatan", "instansi", "kode_instansi", "no_hp", "email", "nip", "mode")
 
@@ -36,9 +36,7 @@ def template_workbook(session: Session, program: Program, kind_labels: dict) -> 
     stage_columns = [f"mode_tahap_{stage.position}" for stage in program.stages]
     header = [*TEMPLATE_COLUMNS, *stage_columns]
 
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Peserta"
+    workbook, sheet = new_workbook("Peserta")
     sheet.append(header)
     first, second = EXAMPLES
     append_row(

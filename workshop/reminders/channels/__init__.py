@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.orm import Session
-
+from workshop.db import Session
 from workshop.reminders.channels.base import (
     TEMPLATE_PARAMETERS_TYPE,
     Channel,

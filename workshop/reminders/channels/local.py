@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy.orm import Session
-
+from workshop.db import Session
 from workshop.reminders import failures
 from workshop.reminders.channels.base import OutgoingMessage, PermanentFailure
 

@@ -46,6 +46,7 @@ class _MailPolicy(Compat32):
 
 MAIL_POLICY = _MailPolicy(linesep="\r\n")
 # Text parts in UTF-8, quoted-printable (readable in the raw mail, safe for 7-bit relays).
+# MIMEText takes a Charset as well as a name (typeshed says str only): set_payload accepts either.
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
 
@@ -107,16 +108,18 @@ class EmailChannel:
         if "@" not in address or address != message.to.strip() or not address.isascii():
             raise PermanentFailure(f"not an email address: {message.to!r}", code=failures.INVALID_ADDRESS)
         message_id = make_msgid(domain=self.envelope_from.rpartition("@")[2] or None)
-        mail: Message = MIMEText(message.text, "plain", _UTF8_QP)
+        mail: Message = MIMEText(message.text, "plain", _UTF8_QP)  # type: ignore[arg-type]  # see _UTF8_QP
         if message.html is not None:
-            mail = _multipart("alternative", [mail, MIMEText(message.html, "html", _UTF8_QP)])
+            html = MIMEText(message.html, "html", _UTF8_QP)  # type: ignore[arg-type]
+            mail = _multipart("alternative", [mail, html])
         if message.attachments:
             attachments = [_attachment(name, kind, content) for name, kind, content in message.attachments]
             mail = _multipart("mixed", [mail, *attachments])
         del mail["MIME-Version"]  # set again below, with the message's own headers
         mail["From"] = self.sender
         mail["To"] = address
-        mail["Subject"] = _subject(message.subject)
+        # typeshed types header values as str; compat32 takes a Header (RFC 2047 words) too.
+        mail["Subject"] = _subject(message.subject)  # type: ignore[assignment]
         mail["Date"] = formatdate(usegmt=True)
         mail["Message-ID"] = message_id
         mail["MIME-Version"] = "1.0"
@@ -211,7 +214,7 @@ def _multipart(subtype: str, parts: list[Message]) -> MIMEMultipart:
 
 def _attachment(filename: str, mimetype: str, content: bytes) -> Message:
     if mimetype == "text/calendar":
-        part: Message = MIMEText(content.decode(), "calendar", _UTF8_QP)
+        part: Message = MIMEText(content.decode(), "calendar", _UTF8_QP)  # type: ignore[arg-type]
         # iMIP (RFC 6047): the METHOD of the calendar object repeated as a parameter.
         part.set_param("method", "PUBLISH")
     else:

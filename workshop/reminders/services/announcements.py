@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.reminders.models import (
@@ -26,6 +27,7 @@ from workshop.reminders.services.common import (
     ANNOUNCEMENT_WINDOW,
     CHANGE_NOTICE_MIN_WINDOW,
     ReminderError,
+    _changed,
 )
 from workshop.reminders.services.expansion import (
     _audience_select,
@@ -66,6 +68,7 @@ def stage_rescheduled(
         .options(selectinload(Delivery.rule))
     ).all()
     for delivery in unsent:
+        assert delivery.rule is not None  # a reminder is made by its rule
         delivery.due_at = delivery.rule.due_at(stage)
         delivery.late_at = delivery.rule.late_at(stage)
         delivery.next_attempt_at = delivery.due_at
@@ -90,7 +93,7 @@ def stage_rescheduled(
     return move
 
 
-def _reminded_on(stage: Stage, channel: str):
+def _reminded_on(stage: Stage, channel: str) -> Select[tuple[int]]:
     return (
         select(Delivery.registration_id.label("id"))
         .join(Registration, Registration.id == Delivery.registration_id)
@@ -162,13 +165,14 @@ def retry_failed(
     criteria = [Delivery.stage_id == stage.id, Delivery.status == DeliveryStatus.FAILED]
     if rule_id is not None:
         criteria.append(Delivery.rule_id == rule_id)
-    retried = session.execute(
+    retried = _changed(
+        session,
         update(Delivery)
         .where(*criteria, Delivery.late_at > now)
         .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, failure_code="", error="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    too_late = session.scalar(select(func.count()).select_from(Delivery).where(*criteria))
+        .execution_options(synchronize_session=False),
+    )
+    too_late = session.execute(select(func.count()).select_from(Delivery).where(*criteria)).scalar_one()
     if retried:
         audit.record(session, actor, "reminder.retry", f"stage:{stage.id}", f"{retried} deliveries")
     return retried, too_late

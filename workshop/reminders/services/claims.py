@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select, update
 
+from workshop.db import Session
 from workshop.registration.models import Registration, Status
 from workshop.reminders.models import (
     Delivery,
@@ -75,7 +75,7 @@ def claim(
     return token, [i for i in ids if i not in skipped]
 
 
-def _no_longer_for_them():
+def _no_longer_for_them() -> ColumnElement[bool]:
     """Deliveries whose registration is no longer in the status the message is for: approved,
     except the news of a place on the waiting list, which is for those still waiting."""
     not_approved = select(Registration.id).where(Registration.status != Status.APPROVED)

@@ -6,11 +6,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import literal
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, Executable, literal
+from sqlalchemy.dialects import postgresql, sqlite
 
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.reminders.models import (
     Kind,
@@ -20,15 +21,23 @@ log = logging.getLogger(__name__)
 
 
 DAY = 24 * 60
+
+
+class DefaultRule(TypedDict):
+    offset_minutes: int
+    window_minutes: int | None  # None: until the start
+    channels: tuple[str, ...]
+
+
 # Created with a programme's first use: 3 days, 1 day and 1 hour before each stage starts.
-DEFAULT_RULES = (
+DEFAULT_RULES: tuple[DefaultRule, ...] = (
     {"offset_minutes": 3 * DAY, "window_minutes": 12 * 60, "channels": ("whatsapp", "email", "inapp")},
     {"offset_minutes": DAY, "window_minutes": 12 * 60, "channels": ("whatsapp", "email", "inapp")},
     {"offset_minutes": 60, "window_minutes": None, "channels": ("whatsapp", "inapp")},  # until the start
 )
 ANNOUNCEMENT_WINDOW = timedelta(hours=12)
 # Messages to chosen participants that must carry the personal link (not the waiting-list news).
-LINK_KINDS = frozenset({Kind.PERSONAL_LINK, Kind.APPROVED, Kind.PROMOTED, Kind.CERTIFICATE})
+LINK_KINDS = frozenset({Kind.PERSONAL_LINK, Kind.APPROVED, Kind.PROMOTED, Kind.CERTIFICATE, Kind.ASSIGNMENT})
 CHANGE_NOTICE_MIN_WINDOW = timedelta(hours=1)
 HEARTBEAT_KEEP = timedelta(days=1)
 RETRY_CAP = timedelta(hours=1)
@@ -51,7 +60,7 @@ class EngineSettings:
     retry_base: timedelta = timedelta(seconds=60)
 
     @classmethod
-    def from_config(cls, config: Mapping) -> EngineSettings:
+    def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
         return cls(
             batch_size=int(config.get("REMINDER_BATCH_SIZE", 50)),
             lease=timedelta(seconds=int(config.get("REMINDER_LEASE_SECONDS", 300))),
@@ -61,7 +70,8 @@ class EngineSettings:
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait before attempt `attempts + 1`: base, 2 x base, 4 x base, ... at most an hour."""
-        return min(self.retry_base * (2 ** (attempts - 1)), RETRY_CAP)
+        wait: timedelta = self.retry_base * 2 ** (attempts - 1)
+        return min(wait, RETRY_CAP)
 
 
 @dataclass
@@ -97,17 +107,22 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _insert(session: Session, model):
+def _insert(session: Session, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
     """INSERT with ON CONFLICT support: SQLAlchemy's SQLite or PostgreSQL dialect insert."""
     if _dialect(session) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
-def _typed(value, column):
+def _typed(value: object, column: ColumnElement[Any]) -> BindParameter[Any]:
     return literal(value, type_=column.type)
+
+
+def _changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE; the number of rows it matched."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE or DELETE gives
+    return result.rowcount
 
 
 def _reason(error: BaseException) -> str:

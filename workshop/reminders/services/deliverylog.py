@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
 from workshop.reminders.models import (
@@ -144,7 +146,7 @@ def stage_failures(session: Session, stage: Stage, limit: int = FAILURE_LIST_LIM
     )
 
 
-def log_snapshot(session: Session, stage: Stage, now: datetime) -> dict:
+def log_snapshot(session: Session, stage: Stage, now: datetime) -> dict[str, Any]:
     """The JSON the delivery log page re-fetches on every socket event (and every 10 s without one)."""
     rows = stage_log(session, stage, now)
     totals = {s.value: sum(r.counts[s.value] for r in rows) for s in LOG_STATUSES}

@@ -4,7 +4,7 @@ job (`tick`)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,16 +12,22 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop import signals
 from workshop.auth.models import User
-from workshop.db import sqlite_write_intent
+from workshop.db import Session, sqlite_write_intent
 from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
 from workshop.reminders import failures
-from workshop.reminders.channels import DeliveryFailure, PermanentFailure, TemporaryFailure, channel_for
+from workshop.reminders.channels import (
+    DeliveryFailure,
+    OutgoingMessage,
+    PermanentFailure,
+    TemporaryFailure,
+    channel_for,
+)
 from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     Delivery,
@@ -39,6 +45,7 @@ from workshop.reminders.services.common import (
     DrainResult,
     EngineSettings,
     TickResult,
+    _changed,
     _reason,
 )
 from workshop.reminders.services.expansion import (
@@ -68,12 +75,17 @@ class Outgoing:
     late_at: datetime
     attempts: int
     user_id: int | None
-    message: Any | None  # OutgoingMessage
+    message: OutgoingMessage | None  # None when there is a problem
     problem: str = ""  # why it cannot be sent at all: a failure code (e.g. no email address)
     problem_detail: str = ""  # and the words of the error behind it, if any
 
+    @property
+    def recipient(self) -> str:
+        assert self.message is not None  # asked only of a message that could be rendered
+        return self.message.to
 
-def default_channels(config: Mapping, session: Session) -> ChannelProvider:
+
+def default_channels(config: Mapping[str, Any], session: Session) -> ChannelProvider:
     cache: dict[str, Channel] = {}
 
     def provider(name: str) -> Channel:
@@ -84,7 +96,7 @@ def default_channels(config: Mapping, session: Session) -> ChannelProvider:
     return provider
 
 
-def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[Outgoing]:
+def _render_claimed(session: Session, config: Mapping[str, Any], ids: list[int]) -> list[Outgoing]:
     deliveries = session.scalars(
         select(Delivery)
         .where(Delivery.id.in_(ids))
@@ -99,7 +111,7 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
         )
         .order_by(Delivery.id)
     ).all()
-    rendered: dict[tuple, dict] = {}
+    rendered: dict[tuple[Any, ...], Mapping[str, OutgoingMessage]] = {}
     result = []
     for delivery in deliveries:
         registration = delivery.registration
@@ -160,7 +172,9 @@ def _render_claimed(session: Session, config: Mapping, ids: list[int]) -> list[O
     return result
 
 
-def _text_and_link(delivery: Delivery, locale: str, config: Mapping) -> tuple[str | None, str | None]:
+def _text_and_link(
+    delivery: Delivery, locale: str, config: Mapping[str, Any]
+) -> tuple[str | None, str | None]:
     """The organiser's words in a delivery (an announcement, a message to chosen participants) and
     the participant's personal link, if this kind of message carries one."""
     registration = delivery.registration
@@ -172,10 +186,11 @@ def _text_and_link(delivery: Delivery, locale: str, config: Mapping) -> tuple[st
     return text, personal_url_for(registration, config)
 
 
-def _mark(session: Session, delivery_id: int, token: str, **values) -> bool:
+def _mark(session: Session, delivery_id: int, token: str, **values: Any) -> bool:
     """Finish a claimed delivery in the current transaction; False if the claim is no longer ours."""
     return bool(
-        session.execute(
+        _changed(
+            session,
             update(Delivery)
             .where(
                 Delivery.id == delivery_id,
@@ -183,12 +198,12 @@ def _mark(session: Session, delivery_id: int, token: str, **values) -> bool:
                 Delivery.status == DeliveryStatus.SENDING,
             )
             .values(claim_token=None, claimed_until=None, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
     )
 
 
-def _commit_mark(session: Session, delivery_id: int, token: str, **values) -> bool:
+def _commit_mark(session: Session, delivery_id: int, token: str, **values: Any) -> bool:
     try:
         ok = _mark(session, delivery_id, token, **values)
         if ok:
@@ -203,7 +218,7 @@ def _commit_mark(session: Session, delivery_id: int, token: str, **values) -> bo
 
 def drain(
     session: Session,
-    config: Mapping,
+    config: Mapping[str, Any],
     *,
     clock: Clock,
     channels: ChannelProvider | None = None,
@@ -231,7 +246,7 @@ def drain(
 
 
 @contextmanager
-def _write_transactions():
+def _write_transactions() -> Iterator[None]:
     """SQLite: the engine's transactions begin IMMEDIATE (they write), whatever the context says
     (a request context may have set deferred reads)."""
     intent = sqlite_write_intent.set(True)
@@ -246,7 +261,7 @@ class Drainer:
     """One drain: claim a batch, render it, send and mark each delivery, until none is left."""
 
     session: Session
-    config: Mapping
+    config: Mapping[str, Any]
     clock: Clock
     channels: ChannelProvider
     settings: EngineSettings
@@ -320,7 +335,7 @@ class Drainer:
             reference = self.channels(item.channel).send(item.message)  # no transaction open here
         except PermanentFailure as error:
             self.session.rollback()
-            self.mark_failed(item, token, batch, error.code, _reason(error), recipient=item.message.to)
+            self.mark_failed(item, token, batch, error.code, _reason(error), recipient=item.recipient)
             return False
         except Exception as error:
             self.session.rollback()
@@ -352,7 +367,7 @@ class Drainer:
         attempts = item.attempts + 1
         code = error.code if isinstance(error, DeliveryFailure) else failures.UNEXPECTED
         if attempts >= self.settings.max_attempts:
-            self.mark_failed(item, token, batch, code, _reason(error), recipient=item.message.to)
+            self.mark_failed(item, token, batch, code, _reason(error), recipient=item.recipient)
             return
         _commit_mark(
             self.session,
@@ -362,7 +377,7 @@ class Drainer:
             attempts=attempts,
             failure_code=code,
             error=_reason(error),
-            recipient=item.message.to,
+            recipient=item.recipient,
             next_attempt_at=self.clock() + self.settings.backoff(attempts),
         )
         batch.retrying += 1
@@ -375,7 +390,7 @@ class Drainer:
             status=DeliveryStatus.SENT,
             attempts=item.attempts + 1,
             provider_ref=str(reference)[:200],
-            recipient=item.message.to,
+            recipient=item.recipient,
             sent_at=self.clock(),
             sent_by=self.worker[:200],
             failure_code="",
@@ -407,7 +422,9 @@ def _notify(batch: DrainResult, notices: list[Outgoing]) -> None:
     if not has_app_context() or not (batch.stage_ids or notices):
         return
     signals.deliveries_changed.send(
-        current_app._get_current_object(), stage_ids=sorted(batch.stage_ids), notices=notices
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # a LocalProxy
+        stage_ids=sorted(batch.stage_ids),
+        notices=notices,
     )
 
 
@@ -421,7 +438,7 @@ def notify_stage(stage_id: int) -> None:
 
 def tick(
     session: Session,
-    config: Mapping,
+    config: Mapping[str, Any],
     *,
     clock: Clock,
     channels: ChannelProvider | None = None,

@@ -4,10 +4,12 @@ late marking."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy.orm import selectinload
 
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration, RegistrationStage, Status
 from workshop.reminders import failures
@@ -21,6 +23,7 @@ from workshop.reminders.models import (
 )
 from workshop.reminders.services.common import (
     EngineSettings,
+    _changed,
     _insert,
     _typed,
 )
@@ -28,7 +31,7 @@ from workshop.reminders.services.common import (
 # --- Audiences ---------------------------------------------------------------------------------
 
 
-def _audience_select(stage: Stage, audience: Audience):
+def _audience_select(stage: Stage, audience: Audience) -> Select[tuple[int]]:
     """Approved registrations of the stage's programme in the audience (their mode for this stage)."""
     query = (
         select(Registration.id)
@@ -46,14 +49,16 @@ def _audience_select(stage: Stage, audience: Audience):
 
 
 def audience_size(session: Session, stage: Stage, audience: Audience) -> int:
-    return session.scalar(select(func.count()).select_from(_audience_select(stage, audience).subquery()))
+    return session.execute(
+        select(func.count()).select_from(_audience_select(stage, audience).subquery())
+    ).scalar_one()
 
 
 def insert_deliveries(
     session: Session,
     *,
     stage: Stage,
-    registrations,
+    registrations: Select[Any],
     kind: Kind,
     channel: str,
     due_at: datetime,
@@ -164,7 +169,8 @@ def expand_due(session: Session, now: datetime, touched: set[int] | None = None)
 def release_expired(session: Session, now: datetime, settings: EngineSettings) -> int:
     """Claims whose lease ran out (the worker died or hung) go back to pending, counting an attempt."""
     expired = (Delivery.status == DeliveryStatus.SENDING) & (Delivery.claimed_until <= now)
-    given_up = session.execute(
+    given_up = _changed(
+        session,
         update(Delivery)
         .where(expired, Delivery.attempts + 1 >= settings.max_attempts)
         .values(
@@ -175,9 +181,10 @@ def release_expired(session: Session, now: datetime, settings: EngineSettings) -
             failure_code=failures.WORKER_STOPPED,
             error="",
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    released = session.execute(
+        .execution_options(synchronize_session=False),
+    )
+    released = _changed(
+        session,
         update(Delivery)
         .where(expired)
         .values(
@@ -187,8 +194,8 @@ def release_expired(session: Session, now: datetime, settings: EngineSettings) -
             claimed_until=None,
             claim_token=None,
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     return given_up + released
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
+from workshop.db import Session
 from workshop.reminders.models import (
     SchedulerHeartbeat,
 )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-
-from sqlalchemy.orm import Session
+from typing import Any
 
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.registration import calendar
 from workshop.registration.models import Registration
-from workshop.reminders.channels import PermanentFailure, TemporaryFailure
+from workshop.reminders.channels import OutgoingMessage, PermanentFailure, TemporaryFailure
 from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
 from workshop.reminders.models import (
     ReminderRule,
@@ -31,12 +31,12 @@ from workshop.reminders.services.engine import (
 def preview(
     stage: Stage,
     registration: Registration,
-    config: Mapping,
+    config: Mapping[str, Any],
     *,
     kind: str = "reminder",
     rule: ReminderRule | None = None,
     text: str | None = None,
-) -> dict:
+) -> Mapping[str, OutgoingMessage]:
     """What a participant would receive on each channel (rendered as for a real delivery)."""
     return render(
         message_kind(kind, rule),
@@ -61,7 +61,7 @@ class TestSend:
 
 def send_test(
     session: Session,
-    config: Mapping,
+    config: Mapping[str, Any],
     stage: Stage,
     registration: Registration,
     *,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.orm import selectinload
 
 from workshop import audit
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.programs.models import Program, Stage
 from workshop.reminders.models import (
     CHANNELS,
@@ -25,6 +26,7 @@ from workshop.reminders.models import (
 from workshop.reminders.services.common import (
     DEFAULT_RULES,
     ReminderError,
+    _changed,
     _insert,
 )
 
@@ -186,11 +188,11 @@ def set_rule_for_stage(
 
 def delete_rule(session: Session, rule: ReminderRule, *, actor: User | None) -> None:
     """Delete a rule that never delivered anything; one with a history can only be switched off."""
-    history = session.scalar(
+    history = session.execute(
         select(func.count())
         .select_from(Delivery)
         .where(Delivery.rule_id == rule.id, Delivery.status != DeliveryStatus.PENDING)
-    )
+    ).scalar_one()
     if history:
         raise ReminderError("rule_has_history")
     _drop_pending(session, Delivery.rule_id == rule.id)
@@ -200,13 +202,14 @@ def delete_rule(session: Session, rule: ReminderRule, *, actor: User | None) -> 
     session.flush()
 
 
-def _drop_pending(session: Session, *criteria) -> int:
+def _drop_pending(session: Session, *criteria: ColumnElement[bool]) -> int:
     """Delete unsent, unclaimed deliveries (pending or late): expansion recreates what still applies."""
-    return session.execute(
+    return _changed(
+        session,
         delete(Delivery)
         .where(*criteria, Delivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.LATE]))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
 def describe_rule(rule: ReminderRule) -> str:

@@ -1,0 +1,1 @@
+"""The laporan kegiatan (activity report) of a programme or one stage: DOCX and PDF."""

@@ -1,0 +1,162 @@
+"""What the laporan reports, read from the features that hold it: per stage the attendance recap
+(reports), the polls and questions (live), the photos; the evaluation results (evaluation) and the
+certificates issued (certificates). Plain facts, not yet words: document.py says them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer, joinedload
+
+from workshop.attendance.models import AttendanceStatus
+from workshop.certificates.models import Certificate
+from workshop.certificates.queries import certificates_of
+from workshop.evaluation import queries as evaluation_queries
+from workshop.evaluation import services as evaluation_services
+from workshop.laporan.models import ReportPhoto, ReportText
+from workshop.laporan.services import texts_of
+from workshop.live.models import Poll, PollStatus, Question, QuestionStatus
+from workshop.live.results import poll_results
+from workshop.programs.models import OrgKind, Program, Stage
+from workshop.registration.models import Mode, Person, Registration
+from workshop.reports.services import stage_attendance
+
+# The questions a laporan lists, in this order (answered first; a state added later comes last);
+# dismissed ones are left out (off-topic, spam).
+_FIRST = [QuestionStatus.ANSWERED, QuestionStatus.APPROVED, QuestionStatus.PENDING]
+QUESTION_ORDER = _FIRST + [s for s in QuestionStatus if s not in _FIRST and s != QuestionStatus.DISMISSED]
+
+
+@dataclass
+class Recap:
+    """One stage's attendance: how many have each status, per mode (as attended) and per kind."""
+
+    total: Counter = field(default_factory=Counter)
+    by_mode: dict[Mode | None, Counter] = field(default_factory=dict)
+    by_kind: dict[OrgKind, Counter] = field(default_factory=dict)
+
+    @property
+    def statuses(self) -> list[AttendanceStatus]:
+        """The four statuses of attendance, and "not started" if some stage has not."""
+        shown = [
+            AttendanceStatus.HADIR,
+            AttendanceStatus.TERLAMBAT,
+            AttendanceStatus.IZIN,
+            AttendanceStatus.TIDAK_HADIR,
+        ]
+        return (
+            [*shown, AttendanceStatus.BELUM_DIMULAI] if self.total[AttendanceStatus.BELUM_DIMULAI] else shown
+        )
+
+
+@dataclass(frozen=True)
+class AskedQuestion:
+    text: str
+    asker: str | None  # None: asked anonymously
+    organization: str
+    upvotes: int
+    status: QuestionStatus
+    carried_over: bool  # marked to be discussed at the next stage
+    carried_in: bool  # carried here from the previous stage
+
+
+@dataclass(frozen=True)
+class PollSummary:
+    poll: Poll
+    results: dict  # live.results.poll_results
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    stage: Stage
+    recap: Recap
+    polls: list[PollSummary]
+    questions: list[AskedQuestion]
+    photos: list[ReportPhoto]
+
+
+@dataclass(frozen=True)
+class Facts:
+    program: Program
+    texts: ReportText
+    whole: bool  # the whole programme, else one stage
+    stages: list[StageFacts]
+    evaluation: evaluation_queries.Results | None
+    certificates: list[Certificate]  # valid ones; the whole programme's report only
+
+
+def recap(session: Session, stage: Stage, now: datetime) -> Recap:
+    found = Recap()
+    for row in stage_attendance(session, stage, now=now):
+        found.total[row.status] += 1
+        found.by_mode.setdefault(row.mode, Counter())[row.status] += 1
+        found.by_kind.setdefault(row.org.kind, Counter())[row.status] += 1
+    return found
+
+
+def polls(session: Session, stage: Stage, now: datetime) -> list[PollSummary]:
+    asked = session.scalars(
+        select(Poll)
+        .where(Poll.stage_id == stage.id, Poll.status != PollStatus.DRAFT)
+        .order_by(Poll.position, Poll.id)
+    )
+    return [PollSummary(poll, poll_results(session, poll, stage, now)) for poll in asked]
+
+
+def questions(session: Session, stage: Stage) -> list[AskedQuestion]:
+    rows = session.scalars(
+        select(Question)
+        .where(Question.stage_id == stage.id, Question.status.in_(QUESTION_ORDER))
+        .options(
+            joinedload(Question.registration).joinedload(Registration.person).joinedload(Person.organization)
+        )
+    ).all()
+    rows = sorted(rows, key=lambda q: (QUESTION_ORDER.index(q.status), -q.upvotes, q.created_at, q.id))
+    return [
+        AskedQuestion(
+            text=question.text,
+            asker=None if question.anonymous else question.registration.person.name,
+            organization="" if question.anonymous else question.registration.person.organization.label,
+            upvotes=question.upvotes,
+            status=question.status,
+            carried_over=question.carry_over,
+            carried_in=question.carried_from_id is not None,
+        )
+        for question in rows
+    ]
+
+
+def photos_of(session: Session, stage_ids: list[int], *, with_content: bool = False) -> list[ReportPhoto]:
+    """The photos of the stages, in upload order (their bytes loaded only when asked for)."""
+    query = select(ReportPhoto).where(ReportPhoto.stage_id.in_(stage_ids)).order_by(ReportPhoto.id)
+    if not with_content:
+        query = query.options(defer(ReportPhoto.content))
+    return list(session.scalars(query))
+
+
+def facts(session: Session, program: Program, stage: Stage | None, *, now: datetime) -> Facts:
+    """Everything the laporan says: of the whole programme (`stage` None), or of one stage."""
+    whole = stage is None
+    stages = list(program.stages) if stage is None else [stage]
+    photos = photos_of(session, [stage.id for stage in stages], with_content=True)
+    questionnaire = evaluation_services.questionnaire_of(session, program)
+    return Facts(
+        program=program,
+        texts=texts_of(session, program),
+        whole=whole,
+        stages=[
+            StageFacts(
+                stage=stage,
+                recap=recap(session, stage, now),
+                polls=polls(session, stage, now),
+                questions=questions(session, stage),
+                photos=[photo for photo in photos if photo.stage_id == stage.id],
+            )
+            for stage in stages
+        ],
+        evaluation=evaluation_queries.results(session, questionnaire, stages) if questionnaire else None,
+        certificates=[c for c in certificates_of(program.id) if not c.revoked] if whole else [],
+    )

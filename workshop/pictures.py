@@ -1,0 +1,42 @@
+"""PNG and JPEG pictures that organisers upload (the certificates' logo, the laporan's photos),
+judged by their content, never by their name: the file's signature, then Pillow reads its header
+(the size is checked before a pixel is decoded), then decodes every pixel, so that a truncated or
+broken file is refused here rather than when a PDF is made."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, UnidentifiedImageError
+
+TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+class PictureError(ValueError):
+    """`code`: not_a_picture (not a whole PNG or JPEG), too_large (more pixels than allowed)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def decode(content: bytes, *, max_side: int | None = None, max_pixels: int | None = None) -> Image.Image:
+    """The picture, decoded; its `format` is PNG or JPEG (TYPES gives its MIME type)."""
+    if not content.startswith(SIGNATURES):
+        raise PictureError("not_a_picture")
+    try:
+        image = Image.open(io.BytesIO(content))
+        if image.format not in TYPES:
+            raise PictureError("not_a_picture")
+        width, height = image.size
+        if (max_side is not None and max(width, height) > max_side) or (
+            max_pixels is not None and width * height > max_pixels
+        ):
+            raise PictureError("too_large")
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        if isinstance(error, PictureError):
+            raise
+        raise PictureError("not_a_picture") from None
+    return image
