@@ -155,15 +155,20 @@ def test_the_first_page_of_the_next_stage_carries_the_open_questions_once_and_te
     assert shown[1]["author"] == {"name": "Rina Siregar", "affiliation": "Kepala Bidang, Dinas Kominfo"}
 
 
-def test_the_scheduler_tick_carries_them_and_a_page_read_after_it_adds_nothing(
+def test_the_reminder_tick_carries_them_and_a_page_read_after_it_adds_nothing(
     app, session, world, asked, set_now
 ):
     tahap_ii = world["program"].stages[1]
     after_tahap_i(world, set_now)
 
-    with app.app_context():
-        signals.scheduler_ticked.send(app, now=world["stage"].ends_at + timedelta(minutes=1))
-        signals.scheduler_ticked.send(app, now=world["stage"].ends_at + timedelta(minutes=2))
+    for minutes in (1, 2):
+        answers = signals.reminders_due.send(
+            session=session, now=world["stage"].ends_at + timedelta(minutes=minutes)
+        )
+        session.commit()
+        assert sum(count for receiver, count in answers if receiver is carry._on_due) == (
+            4 if minutes == 1 else 0
+        )
     staff_client(app, world["moderator"]).get(f"/live/{tahap_ii.id}/control")
 
     assert [row[0] for row in carried_rows(session, tahap_ii)] == [asked["open"], asked["marked"]]

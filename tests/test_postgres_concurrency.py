@@ -16,7 +16,7 @@ from workshop.checkin import services as checkin
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
 from workshop.db import db
 from workshop.live import services as live
-from workshop.live.events import carry_ended_stages
+from workshop.live.carry import carry_due
 from workshop.live.models import Question
 from workshop.programs.models import Stage
 from workshop.registration import services as registration
@@ -154,9 +154,9 @@ def test_the_same_nonce_sent_by_several_threads_at_once_counts_once(pg_app):
 
 
 def test_questions_carried_by_several_processes_at_once_are_carried_once_and_told_once(pg_app):
-    """Each worker is a process's scheduler tick (live/events.py): they read the same open questions
-    of the ended stage at once; the unique carried_from_id lets one carry them and the others roll
-    back whole, their notices too."""
+    """Each worker is a process's reminder tick (signals.reminders_due): they read the same open
+    questions of the ended stage at once; the unique carried_from_id lets one carry them and the
+    others roll back their savepoint whole, their notices too."""
     with pg_app.app_context():
         program = factories.program(db.session, stages=2)
         tahap_i, tahap_ii = program.stages
@@ -179,7 +179,7 @@ def test_questions_carried_by_several_processes_at_once_are_carried_once_and_tol
         tahap_ii_id = tahap_ii.id
         db.session.commit()
 
-    _run_together(pg_app, lambda _: carry_ended_stages(pg_app, now=later) or [], list(range(WORKERS)))
+    queued = _run_together(pg_app, lambda _: [carry_due(db.session, later)], list(range(WORKERS)))
 
     with pg_app.app_context():
         carried = db.session.scalars(
@@ -190,3 +190,4 @@ def test_questions_carried_by_several_processes_at_once_are_carried_once_and_tol
             select(func.count()).select_from(Delivery).where(Delivery.kind == Kind.QUESTION_CARRIED)
         )
         assert told == 3 * 2  # three askers, by email and WhatsApp
+    assert sorted(queued) == [0] * (WORKERS - 1) + [6]

@@ -40,12 +40,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
+    from workshop.assignments import reminders as assignment_reminders
 
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
     app.extensions["schedule"] = ScheduleCache()
     live_events.init_app(app)
     reminders_events.init_app(app)
+    assignment_reminders.init_app(app)
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.

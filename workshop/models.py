@@ -2,6 +2,7 @@
 
 from workshop.assignments.models import (
     Assignment,
+    AssignmentReminder,
     AssignmentTarget,
     Submission,
     SubmissionReview,
@@ -37,6 +38,7 @@ __all__ = [
     "AgendaItem",
     "Announcement",
     "Assignment",
+    "AssignmentReminder",
     "AssignmentTarget",
     "AttendanceOverride",
     "AuditEntry",

@@ -170,3 +170,16 @@ class SubmissionReview(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="reviews")
     reviewer: Mapped[User | None] = relationship()
+
+
+class AssignmentReminder(db.Model):
+    """An (assignment, offset) whose deadline reminder was expanded (`assignments/reminders.py`): the
+    primary key makes it happen once. `sent` is False for a reminder whose moment passed while a
+    nearer one was due (after H-1, no H-3)."""
+
+    __tablename__ = "assignment_reminder"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), primary_key=True)
+    offset_days: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    sent: Mapped[bool] = mapped_column(default=True)

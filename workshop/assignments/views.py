@@ -7,7 +7,6 @@ app, so each assignment names its reviewer."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from workshop import audit, clock, i18n, web
-from workshop.assignments import exports, files, queries, services
+from workshop.assignments import exports, files, messages, queries, services
 from workshop.assignments.blueprint import bp
 from workshop.assignments.forms import (
     DIMENSION_LABELS,
@@ -35,7 +34,6 @@ from workshop.assignments.models import (
 from workshop.auth.models import Role, User
 from workshop.auth.permissions import organiser_required, roles_required
 from workshop.db import db
-from workshop.i18n import LANGUAGES
 from workshop.programs.forms import ORG_KIND_LABELS, as_local_naive, from_local_naive
 from workshop.programs.models import Organization, Program, Stage
 from workshop.reminders import jobs, outreach
@@ -55,15 +53,6 @@ ERRORS = {
     "bad_status": _l("Choose received, needs revision or accepted."),
     "comment_required": _l("Say what needs revising in the comment."),
     "comment_too_long": _l("The comment can be at most 4,000 characters long."),
-}
-REVIEW_NEWS = {
-    SubmissionStatus.RECEIVED: _l(
-        '%(organization)s: your submission for "%(assignment)s" has been received.'
-    ),
-    SubmissionStatus.NEEDS_REVISION: _l(
-        '%(organization)s: your submission for "%(assignment)s" needs revision. Comment: %(comment)s'
-    ),
-    SubmissionStatus.ACCEPTED: _l('%(organization)s: your submission for "%(assignment)s" is accepted.'),
 }
 
 
@@ -210,7 +199,7 @@ def submission(assignment_id: int, organization_id: int):
                 reviewer=current_user,
                 now=clock.now(),
             )
-            _tell(assignment, found, status)
+            _tell(assignment, found)
         except (services.AssignmentError, ReminderError) as error:
             db.session.rollback()
             message = ERRORS.get(error.code) or _(
@@ -237,24 +226,15 @@ def submission(assignment_id: int, organization_id: int):
     )
 
 
-def _tell(assignment: Assignment, submission: Submission, status: SubmissionStatus) -> None:
+def _tell(assignment: Assignment, submission: Submission) -> None:
     """The organisation's contact persons get the review (WhatsApp, email: the reminders' engine)."""
-    texts = {}
-    for language in LANGUAGES:
-        with force_locale(language):
-            texts[language] = str(REVIEW_NEWS[status]) % {
-                "organization": submission.organization.label,
-                "assignment": assignment.title,
-                "comment": submission.review_comment,
-            }
     program = assignment.program
-    contacts = db.session.scalars(services.contacts(program.id, submission.organization_id)).all()
     outreach.send_texts(
         db.session,
         program,
-        contacts,
+        db.session.scalars(services.contacts(program.id, submission.organization_id)).all(),
         Kind.ASSIGNMENT,
-        texts=texts,
+        texts=messages.review_texts(submission),
         channels=PARTICIPANT_CHANNELS,
         actor=current_user,
         base_url=current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/"),

@@ -4,9 +4,10 @@ stage's queue, approved, with their asker, their upvotes and their origin; each 
 through the participant-message channels.
 
 Exactly once: a carried question names the one it continues (`carried_from_id`, unique), so when
-two processes carry the same stage at once, the second's transaction fails on that constraint and
-rolls back whole, its notices too. Run by the scheduler's tick (`workshop.signals.scheduler_ticked`)
-and on the first read of the next stage's pages, whichever comes first."""
+two processes carry the same stage at once, the second's insert fails on that constraint and its
+carrying rolls back whole, its notices too. Run by the reminder engine's tick
+(`workshop.signals.reminders_due`, in a savepoint of the tick's transaction) and on the first read
+of the next stage's pages, whichever comes first."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from workshop import signals
 from workshop.live.models import Question, QuestionStatus, QuestionUpvote
 from workshop.live.services import bump_version, following_stage
 from workshop.programs.models import Program, Stage
@@ -55,6 +58,7 @@ class Carried:
     stage: Stage  # where they went
     questions: list[Question]
     told: int  # askers with a notice queued
+    deliveries: int  # their notices (one per asker and channel)
 
 
 def carry(session: Session, stage: Stage, *, now: datetime, base_url: str = "") -> Carried | None:
@@ -107,7 +111,7 @@ def carry(session: Session, stage: Stage, *, now: datetime, base_url: str = "") 
     queued = outreach.send(
         session, program, askers, Kind.QUESTION_CARRIED, actor=None, base_url=base_url, now=now
     )
-    return Carried(stage=target, questions=copies, told=len(queued.reached))
+    return Carried(stage=target, questions=copies, told=len(queued.reached), deliveries=queued.deliveries)
 
 
 def ended_stages_to_carry(session: Session, now: datetime) -> list[Stage]:
@@ -122,3 +126,27 @@ def ended_stages_to_carry(session: Session, now: datetime) -> list[Stage]:
     ).all()
     stages = [session.get(Stage, stage_id) for stage_id in ids]
     return [stage for stage in stages if following_stage(session, stage) is not None]
+
+
+def init_app(app) -> None:
+    """Answer the reminder engine's tick (one receiver for every app: it works on the session given)."""
+    signals.reminders_due.connect(_on_due, weak=False)
+
+
+def _on_due(_sender, *, session: Session, now: datetime) -> int:
+    return carry_due(session, now)
+
+
+def carry_due(session: Session, now: datetime) -> int:
+    """Carry the questions of every ended stage still holding some, each stage in a savepoint (one
+    that another process carried meanwhile is left to it); the caller commits. Returns the number
+    of notices queued."""
+    queued = 0
+    for stage in ended_stages_to_carry(session, now):
+        try:
+            with session.begin_nested():
+                carried = carry(session, stage, now=now)
+        except IntegrityError:
+            continue
+        queued += carried.deliveries if carried else 0
+    return queued

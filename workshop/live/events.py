@@ -6,21 +6,16 @@ Clients send every action with a client id and an ack; `join_stage` (workshop/re
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
-from workshop import clock, realtime, signals
+from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.ids import valid_id
 from workshop.live import actions, carry, services
 from workshop.live.broadcast import Broadcaster
 from workshop.live.votes import VoteBatcher, record_votes
-
-log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +27,7 @@ def init_app(app: Flask) -> None:
         return services.state_versions(db.session, stage_id)
 
     realtime.stage_joined.connect(joined, sender=app, weak=False)
-    signals.scheduler_ticked.connect(carry_ended_stages, sender=app, weak=False)
+    carry.init_app(app)
     if app.config["LIVE_VOTE_BATCHING"]:
 
         def write(requests):
@@ -40,22 +35,6 @@ def init_app(app: Flask) -> None:
                 return record_votes(db.session, requests, clock.now())
 
         app.extensions["live_vote_batcher"] = VoteBatcher(socketio, write)
-
-
-def carry_ended_stages(_app, now, **_) -> None:
-    """On the scheduler's tick: carry the open questions of the stages that ended (each stage in its
-    own transaction; one that another process carried meanwhile is left to it). Pages catch up at
-    their next resync."""
-    try:
-        for stage in carry.ended_stages_to_carry(db.session, now):
-            try:
-                carry.carry(db.session, stage, now=now)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-    except Exception:
-        log.exception("carrying questions failed")
-        db.session.rollback()
 
 
 def _payload(data) -> dict:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from workshop import clock, signals
+from workshop import clock
 from workshop.db import db
 from workshop.reminders import services
 from workshop.reminders.channels import EmailChannel
@@ -64,7 +64,6 @@ class SchedulerRunner:
             session = db.session
             try:
                 self.beat()
-                signals.scheduler_ticked.send(self.app, now=clock.now())
                 result = services.tick(
                     session,
                     self.app.config,

@@ -199,9 +199,11 @@ def send_texts(
     base_url: str,
     now: datetime,
     stage: Stage | None = None,
+    late_at: datetime | None = None,
 ) -> Queued:
     """`send` with the words given (language -> text), about `stage` (None: the programme's next
-    one): for the messages another feature writes (an assignment's review, its reminder)."""
+    one), not sent after `late_at` (a day after `now` at the latest): for the messages another
+    feature writes (an assignment's review, its reminder)."""
     chosen = _known_channels(channels)
     if not chosen:
         raise ReminderError("no_channel", "channels")
@@ -243,7 +245,7 @@ def send_texts(
             kind=kind,
             channel=name,
             due_at=now,
-            late_at=now + WINDOW,
+            late_at=min(now + WINDOW, late_at) if late_at is not None else now + WINDOW,
             now=now,
             participant_message_id=message.id,
         )
