@@ -9,8 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests import test_assignments, test_reminders_engine
-from tests.test_assignments import DEADLINE, _assignment, _page, _rows_form
-from tests.test_live import participant_client
+from tests.test_assignments import DEADLINE, _assignment, handed_in_by_kominfo
 from tests.test_reminders_engine import SETTINGS, Clock
 from workshop.assignments import reminders
 from workshop.assignments.models import AssignmentReminder
@@ -41,14 +40,7 @@ def test_h3_and_h1_go_once_each_to_the_organisations_that_have_not_handed_in(
     app, session, world, fakes, set_now
 ):
     set_now(H3 - timedelta(days=1))
-    assignment = _assignment(session, world)
-    kominfo = participant_client(app, session, world["kominfo_1"])
-    assert (
-        kominfo.post(
-            _page(world, assignment), data=_rows_form(governance=("A", "B", "C", "2022"))
-        ).status_code
-        == 302
-    )
+    handed_in_by_kominfo(app, session, world)
     sari = world["bappeda_1"].id
 
     _tick(session, app, fakes, H3 - timedelta(minutes=1))

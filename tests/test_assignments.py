@@ -143,6 +143,15 @@ def _rows_form(**rows) -> dict:
     return data
 
 
+def handed_in_by_kominfo(app, session, world):
+    """An assignment for the OPDs that Dinas Kominfo has handed in (a row); Bappeda has not."""
+    assignment = _assignment(session, world)
+    kominfo = participant_client(app, session, world["kominfo_1"])
+    response = kominfo.post(_page(world, assignment), data=_rows_form(governance=("A", "B", "C", "2022")))
+    assert response.status_code == 302
+    return assignment
+
+
 def _page(world, assignment):
     return f"/saya/{world['program'].slug}/tugas/{assignment.id}"
 
@@ -504,9 +513,7 @@ def test_an_accepted_submission_cannot_be_changed(app, session, world, set_now):
 
 def test_the_overview_puts_late_organisations_first_and_exports_the_same(app, session, world, set_now):
     set_now(BEFORE_MIDNIGHT - timedelta(days=1))
-    assignment = _assignment(session, world)
-    kominfo = participant_client(app, session, world["kominfo_1"])
-    kominfo.post(_page(world, assignment), data=_rows_form(governance=("A", "B", "C", "2022")))
+    handed_in_by_kominfo(app, session, world)
     set_now(AFTER_MIDNIGHT)  # Bappeda has not submitted: late now
     organiser = staff_client(app, world["organiser"])
     page = organiser.get(f"/admin/programs/{world['program'].id}/tugas").get_data(as_text=True)

@@ -5,8 +5,9 @@ the comment and revises; every page fits the phone, the organiser's at 360 and 1
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -14,9 +15,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
-from workshop.assignments import services as assignments
-from workshop.assignments.models import LatePolicy, Submission, SubmissionStatus
+from workshop.assignments.models import Submission, SubmissionStatus
 from workshop.auth.models import Role
+from workshop.i18n import format_datetime_long
 from workshop.programs.models import OrgKind
 from workshop.registration import links, services
 from workshop.registration.models import Status
@@ -24,6 +25,7 @@ from workshop.reminders.models import Delivery, Kind
 
 pytestmark = pytest.mark.browser
 
+JAKARTA = ZoneInfo("Asia/Jakarta")
 SCREENSHOTS = Path(tempfile.gettempdir()) / "bimtek-assignments"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -38,7 +40,6 @@ def _screenshots(page: Page, name: str, widths=(360, 1366)) -> None:
 
 def _seed(live_server):
     secret_key = live_server.app.config["SECRET_KEY"]
-    now = datetime.now(UTC).replace(microsecond=0)
     with live_server.session() as session:
         program = factories.program(session, stages=2)
         dinas = factories.organization(session, kind=OrgKind.OPD, name="Dinas Komunikasi dan Informatika")
@@ -46,39 +47,52 @@ def _seed(live_server):
         registration = factories.registration(session, program, name="Rina Hutabarat", org=dinas)
         services.change_status(session, registration, Status.APPROVED, actor=None, secret_key=secret_key)
         organiser = factories.staff(session, Role.PANITIA)
-        assignment = assignments.save_assignment(
-            session,
-            program,
-            None,
-            stage=program.stages[0],
-            title="Analisis kondisi dan ide inovasi",
-            instructions="Isi permasalahan dan usulan inovasi per dimensi, lampirkan dokumen konsep.",
-            deadline=now + timedelta(days=3),
-            late_policy=LatePolicy.ACCEPT,
-            wants_rows=True,
-            wants_file=True,
-            kinds=[OrgKind.OPD],
-            picked_ids=[],
-            reviewer=None,
-            actor=organiser,
-        )
         return {
             "slug": program.slug,
             "program_id": program.id,
-            "assignment_id": assignment.id,
             "organization_id": dinas.id,
             "token": links.token_for(registration, secret_key),
             "organiser": organiser.username,
         }
 
 
+def _set_up_by_the_organiser(desk: Page, seed: dict) -> int:
+    """The organiser sets the assignment up in the form: its deadline at 23.59 WIB four days ahead (no deadline reminder falls due during the test)."""
+    deadline = (datetime.now(JAKARTA) + timedelta(days=4)).replace(hour=23, minute=59)
+    desk.goto(f"/admin/programs/{seed['program_id']}")
+    desk.get_by_test_id("assignments").click()
+    expect(desk.get_by_test_id("no-assignments")).to_be_visible()
+    desk.get_by_test_id("new-assignment").click()
+    desk.get_by_label("Judul").fill("Analisis kondisi dan ide inovasi")
+    desk.get_by_label("Petunjuk").fill(
+        "Isi permasalahan dan usulan inovasi per dimensi, lampirkan dokumen konsep."
+    )
+    desk.locator("#deadline").fill(deadline.strftime("%Y-%m-%dT%H:%M"))
+    desk.get_by_label("Berkas (PDF, DOCX atau XLSX)").check()
+    desk.get_by_label("Perangkat daerah (OPD)").check()
+    _screenshots(desk, "organiser-new")
+    desk.get_by_test_id("save-assignment").click()
+    expect(desk.get_by_test_id("deadline")).to_contain_text(
+        f"{format_datetime_long(deadline, 'Asia/Jakarta', 'id')}"
+    )
+    expect(desk.get_by_test_id("organisations")).to_contain_text("Bappelitbang")
+    _screenshots(desk, "organiser-detail")
+    return int(desk.url.rstrip("/").split("/")[-1])
+
+
 def test_submit_review_and_revise_on_a_phone(live_server, new_context, browser_problems, tmp_path):
     seed = _seed(live_server)
+    desk = new_context().new_page()
+    desk.set_viewport_size({"width": 1366, "height": 800})
+    log_in(desk, seed["organiser"])
+    with live_server.app.app_context():
+        seed["assignment_id"] = _set_up_by_the_organiser(desk, seed)
     phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
     phone.goto(f"/p/{seed['token']}")
     phone.get_by_test_id("confirm-link").click()
     card = phone.get_by_test_id(f"assignment-{seed['assignment_id']}")
     expect(card).to_contain_text("Belum mengumpulkan")
+    _screenshots(phone, "participant-page", widths=(390,))
     card.get_by_role("button", name="Kumpulkan").click()
 
     phone.get_by_label("Permasalahan").first.fill("Data antar-OPD tersebar di banyak aplikasi.")
@@ -105,9 +119,7 @@ def test_submit_review_and_revise_on_a_phone(live_server, new_context, browser_p
     expect(phone.get_by_test_id("current-file")).to_have_text("konsep.pdf")
     _screenshots(phone, "participant-submitted", widths=(390,))
 
-    desk = new_context().new_page()
     desk.set_viewport_size({"width": 1366, "height": 800})
-    log_in(desk, seed["organiser"])
     desk.goto(f"/admin/programs/{seed['program_id']}/tugas")
     expect(desk.get_by_test_id("matrix")).to_contain_text("Terkirim")
     _screenshots(desk, "organiser-overview")

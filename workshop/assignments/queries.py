@@ -27,7 +27,7 @@ def assignments_of(session: Session, program_id: int) -> list[Assignment]:
 
 
 def reviewable_by(session: Session, user_id: int) -> list[Assignment]:
-    """The assignments a narasumber is named to review, the nearest deadline first."""
+    """The assignments a narasumber is named to review, the latest deadline first."""
     return list(
         session.scalars(
             select(Assignment).where(Assignment.reviewer_id == user_id).order_by(Assignment.deadline.desc())
