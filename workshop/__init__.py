@@ -72,7 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.live.blueprint import bp as live_bp
     from workshop.programs import views as programs_views  # noqa: F401
     from workshop.programs.blueprint import bp as programs_bp
-    from workshop.registration import views  # noqa: F401
+    from workshop.registration import review_views, views  # noqa: F401
     from workshop.registration.blueprint import bp as registration_bp
     from workshop.registration.roster import views as roster_views  # noqa: F401
     from workshop.reminders import message_views, outbox_views  # noqa: F401

@@ -5,14 +5,13 @@ assignment with its state in words ("Diterima", "Belum mengumpulkan · terlambat
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from workshop.assignments.forms import STATUS_LABELS
 from workshop.assignments.models import Assignment
 from workshop.assignments.queries import Cell, Row
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.spreadsheets import append_row, csv_bytes, workbook_bytes
+from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
 # The same colours as the page (static/css/app.css, .status-*).
 FILLS = {
@@ -51,9 +50,7 @@ def to_csv(assignments: list[Assignment], matrix: list[Row]) -> bytes:
 
 
 def to_xlsx(assignments: list[Assignment], matrix: list[Row], title: str) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Assignments")[:31]
+    book, sheet = new_workbook(_("Assignments")[:31])
     append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True)
     append_row(sheet, header(assignments))

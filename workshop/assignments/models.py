@@ -20,7 +20,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.auth.models import User
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 
 # The six dimensions of a Smart City masterplan, in the order of the Kominfo guide.
@@ -43,7 +43,7 @@ class SubmissionStatus(enum.StrEnum):
 REVIEW_STATUSES = (SubmissionStatus.RECEIVED, SubmissionStatus.NEEDS_REVISION, SubmissionStatus.ACCEPTED)
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     __tablename__ = "assignment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +80,7 @@ class Assignment(db.Model):
         return {target.organization_id for target in self.picked}
 
 
-class AssignmentTarget(db.Model):
+class AssignmentTarget(Model):
     """An organisation picked by name to submit an assignment (besides the chosen kinds)."""
 
     __tablename__ = "assignment_target"
@@ -92,7 +92,7 @@ class AssignmentTarget(db.Model):
     organization: Mapped[Organization] = relationship()
 
 
-class Submission(db.Model):
+class Submission(Model):
     """An organisation's work on an assignment: its latest revision and its review status."""
 
     __tablename__ = "submission"
@@ -124,7 +124,7 @@ class Submission(db.Model):
         return self.revisions[-1]
 
 
-class SubmissionRevision(db.Model):
+class SubmissionRevision(Model):
     """One save of a submission, as it was: the rows, the file (kept under `file_key` in the
     assignment files folder, outside the web root), who saved it, when, and what changed."""
 
@@ -157,7 +157,7 @@ class SubmissionRevision(db.Model):
         return json.loads(self.changes_json or "[]")
 
 
-class SubmissionReview(db.Model):
+class SubmissionReview(Model):
     __tablename__ = "submission_review"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,7 +172,7 @@ class SubmissionReview(db.Model):
     reviewer: Mapped[User | None] = relationship()
 
 
-class AssignmentReminder(db.Model):
+class AssignmentReminder(Model):
     """An (assignment, offset) whose deadline reminder was expanded (`assignments/reminders.py`): the
     primary key makes it happen once. `sent` is False for a reminder whose moment passed while a
     nearer one was due (after H-1, no H-3)."""

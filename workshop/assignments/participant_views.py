@@ -19,7 +19,7 @@ from workshop.assignments.views import labels, send_revision_file
 from workshop.auth.permissions import participant_required
 from workshop.db import db
 from workshop.registration.models import Registration
-from workshop.registration.queries import approved_registration_of
+from workshop.registration.queries import own_registration_or_404
 
 ERRORS = {
     "not_target": _l("Your organisation does not have this assignment."),
@@ -59,9 +59,7 @@ def assignment_cards(registration: Registration) -> list[dict]:
 
 def _own(slug: str, assignment_id: int) -> tuple[Registration, Assignment]:
     """The participant's registration and the assignment, if their organisation must submit it."""
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    if registration is None:
-        abort(404)
+    registration = own_registration_or_404(slug)
     assignment = db.get_or_404(Assignment, assignment_id)
     organization = registration.person.organization
     if assignment.program_id != registration.program_id or not services.is_target(assignment, organization):

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from workshop.assignments.models import Assignment, AssignmentTarget, Submission
 from workshop.assignments.services import targets
+from workshop.db import Session
 from workshop.programs.models import Organization, Stage
 
 

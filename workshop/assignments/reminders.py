@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from workshop import signals
 from workshop.assignments import messages, services
 from workshop.assignments.models import Assignment, AssignmentReminder, Submission
+from workshop.db import Session
 from workshop.reminders import outreach
 from workshop.reminders.models import PARTICIPANT_CHANNELS, Kind
 

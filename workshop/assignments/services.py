@@ -12,8 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
 
 from workshop import audit
 from workshop.assignments import files
@@ -30,6 +29,7 @@ from workshop.assignments.models import (
     SubmissionStatus,
 )
 from workshop.auth.models import Role, User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Person, Registration, Status
@@ -100,7 +100,7 @@ def save_assignment(
     return assignment
 
 
-def targets(assignment: Assignment):
+def targets(assignment: Assignment) -> Select[tuple[Organization]]:
     """The statement of the organisations that must submit: of the chosen kinds, or picked."""
     return (
         select(Organization)
@@ -122,7 +122,7 @@ def is_target(assignment: Assignment, organization: Organization) -> bool:
     return organization.kind in assignment.kinds or organization.id in assignment.picked_ids
 
 
-def contacts(program_id: int, organization_id: int):
+def contacts(program_id: int, organization_id: int) -> Select[tuple[Registration]]:
     """The statement of an organisation's contact persons: its approved registrations."""
     return (
         select(Registration)

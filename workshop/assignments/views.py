@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
 from workshop import audit, clock, i18n, web
 from workshop.assignments import exports, files, messages, queries, services
@@ -34,6 +34,7 @@ from workshop.assignments.models import (
 from workshop.auth.models import Role, User
 from workshop.auth.permissions import organiser_required, roles_required
 from workshop.db import db
+from workshop.forms import add_error
 from workshop.programs.forms import ORG_KIND_LABELS, as_local_naive, from_local_naive
 from workshop.programs.models import Organization, Program, Stage
 from workshop.reminders import jobs, outreach
@@ -134,15 +135,17 @@ def edit(assignment_id: int):
 def _edit(program: Program, assignment: Assignment | None):
     form = _form(program, assignment)
     if form.validate_on_submit():
+        deadline = form.deadline.data
+        assert deadline is not None  # a required field
         try:
             saved = services.save_assignment(
                 db.session,
                 program,
                 assignment,
                 stage=db.get_or_404(Stage, form.stage_id.data),
-                title=form.title.data,
-                instructions=form.instructions.data,
-                deadline=from_local_naive(form.deadline.data, program.timezone),
+                title=form.title.data or "",
+                instructions=form.instructions.data or "",
+                deadline=from_local_naive(deadline, program.timezone),
                 late_policy=LatePolicy(form.late_policy.data),
                 wants_rows=form.wants_rows.data,
                 wants_file=form.wants_file.data,
@@ -153,7 +156,7 @@ def _edit(program: Program, assignment: Assignment | None):
             )
         except services.AssignmentError as error:
             db.session.rollback()
-            getattr(form, error.field).errors = [str(ERRORS[error.code])]
+            add_error(getattr(form, error.field or "title"), str(ERRORS[error.code]))
         else:
             db.session.commit()
             flash(_("The assignment is saved."), "success")
@@ -195,7 +198,7 @@ def submission(assignment_id: int, organization_id: int):
                 db.session,
                 found,
                 status=status,
-                comment=form.comment.data,
+                comment=form.comment.data or "",
                 reviewer=current_user,
                 now=clock.now(),
             )

@@ -5,6 +5,7 @@ dates as "Kamis, 24 Juni 2021, pukul 09.00 WIB"."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from babel.numbers import format_percent
@@ -137,8 +138,7 @@ class _Writer:
         statuses = recap.statuses
         rows = []
         for group in groups:
-            counts = recap.by_mode.get(group) if first == "mode" else recap.by_kind.get(group)
-            counts = counts or {}
+            counts = (recap.by_mode.get(group) if first == "mode" else recap.by_kind.get(group)) or Counter()
             rows.append((label(group), *(str(counts.get(s, 0)) for s in statuses), str(sum(counts.values()))))
         rows.append((_("Total"), *(str(recap.total[s]) for s in statuses), str(sum(recap.total.values()))))
         heading = _("Mode") if first == "mode" else _("Kind of organisation")
@@ -188,6 +188,8 @@ class _Writer:
                     tuple((b["label"], b["count"], f"{b['count']} ({share})") for b, share in bars),
                 )
             )
+            header: tuple[str, ...]
+            rows: tuple[tuple[str, ...], ...]
             if counted_in_hall:
                 header = (_("Answer"), _("Online"), _("In the hall"), _("Count"), "%")
                 rows = tuple(

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from workshop.assignments import queries as assignment_queries
 from workshop.assignments.models import Assignment
 from workshop.attendance.models import AttendanceStatus
 from workshop.certificates.models import Certificate
 from workshop.certificates.queries import certificates_of
+from workshop.db import Session
 from workshop.evaluation import queries as evaluation_queries
 from workshop.evaluation import services as evaluation_services
 from workshop.laporan.models import ReportPhoto, ReportText
