@@ -8,7 +8,8 @@
   sender; reminders' events.py tells the staff screens and the participants over Socket.IO.
 - `reminders_due`: the reminder engine's tick expands what is due (reminders, in the tick's
   transaction, before its commit). Sent with `session` and `now`; a feature with reminders of its
-  own queues their deliveries then and returns how many (assignments: their deadlines).
+  own queues their deliveries then and returns how many (assignments: their deadlines; live: the
+  notices of the questions it carries to the next stage when a stage has ended).
 """
 
 from __future__ import annotations

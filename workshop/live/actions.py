@@ -44,6 +44,7 @@ ERROR_MESSAGES = {
     "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
     "own_question": _l("You cannot upvote your own question."),
     "server_error": _l("Something went wrong on our side. Please try again."),
+    "no_next_stage": _l("This is the last stage: there is no next stage to carry the question to."),
     "no_counts": _l("Enter the hall count of at least one option."),
     "unknown_option": _l("This option is not part of the poll."),
     "invalid_count": _l("Each hall count must be a whole number from 0 to 10,000."),

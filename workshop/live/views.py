@@ -21,11 +21,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from workshop import audit, clock, web
 from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
-from workshop.db import db, reads_first
-from workshop.live import actions, exports, handcount, services, texts, votes
+from workshop.db import db, reads_first, sqlite_write_intent
+from workshop.live import actions, carry, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
@@ -78,6 +79,7 @@ def _config(stage: Stage, role: str) -> dict:
         "locale": str(get_locale() or "id"),
         "urls": urls,
         "text": texts.ui_texts(role),
+        "has_next_stage": role == "staff" and services.following_stage(db.session, stage) is not None,
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,
@@ -87,6 +89,25 @@ def _config(stage: Stage, role: str) -> dict:
             "hall_count": handcount.MAX_HALL_COUNT,
         },
     }
+
+
+def _carry_into(stage: Stage) -> None:
+    """The first page of a stage read after the previous one ended carries that stage's open
+    questions here, if the scheduler has not yet (exactly once: see live/carry.py)."""
+    previous = services.previous_stage(db.session, stage)
+    now = clock.now()
+    if previous is None or not carry.due(db.session, previous, now):
+        return
+    db.session.rollback()
+    sqlite_write_intent.set(True)
+    try:
+        carried = carry.carry(db.session, previous, now=now, base_url=request.host_url)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another process carried them
+        return
+    if carried is not None:
+        broadcaster(current_app).stage_changed(stage.id)
 
 
 def _participant_registration_or_403(stage: Stage) -> Registration:
@@ -105,6 +126,7 @@ def _participant_registration_or_403(stage: Stage) -> Registration:
 def participant(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     registration = _participant_registration_or_403(stage)
+    _carry_into(stage)
     return render_template(
         "live/participant.html",
         stage=stage,
@@ -118,6 +140,7 @@ def participant(stage_id: int):
 @live_staff_required
 def control(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
+    _carry_into(stage)
     live = services.live_settings(db.session, stage.id)
     settings_form = SettingsForm(
         questions_moderated=live.questions_moderated, anonymous_allowed=live.anonymous_allowed
@@ -139,6 +162,7 @@ def control(stage_id: int):
 @live_staff_required
 def projector(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
+    _carry_into(stage)
     join_url = url_for("live.participant", stage_id=stage.id, _external=True)
     return render_template(
         "live/projector.html",

@@ -30,6 +30,7 @@ PARTICIPANT_MESSAGE_KINDS = (
     "waitlisted",
     "promoted",
     "certificate",
+    "question_carried",
     "assignment",
 )
 KINDS = ("reminder", "evaluation", "announcement", "stage_changed", *PARTICIPANT_MESSAGE_KINDS)
@@ -245,6 +246,8 @@ def _participant_message_subject(kind: str, program: str) -> str:
         return _("On the waiting list: %(program)s", program=program)
     if kind == "certificate":
         return _("Your certificate is ready: %(program)s", program=program)
+    if kind == "question_carried":
+        return _("Your question goes on at the next stage: %(program)s", program=program)
     if kind == "assignment":
         return _("Your organisation's assignment: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)

@@ -59,6 +59,10 @@ STANDARD_TEXTS = {
         "Your certificate (e-sertifikat) for %(program)s is ready. Open your personal link below to "
         "download it."
     ),
+    Kind.QUESTION_CARRIED: _l(
+        "Your question at %(program)s could not be answered in its stage: it has been carried to the "
+        "next stage, where the speakers see it first. Open your personal link below to follow it."
+    ),
 }
 STATUS_KINDS = (Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED)
 
