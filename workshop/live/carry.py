@@ -16,9 +16,10 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from workshop import signals
+from workshop.db import Session
 from workshop.live.models import Question, QuestionStatus, QuestionUpvote
 from workshop.live.services import bump_version, following_stage
 from workshop.programs.models import Program, Stage
@@ -107,7 +108,7 @@ def carry(session: Session, stage: Stage, *, now: datetime, base_url: str = "") 
             )
         )
     )
-    program = session.get(Program, stage.program_id)
+    program = session.get_one(Program, stage.program_id)
     queued = outreach.send(
         session, program, askers, Kind.QUESTION_CARRIED, actor=None, base_url=base_url, now=now
     )
@@ -124,7 +125,7 @@ def ended_stages_to_carry(session: Session, now: datetime) -> list[Stage]:
         .where(Stage.ends_at <= now, Question.status == QuestionStatus.APPROVED, copy.id.is_(None))
         .distinct()
     ).all()
-    stages = [session.get(Stage, stage_id) for stage_id in ids]
+    stages = [session.get_one(Stage, stage_id) for stage_id in ids]
     return [stage for stage in stages if following_stage(session, stage) is not None]
 
 

@@ -7,8 +7,9 @@ import enum
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload
 
+from workshop.db import Session
 from workshop.live.models import Question, QuestionStatus
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
