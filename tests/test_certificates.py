@@ -20,7 +20,7 @@ from tests import factories
 from tests.test_live import participant_client
 from workshop.attendance.models import AttendanceOverride, AttendanceStatus
 from workshop.auth.models import AuditEntry, Role
-from workshop.certificates import bulk, services
+from workshop.certificates import services
 from workshop.certificates.eligibility import Rule, judge
 from workshop.certificates.models import Certificate, CertificateJob, JobStatus
 from workshop.checkin.models import CheckIn
@@ -506,16 +506,3 @@ def test_before_any_stage_ended_the_page_says_so_and_offers_no_run(session, clie
     set_now(AFTER_ALL)
     page = client.get(f"/admin/programs/{world['program'].id}/sertifikat").get_data(as_text=True)
     assert 'data-testid="generate" >' in page and "Belum ada tahap yang selesai." not in page
-
-
-def test_issued_in_several_transactions_the_numbers_stay_gap_free_in_order(
-    app, session, client, login, world, monkeypatch
-):
-    monkeypatch.setattr(bulk, "ISSUE_CHUNK", 1)  # one certificate per write transaction
-    login(world["organiser"])
-    client.post(f"/admin/programs/{world['program'].id}/sertifikat/generate")
-
-    issued = session.execute(select(Certificate.number, Certificate.name).order_by(Certificate.number)).all()
-    assert issued == [(1, "Rina Siregar"), (2, "Sari Lumbantobing")]
-    job = session.scalar(select(CertificateJob))
-    assert (job.status, job.issued, job.total, job.done) == (JobStatus.DONE, 2, 2, 2)

@@ -9,8 +9,7 @@ process keep their answers coming:
 1. who earned a certificate: every approved participant's attendance at every ended stage, read
    and judged by `standings_apart` (seconds of CPU for 2,000 participants), in a process that
    opens the database itself;
-2. the certificates are issued here, in short write transactions of ISSUE_CHUNK each (the numbers:
-   services.issue, each locking the programme's counter);
+2. the certificates are issued here, in one short write transaction (the numbers: services.issue);
 3. the PDFs are drawn in batches; each batch's certificates are read in a short read transaction,
    and after each batch the run's progress is written in a short transaction of its own. No
    transaction stays open while a batch is drawn. The ZIP is written beside the previous one and
@@ -21,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +34,6 @@ from workshop.db import db, sqlite_write_intent
 from workshop.programs.models import Program
 
 BATCH = 250
-ISSUE_CHUNK = 250  # certificates numbered per write transaction
 log = logging.getLogger(__name__)
 
 
@@ -97,25 +94,17 @@ def run(app: Flask, job_id: int) -> None:
 
 
 def _issue(job_id: int, program_id: int, candidates: list[services.Candidate], now: datetime) -> int:
-    """Issue in short write transactions of ISSUE_CHUNK candidates each, letting the requests that
-    waited run in between (the desks' scans are writes too: they wait for each transaction, never
-    for all 2,000 rows at once). Returns how many valid certificates there are now."""
-    issued = 0
-    for first in range(0, max(len(candidates), 1), ISSUE_CHUNK):
-        sqlite_write_intent.set(True)
-        job = db.session.get_one(CertificateJob, job_id)
-        program = db.session.get_one(Program, program_id)
-        chunk = candidates[first : first + ISSUE_CHUNK]
-        issued += services.issue(db.session, program, chunk, actor=job.started_by, now=now)
-        db.session.commit()
-        time.sleep(0)  # on gevent: the greenlets that waited go first
+    """Issue in one short write transaction; returns how many valid certificates there are now."""
     sqlite_write_intent.set(True)
+    job = db.session.get_one(CertificateJob, job_id)
+    program = db.session.get_one(Program, program_id)
+    actor = job.started_by
+    issued = services.issue(db.session, program, candidates, actor=actor, now=now)
     total = db.session.execute(
         select(func.count())
         .select_from(Certificate)
         .where(Certificate.program_id == program_id, Certificate.revoked_at.is_(None))
     ).scalar_one()
-    job = db.session.get_one(CertificateJob, job_id)
     job.issued = issued
     job.total = total
     db.session.commit()
