@@ -1,6 +1,7 @@
 """Benchmark: 2,000 certificates generated in bulk while a check-in desk goes on scanning.
 
-    .venv/bin/python bench/certificates.py [--participants N] [--probe-interval S] [--keep]
+    .venv/bin/python bench/certificates.py [--participants N] [--probe-interval S] [--baseline S]
+                                           [--rounds 3] [--keep]
 
 1. Makes a temporary SQLite database with `flask db upgrade` and seeds a programme whose four
    stages have ended, N approved participants present at all four (an organiser's override per
@@ -9,10 +10,12 @@
    running now, with one approved participant and a petugas, for the desk.
 2. Starts the real server as the single-machine production mode does (`python app.py`: gevent),
    logs the organiser and the petugas in.
-3. POST /admin/programs/<id>/sertifikat/generate, then polls the run's progress every 0.5 s until it is
-   done; meanwhile the desk scans (POST /api/stages/<id>/checkin, a new nonce each time: a write)
-   every --probe-interval seconds. Reports the time to issue (the POST), the time until the ZIP
-   is written, the scans' latencies (p50, p95, max, how many over 100 ms) and the ZIP's size.
+3. The desk scans (POST /api/stages/<id>/checkin, a new nonce each time: a write) every
+   --probe-interval seconds: alone for --baseline seconds (the round's baseline, the same machine
+   in the same minute), then while the run goes: POST /admin/programs/<id>/sertifikat/generate,
+   then the run's progress every 0.5 s until it is done. Each round has a fresh database; printed
+   per round and as medians of the rounds: the time until the ZIP is written, the scans' p50, p95,
+   max and how many went over 100 ms, alone and during the run, and their ratio.
 4. Renders 200 certificates in this process, one at a time, for the per-certificate median.
 
 The machine is shared with other work: look at the load average printed with the figures.
