@@ -182,11 +182,14 @@ def test_app_py_starts_and_serves_websockets_with_gevent_websocket_installed(dat
     assert "Traceback" not in output
 
 
-def test_app_py_issues_the_certificates_in_the_background_and_serves_their_zip(database):
+def test_app_py_issues_the_certificates_in_the_background_and_serves_their_zip(database, tmp_path):
     """The bulk run as `python app.py` runs it (gevent: a greenlet, the standings and the PDFs in a
     child process of workshop/offload.py): progress up to "done", then the ZIP with every PDF."""
     url, _path = database
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": serving.SECRET_KEY})
+    folder = tmp_path / "certificates"  # CERTIFICATE_DIR: this database's, not the project's instance folder
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": serving.SECRET_KEY, "CERTIFICATE_DIR": str(folder)}
+    )
     with app.app_context():
         program = factories.program(db.session, stages=4)  # four stages of 2021: all ended
         for name, statuses in [
@@ -202,10 +205,9 @@ def test_app_py_issues_the_certificates_in_the_background_and_serves_their_zip(d
         program_id, slug = program.id, program.slug
         db.session.commit()
         db.engine.dispose()
-    bulk.zip_path(app, program_id).unlink(missing_ok=True)
     port = serving.free_port()
     base_url = f"http://127.0.0.1:{port}"
-    process = _start(url, port)
+    process = _start(url, port, CERTIFICATE_DIR=str(folder))
     try:
         serving.wait_for(base_url + "/healthz", process)
         organiser = serving.Browser(base_url)
@@ -229,6 +231,8 @@ def test_app_py_issues_the_certificates_in_the_background_and_serves_their_zip(d
         with organiser.get(f"/admin/programs/{program_id}/sertifikat.zip") as response:
             assert response.headers["Content-Disposition"] == f"attachment; filename=sertifikat-{slug}.zip"
             archive = zipfile.ZipFile(io.BytesIO(response.read()))
+        assert bulk.zip_path(app, program_id) == folder / f"program-{program_id}.zip"
+        assert bulk.zip_path(app, program_id).exists()
         [name] = archive.namelist()
         assert name == "0001-Rina-Siregar.pdf"
         assert "Rina Siregar" in PdfReader(archive.open(name)).pages[0].extract_text()

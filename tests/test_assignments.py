@@ -555,3 +555,48 @@ def test_the_rows_a_participant_typed_are_kept_as_typed_when_refused(app, sessio
     )
     page = response.get_data(as_text=True)
     assert "Sampah plastik" in page and "Bank sampah" in page
+
+
+def test_picked_organisations_must_submit_besides_the_chosen_kinds(app, session, world, set_now):
+    set_now(BEFORE_MIDNIGHT - timedelta(days=1))
+    organiser = staff_client(app, world["organiser"])
+    program = world["program"]
+    response = organiser.post(
+        f"/admin/programs/{program.id}/tugas/baru",
+        data={
+            "stage_id": program.stages[1].id,
+            "title": "Data kecamatan",
+            "deadline": "2021-07-11T00:01",
+            "late_policy": "accept",
+            "wants_file": "y",
+            "organizations": [world["kecamatan"].id, world["bappeda"].id],
+            "reviewer_id": 0,
+        },
+    )
+    assert response.status_code == 302
+    assignment = session.scalar(select(Assignment))
+    assert (assignment.kinds, assignment.picked_ids) == ([], {world["kecamatan"].id, world["bappeda"].id})
+    assert assignment.deadline == AFTER_MIDNIGHT
+    detail = organiser.get(response.location).get_data(as_text=True)
+    assert "Tarutung" in detail and "Bappeda" in detail and "Dinas Kominfo" not in detail
+    # The form shows the deadline again as it was typed, in WIB.
+    form = organiser.get(f"/admin/tugas/{assignment.id}/ubah").get_data(as_text=True)
+    assert 'value="2021-07-11T00:01"' in form
+    assert (
+        participant_client(app, session, world["kominfo_1"]).get(_page(world, assignment)).status_code == 404
+    )
+    assert (
+        participant_client(app, session, world["bappeda_1"]).get(_page(world, assignment)).status_code == 200
+    )
+
+
+def test_the_assignment_page_in_english(app, session, world, set_now):
+    set_now(AFTER_MIDNIGHT)
+    assignment = _assignment(session, world, late_policy=LatePolicy.REFUSE)
+    client = participant_client(app, session, world["kominfo_1"])
+    client.post("/language/en", data={"next": "/"})
+    page = client.get(_page(world, assignment)).get_data(as_text=True)
+    assert "Deadline: <strong>Saturday, 10 July 2021 at 23:59 WIB</strong>" in page
+    assert "The deadline has passed. No more submissions are accepted." in page
+    assert "Not submitted" in page and "late" in page
+    assert 'data-testid="save-rows"' not in page and 'data-testid="upload"' not in page

@@ -105,6 +105,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         # The files organisations hand in for assignments (outside the web root; served as downloads).
         "ASSIGNMENT_FILES_DIR": env.get("ASSIGNMENT_FILES_DIR")
         or str(PROJECT_ROOT / "instance" / "assignment-files"),
+        # The certificates' ZIP of each programme (one database's: two databases need two folders).
+        "CERTIFICATE_DIR": env.get("CERTIFICATE_DIR") or str(PROJECT_ROOT / "instance" / "certificates"),
     }
 
 

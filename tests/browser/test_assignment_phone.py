@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
-from workshop.assignments.models import Submission, SubmissionStatus
+from workshop.assignments import services as assignments
+from workshop.assignments.models import LatePolicy, Submission, SubmissionStatus
 from workshop.auth.models import Role
 from workshop.i18n import format_datetime_long
 from workshop.programs.models import OrgKind
@@ -47,7 +48,24 @@ def _seed(live_server):
         registration = factories.registration(session, program, name="Rina Hutabarat", org=dinas)
         services.change_status(session, registration, Status.APPROVED, actor=None, secret_key=secret_key)
         organiser = factories.staff(session, Role.PANITIA)
+        closed = assignments.save_assignment(
+            session,
+            program,
+            None,
+            stage=program.stages[0],
+            title="Formulir data awal",
+            instructions="",
+            deadline=datetime.now(JAKARTA) - timedelta(days=1),
+            late_policy=LatePolicy.REFUSE,
+            wants_rows=True,
+            wants_file=True,
+            kinds=[OrgKind.OPD],
+            picked_ids=[],
+            reviewer=None,
+            actor=organiser,
+        )
         return {
+            "closed_id": closed.id,
             "slug": program.slug,
             "program_id": program.id,
             "organization_id": dinas.id,
@@ -61,7 +79,6 @@ def _set_up_by_the_organiser(desk: Page, seed: dict) -> int:
     deadline = (datetime.now(JAKARTA) + timedelta(days=4)).replace(hour=23, minute=59)
     desk.goto(f"/admin/programs/{seed['program_id']}")
     desk.get_by_test_id("assignments").click()
-    expect(desk.get_by_test_id("no-assignments")).to_be_visible()
     desk.get_by_test_id("new-assignment").click()
     desk.get_by_label("Judul").fill("Analisis kondisi dan ide inovasi")
     desk.get_by_label("Petunjuk").fill(
@@ -140,6 +157,13 @@ def test_submit_review_and_revise_on_a_phone(live_server, new_context, browser_p
     expect(phone.get_by_test_id("submission-status")).to_have_text("Terkirim")
     expect(phone.get_by_test_id("revision-3")).to_contain_text("Smart governance")
     _screenshots(phone, "participant-revised", widths=(390, 360))
+
+    # The assignment whose deadline passed refuses late work: the form is shown, closed.
+    phone.goto(f"/saya/{seed['slug']}/tugas/{seed['closed_id']}")
+    expect(phone.get_by_test_id("deadline")).to_contain_text("Kiriman tidak diterima lagi.")
+    expect(phone.get_by_test_id("save-rows")).to_have_count(0)
+    expect(phone.get_by_test_id("upload")).to_have_count(0)
+    _screenshots(phone, "participant-closed", widths=(390,))
 
     with live_server.session() as session:
         submission = session.scalar(select(Submission))

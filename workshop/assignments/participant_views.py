@@ -119,6 +119,7 @@ def _page(registration, assignment, form, *, file_error: str = "", status: int =
             file_error=file_error,
             open_now=now <= assignment.deadline or assignment.late_policy.value == "accept",
             overdue=now > assignment.deadline,
+            posted=request.method == "POST" and not file_error,
             upload_limit=uploads.limit_text(),
             **labels(),
         ),
