@@ -129,7 +129,8 @@ ACCESS = {
     "live.edit_poll": LIVE,
     "live.delete_poll": LIVE,
     "live.poll_action": LIVE,
-    "live.hall_count": LIVE,
+    "live.hall_count": STAFF,  # the facilitator, or a petugas in the hall
+    "live.hall_count_page": STAFF,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
     "certificates.index": ORGANISER,

@@ -230,7 +230,8 @@ function start(root) {
     if (question.status === "approved") actions.push("answered");
     if (question.status === "approved" || question.status === "answered") actions.push(question.pinned ? "unpin" : "pin");
     if (question.status !== "dismissed") actions.push("dismiss");
-    if (config.has_next_stage && !question.carry_over && (question.status === "pending" || question.status === "approved")) {
+    const carriable = question.status === "pending" || question.status === "approved";
+    if (config.has_next_stage && carriable && !question.carry_over && !question.carried_to) {
       actions.push("carry");
     }
     return actions;

@@ -60,6 +60,7 @@ def test_a_question_carried_from_tahap_i_shows_first_with_its_origin_on_tahap_ii
         live_services.moderate(session, tahap_ii, new.id, "approve", None, actor=narasumber, now=now)
         session.flush()
         slug, stage_id, username = program.slug, tahap_ii.id, narasumber.username
+        tahap_i_id = tahap_i.id
         tokens = {key: token for key, (_registration, token) in people.items()}
 
     dialogs: list[str] = []
@@ -93,6 +94,15 @@ def test_a_question_carried_from_tahap_i_shows_first_with_its_origin_on_tahap_ii
         phones["hall"].locator("[data-questions] .live-question").first.locator(".live-upvote")
     ).to_have_attribute("aria-pressed", "true")
 
+    # Tahap I, ended: the question says where it went.
+    ended = control.context.new_page()
+    ended.goto(f"/live/{tahap_i_id}/control")
+    _expect_live(ended)
+    expect(ended.locator("[data-queue] .live-question").first.locator(".live-tag-carry")).to_have_text(
+        "dibawa ke Tahap II"
+    )
+    expect(ended.locator("[data-queue] .live-question").first.locator("[data-action=carry]")).to_have_count(0)
+    ended.screenshot(path=f"{SHOTS}/carried-ended-control-1366.png", full_page=True)
     control.screenshot(path=f"{SHOTS}/carried-control-1366.png", full_page=True)
     control.set_viewport_size(PHONE["viewport"])
     control.screenshot(path=f"{SHOTS}/carried-control-360.png", full_page=True)

@@ -24,13 +24,20 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from workshop import audit, clock, web
-from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
+from workshop.auth.permissions import (
+    live_staff_required,
+    organiser_required,
+    participant_required,
+    staff_required,
+)
 from workshop.db import db, reads_first, sqlite_write_intent
+from workshop.ids import id_from_text
 from workshop.live import actions, carry, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
+from workshop.live.results import poll_results
 from workshop.live.snapshot import stage_state
 from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
@@ -236,9 +243,47 @@ def moderate(stage_id: int, question_id: int):
 
 
 @bp.route("/<int:stage_id>/polls/<int:poll_id>/hall-count", methods=["POST"])
-@live_staff_required
+@staff_required
 def hall_count(stage_id: int, poll_id: int):
     return _reply(actions.hall_count(current_user, stage_id, _body() | {"poll_id": poll_id}))
+
+
+@bp.route("/<int:stage_id>/hall", methods=["GET", "POST"])
+@staff_required
+def hall_count_page(stage_id: int):
+    """The hand count from a phone in the hall, without a script: the petugas (or the facilitator)
+    types the hands per option of the poll shown and sends; the page comes back with the result."""
+    stage = db.get_or_404(Stage, stage_id)
+    if request.method == "POST":
+        counts = {
+            key.removeprefix("option-"): _number(value)
+            for key, value in request.form.items()
+            if key.startswith("option-")
+        }
+        poll_id = id_from_text(request.form.get("poll_id"))
+        reply, _status = actions.hall_count(current_user, stage.id, {"poll_id": poll_id, "counts": counts})
+        if reply["ok"]:
+            flash(reply["warning"] or _("Hall count saved."), "warning" if reply["warning"] else "success")
+        else:
+            flash(reply["message"], "error")
+        return redirect(url_for("live.hall_count_page", stage_id=stage.id))
+    now = clock.now()
+    poll = handcount.shown_poll(db.session, stage.id)
+    return render_template(
+        "live/hall_count.html",
+        stage=stage,
+        program=stage.program,
+        poll=poll,
+        open=poll is not None and poll.is_open(now),
+        results=poll_results(db.session, poll, stage, now) if poll else None,
+        limit=handcount.MAX_HALL_COUNT,
+    )
+
+
+def _number(text: str) -> int | str:
+    """A whole number as typed ("23"), else the text as it is, for the service to refuse."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
 
 
 # Facilitator: settings and polls
