@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -38,8 +39,13 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from workshop import create_app  # noqa: E402
 from workshop.auth.models import Role  # noqa: E402
+from workshop.certificates import services as certificates  # noqa: E402
+from workshop.certificates.eligibility import Standing  # noqa: E402
+from workshop.certificates.models import Certificate  # noqa: E402
 from workshop.db import db, utcnow  # noqa: E402
 from workshop.demo import seed  # noqa: E402
+from workshop.evaluation import services as evaluation  # noqa: E402
+from workshop.evaluation.models import ItemKind  # noqa: E402
 from workshop.live.models import Poll  # noqa: E402
 from workshop.programs.models import Organization, Program  # noqa: E402
 from workshop.registration import links  # noqa: E402
@@ -79,6 +85,7 @@ def _seed(app, passwords: dict[str, str]) -> dict:
         session = db.session
         seed(session, passwords=passwords, config=app.config)
         program = session.scalar(select(Program))
+        certificate_code = _evaluation_and_certificate(session, program)
         ensure_default_rules(session, program, utcnow())
         session.commit()
         stages = program.stages
@@ -103,7 +110,63 @@ def _seed(app, passwords: dict[str, str]) -> dict:
             "poll": session.scalar(select(Poll).where(Poll.stage_id == stages[0].id).order_by(Poll.id)),
             "rule": session.scalar(select(ReminderRule).where(ReminderRule.program_id == program.id)),
             "organization": session.scalar(select(Organization).order_by(Organization.id)),
+            "certificate_code": certificate_code,
         }
+
+
+def _evaluation_and_certificate(session, program: Program) -> str:
+    """The default questionnaire with Tahap I answered by some participants, as on its last day;
+    the certificate rule and one certificate, as if Tahap I had ended: its verification code."""
+    tahap_i = program.stages[0]
+    questionnaire = evaluation.create_default(session, program, actor=None, now=utcnow())
+    answering = evaluation.window(tahap_i, questionnaire.deadline_days).opens_at + timedelta(hours=6)
+    answered = session.scalars(
+        select(Registration)
+        .where(Registration.program_id == program.id, Registration.status == Status.APPROVED)
+        .order_by(Registration.id)
+        .limit(24)
+    ).all()
+    for index, registration in enumerate(answered):
+        answers = {}
+        for item in questionnaire.items:
+            if item.kind == ItemKind.SCALE:
+                answers[item.id] = str(3 + (index + item.position) % 3)
+            elif item.kind == ItemKind.CHOICE:
+                answers[item.id] = item.options[index % 4 % 3]
+            elif index % 6 == 0:
+                answers[item.id] = FEEDBACK[index // 6 % len(FEEDBACK)]
+        evaluation.submit(session, questionnaire, registration, tahap_i, answers, now=answering)
+    certificates.save_settings(
+        session,
+        program,
+        min_stages=3,
+        min_jp=None,
+        require_evaluation=False,
+        signatory_name="Drs. Nikson Sitompul, M.Si",
+        signatory_nip="196805121993031004",
+        signatory_title="Kepala Dinas Komunikasi dan Informatika",
+        place="Tarutung",
+        signed_on=None,
+        number_format="800/{n}/Kominfo/{year}",
+        jp={stage.id: 8 for stage in program.stages},
+        actor=None,
+        now=utcnow(),
+    )
+    registration = answered[0]
+    standing = Standing(stage_ids=(tahap_i.id,), jp=8, eligible=True)
+    candidate = certificates.Candidate(
+        registration.id, registration.person.name, registration.person.organization.label, standing
+    )
+    certificates.issue(session, program, [candidate], actor=None, now=utcnow())
+    return session.scalar(select(Certificate.code).where(Certificate.registration_id == registration.id))
+
+
+FEEDBACK = [
+    "Materi sangat bermanfaat untuk menyusun rencana desa kami.",
+    "Sinyal internet di kantor desa lemah; mohon materi dibagikan dalam bentuk PDF.",
+    "Waktu diskusi terlalu singkat.",
+    "Narasumber menjelaskan dengan jelas dan memberi contoh dari kabupaten lain.",
+]
 
 
 def _shots(app, data: dict) -> list[Shot]:
@@ -152,6 +215,9 @@ def _shots(app, data: dict) -> list[Shot]:
             ("scanner", url_for("checkin.scanner", stage_id=running.id)),
             ("live-control", url_for("live.control", stage_id=running.id)),
             ("poll-form", url_for("live.edit_poll", poll_id=data["poll"].id)),
+            ("evaluation-questionnaire", url_for("evaluation.questionnaire", program_id=program.id)),
+            ("evaluation-results", url_for("evaluation.results", program_id=program.id)),
+            ("certificates", url_for("certificates.index", program_id=program.id)),
         ]
         shots = [Shot("panitia", name, path) for name, path in organiser]
         shots.append(
@@ -171,12 +237,20 @@ def _shots(app, data: dict) -> list[Shot]:
             Shot("anonim", "register", url_for("registration.register", slug=program.slug)),
             Shot("anonim", "link-confirm", url_for("auth.personal_link", token=data["daring_token"])),
             Shot("anonim", "link-needed", url_for("auth.link_needed")),
+            Shot("anonim", "verification", url_for("certificates.verify", code=data["certificate_code"])),
         ]
         for role in ("peserta-daring", "peserta-luring"):
             shots += [
                 Shot(role, "my-page", url_for("registration.participant_page", slug=program.slug)),
                 Shot(role, "live", url_for("live.participant", stage_id=running.id)),
             ]
+        shots.append(
+            Shot(
+                "peserta-daring",
+                "evaluation-form",
+                url_for("evaluation.participant_form", slug=program.slug, stage_id=running.id),
+            )
+        )
         shots.append(
             Shot(
                 "peserta-daring",

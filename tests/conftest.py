@@ -212,10 +212,11 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app(
         {
             "TESTING": True,
+            "CERTIFICATE_DIR": str(tmp_path / "certificates"),  # not the project's instance folder
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": False,

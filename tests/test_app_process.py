@@ -4,21 +4,34 @@
   scheduler's heartbeat row is gone, so the next start sees no other scheduler.
 - After a kill (no clean stop) the next start does not warn about the dead process's heartbeat.
 - With gevent-websocket installed it starts all the same, and serves WebSockets through it.
+- The certificates' bulk run works in the background there, and the ZIP is served.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
-from tests import serving
+from tests import factories, serving
+from tests.test_certificates import HADIR, TIDAK, _attend, _rule
+from workshop import create_app
+from workshop.certificates import bulk
+from workshop.db import db
+from workshop.registration.models import Status
 
 GEVENT_WEBSOCKET = "gevent-websocket==0.10.1"
 DUPLICATE_WARNING = "another reminder scheduler is running"
@@ -167,3 +180,62 @@ def test_app_py_starts_and_serves_websockets_with_gevent_websocket_installed(dat
         output = _finish(process, signal.SIGTERM)
     assert process.returncode == 0, output
     assert "Traceback" not in output
+
+
+def test_app_py_issues_the_certificates_in_the_background_and_serves_their_zip(database, tmp_path):
+    """The bulk run as `python app.py` runs it (gevent: a greenlet, the standings and the PDFs in a
+    child process of workshop/offload.py): progress up to "done", then the ZIP with every PDF."""
+    url, _path = database
+    folder = tmp_path / "certificates"  # CERTIFICATE_DIR: this database's, not the project's instance folder
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": serving.SECRET_KEY, "CERTIFICATE_DIR": str(folder)}
+    )
+    with app.app_context():
+        program = factories.program(db.session, stages=4)  # four stages of 2021: all ended
+        for name, statuses in [
+            ("Rina Siregar", [HADIR] * 3 + [TIDAK]),
+            ("Budi Hutabarat", [HADIR] + [TIDAK] * 3),
+        ]:
+            _attend(
+                db.session,
+                factories.registration(db.session, program, status=Status.APPROVED, name=name),
+                statuses,
+            )
+        _rule(db.session, program)
+        program_id, slug = program.id, program.slug
+        db.session.commit()
+        db.engine.dispose()
+    port = serving.free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    process = _start(url, port, CERTIFICATE_DIR=str(folder))
+    try:
+        serving.wait_for(base_url + "/healthz", process)
+        organiser = serving.Browser(base_url)
+        organiser.log_in()
+        page = organiser.get(f"/admin/programs/{program_id}/sertifikat").read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        request = urllib.request.Request(
+            f"{base_url}/admin/programs/{program_id}/sertifikat/generate",
+            data=urllib.parse.urlencode({"csrf_token": token}).encode(),
+            headers={"Origin": base_url},
+        )
+        with organiser.opener.open(request, timeout=30) as response:
+            assert response.status == 200  # the certificates page again, after the redirect
+
+        deadline = time.monotonic() + 120
+        while (
+            progress := json.loads(organiser.get(f"/admin/programs/{program_id}/sertifikat/progress").read())
+        )["status"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert progress == {"status": "done", "done": 1, "total": 1, "issued": 1}
+        with organiser.get(f"/admin/programs/{program_id}/sertifikat.zip") as response:
+            assert response.headers["Content-Disposition"] == f"attachment; filename=sertifikat-{slug}.zip"
+            archive = zipfile.ZipFile(io.BytesIO(response.read()))
+        assert bulk.zip_path(app, program_id) == folder / f"program-{program_id}.zip"
+        assert bulk.zip_path(app, program_id).exists()
+        [name] = archive.namelist()
+        assert name == "0001-Rina-Siregar.pdf"
+        assert "Rina Siregar" in PdfReader(archive.open(name)).pages[0].extract_text()
+    finally:
+        output = _finish(process, signal.SIGTERM)
+    assert "Traceback" not in output, output

@@ -492,3 +492,17 @@ def test_with_the_evaluation_required_only_evaluated_stages_count_on_the_records
     standing = {c.registration_id: c.standing for c in services.standings(session, program, now=AFTER_ALL)}
     assert (standing[rina.id].eligible, len(standing[rina.id].stage_ids)) == (True, 3)
     assert (standing[sari.id].eligible, len(standing[sari.id].stage_ids)) == (False, 2)  # present at 4
+
+
+def test_before_any_stage_ended_the_page_says_so_and_offers_no_run(session, client, login, world, set_now):
+    login(world["organiser"])
+    set_now(datetime(2021, 6, 24, 5, 0, tzinfo=UTC))  # Tahap I running: no stage ended
+
+    page = client.get(f"/admin/programs/{world['program'].id}/sertifikat").get_data(as_text=True)
+
+    assert "Belum ada tahap yang selesai." in page
+    assert "0 peserta berhak" not in page
+    assert 'data-testid="generate" disabled>' in page
+    set_now(AFTER_ALL)
+    page = client.get(f"/admin/programs/{world['program'].id}/sertifikat").get_data(as_text=True)
+    assert 'data-testid="generate" >' in page and "Belum ada tahap yang selesai." not in page

@@ -442,6 +442,21 @@ def test_a_participant_fills_in_the_evaluation_from_their_page_and_changes_it(se
     assert sorted(answer.rating for answer in saved.answers if answer.rating) == [5, 5, 5, 5]
 
 
+def test_while_its_stage_runs_the_evaluation_comes_after_the_stage_and_its_join_button(
+    session, client, set_now
+):
+    program, _questionnaire = _setup(session)
+    _logged_in(session, client, program, mode=Mode.DARING)
+
+    set_now(OPENS + timedelta(hours=1))  # the last day, the stage still running
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+    assert page.index('data-testid="stage-1"') < page.index('data-testid="evaluation-1"')
+
+    set_now(STAGE_END + timedelta(minutes=1))  # ended: the evaluation first, then Tahap II
+    page = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+    assert page.index('data-testid="evaluation-1"') < page.index('data-testid="stage-2"')
+
+
 def test_wrong_answers_show_translated_errors_and_keep_what_was_typed(session, client, set_now):
     program, questionnaire = _setup(session)
     stage = program.stages[0]

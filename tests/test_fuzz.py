@@ -55,7 +55,7 @@ objects = st.fixed_dictionaries(
         "text": any_json,
         "anonymous": any_json,
         "answer": answers,
-        "action": st.sampled_from(["approve", "dismiss", "answered", "pin", "unpin"]) | any_json,
+        "action": st.sampled_from(["approve", "dismiss", "answered", "pin", "unpin", "carry"]) | any_json,
         "reason": any_json,
         "nonce": any_json,
         "scans": st.lists(any_json, max_size=3),

@@ -212,14 +212,51 @@ def test_the_hall_count_is_refused_once_the_poll_closed_or_before_it_opened(
     assert stored_counts(session, timed) == {}
 
 
-def test_participants_and_door_staff_cannot_enter_a_hall_count(app, session, world, hall):
+def test_participants_cannot_enter_a_hall_count(app, session, world, hall):
     participant = participant_client(app, session, world["luring"])
     body = {"counts": {str(hall.options[0].id): 1}}
     assert participant.post(url(world, hall), json=body).status_code == 403
-    door = staff_client(app, factories.staff(session, Role.PETUGAS))
-    session.commit()
-    assert door.post(url(world, hall), json=body).status_code == 403
+    assert participant.post(f"/live/{world['stage'].id}/hall", data={"poll_id": hall.id}).status_code == 403
     assert stored_counts(session, hall) == {}
+
+
+def test_a_petugas_counts_hands_on_the_hall_page_without_a_script(app, session, world, hall):
+    yes, no, unsure = (option.id for option in hall.options)
+    petugas = factories.staff(session, Role.PETUGAS)
+    session.commit()
+    door = staff_client(app, petugas)
+    page_url = f"/live/{world['stage'].id}/hall"
+
+    page = door.get(page_url).get_data(as_text=True)
+    assert f'name="option-{yes}" value="0"' in page
+    assert "Check-in di aula saat ini: 3." in page
+    assert "Daring: 1" in page  # the online vote for "Ya"
+
+    sent = door.post(
+        page_url,
+        data={"poll_id": str(hall.id), f"option-{yes}": "2", f"option-{no}": " 1 ", f"option-{unsure}": "0"},
+    )
+    assert sent.status_code == 302
+    assert stored_counts(session, hall) == {yes: 2, no: 1, unsure: 0}
+    page = door.get(page_url).get_data(as_text=True)
+    assert "Hitungan aula disimpan." in page
+    assert f'name="option-{yes}" value="2"' in page
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "poll.hall_count")).one()
+    assert entry.actor_id == petugas.id
+
+    too_many = door.post(
+        page_url, data={"poll_id": str(hall.id), f"option-{yes}": "9"}, follow_redirects=True
+    )
+    assert "Jumlah tangan melebihi 3 orang yang check-in di aula" in too_many.get_data(as_text=True)
+    wrong = door.post(page_url, data={"poll_id": str(hall.id), f"option-{yes}": "dua"}, follow_redirects=True)
+    assert "Setiap hitungan aula harus bilangan bulat dari 0 sampai 10.000." in wrong.get_data(as_text=True)
+    assert stored_counts(session, hall) == {yes: 9, no: 1, unsure: 0}
+
+    services.close_poll(session, session.get(Poll, hall.id), actor=world["moderator"], now=NOW)
+    session.commit()
+    closed = door.get(page_url).get_data(as_text=True)
+    assert "Polling ini sudah ditutup: hitungan aulanya tidak dapat diubah lagi." in closed
+    assert 'data-testid="hall-save"' not in closed
 
 
 def test_the_results_workbook_shows_the_hall_count_and_the_online_votes(app, session, world, hall):

@@ -50,13 +50,13 @@ from workshop import create_app
 from workshop.auth.models import User
 from workshop.db import db
 from workshop.live import services as live
-from workshop.live.models import PollKind, PollVote
+from workshop.live.models import PollKind, PollVote, Question
 from workshop.live.services import PollDraft
 from workshop.programs.models import Stage
 from workshop.registration import links
 from workshop.registration.models import Notice, Status
 from workshop.registration.services import ensure_participant_user
-from workshop.reminders.models import Audience, Delivery, DeliveryStatus, ReminderRule, ReminderSettings
+from workshop.reminders.models import Audience, Delivery, DeliveryStatus, Kind, ReminderRule, ReminderSettings
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 GUNICORN_CONFIG = str(serving.PROJECT_ROOT / "deploy" / "gunicorn.conf.py")
@@ -631,6 +631,68 @@ def test_a_reminder_notice_from_the_scheduler_process_reaches_a_participant_on_b
         assert notices == 1
     finally:
         client.close()
+
+
+def test_the_questions_of_an_ended_stage_are_carried_once_while_a_b_and_the_scheduler_race(env):
+    """Tahap I ends with open questions; the scheduler's tick and the first pages of Tahap II read on
+    A and on B at the same moment all try to carry them: each is carried once, its asker told once,
+    and B's snapshot shows it "from Stage I"."""
+    now = datetime.now(UTC)
+    ends = now + timedelta(seconds=4)
+    with env.world.session() as session:
+        program = factories.program(session, stages=2)
+        tahap_i, tahap_ii = program.stages
+        tahap_i.starts_at, tahap_i.ends_at = now - timedelta(hours=2), ends
+        tahap_ii.starts_at, tahap_ii.ends_at = ends, ends + timedelta(hours=3)
+        admin = env.world.admin(session)
+        askers = []
+        for number in range(3):
+            registration = factories.registration(session, program, status=Status.APPROVED)
+            ensure_participant_user(session, registration.person)
+            token = links.issue(registration, env.world.app.config["SECRET_KEY"])
+            question = live.ask(
+                session, tahap_i, registration, f"Pertanyaan {number}", anonymous=False, now=now, per_minute=5
+            )
+            live.moderate(session, tahap_i, question.id, "approve", None, actor=admin, now=now)
+            askers.append(token)
+        tahap_ii_id = tahap_ii.id
+        session.commit()
+    browsers = []
+    for index, token in enumerate(askers):
+        browser = serving.Participant(env.cluster.url("nginx"), f"127.0.0.{210 + index}")
+        browser.log_in_with_link(token)
+        browsers.append(browser)
+
+    def first_read(browser_and_process):
+        browser, process = browser_and_process
+        url = f"{env.cluster.url(process)}/live/{tahap_ii_id}"
+        with browser.opener.open(url, timeout=20) as response:
+            return response.status
+
+    time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()))
+    with ThreadPoolExecutor(6) as pool:  # the scheduler ticks every second meanwhile
+        statuses = list(
+            pool.map(first_read, [(browser, process) for browser in browsers for process in ("A", "B")])
+        )
+    assert statuses == [200] * 6
+
+    def carried():
+        with env.world.session() as session:
+            return session.scalars(
+                select(Question.text).where(Question.stage_id == tahap_ii_id).order_by(Question.text)
+            ).all()
+
+    _wait_until(lambda: len(carried()) == 3, 10, "the questions carried to Tahap II")
+    time.sleep(2.5)  # two more ticks: nothing more is carried
+    assert carried() == ["Pertanyaan 0", "Pertanyaan 1", "Pertanyaan 2"]
+    with env.world.session() as session:
+        told = session.execute(
+            select(Delivery.registration_id, Delivery.channel).where(Delivery.kind == Kind.QUESTION_CARRIED)
+        ).all()
+    assert len(told) == len(set(told)) == 3 * 2  # each asker once, by email and by WhatsApp
+    status, state = browsers[0].get_json(f"/live/{tahap_ii_id}/state", base_url=env.cluster.url("B"))
+    assert status == 200
+    assert [question["origin"] for question in state["questions"]] == ["I", "I", "I"]
 
 
 # --- 3. A killed during a vote burst ------------------------------------------------------------

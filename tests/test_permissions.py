@@ -21,6 +21,8 @@ PARTICIPANT = "participant"
 DOOR = "door"  # check-in staff: petugas, panitia, admin
 LIVE = "live"  # who runs Q&A and polls: narasumber, panitia, admin
 LIVE_OR_PARTICIPANT = "live_or_participant"
+REVIEWER = "reviewer"  # assignments: organisers, and a narasumber (the ones named for, past this check)
+NARASUMBER = "narasumber"
 
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
@@ -127,7 +129,8 @@ ACCESS = {
     "live.edit_poll": LIVE,
     "live.delete_poll": LIVE,
     "live.poll_action": LIVE,
-    "live.hall_count": LIVE,
+    "live.hall_count": STAFF,  # the facilitator, or a petugas in the hall
+    "live.hall_count_page": STAFF,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
     "certificates.index": ORGANISER,
@@ -142,6 +145,18 @@ ACCESS = {
     "certificates.announce": ORGANISER,
     "certificates.own_certificate": PARTICIPANT,
     "certificates.verify": PUBLIC,
+    "assignments.index": ORGANISER,
+    "assignments.new": ORGANISER,
+    "assignments.edit": ORGANISER,
+    "assignments.matrix_xlsx": ORGANISER,
+    "assignments.matrix_csv": ORGANISER,
+    "assignments.my_reviews": NARASUMBER,
+    "assignments.detail": REVIEWER,
+    "assignments.submission": REVIEWER,
+    "assignments.file": REVIEWER,
+    "assignments.participant_assignment": PARTICIPANT,
+    "assignments.participant_upload": PARTICIPANT,
+    "assignments.participant_file": PARTICIPANT,
     "laporan.index": ORGANISER,
     "laporan.save_texts": ORGANISER,
     "laporan.upload_photo": ORGANISER,
@@ -161,6 +176,8 @@ def _allowed(access: str, role: str) -> bool:
         DOOR: role in {"admin", "panitia", "petugas"},
         LIVE: role in {"admin", "panitia", "narasumber"},
         LIVE_OR_PARTICIPANT: role in {"admin", "panitia", "narasumber", "participant"},
+        REVIEWER: role in {"admin", "panitia", "narasumber"},
+        NARASUMBER: role == "narasumber",
     }[access]
 
 
@@ -206,6 +223,8 @@ def world(app, session):
         "question_id": 1,
         "action": "open",
         "certificate_id": 1,  # no such certificate: 404 past the role check
+        "assignment_id": 1,  # no such assignment or revision: 404 past the role check
+        "revision_id": 1,
         "photo_id": 1,  # no such laporan photo: 404 past the role check
         "kind": "docx",
     }

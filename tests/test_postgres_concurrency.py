@@ -2,6 +2,7 @@
 (on SQLite, BEGIN IMMEDIATE makes them take turns)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from flask import current_app
@@ -10,12 +11,17 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.postgres import PostgresServer
 from workshop import create_app
+from workshop.auth.models import Role
 from workshop.checkin import services as checkin
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
 from workshop.db import db
+from workshop.live import services as live
+from workshop.live.carry import carry_due
+from workshop.live.models import Question
 from workshop.programs.models import Stage
 from workshop.registration import services as registration
 from workshop.registration.models import Registration, Status
+from workshop.reminders.models import Delivery, Kind
 
 WORKERS = 8
 
@@ -145,3 +151,43 @@ def test_the_same_nonce_sent_by_several_threads_at_once_counts_once(pg_app):
     with pg_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 1
         assert db.session.scalar(select(func.count()).select_from(ScanAttempt)) == 1
+
+
+def test_questions_carried_by_several_processes_at_once_are_carried_once_and_told_once(pg_app):
+    """Each worker is a process's reminder tick (signals.reminders_due): they read the same open
+    questions of the ended stage at once; the unique carried_from_id lets one carry them and the
+    others roll back their savepoint whole, their notices too."""
+    with pg_app.app_context():
+        program = factories.program(db.session, stages=2)
+        tahap_i, tahap_ii = program.stages
+        moderator = factories.staff(db.session, Role.NARASUMBER)
+        askers = [factories.registration(db.session, program, status=Status.APPROVED) for _ in range(3)]
+        for number, asker in enumerate(askers):
+            question = live.ask(
+                db.session,
+                tahap_i,
+                asker,
+                f"Pertanyaan {number}",
+                anonymous=False,
+                now=tahap_i.starts_at,
+                per_minute=5,
+            )
+            live.moderate(
+                db.session, tahap_i, question.id, "approve", None, actor=moderator, now=tahap_i.starts_at
+            )
+        later = tahap_i.ends_at + timedelta(minutes=1)
+        tahap_ii_id = tahap_ii.id
+        db.session.commit()
+
+    queued = _run_together(pg_app, lambda _: [carry_due(db.session, later)], list(range(WORKERS)))
+
+    with pg_app.app_context():
+        carried = db.session.scalars(
+            select(Question.text).where(Question.stage_id == tahap_ii_id).order_by(Question.text)
+        ).all()
+        assert carried == ["Pertanyaan 0", "Pertanyaan 1", "Pertanyaan 2"]
+        told = db.session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.kind == Kind.QUESTION_CARRIED)
+        )
+        assert told == 3 * 2  # three askers, by email and WhatsApp
+    assert sorted(queued) == [0] * (WORKERS - 1) + [6]

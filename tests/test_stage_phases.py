@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from tests import factories
 from workshop.auth.models import Role
 from workshop.programs.models import AgendaItem
-from workshop.programs.schedule import Phase, agenda_day, stage_for_now, stage_phase
+from workshop.programs.schedule import Phase, agenda_day, resumes_at, stage_for_now, stage_phase
 from workshop.registration import links, services
 from workshop.registration.models import Mode, Status
 
@@ -29,6 +29,44 @@ def test_a_stage_runs_from_its_start_to_its_end_nights_between_its_days_included
     assert stage_phase(stage, START + timedelta(hours=15)) == Phase.RUNNING  # the night after day 1
     assert stage_phase(stage, stage.ends_at) == Phase.RUNNING
     assert stage_phase(stage, stage.ends_at + timedelta(seconds=1)) == Phase.ENDED
+
+
+def test_between_its_days_a_running_stage_resumes_at_the_next_days_start(session):
+    stage = factories.program(session, stages=1).stages[0]
+    day_2 = START + timedelta(days=1)  # Jumat, 25 Juni 2021, 09.00 WIB
+
+    assert resumes_at(stage, START + timedelta(hours=6, minutes=59)) is None  # 15.59 WIB: day 1
+    assert resumes_at(stage, START + timedelta(hours=7)) == day_2  # 16.00 WIB: day 1 is over
+    assert resumes_at(stage, START + timedelta(hours=22)) == day_2  # 07.00 WIB the next morning
+    assert resumes_at(stage, day_2) is None
+    assert resumes_at(stage, START - timedelta(hours=1)) is None  # not running yet
+    assert resumes_at(stage, stage.ends_at + timedelta(hours=1)) is None
+
+
+@pytest.mark.parametrize("hours", [9, 22])  # 18.00 WIB on day 1, 07.00 WIB on day 2
+def test_between_its_days_the_pages_say_when_the_stage_resumes_not_that_it_is_in_progress(
+    session, client, login, set_now, hours
+):
+    program = factories.program(session, stages=2)
+    set_now(START + timedelta(hours=hours))
+    resumes = 'data-testid="phase-resumes">Berlanjut Jumat, 25 Juni 2021, pukul 09.00 WIB<'
+
+    page = _participant_page(session, client, program, Mode.DARING)
+    assert _order(page) == ["stage-1", "stage-2", "ticket"]  # still the stage of the moment
+    assert page.count(resumes) == 1 and "phase-running" not in page
+    client.post("/logout")
+    login(factories.staff(session, Role.PANITIA))
+    for path in ("/admin/", f"/admin/programs/{program.id}"):
+        staff_page = client.get(path).get_data(as_text=True)
+        assert staff_page.count(resumes) == 1 and "phase-running" not in staff_page, path
+
+    set_now(START + timedelta(days=1, hours=1))  # 10.00 WIB on day 2: in progress again
+    assert (
+        client.get(f"/admin/programs/{program.id}")
+        .get_data(as_text=True)
+        .count('data-testid="phase-running">Sedang berlangsung<')
+        == 1
+    )
 
 
 def test_the_stage_for_now_is_the_running_one_else_the_next(session):

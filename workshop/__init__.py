@@ -40,15 +40,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
+    from workshop.assignments import reminders as assignment_reminders
 
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
     app.extensions["schedule"] = ScheduleCache()
     live_events.init_app(app)
     reminders_events.init_app(app)
+    assignment_reminders.init_app(app)
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
+    from workshop.assignments import participant_views as assignment_participant_views  # noqa: F401
+    from workshop.assignments import views as assignment_views  # noqa: F401
+    from workshop.assignments.blueprint import bp as assignments_bp
     from workshop.attendance import views as attendance_views  # noqa: F401
     from workshop.attendance.blueprint import bp as attendance_bp
     from workshop.auth import views as auth_views  # noqa: F401
@@ -67,7 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.live.blueprint import bp as live_bp
     from workshop.programs import views as programs_views  # noqa: F401
     from workshop.programs.blueprint import bp as programs_bp
-    from workshop.registration import views  # noqa: F401
+    from workshop.registration import review_views, views  # noqa: F401
     from workshop.registration.blueprint import bp as registration_bp
     from workshop.registration.roster import views as roster_views  # noqa: F401
     from workshop.reminders import message_views, outbox_views  # noqa: F401
@@ -87,6 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(assignments_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(laporan_bp)

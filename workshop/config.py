@@ -102,6 +102,11 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "LOG_FORMAT": env.get("LOG_FORMAT", "plain").strip().lower() or "plain",
         # Where `flask backup` writes its timestamped files (and `flask restore` its safety copy).
         "BACKUP_DIR": env.get("BACKUP_DIR") or str(PROJECT_ROOT / "instance" / "backups"),
+        # The files organisations hand in for assignments (outside the web root; served as downloads).
+        "ASSIGNMENT_FILES_DIR": env.get("ASSIGNMENT_FILES_DIR")
+        or str(PROJECT_ROOT / "instance" / "assignment-files"),
+        # The certificates' ZIP of each programme (one database's: two databases need two folders).
+        "CERTIFICATE_DIR": env.get("CERTIFICATE_DIR") or str(PROJECT_ROOT / "instance" / "certificates"),
     }
 
 

@@ -1,5 +1,13 @@
 """Every feature's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
+from workshop.assignments.models import (
+    Assignment,
+    AssignmentReminder,
+    AssignmentTarget,
+    Submission,
+    SubmissionReview,
+    SubmissionRevision,
+)
 from workshop.attendance.models import AttendanceOverride, MeetingReport, MeetingReportRow, OnlineEvidence
 from workshop.auth.models import AuditEntry, User
 from workshop.certificates.models import (
@@ -29,6 +37,9 @@ from workshop.reminders.models import (
 __all__ = [
     "AgendaItem",
     "Announcement",
+    "Assignment",
+    "AssignmentReminder",
+    "AssignmentTarget",
     "AttendanceOverride",
     "AuditEntry",
     "Certificate",
@@ -63,5 +74,8 @@ __all__ = [
     "Stage",
     "StageHours",
     "StageMove",
+    "Submission",
+    "SubmissionReview",
+    "SubmissionRevision",
     "User",
 ]

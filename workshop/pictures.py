@@ -21,6 +21,12 @@ class PictureError(ValueError):
         self.code = code
 
 
+def mime_type(image: Image.Image) -> str:
+    """The MIME type of a picture that `decode` returned."""
+    assert image.format is not None  # decode checked it is one of TYPES
+    return TYPES[image.format]
+
+
 def decode(content: bytes, *, max_side: int | None = None, max_pixels: int | None = None) -> Image.Image:
     """The picture, decoded; its `format` is PNG or JPEG (TYPES gives its MIME type)."""
     if not content.startswith(SIGNATURES):

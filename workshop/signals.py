@@ -6,6 +6,10 @@
 - `deliveries_changed`: reminders' engine committed deliveries of these stages (`stage_ids`), and
   sent these in-app notices (`notices`: the engine's Outgoing items). Sent with the app as
   sender; reminders' events.py tells the staff screens and the participants over Socket.IO.
+- `reminders_due`: the reminder engine's tick expands what is due (reminders, in the tick's
+  transaction, before its commit). Sent with `session` and `now`; a feature with reminders of its
+  own queues their deliveries then and returns how many (assignments: their deadlines; live: the
+  notices of the questions it carries to the next stage when a stage has ended).
 """
 
 from __future__ import annotations
@@ -15,3 +19,4 @@ from blinker import Namespace
 signals = Namespace()
 stage_saved = signals.signal("stage-saved")
 deliveries_changed = signals.signal("deliveries-changed")
+reminders_due = signals.signal("reminders-due")

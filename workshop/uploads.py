@@ -20,6 +20,10 @@ from typing import TypeVar
 from flask import current_app, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import offload
@@ -32,6 +36,19 @@ DRAIN_LIMIT_BYTES = (
 )  # read (and drop) a refused body up to this size, so the browser sees the answer
 OFFLOAD_FROM_BYTES = 64 * 1024  # about 200 roster rows: less is checked in a few ms
 T = TypeVar("T")
+
+
+NO_FILE = _l("Choose a file to upload.")
+
+
+class UploadForm(FlaskForm):
+    """The base of a form that takes a file (one FileField, checked with Flask-WTF's FileRequired,
+    FileAllowed and `within_upload_limit`). `receive()` fills and checks it."""
+
+    class Meta:
+        # receive() checks the token before the body is parsed; the upload script sends it in the
+        # X-CSRFToken header, not as a form field.
+        csrf = False
 
 
 class UploadError(Exception):
@@ -56,17 +73,32 @@ def limit_text(limit: int | None = None) -> str:
     return f"{format_decimal(limit / 1024 / 1024, '#,##0.#')} MB"
 
 
-def receive(field: str = "file") -> tuple[str, bytes]:
-    """The uploaded file's name and content. Raises UploadError (no file, too large); a missing
-    or expired CSRF token raises CSRFError as on every other form."""
+def within_upload_limit(form: FlaskForm, field: FileField) -> None:
+    """Flask-WTF's FileSize at MAX_UPLOAD_BYTES (a setting: read when the form is checked)."""
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    FileSize(limit, message=_too_large(limit).message)(form, field)
+
+
+class FileUploadForm(UploadForm):
+    """Any file, `file`, within the limit (its content is checked by the view's service)."""
+
+    file = FileField(validators=[FileRequired(NO_FILE), within_upload_limit])
+
+
+def receive(form_class: type[UploadForm] = FileUploadForm) -> tuple[str, bytes]:
+    """The uploaded file's name and content, once `form_class` found it valid. Raises UploadError
+    (the form's first error: no file, too large, not a kind it takes); a missing or expired CSRF
+    token raises CSRFError as on every other form."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     accept(limit)
-    upload = request.files.get(field)
-    if upload is None or not upload.filename:
-        raise UploadError(400, _("Choose a file to upload."))
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(limit)
+    form = form_class()
+    (field,) = [field for field in form if isinstance(field, FileField)]
+    if not form.validate():
+        message = str(field.errors[0])
+        raise UploadError(413 if message == _too_large(limit).message else 400, message)
+    upload = field.data
+    assert isinstance(upload, FileStorage) and upload.filename  # FileRequired passed
+    data = upload.read()
     # The permission check read in a deferred transaction (extensions.py: an upload's body is read
     # only now); end it, so that the view's writes begin a transaction that takes the lock first.
     end_reading()

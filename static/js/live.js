@@ -6,11 +6,13 @@
 
 import {
   authorLine,
+  carriedFirst,
   clock,
   connectLive,
   el,
   fillUrl,
   format,
+  originTag,
   renderResults,
   secondsUntil,
   showStatus,
@@ -409,11 +411,13 @@ function start(root) {
   function sorted(questions) {
     const byTime = (a, b) => Date.parse(b.created_at) - Date.parse(a.created_at);
     return [...questions].sort(
-      (a, b) =>
-        Number(b.pinned) - Number(a.pinned) ||
-        (sort === "popular" ? b.upvotes - a.upvotes : 0) ||
-        byTime(a, b) ||
-        b.id - a.id,
+      carriedFirst(
+        (a, b) =>
+          Number(b.pinned) - Number(a.pinned) ||
+          (sort === "popular" ? b.upvotes - a.upvotes : 0) ||
+          byTime(a, b) ||
+          b.id - a.id,
+      ),
     );
   }
 
@@ -429,6 +433,8 @@ function start(root) {
       const body = el("p", "live-question-text", question.text);
       const meta = el("small", "live-question-meta", authorLine(question, text));
       if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
+      const origin = originTag(question, text);
+      if (origin) meta.prepend(origin, " ");
       if (question.status === "answered") meta.append(" ", el("mark", "live-tag live-tag-answered", text.answered_badge));
       const own = ownIds.has(question.id);
       if (own) meta.append(" ", el("mark", "live-tag", text.own_question));

@@ -3,7 +3,17 @@
 // moderation queue. The poll list and its open / close / reopen buttons are plain forms rendered
 // by the server.
 
-import { authorLine, connectLive, el, fillUrl, format, renderResults, showStatus } from "./live_client.js";
+import {
+  authorLine,
+  carriedFirst,
+  connectLive,
+  el,
+  fillUrl,
+  format,
+  originTag,
+  renderResults,
+  showStatus,
+} from "./live_client.js";
 import { pageConfig } from "./lib/page_config.js";
 import { isJson, postJson } from "./lib/post_json.js";
 
@@ -201,13 +211,16 @@ function start(root) {
   }
 
   function sortedQueue(questions) {
+    // Carried from the previous stage first: the narasumber takes them up before the new ones.
     return [...questions].sort(
-      (a, b) =>
-        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
-        (a.status === "pending" ? Date.parse(a.created_at) - Date.parse(b.created_at) : 0) ||
-        Number(b.pinned) - Number(a.pinned) ||
-        b.upvotes - a.upvotes ||
-        Date.parse(b.created_at) - Date.parse(a.created_at),
+      carriedFirst(
+        (a, b) =>
+          STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+          (a.status === "pending" ? Date.parse(a.created_at) - Date.parse(b.created_at) : 0) ||
+          Number(b.pinned) - Number(a.pinned) ||
+          b.upvotes - a.upvotes ||
+          Date.parse(b.created_at) - Date.parse(a.created_at),
+      ),
     );
   }
 
@@ -217,10 +230,21 @@ function start(root) {
     if (question.status === "approved") actions.push("answered");
     if (question.status === "approved" || question.status === "answered") actions.push(question.pinned ? "unpin" : "pin");
     if (question.status !== "dismissed") actions.push("dismiss");
+    const carriable = question.status === "pending" || question.status === "approved";
+    if (config.has_next_stage && carriable && !question.carry_over && !question.carried_to) {
+      actions.push("carry");
+    }
     return actions;
   }
 
-  const ACTION_TEXT = { approve: "approve", dismiss: "dismiss", answered: "mark_answered", pin: "pin", unpin: "unpin" };
+  const ACTION_TEXT = {
+    approve: "approve",
+    dismiss: "dismiss",
+    answered: "mark_answered",
+    pin: "pin",
+    unpin: "unpin",
+    carry: "carry",
+  };
 
   function renderQueue() {
     const focused = document.activeElement;
@@ -235,6 +259,9 @@ function start(root) {
       const head = el("div", "live-question-head");
       head.append(el("mark", `live-tag live-status-${question.status}`, text[`status_${question.status}`]));
       if (question.pinned) head.append(" ", el("mark", "live-tag live-tag-pinned", text.pinned));
+      const origin = originTag(question, text);
+      if (origin) head.append(" ", origin);
+      if (question.carry_over && !question.carried_to) head.append(" ", el("mark", "live-tag live-tag-carry", text.carry_over));
       head.append(" ", el("small", "live-upvotes", format(text.upvotes_count, { count: question.upvotes })));
       item.append(head, el("p", "live-question-text", question.text));
       const meta = el("small", "live-question-meta", authorLine({ ...question, anonymous: false }, text));

@@ -3,7 +3,18 @@
 // upvotes) beside it, or on the whole screen when there is no poll. Anonymous askers stay
 // unnamed here even though the staff state names them.
 
-import { authorLine, clock, connectLive, el, format, renderResults, secondsUntil, showStatus } from "./live_client.js";
+import {
+  authorLine,
+  carriedFirst,
+  clock,
+  connectLive,
+  el,
+  format,
+  originTag,
+  renderResults,
+  secondsUntil,
+  showStatus,
+} from "./live_client.js";
 import { pageConfig } from "./lib/page_config.js";
 
 // As many as the screen holds at the projector's type sizes (static/css/live.css), 720p to 1080p.
@@ -51,12 +62,14 @@ function start(root) {
 
   function topQuestions(limit) {
     return (state.questions || [])
-      .filter((question) => question.status === "approved")
+      .filter((question) => question.status === "approved" && !question.carry_over) // deferred: not now
       .sort(
-        (a, b) =>
-          Number(b.pinned) - Number(a.pinned) ||
-          b.upvotes - a.upvotes ||
-          Date.parse(a.created_at) - Date.parse(b.created_at),
+        carriedFirst(
+          (a, b) =>
+            Number(b.pinned) - Number(a.pinned) ||
+            b.upvotes - a.upvotes ||
+            Date.parse(a.created_at) - Date.parse(b.created_at),
+        ),
       )
       .slice(0, limit);
   }
@@ -73,6 +86,8 @@ function start(root) {
       const who = question.anonymous ? text.anonymous : authorLine(question, text); // the hall sees it
       const meta = el("small", "live-question-meta", who);
       if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
+      const origin = originTag(question, text);
+      if (origin) meta.prepend(origin, " ");
       body.append(meta);
       item.append(votes, body);
       ui.questions.append(item);

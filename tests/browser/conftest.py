@@ -118,6 +118,8 @@ def running_server(workdir: Path, database_uri: str, **extra_env: str) -> Iterat
         "PUBLIC_BASE_URL": url,
         "PYTHONUNBUFFERED": "1",
         "REMINDER_TICK_SECONDS": "2",  # the embedded scheduler sends what is due within seconds
+        "ASSIGNMENT_FILES_DIR": str(workdir / "assignment-files"),  # not the project's instance folder
+        "CERTIFICATE_DIR": str(workdir / "certificates"),
         **extra_env,
     }
     env.pop("BIMTEK_ENV", None)  # production mode would make the cookies Secure: no HTTPS here

@@ -9,7 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
+from tests import factories
+from tests.browser.test_attendance_dashboard import log_in
 from tests.browser.test_live import LAPTOP, PHONE, PROJECTOR, _bar, _participant, _seed, _staff, _texts
+from workshop.auth.models import Role
 from workshop.checkin.models import CheckIn
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
@@ -131,3 +134,51 @@ def test_the_hall_count_typed_on_the_control_page_shows_merged_on_the_projector_
     assert [
         problem for problem in browser_problems.seen if "hall-count: Failed to load resource" not in problem
     ] == []
+
+
+def test_a_petugas_counts_hands_from_a_phone_and_the_projector_merges_them(
+    live_server, new_context, browser_problems
+):
+    dialogs: list[str] = []
+    seeded = _seed(
+        live_server,
+        title="Bimtek Hitung Petugas",
+        people={
+            "hall": ("Rina Simanjuntak", Mode.LURING, OrgKind.OPD),
+            "online": ("Kades Hutatoruan", Mode.DARING, OrgKind.DESA),
+        },
+        poll=live_services.PollDraft(
+            kind=PollKind.SINGLE, question="Sudah ada Wi-Fi desa?", options=["Ya", "Belum"]
+        ),
+        open_poll=True,
+    )
+    _check_in_everyone_in_person(live_server, seeded.stage_id)
+    with live_server.session() as session:
+        petugas = factories.staff(session, Role.PETUGAS).username
+    yes = seeded.options["Ya"]
+    projector = _staff(new_context, seeded, "projector", dialogs, **PROJECTOR)
+    _, online = _participant(new_context, seeded, "online", dialogs)
+    online.get_by_role("radio", name="Ya").check()
+    online.locator("[data-answer-submit]").click()
+    expect(online.get_by_test_id("my-answer")).to_contain_text("Ya")
+
+    phone = new_context(**PHONE).new_page()
+    log_in(phone, petugas)
+    phone.goto("/checkin")
+    phone.get_by_test_id(f"hall-count-{seeded.stage_id}").click()
+    form = phone.get_by_test_id("hall-page")
+    expect(form.get_by_label("Ya")).to_have_value("0")
+    form.get_by_label("Ya").fill("1")
+    phone.get_by_test_id("hall-save").click()
+    expect(phone.locator(".flash-success")).to_have_text("Hitungan aula disimpan.")
+    expect(phone.get_by_test_id("hall-page").get_by_label("Ya")).to_have_value("1")
+    phone.screenshot(path=f"{SHOTS}/hall-count-petugas-360.png", full_page=True)
+
+    bar = _bar(projector, "[data-projector-results]", yes)
+    expect(bar.locator(".live-bar-count")).to_have_text("2")
+    expect(bar.locator(".live-bar-sources")).to_have_text("Aula: 1 · Daring: 1")
+    expect(_bar(online, "[data-results]", yes).locator(".live-bar-sources")).to_have_text(
+        "Aula: 1 · Daring: 1"
+    )
+    assert dialogs == []
+    assert browser_problems.seen == []

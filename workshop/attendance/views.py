@@ -19,6 +19,7 @@ from workshop import clock, i18n, realtime, uploads
 from workshop.attendance import queries, services
 from workshop.attendance.blueprint import bp
 from workshop.attendance.events import presence_heartbeat
+from workshop.attendance.forms import MeetingReportForm
 from workshop.attendance.models import MeetingReport, MeetingReportRow, RowMatch
 from workshop.attendance.reader import ReportFileError
 from workshop.auth.permissions import organiser_required, participant_required
@@ -145,7 +146,7 @@ def meeting_reports(stage_id: int):
     if request.method == "GET":
         return _upload_page(db.get_or_404(Stage, stage_id), [])
     try:
-        filename, data = uploads.receive()
+        filename, data = uploads.receive(MeetingReportForm)
     except uploads.UploadError as error:
         return _upload_page(db.get_or_404(Stage, stage_id), [error.message], error.status)
     stage = db.get_or_404(Stage, stage_id)

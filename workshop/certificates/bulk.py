@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def zip_path(app: Flask, program_id: int) -> Path:
-    return Path(app.instance_path) / "certificates" / f"program-{program_id}.zip"
+    return Path(app.config["CERTIFICATE_DIR"]) / f"program-{program_id}.zip"
 
 
 def start(app: Flask, job_id: int) -> None:

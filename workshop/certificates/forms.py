@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, TextAreaField
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -11,6 +12,7 @@ from workshop.certificates.models import DEFAULT_NUMBER_FORMAT
 from workshop.certificates.services import MAX_JP, REASON_MAX_LENGTH
 from workshop.forms import BaseForm
 from workshop.programs.models import Program
+from workshop.uploads import NO_FILE, UploadForm, within_upload_limit
 
 
 class SettingsForm(BaseForm):
@@ -63,3 +65,18 @@ class RevokeForm(BaseForm):
 
 class ActionForm(BaseForm):
     """A button that posts (generate, announce): the CSRF token only."""
+
+
+LOGO_TYPE = _l("The logo must be a PNG or JPEG picture of at most 4000 × 4000 pixels.")
+
+
+class LogoForm(UploadForm):
+    """The certificate's logo (its content is checked by services.check_logo)."""
+
+    logo = FileField(
+        validators=[
+            FileRequired(NO_FILE),
+            within_upload_limit,
+            FileAllowed(("png", "jpg", "jpeg"), LOGO_TYPE),
+        ]
+    )

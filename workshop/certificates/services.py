@@ -182,7 +182,7 @@ def check_logo(content: bytes) -> str:
         image = pictures.decode(content, max_side=LOGO_MAX_PIXELS)
     except pictures.PictureError:
         raise CertificateError("logo_type", "logo") from None
-    return pictures.TYPES[image.format]
+    return pictures.mime_type(image)
 
 
 def save_logo(

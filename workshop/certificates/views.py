@@ -14,11 +14,18 @@ from workshop import audit, clock, i18n, uploads, web
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.certificates import bulk, documents, pdf, queries, services
 from workshop.certificates.blueprint import bp
-from workshop.certificates.forms import ActionForm, RevokeForm, jp_field_name, settings_form
+from workshop.certificates.forms import (
+    LOGO_TYPE,
+    ActionForm,
+    LogoForm,
+    RevokeForm,
+    jp_field_name,
+    settings_form,
+)
 from workshop.certificates.models import Certificate, JobStatus
 from workshop.db import db
 from workshop.programs.models import Program
-from workshop.registration.queries import approved_registration_of
+from workshop.registration.queries import own_registration_or_404
 from workshop.reminders import jobs, outreach
 from workshop.reminders.models import Kind
 from workshop.reminders.services import ReminderError
@@ -30,7 +37,7 @@ ERRORS = {
     "jp": _l("The JP of a stage must be between 0 and 200."),
     "number_format": _l("The number format must contain {n} and may contain {year}, nothing else in braces."),
     "logo_size": _l("The logo is too large: at most 1 MB."),
-    "logo_type": _l("The logo must be a PNG or JPEG picture of at most 4000 × 4000 pixels."),
+    "logo_type": LOGO_TYPE,
     "no_rule": _l("Save the eligibility rule first."),
     "running": _l("Certificates are being generated already: wait until the run ends."),
     "reason_required": _l("Give the reason for the revocation."),
@@ -137,7 +144,7 @@ def save_settings(program_id: int):
 @uploads.upload_view
 def upload_logo(program_id: int):
     try:
-        _name, content = uploads.receive("logo")
+        _name, content = uploads.receive(LogoForm)
     except uploads.UploadError as error:
         flash(error.message, "danger")
         return redirect(url_for("certificates.index", program_id=program_id), 303)
@@ -289,8 +296,7 @@ def announce(program_id: int):
 @participant_required
 def own_certificate(slug: str):
     """The participant's own certificate: another person's is never found (404)."""
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    certificate = queries.valid_certificate_of(registration) if registration is not None else None
+    certificate = queries.valid_certificate_of(own_registration_or_404(slug))
     if certificate is None:
         abort(404)
     return _pdf(certificate)

@@ -28,7 +28,7 @@ from workshop.forms import add_error
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
-from workshop.registration.queries import approved_registration_of
+from workshop.registration.queries import own_registration_or_404
 
 ERRORS = {
     "not_registered": _l("You are not registered for this stage."),
@@ -83,9 +83,7 @@ def evaluation_invitations(registration: Registration, stages) -> list[dict]:
 @bp.route("/saya/<slug>/evaluasi/<int:stage_id>", methods=["GET", "POST"])
 @participant_required
 def participant_form(slug: str, stage_id: int):
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    if registration is None:
-        abort(404)
+    registration = own_registration_or_404(slug)
     program = registration.program
     stage = db.get_or_404(Stage, stage_id)
     questionnaire = services.questionnaire_of(db.session, program)

@@ -1,6 +1,6 @@
 """The laporan's facts (queries.py) in words, as blocks (blocks.py) that word.py and pdf.py render:
 the cover, the organiser's texts, the schedule, the attendance recap, the polls, the questions,
-the evaluation, the certificates and the photos. In the current language (the organiser's),
+the evaluation, the assignments, the certificates and the photos. In the current language (the organiser's),
 dates as "Kamis, 24 Juni 2021, pukul 09.00 WIB"."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workshop import i18n
+from workshop.assignments import exports as assignment_exports
 from workshop.evaluation.exports import average_text, mode_label
 from workshop.evaluation.models import ItemKind
 from workshop.laporan.blocks import Chart, Cover, Document, Heading, PageBreak, Paragraph, Picture, Table
@@ -192,6 +193,8 @@ class _Writer:
                     tuple((b["label"], b["count"], f"{b['count']} ({share})") for b, share in bars),
                 )
             )
+            header: tuple[str, ...]
+            rows: tuple[tuple[str, ...], ...]
             if counted_in_hall:
                 header = (_("Answer"), _("Online"), _("In the hall"), _("Count"), "%")
                 rows = tuple(
@@ -318,6 +321,28 @@ class _Writer:
                     )
                 )
 
+    def assignments(self) -> None:
+        """Per assignment: who had to hand it in, who did (late), accepted, missing; then who."""
+        assignments, rows = self.facts.assignments, self.facts.assignment_rows
+        self.chapter_heading(_("Assignments"))
+        summary = []
+        for assignment in assignments:
+            cells = [row.cells[assignment.id] for row in rows if assignment.id in row.cells]
+            handed_in = [cell for cell in cells if cell.submission is not None]
+            counts = (
+                len(cells),
+                len(handed_in),
+                sum(cell.late for cell in handed_in),
+                sum(cell.status == "accepted" for cell in cells),
+                len(cells) - len(handed_in),
+            )
+            deadline = i18n.format_datetime_long(assignment.deadline, self.program.timezone, self.locale)
+            summary.append((assignment.title, deadline, *(str(count) for count in counts)))
+        header = (_("Assignment"), _("Deadline"), _("Must hand in"), _("Handed in"), _("Late"), _("Accepted"))
+        self.add(Table((*header, _("Not submitted")), tuple(summary), widths=(5, 4, 2, 2, 2, 2, 2)))
+        matrix = assignment_exports.rows(assignments, rows)
+        self.add(Table(tuple(assignment_exports.header(assignments)), tuple(tuple(row) for row in matrix)))
+
     def certificates(self) -> None:
         self.chapter_heading(_("Certificates issued"))
         certificates = self.facts.certificates
@@ -358,6 +383,8 @@ def build(facts: Facts, locale: str) -> Document:
     writer.polls()
     writer.questions()
     writer.evaluation()
+    if facts.assignments:
+        writer.assignments()
     if facts.whole:
         writer.certificates()
     writer.photos()

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workshop.db import db, utcnow
+from workshop.db import Model, utcnow
 
 
-class ReportText(db.Model):
+class ReportText(Model):
     __tablename__ = "laporan_text"
 
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), primary_key=True)
@@ -28,7 +28,7 @@ class ReportText(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
-class ReportPhoto(db.Model):
+class ReportPhoto(Model):
     __tablename__ = "laporan_photo"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Image, KeepTogether, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Image, KeepTogether, SimpleDocTemplate, Spacer
 from reportlab.platypus import PageBreak as PdfPageBreak
 from reportlab.platypus import Paragraph as PdfParagraph
 from reportlab.platypus import Table as PdfTable
@@ -104,7 +104,7 @@ def _flowables(block) -> list:
         height = block.height * width / block.width
         if height > PICTURE_MAX_HEIGHT:
             width, height = width * PICTURE_MAX_HEIGHT / height, PICTURE_MAX_HEIGHT
-        parts = [Image(io.BytesIO(block.content), width=width, height=height)]
+        parts: list[Flowable] = [Image(io.BytesIO(block.content), width=width, height=height)]
         if block.caption:
             parts.append(_text(block.caption, _caption))
         return [KeepTogether(parts), Spacer(1, 0.4 * cm)]

@@ -1,6 +1,6 @@
 """What the laporan reports, read from the features that hold it: per stage the attendance recap
-(reports), the polls and questions (live), the photos; the evaluation results (evaluation) and the
-certificates issued (certificates). Plain facts, not yet words: document.py says them."""
+(reports), the polls and questions (live), the photos; the evaluation results (evaluation), the
+assignments between stages (assignments) and the certificates issued (certificates). Plain facts, not yet words: document.py says them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm import defer, joinedload
 
+from workshop.assignments import queries as assignment_queries
+from workshop.assignments.models import Assignment
 from workshop.attendance.models import AttendanceStatus
 from workshop.certificates.models import Certificate
 from workshop.certificates.queries import certificates_of
+from workshop.db import Session
 from workshop.evaluation import queries as evaluation_queries
 from workshop.evaluation import services as evaluation_services
 from workshop.laporan.models import ReportPhoto, ReportText
@@ -86,6 +89,8 @@ class Facts:
     stages: list[StageFacts]
     evaluation: evaluation_queries.Results | None
     certificates: list[Certificate]  # valid ones; the whole programme's report only
+    assignments: list[Assignment] = field(default_factory=list)  # of the stages reported
+    assignment_rows: list[assignment_queries.Row] = field(default_factory=list)  # organisations x them
 
 
 def recap(session: Session, stage: Stage, now: datetime) -> Recap:
@@ -143,6 +148,10 @@ def facts(session: Session, program: Program, stage: Stage | None, *, now: datet
     stages = list(program.stages) if stage is None else [stage]
     photos = photos_of(session, [stage.id for stage in stages], with_content=True)
     questionnaire = evaluation_services.questionnaire_of(session, program)
+    stage_ids = {stage.id for stage in stages}
+    assignments = [
+        a for a in assignment_queries.assignments_of(session, program.id) if a.stage_id in stage_ids
+    ]
     return Facts(
         program=program,
         texts=texts_of(session, program),
@@ -159,4 +168,6 @@ def facts(session: Session, program: Program, stage: Stage | None, *, now: datet
         ],
         evaluation=evaluation_queries.results(session, questionnaire, stages) if questionnaire else None,
         certificates=[c for c in certificates_of(program.id) if not c.revoked] if whole else [],
+        assignments=assignments,
+        assignment_rows=assignment_queries.matrix(session, assignments, now),
     )

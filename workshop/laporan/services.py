@@ -8,10 +8,10 @@ from datetime import datetime
 
 from PIL import ImageOps
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from workshop import audit, pictures
 from workshop.auth.models import User
+from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.programs.models import Program, Stage
@@ -77,7 +77,7 @@ def normalised_photo(content: bytes) -> tuple[bytes, str, int, int]:
         upright.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
     else:
         upright.save(out, "PNG", optimize=True)
-    return out.getvalue(), pictures.TYPES[image.format], upright.width, upright.height
+    return out.getvalue(), pictures.mime_type(image), upright.width, upright.height
 
 
 def add_photo(

@@ -95,10 +95,10 @@ def save_texts(program_id: int):
     services.save_texts(
         db.session,
         program,
-        basis=form.basis.data,
-        purpose=form.purpose.data,
-        summary=form.summary.data,
-        closing=form.closing.data,
+        basis=form.basis.data or "",
+        purpose=form.purpose.data or "",
+        summary=form.summary.data or "",
+        closing=form.closing.data or "",
         actor=current_user,
         now=clock.now(),
     )
@@ -124,9 +124,11 @@ def upload_photo(stage_id: int):
         return _page(program, photo_forms={stage.id: form})
     content = form.photo.data.read()
     uploads.end_reading()
-    stage = db.session.get(Stage, stage_id)
+    stage = db.session.get_one(Stage, stage_id)
     try:
-        services.add_photo(db.session, stage, content, form.caption.data, actor=current_user, now=clock.now())
+        services.add_photo(
+            db.session, stage, content, form.caption.data or "", actor=current_user, now=clock.now()
+        )
     except services.LaporanError as error:
         db.session.rollback()
         form.photo.errors = [str(ERRORS[error.code])]
@@ -150,7 +152,7 @@ def delete_photo(photo_id: int):
     found = db.get_or_404(ReportPhoto, photo_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    program_id = db.session.get(Stage, found.stage_id).program_id
+    program_id = db.session.get_one(Stage, found.stage_id).program_id
     services.delete_photo(db.session, found, actor=current_user)
     db.session.commit()
     flash(_("The photo is deleted."), "success")

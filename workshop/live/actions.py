@@ -27,6 +27,7 @@ ERROR_MESSAGES = {
     "login_required": _l("Please open your personal link again to take part."),
     "forbidden": _l("You are not registered for this stage."),
     "moderators_only": _l("Only the facilitator and the organisers can do this."),
+    "staff_only": _l("Only the facilitator, the organisers and the check-in staff can count hands."),
     "participants_only": _l(
         "Questions and answers come from participants: open this stage with a participant's personal link."
     ),
@@ -44,6 +45,7 @@ ERROR_MESSAGES = {
     "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
     "own_question": _l("You cannot upvote your own question."),
     "server_error": _l("Something went wrong on our side. Please try again."),
+    "no_next_stage": _l("This is the last stage: there is no next stage to carry the question to."),
     "no_counts": _l("Enter the hall count of at least one option."),
     "unknown_option": _l("This option is not part of the poll."),
     "invalid_count": _l("Each hall count must be a whole number from 0 to 10,000."),
@@ -184,13 +186,14 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
 
 
 def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
-    """The facilitator's hall count for the poll: {"poll_id", "counts": {"<option id>": n}}."""
+    """The hall count for the poll, by the facilitator or a petugas in the hall:
+    {"poll_id", "counts": {"<option id>": n}}."""
 
     def run():
         if not user.is_authenticated:
             raise LiveError("login_required", 401)
-        if not user.is_live_moderator:
-            raise LiveError("moderators_only", 403)
+        if not user.is_staff:
+            raise LiveError("staff_only", 403)
         stage = _stage(stage_id)
         poll_id = valid_id(payload.get("poll_id"))
         poll = poll_of(stage, poll_id) if poll_id else None

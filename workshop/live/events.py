@@ -13,7 +13,7 @@ from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.ids import valid_id
-from workshop.live import actions, services
+from workshop.live import actions, carry, services
 from workshop.live.broadcast import Broadcaster
 from workshop.live.votes import VoteBatcher, record_votes
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         return services.state_versions(db.session, stage_id)
 
     realtime.stage_joined.connect(joined, sender=app, weak=False)
+    carry.init_app(app)
     if app.config["LIVE_VOTE_BATCHING"]:
 
         def write(requests):

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from workshop import audit
 from workshop.auth.models import User
 from workshop.db import Session
-from workshop.live.models import Poll, PollHallCount, PollKind, PollStatus
+from workshop.live.models import LiveStage, Poll, PollHallCount, PollKind, PollStatus
 from workshop.live.votes import LiveError
 
 MAX_HALL_COUNT = 10_000  # more than any hall holds: a larger number is a typing slip
@@ -29,6 +29,19 @@ def hall_counts(session: Session, poll_id: int) -> dict[int, int]:
         .tuples()
         .all()
     )
+
+
+def shown_poll(session: Session, stage_id: int) -> Poll | None:
+    """The stage's poll shown now (open, else the last closed) if hands can be counted for it."""
+    live = session.get(LiveStage, stage_id)
+    poll = session.get(Poll, live.current_poll_id) if live and live.current_poll_id else None
+    if (
+        poll is None
+        or poll.kind not in (PollKind.SINGLE, PollKind.MULTIPLE)
+        or poll.status == PollStatus.DRAFT
+    ):
+        return None
+    return poll
 
 
 def parse_counts(poll: Poll, counts: object) -> dict[int, int]:

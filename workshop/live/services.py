@@ -36,7 +36,7 @@ from workshop.text import clean_line
 MAX_QUESTION_LENGTH = 280
 MAX_REASON_LENGTH = 300
 RATE_WINDOW = timedelta(minutes=1)
-MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin")
+MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin", "carry")
 
 
 def _default_live_stage(stage_id: int) -> LiveStage:
@@ -170,12 +170,19 @@ def moderate(
     reason = " ".join(clean_line(reason).split()) if isinstance(reason, str) else ""
     if len(reason) > MAX_REASON_LENGTH:
         raise LiveError("too_long", field="reason")
+    if action in ("approve", "dismiss", "answered"):
+        question.carry_over = False
     if action == "approve":
         question.status, question.reason = QuestionStatus.APPROVED, ""
     elif action == "dismiss":
         question.status, question.reason, question.pinned = QuestionStatus.DISMISSED, reason, False
     elif action == "answered":
         question.status, question.pinned = QuestionStatus.ANSWERED, False
+    elif action == "carry":  # "bahas di tahap berikutnya": shown, and carried when the stage ends
+        if following_stage(session, stage) is None:
+            raise LiveError("no_next_stage", 409)
+        question.status, question.reason, question.pinned = QuestionStatus.APPROVED, "", False
+        question.carry_over = True
     elif question.status not in PUBLIC_QUESTION_STATUSES:
         raise LiveError("invalid", field="action")  # only a shown question can be pinned
     else:
@@ -184,6 +191,24 @@ def moderate(
     bump_version(session, stage.id)
     audit.record(session, actor, f"question.{action}", f"question:{question.id}", reason)
     return question
+
+
+def previous_stage(session: Session, stage: Stage) -> Stage | None:
+    return session.scalar(
+        select(Stage)
+        .where(Stage.program_id == stage.program_id, Stage.position < stage.position)
+        .order_by(Stage.position.desc())
+        .limit(1)
+    )
+
+
+def following_stage(session: Session, stage: Stage) -> Stage | None:
+    return session.scalar(
+        select(Stage)
+        .where(Stage.program_id == stage.program_id, Stage.position > stage.position)
+        .order_by(Stage.position)
+        .limit(1)
+    )
 
 
 # Polls

@@ -40,7 +40,16 @@ def author_of(registration: Registration) -> dict:
     return {"name": person.name, "affiliation": affiliation}
 
 
-def question_json(question: Question, *, staff: bool, asker: bool = False) -> dict:
+def question_json(
+    question: Question,
+    *,
+    staff: bool,
+    asker: bool = False,
+    origin: str | None = None,
+    carried_to: str | None = None,
+) -> dict:
+    """`origin`: the number of the stage a carried question comes from ("I"); `carried_to`: the
+    number of the stage it was carried to."""
     return {
         "id": question.id,
         "text": question.text,
@@ -51,6 +60,9 @@ def question_json(question: Question, *, staff: bool, asker: bool = False) -> di
         "pinned": question.pinned,
         "reason": question.reason if staff or asker else "",
         "created_at": iso(question.created_at),
+        "carry_over": question.carry_over,
+        "origin": origin,
+        "carried_to": carried_to,
     }
 
 
@@ -96,11 +108,40 @@ def _questions(session: Session, stage: Stage, *, staff: bool) -> list[Question]
             .joinedload(Person.organization)
             .joinedload(Organization.parent)
         )
-        .order_by(Question.pinned.desc(), Question.upvotes.desc(), Question.created_at)
+        # Carried from the previous stage first: the speakers take them up before the new ones.
+        .order_by(
+            Question.carried_from_id.is_(None),
+            Question.pinned.desc(),
+            Question.upvotes.desc(),
+            Question.created_at,
+        )
     )
     if not staff:
         query = query.where(Question.status.in_(PUBLIC_QUESTION_STATUSES))
     return list(session.scalars(query))
+
+
+def _origins(session: Session, questions: list[Question]) -> dict[int, str]:
+    """Carried question id -> the number of the stage it comes from."""
+    carried = {question.carried_from_id: question.id for question in questions if question.carried_from_id}
+    if not carried:
+        return {}
+    rows = session.execute(
+        select(Question.id, Stage).join(Stage, Stage.id == Question.stage_id).where(Question.id.in_(carried))
+    ).all()
+    return {carried[original_id]: stage.number for original_id, stage in rows}
+
+
+def _destinations(session: Session, stage: Stage, now: datetime) -> dict[int, str]:
+    """Question id -> the number of the stage it was carried to (once the stage has ended)."""
+    if stage.ends_at > now:
+        return {}
+    rows = session.execute(
+        select(Question.carried_from_id, Stage)
+        .join(Stage, Stage.id == Question.stage_id)
+        .where(Question.carried_from_id.in_(select(Question.id).where(Question.stage_id == stage.id)))
+    ).all()
+    return {original_id: target.number for original_id, target in rows}
 
 
 def stage_state(
@@ -122,6 +163,8 @@ def stage_state(
         else None
     )
     questions = _questions(session, stage, staff=staff)
+    origins = _origins(session, questions)
+    destinations = _destinations(session, stage, now)
     return {
         "stage_id": stage.id,
         "version": live.version,
@@ -133,7 +176,15 @@ def stage_state(
         "poll": poll_json(session, poll, stage, now, staff=staff, tally=tally)
         if poll and poll.status != PollStatus.DRAFT
         else None,
-        "questions": [question_json(question, staff=staff) for question in questions],
+        "questions": [
+            question_json(
+                question,
+                staff=staff,
+                origin=origins.get(question.id),
+                carried_to=destinations.get(question.id),
+            )
+            for question in questions
+        ],
         "counts": _counts(session, stage, now, questions) if staff else None,
         "mine": _mine(session, stage, registration) if registration is not None else None,
     }

@@ -34,6 +34,8 @@ def _common() -> dict[str, str]:
         "hall_part": _("Hall: {count}"),
         "online_part": _("Online: {count}"),
         "hall_total": _("Hall: {hall} · Online: {online}"),
+        "from_stage": _("from Stage {number}"),
+        "carried_to": _("carried to Stage {number}"),
     }
 
 
@@ -87,6 +89,8 @@ def _staff() -> dict[str, str]:
         "poll_closed": _("This poll is closed."),
         "poll_status_open": pgettext("poll status", "Open"),
         "poll_status_closed": pgettext("poll status", "Closed"),
+        "carry": _("Discuss at the next stage"),
+        "carry_over": _("To the next stage"),
         "hall_count_help": _(
             "Hands raised in the hall for each option. Checked in at the hall now: {present}."
         ),

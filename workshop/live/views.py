@@ -21,15 +21,23 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from workshop import audit, clock, web
-from workshop.auth.permissions import live_staff_required, organiser_required, participant_required
-from workshop.db import db, reads_first
-from workshop.live import actions, exports, handcount, services, texts, votes
+from workshop.auth.permissions import (
+    live_staff_required,
+    organiser_required,
+    participant_required,
+    staff_required,
+)
+from workshop.db import db, reads_first, sqlite_write_intent
+from workshop.ids import id_from_text
+from workshop.live import actions, carry, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
 from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
+from workshop.live.results import poll_results
 from workshop.live.snapshot import stage_state
 from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
@@ -78,6 +86,7 @@ def _config(stage: Stage, role: str) -> dict:
         "locale": str(get_locale() or "id"),
         "urls": urls,
         "text": texts.ui_texts(role),
+        "has_next_stage": role == "staff" and services.following_stage(db.session, stage) is not None,
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,
@@ -87,6 +96,25 @@ def _config(stage: Stage, role: str) -> dict:
             "hall_count": handcount.MAX_HALL_COUNT,
         },
     }
+
+
+def _carry_into(stage: Stage) -> None:
+    """The first page of a stage read after the previous one ended carries that stage's open
+    questions here, if the scheduler has not yet (exactly once: see live/carry.py)."""
+    previous = services.previous_stage(db.session, stage)
+    now = clock.now()
+    if previous is None or not carry.due(db.session, previous, now):
+        return
+    db.session.rollback()
+    sqlite_write_intent.set(True)
+    try:
+        carried = carry.carry(db.session, previous, now=now, base_url=request.host_url)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another process carried them
+        return
+    if carried is not None:
+        broadcaster(current_app).stage_changed(stage.id)
 
 
 def _participant_registration_or_403(stage: Stage) -> Registration:
@@ -105,6 +133,7 @@ def _participant_registration_or_403(stage: Stage) -> Registration:
 def participant(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     registration = _participant_registration_or_403(stage)
+    _carry_into(stage)
     return render_template(
         "live/participant.html",
         stage=stage,
@@ -118,6 +147,7 @@ def participant(stage_id: int):
 @live_staff_required
 def control(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
+    _carry_into(stage)
     live = services.live_settings(db.session, stage.id)
     settings_form = SettingsForm(
         questions_moderated=live.questions_moderated, anonymous_allowed=live.anonymous_allowed
@@ -139,6 +169,7 @@ def control(stage_id: int):
 @live_staff_required
 def projector(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
+    _carry_into(stage)
     join_url = url_for("live.participant", stage_id=stage.id, _external=True)
     return render_template(
         "live/projector.html",
@@ -212,9 +243,47 @@ def moderate(stage_id: int, question_id: int):
 
 
 @bp.route("/<int:stage_id>/polls/<int:poll_id>/hall-count", methods=["POST"])
-@live_staff_required
+@staff_required
 def hall_count(stage_id: int, poll_id: int):
     return _reply(actions.hall_count(current_user, stage_id, _body() | {"poll_id": poll_id}))
+
+
+@bp.route("/<int:stage_id>/hall", methods=["GET", "POST"])
+@staff_required
+def hall_count_page(stage_id: int):
+    """The hand count from a phone in the hall, without a script: the petugas (or the facilitator)
+    types the hands per option of the poll shown and sends; the page comes back with the result."""
+    stage = db.get_or_404(Stage, stage_id)
+    if request.method == "POST":
+        counts = {
+            key.removeprefix("option-"): _number(value)
+            for key, value in request.form.items()
+            if key.startswith("option-")
+        }
+        poll_id = id_from_text(request.form.get("poll_id"))
+        reply, _status = actions.hall_count(current_user, stage.id, {"poll_id": poll_id, "counts": counts})
+        if reply["ok"]:
+            flash(reply["warning"] or _("Hall count saved."), "warning" if reply["warning"] else "success")
+        else:
+            flash(reply["message"], "error")
+        return redirect(url_for("live.hall_count_page", stage_id=stage.id))
+    now = clock.now()
+    poll = handcount.shown_poll(db.session, stage.id)
+    return render_template(
+        "live/hall_count.html",
+        stage=stage,
+        program=stage.program,
+        poll=poll,
+        open=poll is not None and poll.is_open(now),
+        results=poll_results(db.session, poll, stage, now) if poll else None,
+        limit=handcount.MAX_HALL_COUNT,
+    )
+
+
+def _number(text: str) -> int | str:
+    """A whole number as typed ("23"), else the text as it is, for the service to refuse."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
 
 
 # Facilitator: settings and polls

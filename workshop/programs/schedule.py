@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from workshop import i18n
 from workshop.db import Session
 from workshop.programs.models import Program, Stage
+from workshop.programs.windows import stage_window
 
 CACHE_LIMIT = 256
 
@@ -36,6 +37,20 @@ def stage_phase(stage, now: datetime) -> Phase:
     if now < stage.starts_at:
         return Phase.UPCOMING
     return Phase.RUNNING if now <= stage.ends_at else Phase.ENDED
+
+
+def resumes_at(stage, now: datetime) -> datetime | None:
+    """When a stage held over several days goes on, while `now` falls between two of its days
+    (the evening, the night, the early morning): it is running, yet nothing happens until then.
+    None during one of its days, or when it is not running."""
+    if stage_phase(stage, now) != Phase.RUNNING:
+        return None
+    for start, end in stage_window(stage).days():
+        if now < start:
+            return start
+        if now < end:
+            return None
+    return None
 
 
 def stage_for_now(stages, now: datetime):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -8,7 +9,10 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from workshop.forms import BaseForm
 from workshop.programs.models import Program
 from workshop.registration.models import Mode, Status
+from workshop.registration.roster.files import EXTENSIONS as ROSTER_EXTENSIONS
+from workshop.registration.roster.files import FILE_ERRORS as ROSTER_FILE_ERRORS
 from workshop.registration.validation import normalise_phone
+from workshop.uploads import NO_FILE, UploadForm, within_upload_limit
 
 REQUIRED = _l("This field is required.")
 MODE_LABELS = {Mode.LURING: _l("In person (luring)"), Mode.DARING: _l("Online (daring)")}
@@ -68,3 +72,15 @@ def registration_form_for(program: Program, **kwargs) -> RegistrationForm:
             RadioField(label, choices=choices, validators=[DataRequired(_l("Choose how you will attend."))]),
         )
     return ProgramRegistrationForm(**kwargs)
+
+
+class RosterUploadForm(UploadForm):
+    """The participant list to import (its content is checked by workshop/registration/roster)."""
+
+    file = FileField(
+        validators=[
+            FileRequired(NO_FILE),
+            within_upload_limit,
+            FileAllowed(ROSTER_EXTENSIONS, ROSTER_FILE_ERRORS["wrong_type"]),
+        ]
+    )

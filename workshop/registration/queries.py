@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, exists, or_, select
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from workshop.db import db
 from workshop.ids import id_from_text
 from workshop.programs.models import Organization, OrgKind, Program
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
@@ -80,28 +82,32 @@ def registrations_query(program: Program, chosen: RegistrationFilter) -> Select:
     return query
 
 
-def approved_registration_of(
-    program_slug: str | BindParameter[Any], person_id: int | BindParameter[Any] | None
-) -> Select:
-    """The approved registration of a person for a programme: what a participant's own pages show."""
-    return (
-        select(Registration)
-        .join(Program)
-        .where(
-            Program.slug == program_slug,
-            Registration.person_id == person_id,
-            Registration.status == Status.APPROVED,
-        )
+# The participant's own pages' statements (the participant page is the busiest) are built once,
+# here. SQLAlchemy memoises a statement's cache key on the statement object, so a prebuilt statement
+# skips computing it on every request: a third of these queries' CPU time (bench/profile_pages.py).
+OWN_REGISTRATION = (
+    select(Registration)
+    .join(Program)
+    .where(
+        Program.slug == bindparam("slug"),
+        Registration.person_id == bindparam("person_id"),
+        Registration.status == Status.APPROVED,
     )
-
-
-# The participant page's statements (the busiest page) are built once, here. SQLAlchemy memoises
-# a statement's cache key on the statement object, so a prebuilt statement skips computing it on
-# every request: a third of these queries' CPU time (bench/profile_pages.py).
-OWN_PAGE_REGISTRATION = approved_registration_of(bindparam("slug"), bindparam("person_id")).options(
-    contains_eager(Registration.program),
-    joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+    .options(
+        contains_eager(Registration.program),
+        joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+    )
 )
 STAGE_MODES = select(RegistrationStage.stage_id, RegistrationStage.mode).where(
     RegistrationStage.registration_id == bindparam("registration_id")
 )
+
+
+def own_registration_or_404(slug: str) -> Registration:
+    """The signed-in participant's approved registration for the programme `slug` (its programme,
+    person and organisation loaded): what a participant's own pages show. 404 for any other
+    programme, and so never another person's registration."""
+    registration = db.session.scalar(OWN_REGISTRATION, {"slug": slug, "person_id": current_user.person_id})
+    if registration is None:
+        abort(404)
+    return registration

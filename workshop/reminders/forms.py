@@ -37,6 +37,8 @@ KIND_LABELS = {
     Kind.WAITLISTED: _l("Waiting-list notice"),
     Kind.PROMOTED: _l("Moved-up notice"),
     Kind.CERTIFICATE: _l("Certificate available"),
+    Kind.QUESTION_CARRIED: _l("Question carried to the next stage"),
+    Kind.ASSIGNMENT: _l("Assignment"),
 }
 UNIT_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
 UNIT_LABELS = {"days": _l("days"), "hours": _l("hours"), "minutes": _l("minutes")}

@@ -22,6 +22,9 @@ WHEN_SENT = {
     Kind.WAITLISTED: _l("When a registration goes on the waiting list (e.g. the hall is full)."),
     Kind.PROMOTED: _l("When a place frees up and the first on the waiting list is approved."),
     Kind.CERTIFICATE: _l('Sent with "Announce the certificates" on the certificates page.'),
+    Kind.QUESTION_CARRIED: _l(
+        "When a stage ends, to each participant whose question is carried to the next stage."
+    ),
 }
 
 

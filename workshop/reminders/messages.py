@@ -23,19 +23,17 @@ from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
 from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
 
-KINDS = (
-    "reminder",
-    "evaluation",
-    "announcement",
-    "stage_changed",
+# Messages to chosen participants share one template: the organiser's text, the next stage, the link.
+PARTICIPANT_MESSAGE_KINDS = (
     "personal_link",
     "approved",
     "waitlisted",
     "promoted",
     "certificate",
+    "question_carried",
+    "assignment",
 )
-# Messages to chosen participants share one template: the organiser's text, the next stage, the link.
-PARTICIPANT_MESSAGE_KINDS = ("personal_link", "approved", "waitlisted", "promoted", "certificate")
+KINDS = ("reminder", "evaluation", "announcement", "stage_changed", *PARTICIPANT_MESSAGE_KINDS)
 TEMPLATES = "reminders/messages"
 
 
@@ -248,4 +246,8 @@ def _participant_message_subject(kind: str, program: str) -> str:
         return _("On the waiting list: %(program)s", program=program)
     if kind == "certificate":
         return _("Your certificate is ready: %(program)s", program=program)
+    if kind == "question_carried":
+        return _("Your question goes on at the next stage: %(program)s", program=program)
+    if kind == "assignment":
+        return _("Your organisation's assignment: %(program)s", program=program)
     return _("A place for you: %(program)s", program=program)

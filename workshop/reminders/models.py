@@ -48,6 +48,9 @@ class Kind(enum.StrEnum):
     WAITLISTED = "waitlisted"
     PROMOTED = "promoted"
     CERTIFICATE = "certificate"  # "sertifikat tersedia": sent from the certificates page
+    QUESTION_CARRIED = "question_carried"  # live Q&A: a question goes on at the next stage
+    # An organisation's assignment (workshop/assignments): its review, a reminder of its deadline.
+    ASSIGNMENT = "assignment"
 
 
 PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED, Kind.CERTIFICATE)

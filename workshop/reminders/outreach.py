@@ -59,6 +59,10 @@ STANDARD_TEXTS = {
         "Your certificate (e-sertifikat) for %(program)s is ready. Open your personal link below to "
         "download it."
     ),
+    Kind.QUESTION_CARRIED: _l(
+        "Your question at %(program)s could not be answered in its stage: it has been carried to the "
+        "next stage, where the speakers see it first. Open your personal link below to follow it."
+    ),
 }
 STATUS_KINDS = (Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED)
 
@@ -170,10 +174,40 @@ def send(
     channels (the programme's choice when None). Nothing is queued for the others: the result
     says who and why ("not_approved", "no_link", "not_waitlisted", "no_address")."""
     settings = settings_for(session, program)[kind]
-    chosen = _known_channels(settings.channels if channels is None else channels)
+    return send_texts(
+        session,
+        program,
+        registrations,
+        kind,
+        texts=settings.texts,
+        channels=settings.channels if channels is None else channels,
+        actor=actor,
+        base_url=base_url,
+        now=now,
+    )
+
+
+def send_texts(
+    session: Session,
+    program: Program,
+    registrations: Sequence[Registration],
+    kind: Kind,
+    *,
+    texts: dict[str, str],
+    channels: Iterable[str],
+    actor: User | None,
+    base_url: str,
+    now: datetime,
+    stage: Stage | None = None,
+    late_at: datetime | None = None,
+) -> Queued:
+    """`send` with the words given (language -> text), about `stage` (None: the programme's next
+    one), not sent after `late_at` (a day after `now` at the latest): for the messages another
+    feature writes (an assignment's review, its reminder)."""
+    chosen = _known_channels(channels)
     if not chosen:
         raise ReminderError("no_channel", "channels")
-    stage = next_stage(program, now)
+    stage = stage or next_stage(program, now)
     if stage is None:
         raise ReminderError("no_stage")
     queued = Queued()
@@ -195,8 +229,8 @@ def send(
         program_id=program.id,
         kind=kind,
         author_id=actor.id if actor is not None else None,
-        text_id=settings.texts["id"],
-        text_en=settings.texts["en"],
+        text_id=texts["id"],
+        text_en=texts["en"],
         base_url=base_url,
         created_at=now,
     )
@@ -211,7 +245,7 @@ def send(
             kind=kind,
             channel=name,
             due_at=now,
-            late_at=now + WINDOW,
+            late_at=min(now + WINDOW, late_at) if late_at is not None else now + WINDOW,
             now=now,
             participant_message_id=message.id,
         )

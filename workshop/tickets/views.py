@@ -19,7 +19,7 @@ from workshop.i18n import stage_label
 from workshop.offload import off_the_loop
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
-from workshop.registration.queries import approved_registration_of
+from workshop.registration.queries import own_registration_or_404
 from workshop.tickets import badges, codes, image, qr
 from workshop.tickets.blueprint import bp
 
@@ -43,13 +43,6 @@ def ticket_png(registration: Registration) -> bytes:
     return image.png(badges.registration_badge(registration))
 
 
-def _own_registration(slug: str) -> Registration:
-    registration = db.session.scalar(approved_registration_of(slug, current_user.person_id))
-    if registration is None:
-        abort(404)
-    return registration
-
-
 def _approved_registration(registration_id: int) -> Registration:
     registration = db.get_or_404(Registration, registration_id)
     if registration.status != Status.APPROVED:
@@ -63,14 +56,14 @@ def _approved_registration(registration_id: int) -> Registration:
 @bp.route("/saya/<slug>/tiket.svg")
 @participant_required
 def my_ticket_svg(slug: str):
-    registration = _own_registration(slug)
+    registration = own_registration_or_404(slug)
     return _file(qr.svg(registration.ticket_secret), "image/svg+xml", f"tiket-{slug}.svg", download=False)
 
 
 @bp.route("/saya/<slug>/tiket.png")
 @participant_required
 def my_ticket_png(slug: str):
-    registration = _own_registration(slug)
+    registration = own_registration_or_404(slug)
     return _file(ticket_png(registration), "image/png", f"tiket-{slug}.png", download=True)
 
 

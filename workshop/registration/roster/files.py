@@ -34,6 +34,7 @@ MAX_SHEET_ROWS = 100_000
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_PACKING_RATIO = 100  # unpacked / packed; a real workbook is 5-20, a zip bomb 1,000 and more
 
+EXTENSIONS = ("csv", "txt", "xlsx", "xlsm", "xls")  # .xls: to say that it is old, or an HTML table
 FILE_ERRORS = {
     "empty_file": _l("The file is empty."),
     "wrong_type": _l("This kind of file cannot be imported: upload an Excel workbook (.xlsx) or a CSV file."),
@@ -66,7 +67,7 @@ def read_table(filename: str, data: bytes) -> Table:
     if not data or not data.strip():
         raise RosterFileError("empty_file")
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in {"csv", "txt", "xlsx", "xlsm", "xls"}:
+    if extension not in EXTENSIONS:
         raise RosterFileError("wrong_type")
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: the old .xls format
         raise RosterFileError("old_excel")

@@ -1,6 +1,6 @@
 """Organiser pages for the roster import: upload, preview, confirm, template download.
 
-Registered on the registration blueprint (imported at the end of views.py).
+Registered on the registration blueprint (workshop/__init__.py imports this module).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from workshop.db import db, reads_first
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program
 from workshop.registration.blueprint import bp
+from workshop.registration.forms import RosterUploadForm
 from workshop.registration.models import RosterImport
 from workshop.registration.roster import checks, columns, files, previews, service, template
 
@@ -49,7 +50,7 @@ def roster_upload(program_id: int):
     if request.method == "GET":
         return _upload_page(db.get_or_404(Program, program_id), [])
     try:
-        filename, data = uploads.receive()
+        filename, data = uploads.receive(RosterUploadForm)
     except uploads.UploadError as error:
         return _upload_page(db.get_or_404(Program, program_id), [error.message], error.status)
     program = db.get_or_404(Program, program_id)

@@ -37,7 +37,7 @@ DEFAULT_RULES: tuple[DefaultRule, ...] = (
 )
 ANNOUNCEMENT_WINDOW = timedelta(hours=12)
 # Messages to chosen participants that must carry the personal link (not the waiting-list news).
-LINK_KINDS = frozenset({Kind.PERSONAL_LINK, Kind.APPROVED, Kind.PROMOTED, Kind.CERTIFICATE})
+LINK_KINDS = frozenset({Kind.PERSONAL_LINK, Kind.APPROVED, Kind.PROMOTED, Kind.CERTIFICATE, Kind.ASSIGNMENT})
 CHANGE_NOTICE_MIN_WINDOW = timedelta(hours=1)
 HEARTBEAT_KEEP = timedelta(days=1)
 RETRY_CAP = timedelta(hours=1)

@@ -456,6 +456,7 @@ def tick(
         touched: set[int] = set()
         result.defaults_created = ensure_defaults_for_upcoming(session, now)
         result.expanded = expand_due(session, now, touched)
+        result.expanded += sum(count for _, count in signals.reminders_due.send(session=session, now=now))
         session.commit()
         now = clock()
         result.released = release_expired(session, now, settings)
