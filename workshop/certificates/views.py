@@ -143,6 +143,7 @@ def save_settings(program_id: int):
 @organiser_required
 @uploads.upload_view
 def upload_logo(program_id: int):
+    db.get_or_404(Program, program_id)  # an unknown programme: 404, before the body is read
     try:
         _name, content = uploads.receive(LogoForm)
     except uploads.UploadError as error:

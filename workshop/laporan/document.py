@@ -134,15 +134,15 @@ class _Writer:
                     )
                 )
 
-    def recap_table(self, first: str, groups: list, label, recap: Recap) -> Table:
+    def recap_table(self, heading: str, groups: list[tuple[str, Counter]], recap: Recap) -> Table:
+        """One row per group (its label, how many have each status, its total), then the total."""
         statuses = recap.statuses
-        rows = []
-        for group in groups:
-            counts = (recap.by_mode.get(group) if first == "mode" else recap.by_kind.get(group)) or Counter()
-            rows.append((label(group), *(str(counts.get(s, 0)) for s in statuses), str(sum(counts.values()))))
-        rows.append((_("Total"), *(str(recap.total[s]) for s in statuses), str(sum(recap.total.values()))))
-        heading = _("Mode") if first == "mode" else _("Kind of organisation")
-        return Table((heading, *(status_label(s) for s in statuses), _("Total")), tuple(rows), total=True)
+
+        def row(label: str, counts: Counter) -> tuple[str, ...]:
+            return (label, *(str(counts[status]) for status in statuses), str(sum(counts.values())))
+
+        rows = (*(row(label, counts) for label, counts in groups), row(_("Total"), recap.total))
+        return Table((heading, *(status_label(s) for s in statuses), _("Total")), rows, total=True)
 
     def attendance(self) -> None:
         self.chapter_heading(_("Attendance recap"))
@@ -150,11 +150,16 @@ class _Writer:
             self.stage_heading(facts.stage)
             recap = facts.recap
             modes = [Mode.LURING, Mode.DARING] + ([None] if None in recap.by_mode else [])
-            self.add(
-                self.recap_table("mode", modes, lambda mode: mode_label(mode) or _("Not stated"), recap),
-            )
-            kinds = [kind for kind in ORG_KIND_LABELS if kind in recap.by_kind]
-            self.add(self.recap_table("kind", kinds, lambda kind: str(ORG_KIND_LABELS[kind]), recap))
+            by_mode = [
+                (mode_label(mode) or _("Not stated"), recap.by_mode.get(mode, Counter())) for mode in modes
+            ]
+            by_kind = [
+                (str(label), recap.by_kind[kind])
+                for kind, label in ORG_KIND_LABELS.items()
+                if kind in recap.by_kind
+            ]
+            self.add(self.recap_table(_("Mode"), by_mode, recap))
+            self.add(self.recap_table(_("Kind of organisation"), by_kind, recap))
 
     def polls(self) -> None:
         self.chapter_heading(_("Poll results"))

@@ -8,9 +8,10 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from workshop.forms import BaseForm
-from workshop.laporan.services import CAPTION_MAX_LENGTH, PHOTO_MAX_BYTES, TEXT_MAX_LENGTH
+from workshop.laporan.services import CAPTION_MAX_LENGTH, PHOTO_MAX_BYTES, PHOTO_MAX_PIXELS, TEXT_MAX_LENGTH
 
 PHOTO_SIZE_TEXT = f"{PHOTO_MAX_BYTES // (1024 * 1024)} MB"
+PHOTO_MEGAPIXELS = PHOTO_MAX_PIXELS // 1_000_000
 
 
 class TextsForm(BaseForm):

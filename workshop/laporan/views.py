@@ -15,15 +15,18 @@ from workshop.db import db
 from workshop.ids import id_from_text
 from workshop.laporan import document, pdf, queries, services, word
 from workshop.laporan.blueprint import bp
-from workshop.laporan.forms import ActionForm, PhotoForm, TextsForm
+from workshop.laporan.forms import PHOTO_MEGAPIXELS, PHOTO_SIZE_TEXT, ActionForm, PhotoForm, TextsForm
 from workshop.laporan.models import ReportPhoto
 from workshop.offload import off_the_loop
 from workshop.programs.models import Program, Stage
 
 ERRORS = {
     "not_an_image": _l("This file is not a PNG or JPEG picture (or it is damaged). Nothing was saved."),
-    "too_many_pixels": _l("The picture has too many pixels: at most 40 megapixels. Nothing was saved."),
-    "too_large": _l("The photo is too large: at most %(size)s.", size="8 MB"),
+    "too_many_pixels": _l(
+        "The picture has too many pixels: at most %(num)d megapixels. Nothing was saved.",
+        num=PHOTO_MEGAPIXELS,
+    ),
+    "too_large": _l("The photo is too large: at most %(size)s.", size=PHOTO_SIZE_TEXT),
     "too_many_photos": _l(
         "A stage has at most %(num)d photos: delete one first.", num=services.PHOTOS_PER_STAGE
     ),
@@ -64,6 +67,7 @@ def _page(program: Program, texts_form=None, photo_forms=None, status: int = 200
                 for stage in program.stages
             },
             per_stage=services.PHOTOS_PER_STAGE,
+            photo_limits={"size": PHOTO_SIZE_TEXT, "num": PHOTO_MEGAPIXELS},
             action_form=ActionForm(formdata=None),
         ),
         status,
