@@ -405,6 +405,7 @@ def test_any_verification_code_is_a_translated_page(world, code):
 @EXAMPLES
 @given(slug=text_values.filter(bool))  # an empty one is "//", which Werkzeug redirects to "/"
 @example(slug="\x00")
+@example(slug="/")
 def test_any_programme_in_the_participants_own_paths_is_a_translated_404(world, slug):
     participant, stage = world["participant"], world["stage"]
     before = snapshot()
@@ -413,7 +414,8 @@ def test_any_programme_in_the_participants_own_paths_is_a_translated_404(world, 
         ("GET", f"/saya/{quote(slug, safe='')}/evaluasi/{stage.id}"),
         ("POST", f"/saya/{quote(slug, safe='')}/evaluasi/{stage.id}"),
     ]:
-        response = participant.open(path, method=method, data={})
+        # (A "/" in the slug makes "//", which Werkzeug redirects, keeping the method, to one slash.)
+        response = participant.open(path, method=method, data={}, follow_redirects=True)
         assert response.status_code == 404, (path, response.status_code)
         assert NOT_FOUND in _text(response)
     assert snapshot() == before

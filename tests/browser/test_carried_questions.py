@@ -35,11 +35,13 @@ def test_a_question_carried_from_tahap_i_shows_first_with_its_origin_on_tahap_ii
         tahap_i, tahap_ii = program.stages
         tahap_i.starts_at, tahap_i.ends_at = now - timedelta(days=2), now - timedelta(hours=1)
         tahap_ii.starts_at, tahap_ii.ends_at = now - timedelta(minutes=5), now + timedelta(hours=3)
-        desa = factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan I")
+        desa = factories.organization(
+            session, kind=OrgKind.DESA, name="Parbubu Dolok"
+        )  # not the registration test's village: the browser server is shared
         opd = factories.organization(session, kind=OrgKind.OPD, name="Dinas Kominfo")
         people = {}
         for key, name, mode, org in (
-            ("online", "Kades Hutatoruan", Mode.DARING, desa),
+            ("online", "Kades Parbubu Dolok", Mode.DARING, desa),
             ("hall", "Rina Simanjuntak", Mode.LURING, opd),
         ):
             registration = factories.registration(
@@ -73,7 +75,7 @@ def test_a_question_carried_from_tahap_i_shows_first_with_its_origin_on_tahap_ii
     expect(queue.locator(".live-question-text")).to_have_text([CARRIED, NEW])
     expect(queue.first.locator(".live-tag-origin")).to_have_text("dari Tahap I")
     expect(queue.first.locator(".live-upvotes")).to_contain_text("1")
-    expect(queue.first.locator(".live-question-meta")).to_contain_text("Kades Hutatoruan")
+    expect(queue.first.locator(".live-question-meta")).to_contain_text("Kades Parbubu Dolok")
     expect(queue.nth(1).locator(".live-tag-origin")).to_have_count(0)
 
     phones = {}
