@@ -18,6 +18,7 @@ from tests import laporan_world
 from tests.laporan_world import AFTER_ALL, png
 from workshop.auth.models import AuditEntry
 from workshop.laporan.models import ReportPhoto, ReportText
+from workshop.live.models import Question
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -102,6 +103,20 @@ CERTIFICATES = [
     ["1", "800/1/Kominfo/2021", "Rina Siregar", "Bappeda"],
     ["2", "800/2/Kominfo/2021", "Maria Sihombing", "Hutatoruan I, Kec. Tarutung"],
 ]
+
+
+def test_a_question_carried_at_the_stages_end_without_the_moderators_mark_shows_as_carried(
+    client, session, world
+):
+    carried = session.scalar(
+        select(Question).where(Question.text == "Kapan data desa dikumpulkan?", Question.carry_over)
+    )
+    carried.carry_over = False  # carried because it was approved and not answered when the stage ended
+    session.commit()
+
+    document, _response = _docx(client, world["program"])
+
+    assert QUESTIONS_I in _tables(document)
 
 
 def test_the_whole_programme_docx_has_every_part_with_the_exact_figures(client, session, world):

@@ -22,6 +22,7 @@ from workshop.evaluation import services as evaluation_services
 from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.laporan.services import texts_of
 from workshop.live.models import Poll, PollStatus, Question, QuestionStatus
+from workshop.live.queries import Fate, question_fates
 from workshop.live.results import poll_results
 from workshop.programs.models import OrgKind, Program, Stage
 from workshop.registration.models import Mode, Person, Registration
@@ -62,7 +63,7 @@ class AskedQuestion:
     organization: str
     upvotes: int
     status: QuestionStatus
-    carried_over: bool  # marked to be discussed at the next stage
+    carried_over: bool  # carried to the next stage, or marked to be
     carried_in: bool  # carried here from the previous stage
 
 
@@ -120,6 +121,7 @@ def questions(session: Session, stage: Stage) -> list[AskedQuestion]:
         )
     ).all()
     rows = sorted(rows, key=lambda q: (QUESTION_ORDER.index(q.status), -q.upvotes, q.created_at, q.id))
+    carried = {fate.question.id for fate in question_fates(session, stage.id) if fate.fate == Fate.CARRIED}
     return [
         AskedQuestion(
             text=question.text,
@@ -127,7 +129,7 @@ def questions(session: Session, stage: Stage) -> list[AskedQuestion]:
             organization="" if question.anonymous else question.registration.person.organization.label,
             upvotes=question.upvotes,
             status=question.status,
-            carried_over=question.carry_over,
+            carried_over=question.carry_over or question.id in carried,
             carried_in=question.carried_from_id is not None,
         )
         for question in rows
