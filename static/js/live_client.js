@@ -15,30 +15,13 @@ import { clientId } from "./lib/client_id.js";
 import { fetchSnapshot } from "./lib/fetch_snapshot.js";
 import { pageSocket } from "./lib/page_socket.js";
 import { isJson, postJson } from "./lib/post_json.js";
+import { setServerTime } from "./live/server_clock.js";
 
 const CONNECT_WAIT_MS = 5_000;
 const POLL_MS = 10_000;
 const ACK_TIMEOUT_MS = 8_000;
 const QUEUE_RETRY_MS = 10_000;
 const HTTP_TIMEOUT_MS = 15_000; // a network that died without the phone noticing: give up, queue it
-
-/** "/live/7/polls/{id}/{action}" + {id: 3, action: "open"} -> "/live/7/polls/3/open" */
-export function fillUrl(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, key) => encodeURIComponent(String(values[key])));
-}
-
-/** Fill "{answered} of {present}" style placeholders of a translated text. */
-export function format(text, values) {
-  return String(text || "").replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
-}
-
-/** A new element with a class and, optionally, text (always as text: never HTML). */
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text != null) node.textContent = String(text);
-  return node;
-}
 
 function newerResults(known, candidate) {
   if (!candidate) return known || null;
@@ -122,7 +105,7 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
     }
     // Staff counts (present, online now) change without a new version: take those broadcasts too.
     if (state && data.version === state.version && !fetched && !staff) return false;
-    if (fetched && data.server_time) serverClockOffsetMs = Date.parse(data.server_time) - Date.now();
+    if (fetched && data.server_time) setServerTime(data.server_time);
     const mine = fetched ? data.mine : state ? state.mine : null;
     state = { ...data, mine: staff ? null : mine || null };
     return true;
@@ -372,182 +355,4 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
 
   start();
   return { send, queued, refresh: fetchState, stop, get state() { return current(); } };
-}
-
-/** Remaining whole seconds until an ISO moment, never negative. */
-// The connection badge of a page: "live", "polling" or "offline", in the page's language.
-export function showStatus(element, text) {
-  return (status) => {
-    element.textContent = text[`status_${status}`] || "";
-    element.classList.toggle("is-live", status === "live");
-    element.dataset.status = status;
-  };
-}
-
-// How far the server's clock is ahead of this device's (a phone's clock may be minutes off):
-// countdowns run on the server's time.
-let serverClockOffsetMs = 0;
-
-export function secondsUntil(iso) {
-  return Math.max(0, Math.ceil((Date.parse(iso) - (Date.now() + serverClockOffsetMs)) / 1000));
-}
-
-export function clock(seconds) {
-  const minutes = Math.floor(seconds / 60);
-  const rest = String(seconds % 60).padStart(2, "0");
-  return `${minutes}:${rest}`;
-}
-
-/**
- * Results as bars (single / multiple / rating): one row per option with its count, a bar whose
- * width is set through the CSSOM (allowed by style-src 'self', unlike style attributes) and,
- * with `split`, the luring / daring parts. With a hall hand count the count is hands + online
- * votes, and every page shows the two sources ("Aula: 23 · Daring: 41"), the bar in two parts.
- */
-export function renderBars(container, results, text, { split = false, kinds = false } = {}) {
-  container.replaceChildren();
-  const bars = results.bars || [];
-  const hall = Boolean(results.hall && results.hall.entered);
-  const most = Math.max(1, ...bars.map((bar) => bar.count));
-  const width = (count) => `${(100 * (count || 0)) / most}%`;
-  const list = el("ol", "live-bars");
-  for (const bar of bars) {
-    const row = el("li", "live-bar");
-    row.dataset.key = bar.key;
-    const head = el("div", "live-bar-head");
-    head.append(el("span", "live-bar-label", bar.label), el("strong", "live-bar-count", bar.count));
-    const track = el("div", "live-bar-track");
-    track.setAttribute("role", "img");
-    track.setAttribute("aria-label", `${bar.label}: ${bar.count}`);
-    const parts = hall
-      ? [
-          ["live-bar-hall", bar.hall],
-          ["live-bar-online", bar.online],
-        ]
-      : split
-        ? [
-            ["live-bar-luring", bar.luring],
-            ["live-bar-daring", bar.daring],
-          ]
-        : [["live-bar-all", bar.count]];
-    for (const [name, count] of parts) {
-      const fill = el("span", `live-bar-fill ${name}`);
-      fill.style.width = width(count);
-      track.append(fill);
-    }
-    row.append(head, track);
-    if (hall) {
-      const sources = el("small", "live-bar-split live-bar-sources");
-      sources.append(
-        el("span", "live-hall", format(text.hall_part, { count: bar.hall || 0 })),
-        document.createTextNode(" · "),
-        el("span", "live-online", format(text.online_part, { count: bar.online || 0 })),
-      );
-      sources.dataset.hall = String(bar.hall || 0);
-      sources.dataset.online = String(bar.online || 0);
-      row.append(sources);
-    }
-    if (split && (!hall || kinds)) {
-      const modes = el("small", "live-bar-split live-bar-modes");
-      modes.append(
-        el("span", "live-luring", `${text.luring} ${bar.luring || 0}`),
-        document.createTextNode(" · "),
-        el("span", "live-daring", `${text.daring} ${bar.daring || 0}`),
-      );
-      modes.dataset.luring = String(bar.luring || 0);
-      modes.dataset.daring = String(bar.daring || 0);
-      row.append(modes);
-    }
-    if (kinds && bar.by_kind) {
-      const labels = results.kind_labels || {};
-      const entries = Object.entries(bar.by_kind).filter(([, count]) => count);
-      if (entries.length) {
-        row.append(el("small", "live-bar-kinds", entries.map(([kind, count]) => `${labels[kind] || kind} ${count}`).join(" · ")));
-      }
-    }
-    list.append(row);
-  }
-  container.append(list);
-}
-
-/** Word cloud: the words as text in five size steps (CSS classes, no inline styles). */
-export function renderWords(container, results) {
-  container.replaceChildren();
-  const words = results.words || [];
-  const most = Math.max(1, ...words.map((word) => word.count));
-  const cloud = el("ul", "live-words");
-  for (const word of words) {
-    const item = el("li", `live-word live-word-${1 + Math.round((4 * word.count) / most)}`, word.text);
-    item.title = String(word.count);
-    item.dataset.count = String(word.count);
-    cloud.append(item);
-  }
-  container.append(cloud);
-}
-
-export function renderAnswers(container, results, limit = 200) {
-  container.replaceChildren();
-  const list = el("ul", "live-answers");
-  for (const answer of (results.answers || []).slice(0, limit)) list.append(el("li", "live-answer", answer.text));
-  container.append(list);
-}
-
-/** Any kind of results: bars, words or answers, plus the "41 of 63 present answered" line. */
-export function renderResults(container, poll, text, options = {}) {
-  container.replaceChildren();
-  const results = poll.results;
-  if (!results) return;
-  const body = el("div", "live-results-body");
-  if (poll.kind === "wordcloud") renderWords(body, results);
-  else if (poll.kind === "text") renderAnswers(body, results, options.answerLimit);
-  else renderBars(body, results, text, options);
-  container.append(body);
-  const summary = el("p", "live-results-summary");
-  summary.append(
-    el("span", "live-answered", format(text.answered_of_present, { answered: results.answered_present, present: results.present })),
-  );
-  summary.append(document.createTextNode(" · "), el("span", "live-total", format(text.total_answers, { total: results.total })));
-  if (poll.kind === "rating" && results.average != null) {
-    summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average: results.average })));
-  }
-  const hall = Boolean(results.hall && results.hall.entered);
-  if (hall) {
-    summary.append(
-      document.createTextNode(" · "),
-      el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online })),
-    );
-  }
-  if (options.split && results.groups && (!hall || options.kinds)) {
-    summary.append(
-      document.createTextNode(" · "),
-      el("span", "live-luring", `${text.luring} ${results.groups.luring || 0}`),
-      document.createTextNode(" · "),
-      el("span", "live-daring", `${text.daring} ${results.groups.daring || 0}`),
-    );
-  }
-  container.append(summary);
-}
-
-/** "dari Tahap I" on a question carried from the previous stage, "dibawa ke Tahap II" on one
- * carried to the next (null for the others). */
-export function originTag(question, text) {
-  if (question.carried_to) {
-    return el("mark", "live-tag live-tag-carry", format(text.carried_to, { number: question.carried_to }));
-  }
-  if (!question.origin) return null;
-  const tag = el("mark", "live-tag live-tag-origin", format(text.from_stage, { number: question.origin }));
-  tag.dataset.origin = question.origin;
-  return tag;
-}
-
-/** Carried questions first, then `order`. */
-export function carriedFirst(order) {
-  return (a, b) => Number(Boolean(b.origin)) - Number(Boolean(a.origin)) || order(a, b);
-}
-
-/** Who asked: "Name, affiliation" or the anonymous label. */
-export function authorLine(question, text) {
-  if (!question.author) return text.anonymous;
-  const parts = [question.author.name, question.author.affiliation].filter(Boolean);
-  return parts.join(", ");
 }

@@ -3,17 +3,10 @@
 // moderation queue. The poll list and its open / close / reopen buttons are plain forms rendered
 // by the server.
 
-import {
-  authorLine,
-  carriedFirst,
-  connectLive,
-  el,
-  fillUrl,
-  format,
-  originTag,
-  renderResults,
-  showStatus,
-} from "./live_client.js";
+import { connectLive } from "./live_client.js";
+import { el, fillUrl, format, showStatus } from "./live/page.js";
+import { authorLine, carriedFirst, originTag } from "./live/questions.js";
+import { renderResults } from "./live/results.js";
 import { pageConfig } from "./lib/page_config.js";
 import { isJson, postJson } from "./lib/post_json.js";
 

@@ -3,18 +3,11 @@
 // upvotes) beside it, or on the whole screen when there is no poll. Anonymous askers stay
 // unnamed here even though the staff state names them.
 
-import {
-  authorLine,
-  carriedFirst,
-  clock,
-  connectLive,
-  el,
-  format,
-  originTag,
-  renderResults,
-  secondsUntil,
-  showStatus,
-} from "./live_client.js";
+import { connectLive } from "./live_client.js";
+import { el, format, showStatus } from "./live/page.js";
+import { authorLine, carriedFirst, originTag } from "./live/questions.js";
+import { renderResults } from "./live/results.js";
+import { clock, secondsUntil } from "./live/server_clock.js";
 import { pageConfig } from "./lib/page_config.js";
 
 // As many as the screen holds at the projector's type sizes (static/css/live.css), 720p to 1080p.
