@@ -75,7 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.registration import review_views, views  # noqa: F401
     from workshop.registration.blueprint import bp as registration_bp
     from workshop.registration.roster import views as roster_views  # noqa: F401
-    from workshop.reminders import message_views, outbox_views  # noqa: F401
+    from workshop.reminders import log_views, message_views, outbox_views  # noqa: F401
     from workshop.reminders import views as reminders_views  # noqa: F401
     from workshop.reminders.blueprint import bp as reminders_bp
     from workshop.reports import views as reports_views  # noqa: F401

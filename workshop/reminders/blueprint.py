@@ -1,4 +1,4 @@
-"""The reminders blueprint; views.py, message_views.py and outbox_views.py register on it."""
+"""The reminders blueprint; views.py, log_views.py, message_views.py and outbox_views.py register on it."""
 
 from __future__ import annotations
 
