@@ -20,7 +20,7 @@ from tests import factories
 from tests.test_live import participant_client
 from workshop.attendance.models import AttendanceOverride, AttendanceStatus
 from workshop.auth.models import AuditEntry, Role
-from workshop.certificates import services
+from workshop.certificates import issuing, services
 from workshop.certificates.eligibility import Rule, judge
 from workshop.certificates.models import Certificate, CertificateJob, JobStatus
 from workshop.checkin.models import CheckIn
@@ -139,7 +139,7 @@ def world(session, set_now):
 def _issue(session, program):
     """Issue what is due; the new certificates, in number order."""
     before = session.scalar(select(func.max(Certificate.number))) or 0
-    services.issue(
+    issuing.issue(
         session, program, services.standings(session, program, now=AFTER_ALL), actor=None, now=AFTER_ALL
     )
     return session.scalars(
@@ -211,13 +211,13 @@ def test_issuing_again_creates_no_duplicate_and_keeps_the_numbers(session, world
 def test_a_revoked_certificate_keeps_its_number_and_is_not_issued_again(session, world):
     program = world["program"]
     rina_certificate = _issue(session, program)[0]
-    services.revoke(session, rina_certificate, reason="Data kehadiran keliru", actor=None, now=AFTER_ALL)
+    issuing.revoke(session, rina_certificate, reason="Data kehadiran keliru", actor=None, now=AFTER_ALL)
     session.commit()
     assert _issue(session, program) == []
     assert session.scalar(select(func.count()).select_from(Certificate)) == 2
     assert rina_certificate.revoked_reason == "Data kehadiran keliru"
     with pytest.raises(services.CertificateError) as refused:
-        services.revoke(session, rina_certificate, reason="lagi", actor=None, now=AFTER_ALL)
+        issuing.revoke(session, rina_certificate, reason="lagi", actor=None, now=AFTER_ALL)
     assert refused.value.code == "already_revoked"
 
 
@@ -245,7 +245,7 @@ def test_two_bulk_runs_at_once_give_no_duplicate_number(app, session, set_now):
                 db.session.commit()
                 sqlite_write_intent.set(True)
                 start.wait(timeout=30)
-                made.append(services.issue(db.session, mine, candidates, actor=None, now=AFTER_ALL))
+                made.append(issuing.issue(db.session, mine, candidates, actor=None, now=AFTER_ALL))
                 db.session.commit()
                 db.session.remove()
         except BaseException as error:  # reported by the test below
@@ -371,7 +371,7 @@ def test_verification_page_valid_revoked_and_unknown(app, session, client, world
     assert "1 September 2021" in text
     person = world["rina"].person
     assert person.phone not in text and person.email not in text
-    services.revoke(session, certificate, reason="Data kehadiran keliru", actor=None, now=AFTER_ALL)
+    issuing.revoke(session, certificate, reason="Data kehadiran keliru", actor=None, now=AFTER_ALL)
     session.commit()
     revoked = client.get(f"/verifikasi/{certificate.code}").get_data(as_text=True)
     assert "Sertifikat ini telah dicabut dan tidak berlaku lagi." in revoked

@@ -17,7 +17,7 @@ from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
 from workshop.attendance.models import AttendanceOverride, AttendanceStatus
 from workshop.auth.models import Role
-from workshop.certificates import services
+from workshop.certificates import issuing, services
 from workshop.registration import links
 from workshop.registration import services as registration_services
 from workshop.registration.models import Status
@@ -117,7 +117,7 @@ def test_generate_download_and_verify(live_server, page, new_context, browser_pr
     _screenshots(phone, "participant")
 
     with live_server.session() as session:
-        code = services.valid_certificates(session, program_id)[1].code
+        code = issuing.valid_certificates(session, program_id)[1].code
     phone.goto(f"/verifikasi/{code}")
     expect(phone.get_by_test_id("verify-status")).to_have_text("Sertifikat ini asli dan berlaku.")
     _screenshots(phone, "verify")

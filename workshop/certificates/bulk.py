@@ -1,7 +1,7 @@
 """The bulk run: issue what is due, then every valid certificate of the programme as PDF, into
 one ZIP, with progress.
 
-The view opens the run (services.start_job), commits, and starts `run` in the background (a
+The view opens the run (issuing.start_job), commits, and starts `run` in the background (a
 greenlet when serving on gevent; at once otherwise: tests, commands). The heavy parts run in a
 process of their own (workshop/offload.py), so the scanners and the live sockets served by this
 process keep their answers coming:
@@ -9,7 +9,7 @@ process keep their answers coming:
 1. who earned a certificate: every approved participant's attendance at every ended stage, read
    and judged by `standings_apart` (seconds of CPU for 2,000 participants), in a process that
    opens the database itself;
-2. the certificates are issued here, in one short write transaction (the numbers: services.issue);
+2. the certificates are issued here, in one short write transaction (the numbers: issuing.issue);
 3. the PDFs are drawn in batches; each batch's certificates are read in a short read transaction,
    and after each batch the run's progress is written in a short transaction of its own. No
    transaction stays open while a batch is drawn. The ZIP is written beside the previous one and
@@ -28,7 +28,7 @@ from flask import Flask, has_app_context
 from sqlalchemy import func, select, update
 
 from workshop import clock, offload
-from workshop.certificates import documents, pdf, services
+from workshop.certificates import documents, issuing, pdf, services
 from workshop.certificates.models import Certificate, CertificateJob, JobStatus
 from workshop.db import db, sqlite_write_intent
 from workshop.programs.models import Program
@@ -99,7 +99,7 @@ def _issue(job_id: int, program_id: int, candidates: list[services.Candidate], n
     job = db.session.get_one(CertificateJob, job_id)
     program = db.session.get_one(Program, program_id)
     actor = job.started_by
-    issued = services.issue(db.session, program, candidates, actor=actor, now=now)
+    issued = issuing.issue(db.session, program, candidates, actor=actor, now=now)
     total = db.session.execute(
         select(func.count())
         .select_from(Certificate)

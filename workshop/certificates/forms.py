@@ -8,8 +8,9 @@ from wtforms import BooleanField, DateField, IntegerField, TextAreaField
 from wtforms.fields import StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from workshop.certificates.issuing import REASON_MAX_LENGTH
 from workshop.certificates.models import DEFAULT_NUMBER_FORMAT
-from workshop.certificates.services import MAX_JP, REASON_MAX_LENGTH
+from workshop.certificates.services import MAX_JP
 from workshop.forms import BaseForm
 from workshop.programs.models import Program
 from workshop.uploads import NO_FILE, UploadForm, within_upload_limit

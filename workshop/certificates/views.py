@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from workshop import audit, clock, i18n, uploads, web
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.certificates import bulk, documents, pdf, queries, services
+from workshop.certificates import bulk, documents, issuing, pdf, queries, services
 from workshop.certificates.blueprint import bp
 from workshop.certificates.forms import (
     LOGO_TYPE,
@@ -68,7 +68,7 @@ def _page(program: Program, form=None, revoke_form=None, status: int = 200):
     candidates = services.standings(db.session, program, now=now) if services.rule_of(settings).is_set else []
     certificates = queries.certificates_of(program.id)
     issued = {certificate.registration_id for certificate in certificates}
-    job = services.last_job(db.session, program)
+    job = issuing.last_job(db.session, program)
     zip_ready = bulk.zip_path(current_app, program.id).exists()
     return (
         render_template(
@@ -178,7 +178,7 @@ def generate(program_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        job = services.start_job(db.session, program, actor=current_user, now=clock.now())
+        job = issuing.start_job(db.session, program, actor=current_user, now=clock.now())
     except services.CertificateError as error:
         db.session.rollback()
         flash(str(ERRORS[error.code]), "danger")
@@ -194,7 +194,7 @@ def generate(program_id: int):
 @bp.route("/admin/programs/<int:program_id>/sertifikat/progress")
 @organiser_required
 def progress(program_id: int):
-    job = services.last_job(db.session, db.get_or_404(Program, program_id))
+    job = issuing.last_job(db.session, db.get_or_404(Program, program_id))
     if job is None:
         return jsonify(status=None, done=0, total=0)
     return jsonify(status=job.status.value, done=job.done, total=job.total, issued=job.issued)
@@ -239,7 +239,7 @@ def revoke(certificate_id: int):
         flash(_("Give the reason for the revocation."), "danger")
         return redirect(url_for("certificates.index", program_id=certificate.program_id))
     try:
-        services.revoke(
+        issuing.revoke(
             db.session, certificate, reason=form.reason.data or "", actor=current_user, now=clock.now()
         )
     except services.CertificateError as error:
@@ -260,7 +260,7 @@ def announce(program_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     registrations = [
-        certificate.registration for certificate in services.valid_certificates(db.session, program.id)
+        certificate.registration for certificate in issuing.valid_certificates(db.session, program.id)
     ]
     if not registrations:
         flash(_("No certificate has been issued yet."), "warning")
