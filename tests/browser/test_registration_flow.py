@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests import factories
 from workshop.auth.models import Role, User
 from workshop.programs.models import OrgKind, Program
+from workshop.programs.queries import KECAMATAN_MARK, organization_by_label
 from workshop.registration.models import Mode, Person, Registration, Status
 
 pytestmark = pytest.mark.browser
@@ -35,8 +36,12 @@ def seed(live_server, *, agency: str, village: str, kecamatan: str) -> Seeded:
     """A four-stage programme (Tahap I on Thursday 24 June 2021, 09.00 WIB), its organisations, a panitia."""
     with live_server.session() as session:
         factories.organization(session, kind=OrgKind.OPD, name=agency)
-        district = factories.organization(session, kind=OrgKind.KECAMATAN, name=kecamatan)
-        desa = factories.organization(session, kind=OrgKind.DESA, name=village, parent=district)
+        # The shared server may hold the regency's real villages already (the roster test imports
+        # them): a second "Hutatoruan I, Kec. Tarutung" would make the label ambiguous.
+        desa = organization_by_label(session, f"{village}{KECAMATAN_MARK}{kecamatan}")
+        if desa is None:
+            district = factories.organization(session, kind=OrgKind.KECAMATAN, name=kecamatan)
+            desa = factories.organization(session, kind=OrgKind.DESA, name=village, parent=district)
         program = factories.program(session, title="Bimtek Penyusunan Masterplan Smart City")
         organiser = factories.staff(session, Role.PANITIA)
         return Seeded(
