@@ -29,8 +29,8 @@ from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.live import services
 from workshop.live.models import Poll
-from workshop.live.results import VoterCache, poll_results
 from workshop.live.snapshot import Tally, results_visible, stage_state
+from workshop.live.tally import LiveTallies
 from workshop.programs.models import Stage
 
 RESYNC_EVERY = timedelta(seconds=5)
@@ -45,7 +45,7 @@ class Broadcaster:
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
         self.sent_results: dict[int, tuple[int, bool]] = {}  # poll -> (version, participants see it)
         self.stage_versions: dict[int, int] = {}  # the version of each stage this process last saw
-        self.voters = VoterCache()
+        self.tallies = LiveTallies()
         self.last_resync = clock.now()
         self.task = None
 
@@ -88,12 +88,13 @@ class Broadcaster:
 
             def tally(poll: Poll, stage: Stage) -> dict:
                 if poll.id not in tallies:
-                    tallies[poll.id] = poll_results(db.session, poll, stage, now, self.voters)
+                    tallies[poll.id] = self.tallies.results(db.session, poll, stage, now)
                 return tallies[poll.id]
 
             try:
                 listened = realtime.local_stage_ids()
                 in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened) if listened else []
+                self.tallies.keep_only({poll.id for poll in in_play})
                 for stage_id in queued:
                     self._send_stage(stage_id, now, tally, local=False)
                 if self._resync_due(now):
