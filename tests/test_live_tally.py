@@ -1,6 +1,7 @@
 """The broadcaster's incremental tallies: votes carry the results version of their batch, and a
 tally that reads only the votes above the version it counted equals a full count after every batch,
-whatever the kind of poll, changed votes, hall hands or batches written elsewhere."""
+whatever the kind of poll, changed votes, hall hands or batches written elsewhere; and the
+broadcast period, which grows with the sockets a tick sends to."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.test_live import NOW, client_id, make_poll, open_now
+from workshop import realtime
 from workshop.auth.models import Role
+from workshop.live import broadcast
 from workshop.live.handcount import set_hall_counts
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results
@@ -166,3 +169,13 @@ def test_a_mode_changed_at_the_hall_door_shows_at_the_next_recount(session, vote
         "daring": 0,
         "by_kind": {"kecamatan": 1},
     }
+
+
+def test_the_broadcast_period_grows_with_the_sockets_a_tick_sends_to(app, monkeypatch):
+    hub = broadcast.Broadcaster(app)
+    hub.interval = 0.3
+    sockets = {f"sid-{index}": None for index in range(2000)}
+    monkeypatch.setattr(realtime, "socket_users", sockets)
+    assert hub.period() == 0.3  # 2,000 sockets: a tick's 2,000 messages fit in 0.25 s
+    sockets.update({f"sid-more-{index}": None for index in range(2000)})
+    assert hub.period() == 4000 / broadcast.SENDS_PER_SECOND == 0.5

@@ -1,6 +1,8 @@
 """Coalesced broadcasts of live state, sent by a background task of each process every
-`LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change). Each message carries
-a version, so clients keep the newest.
+`LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change), or less often when
+the process holds so many sockets that a tick's messages would take more than `SENDS_PER_SECOND`:
+the tally then moves in fewer, larger steps instead of the broadcasts crowding out the votes. Each
+message carries a version, so clients keep the newest.
 
 - Stage state (questions, the poll in play, settings): a change marks its stage, and the next tick
   sends one snapshot per marked stage, through the message queue to the clients of every process.
@@ -34,6 +36,7 @@ from workshop.live.tally import LiveTallies
 from workshop.programs.models import Stage
 
 RESYNC_EVERY = timedelta(seconds=5)
+SENDS_PER_SECOND = 8000  # messages to this process's sockets a second, at most, for the ticks
 RESYNC_FOR = timedelta(minutes=2)
 
 
@@ -70,9 +73,13 @@ class Broadcaster:
         elif self.task is None:
             self.task = socketio.start_background_task(self._run)
 
+    def period(self) -> float:
+        """Seconds between ticks: the interval, longer with more sockets than it can send to."""
+        return max(self.interval, len(realtime.socket_users) / SENDS_PER_SECOND)
+
     def _run(self) -> None:
         while True:
-            socketio.sleep(self.interval)
+            socketio.sleep(self.period())
             try:
                 self.flush()
             except Exception:
