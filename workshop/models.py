@@ -33,6 +33,7 @@ from workshop.reminders.models import (
     SchedulerHeartbeat,
     StageMove,
 )
+from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
 
 __all__ = [
     "AgendaItem",
@@ -50,6 +51,7 @@ __all__ = [
     "Delivery",
     "EvaluationAnswer",
     "EvaluationResponse",
+    "InboundMessage",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -78,4 +80,6 @@ __all__ = [
     "SubmissionReview",
     "SubmissionRevision",
     "User",
+    "WhatsAppPoll",
+    "WhatsAppStage",
 ]
