@@ -193,8 +193,8 @@ def _seed(live_server: LiveServer) -> Seeded:
 
 def _assignment_and_certificate(session, program, hall, staff, now) -> tuple[int, str]:
     """An assignment for agencies and villages that the hall participant's agency handed in (long
-    rows) and its reviewer (the narasumber) asked to revise; one certificate issued: (assignment
-    id, its code)."""
+    rows) and its reviewer (the narasumber) asked to revise; one certificate issued (the default
+    settings): (assignment id, its code)."""
     organiser = staff["panitia"]
     assignment = assignments.save_assignment(
         session,
@@ -228,22 +228,6 @@ def _assignment_and_certificate(session, program, hall, staff, now) -> tuple[int
         status=SubmissionStatus.NEEDS_REVISION,
         comment="Lengkapi tautan dokumen: " + LONG_LINK,
         reviewer=staff["narasumber"],
-        now=now,
-    )
-    certificates.save_settings(
-        session,
-        program,
-        min_stages=1,
-        min_jp=None,
-        require_evaluation=False,
-        signatory_name="Drs. Nikson Sitompul, M.Si",
-        signatory_nip="196805121993031004",
-        signatory_title="Kepala Dinas Komunikasi dan Informatika",
-        place="Tarutung",
-        signed_on=None,
-        number_format="800/{n}/Kominfo/{year}",
-        jp={stage.id: 8 for stage in program.stages},
-        actor=None,
         now=now,
     )
     standing = Standing(stage_ids=(program.stages[0].id,), jp=8, eligible=True)
