@@ -158,6 +158,18 @@ ACCESS = {
     "assignments.participant_assignment": PARTICIPANT,
     "assignments.participant_upload": PARTICIPANT,
     "assignments.participant_file": PARTICIPANT,
+    "groups.admin": ORGANISER,
+    "groups.set_up": ORGANISER,
+    "groups.edit_group": ORGANISER,
+    "groups.assign": ORGANISER,
+    "groups.spread": ORGANISER,
+    "groups.export": ORGANISER,  # members' names
+    "groups.presentation": LIVE,  # the projector
+    "groups.stage_state": LIVE,
+    "groups.participant": PARTICIPANT,
+    "groups.join": PARTICIPANT,
+    "groups.participant_state": PARTICIPANT,
+    "groups.save_output": PARTICIPANT,
     "laporan.index": ORGANISER,
     "laporan.save_texts": ORGANISER,
     "laporan.upload_photo": ORGANISER,
@@ -233,6 +245,8 @@ def world(app, session):
         "revision_id": 1,
         "photo_id": 1,  # no such laporan photo: 404 past the role check
         "kind": "docx",
+        "group_id": 1,  # no such group: 404 past the role check
+        "extension": "csv",
     }
 
 

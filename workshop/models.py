@@ -19,6 +19,7 @@ from workshop.certificates.models import (
 )
 from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
+from workshop.groups.models import GroupMember, GroupOutput, GroupWork, StageGroup
 from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
@@ -52,6 +53,9 @@ __all__ = [
     "EvaluationAnswer",
     "EvaluationResponse",
     "InboundMessage",
+    "GroupMember",
+    "GroupOutput",
+    "GroupWork",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -74,6 +78,7 @@ __all__ = [
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
+    "StageGroup",
     "StageHours",
     "StageMove",
     "Submission",

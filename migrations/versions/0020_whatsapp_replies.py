@@ -2,7 +2,7 @@
 per provider and message id)
 
 Revision ID: 35b8e62994ba
-Revises: e86b579a1cd1
+Revises: 901100c9bee4
 Create Date: 2026-12-07 00:12:30.934134
 
 """
@@ -15,7 +15,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "35b8e62994ba"
-down_revision = "e86b579a1cd1"
+down_revision = "901100c9bee4"
 branch_labels = None
 depends_on = None
 
