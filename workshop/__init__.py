@@ -41,8 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
     from workshop.assignments import reminders as assignment_reminders
-    from workshop.whatsapp import events as whatsapp_events
     from workshop.groups import events as group_events
+    from workshop.whatsapp import events as whatsapp_events
 
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
