@@ -22,8 +22,13 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 from tests.browser.test_attendance_dashboard import log_in
+from workshop.assignments import services as assignments
+from workshop.assignments.models import LatePolicy, SubmissionStatus
 from workshop.attendance import services as online
 from workshop.auth.models import Role
+from workshop.certificates import issuing
+from workshop.certificates import services as certificates
+from workshop.certificates.eligibility import Standing
 from workshop.checkin.services import check_in
 from workshop.evaluation import services as evaluation_services
 from workshop.groups import services as group_services
@@ -180,6 +185,7 @@ def _seed(live_server: LiveServer) -> Seeded:
         group_services.set_up(
             session, upcoming, dimensions=["economy", "living"], mode=GroupMode.CHOICE, cap=5, actor=organiser
         )
+        assignment, certificate_code = _assignment_and_certificate(session, program, hall, staff, now)
         return Seeded(
             values={
                 "program": program.id,
@@ -194,12 +200,60 @@ def _seed(live_server: LiveServer) -> Seeded:
                 "message": message.id,
                 "rule": rule.id,
                 "organisation": desa.id,
+                "agency": agency.id,
+                "assignment": assignment,
+                "certificate": certificate_code,
                 "slug": program.slug,
                 "token": tokens["peserta-daring"],
             },
             usernames={role: user.username for role, user in staff.items()},
             tokens=tokens,
         )
+
+
+def _assignment_and_certificate(session, program, hall, staff, now) -> tuple[int, str]:
+    """An assignment for agencies and villages that the hall participant's agency handed in (long
+    rows) and its reviewer (the narasumber) asked to revise; one certificate issued (the default
+    settings): (assignment id, its code)."""
+    organiser = staff["panitia"]
+    assignment = assignments.save_assignment(
+        session,
+        program,
+        None,
+        stage=program.stages[1],
+        title="Analisis kondisi dan ide inovasi per dimensi Smart City " + "Tapanuli Utara" * 3,
+        instructions="Isi permasalahan dan usulan inovasi per dimensi. " + LONG_LINK,
+        deadline=now + timedelta(days=4),
+        late_policy=LatePolicy.ACCEPT,
+        wants_rows=True,
+        wants_file=True,
+        kinds=[OrgKind.OPD, OrgKind.DESA],
+        picked_ids=[],
+        reviewer=staff["narasumber"],
+        actor=organiser,
+    )
+    row = {"problem": "Data antar-OPD tersebar " + "di-banyak-aplikasi" * 6, "innovation": LONG_LINK}
+    submission = assignments.submit(
+        session,
+        assignment,
+        hall.person.organization,
+        rows={"governance": row | {"owner": "Diskominfo", "year": "2022"}},
+        files_dir=current_app.config["ASSIGNMENT_FILES_DIR"],
+        actor=organiser,
+        now=now,
+    )
+    assignments.review(
+        session,
+        submission,
+        status=SubmissionStatus.NEEDS_REVISION,
+        comment="Lengkapi tautan dokumen: " + LONG_LINK,
+        reviewer=staff["narasumber"],
+        now=now,
+    )
+    standing = Standing(stage_ids=(program.stages[0].id,), jp=8, eligible=True)
+    candidate = certificates.Candidate(hall.id, hall.person.name, hall.person.organization.label, standing)
+    issuing.issue(session, program, [candidate], actor=None, now=now)
+    return assignment.id, issuing.valid_certificates(session, program.id)[0].code
 
 
 # Each page's path, filled in from the seeded ids (Seeded.values).
@@ -239,6 +293,13 @@ ORGANISER_PAGES: dict[str, str] = {
     "groups-ended": "/admin/stages/{ended}/kelompok",
     "groups-running": "/admin/stages/{running}/kelompok",
     "groups-upcoming": "/admin/stages/{upcoming}/kelompok",
+    "certificates": "/admin/programs/{program}/sertifikat",
+    "assignments": "/admin/programs/{program}/tugas",
+    "assignment-new": "/admin/programs/{program}/tugas/baru",
+    "assignment-edit": "/admin/tugas/{assignment}/ubah",
+    "assignment": "/admin/tugas/{assignment}",
+    "assignment-review": "/admin/tugas/{assignment}/organisasi/{agency}",
+    "hall-count": "/live/{running}/hall",
     "checkin": "/checkin",
     "scanner": "/checkin/stages/{running}",
 }
@@ -262,6 +323,7 @@ PARTICIPANT_PAGES: dict[str, str] = {
     "group-ended": "/saya/{slug}/kelompok/{ended}",
     "group-running": "/saya/{slug}/kelompok/{running}",
     "group-upcoming": "/saya/{slug}/kelompok/{upcoming}",
+    "assignment": "/saya/{slug}/tugas/{assignment}",
 }
 NOT_FOUND = {"not-found": 404, "link-invalid": 404}
 PAGES: dict[str, dict[str, str]] = {
@@ -274,14 +336,20 @@ PAGES: dict[str, dict[str, str]] = {
         "link-invalid": "/p/tautan-yang-tidak-ada",
         "link-needed": "/masuk",
         "not-found": "/tidak-ada",
+        "certificate-verification": "/verifikasi/{certificate}",
     },
     "admin": ORGANISER_PAGES | LIVE_STAFF_PAGES,
     "panitia": ORGANISER_PAGES | LIVE_STAFF_PAGES,
-    "narasumber": LIVE_STAFF_PAGES,
+    "narasumber": LIVE_STAFF_PAGES
+    | {
+        "my-reviews": "/admin/tugas",
+        "assignment-review": "/admin/tugas/{assignment}/organisasi/{agency}",
+    },
     "petugas": {
         "programmes": "/admin/",
         "checkin": "/checkin",
         "scanner": "/checkin/stages/{running}",
+        "hall-count": "/live/{running}/hall",
     },
     "peserta-luring": PARTICIPANT_PAGES,
     "peserta-daring": PARTICIPANT_PAGES,
