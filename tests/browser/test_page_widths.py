@@ -31,8 +31,11 @@ from workshop.certificates import services as certificates
 from workshop.certificates.eligibility import Standing
 from workshop.checkin.services import check_in
 from workshop.evaluation import services as evaluation_services
+from workshop.groups import services as group_services
+from workshop.groups.models import GroupMode
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
+from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -165,6 +168,23 @@ def _seed(live_server: LiveServer) -> Seeded:
         session.add(message)
         session.flush()
         rule = session.scalars(select(ReminderRule).where(ReminderRule.program_id == program.id)).first()
+        # Group work: the running stage's six groups set by the organiser (the hall and the online
+        # participant in one, with a leader, a long breakout link and output); the upcoming stage's
+        # two groups picked by the participants; none in the ended stage.
+        group_services.set_up(
+            session, running, dimensions=DIMENSIONS, mode=GroupMode.ORGANISER, cap=30, actor=organiser
+        )
+        governance = group_services.groups_of(session, running.id)[0]
+        group_services.assign(
+            session, running, {hall.id: governance.id, remote.id: governance.id}, actor=None
+        )
+        group_services.update_group(session, governance, leader_id=hall.id, meeting_url=LONG_LINK, actor=None)
+        group_services.save_output(
+            session, governance, hall, field="problems", text="Data OPD " * 40, version=0, now=now
+        )
+        group_services.set_up(
+            session, upcoming, dimensions=["economy", "living"], mode=GroupMode.CHOICE, cap=5, actor=organiser
+        )
         assignment, certificate_code = _assignment_and_certificate(session, program, hall, staff, now)
         return Seeded(
             values={
@@ -270,6 +290,9 @@ ORGANISER_PAGES: dict[str, str] = {
     "evaluation": "/admin/programs/{program}/evaluasi",
     "evaluation-results": "/admin/programs/{program}/evaluasi/hasil",
     "laporan": "/admin/programs/{program}/laporan",
+    "groups-ended": "/admin/stages/{ended}/kelompok",
+    "groups-running": "/admin/stages/{running}/kelompok",
+    "groups-upcoming": "/admin/stages/{upcoming}/kelompok",
     "certificates": "/admin/programs/{program}/sertifikat",
     "assignments": "/admin/programs/{program}/tugas",
     "assignment-new": "/admin/programs/{program}/tugas/baru",
@@ -287,6 +310,7 @@ LIVE_STAFF_PAGES: dict[str, str] = {
     "poll-new": "/live/{running}/polls/new",
     "poll-edit": "/live/polls/{poll}/edit",
     "projector": "/live/{running}/projector",
+    "group-presentation": "/admin/stages/{running}/kelompok/presentasi",
 }
 PARTICIPANT_PAGES: dict[str, str] = {
     "my-page": "/saya/{slug}",
@@ -296,6 +320,9 @@ PARTICIPANT_PAGES: dict[str, str] = {
     "join-upcoming": "/saya/{slug}/tahap/3/gabung",
     "join-ended": "/saya/{slug}/tahap/1/gabung",
     "evaluation-ended": "/saya/{slug}/evaluasi/{ended}",
+    "group-ended": "/saya/{slug}/kelompok/{ended}",
+    "group-running": "/saya/{slug}/kelompok/{running}",
+    "group-upcoming": "/saya/{slug}/kelompok/{upcoming}",
     "assignment": "/saya/{slug}/tugas/{assignment}",
 }
 NOT_FOUND = {"not-found": 404, "link-invalid": 404}
