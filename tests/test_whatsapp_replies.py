@@ -22,6 +22,7 @@ from tests.whatsapp_world import (
     post_meta,
     send_queued,
 )
+from workshop.auth.models import Role
 from workshop.live import services as live_services
 from workshop.live.models import PollKind, Question, QuestionStatus
 from workshop.registration.models import Status
@@ -98,6 +99,14 @@ def test_an_opened_poll_goes_by_whatsapp_to_the_online_participants_once(app, se
     assert "Polling terakhir dikirim ke 1 peserta lewat WhatsApp (1 sudah terkirim)." in page
     log = session.scalars(select(Delivery).where(Delivery.kind == Kind.POLL_QUESTION)).all()
     assert [(row.registration_id, row.status) for row in log] == [(world["daring"].id, DeliveryStatus.SENT)]
+    # The stage's delivery log lists the poll's question, and the answer to the reply, as the others.
+    post_fonnte(app.test_client(), phone(world["daring"]), "A", "LOG-1")
+    replies(session, app, gateway)
+    organiser = staff_client(app, factories.staff(session, Role.PANITIA))
+    session.commit()
+    log_page = organiser.get(f"/admin/stages/{stage.id}/reminders").get_data(as_text=True)
+    assert "Pertanyaan polling lewat WhatsApp" in log_page
+    assert "Jawaban atas balasan WhatsApp" in log_page
 
 
 def test_with_whatsapp_polls_off_an_opened_poll_sends_nothing(app, session, world, gateway):
