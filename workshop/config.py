@@ -98,6 +98,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "EMBEDDED_SCHEDULER": _bool(env.get("EMBEDDED_SCHEDULER"), True),
         "REMINDER_TICK_SECONDS": _int(env, "REMINDER_TICK_SECONDS", 30),
         "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 50),
+        # SMTP connections a drain sends over at once (each from its own sender thread).
+        "REMINDER_SENDERS": _int(env, "REMINDER_SENDERS", 4),
         "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 300),
         "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 5),
         "REMINDER_RETRY_SECONDS": _int(env, "REMINDER_RETRY_SECONDS", 60),
@@ -185,6 +187,7 @@ def validate(config: dict) -> None:
     for name in (
         "REMINDER_TICK_SECONDS",
         "REMINDER_BATCH_SIZE",
+        "REMINDER_SENDERS",
         "REMINDER_LEASE_SECONDS",
         "REMINDER_MAX_ATTEMPTS",
     ):
