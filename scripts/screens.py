@@ -25,33 +25,20 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import Path
 
 from flask import url_for
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
-from sqlalchemy import select
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from screens_seed import seed_screens  # noqa: E402 (this folder: the script's own module)
+
 from workshop import create_app  # noqa: E402
 from workshop.auth.models import Role  # noqa: E402
-from workshop.certificates import services as certificates  # noqa: E402
-from workshop.certificates.eligibility import Standing  # noqa: E402
-from workshop.certificates.models import Certificate  # noqa: E402
-from workshop.db import db, utcnow  # noqa: E402
-from workshop.demo import seed  # noqa: E402
-from workshop.evaluation import services as evaluation  # noqa: E402
-from workshop.evaluation.models import ItemKind  # noqa: E402
-from workshop.live.models import Poll  # noqa: E402
-from workshop.programs.models import Organization, Program  # noqa: E402
-from workshop.registration import links  # noqa: E402
-from workshop.registration.models import Mode, Registration, RegistrationStage, Status  # noqa: E402
-from workshop.reminders.models import ReminderRule  # noqa: E402
-from workshop.reminders.services import ensure_default_rules  # noqa: E402
 
 OUTPUT = PROJECT_ROOT / "docs" / "screens"
 WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
@@ -77,96 +64,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _seed(app, passwords: dict[str, str]) -> dict:
-    """The demo, and the ids and links the page list needs."""
-    with app.app_context():
-        session = db.session
-        seed(session, passwords=passwords, config=app.config)
-        program = session.scalar(select(Program))
-        certificate_code = _evaluation_and_certificate(session, program)
-        ensure_default_rules(session, program, utcnow())
-        session.commit()
-        stages = program.stages
-
-        def participant(mode: Mode) -> Registration:
-            return session.scalar(
-                select(Registration)
-                .join(RegistrationStage)
-                .where(Registration.status == Status.APPROVED, RegistrationStage.mode == mode)
-                .order_by(Registration.id)
-                .limit(1)
-            )
-
-        luring, daring = participant(Mode.LURING), participant(Mode.DARING)
-        return {
-            "program": program,
-            "running": stages[0],
-            "upcoming": stages[1],
-            "registration": luring,
-            "luring_token": links.token_for(luring, app.config["SECRET_KEY"]),
-            "daring_token": links.token_for(daring, app.config["SECRET_KEY"]),
-            "poll": session.scalar(select(Poll).where(Poll.stage_id == stages[0].id).order_by(Poll.id)),
-            "rule": session.scalar(select(ReminderRule).where(ReminderRule.program_id == program.id)),
-            "organization": session.scalar(select(Organization).order_by(Organization.id)),
-            "certificate_code": certificate_code,
-        }
-
-
-def _evaluation_and_certificate(session, program: Program) -> str:
-    """The default questionnaire with Tahap I answered by some participants, as on its last day;
-    the certificate rule and one certificate, as if Tahap I had ended: its verification code."""
-    tahap_i = program.stages[0]
-    questionnaire = evaluation.create_default(session, program, actor=None, now=utcnow())
-    answering = evaluation.window(tahap_i, questionnaire.deadline_days).opens_at + timedelta(hours=6)
-    answered = session.scalars(
-        select(Registration)
-        .where(Registration.program_id == program.id, Registration.status == Status.APPROVED)
-        .order_by(Registration.id)
-        .limit(24)
-    ).all()
-    for index, registration in enumerate(answered):
-        answers = {}
-        for item in questionnaire.items:
-            if item.kind == ItemKind.SCALE:
-                answers[item.id] = str(3 + (index + item.position) % 3)
-            elif item.kind == ItemKind.CHOICE:
-                answers[item.id] = item.options[index % 4 % 3]
-            elif index % 6 == 0:
-                answers[item.id] = FEEDBACK[index // 6 % len(FEEDBACK)]
-        evaluation.submit(session, questionnaire, registration, tahap_i, answers, now=answering)
-    certificates.save_settings(
-        session,
-        program,
-        min_stages=3,
-        min_jp=None,
-        require_evaluation=False,
-        signatory_name="Drs. Nikson Sitompul, M.Si",
-        signatory_nip="196805121993031004",
-        signatory_title="Kepala Dinas Komunikasi dan Informatika",
-        place="Tarutung",
-        signed_on=None,
-        number_format="800/{n}/Kominfo/{year}",
-        jp={stage.id: 8 for stage in program.stages},
-        actor=None,
-        now=utcnow(),
-    )
-    registration = answered[0]
-    standing = Standing(stage_ids=(tahap_i.id,), jp=8, eligible=True)
-    candidate = certificates.Candidate(
-        registration.id, registration.person.name, registration.person.organization.label, standing
-    )
-    certificates.issue(session, program, [candidate], actor=None, now=utcnow())
-    return session.scalar(select(Certificate.code).where(Certificate.registration_id == registration.id))
-
-
-FEEDBACK = [
-    "Materi sangat bermanfaat untuk menyusun rencana desa kami.",
-    "Sinyal internet di kantor desa lemah; mohon materi dibagikan dalam bentuk PDF.",
-    "Waktu diskusi terlalu singkat.",
-    "Narasumber menjelaskan dengan jelas dan memberi contoh dari kabupaten lain.",
-]
 
 
 def _shots(app, data: dict) -> list[Shot]:
@@ -218,6 +115,19 @@ def _shots(app, data: dict) -> list[Shot]:
             ("evaluation-questionnaire", url_for("evaluation.questionnaire", program_id=program.id)),
             ("evaluation-results", url_for("evaluation.results", program_id=program.id)),
             ("certificates", url_for("certificates.index", program_id=program.id)),
+            ("laporan", url_for("laporan.index", program_id=program.id)),
+            ("hall-count", url_for("live.hall_count_page", stage_id=running.id)),
+            ("assignments", url_for("assignments.index", program_id=program.id)),
+            ("assignment-form", url_for("assignments.new", program_id=program.id)),
+            ("assignment", url_for("assignments.detail", assignment_id=data["assignment"])),
+            (
+                "assignment-review",
+                url_for(
+                    "assignments.submission",
+                    assignment_id=data["assignment"],
+                    organization_id=data["agency"],
+                ),
+            ),
         ]
         shots = [Shot("panitia", name, path) for name, path in organiser]
         shots.append(
@@ -244,6 +154,15 @@ def _shots(app, data: dict) -> list[Shot]:
                 Shot(role, "my-page", url_for("registration.participant_page", slug=program.slug)),
                 Shot(role, "live", url_for("live.participant", stage_id=running.id)),
             ]
+        shots.append(
+            Shot(
+                "peserta-luring",
+                "assignment",
+                url_for(
+                    "assignments.participant_assignment", slug=program.slug, assignment_id=data["assignment"]
+                ),
+            )
+        )
         shots.append(
             Shot(
                 "peserta-daring",
@@ -340,6 +259,8 @@ def main() -> None:
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "RATELIMIT_ENABLED": "false",
             "HOST": "127.0.0.1",
+            "ASSIGNMENT_FILES_DIR": f"{workdir}/assignment-files",
+            "CERTIFICATE_DIR": f"{workdir}/certificates",
             "PORT": str(port),
             "FLASK_APP": "workshop",
         }
@@ -348,8 +269,14 @@ def main() -> None:
         subprocess.run(
             [str(flask), "db", "upgrade"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True
         )
-        app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"]})
-        data = _seed(app, passwords)
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+                "SECRET_KEY": env["SECRET_KEY"],
+                "ASSIGNMENT_FILES_DIR": env["ASSIGNMENT_FILES_DIR"],
+            }
+        )
+        data = seed_screens(app, passwords)
         tokens = {"peserta-luring": data["luring_token"], "peserta-daring": data["daring_token"]}
         shots = [shot for shot in _shots(app, data) if not options.only or fnmatch(shot.stem, options.only)]
 

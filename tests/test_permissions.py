@@ -23,6 +23,7 @@ LIVE = "live"  # who runs Q&A and polls: narasumber, panitia, admin
 LIVE_OR_PARTICIPANT = "live_or_participant"
 REVIEWER = "reviewer"  # assignments: organisers, and a narasumber (the ones named for, past this check)
 NARASUMBER = "narasumber"
+GATEWAY = "gateway"  # a WhatsApp gateway's webhook: its secret (token, signature), never a role
 
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
@@ -157,12 +158,28 @@ ACCESS = {
     "assignments.participant_assignment": PARTICIPANT,
     "assignments.participant_upload": PARTICIPANT,
     "assignments.participant_file": PARTICIPANT,
+    "groups.admin": ORGANISER,
+    "groups.set_up": ORGANISER,
+    "groups.edit_group": ORGANISER,
+    "groups.assign": ORGANISER,
+    "groups.spread": ORGANISER,
+    "groups.export": ORGANISER,  # members' names
+    "groups.presentation": LIVE,  # the projector
+    "groups.stage_state": LIVE,
+    "groups.participant": PARTICIPANT,
+    "groups.join": PARTICIPANT,
+    "groups.participant_state": PARTICIPANT,
+    "groups.save_output": PARTICIPANT,
     "laporan.index": ORGANISER,
     "laporan.save_texts": ORGANISER,
     "laporan.upload_photo": ORGANISER,
     "laporan.photo": ORGANISER,
     "laporan.delete_photo": ORGANISER,
     "laporan.download": ORGANISER,  # participants' names, attendance and answers
+    "whatsapp.fonnte_webhook": GATEWAY,
+    "whatsapp.meta_handshake": GATEWAY,
+    "whatsapp.meta_webhook": GATEWAY,
+    "whatsapp.stage_polls": LIVE,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -178,6 +195,7 @@ def _allowed(access: str, role: str) -> bool:
         LIVE_OR_PARTICIPANT: role in {"admin", "panitia", "narasumber", "participant"},
         REVIEWER: role in {"admin", "panitia", "narasumber"},
         NARASUMBER: role == "narasumber",
+        GATEWAY: False,
     }[access]
 
 
@@ -227,6 +245,8 @@ def world(app, session):
         "revision_id": 1,
         "photo_id": 1,  # no such laporan photo: 404 past the role check
         "kind": "docx",
+        "group_id": 1,  # no such group: 404 past the role check
+        "extension": "csv",
     }
 
 

@@ -41,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
     from workshop.assignments import reminders as assignment_reminders
+    from workshop.groups import events as group_events
+    from workshop.whatsapp import events as whatsapp_events
 
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
@@ -48,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     live_events.init_app(app)
     reminders_events.init_app(app)
     assignment_reminders.init_app(app)
+    whatsapp_events.init_app(app)
+    group_events.init_app(app)
     web.init_app(app)
 
     # A feature's blueprint comes from its blueprint.py; importing its view modules adds their routes.
@@ -65,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.checkin.blueprint import bp as checkin_bp
     from workshop.evaluation import views as evaluation_views  # noqa: F401 (its routes)
     from workshop.evaluation.blueprint import bp as evaluation_bp
+    from workshop.groups import participant_views as group_participant_views  # noqa: F401
+    from workshop.groups import views as group_views  # noqa: F401
+    from workshop.groups.blueprint import bp as groups_bp
     from workshop.health import bp as health_bp
     from workshop.laporan import views as laporan_views  # noqa: F401 (its routes)
     from workshop.laporan.blueprint import bp as laporan_bp
@@ -82,6 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.reports.blueprint import bp as reports_bp
     from workshop.tickets import views as tickets_views  # noqa: F401
     from workshop.tickets.blueprint import bp as tickets_bp
+    from workshop.whatsapp import views as whatsapp_views  # noqa: F401 (its routes)
+    from workshop.whatsapp.blueprint import bp as whatsapp_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
@@ -93,8 +102,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(assignments_bp)
+    app.register_blueprint(groups_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(whatsapp_bp)
     app.register_blueprint(laporan_bp)
     app.register_blueprint(health_bp)
 

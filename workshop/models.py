@@ -19,6 +19,7 @@ from workshop.certificates.models import (
 )
 from workshop.checkin.models import CheckIn, ScanAttempt
 from workshop.evaluation.models import EvaluationAnswer, EvaluationResponse, Questionnaire, QuestionnaireItem
+from workshop.groups.models import GroupMember, GroupOutput, GroupWork, StageGroup
 from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.programs.models import AgendaItem, Organization, Program, Stage
 from workshop.registration.models import Notice, Person, Registration, RegistrationStage, RosterImport
@@ -33,6 +34,7 @@ from workshop.reminders.models import (
     SchedulerHeartbeat,
     StageMove,
 )
+from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
 
 __all__ = [
     "AgendaItem",
@@ -50,6 +52,10 @@ __all__ = [
     "Delivery",
     "EvaluationAnswer",
     "EvaluationResponse",
+    "GroupMember",
+    "GroupOutput",
+    "GroupWork",
+    "InboundMessage",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -72,10 +78,13 @@ __all__ = [
     "ScanAttempt",
     "SchedulerHeartbeat",
     "Stage",
+    "StageGroup",
     "StageHours",
     "StageMove",
     "Submission",
     "SubmissionReview",
     "SubmissionRevision",
     "User",
+    "WhatsAppPoll",
+    "WhatsAppStage",
 ]

@@ -22,12 +22,20 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 from tests.browser.test_attendance_dashboard import log_in
+from workshop.assignments import services as assignments
+from workshop.assignments.models import LatePolicy, SubmissionStatus
 from workshop.attendance import services as online
 from workshop.auth.models import Role
+from workshop.certificates import issuing
+from workshop.certificates import services as certificates
+from workshop.certificates.eligibility import Standing
 from workshop.checkin.services import check_in
 from workshop.evaluation import services as evaluation_services
+from workshop.groups import services as group_services
+from workshop.groups.models import GroupMode
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
+from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -160,6 +168,24 @@ def _seed(live_server: LiveServer) -> Seeded:
         session.add(message)
         session.flush()
         rule = session.scalars(select(ReminderRule).where(ReminderRule.program_id == program.id)).first()
+        # Group work: the running stage's six groups set by the organiser (the hall and the online
+        # participant in one, with a leader, a long breakout link and output); the upcoming stage's
+        # two groups picked by the participants; none in the ended stage.
+        group_services.set_up(
+            session, running, dimensions=DIMENSIONS, mode=GroupMode.ORGANISER, cap=30, actor=organiser
+        )
+        governance = group_services.groups_of(session, running.id)[0]
+        group_services.assign(
+            session, running, {hall.id: governance.id, remote.id: governance.id}, actor=None
+        )
+        group_services.update_group(session, governance, leader_id=hall.id, meeting_url=LONG_LINK, actor=None)
+        group_services.save_output(
+            session, governance, hall, field="problems", text="Data OPD " * 40, version=0, now=now
+        )
+        group_services.set_up(
+            session, upcoming, dimensions=["economy", "living"], mode=GroupMode.CHOICE, cap=5, actor=organiser
+        )
+        assignment, certificate_code = _assignment_and_certificate(session, program, hall, staff, now)
         return Seeded(
             values={
                 "program": program.id,
@@ -174,12 +200,60 @@ def _seed(live_server: LiveServer) -> Seeded:
                 "message": message.id,
                 "rule": rule.id,
                 "organisation": desa.id,
+                "agency": agency.id,
+                "assignment": assignment,
+                "certificate": certificate_code,
                 "slug": program.slug,
                 "token": tokens["peserta-daring"],
             },
             usernames={role: user.username for role, user in staff.items()},
             tokens=tokens,
         )
+
+
+def _assignment_and_certificate(session, program, hall, staff, now) -> tuple[int, str]:
+    """An assignment for agencies and villages that the hall participant's agency handed in (long
+    rows) and its reviewer (the narasumber) asked to revise; one certificate issued (the default
+    settings): (assignment id, its code)."""
+    organiser = staff["panitia"]
+    assignment = assignments.save_assignment(
+        session,
+        program,
+        None,
+        stage=program.stages[1],
+        title="Analisis kondisi dan ide inovasi per dimensi Smart City " + "Tapanuli Utara" * 3,
+        instructions="Isi permasalahan dan usulan inovasi per dimensi. " + LONG_LINK,
+        deadline=now + timedelta(days=4),
+        late_policy=LatePolicy.ACCEPT,
+        wants_rows=True,
+        wants_file=True,
+        kinds=[OrgKind.OPD, OrgKind.DESA],
+        picked_ids=[],
+        reviewer=staff["narasumber"],
+        actor=organiser,
+    )
+    row = {"problem": "Data antar-OPD tersebar " + "di-banyak-aplikasi" * 6, "innovation": LONG_LINK}
+    submission = assignments.submit(
+        session,
+        assignment,
+        hall.person.organization,
+        rows={"governance": row | {"owner": "Diskominfo", "year": "2022"}},
+        files_dir=current_app.config["ASSIGNMENT_FILES_DIR"],
+        actor=organiser,
+        now=now,
+    )
+    assignments.review(
+        session,
+        submission,
+        status=SubmissionStatus.NEEDS_REVISION,
+        comment="Lengkapi tautan dokumen: " + LONG_LINK,
+        reviewer=staff["narasumber"],
+        now=now,
+    )
+    standing = Standing(stage_ids=(program.stages[0].id,), jp=8, eligible=True)
+    candidate = certificates.Candidate(hall.id, hall.person.name, hall.person.organization.label, standing)
+    issuing.issue(session, program, [candidate], actor=None, now=now)
+    return assignment.id, issuing.valid_certificates(session, program.id)[0].code
 
 
 # Each page's path, filled in from the seeded ids (Seeded.values).
@@ -216,6 +290,16 @@ ORGANISER_PAGES: dict[str, str] = {
     "evaluation": "/admin/programs/{program}/evaluasi",
     "evaluation-results": "/admin/programs/{program}/evaluasi/hasil",
     "laporan": "/admin/programs/{program}/laporan",
+    "groups-ended": "/admin/stages/{ended}/kelompok",
+    "groups-running": "/admin/stages/{running}/kelompok",
+    "groups-upcoming": "/admin/stages/{upcoming}/kelompok",
+    "certificates": "/admin/programs/{program}/sertifikat",
+    "assignments": "/admin/programs/{program}/tugas",
+    "assignment-new": "/admin/programs/{program}/tugas/baru",
+    "assignment-edit": "/admin/tugas/{assignment}/ubah",
+    "assignment": "/admin/tugas/{assignment}",
+    "assignment-review": "/admin/tugas/{assignment}/organisasi/{agency}",
+    "hall-count": "/live/{running}/hall",
     "checkin": "/checkin",
     "scanner": "/checkin/stages/{running}",
 }
@@ -226,6 +310,7 @@ LIVE_STAFF_PAGES: dict[str, str] = {
     "poll-new": "/live/{running}/polls/new",
     "poll-edit": "/live/polls/{poll}/edit",
     "projector": "/live/{running}/projector",
+    "group-presentation": "/admin/stages/{running}/kelompok/presentasi",
 }
 PARTICIPANT_PAGES: dict[str, str] = {
     "my-page": "/saya/{slug}",
@@ -235,6 +320,10 @@ PARTICIPANT_PAGES: dict[str, str] = {
     "join-upcoming": "/saya/{slug}/tahap/3/gabung",
     "join-ended": "/saya/{slug}/tahap/1/gabung",
     "evaluation-ended": "/saya/{slug}/evaluasi/{ended}",
+    "group-ended": "/saya/{slug}/kelompok/{ended}",
+    "group-running": "/saya/{slug}/kelompok/{running}",
+    "group-upcoming": "/saya/{slug}/kelompok/{upcoming}",
+    "assignment": "/saya/{slug}/tugas/{assignment}",
 }
 NOT_FOUND = {"not-found": 404, "link-invalid": 404}
 PAGES: dict[str, dict[str, str]] = {
@@ -247,14 +336,20 @@ PAGES: dict[str, dict[str, str]] = {
         "link-invalid": "/p/tautan-yang-tidak-ada",
         "link-needed": "/masuk",
         "not-found": "/tidak-ada",
+        "certificate-verification": "/verifikasi/{certificate}",
     },
     "admin": ORGANISER_PAGES | LIVE_STAFF_PAGES,
     "panitia": ORGANISER_PAGES | LIVE_STAFF_PAGES,
-    "narasumber": LIVE_STAFF_PAGES,
+    "narasumber": LIVE_STAFF_PAGES
+    | {
+        "my-reviews": "/admin/tugas",
+        "assignment-review": "/admin/tugas/{assignment}/organisasi/{agency}",
+    },
     "petugas": {
         "programmes": "/admin/",
         "checkin": "/checkin",
         "scanner": "/checkin/stages/{running}",
+        "hall-count": "/live/{running}/hall",
     },
     "peserta-luring": PARTICIPANT_PAGES,
     "peserta-daring": PARTICIPANT_PAGES,

@@ -16,19 +16,12 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from workshop.assignments.models import DIMENSIONS, LatePolicy, SubmissionStatus
+from workshop.assignments.models import LatePolicy, SubmissionStatus
 from workshop.assignments.services import MAX_CELL, MAX_COMMENT
 from workshop.forms import BaseForm
+from workshop.programs.dimensions import DIMENSION_LABELS, DIMENSIONS
 from workshop.programs.forms import DATETIME_FORMAT, ORG_KIND_LABELS, REQUIRED
 
-DIMENSION_LABELS = {
-    "governance": _l("Smart governance"),
-    "branding": _l("Smart branding"),
-    "economy": _l("Smart economy"),
-    "living": _l("Smart living"),
-    "society": _l("Smart society"),
-    "environment": _l("Smart environment"),
-}
 ROW_LABELS = {
     "problem": _l("Problem"),
     "innovation": _l("Proposed innovation"),

@@ -23,8 +23,6 @@ from workshop.auth.models import User
 from workshop.db import Model, utcnow
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 
-# The six dimensions of a Smart City masterplan, in the order of the Kominfo guide.
-DIMENSIONS = ("governance", "branding", "economy", "living", "society", "environment")
 ROW_FIELDS = ("problem", "innovation", "owner", "year")
 
 

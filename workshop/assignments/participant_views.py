@@ -14,10 +14,11 @@ from workshop import clock, uploads
 from workshop.assignments import files, queries, services
 from workshop.assignments.blueprint import bp
 from workshop.assignments.forms import STATUS_LABELS, RowsForm
-from workshop.assignments.models import DIMENSIONS, ROW_FIELDS, Assignment, SubmissionRevision
+from workshop.assignments.models import ROW_FIELDS, Assignment, SubmissionRevision
 from workshop.assignments.views import labels, send_revision_file
 from workshop.auth.permissions import participant_required
 from workshop.db import db
+from workshop.programs.dimensions import DIMENSIONS
 from workshop.registration.models import Registration
 from workshop.registration.queries import own_registration_or_404
 

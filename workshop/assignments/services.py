@@ -17,7 +17,6 @@ from sqlalchemy import Select, or_, select
 from workshop import audit
 from workshop.assignments import files
 from workshop.assignments.models import (
-    DIMENSIONS,
     REVIEW_STATUSES,
     ROW_FIELDS,
     Assignment,
@@ -31,6 +30,7 @@ from workshop.assignments.models import (
 from workshop.auth.models import Role, User
 from workshop.db import Session
 from workshop.errors import ServiceError
+from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Person, Registration, Status
 from workshop.text import clean_line, clean_lines

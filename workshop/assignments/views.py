@@ -17,7 +17,6 @@ from workshop import audit, clock, i18n, web
 from workshop.assignments import exports, files, messages, queries, services
 from workshop.assignments.blueprint import bp
 from workshop.assignments.forms import (
-    DIMENSION_LABELS,
     LATE_POLICY_LABELS,
     ROW_LABELS,
     STATUS_LABELS,
@@ -35,6 +34,7 @@ from workshop.auth.models import Role, User
 from workshop.auth.permissions import organiser_required, roles_required
 from workshop.db import db
 from workshop.forms import add_error
+from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.forms import ORG_KIND_LABELS, as_local_naive, from_local_naive
 from workshop.programs.models import Organization, Program, Stage
 from workshop.reminders import jobs, outreach

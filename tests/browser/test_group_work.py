@@ -1,0 +1,158 @@
+"""Group work in Chromium (issue 17): a hall participant and an online participant of the same
+group edit its output on their phones and each sees the other's save; the narasumber's projector
+("Presentasi kelompok", 1366 px) shows both; only the online participant gets the breakout link;
+a save from an old version says who changed the field meanwhile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import factories
+from tests.browser.test_attendance_dashboard import log_in
+from tests.browser.test_live import PHONE, _watch_dialogs
+from workshop.auth.models import Role
+from workshop.groups import services as group_services
+from workshop.groups.models import GroupMode
+from workshop.programs.models import OrgKind
+from workshop.registration import links
+from workshop.registration.models import Mode, Status
+from workshop.registration.services import ensure_participant_user
+
+pytestmark = pytest.mark.browser
+
+SHOTS = "/tmp/bimtek-shots"
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+BREAKOUT = "https://zoom.us/j/5550001111"
+
+
+def _seed(live_server):
+    now = datetime.now(UTC)
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title="Bimtek Kerja Kelompok")
+        stage = program.stages[0]
+        stage.starts_at, stage.ends_at = now - timedelta(hours=1), now + timedelta(hours=6)
+        desa = factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan VII")
+        opd = factories.organization(session, kind=OrgKind.OPD, name="Dinas Perdagangan")
+        people = {}
+        for key, name, mode, org in (
+            ("hall", "Tiurma Situmorang", Mode.LURING, opd),
+            ("online", "Kades Hutatoruan", Mode.DARING, desa),
+        ):
+            registration = factories.registration(
+                session, program, status=Status.APPROVED, mode=mode, name=name, org=org
+            )
+            ensure_participant_user(session, registration.person)
+            people[key] = (registration, links.issue(registration, live_server.app.config["SECRET_KEY"]))
+        group_services.set_up(
+            session, stage, dimensions=["economy", "living"], mode=GroupMode.ORGANISER, cap=None, actor=None
+        )
+        economy = next(g for g in group_services.groups_of(session, stage.id) if g.dimension == "economy")
+        group_services.assign(session, stage, {r.id: economy.id for r, _token in people.values()}, actor=None)
+        group_services.update_group(
+            session, economy, leader_id=people["hall"][0].id, meeting_url=BREAKOUT, actor=None
+        )
+        narasumber = factories.staff(session, Role.NARASUMBER)
+        session.flush()
+        return {
+            "slug": program.slug,
+            "stage_id": stage.id,
+            "username": narasumber.username,
+            "tokens": {key: token for key, (_registration, token) in people.items()},
+        }
+
+
+def _phone(new_context, seeded, key: str, dialogs: list[str]) -> Page:
+    page = new_context(**PHONE).new_page()
+    _watch_dialogs(page, dialogs)
+    page.goto(f"/p/{seeded['tokens'][key]}")
+    page.get_by_test_id("confirm-link").click()
+    page.wait_for_url(f"**/saya/{seeded['slug']}")
+    return page
+
+
+def _live(page: Page) -> None:
+    expect(page.locator("[data-live-status]")).to_have_class("live-badge is-live")
+
+
+def test_hall_and_online_members_edit_the_group_output_together_and_the_projector_shows_it(
+    live_server, new_context, browser_problems
+):
+    seeded = _seed(live_server)
+    dialogs: list[str] = []
+    hall = _phone(new_context, seeded, "hall", dialogs)
+    online = _phone(new_context, seeded, "online", dialogs)
+
+    # The participant page: the group, its leader; the breakout link only for who joins online.
+    expect(online.get_by_test_id("group-card-1")).to_contain_text("Kelompok Anda: Smart economy")
+    expect(online.get_by_test_id("group-card-1")).to_contain_text("ketua: Tiurma Situmorang")
+    expect(online.get_by_test_id("breakout-1")).to_have_attribute("href", BREAKOUT)
+    expect(hall.get_by_test_id("group-card-1")).to_contain_text("Kelompok Anda: Smart economy")
+    expect(hall.get_by_test_id("breakout-1")).to_have_count(0)
+    online.screenshot(path=f"{SHOTS}/groups-my-page-360.png", full_page=True)
+
+    for page in (hall, online):
+        page.get_by_test_id("group-page-1").click()
+        _live(page)
+
+    projector = new_context(**LAPTOP).new_page()
+    _watch_dialogs(projector, dialogs)
+    log_in(projector, seeded["username"])
+    projector.goto(f"/admin/stages/{seeded['stage_id']}/kelompok/presentasi")
+    _live(projector)
+
+    hall_problems = hall.get_by_test_id("output-problems")
+    hall_problems.locator("textarea").fill("Pasar desa belum punya data harga")
+    hall_problems.get_by_role("button", name="Simpan").click()
+    expect(hall_problems.locator("[data-status]")).to_have_text("Tersimpan.")
+    expect(online.get_by_test_id("output-problems").locator("textarea")).to_have_value(
+        "Pasar desa belum punya data harga"
+    )
+
+    online_wins = online.get_by_test_id("output-quick_wins")
+    online_wins.locator("textarea").fill("Grup WhatsApp harga komoditas")
+    online_wins.get_by_role("button", name="Simpan").click()
+    expect(online_wins.locator("[data-status]")).to_have_text("Tersimpan.")
+    expect(hall.get_by_test_id("output-quick_wins").locator("textarea")).to_have_value(
+        "Grup WhatsApp harga komoditas"
+    )
+
+    expect(projector.get_by_test_id("text-economy-problems")).to_have_text(
+        "Pasar desa belum punya data harga"
+    )
+    expect(projector.get_by_test_id("text-economy-quick_wins")).to_have_text("Grup WhatsApp harga komoditas")
+    projector.get_by_test_id("show-economy").click()
+    expect(projector.get_by_test_id("slide-living")).to_be_hidden()
+    expect(projector.get_by_test_id("slide-economy")).to_be_visible()
+
+    # Both write the programmes field at once: the online participant saves first; the hall
+    # participant, still writing, is told who changed it, and the save from the old version keeps
+    # both texts in the field to merge by hand.
+    hall_programmes = hall.get_by_test_id("output-programmes")
+    hall_programmes.locator("textarea").fill("Aplikasi pasar desa")
+    online_programmes = online.get_by_test_id("output-programmes")
+    online_programmes.locator("textarea").fill("Pelatihan BUMDes")
+    online_programmes.get_by_role("button", name="Simpan").click()
+    expect(online_programmes.locator("[data-status]")).to_have_text("Tersimpan.")
+    expect(hall_programmes.locator("[data-status]")).to_contain_text(
+        "Kades Hutatoruan mengubah kolom ini sementara itu"
+    )
+    expect(hall_programmes.locator("textarea")).to_have_value("Aplikasi pasar desa")
+    hall_programmes.get_by_role("button", name="Simpan").click()
+    expect(hall_programmes.locator("[data-status]")).to_contain_text("Kades Hutatoruan mengubah kolom ini")
+    expect(hall_programmes.locator("textarea")).to_have_value(
+        "Pelatihan BUMDes\n\nTeks Anda (belum tersimpan):\nAplikasi pasar desa"
+    )
+    expect(projector.get_by_test_id("text-economy-programmes")).to_have_text("Pelatihan BUMDes")
+
+    hall.screenshot(path=f"{SHOTS}/groups-hall-360.png", full_page=True)
+    online.screenshot(path=f"{SHOTS}/groups-online-360.png", full_page=True)
+    projector.get_by_test_id("show-all").click()
+    projector.screenshot(path=f"{SHOTS}/groups-projector-1366.png", full_page=True)
+    assert projector.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert dialogs == []
+    # The refused save (409) is the one error the browser logs by itself.
+    assert [problem for problem in browser_problems.seen if "(CONFLICT)" not in problem] == []
+    assert len(browser_problems.seen) == 1

@@ -1,0 +1,119 @@
+"""Read side of group work: a stage's participants, its groups with their members and seats, the
+group a participant is in, and the rows the export and the laporan show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from workshop.db import Session
+from workshop.groups.models import OUTPUT_FIELDS, GroupMember, GroupWork, StageGroup
+from workshop.programs.models import Stage
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+
+
+def stage_participants(session: Session, stage: Stage) -> list[Registration]:
+    """The approved registrations that take part in the stage (in the hall or online), by name."""
+    return list(
+        session.scalars(
+            select(Registration)
+            .join(RegistrationStage, RegistrationStage.registration_id == Registration.id)
+            .join(Registration.person)
+            .where(
+                Registration.program_id == stage.program_id,
+                Registration.status == Status.APPROVED,
+                RegistrationStage.stage_id == stage.id,
+            )
+            .options(joinedload(Registration.person).joinedload(Person.organization))
+            .order_by(Person.name, Registration.id)
+        )
+    )
+
+
+def modes_of(session: Session, stage_id: int) -> dict[int, Mode]:
+    rows = session.execute(
+        select(RegistrationStage.registration_id, RegistrationStage.mode).where(
+            RegistrationStage.stage_id == stage_id
+        )
+    )
+    return {registration_id: mode for registration_id, mode in rows}
+
+
+@dataclass(frozen=True)
+class GroupView:
+    group: StageGroup
+    members: list[Registration]
+    seats_left: int | None  # None: no cap
+
+    @property
+    def output(self) -> dict[str, dict]:
+        return output_of(self.group)
+
+
+def output_of(group: StageGroup) -> dict[str, dict]:
+    """field -> {'text', 'version', 'by'} (by: the name of who saved it last, or "")."""
+    rows = {row.field: row for row in group.output}
+    result = {}
+    for field in OUTPUT_FIELDS:
+        row = rows.get(field)
+        by = row.updated_by.person.name if row is not None and row.updated_by is not None else ""
+        result[field] = {"text": row.text if row else "", "version": row.version if row else 0, "by": by}
+    return result
+
+
+def output_version(output: dict[str, dict]) -> int:
+    """Grows with every save of the output's fields: the newest state a client fetched wins."""
+    return sum(value["version"] for value in output.values())
+
+
+def stage_groups(session: Session, stage_id: int) -> tuple[GroupWork | None, list[GroupView]]:
+    """The stage's setup and its groups in dimension order, each with its members by name."""
+    work = session.get(GroupWork, stage_id)
+    groups = session.scalars(
+        select(StageGroup)
+        .where(StageGroup.stage_id == stage_id)
+        .options(
+            selectinload(StageGroup.members)
+            .joinedload(GroupMember.registration)
+            .joinedload(Registration.person)
+            .joinedload(Person.organization),
+            joinedload(StageGroup.leader).joinedload(Registration.person),
+            selectinload(StageGroup.output),
+        )
+    ).all()
+    cap = work.cap if work is not None else None
+    views = []
+    for group in sorted(groups, key=lambda g: g.order):
+        members = sorted((m.registration for m in group.members), key=lambda r: (r.person.name, r.id))
+        seats = None if cap is None else max(cap - len(members), 0)
+        views.append(GroupView(group, members, seats))
+    return work, views
+
+
+def own_group(session: Session, stage_id: int, registration_id: int) -> StageGroup | None:
+    return session.scalar(
+        select(StageGroup)
+        .join(GroupMember, GroupMember.group_id == StageGroup.id)
+        .where(GroupMember.stage_id == stage_id, GroupMember.registration_id == registration_id)
+        .options(joinedload(StageGroup.leader).joinedload(Registration.person))
+    )
+
+
+def groups_of_registration(session: Session, registration_id: int) -> dict[int, StageGroup]:
+    """stage id -> the group the registration is in (for the participant page's stages)."""
+    groups = session.scalars(
+        select(StageGroup)
+        .join(GroupMember, GroupMember.group_id == StageGroup.id)
+        .where(GroupMember.registration_id == registration_id)
+        .options(joinedload(StageGroup.leader).joinedload(Registration.person))
+    )
+    return {group.stage_id: group for group in groups}
+
+
+def has_groups(session: Session, stage_ids: list[int]) -> set[int]:
+    """Which of these stages have groups set up."""
+    if not stage_ids:
+        return set()
+    return set(session.scalars(select(GroupWork.stage_id).where(GroupWork.stage_id.in_(stage_ids))))
