@@ -1,7 +1,7 @@
 """group questions and polls: a question or poll may belong to a group of its stage (a removed group's become the whole stage's)
 
 Revision ID: e56fe097af13
-Revises: 901100c9bee4
+Revises: 35b8e62994ba
 Create Date: 2026-12-07 00:30:52.837990
 
 """
@@ -14,7 +14,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "e56fe097af13"
-down_revision = "901100c9bee4"
+down_revision = "35b8e62994ba"
 branch_labels = None
 depends_on = None
 
