@@ -229,7 +229,8 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
     # The group's poll: its members answer it; the other group's member does not see it.
     expect(phones["other"].get_by_test_id("poll-waiting")).to_be_visible()
     hall = phones["hall"]
-    expect(hall.locator("[data-poll-question]")).to_have_text("Ikon wisata utama?")
+    expect(hall.locator("[data-poll-question]")).to_contain_text("Ikon wisata utama?")
+    expect(hall.locator("[data-poll-question] .live-tag-group")).to_have_text("Smart branding")
     hall.get_by_role("radio", name="Danau").check()
     hall.locator("[data-answer-submit]").click()
     expect(hall.locator("[data-answer-mine]")).to_contain_text("Danau")
