@@ -1,7 +1,7 @@
 """poll votes carry the results version their batch made: tallies read only what changed since
 
 Revision ID: 5c1f0a7d2b39
-Revises: 35b8e62994ba
+Revises: e56fe097af13
 Create Date: 2026-12-07 00:25:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5c1f0a7d2b39"
-down_revision = "35b8e62994ba"
+down_revision = "e56fe097af13"
 branch_labels = None
 depends_on = None
 
