@@ -42,6 +42,7 @@ def environment(database_url: str, port: int | None = None, **extra: str) -> dic
         BIMTEK_ENV="production",
         PYTHONUNBUFFERED="1",
     )
+    env.setdefault("PUBLIC_BASE_URL", "https://bimtek.example.org")  # production refuses to start without it
     if port is not None:
         env.update(HOST="127.0.0.1", PORT=str(port))
     env.update(extra)

@@ -4,7 +4,8 @@ Socket.IO and the rate limits on Redis), one `flask scheduler` process and nginx
 B, every one of them a real process on loopback. Participants log in with their personal links
 (through nginx, each from its own address 127.0.0.N) and talk Socket.IO over real WebSockets.
 
-1. A participant connected to A sees, within 1 s, the results of votes cast through B.
+1. A participant connected to A sees, within 1 s, the results of votes cast through B, and of
+   WhatsApp replies whose webhooks B (Fonnte) and nginx (Meta) received.
 2. A reminder's in-app notice, sent by the scheduler process, reaches a participant on B.
 3. A is killed (SIGKILL) during a vote burst: its clients reconnect through nginx to B, fetch the
    snapshot, retry un-acknowledged votes with the same client id; no acknowledged vote is lost,
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from deploy import render
-from tests import factories, serving
+from tests import factories, serving, whatsapp_world
 from tests.postgres import PostgresServer
 from workshop import create_app
 from workshop.auth.models import User
@@ -54,7 +56,7 @@ from workshop.live.models import PollKind, PollVote, Question
 from workshop.live.services import PollDraft
 from workshop.programs.models import Stage
 from workshop.registration import links
-from workshop.registration.models import Notice, Status
+from workshop.registration.models import Notice, Registration, Status
 from workshop.registration.services import ensure_participant_user
 from workshop.reminders.models import Audience, Delivery, DeliveryStatus, Kind, ReminderRule, ReminderSettings
 
@@ -183,6 +185,9 @@ class Cluster:
             SMTP_PORT=str(self.smtp.port),
             SMTP_USE_TLS="0",
             MAIL_FROM="Panitia Bimtek <panitia@bimtek.test>",
+            WHATSAPP_WEBHOOK_TOKEN=whatsapp_world.FONNTE_TOKEN,
+            WHATSAPP_META_VERIFY_TOKEN=whatsapp_world.META_VERIFY_TOKEN,
+            WHATSAPP_META_APP_SECRET=whatsapp_world.META_APP_SECRET,
         )
 
     def start_web(self, name: str) -> subprocess.Popen:
@@ -450,6 +455,10 @@ class World:
             session.commit()
             return poll.id, [option.id for option in poll.options]
 
+    def phones(self, registration_ids: list[int]) -> list[str]:
+        with self.session() as session:
+            return [session.get_one(Registration, id_).person.phone for id_ in registration_ids]
+
     def votes(self, poll_id: int) -> dict[int, dict]:
         """registration id -> answer, and no registration twice."""
         with self.session() as session:
@@ -591,6 +600,52 @@ def test_a_participant_on_a_sees_votes_cast_through_b_within_a_second(env):
     finally:
         for voter in [watcher, *voters]:
             voter.close()
+
+
+def test_whatsapp_votes_received_by_b_and_through_nginx_show_on_a_page_served_by_a(env):
+    poll_id, options = env.world.open_poll(env.stage_id, "Sudah ada jaringan di balai desa?")
+    watcher = _voters(env, env.people[:1], "A")[0]
+    fonnte_person, meta_person = env.people[7], env.people[8]
+    phones = env.world.phones([fonnte_person.registration_id, meta_person.registration_id])
+    try:
+        body = json.dumps(whatsapp_world.fonnte_payload(phones[0], "2", f"mp-{uuid.uuid4().hex}")).encode()
+        fonnte = _post(env.cluster.url("B") + whatsapp_world.FONNTE_HOOK, body, {})
+        body = json.dumps(whatsapp_world.meta_payload(phones[1], "c", f"wamid.mp{uuid.uuid4().hex}")).encode()
+        meta = _post(
+            env.cluster.url("nginx") + whatsapp_world.META_HOOK,
+            body,
+            {"X-Hub-Signature-256": whatsapp_world.sign(body)},
+        )
+        replied = time.monotonic()
+        assert (fonnte, meta) == (200, 200)
+
+        arrived, message = watcher.socket.wait_for(
+            "poll_results",
+            lambda m: m["poll_id"] == poll_id and m["results"]["total"] == 2,
+            timeout=10,
+        )
+        latency = arrived - replied
+        env.cluster.timings["a_sees_whatsapp_seconds"] = round(latency, 3)
+        assert latency < 1.0, f"A's participant saw the WhatsApp votes {latency:.2f} s after the webhooks"
+        assert (
+            tally_of(message["results"])
+            == env.world.tally(poll_id, options)
+            == (2, {str(options[0]): 0, str(options[1]): 1, str(options[2]): 1})
+        )
+        assert env.world.votes(poll_id) == {
+            fonnte_person.registration_id: {"option_ids": [options[1]]},
+            meta_person.registration_id: {"option_ids": [options[2]]},
+        }
+    finally:
+        watcher.close()
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json", **headers}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
 
 
 # --- 2. The scheduler's in-app notice reaches B ---------------------------------------------------

@@ -23,6 +23,7 @@ LIVE = "live"  # who runs Q&A and polls: narasumber, panitia, admin
 LIVE_OR_PARTICIPANT = "live_or_participant"
 REVIEWER = "reviewer"  # assignments: organisers, and a narasumber (the ones named for, past this check)
 NARASUMBER = "narasumber"
+GATEWAY = "gateway"  # a WhatsApp gateway's webhook: its secret (token, signature), never a role
 
 # endpoint -> who may use it. A new route must be added here, or test_every_route_is_listed fails.
 ACCESS = {
@@ -175,6 +176,10 @@ ACCESS = {
     "laporan.photo": ORGANISER,
     "laporan.delete_photo": ORGANISER,
     "laporan.download": ORGANISER,  # participants' names, attendance and answers
+    "whatsapp.fonnte_webhook": GATEWAY,
+    "whatsapp.meta_handshake": GATEWAY,
+    "whatsapp.meta_webhook": GATEWAY,
+    "whatsapp.stage_polls": LIVE,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 
@@ -190,6 +195,7 @@ def _allowed(access: str, role: str) -> bool:
         LIVE_OR_PARTICIPANT: role in {"admin", "panitia", "narasumber", "participant"},
         REVIEWER: role in {"admin", "panitia", "narasumber"},
         NARASUMBER: role == "narasumber",
+        GATEWAY: False,
     }[access]
 
 

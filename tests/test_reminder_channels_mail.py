@@ -167,6 +167,53 @@ def test_due_reminders_through_the_engine_send_one_mail_per_participant(app, ses
         assert messages.personal_url_for(registration, config) in text
 
 
+def test_the_engine_sends_over_several_smtp_connections_at_once_each_mail_once(app, session, smtp_server):
+    """REMINDER_SENDERS=3: three connections carry the mails at the same time (the server holds each
+    DATA for a while); still one mail per participant, each delivery marked sent with its Message-ID."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from workshop.reminders import services
+    from workshop.reminders.models import Delivery, DeliveryStatus
+
+    in_flight, most = 0, 0
+    record = smtp_server.handle_DATA
+
+    async def slow_data(server, smtp_session, envelope):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return await record(server, smtp_session, envelope)
+
+    smtp_server.handle_DATA = slow_data
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    people = [_approved(session, program, Mode.DARING, f"Kepala Desa {i}") for i in range(9)]
+    services.ensure_default_rules(session, program, stage.starts_at - timedelta(days=4))
+    session.commit()
+    config = {**app.config, **_email_config(smtp_server.port), "REMINDER_SENDERS": 3}
+    config["SECRET_KEY"] = app.config["SECRET_KEY"]
+
+    now = stage.starts_at - timedelta(days=1)  # the 1-day rule is due
+    services.tick(session, config, clock=lambda: now)
+    services.tick(session, config, clock=lambda: now + timedelta(minutes=1))  # nothing more to send
+
+    assert (smtp_server.sessions, most) == (3, 3)
+    assert sorted(recipients[0] for _, recipients, _ in smtp_server.received) == sorted(
+        registration.person.email for registration in people
+    )
+    sent = session.scalars(
+        select(Delivery).where(Delivery.channel == "email", Delivery.status == DeliveryStatus.SENT)
+    ).all()
+    assert sorted(d.provider_ref for d in sent) == sorted(
+        _parse(raw)["Message-ID"] for _, _, raw in smtp_server.received
+    )
+    assert len(sent) == 9  # the 1-day rule's (the 3-day rule's window had passed: late, never sent)
+
+
 def test_smtp_with_starttls_and_login(session, smtp_server, monkeypatch):
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_context.load_cert_chain(DATA / "smtp-localhost-cert.pem", DATA / "smtp-localhost-key.pem")

@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop import assets, extensions, models, web  # noqa: F401 (models: all tables known)
     from workshop.assignments import reminders as assignment_reminders
     from workshop.groups import events as group_events
+    from workshop.whatsapp import events as whatsapp_events
 
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     live_events.init_app(app)
     reminders_events.init_app(app)
     assignment_reminders.init_app(app)
+    whatsapp_events.init_app(app)
     group_events.init_app(app)
     web.init_app(app)
 
@@ -87,6 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workshop.reports.blueprint import bp as reports_bp
     from workshop.tickets import views as tickets_views  # noqa: F401
     from workshop.tickets.blueprint import bp as tickets_bp
+    from workshop.whatsapp import views as whatsapp_views  # noqa: F401 (its routes)
+    from workshop.whatsapp.blueprint import bp as whatsapp_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(programs_bp)
@@ -101,6 +105,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(groups_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(whatsapp_bp)
     app.register_blueprint(laporan_bp)
     app.register_blueprint(health_bp)
 

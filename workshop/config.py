@@ -83,11 +83,23 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
         "WHATSAPP_META_TEMPLATE": env.get("WHATSAPP_META_TEMPLATE", ""),
         "WHATSAPP_META_LANGUAGE": env.get("WHATSAPP_META_LANGUAGE", "id"),
         "WHATSAPP_TIMEOUT": _number(env, "WHATSAPP_TIMEOUT", 10.0),
+        # Replies by WhatsApp (workshop/whatsapp): the secret in Fonnte's webhook URL, Meta's verify
+        # token and app secret (X-Hub-Signature-256), the words that start a question ("T: ...").
+        "WHATSAPP_WEBHOOK_TOKEN": env.get("WHATSAPP_WEBHOOK_TOKEN", ""),
+        "WHATSAPP_META_VERIFY_TOKEN": env.get("WHATSAPP_META_VERIFY_TOKEN", ""),
+        "WHATSAPP_META_APP_SECRET": env.get("WHATSAPP_META_APP_SECRET", ""),
+        "WHATSAPP_QUESTION_KEYWORDS": [
+            word.strip()
+            for word in env.get("WHATSAPP_QUESTION_KEYWORDS", "T,Tanya,Q").split(",")
+            if word.strip()
+        ],
         # Reminder engine: `python app.py` runs the scheduler unless EMBEDDED_SCHEDULER=0 (then
         # run `flask scheduler` as its own process); see workshop/reminders/jobs.py.
         "EMBEDDED_SCHEDULER": _bool(env.get("EMBEDDED_SCHEDULER"), True),
         "REMINDER_TICK_SECONDS": _int(env, "REMINDER_TICK_SECONDS", 30),
         "REMINDER_BATCH_SIZE": _int(env, "REMINDER_BATCH_SIZE", 50),
+        # SMTP connections a drain sends over at once (each from its own sender thread).
+        "REMINDER_SENDERS": _int(env, "REMINDER_SENDERS", 4),
         "REMINDER_LEASE_SECONDS": _int(env, "REMINDER_LEASE_SECONDS", 300),
         "REMINDER_MAX_ATTEMPTS": _int(env, "REMINDER_MAX_ATTEMPTS", 5),
         "REMINDER_RETRY_SECONDS": _int(env, "REMINDER_RETRY_SECONDS", 60),
@@ -175,6 +187,7 @@ def validate(config: dict) -> None:
     for name in (
         "REMINDER_TICK_SECONDS",
         "REMINDER_BATCH_SIZE",
+        "REMINDER_SENDERS",
         "REMINDER_LEASE_SECONDS",
         "REMINDER_MAX_ATTEMPTS",
     ):
@@ -210,6 +223,13 @@ def _validate_channels(config: dict) -> None:
         raise ConfigError(
             "WHATSAPP_META_TEMPLATE (an approved template's name) is needed with the meta provider"
         )
+    keywords = config.get("WHATSAPP_QUESTION_KEYWORDS")
+    if (
+        not isinstance(keywords, list)
+        or not keywords
+        or not all(isinstance(word, str) and word for word in keywords)
+    ):
+        raise ConfigError("WHATSAPP_QUESTION_KEYWORDS must name at least one word, e.g. 'T,Tanya'")
     for name in ("SMTP_TIMEOUT", "WHATSAPP_TIMEOUT"):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

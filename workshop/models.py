@@ -34,6 +34,7 @@ from workshop.reminders.models import (
     SchedulerHeartbeat,
     StageMove,
 )
+from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
 
 __all__ = [
     "AgendaItem",
@@ -54,6 +55,7 @@ __all__ = [
     "GroupMember",
     "GroupOutput",
     "GroupWork",
+    "InboundMessage",
     "MeetingReport",
     "MeetingReportRow",
     "Notice",
@@ -83,4 +85,6 @@ __all__ = [
     "SubmissionReview",
     "SubmissionRevision",
     "User",
+    "WhatsAppPoll",
+    "WhatsAppStage",
 ]

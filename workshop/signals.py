@@ -10,6 +10,10 @@
   transaction, before its commit). Sent with `session` and `now`; a feature with reminders of its
   own queues their deliveries then and returns how many (assignments: their deadlines; live: the
   notices of the questions it carries to the next stage when a stage has ended).
+- `poll_opened`: live opened a poll (in the facilitator's transaction, before the commit). Sent
+  with the app as sender and `session`, `poll`, `now`; whatsapp subscribes (it queues the question
+  to the stage's participants on WhatsApp) and returns how many messages it queued, so that the
+  view wakes the reminder engine once committed.
 """
 
 from __future__ import annotations
@@ -20,3 +24,4 @@ signals = Namespace()
 stage_saved = signals.signal("stage-saved")
 deliveries_changed = signals.signal("deliveries-changed")
 reminders_due = signals.signal("reminders-due")
+poll_opened = signals.signal("poll-opened")

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
+from tests import whatsapp_world
 from workshop import create_app
 from workshop.config import PROJECT_ROOT
 from workshop.db import db
@@ -120,6 +121,10 @@ def running_server(workdir: Path, database_uri: str, **extra_env: str) -> Iterat
         "REMINDER_TICK_SECONDS": "2",  # the embedded scheduler sends what is due within seconds
         "ASSIGNMENT_FILES_DIR": str(workdir / "assignment-files"),  # not the project's instance folder
         "CERTIFICATE_DIR": str(workdir / "certificates"),
+        # The WhatsApp gateways' webhooks (tests/whatsapp_world.py): replies land in the dev outbox.
+        "WHATSAPP_WEBHOOK_TOKEN": whatsapp_world.FONNTE_TOKEN,
+        "WHATSAPP_META_VERIFY_TOKEN": whatsapp_world.META_VERIFY_TOKEN,
+        "WHATSAPP_META_APP_SECRET": whatsapp_world.META_APP_SECRET,
         **extra_env,
     }
     env.pop("BIMTEK_ENV", None)  # production mode would make the cookies Secure: no HTTPS here

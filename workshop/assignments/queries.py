@@ -3,10 +3,11 @@ of organisations x assignments."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from workshop.assignments.models import Assignment, AssignmentTarget, Submission
@@ -36,19 +37,28 @@ def reviewable_by(session: Session, user_id: int) -> list[Assignment]:
     )
 
 
-def assignments_for(session: Session, program_id: int, organization: Organization) -> list[Assignment]:
-    """The programme's assignments that `organization` must submit, by deadline."""
-    picked = select(AssignmentTarget.assignment_id).where(AssignmentTarget.organization_id == organization.id)
-    candidates = session.scalars(
+@functools.cache
+def _assignments_for_kind(kind: str) -> Select[tuple[Assignment]]:
+    """Built once per kind of organisation (the statement memoises its cache key): the participant
+    page asks on every view."""
+    picked = select(AssignmentTarget.assignment_id).where(
+        AssignmentTarget.organization_id == bindparam("organization_id")
+    )
+    return (
         select(Assignment)
         .where(
-            Assignment.program_id == program_id,
-            or_(
-                Assignment.target_kinds.contains(organization.kind.value, autoescape=True),
-                Assignment.id.in_(picked),
-            ),
+            Assignment.program_id == bindparam("program_id"),
+            or_(Assignment.target_kinds.contains(kind, autoescape=True), Assignment.id.in_(picked)),
         )
         .order_by(Assignment.deadline, Assignment.id)
+    )
+
+
+def assignments_for(session: Session, program_id: int, organization: Organization) -> list[Assignment]:
+    """The programme's assignments that `organization` must submit, by deadline."""
+    candidates = session.scalars(
+        _assignments_for_kind(organization.kind.value),
+        {"program_id": program_id, "organization_id": organization.id},
     )
     # `contains` is a first cut ("desa" in "desa,opd"); the kinds are checked exactly here.
     return [a for a in candidates if organization.kind in a.kinds or organization.id in a.picked_ids]

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from workshop.certificates.models import Certificate
 from workshop.db import db
 from workshop.registration.models import Registration
 
+# Built once (its cache key is memoised on the statement): the participant page asks on every view.
+_VALID_CERTIFICATE_OF = select(Certificate).where(
+    Certificate.registration_id == bindparam("registration_id"), Certificate.revoked_at.is_(None)
+)
+
 
 def valid_certificate_of(registration: Registration) -> Certificate | None:
     """The registration's certificate, unless revoked (the participant's page shows it)."""
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.registration_id == registration.id, Certificate.revoked_at.is_(None)
-        )
-    )
+    return db.session.scalar(_VALID_CERTIFICATE_OF, {"registration_id": registration.id})
 
 
 def certificate_by_code(code: str) -> Certificate | None:

@@ -85,7 +85,7 @@ def api(view: Callable) -> Callable:
 
 
 def _stage(stage_id: int) -> Stage:
-    stage = db.session.get(Stage, stage_id)
+    stage = queries.stage(db.session, stage_id)
     if stage is None:
         raise ApiError(404, "unknown_stage", _("This stage does not exist."))
     return stage

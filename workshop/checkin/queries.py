@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.checkin.models import CheckIn
@@ -23,6 +23,13 @@ from workshop.programs.windows import stage_window
 from workshop.registration.models import Person, Registration, Status
 
 SEARCH_LIMIT = 20
+# Built once (see checkin/services.py): the stage with its programme, whose time zone every
+# answer of the desk's API shows.
+_STAGE = select(Stage).options(joinedload(Stage.program)).where(Stage.id == bindparam("id"))
+
+
+def stage(session: Session, stage_id: int) -> Stage | None:
+    return session.scalar(_STAGE, {"id": stage_id})
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from workshop import audit
@@ -92,8 +92,12 @@ def window(stage: Stage, deadline_days: int) -> Window:
     return Window(opens_at=opens_at, closes_at=stage.ends_at + timedelta(days=deadline_days))
 
 
+# Built once (its cache key is memoised on the statement): the participant page asks on every view.
+_QUESTIONNAIRE_OF = select(Questionnaire).where(Questionnaire.program_id == bindparam("program_id"))
+
+
 def questionnaire_of(session: Session, program: Program) -> Questionnaire | None:
-    return session.scalar(select(Questionnaire).where(Questionnaire.program_id == program.id))
+    return session.scalar(_QUESTIONNAIRE_OF, {"program_id": program.id})
 
 
 # --- The questionnaire -------------------------------------------------------------------------

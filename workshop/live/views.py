@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from workshop import audit, clock, web
+from workshop import audit, clock, signals, web
 from workshop.auth.permissions import (
     live_staff_required,
     organiser_required,
@@ -43,6 +43,7 @@ from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
+from workshop.reminders import jobs
 from workshop.tickets.qr import link_svg_markup
 
 ID_PLACEHOLDER = 999999999
@@ -361,11 +362,19 @@ def poll_action(stage_id: int, poll_id: int, action: str):
     """Open, close or reopen; a form post returns to the control panel, a JSON post gets JSON."""
     stage = db.get_or_404(Stage, stage_id)
     poll = actions.poll_of(stage, poll_id) or abort(404)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     try:
-        POLL_ACTIONS[action](db.session, poll, actor=current_user, now=clock.now())
+        now = clock.now()
+        POLL_ACTIONS[action](db.session, poll, actor=current_user, now=now)
+        queued = action == "open" and any(
+            count
+            for _receiver, count in signals.poll_opened.send(app, session=db.session, poll=poll, now=now)
+        )
         reply, status = {"ok": True, "poll_id": poll.id, "status": poll.status.value}, 200
         db.session.commit()
         broadcaster(current_app).stage_changed(stage.id)
+        if queued:
+            jobs.wake(app)
     except LiveError as error:
         db.session.rollback()
         reply, status = actions.refused(error.code, error.status)

@@ -39,6 +39,8 @@ KIND_LABELS = {
     Kind.CERTIFICATE: _l("Certificate available"),
     Kind.QUESTION_CARRIED: _l("Question carried to the next stage"),
     Kind.ASSIGNMENT: _l("Assignment"),
+    Kind.POLL_QUESTION: _l("Poll question by WhatsApp"),
+    Kind.WHATSAPP_REPLY: _l("Answer to a WhatsApp reply"),
 }
 UNIT_MINUTES = {"days": 24 * 60, "hours": 60, "minutes": 1}
 UNIT_LABELS = {"days": _l("days"), "hours": _l("hours"), "minutes": _l("minutes")}

@@ -21,7 +21,7 @@ from workshop import i18n, web
 from workshop.programs.models import Stage
 from workshop.registration import calendar, links
 from workshop.registration.models import Mode, Registration
-from workshop.reminders.channels import TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
+from workshop.reminders.channels import FREE_TEXT_TYPE, TEMPLATE_PARAMETERS_TYPE, OutgoingMessage
 
 # Messages to chosen participants share one template: the organiser's text, the next stage, the link.
 PARTICIPANT_MESSAGE_KINDS = (
@@ -33,7 +33,9 @@ PARTICIPANT_MESSAGE_KINDS = (
     "question_carried",
     "assignment",
 )
-KINDS = ("reminder", "evaluation", "announcement", "stage_changed", *PARTICIPANT_MESSAGE_KINDS)
+# WhatsApp chat (workshop/whatsapp): a poll's question, the answer to a reply; just the text.
+CHAT_KINDS = ("poll_question", "whatsapp_reply")
+KINDS = ("reminder", "evaluation", "announcement", "stage_changed", *PARTICIPANT_MESSAGE_KINDS, *CHAT_KINDS)
 TEMPLATES = "reminders/messages"
 
 
@@ -83,7 +85,7 @@ def render(
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == "announcement" and not text:
         raise ValueError("an announcement needs its text")
-    if kind in PARTICIPANT_MESSAGE_KINDS and not text:
+    if kind in (*PARTICIPANT_MESSAGE_KINDS, *CHAT_KINDS) and not text:
         raise ValueError("a message to chosen participants needs its text")
     if kind == "stage_changed" and previous_start is None:
         raise ValueError("a change notice needs the previous start")
@@ -96,6 +98,8 @@ def render(
     # Everything read from the database is read now; the messages are rendered from plain values.
     email, phone, registration_id = person.email, person.phone, str(registration.id)
     template = "participant_message" if kind in PARTICIPANT_MESSAGE_KINDS else kind
+    # An answer to the participant's own message goes as free text (Meta: no template needed).
+    parameters_type = FREE_TEXT_TYPE if kind == "whatsapp_reply" else TEMPLATE_PARAMETERS_TYPE
     # A calendar file for what the participant has a place in (none for the waiting list).
     with_calendar = kind != "waitlisted"
     ics_name = f"tahap-{stage.number}.ics"
@@ -131,7 +135,7 @@ def render(
             to=phone,
             subject=subject,
             text=text_for("*", personal_url),  # *bold* in WhatsApp
-            attachments=(("template.json", TEMPLATE_PARAMETERS_TYPE, parameters.encode()),),
+            attachments=(("template.json", parameters_type, parameters.encode()),),
         )
 
     def inapp_message() -> OutgoingMessage:
@@ -215,6 +219,9 @@ def _facts(kind, registration, stage, rule_offset, locale, personal_url, text, p
         headline = facts["text"]
     elif kind in PARTICIPANT_MESSAGE_KINDS:
         subject = _participant_message_subject(kind, program.title)
+        headline = facts["text"]
+    elif kind in CHAT_KINDS:
+        subject = _("Poll: %(stage)s", stage=stage_label) if kind == "poll_question" else program.title
         headline = facts["text"]
     else:
         subject = _("Schedule changed: %(stage)s", stage=stage_label)

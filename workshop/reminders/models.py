@@ -51,6 +51,9 @@ class Kind(enum.StrEnum):
     QUESTION_CARRIED = "question_carried"  # live Q&A: a question goes on at the next stage
     # An organisation's assignment (workshop/assignments): its review, a reminder of its deadline.
     ASSIGNMENT = "assignment"
+    # WhatsApp replies (workshop/whatsapp): a poll's question, and the answer to a participant's reply.
+    POLL_QUESTION = "poll_question"
+    WHATSAPP_REPLY = "whatsapp_reply"
 
 
 PARTICIPANT_KINDS = (Kind.PERSONAL_LINK, Kind.APPROVED, Kind.WAITLISTED, Kind.PROMOTED, Kind.CERTIFICATE)

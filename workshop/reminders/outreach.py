@@ -85,6 +85,7 @@ class Queued:
     channels: list[str] = field(default_factory=list)  # those that carry at least one message
     reached: list[Registration] = field(default_factory=list)
     skipped: dict[str, list[Registration]] = field(default_factory=dict)  # reason -> registrations
+    message_id: int | None = None  # the ParticipantMessage its deliveries carry
 
     def skip(self, reason: str, registration: Registration) -> None:
         self.skipped.setdefault(reason, []).append(registration)
@@ -236,6 +237,7 @@ def send_texts(
     )
     session.add(message)
     session.flush()
+    queued.message_id = message.id
     queued.channels = [name for name, ids in addressed.items() if ids]
     for name in queued.channels:
         queued.deliveries += insert_deliveries(

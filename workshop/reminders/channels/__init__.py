@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from workshop.db import Session
 from workshop.reminders.channels.base import (
+    FREE_TEXT_TYPE,
     TEMPLATE_PARAMETERS_TYPE,
     Channel,
     DeliveryFailure,
@@ -28,6 +29,7 @@ from workshop.reminders.channels.whatsapp import (
 )
 
 __all__ = [
+    "FREE_TEXT_TYPE",
     "TEMPLATE_PARAMETERS_TYPE",
     "WHATSAPP_PROVIDERS",
     "Channel",

@@ -17,6 +17,9 @@ from workshop.reminders import failures
 # A WhatsApp message may carry the parameters of a Meta template as an attachment of this type:
 # {"parameters": ["...", ...]}. Fonnte and the dev outbox ignore it; Meta sends only these.
 TEMPLATE_PARAMETERS_TYPE = "application/x-whatsapp-template-parameters+json"
+# A WhatsApp message with an (empty) attachment of this type answers the participant's own message:
+# Meta sends it as free text, allowed within the day after their message. Fonnte ignores it.
+FREE_TEXT_TYPE = "application/x-whatsapp-free-text"
 MAX_REASON = 300
 
 

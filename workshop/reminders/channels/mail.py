@@ -1,4 +1,4 @@
-"""Email over SMTP: STARTTLS and login when configured, one kept connection per thread."""
+"""Email over SMTP: STARTTLS and login when configured; connections kept and shared by threads."""
 
 from __future__ import annotations
 
@@ -58,14 +58,18 @@ class _Connection:
 
 
 class EmailChannel:
-    """SMTP with STARTTLS and login when configured; one kept connection per thread.
+    """SMTP with STARTTLS and login when configured; kept connections, several at once.
 
-    A scheduler sends many messages in a row: keeping the connection saves a TCP and TLS
-    handshake and a login per message. A kept connection that failed is dropped, never retried
-    here: the delivery is retried by the engine, so a message is never sent twice by us.
+    A scheduler sends many messages in a row: keeping a connection saves a TCP and TLS
+    handshake and a login per message. Idle connections wait in a pool that every thread
+    shares, so the engine's sender threads (REMINDER_SENDERS) each use their own connection
+    at the same time. A kept connection that failed is dropped, never retried here: the delivery
+    is retried by the engine, so a message is never sent twice by us.
     """
 
-    _local = threading.local()
+    concurrent = True  # send() may run in several threads at once (the engine's senders)
+    _lock = threading.Lock()
+    _idle: dict[tuple, list[_Connection]] = {}  # the kept connections no send is using
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class EmailChannel:
         name, address = parseaddr(sender)
         self.sender = formataddr((name, address), charset="utf-8")  # encoded if the name is not ASCII
         self.envelope_from = address
+        self._key = (host, port, use_tls, username)
 
     @classmethod
     def from_config(cls, config: Mapping) -> EmailChannel:
@@ -127,40 +132,47 @@ class EmailChannel:
 
     def send(self, message: OutgoingMessage) -> str:
         message_id, mail = self.build(message)
-        key = (self.host, self.port, self.use_tls, self.username)
+        kept: _Connection | None = None
         try:
-            smtp = self._connection(key)
-            refused = smtp.sendmail(self.envelope_from, [message.to.strip()], mail)
+            kept = self._take()
+            refused = kept.smtp.sendmail(self.envelope_from, [message.to.strip()], mail)
         except smtplib.SMTPRecipientsRefused as error:
-            self._drop(key, quit=True)
+            _close(kept, quit=True)
             code, reply = next(iter(error.recipients.values()))
             raise _smtp_failure(code, reply, f" for {message.to}") from error
         except smtplib.SMTPResponseException as error:  # sender refused, data refused, login, 421
-            self._drop(key, quit=True)
+            _close(kept, quit=True)
             raise _smtp_failure(error.smtp_code, error.smtp_error) from error
         except (smtplib.SMTPException, OSError) as error:  # refused, reset, time-out, TLS
-            self._drop(key)
+            _close(kept)
             raise TemporaryFailure(
                 shorten(f"SMTP {self.host}:{self.port}: {error}"), code=failures.SMTP_UNREACHABLE
             ) from error
         if refused:  # only with several recipients; kept for completeness
+            _close(kept, quit=True)
             code, reply = next(iter(refused.values()))
             raise _smtp_failure(code, reply, f" for {message.to}")
-        self._local.connections[key].used_at = time.monotonic()
+        kept.used_at = time.monotonic()
+        with self._lock:
+            self._idle.setdefault(self._key, []).append(kept)
         return message_id
 
-    def _connection(self, key) -> smtplib.SMTP:
-        connections = self._connections()
-        kept = connections.get(key)
-        if kept is not None:
+    def _take(self) -> _Connection:
+        """An idle kept connection (checked with NOOP if idle for long), or a new one."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(self._key)
+                kept = idle.pop() if idle else None
+            if kept is None:
+                break
             if time.monotonic() - kept.used_at < SMTP_IDLE_CHECK:
-                return kept.smtp
+                return kept
             try:
                 if kept.smtp.noop()[0] == 250:
-                    return kept.smtp
+                    return kept
             except (smtplib.SMTPException, OSError):
                 pass
-            self._drop(key)
+            _close(kept)
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
@@ -172,35 +184,28 @@ class EmailChannel:
         except BaseException:
             smtp.close()
             raise
-        connections[key] = _Connection(smtp, time.monotonic())
-        return smtp
-
-    def _connections(self) -> dict:
-        if not hasattr(self._local, "connections"):
-            self._local.connections = {}
-        return self._local.connections
-
-    def _drop(self, key, *, quit: bool = False) -> None:
-        kept = self._connections().pop(key, None)
-        if kept is None:
-            return
-        try:
-            if quit:
-                kept.smtp.quit()
-            else:
-                kept.smtp.close()
-        except (smtplib.SMTPException, OSError):
-            kept.smtp.close()
+        return _Connection(smtp, time.monotonic())
 
     @classmethod
     def close_all(cls) -> None:
-        """Close this thread's kept connections (end of a batch, tests)."""
-        for kept in getattr(cls._local, "connections", {}).values():
-            try:
-                kept.smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                kept.smtp.close()
-        cls._local.connections = {}
+        """Close the kept connections (end of a run, tests)."""
+        with cls._lock:
+            kept = [connection for idle in cls._idle.values() for connection in idle]
+            cls._idle.clear()
+        for connection in kept:
+            _close(connection, quit=True)
+
+
+def _close(kept: _Connection | None, *, quit: bool = False) -> None:
+    if kept is None:  # the connection itself failed (smtplib closed it)
+        return
+    try:
+        if quit:
+            kept.smtp.quit()
+        else:
+            kept.smtp.close()
+    except (smtplib.SMTPException, OSError):
+        kept.smtp.close()
 
 
 def _multipart(subtype: str, parts: list[Message]) -> MIMEMultipart:

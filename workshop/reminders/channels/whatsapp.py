@@ -17,6 +17,7 @@ import phonenumbers
 
 from workshop.reminders import failures
 from workshop.reminders.channels.base import (
+    FREE_TEXT_TYPE,
     TEMPLATE_PARAMETERS_TYPE,
     OutgoingMessage,
     PermanentFailure,
@@ -147,7 +148,8 @@ class FonnteChannel(_HttpGateway):
 
 
 class MetaCloudChannel(_HttpGateway):
-    """Meta WhatsApp Cloud API: an approved template message, JSON with a Bearer token.
+    """Meta WhatsApp Cloud API: an approved template message, JSON with a Bearer token (or a
+    text message when it answers the participant's own message: FREE_TEXT_TYPE).
 
     The template's body takes text parameters; messages.render supplies them as an attachment of
     type TEMPLATE_PARAMETERS_TYPE (name, what, when, where, personal link).
@@ -168,6 +170,13 @@ class MetaCloudChannel(_HttpGateway):
         )
 
     def body(self, message: OutgoingMessage) -> dict:
+        if any(mimetype == FREE_TEXT_TYPE for _name, mimetype, _content in message.attachments):
+            return {
+                "messaging_product": "whatsapp",
+                "to": whatsapp_number(message.to),
+                "type": "text",
+                "text": {"body": message.text},
+            }
         return {
             "messaging_product": "whatsapp",
             "to": whatsapp_number(message.to),

@@ -55,6 +55,7 @@ class ReminderError(ServiceError):
 @dataclass(frozen=True)
 class EngineSettings:
     batch_size: int = 50
+    senders: int = 4  # emails sent at once, each over its own kept SMTP connection
     lease: timedelta = timedelta(minutes=5)
     max_attempts: int = 5
     retry_base: timedelta = timedelta(seconds=60)
@@ -63,6 +64,7 @@ class EngineSettings:
     def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
         return cls(
             batch_size=int(config.get("REMINDER_BATCH_SIZE", 50)),
+            senders=int(config.get("REMINDER_SENDERS", 4)),
             lease=timedelta(seconds=int(config.get("REMINDER_LEASE_SECONDS", 300))),
             max_attempts=int(config.get("REMINDER_MAX_ATTEMPTS", 5)),
             retry_base=timedelta(seconds=int(config.get("REMINDER_RETRY_SECONDS", 60))),

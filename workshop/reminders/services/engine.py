@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -132,6 +133,15 @@ def _write_transactions() -> Iterator[None]:
         sqlite_write_intent.reset(intent)
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What sending one delivery gave: late (not sent), the channel's reference, or its error."""
+
+    late: bool = False
+    reference: object = None
+    error: Exception | None = None
+
+
 @dataclass
 class Drainer:
     """One drain: claim a batch, render it, send and mark each delivery, until none is left."""
@@ -144,14 +154,17 @@ class Drainer:
     should_stop: Callable[[], bool] = lambda: False
     on_batch: Callable[[DrainResult], None] | None = None
     worker: str = ""
+    pool: ThreadPoolExecutor = field(init=False)
 
     def run(self) -> DrainResult:
         total = DrainResult()
-        while not self.should_stop():
-            batch = self.batch()
-            if batch is None:
-                break
-            total.add(batch)
+        with ThreadPoolExecutor(self.settings.senders, thread_name_prefix="reminder-sender") as pool:
+            self.pool = pool
+            while not self.should_stop():
+                batch = self.batch()
+                if batch is None:
+                    break
+                total.add(batch)
         return total
 
     def batch(self) -> DrainResult | None:
@@ -175,18 +188,43 @@ class Drainer:
         if not ids:  # the whole batch was of cancelled registrations: on to the next one
             return batch
         outgoing = self.render(ids)
+        # Channels that may send from several threads (email) start every send of the batch at
+        # once, each in a sender thread; the others send at their turn, here. Every mark is
+        # written here, in this thread (the session's), in the batch's order.
+        channels = {item.channel: self.channels(item.channel) for item in outgoing}
+        started = {
+            item.delivery_id: self.pool.submit(self.attempt, item, channels[item.channel])
+            for item in outgoing
+            if not item.problem and getattr(channels[item.channel], "concurrent", False)
+        }
         sent_notices = []
         for index, item in enumerate(outgoing):
-            if self.should_stop():
-                _release(session, token, [o.delivery_id for o in outgoing[index:]])
+            future = started.get(item.delivery_id)
+            if self.should_stop() and (future is None or future.cancel()):
+                self.stop(token, outgoing[index:], started, batch)
                 break
             batch.stage_ids.add(item.stage_id)
-            if self.deliver(item, token, batch) and item.channel == "inapp" and item.user_id is not None:
+            attempt = future.result() if future is not None else self.attempt(item, channels[item.channel])
+            if self.record(item, token, batch, attempt) and item.channel == "inapp" and item.user_id:
                 sent_notices.append(item)
         _notify(batch, sent_notices)
         if self.on_batch is not None:
             self.on_batch(batch)
         return batch
+
+    def stop(
+        self, token: str, rest: list[Outgoing], started: dict[int, Future[Attempt]], batch: DrainResult
+    ) -> None:
+        """A graceful stop: give back what was not sent; mark what a sender thread already sent."""
+        unsent = []
+        for item in rest:
+            future = started.get(item.delivery_id)
+            if future is None or future.cancel():
+                unsent.append(item.delivery_id)
+            else:  # running or done: it may have gone out
+                batch.stage_ids.add(item.stage_id)
+                self.record(item, token, batch, future.result())
+        _release(self.session, token, unsent)
 
     def render(self, ids: list[int]) -> list[Outgoing]:
         """Render in a read-only transaction (SQLite: deferred, no write lock), closed before sending."""
@@ -198,28 +236,38 @@ class Drainer:
             sqlite_write_intent.reset(reading)
         return outgoing
 
-    def deliver(self, item: Outgoing, token: str, batch: DrainResult) -> bool:
-        """Send one claimed delivery and mark it, counting the outcome in `batch`; True if sent."""
+    def attempt(self, item: Outgoing, channel: Channel) -> Attempt:
+        """Send one rendered delivery unless it is late or cannot be sent. No database here: a
+        sender thread runs this for the channels that allow it (and no transaction is open)."""
         if self.clock() >= item.late_at:
+            return Attempt(late=True)
+        if item.problem:
+            return Attempt()
+        try:
+            return Attempt(reference=channel.send(item.message))
+        except Exception as error:
+            return Attempt(error=error)
+
+    def record(self, item: Outgoing, token: str, batch: DrainResult, attempt: Attempt) -> bool:
+        """Mark one claimed delivery by its attempt, counting the outcome in `batch`; True if sent."""
+        if attempt.late:
             _commit_mark(self.session, item.delivery_id, token, status=DeliveryStatus.LATE)
             batch.late += 1
             return False
         if item.problem:
             self.mark_failed(item, token, batch, item.problem, item.problem_detail, recipient=None)
             return False
-        try:
-            reference = self.channels(item.channel).send(item.message)  # no transaction open here
-        except PermanentFailure as error:
-            self.session.rollback()
+        error = attempt.error
+        if error is None:
+            return self.mark_sent(item, token, batch, attempt.reference)
+        self.session.rollback()  # drops rows the channel added (in-app notice, outbox)
+        if isinstance(error, PermanentFailure):
             self.mark_failed(item, token, batch, error.code, _reason(error), recipient=item.recipient)
             return False
-        except Exception as error:
-            self.session.rollback()
-            if not isinstance(error, TemporaryFailure):
-                log.exception("channel %s failed on delivery %s", item.channel, item.delivery_id)
-            self.mark_temporary(item, token, batch, error)
-            return False
-        return self.mark_sent(item, token, batch, reference)
+        if not isinstance(error, TemporaryFailure):
+            log.error("channel %s failed on delivery %s", item.channel, item.delivery_id, exc_info=error)
+        self.mark_temporary(item, token, batch, error)
+        return False
 
     def mark_failed(
         self, item: Outgoing, token: str, batch: DrainResult, code: str, detail: str, *, recipient: str | None

@@ -1,0 +1,41 @@
+"""What whatsapp does when other features act: a poll opened goes out to the stage's
+participants on WhatsApp (if the organiser switched it on); the live control page shows the
+stage's switch and how many got the question (a template global: live does not import whatsapp)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app
+
+from workshop import signals
+from workshop.db import Session, db
+from workshop.live.models import Poll
+from workshop.programs.models import Stage
+from workshop.whatsapp import services, texts
+from workshop.whatsapp.forms import WhatsAppPollsForm
+
+
+def init_app(app: Flask) -> None:
+    signals.poll_opened.connect(_on_poll_opened, weak=False)
+    app.add_template_global(whatsapp_stage, "whatsapp_stage")
+
+
+def _on_poll_opened(_sender, *, session: Session, poll: Poll, now: datetime) -> int:
+    stage = session.get_one(Stage, poll.stage_id)
+    if not services.polls_enabled(session, stage):
+        return 0
+    words = texts.poll_question(poll, stage.number, current_app.config["WHATSAPP_QUESTION_KEYWORDS"])
+    sent = services.send_poll(session, poll, words, now)
+    return sent.recipients if sent else 0
+
+
+def whatsapp_stage(stage: Stage) -> dict:
+    """The control page's WhatsApp section: the switch's form and the counts."""
+    summary = services.summary(db.session, stage)
+    return {
+        "summary": summary,
+        "form": WhatsAppPollsForm(formdata=None, prefix="whatsapp", enabled=summary.enabled),
+        "online": len(services.poll_recipients(db.session, stage)),
+        "gateway": bool(current_app.config.get("WHATSAPP_API_URL")),
+    }

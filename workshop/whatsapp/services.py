@@ -1,0 +1,271 @@
+"""WhatsApp replies: the inbound message taken once, its sender found, the reply queued.
+
+A sender is matched by their number (E.164) to an approved registration of a programme; the
+stage they act on is the one with an open poll, else the one running now. Votes and questions
+go through live's own services (the caller runs them); replies go out as Delivery rows of the
+reminder engine (`reminders.outreach.send_texts`, kind WHATSAPP_REPLY), never inline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from workshop.auth.models import User
+from workshop.db import Session
+from workshop.live.models import Poll, PollStatus, PollVote
+from workshop.programs.models import Program, Stage
+from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.registration.services import ensure_participant_user
+from workshop.reminders import outreach
+from workshop.reminders.models import Delivery, Kind
+from workshop.whatsapp.inbound import Incoming
+from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
+
+# A poll closed this recently is "closed" to a late reply; before that, there is "no poll".
+RECENTLY_CLOSED = timedelta(hours=2)
+# A reply is no use a few hours later (and Meta's free-form window is a day).
+REPLY_WINDOW = timedelta(hours=6)
+
+
+@dataclass
+class Sender:
+    registration: Registration
+    user: User
+    stage: Stage | None  # where they act: the stage with an open poll, else the running one
+    poll: Poll | None  # its open poll
+    closed_poll: Poll | None  # else the poll that closed recently
+
+
+def claim(session: Session, incoming: Incoming, now: datetime) -> InboundMessage | None:
+    """Record the message once: None when its id was seen before (a repeated webhook)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(InboundMessage)
+        .values(
+            provider=incoming.provider,
+            message_id=incoming.message_id,
+            sender=incoming.sender,
+            outcome="received",
+            received_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(InboundMessage.id)
+    ).scalar()
+    return session.get(InboundMessage, inserted) if inserted is not None else None
+
+
+def find_sender(session: Session, phone: str, now: datetime) -> Sender | None:
+    """The approved registration behind a number, and where it acts now; None for an unknown one.
+    A number registered for several programmes acts where a poll is open (the latest opened)."""
+    if not phone:
+        return None
+    registrations = list(
+        session.scalars(
+            select(Registration)
+            .join(Person, Person.id == Registration.person_id)
+            .where(Person.phone == phone, Registration.status == Status.APPROVED)
+            .options(selectinload(Registration.person))
+            .order_by(Registration.id)
+        )
+    )
+    if not registrations:
+        return None
+    programs = {registration.program_id: registration for registration in registrations}
+    polls = list(
+        session.scalars(
+            select(Poll)
+            .join(Stage, Stage.id == Poll.stage_id)
+            .where(Stage.program_id.in_(programs), Poll.opened_at.is_not(None))
+            .options(selectinload(Poll.options))
+            .order_by(Poll.opened_at.desc(), Poll.id.desc())
+        )
+    )
+    open_poll = next((poll for poll in polls if poll.is_open(now)), None)
+    closed = next(
+        (poll for poll in polls if poll.shown_status(now) == PollStatus.CLOSED and _closed_since(poll, now)),
+        None,
+    )
+    stage = session.get(Stage, open_poll.stage_id) if open_poll else _running_stage(session, programs, now)
+    registration = programs[stage.program_id] if stage else registrations[0]
+    if stage is None and closed is not None:
+        registration = programs[session.get_one(Stage, closed.stage_id).program_id]
+    user = ensure_participant_user(session, registration.person)
+    session.flush()
+    return Sender(registration, user, stage, open_poll, None if open_poll else closed)
+
+
+def _closed_since(poll: Poll, now: datetime) -> bool:
+    closed_at = poll.closed_at or poll.closes_at
+    return closed_at is not None and now - closed_at <= RECENTLY_CLOSED
+
+
+def _running_stage(session: Session, program_ids: Iterable[int], now: datetime) -> Stage | None:
+    return session.scalar(
+        select(Stage)
+        .where(Stage.program_id.in_(program_ids), Stage.starts_at <= now, Stage.ends_at > now)
+        .order_by(Stage.starts_at)
+        .limit(1)
+    )
+
+
+def has_voted(session: Session, poll: Poll, registration: Registration) -> bool:
+    return (
+        session.scalar(
+            select(PollVote.poll_id).where(
+                PollVote.poll_id == poll.id, PollVote.registration_id == registration.id
+            )
+        )
+        is not None
+    )
+
+
+def finish(
+    session: Session,
+    inbound: InboundMessage,
+    outcome: str,
+    *,
+    sender: Sender | None,
+    reply: dict[str, str] | None,
+    now: datetime,
+) -> int:
+    """Keep what came of the message and queue the reply (language -> text) to a known sender;
+    returns how many deliveries were queued. The caller commits."""
+    inbound.outcome = outcome[:30]
+    if sender is None:
+        return 0
+    inbound.registration_id = sender.registration.id
+    poll = sender.poll or sender.closed_poll
+    inbound.poll_id = poll.id if poll else None
+    stage = sender.stage or (session.get(Stage, poll.stage_id) if poll else None)
+    if reply is None:
+        return 0
+    return _queue(
+        session, stage, [sender.registration], Kind.WHATSAPP_REPLY, reply, now, now + REPLY_WINDOW
+    ).deliveries
+
+
+def _queue(
+    session: Session,
+    stage: Stage | None,
+    registrations: list[Registration],
+    kind: Kind,
+    texts: dict[str, str],
+    now: datetime,
+    late_at: datetime,
+) -> outreach.Queued:
+    """WhatsApp messages through the reminder engine, logged under the stage."""
+    program = session.get_one(Program, registrations[0].program_id)
+    return outreach.send_texts(
+        session,
+        program,
+        registrations,
+        kind,
+        texts=texts,
+        channels=["whatsapp"],
+        actor=None,
+        base_url="",
+        now=now,
+        stage=stage,
+        late_at=late_at,
+    )
+
+
+# --- The organiser's side: the stage's switch, the question sent when a poll opens -------------
+
+
+def polls_enabled(session: Session, stage: Stage) -> bool:
+    row = session.get(WhatsAppStage, stage.id)
+    return bool(row and row.polls_enabled)
+
+
+def set_polls_enabled(session: Session, stage: Stage, enabled: bool, now: datetime) -> None:
+    row = session.get(WhatsAppStage, stage.id)
+    if row is None:
+        row = WhatsAppStage(stage_id=stage.id)
+        session.add(row)
+    row.polls_enabled, row.updated_at = enabled, now
+    session.flush()
+
+
+def poll_recipients(session: Session, stage: Stage) -> list[Registration]:
+    """Who gets a poll's question by WhatsApp: the stage's approved online participants."""
+    return list(
+        session.scalars(
+            select(Registration)
+            .join(
+                RegistrationStage,
+                (RegistrationStage.registration_id == Registration.id)
+                & (RegistrationStage.stage_id == stage.id),
+            )
+            .join(Person, Person.id == Registration.person_id)
+            .where(
+                Registration.program_id == stage.program_id,
+                Registration.status == Status.APPROVED,
+                RegistrationStage.mode == Mode.DARING,
+                Person.phone != "",
+            )
+            .options(selectinload(Registration.person))
+            .order_by(Registration.id)
+        )
+    )
+
+
+def send_poll(session: Session, poll: Poll, texts: dict[str, str], now: datetime) -> WhatsAppPoll | None:
+    """Queue the poll's question to the stage's online participants, once per poll (None when the
+    stage's WhatsApp polls are off or it went out before). The caller commits."""
+    stage = session.get_one(Stage, poll.stage_id)
+    if not polls_enabled(session, stage) or session.get(WhatsAppPoll, poll.id) is not None:
+        return None
+    recipients = poll_recipients(session, stage)
+    sent = WhatsAppPoll(poll_id=poll.id, recipients=0, created_at=now)
+    if recipients:
+        late_at = poll.closes_at or now + REPLY_WINDOW
+        queued = _queue(session, stage, recipients, Kind.POLL_QUESTION, texts, now, late_at)
+        sent.recipients = queued.deliveries
+        sent.participant_message_id = queued.message_id
+    session.add(sent)
+    session.flush()
+    return sent
+
+
+@dataclass
+class StageSummary:
+    enabled: bool
+    polls: int  # polls whose question went out
+    recipients: int  # messages queued for the latest one
+    sent: int  # of those, sent
+
+
+def summary(session: Session, stage: Stage) -> StageSummary:
+    rows = list(
+        session.scalars(
+            select(WhatsAppPoll)
+            .join(Poll, Poll.id == WhatsAppPoll.poll_id)
+            .where(Poll.stage_id == stage.id)
+            .order_by(WhatsAppPoll.created_at.desc())
+        )
+    )
+    latest = rows[0] if rows else None
+    sent = 0
+    if latest is not None and latest.participant_message_id is not None:
+        sent = len(
+            session.scalars(
+                select(Delivery.id).where(
+                    Delivery.participant_message_id == latest.participant_message_id,
+                    Delivery.sent_at.is_not(None),
+                )
+            ).all()
+        )
+    return StageSummary(
+        enabled=polls_enabled(session, stage),
+        polls=len(rows),
+        recipients=latest.recipients if latest else 0,
+        sent=sent,
+    )

@@ -1,0 +1,72 @@
+"""The gateways' webhooks (Fonnte; Meta's Cloud API with its handshake and signature) and the
+organiser's switch for a stage. A webhook answers 200 quickly to whatever it is sent (a gateway
+retries anything else); only a wrong secret is refused (403), and then nothing is recorded."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from workshop import audit, clock
+from workshop.auth.permissions import live_staff_required
+from workshop.db import db
+from workshop.extensions import csrf
+from workshop.programs.models import Stage
+from workshop.whatsapp import inbound, receive, services
+from workshop.whatsapp.blueprint import bp
+from workshop.whatsapp.forms import WhatsAppPollsForm
+
+
+def _same(given: str | None, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+@bp.route("/webhook/fonnte/<token>", methods=["POST"])
+@csrf.exempt
+def fonnte_webhook(token: str):
+    """Fonnte posts each incoming message (JSON or a form); the URL's token is its only proof."""
+    if not _same(token, current_app.config["WHATSAPP_WEBHOOK_TOKEN"]):
+        abort(403)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        data = request.form.to_dict()
+    receive.receive_all(inbound.fonnte_messages(data))
+    return jsonify({"status": True})
+
+
+@bp.route("/webhook/meta", methods=["GET"])
+def meta_handshake():
+    """Meta's verification: echo hub.challenge when hub.verify_token is ours."""
+    if request.args.get("hub.mode") != "subscribe" or not _same(
+        request.args.get("hub.verify_token"), current_app.config["WHATSAPP_META_VERIFY_TOKEN"]
+    ):
+        abort(403)
+    challenge = request.args.get("hub.challenge", "")
+    return current_app.response_class(challenge, mimetype="text/plain")
+
+
+@bp.route("/webhook/meta", methods=["POST"])
+@csrf.exempt
+def meta_webhook():
+    body = request.get_data(cache=False)
+    signature = request.headers.get("X-Hub-Signature-256")
+    if not inbound.meta_signature_valid(body, signature, current_app.config["WHATSAPP_META_APP_SECRET"]):
+        abort(403)
+    receive.receive_all(inbound.meta_messages(body))
+    return jsonify({"ok": True})
+
+
+@bp.route("/stages/<int:stage_id>/polls", methods=["POST"])
+@live_staff_required
+def stage_polls(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = WhatsAppPollsForm(prefix="whatsapp")
+    if form.validate_on_submit():
+        services.set_polls_enabled(db.session, stage, form.enabled.data, clock.now())
+        audit.record(db.session, current_user, "whatsapp.polls", f"stage:{stage.id}", str(form.enabled.data))
+        db.session.commit()
+        flash(_("WhatsApp polls are on.") if form.enabled.data else _("WhatsApp polls are off."), "success")
+    return redirect(url_for("live.control", stage_id=stage.id))
