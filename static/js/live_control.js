@@ -5,6 +5,7 @@
 
 import { connectLive } from "./live_client.js";
 import { el, fillUrl, format, showStatus } from "./live/page.js";
+import { filtered, groupFilter, groupTag } from "./live/groups.js";
 import { authorLine, carriedFirst, originTag } from "./live/questions.js";
 import { renderResults } from "./live/results.js";
 import { pageConfig } from "./lib/page_config.js";
@@ -48,6 +49,7 @@ function start(root) {
   const reasons = new Map(); // question id -> the reason being typed (kept across redraws)
   const errors = new Map(); // question id -> the last refusal's message
   let state = null;
+  const chosenGroup = groupFilter(root, () => state && renderQueue());
 
   const live = connectLive(config, {
     onChange(next) {
@@ -73,6 +75,8 @@ function start(root) {
     ui.poll.dataset.pollId = String(poll.id);
     ui.poll.dataset.status = poll.status;
     ui.pollQuestion.textContent = poll.question;
+    const pollGroup = groupTag(poll, config.groups);
+    if (pollGroup) ui.pollQuestion.append(" ", pollGroup);
     renderPollRow(poll);
     ui.pollStatus.textContent = text[`poll_status_${poll.status}`] || poll.status;
     ui.pollStatus.className = `live-tag live-poll-${poll.status}`;
@@ -260,7 +264,7 @@ function start(root) {
     const focused = document.activeElement;
     const focusedId = focused && focused.dataset ? focused.dataset.reasonFor : undefined;
     const selection = focusedId ? [focused.selectionStart, focused.selectionEnd] : null;
-    const questions = sortedQueue(state.questions || []);
+    const questions = sortedQueue(filtered(state, chosenGroup()).questions || []);
     ui.queue.replaceChildren();
     for (const question of questions) {
       const item = el("li", `live-question live-queue-${question.status}`);
@@ -271,6 +275,8 @@ function start(root) {
       if (question.pinned) head.append(" ", el("mark", "live-tag live-tag-pinned", text.pinned));
       const origin = originTag(question, text);
       if (origin) head.append(" ", origin);
+      const group = groupTag(question, config.groups);
+      if (group) head.append(" ", group);
       if (question.carry_over && !question.carried_to) head.append(" ", el("mark", "live-tag live-tag-carry", text.carry_over));
       head.append(" ", el("small", "live-upvotes", format(text.upvotes_count, { count: question.upvotes })));
       item.append(head, el("p", "live-question-text", question.text));

@@ -55,6 +55,10 @@ class Question(Model):
     # The question of the previous stage this one carries on (with its asker and upvotes); unique,
     # so that a question is carried once whichever process does it.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), unique=True)
+    # Asked in a group of the stage (workshop/groups): its members see it and upvote it.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_group.id", ondelete="SET NULL"), index=True
+    )
 
     registration: Mapped[Registration] = relationship()
 
@@ -92,6 +96,10 @@ class Poll(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
+    # For one group of the stage (workshop/groups): only its members vote.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_group.id", ondelete="SET NULL"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[PollKind] = mapped_column(Enum(PollKind, native_enum=False, length=20))
     question: Mapped[str] = mapped_column(String(300))

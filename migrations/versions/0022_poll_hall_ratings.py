@@ -1,7 +1,7 @@
 """poll hall ratings: the hands counted in the hall for each value of a rating poll
 
 Revision ID: 6c0d2f1e9a47
-Revises: 35b8e62994ba
+Revises: e56fe097af13
 Create Date: 2026-12-07 00:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "6c0d2f1e9a47"
-down_revision = "35b8e62994ba"
+down_revision = "e56fe097af13"
 branch_labels = None
 depends_on = None
 
