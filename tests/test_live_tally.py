@@ -15,7 +15,7 @@ from tests.test_live import NOW, client_id, make_poll, open_now
 from workshop import realtime
 from workshop.auth.models import Role
 from workshop.live import broadcast
-from workshop.live.handcount import set_hall_counts
+from workshop.live.handcount import HAND_COUNTED, set_hall_counts
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results
 from workshop.live.tally import RECOUNT_EVERY, LiveTallies
@@ -130,8 +130,12 @@ def test_a_tally_kept_up_to_date_equals_a_full_count_after_every_batch(session, 
             at,
         )
         assert all(reply["ok"] for reply in replies)
-        if number == 2 and kind in (PollKind.SINGLE, PollKind.MULTIPLE):
-            counts = {str(poll.options[0].id): 4, str(poll.options[1].id): 1}
+        if number == 2 and kind in HAND_COUNTED:
+            counts = (
+                {"5": 4, "2": 1}
+                if kind == PollKind.RATING
+                else {str(poll.options[0].id): 4, str(poll.options[1].id): 1}
+            )
             set_hall_counts(session, poll, counts, hall_present=10, actor=moderator, now=NOW)
             session.commit()
         poll = session.get_one(Poll, poll.id)
@@ -141,7 +145,7 @@ def test_a_tally_kept_up_to_date_equals_a_full_count_after_every_batch(session, 
 
     counted = tallies.results(session, poll, stage, NOW)
     assert counted["total"] == 6
-    assert counted["version"] == 4 + (kind in (PollKind.SINGLE, PollKind.MULTIPLE))
+    assert counted["version"] == 4 + (kind in HAND_COUNTED)
 
 
 def test_a_mode_changed_at_the_hall_door_shows_at_the_next_recount(session, voters):

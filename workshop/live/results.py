@@ -1,6 +1,6 @@
 """A poll's results: counts per answer, split luring/daring and by kind of organisation, and how
 many of the people present have answered; with a hall hand count, each bar's count is the hands
-plus the online votes, both kept (`hall`, `online`)."""
+plus the online votes, both kept (`hall`, `online`), and a rating poll's average counts both."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ class Tally:
         total = len(self.ballots)
         in_room = present_now(session, stage, now)
         present = in_room.everyone
-        hall = hall_counts(session, poll.id) if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE) else {}
+        hall = hall_counts(session, poll)
         kinds = sorted(kind for kind, count in self.kinds.items() if count > 0)
         return {
             "poll_id": poll.id,
@@ -136,7 +136,7 @@ class Tally:
                 "online": total,
                 "present": len(in_room.hall),
             },
-            "average": round(self.rating_sum / total, 2) if poll.kind == PollKind.RATING and total else None,
+            "average": self._average(poll, hall),
             "words": self._words() if poll.kind == PollKind.WORDCLOUD else [],
             "answers": [
                 {"text": ballot.answer["text"]}
@@ -152,12 +152,20 @@ class Tally:
             "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in kinds},
         }
 
-    def _bars(self, poll: Poll, hall: dict[int, int]) -> list[dict]:
+    def _average(self, poll: Poll, hall: dict[str, int]) -> float | None:
+        """A rating poll's average over the online votes and the hands counted in the hall."""
+        answers = len(self.ballots) + sum(hall.values())
+        if poll.kind != PollKind.RATING or not answers:
+            return None
+        points = self.rating_sum + sum(int(key) * count for key, count in hall.items())
+        return round(points / answers, 2)
+
+    def _bars(self, poll: Poll, hall: dict[str, int]) -> list[dict]:
         bars = []
         for key, label in _bar_keys(poll):
             counts = self.chosen.get(key, Counter())
             online = counts[Mode.LURING.value] + counts[Mode.DARING.value]
-            hands = hall.get(int(key), 0)
+            hands = hall.get(key, 0)
             bars.append(
                 {
                     "key": key,
