@@ -224,7 +224,7 @@ def test_hands_counted_per_rating_on_the_control_page_merge_into_the_bars_and_th
             bar = _bar(page, results, value)
             expect(bar.locator(".live-bar-count")).to_have_text(count)
             expect(bar.locator(".live-bar-sources")).to_have_text(sources)
-        expect(page.locator(f"{results} .live-average")).to_have_text("Rata-rata: 4.25")
+        expect(page.locator(f"{results} .live-average")).to_have_text("Rata-rata: 4,25")
     # The organiser downloads the hall count beside the answers.
     expect(control.locator("[data-export-hall]")).to_have_attribute(
         "href", f"/live/polls/{seeded.poll_id}/hall.csv"
