@@ -1,7 +1,7 @@
 """poll votes carry the results version their batch made: tallies read only what changed since
 
 Revision ID: 5c1f0a7d2b39
-Revises: e56fe097af13
+Revises: 6c0d2f1e9a47
 Create Date: 2026-12-07 00:25:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5c1f0a7d2b39"
-down_revision = "e56fe097af13"
+down_revision = "6c0d2f1e9a47"
 branch_labels = None
 depends_on = None
 
