@@ -51,7 +51,7 @@ ERROR_MESSAGES = {
     "unknown_option": _l("This option is not part of the poll."),
     "invalid_count": _l("Each hall count must be a whole number from 0 to 10,000."),
     "hall_count_closed": _l("This poll is closed: its hall count can no longer be changed."),
-    "hall_count_choice_only": _l("Hands can be counted for single and multiple choice polls only."),
+    "hall_count_choice_only": _l("Hands can be counted for choice and rating polls only."),
     "not_in_group": _l("This belongs to another group: only its members can take part."),
 }
 HALL_COUNT_WARNING = _l(
@@ -204,7 +204,7 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
 
 def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     """The hall count for the poll, by the facilitator or a petugas in the hall:
-    {"poll_id", "counts": {"<option id>": n}}."""
+    {"poll_id", "counts": {"<option id>" (or "<rating>"): n}}."""
 
     def run():
         if not user.is_authenticated:
@@ -225,14 +225,14 @@ def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
         except LiveError as error:
             db.session.rollback()
             return refused(error.code, error.status)[0] | {"field": error.field}, error.status
-        counts = handcount.hall_counts(db.session, poll.id)
+        counts = handcount.hall_counts(db.session, poll)
         db.session.commit()
         broadcaster(current_app).results_changed(poll.id)
         warning = str(HALL_COUNT_WARNING % {"present": hall_present}) if over else None
         reply = {
             "ok": True,
             "poll_id": poll.id,
-            "counts": {str(option_id): count for option_id, count in counts.items()},
+            "counts": counts,
             "hall_present": hall_present,
             "warning": warning,
         }

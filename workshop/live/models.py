@@ -192,3 +192,16 @@ class PollHallCount(Model):
     count: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class PollHallRating(Model):
+    """The hands (or cards) counted in the hall for one value of a rating poll ("who gives 4?"),
+    as PollHallCount is for an option of a choice poll."""
+
+    __tablename__ = "poll_hall_rating"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    rating: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -36,7 +36,7 @@ from workshop.text import clean_line
 MAX_QUESTION_LENGTH = 280
 MAX_REASON_LENGTH = 300
 RATE_WINDOW = timedelta(minutes=1)
-MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin", "carry")
+MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin", "carry", "uncarry")
 
 
 def _default_live_stage(stage_id: int) -> LiveStage:
@@ -186,6 +186,10 @@ def moderate(
             raise LiveError("no_next_stage", 409)
         question.status, question.reason, question.pinned = QuestionStatus.APPROVED, "", False
         question.carry_over = True
+    elif action == "uncarry":  # discussed at this stage after all; still carried if left unanswered
+        if not question.carry_over:
+            raise LiveError("invalid", field="action")
+        question.carry_over = False
     elif question.status not in PUBLIC_QUESTION_STATUSES:
         raise LiveError("invalid", field="action")  # only a shown question can be pinned
     else:

@@ -91,6 +91,7 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
         urls |= {
             "export_csv": template("live.results_csv", poll_id=ID_PLACEHOLDER),
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
+            "export_hall": template("live.hall_csv", poll_id=ID_PLACEHOLDER),
         }
     return {
         "stage_id": stage.id,
@@ -443,3 +444,16 @@ def results_csv(poll_id: int):
 @organiser_required
 def results_xlsx(poll_id: int):
     return _export(poll_id, "xlsx")
+
+
+@bp.route("/polls/<int:poll_id>/hall.csv")
+@organiser_required
+def hall_csv(poll_id: int):
+    """The hall's hand count ("hitungan aula") beside the online votes, one row per answer."""
+    poll = db.get_or_404(Poll, poll_id)
+    if poll.kind not in handcount.HAND_COUNTED:
+        abort(404)
+    stage = db.session.get_one(Stage, poll.stage_id)
+    content = exports.hall_csv(db.session, poll, stage, now=clock.now())
+    audit.record_export(db.session, current_user, "poll.export", f"poll:{poll.id}", "hall count csv")
+    return web.download(content, "text/csv", f"hitungan-aula-{stage.id}-{poll.id}.csv")
