@@ -282,15 +282,32 @@ def test_unknown_numbers_no_poll_and_closed_polls_each_get_their_answer(app, ses
     ]
 
 
-def test_a_registration_not_approved_is_an_unknown_number(app, session, world, gateway, poll):
+def test_a_registration_not_approved_is_told_and_counts_nothing(app, session, world, gateway, poll):
     pending = factories.registration(session, world["program"], status=Status.PENDING)
     session.commit()
 
     post_fonnte(app.test_client(), phone(pending), "1", "P-1")
+    post_fonnte(app.test_client(), phone(pending), "T: Boleh ikut?", "P-2")
 
     assert votes_of(session, poll) == []
-    assert inbound(session) == [("fonnte", "P-1", "unknown_number")]
-    assert replies(session, app, gateway) == []
+    assert session.scalars(select(Question)).all() == []
+    assert inbound(session) == [("fonnte", "P-1", "not_approved"), ("fonnte", "P-2", "not_approved")]
+    not_approved = (
+        "Nomor ini tidak termasuk peserta yang disetujui, sehingga belum dapat memilih atau bertanya. "
+        "Silakan hubungi panitia."
+    )
+    assert replies(session, app, gateway) == [(phone(pending).removeprefix("+"), not_approved)] * 2
+
+
+def test_a_participant_who_chose_english_is_answered_in_english(app, session, world, gateway, poll):
+    world["daring"].person.locale = "en"
+    session.commit()
+
+    post_fonnte(app.test_client(), phone(world["daring"]), "c", "EN-1")
+
+    assert [text for _to, text in replies(session, app, gateway)] == [
+        'Thank you, your answer to "Apakah desa Anda sudah punya akses internet?" is counted: 3. Ragu.'
+    ]
 
 
 # --- Questions by reply --------------------------------------------------------------------------

@@ -262,6 +262,8 @@ def send_texts(
 
 
 def _why_not(registration: Registration, kind: Kind) -> str | None:
+    if kind == Kind.WHATSAPP_REPLY:  # the answer to whoever wrote, approved or not
+        return None
     if kind == Kind.WAITLISTED:
         return None if registration.status == Status.WAITLISTED else "not_waitlisted"
     if registration.status != Status.APPROVED:

@@ -80,6 +80,8 @@ def receive(incoming: Incoming) -> int:
 
 
 def _act(incoming: Incoming, sender: services.Sender) -> Acted:
+    if sender.user is None:
+        return "not_approved", texts.reply("not_approved"), None
     text = incoming.text.strip()
     if len(text) > MAX_TEXT:
         return "too_long", texts.reply("too_long"), None
@@ -95,9 +97,10 @@ def _act(incoming: Incoming, sender: services.Sender) -> Acted:
     if reading.answer is None:
         return reading.kind, texts.reply(reading.kind, poll=poll, text=text), None
     voted_before = services.has_voted(db.session, poll, sender.registration)
+    user = sender.user
     request = VoteRequest(
-        sender.user.id,
-        sender.user.session_epoch,
+        user.id,
+        user.session_epoch,
         sender.registration.id,
         poll.stage_id,
         poll.id,

@@ -36,10 +36,14 @@ REPLY_WINDOW = timedelta(hours=6)
 @dataclass
 class Sender:
     registration: Registration
-    user: User
+    user: User | None  # None for a registration not approved: it may not vote or ask
     stage: Stage | None  # where they act: the stage with an open poll, else the running one
     poll: Poll | None  # its open poll
     closed_poll: Poll | None  # else the poll that closed recently
+
+    @property
+    def approved(self) -> bool:
+        return self.user is not None
 
 
 def claim(session: Session, incoming: Incoming, now: datetime) -> InboundMessage | None:
@@ -62,21 +66,26 @@ def claim(session: Session, incoming: Incoming, now: datetime) -> InboundMessage
 
 
 def find_sender(session: Session, phone: str, now: datetime) -> Sender | None:
-    """The approved registration behind a number, and where it acts now; None for an unknown one.
-    A number registered for several programmes acts where a poll is open (the latest opened)."""
+    """The approved registration behind a number, and where it acts now; else the latest
+    registration of the number, not approved (no user: it is only answered); None for a number
+    nobody registered. A number approved in several programmes acts where a poll is open (the
+    latest opened)."""
     if not phone:
         return None
     registrations = list(
         session.scalars(
             select(Registration)
             .join(Person, Person.id == Registration.person_id)
-            .where(Person.phone == phone, Registration.status == Status.APPROVED)
+            .where(Person.phone == phone)
             .options(selectinload(Registration.person))
             .order_by(Registration.id)
         )
     )
     if not registrations:
         return None
+    if not any(registration.status == Status.APPROVED for registration in registrations):
+        return Sender(registrations[-1], None, None, None, None)
+    registrations = [registration for registration in registrations if registration.status == Status.APPROVED]
     programs = {registration.program_id: registration for registration in registrations}
     polls = list(
         session.scalars(
@@ -144,7 +153,10 @@ def finish(
     poll = sender.poll or sender.closed_poll
     inbound.poll_id = poll.id if poll else None
     stage = sender.stage or (session.get(Stage, poll.stage_id) if poll else None)
-    if reply is None:
+    if stage is None:  # not approved, or nothing running: logged under the programme's next stage
+        program = session.get_one(Program, sender.registration.program_id)
+        stage = outreach.next_stage(program, now)
+    if reply is None or stage is None:
         return 0
     return _queue(
         session, stage, [sender.registration], Kind.WHATSAPP_REPLY, reply, now, now + REPLY_WINDOW

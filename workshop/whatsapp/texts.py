@@ -29,6 +29,10 @@ REPLIES = {
     "empty": _l("Please write something first."),
     "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
     "no_stage": _l("No stage is running right now: questions can be asked during a stage."),
+    "not_approved": _l(
+        "This number is not among the approved participants, so it cannot vote or ask yet. "
+        "Please contact the organisers."
+    ),
     "server_error": _l("Something went wrong on our side. Please send your answer again."),
 }
 HOW_CHOICE = _l('Reply with the number of one option (e.g. "2"), or its letter or its text.')
@@ -55,6 +59,7 @@ def reply(code: str, **values) -> dict[str, str]:
 
 
 def _reply(code: str, values: dict) -> str:
+    values = dict(values)  # rendered once per language: each takes its own copy
     poll = values.pop("poll", None)
     text = values.pop("text", "")
     answer = values.pop("answer", None)

@@ -77,10 +77,12 @@ def claim(
 
 def _no_longer_for_them() -> ColumnElement[bool]:
     """Deliveries whose registration is no longer in the status the message is for: approved,
-    except the news of a place on the waiting list, which is for those still waiting."""
+    except the news of a place on the waiting list, which is for those still waiting, and the
+    answer to a WhatsApp message, which is for whoever wrote it."""
     not_approved = select(Registration.id).where(Registration.status != Status.APPROVED)
     not_waiting = select(Registration.id).where(Registration.status != Status.WAITLISTED)
     return or_(
-        (Delivery.kind != Kind.WAITLISTED) & Delivery.registration_id.in_(not_approved),
+        Delivery.kind.not_in((Kind.WAITLISTED, Kind.WHATSAPP_REPLY))
+        & Delivery.registration_id.in_(not_approved),
         (Delivery.kind == Kind.WAITLISTED) & Delivery.registration_id.in_(not_waiting),
     )
