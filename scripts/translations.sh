@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 template=$(mktemp --suffix=.pot)
 trap 'rm -f "$template"' EXIT
-.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --no-wrap -o "$template" . >/dev/null 2>&1
+.venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _ln:1,2 -k lazy_ngettext:1,2 --no-location --sort-output --no-wrap -o "$template" . >/dev/null 2>&1
 .venv/bin/pybabel update -i "$template" -d workshop/translations --no-fuzzy-matching --ignore-obsolete --no-wrap >/dev/null 2>&1

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from tests import test_live
 from tests.test_live import NOW, client_id, participant_client, staff_client
 from workshop import signals
+from workshop.auth.models import AuditEntry
 from workshop.db import utcnow
 from workshop.live import carry, services
 from workshop.live.models import Question, QuestionStatus, QuestionUpvote
@@ -135,6 +136,14 @@ def test_the_first_page_of_the_next_stage_carries_the_open_questions_once_and_te
         f"Pertanyaan Anda di {world['program'].title} belum sempat dijawab pada tahapnya: pertanyaan itu "
         "dibawa ke tahap berikutnya, dan narasumber melihatnya lebih dulu."
     ) in outbox.text
+    # Each asker's own question is quoted, and only theirs.
+    assert "“Kapan jaringan fiber sampai ke desa?”" in outbox.text
+    assert "Bagaimana anggaran CCTV dibagi?" not in outbox.text
+    luring = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to == world["luring"].person.email)
+    ).one()
+    assert "“Bagaimana anggaran CCTV dibagi?”" in luring.text
+    assert "Kapan jaringan fiber" not in luring.text
     # The next stage's pages: the carried questions first, with where they come from.
     state = staff.get(f"/live/{tahap_ii.id}/state").get_json()
     assert [(item["text"], item["origin"]) for item in state["questions"]] == [
@@ -258,3 +267,39 @@ def test_the_last_stage_cannot_carry_a_question_and_says_why(app, session, world
 def test_a_stage_that_has_not_ended_carries_nothing(app, session, world, asked):
     assert carry.carry(session, world["stage"], now=NOW) is None
     assert carried_rows(session, world["program"].stages[1]) == []
+
+
+def test_the_mark_can_be_taken_back_and_the_question_stays_shown(app, session, world, asked):
+    staff = staff_client(app, world["moderator"])
+    url = f"/live/{world['stage'].id}/questions/{asked['marked']}/moderate"
+
+    reply = staff.post(url, json={"client_id": client_id("unmark"), "action": "uncarry"})
+
+    assert reply.status_code == 200, reply.get_json()
+    session.expire_all()
+    question = session.get(Question, asked["marked"])
+    assert (question.status, question.carry_over) == (QuestionStatus.APPROVED, False)
+    state = staff.get(f"/live/{world['stage'].id}/state").get_json()
+    assert next(item for item in state["questions"] if item["id"] == asked["marked"])["carry_over"] is False
+    assert session.scalars(
+        select(AuditEntry.action).where(AuditEntry.subject == f"question:{asked['marked']}")
+    ).all() == ["question.carry", "question.uncarry"]
+    # A question that is not marked has no mark to take back.
+    again = staff.post(url, json={"client_id": client_id("unmark-again"), "action": "uncarry"})
+    assert (again.status_code, again.get_json()["message"]) == (
+        400,
+        "Jawaban ini tidak sah. Periksa lalu kirim lagi.",
+    )
+
+
+def test_a_long_question_is_quoted_shortened_at_a_word():
+    question = (
+        "Bagaimana desa dengan sinyal lemah, seperti di Kecamatan Pahae Julu, bisa ikut rapat daring " * 3
+    )
+    quoted = carry.quote(question.strip())
+    assert quoted == (
+        "“Bagaimana desa dengan sinyal lemah, seperti di Kecamatan Pahae Julu, bisa ikut rapat daring "
+        "Bagaimana desa dengan…”"
+    )
+    assert len(quoted) <= carry.QUOTE_LENGTH + 2
+    assert carry.quote("Kapan?") == "“Kapan?”"

@@ -36,10 +36,14 @@ def test_one_line_text_loses_control_characters_and_line_breaks():
     assert clean_line(NASTY) == "Rina Siregar"
     assert clean_line("  Kepala\tBidang\r\nPerencanaan \u2028 ") == "Kepala Bidang Perencanaan"
     assert clean_line(None) == ""
+    # Invisible joiners and zero-width spaces are trimmed at the edges, kept inside.
+    assert clean_line("\u200b\ufeff \u2060") == ""
+    assert clean_line("\u200b Rina\u200dSiregar \u200c") == "Rina\u200dSiregar"
 
 
 def test_multi_line_text_keeps_its_line_breaks_only():
     assert clean_lines("Ya\r\nTidak\rRagu\x00\n\u2029Mungkin\x1b ") == "Ya\nTidak\nRagu\n\nMungkin"
+    assert clean_lines("\u200b\n\ufeff\n") == ""
 
 
 def test_the_public_form_stores_names_without_control_characters(session, client):

@@ -460,3 +460,16 @@ def test_the_presentation_and_the_exports_show_each_group(app, session, world, e
         )
         == 2
     )
+
+
+def test_the_laporan_has_the_group_work_results_of_the_stage(app, session, world, editing):
+    from tests.test_laporan import _docx, _headings, _tables
+
+    editing["hall"].post(editing["url"], json={"field": "quick_wins", "text": "Satu peta data", "version": 0})
+    organiser = staff_client(app, world["organiser"])
+    document, _response = _docx(organiser, world["program"])
+
+    assert any(heading.endswith(". Hasil kerja kelompok") for heading in _headings(document))
+    table = next(t for t in _tables(document) if t[0][0] == "Kelompok")
+    assert table[0] == ["Kelompok", "Ketua", "Anggota", "Masalah", "Quick win", "Program usulan"]
+    assert ["Smart economy", "", "Hall 0, Kepala Desa Hutabarat", "", "Satu peta data", ""] in table

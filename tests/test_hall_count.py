@@ -4,6 +4,7 @@ exported."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import timedelta
 
@@ -27,7 +28,7 @@ from tests.test_live import (
 from workshop.auth.models import AuditEntry, Role
 from workshop.checkin.models import CheckIn
 from workshop.live import services
-from workshop.live.models import Poll, PollHallCount, PollKind
+from workshop.live.models import Poll, PollHallCount, PollHallRating, PollKind
 from workshop.registration.models import Status
 
 world = test_live.world
@@ -177,20 +178,20 @@ def test_the_hall_count_is_refused_once_the_poll_closed_or_before_it_opened(
     yes = hall.options[0].id
     moderator = staff_client(app, world["moderator"])
     draft = make_poll(session, world["stage"], world["moderator"])
-    rating = make_poll(session, world["stage"], world["moderator"], PollKind.RATING)
+    words = make_poll(session, world["stage"], world["moderator"], PollKind.WORDCLOUD)
     timed = make_poll(session, world["stage"], world["moderator"], duration_seconds=60)
 
     refused = moderator.post(url(world, draft), json={"counts": {str(draft.options[0].id): 1}})
     assert (refused.status_code, refused.get_json()["error"]) == (409, "poll_not_open")
-    services.open_poll(session, rating, actor=world["moderator"], now=NOW)
+    services.open_poll(session, words, actor=world["moderator"], now=NOW)
     session.commit()
-    refused = moderator.post(url(world, rating), json={"counts": {"1": 1}})
-    assert (
-        refused.get_json()["message"]
-        == "Tangan hanya dapat dihitung untuk polling pilihan tunggal dan ganda."
+    refused = moderator.post(url(world, words), json={"counts": {"1": 1}})
+    assert (refused.status_code, refused.get_json()["message"]) == (
+        409,
+        "Tangan hanya dapat dihitung untuk polling pilihan dan penilaian.",
     )
 
-    services.close_poll(session, session.get(Poll, rating.id), actor=world["moderator"], now=NOW)
+    services.close_poll(session, session.get(Poll, words.id), actor=world["moderator"], now=NOW)
     services.reopen_poll(session, session.get(Poll, hall.id), actor=world["moderator"], now=NOW)
     session.commit()
     assert moderator.post(url(world, hall), json={"counts": {str(yes): 2}}).status_code == 200
@@ -210,6 +211,52 @@ def test_the_hall_count_is_refused_once_the_poll_closed_or_before_it_opened(
     refused = moderator.post(url(world, timed), json={"counts": {str(timed.options[0].id): 1}})
     assert refused.get_json()["error"] == "hall_count_closed"
     assert stored_counts(session, timed) == {}
+
+
+def test_a_rating_poll_counts_hands_per_value_and_its_average_counts_them_too(app, session, world, hall):
+    stage = world["stage"]
+    services.close_poll(session, session.get(Poll, hall.id), actor=world["moderator"], now=NOW)
+    rating = make_poll(session, stage, world["moderator"], PollKind.RATING, scale=5)
+    open_now(session, rating, world["moderator"])
+    online = participant_client(app, session, world["daring"])
+    body = {"client_id": client_id("rate"), "answer": {"rating": 4}}
+    assert online.post(f"/live/{stage.id}/polls/{rating.id}/vote", json=body).status_code == 200
+    moderator = staff_client(app, world["moderator"])
+
+    reply = moderator.post(url(world, rating), json={"counts": {"5": 2, "3": 1}}).get_json()
+
+    assert (reply["ok"], reply["counts"], reply["warning"]) == (True, {"3": 1, "5": 2}, None)
+    session.expire_all()
+    stored = session.scalars(select(PollHallRating).where(PollHallRating.poll_id == rating.id))
+    assert sorted((row.rating, row.count) for row in stored) == [(3, 1), (5, 2)]
+    results = moderator.get(f"/live/{stage.id}/state").get_json()["poll"]["results"]
+    assert [(bar["key"], bar["count"], bar["hall"], bar["online"]) for bar in results["bars"]] == [
+        ("1", 0, 0, 0),
+        ("2", 0, 0, 0),
+        ("3", 1, 1, 0),
+        ("4", 1, 0, 1),
+        ("5", 2, 2, 0),
+    ]
+    assert results["hall"] == {"entered": True, "total": 3, "online": 1, "present": 3}
+    assert results["average"] == 4.25  # (4 + 3 + 5 + 5) / 4: the online vote and the three hands
+    entry = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "poll.hall_count", AuditEntry.subject == f"poll:{rating.id}"
+        )
+    ).one()
+    assert entry.detail == "3=1; 5=2"
+    # A value outside the scale is no answer of this poll; one answer each: more hands than people warn.
+    beyond = moderator.post(url(world, rating), json={"counts": {"6": 1}})
+    assert (beyond.status_code, beyond.get_json()["message"]) == (
+        404,
+        "Pilihan ini bukan bagian dari polling ini.",
+    )
+    over = moderator.post(url(world, rating), json={"counts": {"1": 1}}).get_json()
+    assert over["warning"].startswith("Jumlah tangan melebihi 3 orang")
+    # The hall page offers the values to count, with the online votes beside them.
+    page = staff_client(app, factories.staff(session, Role.PETUGAS)).get(f"/live/{stage.id}/hall")
+    text = page.get_data(as_text=True)
+    assert [f'name="option-{value}"' in text for value in range(1, 7)] == [True] * 5 + [False]
 
 
 def test_participants_cannot_enter_a_hall_count(app, session, world, hall):
@@ -277,6 +324,34 @@ def test_the_results_workbook_shows_the_hall_count_and_the_online_votes(app, ses
         ["Ya", 3, 0, 1, 2, 1],
         ["Tidak", 1, 0, 0, 1, 0],
     ]
+
+
+def test_the_hall_count_csv_has_one_row_per_answer_with_who_counted_it_and_when(app, session, world, hall):
+    yes, no, _unsure = (option.id for option in hall.options)
+    moderator = staff_client(app, world["moderator"])
+    moderator.post(url(world, hall), json={"counts": {str(yes): 2, str(no): 1}})
+    organiser = staff_client(app, factories.staff(session, Role.PANITIA))
+    words = make_poll(session, world["stage"], world["moderator"], PollKind.WORDCLOUD)
+    session.commit()
+
+    response = organiser.get(f"/live/polls/{hall.id}/hall.csv")
+
+    assert response.status_code == 200
+    assert f"hitungan-aula-{world['stage'].id}-{hall.id}.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    name = world["moderator"].name
+    assert rows == [
+        ["Jawaban", "Jumlah", "Hitungan tangan di aula", "Suara daring", "Waktu", "Dihitung oleh"],
+        ["Ya", "3", "2", "1", "2021-06-24 10:00:00", name],
+        ["Tidak", "1", "1", "0", "2021-06-24 10:00:00", name],
+        ["Ragu", "0", "0", "0", "", ""],
+    ]
+    # The answers' CSV stays one row per person: the online voter only.
+    answers = organiser.get(f"/live/polls/{hall.id}/results.csv").data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(answers), delimiter=";"))) == 2
+    # No hands are counted for a word cloud; the facilitator exports no names.
+    assert organiser.get(f"/live/polls/{words.id}/hall.csv").status_code == 404
+    assert moderator.get(f"/live/polls/{hall.id}/hall.csv").status_code == 403
 
 
 counts_payloads = st.dictionaries(

@@ -117,6 +117,18 @@ def test_english_errors_after_switching_language(session, client):
     )
 
 
+def test_the_messages_of_wtforms_validators_are_indonesian_too(session, client):
+    program = factories.program(session, stages=1)
+    _village(session)
+    session.commit()
+
+    response = client.post(f"/daftar/{program.slug}", data=_form(program, name="", position="x" * 500))
+
+    page = response.get_data(as_text=True)
+    assert '<small id="name-error" class="field-error">Wajib diisi.</small>' in page
+    assert "Paling banyak 200 karakter." in page
+
+
 def test_the_language_of_the_form_becomes_the_language_of_the_messages(session, client):
     program = factories.program(session, stages=1)
     _village(session)

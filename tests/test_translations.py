@@ -18,7 +18,7 @@ from flask_babel import refresh
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "workshop" / "translations"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_ln": (1, 2), "lazy_ngettext": (1, 2)}
 # %(name)s, %(num)d, %s, %d ... ; "%%" is a literal percent sign.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 
@@ -70,6 +70,7 @@ def test_extraction_finds_the_strings_of_templates_and_python_code(extracted):
     assert extracted.get("Staff login") is not None  # a template
     assert extracted.get("This field is required.") is not None  # lazy_gettext in a form
     assert extracted.get("%(num)d registration") is not None  # ngettext
+    assert extracted.get("Field cannot be longer than %(max)d character.") is not None  # lazy_ngettext
 
 
 def test_every_template_with_strings_is_read_by_the_extraction(extracted):

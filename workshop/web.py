@@ -17,6 +17,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -121,4 +122,6 @@ def _error_page(error):
 
 
 def _csrf_error(error):
+    if request.is_json or request.accept_mimetypes.best == "application/json":  # the live page's posts
+        return jsonify({"error": "csrf", "message": _("The page has expired. Reload it and try again.")}), 400
     return render_template("errors/error.html", code=400, csrf=True), 400

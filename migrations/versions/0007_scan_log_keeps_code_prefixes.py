@@ -9,6 +9,7 @@ credential) for every scan, and whatever an unknown code was. Keep only what tic
 keeps: the first 4 characters after the QR tag. The rest cannot be brought back (downgrade keeps
 the prefixes).
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -30,6 +31,7 @@ def logged_code(text):
     if cleaned.upper().startswith(QR_PREFIX):
         cleaned = cleaned[len(QR_PREFIX) :]
     return cleaned[:LOGGED_CHARACTERS]
+
 
 scan_attempt = sa.table("scan_attempt", sa.column("id", sa.Integer), sa.column("code", sa.String(64)))
 

@@ -14,6 +14,7 @@ This migration needs the SECRET_KEY the app runs with (`flask db upgrade` reads 
 configuration, as the app does): with another key, no ticket would be found or drawn again.
 Downgrade unseals each secret back into ticket_secret (it needs the same key).
 """
+
 import base64
 import hashlib
 import hmac
@@ -51,6 +52,7 @@ def seal(secret, secret_key):
 def unseal(sealed, secret_key):
     return _fernet(secret_key).decrypt(sealed.encode()).decode()
 
+
 registration = sa.table(
     "registration",
     sa.column("id", sa.Integer),
@@ -80,14 +82,19 @@ def upgrade():
         connection.execute(
             registration.update()
             .where(registration.c.id == registration_id)
-            .values(ticket_secret_hash=secret_hash(secret, secret_key), ticket_secret_sealed=seal(secret, secret_key))
+            .values(
+                ticket_secret_hash=secret_hash(secret, secret_key),
+                ticket_secret_sealed=seal(secret, secret_key),
+            )
         )
 
     with op.batch_alter_table("registration", schema=None) as batch_op:
         batch_op.alter_column("ticket_secret_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column("ticket_secret_sealed", existing_type=sa.String(length=200), nullable=False)
         batch_op.drop_constraint(batch_op.f("uq_registration_ticket_secret"), type_="unique")
-        batch_op.create_unique_constraint(batch_op.f("uq_registration_ticket_secret_hash"), ["ticket_secret_hash"])
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_registration_ticket_secret_hash"), ["ticket_secret_hash"]
+        )
         batch_op.drop_column("ticket_secret")
 
 

@@ -29,8 +29,12 @@ def upgrade():
         sa.Column("closing", sa.Text(), nullable=False),
         sa.Column("updated_at", workshop.db.UTCDateTime(), nullable=False),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["program_id"], ["program.id"], name=op.f("fk_laporan_text_program_id_program")),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["user.id"], name=op.f("fk_laporan_text_updated_by_id_user")),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["program.id"], name=op.f("fk_laporan_text_program_id_program")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["user.id"], name=op.f("fk_laporan_text_updated_by_id_user")
+        ),
         sa.PrimaryKeyConstraint("program_id", name=op.f("pk_laporan_text")),
     )
     op.create_table(
@@ -45,7 +49,9 @@ def upgrade():
         sa.Column("uploaded_at", workshop.db.UTCDateTime(), nullable=False),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["stage_id"], ["stage.id"], name=op.f("fk_laporan_photo_stage_id_stage")),
-        sa.ForeignKeyConstraint(["uploaded_by_id"], ["user.id"], name=op.f("fk_laporan_photo_uploaded_by_id_user")),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"], ["user.id"], name=op.f("fk_laporan_photo_uploaded_by_id_user")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_laporan_photo")),
     )
     with op.batch_alter_table("laporan_photo", schema=None) as batch_op:

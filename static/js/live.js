@@ -6,6 +6,7 @@
 
 import { pageConfig } from "./lib/page_config.js";
 import { connectLive } from "./live_client.js";
+import { forMyGroup } from "./live/groups.js";
 import { message, show, showStatus } from "./live/page.js";
 import { pollPanel } from "./live/participant_poll.js";
 import { questionsPanel } from "./live/participant_questions.js";
@@ -38,6 +39,7 @@ function start(root) {
     askCounter: $("[data-ask-counter]"),
     askAnonymousLabel: $("[data-ask-anonymous-label]"),
     askAnonymous: $("[data-ask-anonymous]"),
+    askGroup: $("[data-ask-group]"),
     askSubmit: $("[data-ask-submit]"),
     askError: $("[data-ask-error]"),
     askOk: $("[data-ask-ok]"),
@@ -55,7 +57,7 @@ function start(root) {
 
   const live = connectLive(config, {
     onChange(next) {
-      state = next;
+      state = forMyGroup(next, config.group_id); // other groups' questions and polls are theirs
       render();
     },
     onStatus: showStatus(ui.status, text),

@@ -5,6 +5,7 @@
 
 import { connectLive } from "./live_client.js";
 import { el, fillUrl, format, showStatus } from "./live/page.js";
+import { filtered, groupFilter, groupTag } from "./live/groups.js";
 import { authorLine, carriedFirst, originTag } from "./live/questions.js";
 import { renderResults } from "./live/results.js";
 import { pageConfig } from "./lib/page_config.js";
@@ -34,6 +35,8 @@ function start(root) {
     kinds: $("[data-current-kinds]"),
     exportCsv: $("[data-export-csv]"),
     exportXlsx: $("[data-export-xlsx]"),
+    exportHall: $("[data-export-hall]"),
+    exportHallItem: $("[data-export-hall-item]"),
     queue: $("[data-queue]"),
     queueEmpty: $("[data-queue-empty]"),
     hall: $("[data-hall-count]"),
@@ -42,10 +45,11 @@ function start(root) {
     hallSave: $("[data-hall-count-save]"),
     hallMessage: $("[data-hall-count-message]"),
   };
-  const hallTyped = new Set(); // option ids whose hall count is being typed (kept across redraws)
+  const hallTyped = new Set(); // answers (option ids, ratings) whose hall count is being typed (kept across redraws)
   const reasons = new Map(); // question id -> the reason being typed (kept across redraws)
   const errors = new Map(); // question id -> the last refusal's message
   let state = null;
+  const chosenGroup = groupFilter(root, () => state && renderQueue());
 
   const live = connectLive(config, {
     onChange(next) {
@@ -71,6 +75,8 @@ function start(root) {
     ui.poll.dataset.pollId = String(poll.id);
     ui.poll.dataset.status = poll.status;
     ui.pollQuestion.textContent = poll.question;
+    const pollGroup = groupTag(poll, config.groups);
+    if (pollGroup) ui.pollQuestion.append(" ", pollGroup);
     renderPollRow(poll);
     ui.pollStatus.textContent = text[`poll_status_${poll.status}`] || poll.status;
     ui.pollStatus.className = `live-tag live-poll-${poll.status}`;
@@ -90,6 +96,8 @@ function start(root) {
       // only organisers have the export links (voters' names and agencies)
       ui.exportCsv.href = fillUrl(config.urls.export_csv, { id: poll.id });
       ui.exportXlsx.href = fillUrl(config.urls.export_xlsx, { id: poll.id });
+      ui.exportHall.href = fillUrl(config.urls.export_hall, { id: poll.id });
+      ui.exportHallItem.hidden = countedAnswers(poll).length === 0;
     }
     if (poll.results) {
       renderResults(ui.results, poll, text, { split: true, kinds: true });
@@ -101,38 +109,49 @@ function start(root) {
     renderHallCount(poll);
   }
 
-  // One number per option, filled with the stored counts except where the facilitator is typing.
+  // The answers hands can be counted for: [key, label], keyed as the results' bars are.
+  function countedAnswers(poll) {
+    if (poll.kind === "rating") {
+      return Array.from({ length: poll.scale || 5 }, (_, index) => [String(index + 1), String(index + 1)]);
+    }
+    if (poll.kind === "single" || poll.kind === "multiple") {
+      return poll.options.map((option) => [String(option.id), option.label]);
+    }
+    return [];
+  }
+
+  // One number per option (or rating), filled with the stored counts except where the facilitator is typing.
   function renderHallCount(poll) {
-    const choice = poll.kind === "single" || poll.kind === "multiple";
-    ui.hall.hidden = !choice;
-    if (!choice) return;
+    const answers = countedAnswers(poll);
+    ui.hall.hidden = answers.length === 0;
+    if (!answers.length) return;
     const results = poll.results || {};
     const present = results.hall ? results.hall.present : (state.counts || {}).checked_in;
     ui.hallHelp.textContent = format(text.hall_count_help, { present: present ?? "-" });
-    const key = `${poll.id}:${poll.options.map((option) => option.id).join(",")}`;
+    const key = `${poll.id}:${answers.map(([answer]) => answer).join(",")}`;
     if (ui.hall.dataset.key !== key) {
       ui.hall.dataset.key = key;
       ui.hall.dataset.pollId = String(poll.id);
       hallTyped.clear();
       showHallMessage("", "");
       ui.hallFields.replaceChildren(
-        ...poll.options.map((option) => {
-          const label = el("label", "", option.label);
+        ...answers.map(([answer, name]) => {
+          const label = el("label", "", name);
           const input = document.createElement("input");
           Object.assign(input, { type: "number", min: "0", max: String(config.limits.hall_count), step: "1" });
           input.inputMode = "numeric";
-          input.dataset.optionId = String(option.id);
-          input.addEventListener("input", () => hallTyped.add(option.id));
+          input.dataset.answer = answer;
+          input.addEventListener("input", () => hallTyped.add(answer));
           label.append(input);
           return label;
         }),
       );
     }
-    const counted = new Map((results.bars || []).map((bar) => [Number(bar.key), bar.hall || 0]));
+    const counted = new Map((results.bars || []).map((bar) => [bar.key, bar.hall || 0]));
     const open = poll.status === "open";
     for (const input of ui.hallFields.querySelectorAll("input")) {
-      const id = Number(input.dataset.optionId);
-      if (!hallTyped.has(id)) input.value = String(counted.get(id) || 0);
+      const answer = input.dataset.answer;
+      if (!hallTyped.has(answer)) input.value = String(counted.get(answer) || 0);
       input.disabled = !open;
     }
     ui.hallSave.hidden = !open;
@@ -153,7 +172,7 @@ function start(root) {
       input.removeAttribute("aria-invalid");
       const number = Number(input.value);
       // Whatever was typed goes as it is when it is no whole number: the server says what is wrong.
-      counts[input.dataset.optionId] = input.value.trim() !== "" && Number.isInteger(number) ? number : input.value;
+      counts[input.dataset.answer] = input.value.trim() !== "" && Number.isInteger(number) ? number : input.value;
     }
     ui.hallSave.disabled = true;
     let ack = null;
@@ -169,7 +188,7 @@ function start(root) {
       showHallMessage(text.network_error, "error");
     } else if (!ack.ok) {
       showHallMessage(ack.message, "error");
-      const wrong = ack.field && ui.hallFields.querySelector(`input[data-option-id="${ack.field}"]`);
+      const wrong = ack.field && ui.hallFields.querySelector(`input[data-answer="${ack.field}"]`);
       if (wrong) wrong.setAttribute("aria-invalid", "true");
     } else {
       hallTyped.clear();
@@ -227,6 +246,7 @@ function start(root) {
     if (config.has_next_stage && carriable && !question.carry_over && !question.carried_to) {
       actions.push("carry");
     }
+    if (question.carry_over && !question.carried_to) actions.push("uncarry");
     return actions;
   }
 
@@ -237,13 +257,14 @@ function start(root) {
     pin: "pin",
     unpin: "unpin",
     carry: "carry",
+    uncarry: "uncarry",
   };
 
   function renderQueue() {
     const focused = document.activeElement;
     const focusedId = focused && focused.dataset ? focused.dataset.reasonFor : undefined;
     const selection = focusedId ? [focused.selectionStart, focused.selectionEnd] : null;
-    const questions = sortedQueue(state.questions || []);
+    const questions = sortedQueue(filtered(state, chosenGroup()).questions || []);
     ui.queue.replaceChildren();
     for (const question of questions) {
       const item = el("li", `live-question live-queue-${question.status}`);
@@ -254,6 +275,8 @@ function start(root) {
       if (question.pinned) head.append(" ", el("mark", "live-tag live-tag-pinned", text.pinned));
       const origin = originTag(question, text);
       if (origin) head.append(" ", origin);
+      const group = groupTag(question, config.groups);
+      if (group) head.append(" ", group);
       if (question.carry_over && !question.carried_to) head.append(" ", el("mark", "live-tag live-tag-carry", text.carry_over));
       head.append(" ", el("small", "live-upvotes", format(text.upvotes_count, { count: question.upvotes })));
       item.append(head, el("p", "live-question-text", question.text));

@@ -5,6 +5,7 @@
 
 import { connectLive } from "./live_client.js";
 import { el, format, showStatus } from "./live/page.js";
+import { filtered, groupFilter, groupTag } from "./live/groups.js";
 import { authorLine, carriedFirst, originTag } from "./live/questions.js";
 import { renderResults } from "./live/results.js";
 import { clock, secondsUntil } from "./live/server_clock.js";
@@ -42,14 +43,19 @@ function start(root) {
     questions: $("[data-projector-questions]"),
     questionsEmpty: $("[data-projector-questions-empty]"),
   };
+  let latest = null;
   let state = null;
   let timer = null;
+  // The group filter: everything, the stage's own items, or one group's (for its presentation).
+  const chosenGroup = groupFilter(root, () => latest && show(latest));
+  function show(next) {
+    latest = next;
+    state = filtered(next, chosenGroup());
+    render();
+  }
 
   connectLive(config, {
-    onChange(next) {
-      state = next;
-      render();
-    },
+    onChange: show,
     onStatus: showStatus(ui.status, text),
   });
 
@@ -81,6 +87,8 @@ function start(root) {
       if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
       const origin = originTag(question, text);
       if (origin) meta.prepend(origin, " ");
+      const group = groupTag(question, config.groups);
+      if (group) meta.prepend(group, " ");
       body.append(meta);
       item.append(votes, body);
       ui.questions.append(item);
@@ -126,6 +134,8 @@ function start(root) {
       ui.poll.dataset.pollId = String(poll.id);
       ui.poll.dataset.status = poll.status;
       ui.pollQuestion.textContent = poll.question;
+      const pollGroup = groupTag(poll, config.groups);
+      if (pollGroup) ui.pollQuestion.append(" ", pollGroup);
       if (poll.results && shownToTheHall(poll)) {
         renderResults(ui.results, poll, text, { split: true, answerLimit: ANSWERS_SHOWN });
       } else {

@@ -14,6 +14,7 @@ from tests.browser.test_attendance_dashboard import log_in
 from tests.browser.test_live import LAPTOP, PHONE, _expect_live, _watch_dialogs
 from workshop.auth.models import Role
 from workshop.live import services as live_services
+from workshop.live.models import Question, QuestionStatus
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -109,5 +110,41 @@ def test_a_question_carried_from_tahap_i_shows_first_with_its_origin_on_tahap_ii
     control.set_viewport_size(PHONE["viewport"])
     control.screenshot(path=f"{SHOTS}/carried-control-360.png", full_page=True)
     phones["online"].screenshot(path=f"{SHOTS}/carried-phone-360.png", full_page=True)
+    assert dialogs == []
+    assert browser_problems.seen == []
+
+
+def test_the_narasumber_marks_a_question_for_the_next_stage_and_takes_the_mark_back(
+    live_server, new_context, browser_problems
+):
+    now = datetime.now(UTC)
+    with live_server.session() as session:
+        program = factories.program(session, stages=2, title="Bimtek Tanda Tahap Berikutnya")
+        tahap_i, tahap_ii = program.stages
+        tahap_i.starts_at, tahap_i.ends_at = now - timedelta(hours=1), now + timedelta(hours=3)
+        tahap_ii.starts_at, tahap_ii.ends_at = now + timedelta(weeks=2), now + timedelta(weeks=2, hours=8)
+        asker = factories.registration(session, program, status=Status.APPROVED, name="Kades Siualuompu")
+        narasumber = factories.staff(session, Role.NARASUMBER)
+        question = live_services.ask(session, tahap_i, asker, CARRIED, anonymous=False, now=now, per_minute=5)
+        stage_id, question_id, username = tahap_i.id, question.id, narasumber.username
+
+    dialogs: list[str] = []
+    control = new_context(**LAPTOP).new_page()
+    _watch_dialogs(control, dialogs)
+    log_in(control, username)
+    control.goto(f"/live/{stage_id}/control")
+    _expect_live(control)
+    item = control.locator(f"[data-queue] .live-question[data-question-id='{question_id}']")
+
+    item.get_by_role("button", name="Bahas di tahap berikutnya").click()
+    expect(item.locator(".live-tag-carry")).to_have_text("Ke tahap berikutnya")
+    expect(item.get_by_role("button", name="Bahas di tahap berikutnya")).to_have_count(0)
+    item.get_by_role("button", name="Bahas di tahap ini").click()
+    expect(item.locator(".live-tag-carry")).to_have_count(0)
+    expect(item.get_by_role("button", name="Bahas di tahap berikutnya")).to_be_visible()
+    expect(item.locator(".live-status-approved")).to_be_visible()  # still shown to everyone
+    with live_server.session() as session:
+        stored = session.get(Question, question_id)
+        assert (stored.status, stored.carry_over) == (QuestionStatus.APPROVED, False)
     assert dialogs == []
     assert browser_problems.seen == []

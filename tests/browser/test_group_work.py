@@ -16,6 +16,8 @@ from tests.browser.test_live import PHONE, _watch_dialogs
 from workshop.auth.models import Role
 from workshop.groups import services as group_services
 from workshop.groups.models import GroupMode
+from workshop.live import services as live_services
+from workshop.live.models import PollKind
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -156,3 +158,110 @@ def test_hall_and_online_members_edit_the_group_output_together_and_the_projecto
     # The refused save (409) is the one error the browser logs by itself.
     assert [problem for problem in browser_problems.seen if "(CONFLICT)" not in problem] == []
     assert len(browser_problems.seen) == 1
+
+
+def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by_group(
+    live_server, new_context, browser_problems
+):
+    now = datetime.now(UTC)
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title="Bimtek Tanya Jawab Kelompok")
+        stage = program.stages[0]
+        stage.starts_at, stage.ends_at = now - timedelta(hours=1), now + timedelta(hours=6)
+        opd = factories.organization(session, kind=OrgKind.OPD, name="Dinas Pariwisata")
+        people = {}
+        for key, name, mode in (
+            ("hall", "Lamhot Sinaga", Mode.LURING),
+            ("online", "Kades Sipoholon", Mode.DARING),
+            ("other", "Camat Siborongborong", Mode.DARING),
+        ):
+            registration = factories.registration(
+                session, program, status=Status.APPROVED, mode=mode, name=name, org=opd
+            )
+            ensure_participant_user(session, registration.person)
+            people[key] = (registration, links.issue(registration, live_server.app.config["SECRET_KEY"]))
+        group_services.set_up(
+            session, stage, dimensions=["branding", "living"], mode=GroupMode.ORGANISER, cap=None, actor=None
+        )
+        branding, living = group_services.groups_of(session, stage.id)
+        group_services.assign(
+            session,
+            stage,
+            {
+                people["hall"][0].id: branding.id,
+                people["online"][0].id: branding.id,
+                people["other"][0].id: living.id,
+            },
+            actor=None,
+        )
+        narasumber = factories.staff(session, Role.NARASUMBER)
+        live_services.update_settings(
+            session, stage, questions_moderated=False, anonymous_allowed=True, actor=narasumber
+        )
+        poll = live_services.create_poll(
+            session,
+            stage,
+            live_services.PollDraft(
+                kind=PollKind.SINGLE,
+                question="Ikon wisata utama?",
+                options=["Danau", "Salib Kasih"],
+                group_id=branding.id,
+            ),
+            actor=narasumber,
+        )
+        live_services.open_poll(session, poll, actor=narasumber, now=now)
+        session.flush()
+        seeded = {
+            "slug": program.slug,
+            "stage_id": stage.id,
+            "username": narasumber.username,
+            "tokens": {key: token for key, (_registration, token) in people.items()},
+            "branding": branding.id,
+        }
+
+    dialogs: list[str] = []
+    phones = {key: _phone(new_context, seeded, key, dialogs) for key in ("hall", "online", "other")}
+    for page in phones.values():
+        page.goto(f"/live/{seeded['stage_id']}")
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+    expect(phones["online"].get_by_test_id("live-group")).to_contain_text("Smart branding")
+
+    # The group's poll: its members answer it; the other group's member does not see it.
+    expect(phones["other"].get_by_test_id("poll-waiting")).to_be_visible()
+    hall = phones["hall"]
+    expect(hall.locator("[data-poll-question]")).to_contain_text("Ikon wisata utama?")
+    expect(hall.locator("[data-poll-question] .live-tag-group")).to_have_text("Smart branding")
+    hall.get_by_role("radio", name="Danau").check()
+    hall.locator("[data-answer-submit]").click()
+    expect(hall.locator("[data-answer-mine]")).to_contain_text("Danau")
+
+    # A question to the group: the other member sees it tagged, the other group does not.
+    hall.locator("[data-ask-text]").fill("Siapa yang memotret ikon wisata?")
+    hall.get_by_test_id("ask-group").check()
+    hall.locator("[data-ask-submit]").click()
+    shown = phones["online"].locator("[data-questions] .live-question")
+    expect(shown.locator(".live-question-text")).to_have_text(["Siapa yang memotret ikon wisata?"])
+    expect(shown.locator(".live-tag-group")).to_have_text("Smart branding")
+    phones["other"].locator("[data-ask-text]").fill("Pertanyaan untuk semua")
+    phones["other"].locator("[data-ask-submit]").click()
+    expect(phones["online"].locator("[data-questions] .live-question-text")).to_have_text(
+        ["Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
+    )
+    expect(phones["other"].locator("[data-questions] .live-question-text")).to_have_text(
+        ["Pertanyaan untuk semua"]
+    )
+
+    control = new_context(**LAPTOP).new_page()
+    _watch_dialogs(control, dialogs)
+    log_in(control, seeded["username"])
+    control.goto(f"/live/{seeded['stage_id']}/control")
+    queue = control.locator("[data-queue] .live-question-text")
+    expect(queue).to_have_count(2)
+    control.get_by_test_id("group-filter").select_option(str(seeded["branding"]))
+    expect(queue).to_have_text(["Siapa yang memotret ikon wisata?"])
+    control.get_by_test_id("group-filter").select_option("plenary")
+    expect(queue).to_have_text(["Pertanyaan untuk semua"])
+    control.screenshot(path=f"{SHOTS}/groups-control-1366.png", full_page=True)
+    hall.screenshot(path=f"{SHOTS}/groups-live-hall-360.png", full_page=True)
+    assert dialogs == []
+    assert browser_problems.seen == []

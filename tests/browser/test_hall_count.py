@@ -182,3 +182,55 @@ def test_a_petugas_counts_hands_from_a_phone_and_the_projector_merges_them(
     )
     assert dialogs == []
     assert browser_problems.seen == []
+
+
+def test_hands_counted_per_rating_on_the_control_page_merge_into_the_bars_and_the_average(
+    live_server, new_context, browser_problems
+):
+    dialogs: list[str] = []
+    seeded = _seed(
+        live_server,
+        title="Bimtek Hitung Nilai",
+        people={
+            "hall": ("Maruli Tambunan", Mode.LURING, OrgKind.OPD),
+            "hall2": ("Dame Siregar", Mode.LURING, OrgKind.OPD),
+            "hall3": ("Lamhot Purba", Mode.LURING, OrgKind.OPD),
+            "online": ("Kades Sipoholon", Mode.DARING, OrgKind.DESA),
+        },
+        poll=live_services.PollDraft(kind=PollKind.RATING, question="Seberapa siap desa Anda?", scale=5),
+        open_poll=True,
+    )
+    _check_in_everyone_in_person(live_server, seeded.stage_id)
+    control = _staff(new_context, seeded, "control", dialogs, **LAPTOP)
+    projector = _staff(new_context, seeded, "projector", dialogs, **PROJECTOR)
+    _, online = _participant(new_context, seeded, "online", dialogs)
+    text = _texts(control)
+
+    online.locator(".live-rate[value='4']").click()
+    expect(online.get_by_test_id("my-answer")).to_contain_text("4 / 5")
+    form = control.get_by_test_id("hall-count")
+    expect(form.locator("input")).to_have_count(5)  # one field per value of the scale
+    form.get_by_label("5", exact=True).fill("2")
+    form.get_by_label("3", exact=True).fill("1")
+    form.locator("[data-hall-count-save]").click()
+    expect(form.locator("[data-hall-count-message]")).to_have_text(text["hall_count_saved"])
+
+    for page, results in ((projector, "[data-projector-results]"), (online, "[data-results]")):
+        for value, count, sources in (
+            ("3", "1", "Aula: 1 · Daring: 0"),
+            ("4", "1", "Aula: 0 · Daring: 1"),
+            ("5", "2", "Aula: 2 · Daring: 0"),
+        ):
+            bar = _bar(page, results, value)
+            expect(bar.locator(".live-bar-count")).to_have_text(count)
+            expect(bar.locator(".live-bar-sources")).to_have_text(sources)
+        expect(page.locator(f"{results} .live-average")).to_have_text("Rata-rata: 4,25")
+    # The organiser downloads the hall count beside the answers.
+    expect(control.locator("[data-export-hall]")).to_have_attribute(
+        "href", f"/live/polls/{seeded.poll_id}/hall.csv"
+    )
+    control.set_viewport_size({"width": 1366, "height": 900})
+    control.screenshot(path=f"{SHOTS}/hall-count-rating-control-1366.png", full_page=True)
+    online.screenshot(path=f"{SHOTS}/hall-count-rating-phone-360.png", full_page=True)
+    assert dialogs == []
+    assert browser_problems.seen == []

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    Form,
     FormField,
     RadioField,
     SelectField,
@@ -18,7 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from workshop.assignments.models import LatePolicy, SubmissionStatus
 from workshop.assignments.services import MAX_CELL, MAX_COMMENT
-from workshop.forms import BaseForm
+from workshop.forms import BaseForm, SubForm
 from workshop.programs.dimensions import DIMENSION_LABELS, DIMENSIONS
 from workshop.programs.forms import DATETIME_FORMAT, ORG_KIND_LABELS, REQUIRED
 
@@ -63,7 +62,7 @@ class AssignmentForm(BaseForm):
     reviewer_id = SelectField(_l("Reviewed by (narasumber)"), coerce=int, choices=[])
 
 
-class RowForm(Form):
+class RowForm(SubForm):
     problem = TextAreaField(ROW_LABELS["problem"], validators=[Length(max=MAX_CELL)])
     innovation = TextAreaField(ROW_LABELS["innovation"], validators=[Length(max=MAX_CELL)])
     owner = StringField(ROW_LABELS["owner"], validators=[Length(max=200)])

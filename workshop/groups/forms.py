@@ -50,14 +50,14 @@ def _among_choices(form, field) -> None:
         raise ValidationError(_l("Choose one of the options given."))
 
 
-def _select(field_class, *args, **kwargs):
+def select_field(field_class, *args, **kwargs):
     """A choice field whose choices are checked by _among_choices, in the user's language."""
     validators = [*kwargs.pop("validators", []), _among_choices]
     return field_class(*args, validate_choice=False, validators=validators, **kwargs)
 
 
 class SetupForm(BaseForm):
-    dimensions = _select(
+    dimensions = select_field(
         SelectMultipleField,
         _l("Groups (one per dimension)"),
         choices=[SelectChoice(d, DIMENSION_LABELS[d]) for d in DIMENSIONS],
@@ -66,7 +66,7 @@ class SetupForm(BaseForm):
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
-    mode = _select(
+    mode = select_field(
         RadioField,
         _l("Who puts participants in groups"),
         choices=[SelectChoice(mode.value, label) for mode, label in MODE_LABELS.items()],
@@ -92,7 +92,7 @@ def _https_link(form, field) -> None:
 
 
 class GroupForm(BaseForm):
-    leader_id = _select(SelectField, _l("Group leader"), choices=[])
+    leader_id = select_field(SelectField, _l("Group leader"), choices=[])
     meeting_url = StringField(
         _l("Breakout meeting link (for online participants)"),
         validators=[Length(max=MAX_LINK, message=_l("At most %(max)d characters.")), _https_link],
@@ -102,7 +102,7 @@ class GroupForm(BaseForm):
 class OutputForm(BaseForm):
     """One field of the group's output, as the page's script sends it (or the form without script)."""
 
-    field = _select(SelectField, choices=[SelectChoice(f, OUTPUT_LABELS[f]) for f in OUTPUT_FIELDS])
+    field = select_field(SelectField, choices=[SelectChoice(f, OUTPUT_LABELS[f]) for f in OUTPUT_FIELDS])
     text = TextAreaField(validators=[Length(max=MAX_OUTPUT, message=_l("At most %(max)d characters."))])
     version = StringField()
 
@@ -134,9 +134,13 @@ def assignment_form(
     people = [SelectChoice(NO_GROUP, _l("No group")), *group_choices]
     organizations = [SelectChoice("", _l("(as chosen per participant)")), *people]
     for registration_id in participant_ids:
-        setattr(AssignmentForm, f"r{registration_id}", _select(SelectField, choices=people, default=NO_GROUP))
+        setattr(
+            AssignmentForm, f"r{registration_id}", select_field(SelectField, choices=people, default=NO_GROUP)
+        )
     for organization_id in organization_ids:
         setattr(
-            AssignmentForm, f"o{organization_id}", _select(SelectField, choices=organizations, default="")
+            AssignmentForm,
+            f"o{organization_id}",
+            select_field(SelectField, choices=organizations, default=""),
         )
     return AssignmentForm

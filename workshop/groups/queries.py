@@ -117,3 +117,16 @@ def has_groups(session: Session, stage_ids: list[int]) -> set[int]:
     if not stage_ids:
         return set()
     return set(session.scalars(select(GroupWork.stage_id).where(GroupWork.stage_id.in_(stage_ids))))
+
+
+def group_members(session: Session, group_ids: set[int], registration_ids: set[int]) -> set[tuple[int, int]]:
+    """(group id, registration id) of these registrations in these groups: who may act in a
+    group's poll or question."""
+    if not group_ids or not registration_ids:
+        return set()
+    rows = session.execute(
+        select(GroupMember.group_id, GroupMember.registration_id).where(
+            GroupMember.group_id.in_(group_ids), GroupMember.registration_id.in_(registration_ids)
+        )
+    )
+    return {(group_id, registration_id) for group_id, registration_id in rows}

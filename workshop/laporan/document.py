@@ -16,6 +16,7 @@ from workshop import i18n
 from workshop.assignments import exports as assignment_exports
 from workshop.evaluation.exports import average_text, mode_label
 from workshop.evaluation.models import ItemKind
+from workshop.groups import exports as group_exports
 from workshop.laporan.blocks import Chart, Cover, Document, Heading, PageBreak, Paragraph, Picture, Table
 from workshop.laporan.queries import AskedQuestion, Facts, Recap
 from workshop.live.models import PollKind, QuestionStatus
@@ -343,6 +344,21 @@ class _Writer:
         matrix = assignment_exports.rows(assignments, rows)
         self.add(Table(tuple(assignment_exports.header(assignments)), tuple(tuple(row) for row in matrix)))
 
+    def group_work(self) -> None:
+        """Per stage with groups: each group's leader, members and output (problems, quick wins, programmes)."""
+        self.chapter_heading(_("Group work results"))
+        for facts in self.facts.stages:
+            if facts.stage.id in self.facts.group_work:
+                self.stage_heading(facts.stage)
+                rows = group_exports.rows(self.facts.group_work[facts.stage.id])
+                self.add(
+                    Table(
+                        tuple(group_exports.header()),
+                        tuple(tuple(row) for row in rows),
+                        widths=(3, 3, 4, 5, 5, 5),
+                    )
+                )
+
     def certificates(self) -> None:
         self.chapter_heading(_("Certificates issued"))
         certificates = self.facts.certificates
@@ -385,6 +401,8 @@ def build(facts: Facts, locale: str) -> Document:
     writer.evaluation()
     if facts.assignments:
         writer.assignments()
+    if facts.group_work:
+        writer.group_work()
     if facts.whole:
         writer.certificates()
     writer.photos()

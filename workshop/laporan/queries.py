@@ -19,6 +19,8 @@ from workshop.certificates.queries import certificates_of
 from workshop.db import Session
 from workshop.evaluation import queries as evaluation_queries
 from workshop.evaluation import services as evaluation_services
+from workshop.groups import queries as group_queries
+from workshop.groups.queries import GroupView
 from workshop.laporan.models import ReportPhoto, ReportText
 from workshop.laporan.services import texts_of
 from workshop.live.models import Poll, PollStatus, Question, QuestionStatus
@@ -92,6 +94,7 @@ class Facts:
     certificates: list[Certificate]  # valid ones; the whole programme's report only
     assignments: list[Assignment] = field(default_factory=list)  # of the stages reported
     assignment_rows: list[assignment_queries.Row] = field(default_factory=list)  # organisations x them
+    group_work: dict[int, list[GroupView]] = field(default_factory=dict)  # stage id -> its groups, if any
 
 
 def recap(session: Session, stage: Stage, now: datetime) -> Recap:
@@ -172,4 +175,9 @@ def facts(session: Session, program: Program, stage: Stage | None, *, now: datet
         certificates=[c for c in certificates_of(program.id) if not c.revoked] if whole else [],
         assignments=assignments,
         assignment_rows=assignment_queries.matrix(session, assignments, now),
+        group_work={
+            stage.id: groups
+            for stage in stages
+            if (groups := group_queries.stage_groups(session, stage.id)[1])
+        },
     )

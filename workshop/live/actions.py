@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from workshop import clock, realtime
 from workshop.attendance.present import present_now
 from workshop.db import db, sqlite_write_intent
+from workshop.groups import queries as group_queries
 from workshop.ids import valid_id
 from workshop.live import handcount, services
 from workshop.live.broadcast import broadcaster
-from workshop.live.models import Poll
+from workshop.live.models import Poll, Question
 from workshop.live.snapshot import question_json
 from workshop.live.votes import LiveError, VoteRequest, client_id_of, record_votes
 from workshop.programs.models import Stage
@@ -50,7 +51,8 @@ ERROR_MESSAGES = {
     "unknown_option": _l("This option is not part of the poll."),
     "invalid_count": _l("Each hall count must be a whole number from 0 to 10,000."),
     "hall_count_closed": _l("This poll is closed: its hall count can no longer be changed."),
-    "hall_count_choice_only": _l("Hands can be counted for single and multiple choice polls only."),
+    "hall_count_choice_only": _l("Hands can be counted for choice and rating polls only."),
+    "not_in_group": _l("This belongs to another group: only its members can take part."),
 }
 HALL_COUNT_WARNING = _l(
     "More hands than the %(present)s people checked in at the hall: the count is saved, please check it."
@@ -127,17 +129,29 @@ def _once(user, payload: dict, apply: Callable[[], tuple[dict, Callable[[], None
     return _guarded(run)
 
 
+def _in_group(stage: Stage, registration: Registration, group_id: object) -> int | None:
+    """The group an action goes to: None for the whole stage; a group only for its members."""
+    if group_id is None:
+        return None
+    group = group_queries.own_group(db.session, stage.id, registration.id)
+    if group is None or isinstance(group_id, bool) or group_id != group.id:
+        raise LiveError("not_in_group", 403)
+    return group.id
+
+
 def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     def apply():
         stage = _stage(stage_id)
+        registration = _participant(user, stage)
         question = services.ask(
             db.session,
             stage,
-            _participant(user, stage),
+            registration,
             payload.get("text"),
             anonymous=payload.get("anonymous") is True,
             now=clock.now(),
             per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
+            group_id=_in_group(stage, registration, payload.get("group_id")),
         )
         reply = {"ok": True, "question": question_json(question, staff=False, asker=True)}
         return reply, lambda: broadcaster(current_app).stage_changed(stage.id)
@@ -148,9 +162,12 @@ def ask(user, stage_id: object, payload: dict) -> tuple[dict, int]:
 def upvote(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     def apply():
         stage = _stage(stage_id)
-        question = services.upvote(
-            db.session, stage, _participant(user, stage), payload.get("question_id"), clock.now()
-        )
+        registration = _participant(user, stage)
+        question_id = payload.get("question_id")
+        asked = db.session.get(Question, question_id) if valid_id(question_id) else None
+        if asked is not None and asked.stage_id == stage.id and asked.group_id is not None:
+            _in_group(stage, registration, asked.group_id)
+        question = services.upvote(db.session, stage, registration, question_id, clock.now())
         reply = {"ok": True, "question_id": question.id, "upvotes": question.upvotes}
         return reply, lambda: broadcaster(current_app).stage_changed(stage.id)
 
@@ -187,7 +204,7 @@ def moderate(user, stage_id: object, payload: dict) -> tuple[dict, int]:
 
 def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
     """The hall count for the poll, by the facilitator or a petugas in the hall:
-    {"poll_id", "counts": {"<option id>": n}}."""
+    {"poll_id", "counts": {"<option id>" (or "<rating>"): n}}."""
 
     def run():
         if not user.is_authenticated:
@@ -208,14 +225,14 @@ def hall_count(user, stage_id: object, payload: dict) -> tuple[dict, int]:
         except LiveError as error:
             db.session.rollback()
             return refused(error.code, error.status)[0] | {"field": error.field}, error.status
-        counts = handcount.hall_counts(db.session, poll.id)
+        counts = handcount.hall_counts(db.session, poll)
         db.session.commit()
         broadcaster(current_app).results_changed(poll.id)
         warning = str(HALL_COUNT_WARNING % {"present": hall_present}) if over else None
         reply = {
             "ok": True,
             "poll_id": poll.id,
-            "counts": {str(option_id): count for option_id, count in counts.items()},
+            "counts": counts,
             "hall_present": hall_present,
             "warning": warning,
         }

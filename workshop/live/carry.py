@@ -1,7 +1,7 @@
 """Questions carried to the next stage: when a stage ends, its approved questions that were not
 answered (among them those the moderator marked "to discuss at the next stage") go to the next
 stage's queue, approved, with their asker, their upvotes and their origin; each asker is told
-through the participant-message channels.
+through the participant-message channels, their question quoted (shortened when long).
 
 Exactly once: a carried question names the one it continues (`carried_from_id`, unique), so when
 two processes carry the same stage at once, the second's insert fails on that constraint and its
@@ -26,6 +26,8 @@ from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
 from workshop.reminders import outreach
 from workshop.reminders.models import Kind
+
+QUOTE_LENGTH = 120  # characters of a question quoted in its asker's notice (a question holds 280)
 
 
 def _to_carry(session: Session, stage: Stage) -> list[Question]:
@@ -101,18 +103,47 @@ def carry(session: Session, stage: Stage, *, now: datetime, base_url: str = "") 
             ],
         )
     bump_version(session, target.id)
-    askers = list(
-        session.scalars(
-            select(Registration).where(
-                Registration.id.in_({original.registration_id for original in originals})
-            )
-        )
-    )
     program = session.get_one(Program, stage.program_id)
-    queued = outreach.send(
-        session, program, askers, Kind.QUESTION_CARRIED, actor=None, base_url=base_url, now=now
-    )
-    return Carried(stage=target, questions=copies, told=len(queued.reached), deliveries=queued.deliveries)
+    settings = outreach.settings_for(session, program)[Kind.QUESTION_CARRIED]
+    told = deliveries = 0
+    for asker, texts in _notices(session, settings.texts, originals):
+        queued = outreach.send_texts(
+            session,
+            program,
+            [asker],
+            Kind.QUESTION_CARRIED,
+            texts=texts,
+            channels=settings.channels,
+            actor=None,
+            base_url=base_url,
+            now=now,
+            stage=target,
+        )
+        told += len(queued.reached)
+        deliveries += queued.deliveries
+    return Carried(stage=target, questions=copies, told=told, deliveries=deliveries)
+
+
+def quote(text: str) -> str:
+    """A question as the asker's notice quotes it: in quotation marks, cut at a word when long."""
+    if len(text) > QUOTE_LENGTH:
+        text = text[: QUOTE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+    return f"“{text}”"
+
+
+def _notices(
+    session: Session, standard: dict[str, str], originals: list[Question]
+) -> list[tuple[Registration, dict[str, str]]]:
+    """Each asker, and the words of their notice (language -> text): the programme's (`standard`),
+    then their questions quoted, one a line."""
+    asked: dict[int, list[str]] = {}
+    for original in originals:
+        asked.setdefault(original.registration_id, []).append(quote(original.text))
+    askers = session.scalars(select(Registration).where(Registration.id.in_(asked)).order_by(Registration.id))
+    return [
+        (asker, {language: f"{text}\n\n" + "\n".join(asked[asker.id]) for language, text in standard.items()})
+        for asker in askers
+    ]
 
 
 def ended_stages_to_carry(session: Session, now: datetime) -> list[Stage]:

@@ -1,6 +1,8 @@
 """A poll's answers as CSV and XLSX: one row per person (name, position, organisation, its kind,
 luring/daring, answer, time in the programme's zone), and in the workbook a sheet of the counts:
-merged, and by source (the hall's hand count, the online votes).
+merged, and by source (the hall's hand count, the online votes). The hall's hand count has a CSV of
+its own ("hitungan aula": one row per answer, who counted it and when), since its hands are no
+persons.
 Same conventions as every export (workshop/spreadsheets.py): ';' and a byte-order mark for Excel in
 Indonesian, text never a formula."""
 
@@ -11,9 +13,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from workshop import i18n
+from workshop.auth.models import User
 from workshop.db import Session
+from workshop.live.handcount import stored_rows
 from workshop.live.models import Poll, PollKind, PollVote
 from workshop.live.results import poll_results, votes_with_voters
 from workshop.offload import off_the_loop
@@ -23,6 +28,8 @@ from workshop.registration.models import Person, RegistrationStage
 from workshop.reports.exports import style_header
 from workshop.reports.labels import mode_label
 from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # in the programme's zone
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def vote_rows(session: Session, poll: Poll, program: Program) -> list[VoteRow]:
             kind=str(ORG_KIND_LABELS[organization.kind]),
             mode=mode_label(mode),
             answer=answer_text(poll, vote.answer),
-            at=vote.updated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            at=vote.updated_at.astimezone(zone).strftime(TIME_FORMAT),
         )
         for vote, person, organization, mode in votes
     ]
@@ -78,6 +85,27 @@ def to_csv(poll: Poll, rows: list[VoteRow]) -> bytes:
 
 def _cells(row: VoteRow) -> list[str]:
     return [row.name, row.position, row.organization, row.kind, row.mode, row.answer, row.at]
+
+
+def hall_csv(session: Session, poll: Poll, stage: Stage, *, now: datetime) -> bytes:
+    """One row per answer: its count, the hands counted in the hall, the online votes, and when and by
+    whom the hall count was last set."""
+    zone = ZoneInfo(stage.program.timezone)
+    stored = {str(key): row for key, row in stored_rows(session, poll).items()}
+    counters = {row.updated_by_id for row in stored.values() if row.updated_by_id is not None}
+    staff = dict(session.execute(select(User.id, User.name).where(User.id.in_(counters))).tuples().all())
+    rows = []
+    for bar in poll_results(session, poll, stage, now)["bars"]:
+        row = stored.get(bar["key"])
+        counted = ["", ""]
+        if row is not None:
+            counted = [
+                row.updated_at.astimezone(zone).strftime(TIME_FORMAT),
+                staff.get(row.updated_by_id or 0, ""),
+            ]
+        rows.append([bar["label"], bar["count"], bar["hall"], bar["online"], *counted])
+    header = [_("Answer"), _("Count"), _("Hall hand count"), _("Online votes"), _("Time"), _("Counted by")]
+    return csv_bytes(header, rows)
 
 
 def to_xlsx(

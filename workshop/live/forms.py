@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, RadioField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields import StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from workshop.forms import BaseForm
+from workshop.groups.forms import select_field
+from workshop.ids import id_from_text
 from workshop.live.models import PollKind, ResultsVisibility
 from workshop.live.services import PollDraft
 
@@ -65,6 +67,9 @@ class PollForm(BaseForm):
         ],
     )
 
+    # Who answers: the whole stage, or one of its groups (workshop/groups); the view sets the choices.
+    group_id = select_field(SelectField, _l("Who answers"), choices=[], default="")
+
     def option_labels(self) -> list[str]:
         return [line.strip()[:200] for line in (self.options.data or "").splitlines() if line.strip()]
 
@@ -96,6 +101,7 @@ class PollForm(BaseForm):
             results_visibility=ResultsVisibility(self.results_visibility.data),
             allow_change=self.allow_change.data,
             duration_seconds=self.duration_seconds.data,
+            group_id=id_from_text(self.group_id.data),
         )
 
     def fill_from(self, poll) -> None:
@@ -107,6 +113,7 @@ class PollForm(BaseForm):
         self.results_visibility.data = poll.results_visibility.value
         self.allow_change.data = poll.allow_change
         self.duration_seconds.data = poll.duration_seconds
+        self.group_id.data = str(poll.group_id or "")
 
 
 class SettingsForm(BaseForm):

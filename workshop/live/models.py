@@ -55,6 +55,10 @@ class Question(Model):
     # The question of the previous stage this one carries on (with its asker and upvotes); unique,
     # so that a question is carried once whichever process does it.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), unique=True)
+    # Asked in a group of the stage (workshop/groups): its members see it and upvote it.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_group.id", ondelete="SET NULL"), index=True
+    )
 
     registration: Mapped[Registration] = relationship()
 
@@ -92,6 +96,10 @@ class Poll(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"), index=True)
+    # For one group of the stage (workshop/groups): only its members vote.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_group.id", ondelete="SET NULL"), index=True
+    )
     position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[PollKind] = mapped_column(Enum(PollKind, native_enum=False, length=20))
     question: Mapped[str] = mapped_column(String(300))
@@ -181,6 +189,19 @@ class PollHallCount(Model):
 
     option_id: Mapped[int] = mapped_column(ForeignKey("poll_option.id", ondelete="CASCADE"), primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    count: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class PollHallRating(Model):
+    """The hands (or cards) counted in the hall for one value of a rating poll ("who gives 4?"),
+    as PollHallCount is for an option of a choice poll."""
+
+    __tablename__ = "poll_hall_rating"
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    rating: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     count: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

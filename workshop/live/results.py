@@ -1,6 +1,6 @@
 """A poll's results: counts per answer, split luring/daring and by kind of organisation, and how
 many of the people present have answered; with a hall hand count, each bar's count is the hands
-plus the online votes, both kept (`hall`, `online`)."""
+plus the online votes, both kept (`hall`, `online`), and a rating poll's average counts both."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def poll_results(
     present = in_room.everyone
     groups = Counter(row.mode for row in rows)
     kinds = Counter(row.kind for row in rows)
-    hall = hall_counts(session, poll.id) if poll.kind in (PollKind.SINGLE, PollKind.MULTIPLE) else {}
+    hall = hall_counts(session, poll)
     return {
         "poll_id": poll.id,
         "version": poll.results_version,
@@ -117,7 +117,7 @@ def poll_results(
             "online": len(rows),
             "present": len(in_room.hall),
         },
-        "average": _average(poll, rows),
+        "average": _average(poll, rows, hall),
         "words": _words(poll, rows),
         "answers": [{"text": row.answer["text"]} for row in rows[:MAX_ANSWERS_SHOWN]]
         if poll.kind == PollKind.TEXT
@@ -145,7 +145,7 @@ def _chosen_keys(answer: dict) -> list[str]:
     return [str(answer["rating"])]
 
 
-def _bars(poll: Poll, rows, hall: dict[int, int]) -> list[dict]:
+def _bars(poll: Poll, rows, hall: dict[str, int]) -> list[dict]:
     keys = _bar_keys(poll)
     if not keys:
         return []
@@ -171,15 +171,18 @@ def _bars(poll: Poll, rows, hall: dict[int, int]) -> list[dict]:
             bar[row.mode] += 1
             bar["by_kind"][row.kind] = bar["by_kind"].get(row.kind, 0) + 1
     for bar in bars.values():
-        bar["hall"] = hall.get(int(bar["key"]), 0) if hall else 0
+        bar["hall"] = hall.get(bar["key"], 0)
         bar["count"] = bar["online"] + bar["hall"]
     return list(bars.values())
 
 
-def _average(poll: Poll, rows) -> float | None:
-    if poll.kind != PollKind.RATING or not rows:
+def _average(poll: Poll, rows, hall: dict[str, int]) -> float | None:
+    """A rating poll's average over the online votes and the hands counted in the hall."""
+    answers = len(rows) + sum(hall.values())
+    if poll.kind != PollKind.RATING or not answers:
         return None
-    return round(sum(row.answer["rating"] for row in rows) / len(rows), 2)
+    points = sum(row.answer["rating"] for row in rows) + sum(int(key) * count for key, count in hall.items())
+    return round(points / answers, 2)
 
 
 def _words(poll: Poll, rows) -> list[dict]:

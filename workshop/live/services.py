@@ -36,7 +36,7 @@ from workshop.text import clean_line
 MAX_QUESTION_LENGTH = 280
 MAX_REASON_LENGTH = 300
 RATE_WINDOW = timedelta(minutes=1)
-MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin", "carry")
+MODERATION_ACTIONS = ("approve", "dismiss", "answered", "pin", "unpin", "carry", "uncarry")
 
 
 def _default_live_stage(stage_id: int) -> LiveStage:
@@ -104,7 +104,9 @@ def ask(
     anonymous: bool,
     now: datetime,
     per_minute: int,
+    group_id: int | None = None,
 ) -> Question:
+    """`group_id`: the asker's group, for a question to their group (the caller checked it)."""
     text = " ".join(clean_line(text).split()) if isinstance(text, str) else ""
     if not text:
         raise LiveError("empty", field="text")
@@ -125,6 +127,7 @@ def ask(
         anonymous=bool(anonymous) and live.anonymous_allowed,
         status=QuestionStatus.PENDING if live.questions_moderated else QuestionStatus.APPROVED,
         created_at=now,
+        group_id=group_id,
     )
     session.add(question)
     bump_version(session, stage.id)
@@ -183,6 +186,10 @@ def moderate(
             raise LiveError("no_next_stage", 409)
         question.status, question.reason, question.pinned = QuestionStatus.APPROVED, "", False
         question.carry_over = True
+    elif action == "uncarry":  # discussed at this stage after all; still carried if left unanswered
+        if not question.carry_over:
+            raise LiveError("invalid", field="action")
+        question.carry_over = False
     elif question.status not in PUBLIC_QUESTION_STATUSES:
         raise LiveError("invalid", field="action")  # only a shown question can be pinned
     else:
@@ -224,6 +231,7 @@ class PollDraft:
     results_visibility: ResultsVisibility = ResultsVisibility.LIVE
     allow_change: bool = False
     duration_seconds: int | None = None
+    group_id: int | None = None  # a group of the stage (checked by the form), or the whole stage
 
 
 def create_poll(session: Session, stage: Stage, draft: PollDraft, *, actor: User) -> Poll:
@@ -254,6 +262,7 @@ def _fill(poll: Poll, draft: PollDraft) -> None:
     poll.results_visibility = draft.results_visibility
     poll.allow_change = draft.allow_change
     poll.duration_seconds = draft.duration_seconds
+    poll.group_id = draft.group_id
     labels = draft.options if choice else []
     poll.options = [PollOption(position=index, label=label) for index, label in enumerate(labels, start=1)]
 

@@ -63,6 +63,7 @@ def question_json(
         "carry_over": question.carry_over,
         "origin": origin,
         "carried_to": carried_to,
+        "group_id": question.group_id,
     }
 
 
@@ -92,6 +93,7 @@ def poll_json(
         "closes_at": iso(poll.closes_at),
         "allow_change": poll.allow_change,
         "results_visibility": poll.results_visibility.value,
+        "group_id": poll.group_id,
         "results": (tally(poll, stage) if tally else poll_results(session, poll, stage, now))
         if results_visible(poll, now, staff=staff)
         else None,

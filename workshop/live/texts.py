@@ -91,6 +91,7 @@ def _staff() -> dict[str, str]:
         "poll_status_closed": pgettext("poll status", "Closed"),
         "carry": _("Discuss at the next stage"),
         "carry_over": _("To the next stage"),
+        "uncarry": _("Discuss at this stage"),
         "hall_count_help": _(
             "Hands raised in the hall for each option. Checked in at the hall now: {present}."
         ),

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
 from workshop import audit, clock, signals, web
 from workshop.auth.permissions import (
@@ -31,6 +32,8 @@ from workshop.auth.permissions import (
     staff_required,
 )
 from workshop.db import db, reads_first, sqlite_write_intent
+from workshop.groups import queries as group_queries
+from workshop.groups import services as group_services
 from workshop.ids import id_from_text
 from workshop.live import actions, carry, exports, handcount, services, texts, votes
 from workshop.live.blueprint import bp
@@ -40,6 +43,7 @@ from workshop.live.models import Poll, PollStatus
 from workshop.live.results import poll_results
 from workshop.live.snapshot import stage_state
 from workshop.live.votes import LiveError
+from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
@@ -54,7 +58,17 @@ POLL_ACTIONS = {
 }
 
 
-def _config(stage: Stage, role: str) -> dict:
+def _groups(stage: Stage, registration_id: int | None) -> dict:
+    """The stage's groups (id -> name) for the group filter and labels, and the participant's own."""
+    groups = group_services.groups_of(db.session, stage.id)
+    own = group_queries.own_group(db.session, stage.id, registration_id) if registration_id else None
+    return {
+        "groups": {str(group.id): str(DIMENSION_LABELS[group.dimension]) for group in groups},
+        "group_id": own.id if own else None,
+    }
+
+
+def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict:
     def template(endpoint: str, **values) -> str:
         """A URL with "{id}" (and "{action}") for the page to fill in."""
         url = url_for(endpoint, **values)
@@ -77,6 +91,7 @@ def _config(stage: Stage, role: str) -> dict:
         urls |= {
             "export_csv": template("live.results_csv", poll_id=ID_PLACEHOLDER),
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
+            "export_hall": template("live.hall_csv", poll_id=ID_PLACEHOLDER),
         }
     return {
         "stage_id": stage.id,
@@ -96,7 +111,7 @@ def _config(stage: Stage, role: str) -> dict:
             "question_length": services.MAX_QUESTION_LENGTH,
             "hall_count": handcount.MAX_HALL_COUNT,
         },
-    }
+    } | _groups(stage, registration_id)
 
 
 def _carry_into(stage: Stage) -> None:
@@ -140,7 +155,7 @@ def participant(stage_id: int):
         stage=stage,
         program=stage.program,
         registration=registration,
-        config=_config(stage, "participant"),
+        config=_config(stage, "participant", registration.id),
     )
 
 
@@ -309,11 +324,20 @@ def settings(stage_id: int):
     return redirect(url_for("live.control", stage_id=stage.id))
 
 
+def _poll_form(stage: Stage) -> PollForm:
+    form = PollForm()
+    form.group_id.choices = [SelectChoice("", _("Everyone in the stage (plenary)"))] + [
+        SelectChoice(str(group.id), DIMENSION_LABELS[group.dimension])
+        for group in group_services.groups_of(db.session, stage.id)
+    ]
+    return form
+
+
 @bp.route("/<int:stage_id>/polls/new", methods=["GET", "POST"])
 @live_staff_required
 def new_poll(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    form = PollForm()
+    form = _poll_form(stage)
     if form.validate_on_submit():
         services.create_poll(db.session, stage, form.draft(), actor=current_user)
         db.session.commit()
@@ -330,7 +354,7 @@ def edit_poll(poll_id: int):
     if poll.status != PollStatus.DRAFT:
         flash(str(actions.ERROR_MESSAGES["not_draft"]), "error")
         return redirect(url_for("live.control", stage_id=stage.id))
-    form = PollForm()
+    form = _poll_form(stage)
     if request.method == "GET":
         form.fill_from(poll)
     if form.validate_on_submit():
@@ -420,3 +444,16 @@ def results_csv(poll_id: int):
 @organiser_required
 def results_xlsx(poll_id: int):
     return _export(poll_id, "xlsx")
+
+
+@bp.route("/polls/<int:poll_id>/hall.csv")
+@organiser_required
+def hall_csv(poll_id: int):
+    """The hall's hand count ("hitungan aula") beside the online votes, one row per answer."""
+    poll = db.get_or_404(Poll, poll_id)
+    if poll.kind not in handcount.HAND_COUNTED:
+        abort(404)
+    stage = db.session.get_one(Stage, poll.stage_id)
+    content = exports.hall_csv(db.session, poll, stage, now=clock.now())
+    audit.record_export(db.session, current_user, "poll.export", f"poll:{poll.id}", "hall count csv")
+    return web.download(content, "text/csv", f"hitungan-aula-{stage.id}-{poll.id}.csv")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from workshop.auth.models import User
 from workshop.db import Session
 from workshop.errors import ServiceError
+from workshop.groups.queries import group_members
 from workshop.live.models import ClientAction, Poll, PollKind, PollVote
 from workshop.registration.models import Registration, Status
 from workshop.text import clean_line, clean_lines
@@ -161,6 +162,11 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
             )
         ).tuples()
     )
+    grouped = group_members(
+        session,
+        {poll.group_id for poll in polls.values() if poll.group_id is not None},
+        {request.registration_id for request in requests},
+    )
     earlier_replies = {
         (action.user_id, action.client_id): action.reply
         for action in session.scalars(
@@ -190,7 +196,7 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
             replies.append(earlier_replies[key])
             continue
         try:
-            reply = _apply_one(request, polls.get(request.poll_id), approved, votes, now)
+            reply = _apply_one(request, polls.get(request.poll_id), approved, votes, now, grouped)
         except LiveError as error:
             replies.append(refusal(error.code, error.status))
             continue
@@ -211,12 +217,15 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
     return replies
 
 
-def _apply_one(request: VoteRequest, poll: Poll | None, approved, votes, now) -> dict:
-    """Check one vote and put it in `votes` (stored PollVotes, and dicts for new rows)."""
+def _apply_one(request: VoteRequest, poll: Poll | None, approved, votes, now, grouped=frozenset()) -> dict:
+    """Check one vote and put it in `votes` (stored PollVotes, and dicts for new rows).
+    `grouped`: the (group id, registration id) of the voters in the groups of group polls."""
     if poll is None or poll.stage_id != request.stage_id:
         raise LiveError("unknown_poll", 404)
     if (request.registration_id, request.user_id, request.session_epoch) not in approved:
         raise LiveError("forbidden", 403)  # not approved (any more), or logged out since
+    if poll.group_id is not None and (poll.group_id, request.registration_id) not in grouped:
+        raise LiveError("not_in_group", 403)  # a group's poll: its members only
     if not poll.accepts_votes_at(request.received_at):
         raise LiveError("poll_closed" if poll.opened_at else "poll_not_open", 409)
     answer = normalise_answer(poll, request.answer)

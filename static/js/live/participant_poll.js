@@ -3,6 +3,7 @@
 // as waiting while it is queued) and the results when they may be shown.
 
 import { el, fillUrl, format, message, show } from "./page.js";
+import { groupTag } from "./groups.js";
 import { renderResults } from "./results.js";
 import { clock, secondsUntil } from "./server_clock.js";
 
@@ -54,6 +55,8 @@ export function pollPanel({ ui, text, limits, config, live, state, render, probl
     ui.card.dataset.pollId = String(poll.id);
     ui.card.dataset.status = poll.status;
     ui.question.textContent = poll.question;
+    const group = groupTag(poll, config.groups); // a poll of the participant's own group
+    if (group) ui.question.append(" ", group);
     const answer = myAnswer(poll);
     const open = canAnswer(poll, answer);
     const key = JSON.stringify([poll.id, poll.status, poll.allow_change, answer, open]);

@@ -4,6 +4,7 @@
 
 import { clientId } from "../lib/client_id.js";
 import { el, fillUrl, format, message, show } from "./page.js";
+import { groupTag } from "./groups.js";
 import { authorLine, carriedFirst, originTag } from "./questions.js";
 
 /**
@@ -40,6 +41,8 @@ export function questionsPanel({ ui, text, limits, config, live, state, problem,
       if (question.pinned) meta.prepend(el("mark", "live-tag live-tag-pinned", text.pinned), " ");
       const origin = originTag(question, text);
       if (origin) meta.prepend(origin, " ");
+      const group = groupTag(question, config.groups);
+      if (group) meta.prepend(group, " ");
       if (question.status === "answered") meta.append(" ", el("mark", "live-tag live-tag-answered", text.answered_badge));
       const own = ownIds.has(question.id);
       if (own) meta.append(" ", el("mark", "live-tag", text.own_question));
@@ -137,7 +140,9 @@ export function questionsPanel({ ui, text, limits, config, live, state, problem,
     ui.askSubmit.disabled = true;
     ui.askSubmit.setAttribute("aria-busy", "true");
     const anonymous = Boolean(state() && state().settings.anonymous_allowed && ui.askAnonymous.checked);
-    const ack = await live.send("ask", config.urls.ask, { text: value, anonymous }, { queueKey: clientId() });
+    const body = { text: value, anonymous };
+    if (ui.askGroup && ui.askGroup.checked) body.group_id = config.group_id; // to the own group only
+    const ack = await live.send("ask", config.urls.ask, body, { queueKey: clientId() });
     ui.askSubmit.disabled = false;
     ui.askSubmit.removeAttribute("aria-busy");
     if (ack.ok || ack.error === "queued") {

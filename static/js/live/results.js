@@ -113,7 +113,9 @@ export function renderResults(container, poll, text, options = {}) {
   );
   summary.append(document.createTextNode(" · "), el("span", "live-total", format(text.total_answers, { total: results.total })));
   if (poll.kind === "rating" && results.average != null) {
-    summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average: results.average })));
+    // In the page's language: "4,25" in Indonesian.
+    const average = results.average.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
+    summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average })));
   }
   const hall = Boolean(results.hall && results.hall.entered);
   if (hall) {

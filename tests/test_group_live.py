@@ -1,0 +1,207 @@
+"""Group Q&A and polls: a question or poll may belong to a group of the stage; its members ask,
+upvote and vote there, and anyone else is refused (socket and HTTP alike) with a translated
+error, nothing changed. The live pages get the groups for their filter and the member's own."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.test_live import (  # noqa: F401 (fixed_clock: autouse)
+    NOW,
+    client_id,
+    fixed_clock,
+    joined_socket,
+    make_poll,
+    open_now,
+    participant_client,
+    staff_client,
+    votes_of,
+)
+from workshop.auth.models import Role
+from workshop.groups import services as groups
+from workshop.groups.models import GroupMode
+from workshop.live import services
+from workshop.live.models import Poll, Question
+from workshop.registration.models import Mode, Person, Registration, Status
+
+REFUSAL = "Ini milik kelompok lain: hanya anggotanya yang dapat ikut."
+
+
+@pytest.fixture
+def world(app, session):
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    member = factories.registration(
+        session, program, status=Status.APPROVED, mode=Mode.LURING, name="Anggota"
+    )
+    online = factories.registration(session, program, status=Status.APPROVED, mode=Mode.DARING, name="Daring")
+    outsider = factories.registration(session, program, status=Status.APPROVED, name="Bukan Anggota")
+    moderator = factories.staff(session, Role.NARASUMBER)
+    groups.set_up(
+        session, stage, dimensions=["economy", "living"], mode=GroupMode.ORGANISER, cap=None, actor=None
+    )
+    economy, living = groups.groups_of(session, stage.id)
+    groups.assign(
+        session, stage, {member.id: economy.id, online.id: economy.id, outsider.id: living.id}, actor=None
+    )
+    session.commit()
+    return {
+        "stage": stage,
+        "economy": economy,
+        "living": living,
+        "moderator": moderator,
+        "member": participant_client(app, session, member),
+        "online": participant_client(app, session, online),
+        "outsider": participant_client(app, session, outsider),
+    }
+
+
+def _questions(session) -> int:
+    return session.scalar(select(func.count()).select_from(Question))
+
+
+def test_a_member_asks_in_the_group_and_the_snapshot_says_which(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    response = world["member"].post(
+        f"/live/{stage.id}/questions",
+        json={
+            "client_id": client_id("ask"),
+            "text": "Kapan data harga pasar dibuka?",
+            "group_id": economy.id,
+        },
+    )
+    assert response.status_code == 200
+    question = session.scalars(select(Question)).one()
+    assert question.group_id == economy.id
+    state = staff_client(app, world["moderator"]).get(f"/live/{stage.id}/state").json
+    assert [(q["text"], q["group_id"]) for q in state["questions"]] == [
+        ("Kapan data harga pasar dibuka?", economy.id)
+    ]
+
+
+def test_asking_into_another_group_is_refused_over_http_and_socket(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    body = {"client_id": client_id("ask"), "text": "Boleh ikut?", "group_id": economy.id}
+
+    response = world["outsider"].post(f"/live/{stage.id}/questions", json=body)
+    socket = joined_socket(app, world["outsider"], stage)
+    ack = socket.emit("ask", {**body, "stage_id": stage.id, "client_id": client_id("ask2")}, callback=True)
+    forged = world["member"].post(
+        f"/live/{stage.id}/questions",
+        json={**body, "client_id": client_id("ask3"), "group_id": str(economy.id)},
+    )
+
+    assert response.status_code == 403
+    assert response.json == {"ok": False, "error": "not_in_group", "message": REFUSAL}
+    assert ack == {"ok": False, "error": "not_in_group", "message": REFUSAL}
+    assert forged.status_code == 403
+    assert _questions(session) == 0
+
+
+def test_only_members_upvote_a_group_question(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    asked = (
+        world["member"]
+        .post(
+            f"/live/{stage.id}/questions",
+            json={"client_id": client_id("ask"), "text": "Siapa operator datanya?", "group_id": economy.id},
+        )
+        .json["question"]
+    )
+
+    services.moderate(session, stage, asked["id"], "approve", None, actor=world["moderator"], now=NOW)
+    session.commit()
+
+    refused = world["outsider"].post(
+        f"/live/{stage.id}/questions/{asked['id']}/upvote", json={"client_id": client_id("up1")}
+    )
+    accepted = world["online"].post(
+        f"/live/{stage.id}/questions/{asked['id']}/upvote", json={"client_id": client_id("up2")}
+    )
+
+    assert refused.status_code == 403 and refused.json["message"] == REFUSAL
+    assert accepted.status_code == 200 and accepted.json["upvotes"] == 1
+    session.expire_all()
+    assert session.get(Question, asked["id"]).upvotes == 1
+
+
+def test_only_members_vote_in_a_group_poll_over_http_and_socket(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    poll = make_poll(session, stage, world["moderator"])
+    poll.group_id = economy.id
+    session.commit()
+    open_now(session, poll, world["moderator"])
+    option = poll.options[0].id
+
+    refused = world["outsider"].post(
+        f"/live/{stage.id}/polls/{poll.id}/vote",
+        json={"client_id": client_id("v1"), "answer": {"option_ids": [option]}},
+    )
+    socket = joined_socket(app, world["outsider"], stage)
+    ack = socket.emit(
+        "vote",
+        {
+            "stage_id": stage.id,
+            "poll_id": poll.id,
+            "client_id": client_id("v2"),
+            "answer": {"option_ids": [option]},
+        },
+        callback=True,
+    )
+    accepted = world["member"].post(
+        f"/live/{stage.id}/polls/{poll.id}/vote",
+        json={"client_id": client_id("v3"), "answer": {"option_ids": [option]}},
+    )
+
+    assert refused.status_code == 403 and refused.json["message"] == REFUSAL
+    assert ack == {"ok": False, "error": "not_in_group", "message": REFUSAL}
+    assert accepted.status_code == 200
+    assert [answer for _registration, answer in votes_of(session, poll)] == [{"option_ids": [option]}]
+
+
+def test_the_poll_form_offers_the_stage_groups_and_refuses_another(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    client = staff_client(app, world["moderator"])
+    page = client.get(f"/live/{stage.id}/polls/new")
+    assert "Seluruh peserta tahap (pleno)" in page.text and "Smart economy" in page.text
+    form = {
+        "question": "Prioritas ekonomi?",
+        "kind": "single",
+        "options": "Pasar\nUMKM",
+        "results_visibility": "live",
+    }
+
+    bad = client.post(f"/live/{stage.id}/polls/new", data={**form, "group_id": "999"})
+    good = client.post(f"/live/{stage.id}/polls/new", data={**form, "group_id": str(economy.id)})
+
+    assert bad.status_code == 200 and "Pilih salah satu pilihan yang tersedia." in bad.text
+    assert good.status_code == 302
+    assert session.scalars(select(Poll.group_id)).all() == [economy.id]
+
+
+def test_the_live_pages_know_the_groups_and_the_member_s_own(app, session, world):
+    stage, economy = world["stage"], world["economy"]
+    page = world["member"].get(f"/live/{stage.id}")
+    config = json.loads(page.text.split("data-config='")[1].split("'")[0])
+    assert config["group_id"] == economy.id
+    assert config["groups"] == {str(economy.id): "Smart economy", str(world["living"].id): "Smart living"}
+
+
+def test_a_removed_group_s_questions_become_the_whole_stage_s(session, world):
+    stage = world["stage"]
+    groups.assign(
+        session, stage, {r: None for r in groups.members_by_registration(session, stage.id)}, actor=None
+    )
+    asker = session.scalars(select(Registration).join(Person).where(Person.name == "Anggota")).one()
+    question = services.ask(
+        session, stage, asker, "Tanya", anonymous=False, now=NOW, per_minute=5, group_id=world["living"].id
+    )
+    session.commit()
+    groups.set_up(session, stage, dimensions=["economy"], mode=GroupMode.ORGANISER, cap=None, actor=None)
+    session.commit()
+    session.expire_all()
+    assert session.get(Question, question.id).group_id is None
