@@ -207,3 +207,30 @@ def test_the_agenda_of_a_two_day_stage_is_grouped_by_day(session, client, login)
             "Hari ke-2 · Jumat, 25 Juni 2021",
             "09.00 WIB",
         ]
+
+
+def test_the_live_pages_say_whether_their_stage_has_ended_runs_or_is_still_to_come(
+    session, client, login, set_now
+):
+    program = factories.program(session, stages=3)
+    registration = factories.registration(session, program)
+    services.change_status(session, registration, Status.APPROVED, actor=None, secret_key=SECRET)
+    session.commit()
+    set_now(program.stages[1].starts_at + timedelta(hours=1))
+    marks = {
+        "ended": 'data-testid="phase-ended">Selesai<',
+        "running": 'data-testid="phase-running">Sedang berlangsung<',
+        "upcoming": 'data-testid="phase-upcoming">Akan datang<',
+    }
+    assert client.post(f"/p/{links.token_for(registration, SECRET)}").status_code == 302
+    participant = [client.get(f"/live/{stage.id}").get_data(as_text=True) for stage in program.stages]
+    client.post("/logout")
+    login(factories.staff(session, Role.NARASUMBER))
+    control = [client.get(f"/live/{stage.id}/control").get_data(as_text=True) for stage in program.stages]
+
+    for pages in (participant, control):
+        assert [[mark in page for mark in marks.values()] for page in pages] == [
+            [True, False, False],
+            [False, True, False],
+            [False, False, True],
+        ]
