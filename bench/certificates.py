@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import ROOT, Client, environment, make_database, percentile, seed_programme, start_server
+from common import ROOT, Client, environment, make_database, percentile, seed_programme, start_server, verdict
 
 PASSWORD = "bench-password-123"
 PARTICIPANTS = 2_000
@@ -337,6 +337,17 @@ def main() -> None:
         f"- desk during the run: p50 {med('run_p50'):.0f} ms, p95 {med('run_p95'):.0f} ms, "
         f"max {med('run_max'):.0f} ms, over {LATENCY_LIMIT_MS:.0f} ms: {med('run_over'):.0f} of {med('run_n'):.0f}",
         f"- ratio during / alone: p95 {med('run_p95') / med('base_p95'):.2f}, max {med('run_max') / med('base_max'):.2f}",
+        verdict(
+            med("total_s") <= TARGET_SECONDS,
+            f"{args.participants:,} certificates within {TARGET_SECONDS:.0f} s",
+            f"median {med('total_s'):.1f} s",
+        ),
+        verdict(
+            all(r["run_over"] == 0 for r in rounds),
+            f"every desk scan during the run within {LATENCY_LIMIT_MS:.0f} ms",
+            f"{sum(r['run_over'] for r in rounds)} of {sum(r['run_n'] for r in rounds)} over, slowest "
+            f"{max(r['run_max'] for r in rounds):.0f} ms ({med('run_max') / med('base_max'):.2f}x the desk alone)",
+        ),
     ]
     print("\n".join(lines))
 

@@ -74,6 +74,7 @@ from common import (
     Client,
     SetupError,
     environment,
+    load_average,
     make_database,
     median,
     percentile,
@@ -82,13 +83,16 @@ from common import (
     seed_programme,
     server_cpu,
     start_server,
+    verdict,
 )
 
 SLUG = "bench-checkin"
 PARTICIPANTS = 2_000
 SCANNERS = 50
 PASSWORD = "bench-password-123"
-TARGET_P95_MS = 50.0
+# Issue 15: 50 scanners firing back to back (closed) p95 < 150 ms on one process; desks scanning
+# like people (paced) p95 < 50 ms.
+TARGETS_P95_MS = {"closed": 150.0, "paced": 50.0}
 SHAPES = ("closed", "paced")
 GREEN = {"ok", "ok_mode_changed"}
 AMBER = "already_checked_in"
@@ -616,10 +620,25 @@ def report(results: dict[tuple[str, str], list[dict]], args, meta: dict, answers
         "",
         "Zero duplicates: " + ("yes." if duplicates_ok and stored["attempts"] == stored["nonces"] else "NO."),
     ]
+    lines.append(
+        verdict(
+            duplicates_ok and stored["attempts"] == stored["nonces"] and not answers["problems"],
+            "zero duplicates, every answer right",
+            f"{stored['check_ins']} check-ins for {stored['tickets']} tickets, {len(answers['problems'])} problems",
+        )
+    )
     for shape in SHAPES:
-        p95 = median(results[shape, "checkin"], "p95")
-        verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
-        lines.append(f"Check-in p95, {shape}: {p95:.1f} ms {verdict} the target (< {TARGET_P95_MS:.0f} ms).")
+        rs, base = results[shape, "checkin"], results[shape, "baseline"]
+        p95 = median(rs, "p95")
+        ratio = statistics.median(r["p95"] / b["p95"] for r, b in zip(rs, base, strict=True))
+        lines.append(
+            verdict(
+                p95 < TARGETS_P95_MS[shape],
+                f"check-in p95 < {TARGETS_P95_MS[shape]:.0f} ms, {shape}",
+                f"{p95:.1f} ms at {median(rs, 'rps'):.0f} req/s, {ratio:.1f}x the baseline's p95, "
+                f"{median(rs, 'server_cpu_ms'):.2f} ms of server CPU a request",
+            )
+        )
     return "\n".join(lines)
 
 
@@ -654,7 +673,7 @@ def main() -> None:
     meta = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
-        "load_before": Path("/proc/loadavg").read_text().split()[0],
+        "load_before": load_average(),
     }
     clock = time.perf_counter()
     make_database(database_url)
@@ -714,7 +733,7 @@ def main() -> None:
         for server, _ in servers.values():
             server.terminate()
             server.wait(timeout=10)
-    meta["load_after"] = Path("/proc/loadavg").read_text().split()[0]
+    meta["load_after"] = load_average()
     records = [record for shape in SHAPES for r in results[shape, "checkin"] for record in r["records"]]
     answers = check_answers(records)
     stored = check_database(database, seeded["stage_id"], records, seeded["secret_of_hash"])
@@ -730,6 +749,11 @@ def main() -> None:
                 if probe["other_status"] == 200 and probe["other_seconds"] < probe["delay"] / 2
                 else "The server STALLED: every request waited for the slow desk's body."
             )
+        )
+        text += "\n" + verdict(
+            probe["other_status"] == 200 and probe["other_seconds"] < probe["delay"] / 2,
+            "a late body holds up no other desk",
+            f"the other desk answered {probe['other_status']} after {probe['other_seconds']:.2f} s",
         )
     print(text)
     RESULTS.mkdir(exist_ok=True)

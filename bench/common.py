@@ -245,3 +245,15 @@ def seed_programme(session, *, slug: str, title: str, capacity: int, **stage_det
     session.add(program)
     session.flush()
     return program, agencies
+
+
+# Verdicts
+
+
+def verdict(ok: bool, target: str, result: str) -> str:
+    """One line per target, the same in every benchmark: "PASS <target>: <result>" or FAIL."""
+    return f"{'PASS' if ok else 'FAIL'} {target}: {result}"
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])

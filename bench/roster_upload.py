@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, percentile
+from common import ROOT, percentile, verdict
 
 sys.path.insert(0, str(ROOT))
 
@@ -67,6 +67,15 @@ def main() -> None:
     print(f"medians of {len(rounds)} rounds (load average {os.getloadavg()[0]:.1f}):")
     for key in ("upload_s", "scans", "p50", "p95", "max", "over", "before_max", "ratio"):
         print(f"  {key}: {statistics.median(result[key] for result in rounds):.2f}")
+    slowest = max(result["max"] for result in rounds)
+    ratio = statistics.median(result["ratio"] for result in rounds)
+    print(
+        verdict(
+            slowest <= BUDGET_MS,
+            f"every desk scan during the upload within {BUDGET_MS:.0f} ms",
+            f"slowest {slowest:.0f} ms, {ratio:.1f}x the slowest before the upload (median of the rounds)",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -205,3 +205,30 @@ def test_a_removed_group_s_questions_become_the_whole_stage_s(session, world):
     session.commit()
     session.expire_all()
     assert session.get(Question, question.id).group_id is None
+
+
+def test_a_group_poll_goes_by_whatsapp_to_the_group_s_online_members_only(session, world):
+    from workshop.reminders.models import Delivery, Kind
+    from workshop.whatsapp import services as whatsapp
+
+    stage, economy = world["stage"], world["economy"]
+    stranger = factories.registration(
+        session, stage.program, status=Status.APPROVED, mode=Mode.DARING, name="Lain"
+    )
+    groups.assign(session, stage, {stranger.id: world["living"].id}, actor=None)
+    whatsapp.set_polls_enabled(session, stage, True, NOW)
+    poll = make_poll(session, stage, world["moderator"])
+    poll.group_id = economy.id
+    session.commit()
+
+    sent = whatsapp.send_poll(session, poll, {"id": "Polling", "en": "Poll"}, NOW)
+    session.commit()
+
+    assert sent is not None and sent.recipients == 1
+    names = session.scalars(
+        select(Person.name)
+        .join(Registration, Registration.person_id == Person.id)
+        .join(Delivery, Delivery.registration_id == Registration.id)
+        .where(Delivery.kind == Kind.POLL_QUESTION)
+    ).all()
+    assert names == ["Daring"]

@@ -134,7 +134,7 @@ ACCESS = {
     "live.hall_count_page": STAFF,
     "live.results_csv": ORGANISER,  # voters' names and agencies
     "live.results_xlsx": ORGANISER,
-    "live.hall_csv": ORGANISER,  # who counted the hands (staff names)
+    "live.hall_csv": ORGANISER,  # the hall count of a poll (no names, but an export as the others)
     "certificates.index": ORGANISER,
     "certificates.save_settings": ORGANISER,
     "certificates.upload_logo": ORGANISER,

@@ -1,6 +1,8 @@
 """Coalesced broadcasts of live state, sent by a background task of each process every
-`LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change). Each message carries
-a version, so clients keep the newest.
+`LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change), or less often when
+the process holds so many sockets that a tick's messages would take more than `SENDS_PER_SECOND`:
+the tally then moves in fewer, larger steps instead of the broadcasts crowding out the votes. Each
+message carries a version, so clients keep the newest.
 
 - Stage state (questions, the poll in play, settings): a change marks its stage, and the next tick
   sends one snapshot per marked stage, through the message queue to the clients of every process.
@@ -29,11 +31,12 @@ from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.live import services
 from workshop.live.models import Poll
-from workshop.live.results import VoterCache, poll_results
 from workshop.live.snapshot import Tally, results_visible, stage_state
+from workshop.live.tally import LiveTallies
 from workshop.programs.models import Stage
 
 RESYNC_EVERY = timedelta(seconds=5)
+SENDS_PER_SECOND = 8000  # messages to this process's sockets a second, at most, for the ticks
 RESYNC_FOR = timedelta(minutes=2)
 
 
@@ -45,7 +48,7 @@ class Broadcaster:
         self.recent_stages: dict[int, datetime] = {}  # when each last changed, for the resync
         self.sent_results: dict[int, tuple[int, bool]] = {}  # poll -> (version, participants see it)
         self.stage_versions: dict[int, int] = {}  # the version of each stage this process last saw
-        self.voters = VoterCache()
+        self.tallies = LiveTallies()
         self.last_resync = clock.now()
         self.task = None
 
@@ -70,9 +73,13 @@ class Broadcaster:
         elif self.task is None:
             self.task = socketio.start_background_task(self._run)
 
+    def period(self) -> float:
+        """Seconds between ticks: the interval, longer with more sockets than it can send to."""
+        return max(self.interval, len(realtime.socket_users) / SENDS_PER_SECOND)
+
     def _run(self) -> None:
         while True:
-            socketio.sleep(self.interval)
+            socketio.sleep(self.period())
             try:
                 self.flush()
             except Exception:
@@ -88,12 +95,13 @@ class Broadcaster:
 
             def tally(poll: Poll, stage: Stage) -> dict:
                 if poll.id not in tallies:
-                    tallies[poll.id] = poll_results(db.session, poll, stage, now, self.voters)
+                    tallies[poll.id] = self.tallies.results(db.session, poll, stage, now)
                 return tallies[poll.id]
 
             try:
                 listened = realtime.local_stage_ids()
                 in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened) if listened else []
+                self.tallies.keep_only({poll.id for poll in in_play})
                 for stage_id in queued:
                     self._send_stage(stage_id, now, tally, local=False)
                 if self._resync_due(now):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import Model, utcnow
@@ -155,10 +155,17 @@ class PollOption(Model):
 
 class PollVote(Model):
     """One per registered person and poll (the unique constraint holds it); `answer` is the
-    normalised answer: {"option_ids": [...]}, {"rating": n}, {"words": [...]} or {"text": "..."}."""
+    normalised answer: {"option_ids": [...]}, {"rating": n}, {"words": [...]} or {"text": "..."}.
+
+    `results_version` is the poll's results version that the batch writing the vote made: batches
+    of one poll take turns on its row lock, so a tally that has read up to version v reads only
+    the votes above v to catch up (workshop/live/tally.py)."""
 
     __tablename__ = "poll_vote"
-    __table_args__ = (UniqueConstraint("poll_id", "registration_id"),)
+    __table_args__ = (
+        UniqueConstraint("poll_id", "registration_id"),
+        Index("ix_poll_vote_poll_id_results_version", "poll_id", "results_version"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id"))
@@ -166,6 +173,7 @@ class PollVote(Model):
     answer: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    results_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ClientAction(Model):

@@ -5,8 +5,9 @@ plus the online votes, both kept (`hall`, `online`), and a rating poll's average
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime
+from itertools import islice
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, select
 
@@ -50,26 +51,6 @@ class Ballot(NamedTuple):
     kind: str  # the kind of their organisation
 
 
-class VoterCache:
-    """Mode and organisation kind of a stage's voters, kept a little while: a tally every few
-    hundred milliseconds then reads only the votes. One per process (the broadcaster's)."""
-
-    TTL = timedelta(seconds=30)  # a mode changed at the hall door shows within this
-
-    def __init__(self):
-        self._stages: dict[int, tuple[datetime, dict[int, tuple[str, str]]]] = {}
-
-    def lookup(self, session: Session, stage_id: int, registration_ids: set[int], now: datetime) -> dict:
-        loaded_at, known = self._stages.get(stage_id, (now, {}))
-        if now - loaded_at > self.TTL:
-            loaded_at, known = now, {}
-        missing = registration_ids - known.keys()
-        if missing:
-            known.update(voter_details(session, stage_id, missing))
-        self._stages[stage_id] = (loaded_at, known)
-        return known
-
-
 def voter_details(session: Session, stage_id: int, registration_ids: set[int]) -> dict[int, tuple[str, str]]:
     rows = session.execute(
         select(Registration.id, RegistrationStage.mode, Organization.kind)
@@ -88,47 +69,127 @@ def voter_details(session: Session, stage_id: int, registration_ids: set[int]) -
     }
 
 
-def poll_results(
-    session: Session, poll: Poll, stage: Stage, now: datetime, voters: VoterCache | None = None
-) -> dict:
+def poll_results(session: Session, poll: Poll, stage: Stage, now: datetime) -> dict:
     votes = session.execute(
         select(PollVote.registration_id, PollVote.answer)
         .where(PollVote.poll_id == poll.id)
-        .order_by(PollVote.updated_at.desc())
+        .order_by(PollVote.updated_at, PollVote.id)
     ).all()
-    ids = {registration_id for registration_id, _answer in votes}
-    details = voters.lookup(session, stage.id, ids, now) if voters else voter_details(session, stage.id, ids)
-    rows = [Ballot(registration_id, answer, *details[registration_id]) for registration_id, answer in votes]
-    in_room = present_now(session, stage, now)
-    present = in_room.everyone
-    groups = Counter(row.mode for row in rows)
-    kinds = Counter(row.kind for row in rows)
-    hall = hall_counts(session, poll)
-    return {
-        "poll_id": poll.id,
-        "version": poll.results_version,
-        "total": len(rows),
-        "present": len(present),
-        "answered_present": len(ids & present),
-        "bars": _bars(poll, rows, hall),
-        "hall": {
-            "entered": bool(hall),
-            "total": sum(hall.values()),
-            "online": len(rows),
-            "present": len(in_room.hall),
-        },
-        "average": _average(poll, rows, hall),
-        "words": _words(poll, rows),
-        "answers": [{"text": row.answer["text"]} for row in rows[:MAX_ANSWERS_SHOWN]]
-        if poll.kind == PollKind.TEXT
-        else [],
-        "groups": {
-            "luring": groups[Mode.LURING.value],
-            "daring": groups[Mode.DARING.value],
-            "by_kind": dict(sorted(kinds.items())),
-        },
-        "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in sorted(kinds)},
-    }
+    details = voter_details(session, stage.id, {registration_id for registration_id, _answer in votes})
+    tally = Tally()
+    for registration_id, answer in votes:
+        tally.put(Ballot(registration_id, answer, *details[registration_id]))
+    return tally.results(session, poll, stage, now)
+
+
+class Tally:
+    """A poll's counts, kept as ballots come and change: per answer, luring/daring and kind of
+    organisation, overall and per bar. `results` adds who is present now and the hall's hands."""
+
+    def __init__(self) -> None:
+        self.ballots: dict[int, Ballot] = {}  # by registration, in the order written (newest last)
+        self.groups: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()
+        self.chosen: dict[str, Counter[str]] = {}  # bar key -> counts by mode and by "kind:<kind>"
+        self.words: Counter[str] = Counter()
+        self.rating_sum = 0
+
+    def put(self, ballot: Ballot) -> None:
+        """Count a person's ballot, in place of the one they had."""
+        old = self.ballots.pop(ballot.registration_id, None)
+        if old is not None:
+            self._count(old, -1)
+        self.ballots[ballot.registration_id] = ballot
+        self._count(ballot, 1)
+
+    def _count(self, ballot: Ballot, sign: int) -> None:
+        answer = ballot.answer
+        self.groups[ballot.mode] += sign
+        self.kinds[ballot.kind] += sign
+        keys = [str(key) for key in answer.get("option_ids", ())]
+        if "rating" in answer:
+            keys.append(str(answer["rating"]))
+            self.rating_sum += sign * answer["rating"]
+        for key in keys:
+            counts = self.chosen.setdefault(key, Counter())
+            counts[ballot.mode] += sign
+            counts["kind:" + ballot.kind] += sign
+        for word in answer.get("words", ()):
+            self.words[word] += sign
+
+    def results(self, session: Session, poll: Poll, stage: Stage, now: datetime) -> dict:
+        total = len(self.ballots)
+        in_room = present_now(session, stage, now)
+        present = in_room.everyone
+        hall = hall_counts(session, poll)
+        kinds = sorted(kind for kind, count in self.kinds.items() if count > 0)
+        return {
+            "poll_id": poll.id,
+            "version": poll.results_version,
+            "total": total,
+            "present": len(present),
+            "answered_present": sum(1 for registration_id in present if registration_id in self.ballots),
+            "bars": self._bars(poll, hall),
+            "hall": {
+                "entered": bool(hall),
+                "total": sum(hall.values()),
+                "online": total,
+                "present": len(in_room.hall),
+            },
+            "average": self._average(poll, hall),
+            "words": self._words() if poll.kind == PollKind.WORDCLOUD else [],
+            "answers": [
+                {"text": ballot.answer["text"]}
+                for ballot in islice(reversed(self.ballots.values()), MAX_ANSWERS_SHOWN)
+            ]
+            if poll.kind == PollKind.TEXT
+            else [],
+            "groups": {
+                "luring": self.groups[Mode.LURING.value],
+                "daring": self.groups[Mode.DARING.value],
+                "by_kind": {kind: self.kinds[kind] for kind in kinds},
+            },
+            "kind_labels": {kind: str(ORG_KIND_LABELS[OrgKind(kind)]) for kind in kinds},
+        }
+
+    def _average(self, poll: Poll, hall: dict[str, int]) -> float | None:
+        """A rating poll's average over the online votes and the hands counted in the hall."""
+        answers = len(self.ballots) + sum(hall.values())
+        if poll.kind != PollKind.RATING or not answers:
+            return None
+        points = self.rating_sum + sum(int(key) * count for key, count in hall.items())
+        return round(points / answers, 2)
+
+    def _bars(self, poll: Poll, hall: dict[str, int]) -> list[dict]:
+        bars = []
+        for key, label in _bar_keys(poll):
+            counts = self.chosen.get(key, Counter())
+            online = counts[Mode.LURING.value] + counts[Mode.DARING.value]
+            hands = hall.get(key, 0)
+            bars.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "count": online + hands,
+                    "online": online,
+                    "hall": hands,
+                    "luring": counts[Mode.LURING.value],
+                    "daring": counts[Mode.DARING.value],
+                    "by_kind": {
+                        name.removeprefix("kind:"): count
+                        for name, count in counts.items()
+                        if name.startswith("kind:") and count > 0
+                    },
+                }
+            )
+        return bars
+
+    def _words(self) -> list[dict]:
+        ordered = sorted(
+            ((word, count) for word, count in self.words.items() if count > 0),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return [{"text": word, "count": count} for word, count in ordered[:MAX_WORDS_SHOWN]]
 
 
 def _bar_keys(poll: Poll) -> list[tuple[str, str]]:
@@ -137,57 +198,3 @@ def _bar_keys(poll: Poll) -> list[tuple[str, str]]:
     if poll.kind == PollKind.RATING:
         return [(str(value), str(value)) for value in range(1, (poll.scale or 5) + 1)]
     return []
-
-
-def _chosen_keys(answer: dict) -> list[str]:
-    if "option_ids" in answer:
-        return [str(option_id) for option_id in answer["option_ids"]]
-    return [str(answer["rating"])]
-
-
-def _bars(poll: Poll, rows, hall: dict[str, int]) -> list[dict]:
-    keys = _bar_keys(poll)
-    if not keys:
-        return []
-    bars: dict[str, dict[str, Any]] = {
-        key: {
-            "key": key,
-            "label": label,
-            "count": 0,
-            "online": 0,
-            "hall": 0,
-            "luring": 0,
-            "daring": 0,
-            "by_kind": {},
-        }
-        for key, label in keys
-    }
-    for row in rows:
-        for key in _chosen_keys(row.answer):
-            bar = bars.get(key)
-            if bar is None:
-                continue
-            bar["online"] += 1
-            bar[row.mode] += 1
-            bar["by_kind"][row.kind] = bar["by_kind"].get(row.kind, 0) + 1
-    for bar in bars.values():
-        bar["hall"] = hall.get(bar["key"], 0)
-        bar["count"] = bar["online"] + bar["hall"]
-    return list(bars.values())
-
-
-def _average(poll: Poll, rows, hall: dict[str, int]) -> float | None:
-    """A rating poll's average over the online votes and the hands counted in the hall."""
-    answers = len(rows) + sum(hall.values())
-    if poll.kind != PollKind.RATING or not answers:
-        return None
-    points = sum(row.answer["rating"] for row in rows) + sum(int(key) * count for key, count in hall.items())
-    return round(points / answers, 2)
-
-
-def _words(poll: Poll, rows) -> list[dict]:
-    if poll.kind != PollKind.WORDCLOUD:
-        return []
-    counts = Counter(word for row in rows for word in row.answer["words"])
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [{"text": word, "count": count} for word, count in ordered[:MAX_WORDS_SHOWN]]

@@ -188,6 +188,7 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
         )
     }
     changed_polls: set[Poll] = set()
+    changed_votes: set[PollVote] = set()  # stored votes whose answer this batch changes
     replies = []
     stored_replies = []
     for request in requests:
@@ -196,7 +197,9 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
             replies.append(earlier_replies[key])
             continue
         try:
-            reply = _apply_one(request, polls.get(request.poll_id), approved, votes, now, grouped)
+            reply = _apply_one(
+                request, polls.get(request.poll_id), approved, votes, now, changed_votes, grouped
+            )
         except LiveError as error:
             replies.append(refusal(error.code, error.status))
             continue
@@ -206,20 +209,31 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
             {"user_id": request.user_id, "client_id": request.client_id, "reply": reply, "created_at": now}
         )
         replies.append(reply)
-    # New rows in two statements (executemany): a burst of hundreds of votes is one short write.
-    new_votes = [vote for vote in votes.values() if isinstance(vote, dict)]
+    for poll in changed_polls:
+        poll.results_version += 1
+    # Each written vote carries its poll's new results version (the tallies read what is above
+    # the version they have seen); new rows in two statements (executemany): a burst of hundreds
+    # of votes is one short write.
+    new_votes = []
+    for vote in votes.values():
+        if isinstance(vote, dict):
+            vote["results_version"] = polls[vote["poll_id"]].results_version
+            new_votes.append(vote)
+        elif vote in changed_votes:
+            vote.results_version = polls[vote.poll_id].results_version
     if new_votes:
         session.execute(insert(PollVote), new_votes)
     if stored_replies:
         session.execute(insert(ClientAction), stored_replies)
-    for poll in changed_polls:
-        poll.results_version += 1
     return replies
 
 
-def _apply_one(request: VoteRequest, poll: Poll | None, approved, votes, now, grouped=frozenset()) -> dict:
-    """Check one vote and put it in `votes` (stored PollVotes, and dicts for new rows).
-    `grouped`: the (group id, registration id) of the voters in the groups of group polls."""
+def _apply_one(
+    request: VoteRequest, poll: Poll | None, approved, votes, now, changed_votes, grouped=frozenset()
+) -> dict:
+    """Check one vote and put it in `votes` (stored PollVotes, and dicts for new rows; the stored
+    ones it changes in `changed_votes`). `grouped`: the (group id, registration id) of the voters
+    in the groups of group polls."""
     if poll is None or poll.stage_id != request.stage_id:
         raise LiveError("unknown_poll", 404)
     if (request.registration_id, request.user_id, request.session_epoch) not in approved:
@@ -246,6 +260,7 @@ def _apply_one(request: VoteRequest, poll: Poll | None, approved, votes, now, gr
     else:
         vote.answer = answer
         vote.updated_at = now
+        changed_votes.add(vote)
     return {"ok": True, "poll_id": poll.id, "answer": answer}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from workshop.auth.models import User
 from workshop.db import Session
+from workshop.groups.queries import group_members
 from workshop.live.models import Poll, PollStatus, PollVote
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
@@ -236,6 +237,11 @@ def send_poll(session: Session, poll: Poll, texts: dict[str, str], now: datetime
     if not polls_enabled(session, stage) or session.get(WhatsAppPoll, poll.id) is not None:
         return None
     recipients = poll_recipients(session, stage)
+    if poll.group_id is not None:  # a group's poll (workshop/groups): to its members only
+        members = group_members(session, {poll.group_id}, {registration.id for registration in recipients})
+        recipients = [
+            registration for registration in recipients if (poll.group_id, registration.id) in members
+        ]
     sent = WhatsAppPoll(poll_id=poll.id, recipients=0, created_at=now)
     if recipients:
         late_at = poll.closes_at or now + REPLY_WINDOW
