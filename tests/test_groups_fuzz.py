@@ -5,6 +5,8 @@ else whatever the payload."""
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -18,6 +20,7 @@ world = test_groups.world  # the group tests' programme and people
 editing = test_groups.editing
 fixed_clock = test_groups.fixed_clock
 
+SENT = itertools.count()
 QUICK = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 EXAMPLES = settings(max_examples=60, **QUICK)
 texts = st.text(max_size=30) | st.sampled_from(
@@ -106,3 +109,46 @@ def test_no_group_id_lets_an_outsider_ask_into_a_group(app, session, world, edit
     else:
         assert response.json["ok"] is False
     assert editing["group"].id not in asked
+
+
+@EXAMPLES
+@given(group_id=values, poll_group=st.booleans())
+def test_no_socket_payload_lets_an_outsider_into_a_group_s_question_or_poll(
+    app, session, world, editing, group_id, poll_group
+):
+    from tests.test_live import joined_socket, make_poll, open_now
+    from workshop.live.models import PollVote
+
+    stage, group = world["stage"], editing["group"]
+    moderator = world["organiser"]
+    poll = make_poll(session, stage, moderator)
+    poll.group_id = group.id if poll_group else None
+    session.commit()
+    open_now(session, poll, moderator)
+    socket = joined_socket(app, editing["outsider"], stage)
+    number = next(SENT)  # a new client id each example: a repeated one answers what it answered first
+    ask = socket.emit(
+        "ask",
+        {"stage_id": stage.id, "client_id": client_id(f"fz{number}"), "text": "Boleh?", "group_id": group_id},
+        callback=True,
+    )
+    vote = socket.emit(
+        "vote",
+        {
+            "stage_id": stage.id,
+            "poll_id": poll.id,
+            "client_id": client_id(f"fv{number}"),
+            "answer": {"option_ids": [poll.options[0].id]},
+            "group_id": group_id,
+        },
+        callback=True,
+    )
+    socket.disconnect()
+    session.expire_all()
+    assert group.id not in session.scalars(select(Question.group_id)).all()
+    assert ask["ok"] is False or ask["question"]["group_id"] is None
+    voted = session.scalars(select(PollVote.id).where(PollVote.poll_id == poll.id)).all()
+    if poll_group:
+        assert vote == {"ok": False, "error": "not_in_group", "message": vote["message"]} and voted == []
+    else:
+        assert vote["ok"] is True and len(voted) == 1
