@@ -55,7 +55,12 @@ TARGET_SECONDS = 60
 
 def smtp_server(port: int) -> None:
     """Accept and count messages until stdin closes, then print the counts as JSON."""
+    import asyncio
+
     from aiosmtpd.controller import Controller
+
+    # --smtp-latency: each of MAIL, RCPT and DATA answers this much later, like a relay far away.
+    latency = float(os.environ.get("BENCH_SMTP_LATENCY_MS", "0")) / 1000
 
     class Counter:
         def __init__(self):
@@ -64,7 +69,18 @@ def smtp_server(port: int) -> None:
             self.recipients: set[str] = set()
             self.with_calendar = 0
 
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            await asyncio.sleep(latency)
+            envelope.mail_from = address
+            return "250 OK"
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            await asyncio.sleep(latency)
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):
+            await asyncio.sleep(latency)
             self.received += 1
             self.size += len(envelope.content)
             self.recipients.update(envelope.rcpt_tos)
@@ -294,11 +310,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="one more round under cProfile")
     parser.add_argument("--senders", type=int, default=None, help="REMINDER_SENDERS (default: the setting's)")
+    parser.add_argument(
+        "--smtp-latency",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="delay each SMTP answer (a relay far away)",
+    )
     parser.add_argument("--smtp-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.smtp_server:
         smtp_server(args.smtp_server)
         return
+    os.environ["BENCH_SMTP_LATENCY_MS"] = str(args.smtp_latency)  # the SMTP servers' processes inherit it
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
     database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -338,7 +362,8 @@ def main() -> None:
     keys = [key for key in rounds[0] if key != "sent"]
     medians = {key: statistics.median(row[key] for row in rounds) for key in keys}
     lines = [
-        f"{args.deliveries} due email reminders, {args.rounds} rounds (medians), {senders} sender(s); "
+        f"{args.deliveries} due email reminders, {args.rounds} rounds (medians), {senders} sender(s), "
+        f"SMTP answers delayed {args.smtp_latency:g} ms; "
         f"load average {load_before} before, {os.getloadavg()[0]:.2f} after:",
         "",
         "| deliveries | expand s | send s | total s | deliveries/s | sender CPU s | SMTP server CPU s "

@@ -117,10 +117,13 @@ def on_starting(server):
 
 def post_worker_init(worker):
     """The worker has patched itself and loaded the app: start the embedded reminder scheduler
-    unless EMBEDDED_SCHEDULER=0 (then `flask scheduler` runs it)."""
+    unless EMBEDDED_SCHEDULER=0 (then `flask scheduler` runs it), and take the app's objects out of
+    the garbage collector's scans (workshop/serving.py)."""
     from workshop.reminders.jobs import start_embedded_scheduler
+    from workshop.serving import freeze_startup_objects
 
     start_embedded_scheduler(worker.wsgi)
+    freeze_startup_objects()
 
 
 def worker_exit(server, worker):

@@ -47,6 +47,7 @@ def test_route_ids_that_cannot_name_a_row_are_404_for_every_route(app, session, 
         f"/admin/registrations/{route_id}/ticket.png",
         f"/admin/programs/{route_id}/registrations",
         f"/live/polls/{route_id}/results.xlsx",
+        f"/live/polls/{route_id}/hall.csv",
     ):
         assert client.get(path).status_code == 404, path
     assert client.post(f"/live/1/polls/{route_id}/vote", json={}).status_code == 404

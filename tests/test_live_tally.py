@@ -1,10 +1,12 @@
 """The broadcaster's incremental tallies: votes carry the results version of their batch, and a
 tally that reads only the votes above the version it counted equals a full count after every batch,
 whatever the kind of poll, changed votes, hall hands or batches written elsewhere; and the
-broadcast period, which grows with the sockets a tick sends to."""
+broadcast period, which grows with the sockets a tick sends to; and the servers' garbage collector
+settings."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.test_live import NOW, client_id, make_poll, open_now
-from workshop import realtime
+from workshop import realtime, serving
 from workshop.auth.models import Role
 from workshop.live import broadcast
 from workshop.live.handcount import HAND_COUNTED, set_hall_counts
@@ -183,3 +185,14 @@ def test_the_broadcast_period_grows_with_the_sockets_a_tick_sends_to(app, monkey
     assert hub.period() == 0.3  # 2,000 sockets: a tick's 2,000 messages fit in 0.25 s
     sockets.update({f"sid-more-{index}": None for index in range(2000)})
     assert hub.period() == 4000 / broadcast.SENDS_PER_SECOND == 0.5
+
+
+def test_a_server_takes_its_start_up_objects_out_of_the_collectors_scans():
+    threshold = gc.get_threshold()
+    try:
+        serving.freeze_startup_objects()
+        assert gc.get_freeze_count() > 10_000  # the app and everything the tests imported
+        assert gc.get_threshold() == serving.GC_THRESHOLD == (10_000, 20, 20)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -9,10 +9,18 @@ WebSockets: Engine.IO uses gevent-websocket when that package is importable (it 
 socket in the WSGI environ, put there by gevent-websocket's handler), and simple-websocket
 otherwise. So our handler builds on gevent-websocket's handler when it is there, and on pywsgi's
 own when not; and we make the server ourselves (`socketio.run` would pass a second handler).
+
+Garbage collection: a server process holds a few hundred thousand objects from start-up (the app,
+SQLAlchemy's mappers, the translations) that live as long as it does; with thousands of sockets
+connected, each full collection scanned them all again and stalled the gevent loop for tens to
+hundreds of milliseconds (bench/live_poll.py, docs/benchmarks.md). So once the app is loaded the
+server moves them out of the collector's sight (`gc.freeze`) and collects the young generation
+less often (`GC_THRESHOLD`).
 """
 
 from __future__ import annotations
 
+import gc
 import signal
 import socket
 
@@ -27,6 +35,15 @@ except ImportError:  # the usual case: simple-websocket serves the WebSockets
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STOP_TIMEOUT = 5  # seconds the open requests get to finish after a stop signal
+GC_THRESHOLD = (10_000, 20, 20)  # Python's defaults: (700, 10, 10)
+
+
+def freeze_startup_objects() -> None:
+    """Once the app is loaded: its objects out of the garbage collector's scans, and fewer
+    collections (the server makes garbage in bursts of short-lived request objects)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 class NoDelayHandler(BaseHandler):
@@ -45,6 +62,7 @@ def serve(app: Flask, host: str, port: int) -> None:
         (host, port), app, handler_class=NoDelayHandler, log="default" if app.debug else None
     )
     server.stop_timeout = STOP_TIMEOUT
+    freeze_startup_objects()
     for signum in STOP_SIGNALS:
         gevent.signal_handler(signum, server.stop)
     server.serve_forever()
