@@ -218,6 +218,10 @@ def test_a_group_poll_goes_by_whatsapp_to_the_group_s_online_members_only(sessio
     )
     groups.assign(session, stage, {stranger.id: world["living"].id}, actor=None)
     whatsapp.set_polls_enabled(session, stage, True, NOW)
+    for registration in session.scalars(
+        select(Registration).where(Registration.program_id == stage.program_id)
+    ):  # every participant chose polls by WhatsApp
+        whatsapp.set_participant_polls(session, registration, True, NOW)
     poll = make_poll(session, stage, world["moderator"])
     poll.group_id = economy.id
     session.commit()

@@ -181,6 +181,7 @@ ACCESS = {
     "whatsapp.meta_handshake": GATEWAY,
     "whatsapp.meta_webhook": GATEWAY,
     "whatsapp.stage_polls": LIVE,
+    "whatsapp.participant_polls": PARTICIPANT,
 }
 ROLES = ["anonymous", *[role.value for role in Role]]
 

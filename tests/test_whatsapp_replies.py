@@ -78,6 +78,13 @@ def test_an_opened_poll_goes_by_whatsapp_to_the_online_participants_once(app, se
         moderator.post(f"/whatsapp/stages/{stage.id}/polls", data={"whatsapp-enabled": "y"}).status_code
         == 302
     )
+    # The online participant chose polls by WhatsApp on their live page.
+    participant = participant_client(app, session, world["daring"])
+    choice = {"wa-me-enabled": "y"}
+    assert (
+        participant.post(f"/whatsapp/registrations/{world['daring'].id}/polls", data=choice).status_code
+        == 302
+    )
 
     assert moderator.post(f"/live/{stage.id}/polls/{poll.id}/open").status_code == 302
     sent = replies(session, app, gateway)

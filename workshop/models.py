@@ -34,7 +34,7 @@ from workshop.reminders.models import (
     SchedulerHeartbeat,
     StageMove,
 )
-from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
+from workshop.whatsapp.models import InboundMessage, WhatsAppParticipant, WhatsAppPoll, WhatsAppStage
 
 __all__ = [
     "AgendaItem",
@@ -85,6 +85,7 @@ __all__ = [
     "SubmissionReview",
     "SubmissionRevision",
     "User",
+    "WhatsAppParticipant",
     "WhatsAppPoll",
     "WhatsAppStage",
 ]

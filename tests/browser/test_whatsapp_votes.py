@@ -77,10 +77,30 @@ def test_a_hall_vote_on_the_page_and_a_whatsapp_reply_show_together_live(
     projector = _staff(new_context, seeded, "projector", dialogs, **PROJECTOR)
     _, hall = _participant(new_context, seeded, "hall", dialogs)
 
+    # The village chooses polls by WhatsApp on its live page, on a 360 px phone, without scrolling sideways.
+    _, village = _participant(new_context, seeded, "village", dialogs)
+    mine = village.get_by_test_id("whatsapp-me")
+    expect(mine.get_by_test_id("whatsapp-me-status")).to_have_text(
+        "Nonaktif: polling dijawab di halaman ini saja."
+    )
+    mine.get_by_label("Kirim polling ke WhatsApp saya").check()
+    mine.get_by_role("button", name="Simpan").click()
+    expect(village.locator(".flash-success")).to_contain_text("Polling akan dikirim ke WhatsApp Anda.")
+    expect(village.get_by_test_id("whatsapp-me").get_by_test_id("whatsapp-me-status")).to_have_text(
+        f"Aktif: polling dikirim ke {phone}; balas dengan nomor jawaban Anda. Kirim STOP untuk mematikannya."
+    )
+    expect(village.get_by_label("Kirim polling ke WhatsApp saya")).to_be_checked()
+    assert village.evaluate("document.documentElement.scrollWidth") <= 360
+    village.screenshot(path=f"{SHOTS}/whatsapp-optin-360.png", full_page=True)
+    control.reload()
+
     # WhatsApp polls on for this stage: the section says who will get the question.
     section = control.get_by_test_id("whatsapp-polls")
     expect(section.get_by_test_id("whatsapp-status")).to_have_text(
         "Nonaktif: polling dijawab di halaman peserta saja."
+    )
+    expect(section.get_by_test_id("whatsapp-optin")).to_have_text(
+        "1 peserta memilih menerima polling lewat WhatsApp."
     )
     section.get_by_label(
         "Kirim pertanyaan setiap polling lewat WhatsApp kepada peserta daring tahap ini"

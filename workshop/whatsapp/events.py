@@ -12,13 +12,15 @@ from workshop import signals
 from workshop.db import Session, db
 from workshop.live.models import Poll
 from workshop.programs.models import Stage
+from workshop.registration.models import Registration
 from workshop.whatsapp import services, texts
-from workshop.whatsapp.forms import WhatsAppPollsForm
+from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
 
 def init_app(app: Flask) -> None:
     signals.poll_opened.connect(_on_poll_opened, weak=False)
     app.add_template_global(whatsapp_stage, "whatsapp_stage")
+    app.add_template_global(whatsapp_participant, "whatsapp_participant")
 
 
 def _on_poll_opened(_sender, *, session: Session, poll: Poll, now: datetime) -> int:
@@ -38,4 +40,16 @@ def whatsapp_stage(stage: Stage) -> dict:
         "form": WhatsAppPollsForm(formdata=None, prefix="whatsapp", enabled=summary.enabled),
         "online": len(services.poll_recipients(db.session, stage)),
         "gateway": bool(current_app.config.get("WHATSAPP_API_URL")),
+    }
+
+
+def whatsapp_participant(stage: Stage, registration: Registration) -> dict:
+    """The participant's live page: their own switch for polls by WhatsApp (when they have a number)."""
+    enabled = services.participant_polls(db.session, registration)
+    return {
+        "form": ParticipantPollsForm(formdata=None, prefix="wa-me", enabled=enabled, stage_id=str(stage.id)),
+        "phone": registration.person.phone,
+        "allowed": services.participant_polls_refusal(registration) is None,
+        "enabled": enabled,
+        "stage_on": services.polls_enabled(db.session, stage),
     }

@@ -21,6 +21,19 @@ class WhatsAppStage(Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WhatsAppParticipant(Model):
+    """A participant's own choice to get each poll's question by WhatsApp, for their registration
+    (opt-in: no row, or `polls` false, is off)."""
+
+    __tablename__ = "whatsapp_participant"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
+    polls: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WhatsAppPoll(Model):
     """A poll whose question went out by WhatsApp when it opened (once), and to how many."""
 

@@ -79,7 +79,13 @@ def receive(incoming: Incoming) -> int:
     return queued
 
 
+STOP_WORDS = {"stop", "berhenti"}
+
+
 def _act(incoming: Incoming, sender: services.Sender) -> Acted:
+    if incoming.text.strip().casefold() in STOP_WORDS:  # polls by WhatsApp off, whoever asks
+        services.stop_polls(db.session, incoming.sender, clock.now())
+        return "polls_stopped", texts.reply("polls_stopped"), None
     if sender.user is None:
         return "not_approved", texts.reply("not_approved"), None
     text = incoming.text.strip()

@@ -26,7 +26,7 @@ from workshop.registration.services import ensure_participant_user
 from workshop.reminders import outreach
 from workshop.reminders.models import Delivery, Kind
 from workshop.whatsapp.inbound import Incoming
-from workshop.whatsapp.models import InboundMessage, WhatsAppPoll, WhatsAppStage
+from workshop.whatsapp.models import InboundMessage, WhatsAppParticipant, WhatsAppPoll, WhatsAppStage
 
 # A poll closed this recently is "closed" to a late reply; before that, there is "no poll".
 RECENTLY_CLOSED = timedelta(hours=2)
@@ -208,7 +208,8 @@ def set_polls_enabled(session: Session, stage: Stage, enabled: bool, now: dateti
 
 
 def poll_recipients(session: Session, stage: Stage) -> list[Registration]:
-    """Who gets a poll's question by WhatsApp: the stage's approved online participants."""
+    """Who gets a poll's question by WhatsApp: the stage's approved online participants who chose
+    to (`WhatsAppParticipant`, on their live page)."""
     return list(
         session.scalars(
             select(Registration)
@@ -218,16 +219,63 @@ def poll_recipients(session: Session, stage: Stage) -> list[Registration]:
                 & (RegistrationStage.stage_id == stage.id),
             )
             .join(Person, Person.id == Registration.person_id)
+            .join(WhatsAppParticipant, WhatsAppParticipant.registration_id == Registration.id)
             .where(
                 Registration.program_id == stage.program_id,
                 Registration.status == Status.APPROVED,
                 RegistrationStage.mode == Mode.DARING,
+                WhatsAppParticipant.polls.is_(True),
                 Person.phone != "",
             )
             .options(selectinload(Registration.person))
             .order_by(Registration.id)
         )
     )
+
+
+def participant_polls_refusal(registration: Registration) -> str | None:
+    """Why a registration may not choose WhatsApp polls ("not_approved", "no_phone"), or None."""
+    if registration.status != Status.APPROVED:
+        return "not_approved"
+    if not registration.person.phone:
+        return "no_phone"
+    return None
+
+
+def participant_polls(session: Session, registration: Registration) -> bool:
+    """Whether the participant chose to get polls by WhatsApp."""
+    choice = session.get(WhatsAppParticipant, registration.id)
+    return bool(choice and choice.polls)
+
+
+def set_participant_polls(
+    session: Session, registration: Registration, enabled: bool, now: datetime
+) -> str | None:
+    """The participant's own choice to get polls by WhatsApp; returns the refusal (nothing
+    changed) or None. The caller commits."""
+    refusal = participant_polls_refusal(registration)
+    if refusal is None:
+        choice = session.get(WhatsAppParticipant, registration.id)
+        if choice is None:
+            choice = WhatsAppParticipant(registration_id=registration.id)
+            session.add(choice)
+        choice.polls, choice.updated_at = enabled, now
+        session.flush()
+    return refusal
+
+
+def stop_polls(session: Session, phone: str, now: datetime) -> int:
+    """A "STOP" by WhatsApp: every registration of the number stops getting polls; how many did."""
+    choices = session.scalars(
+        select(WhatsAppParticipant)
+        .join(Registration, Registration.id == WhatsAppParticipant.registration_id)
+        .join(Person, Person.id == Registration.person_id)
+        .where(Person.phone == phone, WhatsAppParticipant.polls.is_(True))
+    ).all()
+    for choice in choices:
+        choice.polls, choice.updated_at = False, now
+    session.flush()
+    return len(choices)
 
 
 def send_poll(session: Session, poll: Poll, texts: dict[str, str], now: datetime) -> WhatsAppPoll | None:

@@ -34,6 +34,9 @@ REPLIES = {
         "Please contact the organisers."
     ),
     "server_error": _l("Something went wrong on our side. Please send your answer again."),
+    "polls_stopped": _l(
+        "Polls will no longer come to this number. To get them again, turn them on on your live page."
+    ),
 }
 HOW_CHOICE = _l('Reply with the number of one option (e.g. "2"), or its letter or its text.')
 HOW_MULTIPLE = _l('Reply with the numbers of your options (e.g. "1 3"), or their letters.')

@@ -8,16 +8,18 @@ import hmac
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from workshop import audit, clock
-from workshop.auth.permissions import live_staff_required
+from workshop.auth.permissions import live_staff_required, participant_required
 from workshop.db import db
 from workshop.extensions import csrf
 from workshop.programs.models import Stage
+from workshop.registration.models import Registration
 from workshop.whatsapp import inbound, receive, services
 from workshop.whatsapp.blueprint import bp
-from workshop.whatsapp.forms import WhatsAppPollsForm
+from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -70,3 +72,46 @@ def stage_polls(stage_id: int):
         db.session.commit()
         flash(_("WhatsApp polls are on.") if form.enabled.data else _("WhatsApp polls are off."), "success")
     return redirect(url_for("live.control", stage_id=stage.id))
+
+
+@bp.route("/registrations/<int:registration_id>/polls", methods=["POST"])
+@participant_required
+def participant_polls(registration_id: int):
+    """A participant turns polls by WhatsApp on or off for their programme (their live page's form)."""
+    form = ParticipantPollsForm(prefix="wa-me")
+    registration = db.session.get(Registration, registration_id)
+    stage = None
+    if form.stage_id.data and form.stage_id.data.isdigit():
+        stage = db.session.get(Stage, int(form.stage_id.data))
+    if registration is None or registration.person_id != current_user.person_id:
+        flash(_("That is not your registration: nothing was changed."), "error")
+    elif not form.validate_on_submit():
+        flash(_("The form expired. Go back, reload the page and try again."), "error")
+    else:
+        refusal = services.set_participant_polls(db.session, registration, form.enabled.data, clock.now())
+        if refusal is not None:
+            flash(str(PARTICIPANT_REFUSALS[refusal]), "error")
+        else:
+            audit.record(
+                db.session,
+                current_user,
+                "whatsapp.participant_polls",
+                f"registration:{registration.id}",
+                str(form.enabled.data),
+            )
+            db.session.commit()
+            flash(
+                _("Polls will come to your WhatsApp.")
+                if form.enabled.data
+                else _("Polls will no longer come to your WhatsApp."),
+                "success",
+            )
+    if stage is not None and registration is not None and stage.program_id == registration.program_id:
+        return redirect(url_for("live.participant", stage_id=stage.id))
+    return redirect(url_for("auth.home"))
+
+
+PARTICIPANT_REFUSALS = {
+    "not_approved": _l("Only approved participants can get polls by WhatsApp."),
+    "no_phone": _l("Your registration has no WhatsApp number, so polls cannot be sent to it."),
+}
