@@ -33,6 +33,13 @@ REPLIES = {
         "This number is not among the approved participants, so it cannot vote or ask yet. "
         "Please contact the organisers."
     ),
+    "unknown_number": _l(
+        "This number is not registered as a participant of the Bimtek. Register at %(url)s "
+        "or contact the organisers."
+    ),
+    "unknown_number_no_url": _l(
+        "This number is not registered as a participant of the Bimtek. Please contact the organisers."
+    ),
     "server_error": _l("Something went wrong on our side. Please send your answer again."),
 }
 HOW_CHOICE = _l('Reply with the number of one option (e.g. "2"), or its letter or its text.')
