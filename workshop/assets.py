@@ -8,6 +8,12 @@ static/dist/manifest.json. The setup step runs it (`flask assets`), and every st
 the manifest still matches the files and builds what is missing, so that a checkout edited since
 the setup never serves old code.
 
+The live page's script and every module it imports are first bundled into one file,
+static/bundle/live.js (esbuild, an npm package the setup installs; not committed): on slow mobile
+data each file costs a round trip, and a module is found only when its importer arrives. The
+bundle is written again whenever a file of static/js is newer than it. The source modules stay
+in static/js (the other pages import them as they are).
+
 `url_for('static', filename='js/live.js')` then gives the hashed URL. WhiteNoise serves static/
 in the app (nginx serves it itself in front of several processes, see deploy/): the precompressed
 copy the browser accepts, a year's immutable caching for the hashed names, revalidation for the rest.
@@ -21,6 +27,7 @@ import json
 import os
 import posixpath
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -39,6 +46,19 @@ COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".map", ".wasm
 COMPRESSED_RATIO = 0.95
 # The relative specifiers of `import ... from "./x.js"`, `import "./x.js"` and `import("./x.js")`.
 MODULE_SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.\.?/[^"'\s]+)\2""")
+
+# bundle under static/ -> its entry module there (its imports are read from static/js).
+BUNDLES = {"bundle/live.js": "js/live.js"}
+BUNDLE_SOURCES = "js"
+ESBUILD = Path("node_modules") / ".bin" / "esbuild"  # under the project root, static/'s parent
+ESBUILD_OPTIONS = (
+    "--bundle",
+    "--format=esm",
+    "--target=es2020",
+    "--minify-whitespace",
+    "--minify-syntax",
+    "--log-level=warning",
+)
 
 # static root -> (the sources' sizes and times, manifest): each process reads the files once.
 _built: dict[Path, tuple[tuple, dict[str, str]]] = {}
@@ -81,7 +101,8 @@ def _nosniff(headers, _path, _url) -> None:
 
 
 def ensure_built(root: Path) -> dict[str, str]:
-    """The manifest of static/, after writing whatever hashed file or manifest is missing."""
+    """The manifest of static/, after writing whatever bundle, hashed file or manifest is missing."""
+    bundle(root)
     sources = _sources(root)
     signature = tuple((name, path.stat().st_size, path.stat().st_mtime_ns) for name, path in sources.items())
     manifest_path = root / DIST / MANIFEST
@@ -102,6 +123,28 @@ def ensure_built(root: Path) -> dict[str, str]:
         _write(manifest_path, text.encode())
     _built[root] = (signature, manifest)
     return manifest
+
+
+def bundle(root: Path) -> None:
+    """Write each bundle of BUNDLES that is missing or older than a file of static/js (or than
+    these options)."""
+    for name, entry in BUNDLES.items():
+        target = root / name
+        if not (root / entry).exists():
+            continue
+        inputs = [Path(__file__), *(root / BUNDLE_SOURCES).rglob("*.js")]  # this file: the options
+        newest = max(path.stat().st_mtime_ns for path in inputs)
+        if target.exists() and target.stat().st_mtime_ns >= newest:
+            continue
+        esbuild = root.parent / ESBUILD
+        if not esbuild.exists():
+            if target.exists():
+                continue  # a server without the npm packages keeps the bundle it was given
+            raise RuntimeError(f"{esbuild} is missing to write static/{name}: run scripts/setup.sh")
+        built = subprocess.run(
+            [str(esbuild), entry, *ESBUILD_OPTIONS], cwd=root, capture_output=True, check=True
+        )
+        _write(target, built.stdout)
 
 
 def prune(root: Path) -> int:
