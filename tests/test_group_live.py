@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests import factories
 from tests.test_live import (  # noqa: F401 (fixed_clock: autouse)
@@ -18,6 +18,7 @@ from tests.test_live import (  # noqa: F401 (fixed_clock: autouse)
     make_poll,
     open_now,
     participant_client,
+    received,
     staff_client,
     votes_of,
 )
@@ -25,7 +26,7 @@ from workshop.auth.models import Role
 from workshop.groups import services as groups
 from workshop.groups.models import GroupMode
 from workshop.live import services
-from workshop.live.models import Poll, Question
+from workshop.live.models import Poll, Question, QuestionStatus
 from workshop.registration.models import Mode, Person, Registration, Status
 
 REFUSAL = "Ini milik kelompok lain: hanya anggotanya yang dapat ikut."
@@ -232,3 +233,99 @@ def test_a_group_poll_goes_by_whatsapp_to_the_group_s_online_members_only(sessio
         .where(Delivery.kind == Kind.POLL_QUESTION)
     ).all()
     assert names == ["Daring"]
+
+
+def _ids(state) -> tuple[set[int], int | None]:
+    """The question ids and the poll id a state holds."""
+    return {q["id"] for q in state["questions"]}, state["poll"]["id"] if state["poll"] else None
+
+
+def _last_state(socket) -> dict:
+    states = received(socket, "live_state")
+    assert states, "no live_state received"
+    return states[-1]
+
+
+def _ask(session, stage, client, text, group_id=None) -> int:
+    body = {"client_id": client_id(str(abs(hash(text)))), "text": text}
+    if group_id is not None:
+        body["group_id"] = group_id
+    response = client.post(f"/live/{stage.id}/questions", json=body)
+    assert response.status_code == 200, response.json
+    return session.scalars(select(Question.id).where(Question.text == text)).one()
+
+
+def test_a_participant_receives_only_the_plenary_items_and_their_own_group_s(app, session, world):
+    stage, economy, living = world["stage"], world["economy"], world["living"]
+    program = stage.program
+    loner = participant_client(
+        app, session, factories.registration(session, program, status=Status.APPROVED, name="Tanpa Kelompok")
+    )
+    sockets = {
+        name: joined_socket(app, client, stage)
+        for name, client in [("member", world["member"]), ("outsider", world["outsider"]), ("loner", loner)]
+    }
+    plenary = _ask(session, stage, loner, "Untuk semua peserta?")
+    in_economy = _ask(session, stage, world["member"], "Khusus ekonomi?", economy.id)
+    in_living = _ask(session, stage, world["outsider"], "Khusus living?", living.id)
+    session.execute(update(Question).values(status=QuestionStatus.APPROVED))  # shown to participants
+    poll = make_poll(session, stage, world["moderator"])
+    poll.group_id = economy.id
+    session.commit()
+    moderator = staff_client(app, world["moderator"])
+    moderator_socket = joined_socket(app, moderator, stage)
+    response = moderator.post(f"/live/{stage.id}/polls/{poll.id}/open", json={})
+    assert response.status_code == 200, response.text
+
+    expected = {
+        "member": ({plenary, in_economy}, poll.id),
+        "outsider": ({plenary, in_living}, None),
+        "loner": ({plenary}, None),
+    }
+    clients = {"member": world["member"], "outsider": world["outsider"], "loner": loner}
+    for name, client in clients.items():
+        assert _ids(client.get(f"/live/{stage.id}/state").json) == expected[name], name
+    for name, socket in sockets.items():
+        assert _ids(_last_state(socket)) == expected[name], name
+    everything = ({plenary, in_economy, in_living}, poll.id)
+    assert _ids(moderator.get(f"/live/{stage.id}/state").json) == everything
+    staff_states = received(moderator_socket, "live_staff_state")
+    assert _ids(staff_states[-1]) == everything
+    # The group poll's results go to its members only.
+    option = poll.options[0].id
+    voted = world["member"].post(
+        f"/live/{stage.id}/polls/{poll.id}/vote",
+        json={"client_id": client_id("vote"), "answer": {"option_ids": [option]}},
+    )
+    assert voted.status_code == 200
+    assert [m["poll_id"] for m in received(sockets["member"], "poll_results")] == [poll.id]
+    assert received(sockets["outsider"], "poll_results") == []
+    assert received(sockets["loner"], "poll_results") == []
+
+
+def test_a_moved_participant_s_open_page_follows_the_new_group_at_once(app, session, world):
+    stage, economy, living = world["stage"], world["economy"], world["living"]
+    organiser = factories.staff(session, Role.PANITIA)
+    services.live_stage(session, stage.id).questions_moderated = False
+    session.commit()
+    member_id = session.scalars(select(Registration.id).join(Person).where(Person.name == "Anggota")).one()
+    socket = joined_socket(app, world["member"], stage)
+    form = {}
+    for registration_id, group_id in groups.members_by_registration(session, stage.id).items():
+        form[f"r{registration_id}"] = str(group_id)
+    form[f"r{member_id}"] = str(living.id)
+
+    response = staff_client(app, organiser).post(f"/admin/stages/{stage.id}/kelompok/anggota", data=form)
+
+    assert response.status_code == 302
+    assert received(socket, "group_changed") == [{"stage_id": stage.id, "group_id": living.id}]
+    # The page joins again (live_client.js does on group_changed): it is in the new group's room only.
+    ack = socket.emit("join_stage", {"stage_id": stage.id}, callback=True)
+    assert ack["ok"] is True and ack["group_id"] == living.id
+    socket.get_received()
+    in_living = _ask(session, stage, world["outsider"], "Khusus living?", living.id)
+    assert _ids(_last_state(socket)) == ({in_living}, None)
+    in_economy = _ask(session, stage, world["online"], "Khusus ekonomi?", economy.id)
+    states = received(socket, "live_state")
+    assert len(states) == 1 and _ids(states[0]) == ({in_living}, None)  # one state, without economy's
+    assert in_economy not in _ids(world["member"].get(f"/live/{stage.id}/state").json)[0]

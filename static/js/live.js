@@ -51,6 +51,7 @@ function start(root) {
   };
 
 
+  const firstGroup = config.group_id;
   let state = null;
   let poll = null;
   let questions = null;
@@ -61,6 +62,12 @@ function start(root) {
       render();
     },
     onStatus: showStatus(ui.status, text),
+    // Moved to another group (the state follows): "ask my group only" names the page's first group.
+    onGroupChanged(groupId) {
+      if (!ui.askGroup) return;
+      ui.askGroup.checked = false;
+      ui.askGroup.closest("label").hidden = groupId !== firstGroup;
+    },
     // A queued action was sent now that the connection is back: its panel shows how it went.
     onQueued(action, ack) {
       poll.queuedAnswered(action, ack);

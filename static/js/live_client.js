@@ -35,7 +35,10 @@ function newerResults(known, candidate) {
  * `onStatus(status)` gets "connecting" | "live" | "polling" | "offline".
  * `onQueued(action, ack)` gets the answer to a queued action once it was sent ({event, body}).
  */
-export function connectLive(config, { onChange, onStatus = () => {}, onQueued = () => {} }) {
+export function connectLive(
+  config,
+  { onChange, onStatus = () => {}, onQueued = () => {}, onGroupChanged = () => {} },
+) {
   const staff = config.role === "staff";
   const resultsByPoll = new Map(); // poll id -> newest RESULTS seen (snapshot or broadcast)
   const pendingIds = new Map(); // action key -> client_id kept until a definite answer
@@ -214,6 +217,13 @@ export function connectLive(config, { onChange, onStatus = () => {}, onQueued = 
     connection.on(staff ? "live_staff_state" : "live_state", onLiveState);
     connection.on("poll_results", onPollResults);
     connection.on("mine_changed", () => fetchState());
+    // Moved to another group: join again (into the new group's room) and fetch the state.
+    connection.on("group_changed", (message) => {
+      if (!message || message.stage_id !== config.stage_id) return;
+      config.group_id = message.group_id;
+      onGroupChanged(message.group_id);
+      if (connection.connected) join();
+    });
     if (staff) connection.on("attendance_changed", () => fetchState()); // the live counts
     connection.on("session_ended", () => {
       stop();

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, s
 from tests import whatsapp_world
 from workshop import create_app
 from workshop.config import PROJECT_ROOT
-from workshop.db import db
+from workshop.db import db, sqlite_write_intent
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -78,13 +78,19 @@ class LiveServer:
 
     @contextlib.contextmanager
     def session(self) -> Iterator:
-        """The project's SQLAlchemy session on the server's database; commits on leaving."""
+        """The project's SQLAlchemy session on the server's database; commits on leaving.
+
+        Its SQLite transactions take the write lock at BEGIN, whatever a test-client GET earlier in
+        this thread left in `sqlite_write_intent`: a deferred one would fail at once with "database
+        is locked" whenever the running server happens to be writing (the busy timeout is 0)."""
+        intent = sqlite_write_intent.set(True)
         with self.app.app_context():
             try:
                 yield db.session
                 db.session.commit()
             finally:
                 db.session.remove()
+                sqlite_write_intent.reset(intent)
 
 
 def _require_setup() -> None:

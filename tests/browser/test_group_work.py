@@ -195,6 +195,7 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
             actor=None,
         )
         narasumber = factories.staff(session, Role.NARASUMBER)
+        organiser = factories.staff(session, Role.PANITIA)
         live_services.update_settings(
             session, stage, questions_moderated=False, anonymous_allowed=True, actor=narasumber
         )
@@ -217,6 +218,8 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
             "username": narasumber.username,
             "tokens": {key: token for key, (_registration, token) in people.items()},
             "branding": branding.id,
+            "organiser": organiser.username,
+            "other": people["other"][0].id,
         }
 
     dialogs: list[str] = []
@@ -263,5 +266,26 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
     expect(queue).to_have_text(["Pertanyaan untuk semua"])
     control.screenshot(path=f"{SHOTS}/groups-control-1366.png", full_page=True)
     hall.screenshot(path=f"{SHOTS}/groups-live-hall-360.png", full_page=True)
+
+    # The organiser moves the other member into Smart branding: their open page follows at once.
+    admin = new_context(**LAPTOP).new_page()
+    _watch_dialogs(admin, dialogs)
+    log_in(admin, seeded["organiser"])
+    admin.goto(f"/admin/stages/{seeded['stage_id']}/kelompok")
+    admin.get_by_test_id(f"member-{seeded['other']}").select_option(str(seeded["branding"]))
+    admin.get_by_test_id("save-members").click()
+    expect(admin.locator(".flash, [role=alert], [role=status]").first).to_contain_text("1")
+    other = phones["other"]
+    expect(other.locator("[data-questions] .live-question-text")).to_have_text(
+        ["Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
+    )
+    expect(other.locator("[data-poll-question]")).to_contain_text("Ikon wisata utama?")
+    hall.locator("[data-ask-text]").fill("Kapan rapat kelompok berikutnya?")
+    hall.get_by_test_id("ask-group").check()
+    hall.locator("[data-ask-submit]").click()
+    expect(other.locator("[data-questions] .live-question-text")).to_have_text(
+        ["Kapan rapat kelompok berikutnya?", "Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
+    )
+    other.screenshot(path=f"{SHOTS}/groups-live-moved-360.png", full_page=True)
     assert dialogs == []
     assert browser_problems.seen == []

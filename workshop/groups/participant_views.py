@@ -101,6 +101,7 @@ def join(slug: str, stage_id: int):
     if group_id is None:
         flash(_("Choose a group."), "error")
         return _page(registration, stage, 422)
+    before = services.members_by_registration(db.session, stage.id)
     try:
         group = services.join(db.session, stage, registration, group_id)
     except GroupError as error:
@@ -108,6 +109,7 @@ def join(slug: str, stage_id: int):
         flash(error_text(error), "error")
         return _page(registration, stage, 409 if error.code == "full" else 422)
     db.session.commit()
+    events.members_moved(stage.id, before, {**before, registration.id: group.id})
     flash(_("You are in the group %(group)s.", group=DIMENSION_LABELS[group.dimension]), "success")
     return redirect(url_for("groups.participant", slug=slug, stage_id=stage.id))
 

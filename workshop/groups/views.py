@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from workshop import audit, web
 from workshop.auth.permissions import live_staff_required, organiser_required
 from workshop.db import db
-from workshop.groups import exports, queries, services
+from workshop.groups import events, exports, queries, services
 from workshop.groups.blueprint import bp
 from workshop.groups.forms import (
     MODE_LABELS,
@@ -175,11 +175,13 @@ def assign(stage_id: int):
             for registration in participants:
                 if registration.person.organization_id == organization.id:
                     chosen[registration.id] = None if value == NO_GROUP else int(value)
+    before = services.members_by_registration(db.session, stage.id)
     try:
         changed = services.assign(db.session, stage, chosen, actor=current_user)
     except GroupError as error:
         return _refused(stage, error)
     db.session.commit()
+    events.members_moved(stage.id, before, services.members_by_registration(db.session, stage.id))
     flash(_("%(count)d participants moved.", count=changed), "success")
     return redirect(url_for("groups.admin", stage_id=stage.id, _anchor="members"))
 
@@ -188,11 +190,13 @@ def assign(stage_id: int):
 @organiser_required
 def spread(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
+    before = services.members_by_registration(db.session, stage.id)
     try:
         changed = services.spread_evenly(db.session, stage, actor=current_user)
     except GroupError as error:
         return _refused(stage, error)
     db.session.commit()
+    events.members_moved(stage.id, before, services.members_by_registration(db.session, stage.id))
     flash(_("%(count)d participants moved.", count=changed), "success")
     return redirect(url_for("groups.admin", stage_id=stage.id, _anchor="members"))
 

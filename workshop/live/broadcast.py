@@ -5,7 +5,9 @@ the tally then moves in fewer, larger steps instead of the broadcasts crowding o
 message carries a version, so clients keep the newest.
 
 - Stage state (questions, the poll in play, settings): a change marks its stage, and the next tick
-  sends one snapshot per marked stage, through the message queue to the clients of every process.
+  sends one snapshot per marked stage and group room (each group's room gets the plenary items and
+  its own, the stage's plenary room those of the participants in no group: workshop/groups/events.py),
+  through the message queue to the clients of every process.
 - Poll results: every tick, each process reads from the database the results version of the polls
   in play on the stages its own sockets joined, and sends the results that moved to its own
   clients only, whichever process took the votes. A vote burst so costs each process one message
@@ -29,9 +31,10 @@ from flask import Flask
 from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
+from workshop.groups.events import group_room, plenary_room
 from workshop.live import services
 from workshop.live.models import Poll
-from workshop.live.snapshot import Tally, results_visible, stage_state
+from workshop.live.snapshot import Tally, group_states, results_visible, stage_state
 from workshop.live.tally import LiveTallies
 from workshop.programs.models import Stage
 
@@ -153,9 +156,11 @@ class Broadcaster:
         stage = db.session.get(Stage, stage_id)
         if stage is None:
             return
-        state = stage_state(db.session, stage, now, staff=False, tally=tally)
-        self.stage_versions[stage_id] = state["version"]
-        socketio.emit("live_state", state, to=realtime.stage_room(stage_id), ignore_queue=local)
+        # Each group's room gets the plenary items and its own; those in no group the plenary ones.
+        for group_id, state in group_states(db.session, stage, now, tally).items():
+            room = plenary_room(stage_id) if group_id is None else group_room(group_id)
+            self.stage_versions[stage_id] = state["version"]
+            socketio.emit("live_state", state, to=room, ignore_queue=local)
         self._send_staff_state(stage_id, now, tally, local=local)
 
     def _send_staff_state(self, stage_id: int, now: datetime, tally: Tally, *, local: bool = False) -> None:
@@ -181,10 +186,11 @@ class Broadcaster:
             socketio.emit(
                 "poll_results", message, to=realtime.moderator_room(poll.stage_id), ignore_queue=True
             )
-            if shown[1]:
-                socketio.emit(
-                    "poll_results", message, to=realtime.stage_room(poll.stage_id), ignore_queue=True
+            if shown[1]:  # a group's poll: to its members only
+                room = (
+                    realtime.stage_room(poll.stage_id) if poll.group_id is None else group_room(poll.group_id)
                 )
+                socketio.emit("poll_results", message, to=room, ignore_queue=True)
 
 
 def broadcaster(app: Flask) -> Broadcaster:

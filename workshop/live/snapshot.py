@@ -1,6 +1,7 @@
 """The state of a stage's Q&A and poll as a client sees it: the JSON of GET /live/<id>/state and
 of the broadcasts. Participants see shown questions only, with anonymous askers unnamed, and the
-results when the poll's visibility allows; staff see everything; `mine` is one participant's own."""
+results when the poll's visibility allows, and of the group questions and polls only their own
+group's (`for_group`); staff see everything; `mine` is one participant's own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.attendance.present import present_now
 from workshop.db import Session
+from workshop.groups.models import StageGroup
 from workshop.live.models import (
     PUBLIC_QUESTION_STATUSES,
     Poll,
@@ -153,9 +155,41 @@ def stage_state(
     *,
     staff: bool,
     registration: Registration | None = None,
+    group_id: int | None = None,
     tally: Tally | None = None,
 ) -> dict:
-    """The snapshot; with a registration it includes `mine`, that participant's own part."""
+    """The snapshot; with a registration it includes `mine`, that participant's own part. A
+    participant's holds the plenary items and those of their group (`group_id`) only."""
+    state = _state(session, stage, now, staff=staff, registration=registration, tally=tally)
+    return state if staff else for_group(state, group_id)
+
+
+def group_states(session: Session, stage: Stage, now: datetime, tally: Tally | None = None) -> dict:
+    """The participants' snapshot for each group of the stage (group id -> state) and for those in
+    none (None), computed once: what the broadcasts send to each group's room."""
+    state = _state(session, stage, now, staff=False, tally=tally)
+    group_ids = session.scalars(select(StageGroup.id).where(StageGroup.stage_id == stage.id))
+    return {group_id: for_group(state, group_id) for group_id in [None, *group_ids]}
+
+
+def for_group(state: dict, group_id: int | None) -> dict:
+    """The state without the other groups' questions and poll."""
+    poll = state["poll"]
+    return state | {
+        "poll": poll if poll is None or poll["group_id"] in (None, group_id) else None,
+        "questions": [q for q in state["questions"] if q["group_id"] in (None, group_id)],
+    }
+
+
+def _state(
+    session: Session,
+    stage: Stage,
+    now: datetime,
+    *,
+    staff: bool,
+    registration: Registration | None = None,
+    tally: Tally | None = None,
+) -> dict:
     live = live_settings(session, stage.id)
     poll = (
         session.scalar(

@@ -212,8 +212,15 @@ def state(stage_id: int):
     elif current_user.is_staff:
         abort(403)
     else:
+        registration = _participant_registration_or_403(stage)
+        group = group_queries.own_group(db.session, stage.id, registration.id)
         snapshot = stage_state(
-            db.session, stage, clock.now(), staff=False, registration=_participant_registration_or_403(stage)
+            db.session,
+            stage,
+            clock.now(),
+            staff=False,
+            registration=registration,
+            group_id=group.id if group else None,
         )
     response = jsonify(snapshot)
     response.headers["Cache-Control"] = "no-store"
