@@ -62,8 +62,11 @@ function start(root) {
       render();
     },
     onStatus: showStatus(ui.status, text),
-    // Moved to another group (the state follows): "ask my group only" names the page's first group.
+    // Moved to another group (the state follows): the group card (leader, breakout link) and "ask
+    // my group only" name the page's first group, so they hide until the page is loaded again.
     onGroupChanged(groupId) {
+      const card = document.querySelector("[data-group-card]");
+      if (card) card.hidden = groupId !== firstGroup;
       if (!ui.askGroup) return;
       ui.askGroup.checked = false;
       ui.askGroup.closest("label").hidden = groupId !== firstGroup;

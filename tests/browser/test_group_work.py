@@ -280,6 +280,7 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
         ["Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
     )
     expect(other.locator("[data-poll-question]")).to_contain_text("Ikon wisata utama?")
+    expect(other.get_by_test_id("live-group")).to_be_hidden()  # it named Smart living
     hall.locator("[data-ask-text]").fill("Kapan rapat kelompok berikutnya?")
     hall.get_by_test_id("ask-group").check()
     hall.locator("[data-ask-submit]").click()
