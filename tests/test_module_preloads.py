@@ -67,3 +67,14 @@ def test_the_bundle_is_written_again_when_a_module_changes(tmp_path):
 
     assert '"first"' in first and "import" not in first
     assert '"second"' in second and '"first"' not in second
+
+
+def test_without_esbuild_the_bundle_s_name_gives_the_entry_module_which_imports_the_rest(tmp_path):
+    root = tmp_path / "static"
+    (root / "js").mkdir(parents=True)
+    (root / "js" / "live.js").write_text('console.log("live");\n')
+
+    manifest = assets.ensure_built(root)
+
+    assert not (root / "bundle").exists()
+    assert manifest["bundle/live.js"] == manifest["js/live.js"]

@@ -11,8 +11,9 @@ the setup never serves old code.
 The live page's script and every module it imports are first bundled into one file,
 static/bundle/live.js (esbuild, an npm package the setup installs; not committed): on slow mobile
 data each file costs a round trip, and a module is found only when its importer arrives. The
-bundle is written again whenever a file of static/js is newer than it. The source modules stay
-in static/js (the other pages import them as they are).
+bundle is written again whenever a file of static/js is newer than it; without esbuild (npm
+packages older than it) its name gives the entry module, which imports the rest file by file. The
+source modules stay in static/js (the other pages import them as they are).
 
 `url_for('static', filename='js/live.js')` then gives the hashed URL. WhiteNoise serves static/
 in the app (nginx serves it itself in front of several processes, see deploy/): the precompressed
@@ -24,6 +25,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import posixpath
 import re
@@ -46,6 +48,8 @@ COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".map", ".wasm
 COMPRESSED_RATIO = 0.95
 # The relative specifiers of `import ... from "./x.js"`, `import "./x.js"` and `import("./x.js")`.
 MODULE_SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.\.?/[^"'\s]+)\2""")
+
+log = logging.getLogger(__name__)
 
 # bundle under static/ -> its entry module there (its imports are read from static/js).
 BUNDLES = {"bundle/live.js": "js/live.js"}
@@ -111,6 +115,11 @@ def ensure_built(root: Path) -> dict[str, str]:
         return known[1]
     planned = _plan(sources)
     manifest = {name: hashed for name, (hashed, _content) in planned.items()}
+    for name, entry in BUNDLES.items():
+        if name not in manifest and entry in manifest:
+            # No esbuild (a checkout whose npm packages predate it): the entry module, which
+            # imports the rest one file at a time; slower on mobile data, but the page works.
+            manifest[name] = manifest[entry]
     for hashed, content in planned.values():
         target = root / hashed
         if not target.exists():
@@ -137,10 +146,10 @@ def bundle(root: Path) -> None:
         if target.exists() and target.stat().st_mtime_ns >= newest:
             continue
         esbuild = root.parent / ESBUILD
-        if not esbuild.exists():
-            if target.exists():
-                continue  # a server without the npm packages keeps the bundle it was given
-            raise RuntimeError(f"{esbuild} is missing to write static/{name}: run scripts/setup.sh")
+        if not esbuild.exists():  # a server without the npm packages keeps the bundle it was given
+            if not target.exists():
+                log.warning("%s is missing to write static/%s (run scripts/setup.sh)", esbuild, name)
+            continue
         built = subprocess.run(
             [str(esbuild), entry, *ESBUILD_OPTIONS], cwd=root, capture_output=True, check=True
         )
