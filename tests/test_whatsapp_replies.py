@@ -5,6 +5,9 @@ its answer through the outbox, once per provider message id."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -284,6 +287,7 @@ def test_unknown_numbers_no_poll_and_closed_polls_each_get_their_answer(app, ses
     assert votes_of(session, poll) == []
     assert [row[2] for row in inbound(session)] == ["unknown_number", "no_poll", "poll_closed"]
     assert [text for _to, text in replies(session, app, gateway)] == [
+        "Nomor ini belum terdaftar sebagai peserta Bimtek. Silakan hubungi panitia.",
         'Saat ini tidak ada polling yang dibuka. Untuk bertanya, tulis "T: pertanyaan Anda".',
         'Polling "Apakah desa Anda sudah punya akses internet?" sudah ditutup; jawaban tidak diterima lagi.',
     ]
@@ -411,3 +415,74 @@ def test_a_meta_post_with_a_bad_signature_is_refused_and_nothing_is_recorded(
 
     assert forged.status_code == unsigned.status_code == 403
     assert inbound(session) == [] and votes_of(session, poll) == []
+
+
+STRANGER = "+6281399999999"
+
+
+def stranger_answer(app, world) -> str:
+    url = f"https://bimtek.example/daftar/{world['program'].slug}"
+    return f"Nomor ini belum terdaftar sebagai peserta Bimtek. Daftar di {url} atau hubungi panitia."
+
+
+def stranger_deliveries(session) -> list[tuple[str | None, str, str]]:
+    session.expire_all()
+    return [
+        (str(d.registration_id), d.recipient, d.status.value)
+        for d in session.scalars(
+            select(Delivery).where(Delivery.kind == Kind.WHATSAPP_REPLY).order_by(Delivery.id)
+        )
+    ]
+
+
+def test_an_unknown_number_is_answered_once_a_day_and_a_repeated_webhook_sends_nothing(
+    app, session, world, gateway, set_now
+):
+    app.config["PUBLIC_BASE_URL"] = "https://bimtek.example"
+    client = app.test_client()
+    post_fonnte(client, STRANGER, "1", "S-1")
+    post_fonnte(client, STRANGER, "1", "S-1")  # the same webhook again
+    assert replies(session, app, gateway) == [(STRANGER.removeprefix("+"), stranger_answer(app, world))]
+    assert stranger_deliveries(session) == [("None", STRANGER, "sent")]
+
+    set_now(NOW + timedelta(hours=23, minutes=59))
+    for index in range(20):  # a flood within the day: recorded, not answered
+        post_fonnte(client, STRANGER, "halo", f"S-flood-{index}")
+    assert replies(session, app, gateway) == []
+
+    later = NOW + timedelta(hours=24, minutes=1)
+    set_now(later)
+    post_fonnte(client, STRANGER, "halo lagi", "S-2")
+    post_fonnte(client, STRANGER, "halo lagi", "S-2")
+    before = len(gateway.requests)
+    send_queued(session, app, later)
+    assert fonnte_sent(gateway)[before:] == [(STRANGER.removeprefix("+"), stranger_answer(app, world))]
+    assert [row[2] for row in inbound(session)] == [
+        "unknown_number",
+        *["unknown_repeat"] * 20,
+        "unknown_number",
+    ]
+    assert len(stranger_deliveries(session)) == 2
+
+
+def test_an_unknown_number_writing_through_the_cloud_api_is_answered_once(app, session, world):
+    app.config["PUBLIC_BASE_URL"] = "https://bimtek.example"
+    with fakes.whatsapp_gateway() as server:
+        configure(app, server, "meta")
+        client = app.test_client()
+        assert post_meta(client, meta_payload(STRANGER, "1", "wamid.S1")).status_code == 200
+        assert post_meta(client, meta_payload(STRANGER, "1", "wamid.S1")).status_code == 200
+        assert post_meta(client, meta_payload(STRANGER, "2", "wamid.S2")).status_code == 200
+        send_queued(session, app, NOW)
+
+        assert inbound(session) == [
+            ("meta", "wamid.S1", "unknown_number"),
+            ("meta", "wamid.S2", "unknown_repeat"),
+        ]
+        [request] = server.requests
+        assert json.loads(request["body"]) == {
+            "messaging_product": "whatsapp",
+            "to": STRANGER.removeprefix("+"),
+            "type": "text",
+            "text": {"body": stranger_answer(app, world)},
+        }

@@ -8,6 +8,13 @@ static/dist/manifest.json. The setup step runs it (`flask assets`), and every st
 the manifest still matches the files and builds what is missing, so that a checkout edited since
 the setup never serves old code.
 
+The live page's script and every module it imports are first bundled into one file,
+static/bundle/live.js (esbuild, an npm package the setup installs; not committed): on slow mobile
+data each file costs a round trip, and a module is found only when its importer arrives. The
+bundle is written again whenever a file of static/js is newer than it; without esbuild (npm
+packages older than it) its name gives the entry module, which imports the rest file by file. The
+source modules stay in static/js (the other pages import them as they are).
+
 `url_for('static', filename='js/live.js')` then gives the hashed URL. WhiteNoise serves static/
 in the app (nginx serves it itself in front of several processes, see deploy/): the precompressed
 copy the browser accepts, a year's immutable caching for the hashed names, revalidation for the rest.
@@ -18,9 +25,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import posixpath
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -39,6 +48,21 @@ COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".json", ".txt", ".map", ".wasm
 COMPRESSED_RATIO = 0.95
 # The relative specifiers of `import ... from "./x.js"`, `import "./x.js"` and `import("./x.js")`.
 MODULE_SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.\.?/[^"'\s]+)\2""")
+
+log = logging.getLogger(__name__)
+
+# bundle under static/ -> its entry module there (its imports are read from static/js).
+BUNDLES = {"bundle/live.js": "js/live.js"}
+BUNDLE_SOURCES = "js"
+ESBUILD = Path("node_modules") / ".bin" / "esbuild"  # under the project root, static/'s parent
+ESBUILD_OPTIONS = (
+    "--bundle",
+    "--format=esm",
+    "--target=es2020",
+    "--minify-whitespace",
+    "--minify-syntax",
+    "--log-level=warning",
+)
 
 # static root -> (the sources' sizes and times, manifest): each process reads the files once.
 _built: dict[Path, tuple[tuple, dict[str, str]]] = {}
@@ -81,7 +105,8 @@ def _nosniff(headers, _path, _url) -> None:
 
 
 def ensure_built(root: Path) -> dict[str, str]:
-    """The manifest of static/, after writing whatever hashed file or manifest is missing."""
+    """The manifest of static/, after writing whatever bundle, hashed file or manifest is missing."""
+    bundle(root)
     sources = _sources(root)
     signature = tuple((name, path.stat().st_size, path.stat().st_mtime_ns) for name, path in sources.items())
     manifest_path = root / DIST / MANIFEST
@@ -90,6 +115,11 @@ def ensure_built(root: Path) -> dict[str, str]:
         return known[1]
     planned = _plan(sources)
     manifest = {name: hashed for name, (hashed, _content) in planned.items()}
+    for name, entry in BUNDLES.items():
+        if name not in manifest and entry in manifest:
+            # No esbuild (a checkout whose npm packages predate it): the entry module, which
+            # imports the rest one file at a time; slower on mobile data, but the page works.
+            manifest[name] = manifest[entry]
     for hashed, content in planned.values():
         target = root / hashed
         if not target.exists():
@@ -102,6 +132,28 @@ def ensure_built(root: Path) -> dict[str, str]:
         _write(manifest_path, text.encode())
     _built[root] = (signature, manifest)
     return manifest
+
+
+def bundle(root: Path) -> None:
+    """Write each bundle of BUNDLES that is missing or older than a file of static/js (or than
+    these options)."""
+    for name, entry in BUNDLES.items():
+        target = root / name
+        if not (root / entry).exists():
+            continue
+        inputs = [Path(__file__), *(root / BUNDLE_SOURCES).rglob("*.js")]  # this file: the options
+        newest = max(path.stat().st_mtime_ns for path in inputs)
+        if target.exists() and target.stat().st_mtime_ns >= newest:
+            continue
+        esbuild = root.parent / ESBUILD
+        if not esbuild.exists():  # a server without the npm packages keeps the bundle it was given
+            if not target.exists():
+                log.warning("%s is missing to write static/%s (run scripts/setup.sh)", esbuild, name)
+            continue
+        built = subprocess.run(
+            [str(esbuild), entry, *ESBUILD_OPTIONS], cwd=root, capture_output=True, check=True
+        )
+        _write(target, built.stdout)
 
 
 def prune(root: Path) -> int:

@@ -232,7 +232,8 @@ class ParticipantMessage(Model):
 
 
 class Delivery(Model):
-    """One message to one registration on one channel: the outbox row the engine drains."""
+    """One message to one registration (or, for a WhatsApp reply to an unknown number, to the bare
+    number in `recipient`) on one channel: the outbox row the engine drains."""
 
     __tablename__ = "delivery"
     __table_args__ = (
@@ -252,7 +253,8 @@ class Delivery(Model):
     stage_move_id: Mapped[int | None] = mapped_column(ForeignKey("stage_move.id"))
     participant_message_id: Mapped[int | None] = mapped_column(ForeignKey("participant_message.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id"))  # a participant message: the next stage
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    # None for a WhatsApp reply to a number nobody registered (sent to `recipient`)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     late_at: Mapped[datetime]
@@ -278,7 +280,7 @@ class Delivery(Model):
     stage_move: Mapped[StageMove | None] = relationship()
     participant_message: Mapped[ParticipantMessage | None] = relationship()
     stage: Mapped[Stage] = relationship()
-    registration: Mapped[Registration] = relationship()
+    registration: Mapped[Registration | None] = relationship()
 
 
 class OutboxMessage(Model):

@@ -261,6 +261,46 @@ def send_texts(
     return queued
 
 
+def send_to_number(
+    session: Session,
+    stage: Stage,
+    phone: str,
+    *,
+    texts: dict[str, str],
+    now: datetime,
+    late_at: datetime,
+) -> Delivery:
+    """A WhatsApp reply to a number nobody registered (E.164 in `phone`), logged under `stage`:
+    one delivery without a registration, sent by the engine to `recipient` in the default
+    language. The caller limits how often (it answers a stranger)."""
+    message = ParticipantMessage(
+        program_id=stage.program_id,
+        kind=Kind.WHATSAPP_REPLY,
+        author_id=None,
+        text_id=texts["id"],
+        text_en=texts["en"],
+        base_url="",
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    delivery = Delivery(
+        kind=Kind.WHATSAPP_REPLY,
+        participant_message_id=message.id,
+        stage_id=stage.id,
+        registration_id=None,
+        channel="whatsapp",
+        due_at=now,
+        late_at=min(now + WINDOW, late_at),
+        next_attempt_at=now,
+        recipient=phone,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
 def _why_not(registration: Registration, kind: Kind) -> str | None:
     if kind == Kind.WHATSAPP_REPLY:  # the answer to whoever wrote, approved or not
         return None

@@ -20,9 +20,11 @@ from workshop.live import services as live_services
 from workshop.live.broadcast import broadcaster
 from workshop.live.models import QuestionStatus
 from workshop.live.votes import LiveError, VoteRequest
+from workshop.programs.models import Program
 from workshop.reminders import jobs
 from workshop.whatsapp import services, texts
 from workshop.whatsapp.inbound import MAX_TEXT, Incoming
+from workshop.whatsapp.models import InboundMessage
 from workshop.whatsapp.reading import question_text, read_answer
 
 log = logging.getLogger(__name__)
@@ -63,11 +65,11 @@ def receive(incoming: Incoming) -> int:
         return 0
     db.session.commit()  # the id is taken: a repeat arriving meanwhile does nothing
     sender = services.find_sender(db.session, incoming.sender, now)
-    changed: Changed = None
     if sender is None:
-        outcome, reply = "unknown_number", None
-    else:
-        outcome, reply, changed = _act(incoming, sender)
+        queued = _answer_stranger(inbound)
+        db.session.commit()
+        return queued
+    outcome, reply, changed = _act(incoming, sender)
     queued = services.finish(db.session, inbound, outcome, sender=sender, reply=reply, now=clock.now())
     db.session.commit()
     if changed is not None:  # shown live on the projector and the pages, as any other vote or question
@@ -77,6 +79,21 @@ def receive(incoming: Incoming) -> int:
         else:
             broadcaster(current_app).stage_changed(id_)
     return queued
+
+
+def _answer_stranger(inbound: InboundMessage) -> int:
+    """A number nobody registered: told, in Indonesian (we do not know their language), where to
+    register; once a day at most. Returns how many replies were queued."""
+    now = clock.now()
+    stage = services.stranger_stage(db.session, now)
+    if stage is None:  # no programme at all: nothing to point to
+        inbound.outcome = "unknown_number"
+        return 0
+    program = db.session.get_one(Program, stage.program_id)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    url = f"{base}/daftar/{program.slug}" if base and program.registration_open else base
+    reply = texts.reply("unknown_number", url=url) if url else texts.reply("unknown_number_no_url")
+    return int(services.answer_stranger(db.session, inbound, stage, reply, now))
 
 
 STOP_WORDS = {"stop", "berhenti"}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -32,6 +32,8 @@ from workshop.whatsapp.models import InboundMessage, WhatsAppParticipant, WhatsA
 RECENTLY_CLOSED = timedelta(hours=2)
 # A reply is no use a few hours later (and Meta's free-form window is a day).
 REPLY_WINDOW = timedelta(hours=6)
+# A number nobody registered is answered once a day at most: a spoofed flood sends next to nothing.
+STRANGER_EVERY = timedelta(hours=24)
 
 
 @dataclass
@@ -162,6 +164,38 @@ def finish(
     return _queue(
         session, stage, [sender.registration], Kind.WHATSAPP_REPLY, reply, now, now + REPLY_WINDOW
     ).deliveries
+
+
+def stranger_stage(session: Session, now: datetime) -> Stage | None:
+    """Where the answer to an unknown number is logged (and whose registration page it points
+    to): the running or next stage of any programme, else the last one that ended."""
+    upcoming = session.scalar(select(Stage).where(Stage.ends_at > now).order_by(Stage.starts_at).limit(1))
+    return upcoming or session.scalar(select(Stage).order_by(Stage.ends_at.desc()).limit(1))
+
+
+def answer_stranger(
+    session: Session, inbound: InboundMessage, stage: Stage, texts: dict[str, str], now: datetime
+) -> bool:
+    """Queue the answer to an unknown number unless it got one in the last 24 hours; the message
+    is recorded either way ("unknown_number" answered, "unknown_repeat" not). The caller commits."""
+    if session.get_bind().dialect.name == "postgresql":  # two webhooks at once: one answer
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "wa:" + inbound.sender})
+    answered = session.scalar(
+        select(InboundMessage.id)
+        .where(
+            InboundMessage.sender == inbound.sender,
+            InboundMessage.outcome == "unknown_number",
+            InboundMessage.received_at > now - STRANGER_EVERY,
+            InboundMessage.id != inbound.id,
+        )
+        .limit(1)
+    )
+    if answered is not None or not inbound.sender:
+        inbound.outcome = "unknown_repeat"
+        return False
+    inbound.outcome = "unknown_number"
+    outreach.send_to_number(session, stage, inbound.sender, texts=texts, now=now, late_at=now + REPLY_WINDOW)
+    return True
 
 
 def _queue(

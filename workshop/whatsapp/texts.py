@@ -33,6 +33,13 @@ REPLIES = {
         "This number is not among the approved participants, so it cannot vote or ask yet. "
         "Please contact the organisers."
     ),
+    "unknown_number": _l(
+        "This number is not registered as a participant of the Bimtek. Register at %(url)s "
+        "or contact the organisers."
+    ),
+    "unknown_number_no_url": _l(
+        "This number is not registered as a participant of the Bimtek. Please contact the organisers."
+    ),
     "server_error": _l("Something went wrong on our side. Please send your answer again."),
     "polls_stopped": _l(
         "Polls will no longer come to this number. To get them again, turn them on on your live page."

@@ -1,9 +1,8 @@
-// The page's one Socket.IO connection, shared by its scripts (ES modules load once per page). The
+// The page's one Socket.IO connection, shared by its scripts: kept on the window, since the live page's
+// bundle (workshop/assets.py) holds its own copy of this module next to presence.js's. The
 // socket.io client (static/vendor) is fetched only when a script first asks for the connection, so
 // pages that need no live updates never download it. Resolves to null when the client cannot load
 // (offline, blocked): callers fall back to plain HTTP.
-
-let connection = null;
 
 function loadClient(src) {
   if (typeof window.io === "function") return Promise.resolve(window.io);
@@ -17,6 +16,6 @@ function loadClient(src) {
 }
 
 export function pageSocket(src, options = {}) {
-  connection ??= loadClient(src).then((io) => (io ? io(options) : null));
-  return connection;
+  window.bimtekPageSocket ??= loadClient(src).then((io) => (io ? io(options) : null));
+  return window.bimtekPageSocket;
 }

@@ -93,7 +93,7 @@ def stage_rescheduled(
     return move
 
 
-def _reminded_on(stage: Stage, channel: str) -> Select[tuple[int]]:
+def _reminded_on(stage: Stage, channel: str) -> Select[tuple[int | None]]:
     return (
         select(Delivery.registration_id.label("id"))
         .join(Registration, Registration.id == Delivery.registration_id)

@@ -160,7 +160,7 @@ def log_snapshot(session: Session, stage: Stage, now: datetime) -> dict[str, Any
         "failures": [
             {
                 "id": d.id,
-                "name": d.registration.person.name,
+                "name": d.registration.person.name if d.registration else d.recipient,
                 "channel": d.channel,
                 "status": d.status.value,
                 "attempts": d.attempts,

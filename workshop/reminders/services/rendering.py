@@ -19,6 +19,7 @@ from workshop.registration import calendar
 from workshop.registration.models import Person, Registration
 from workshop.reminders import failures
 from workshop.reminders.channels import (
+    FREE_TEXT_TYPE,
     OutgoingMessage,
 )
 from workshop.reminders.messages import locale_for, message_kind, personal_url_for, render
@@ -40,7 +41,7 @@ class Outgoing:
 
     delivery_id: int
     stage_id: int
-    registration_id: int
+    registration_id: int | None  # None: a reply to a bare number (see `_to_number`)
     kind: Kind
     channel: str
     late_at: datetime
@@ -75,6 +76,9 @@ def render_claimed(session: Session, config: Mapping[str, Any], ids: list[int]) 
     result = []
     for delivery in deliveries:
         registration = delivery.registration
+        if registration is None:
+            result.append(_to_number(delivery))
+            continue
         key = (
             registration.id,
             delivery.stage_id,
@@ -88,7 +92,7 @@ def render_claimed(session: Session, config: Mapping[str, Any], ids: list[int]) 
         message = None
         try:
             locale = locale_for(registration)
-            text, link = _text_and_link(delivery, locale, config)
+            text, link = _text_and_link(delivery, registration, locale, config)
             if key not in rendered:
                 rendered[key] = render(
                     message_kind(delivery.kind.value, delivery.rule),
@@ -132,12 +136,39 @@ def render_claimed(session: Session, config: Mapping[str, Any], ids: list[int]) 
     return result
 
 
+def _to_number(delivery: Delivery) -> Outgoing:
+    """A WhatsApp reply to a number nobody registered: the message's words in the default
+    language, to the number kept in `recipient`; nothing else to render."""
+    sent = delivery.participant_message
+    message = None
+    problem = failures.NO_MESSAGE
+    if sent is not None and delivery.channel == "whatsapp" and delivery.recipient:
+        text = sent.text_id  # Indonesian, the default: we do not know their language
+        free_text = (("reply.txt", FREE_TEXT_TYPE, b""),)  # an answer to their message, not a template
+        message = OutgoingMessage(
+            channel="whatsapp", to=delivery.recipient, subject="", text=text, attachments=free_text
+        )
+        problem = ""
+    return Outgoing(
+        delivery_id=delivery.id,
+        stage_id=delivery.stage_id,
+        registration_id=None,
+        kind=delivery.kind,
+        channel=delivery.channel,
+        late_at=delivery.late_at,
+        attempts=delivery.attempts,
+        user_id=None,
+        message=message,
+        problem=problem,
+        problem_detail=delivery.channel if problem else "",
+    )
+
+
 def _text_and_link(
-    delivery: Delivery, locale: str, config: Mapping[str, Any]
+    delivery: Delivery, registration: Registration, locale: str, config: Mapping[str, Any]
 ) -> tuple[str | None, str | None]:
     """The organiser's words in a delivery (an announcement, a message to chosen participants) and
     the participant's personal link, if this kind of message carries one."""
-    registration = delivery.registration
     if delivery.participant_message is not None:
         sent = delivery.participant_message
         link = personal_url_for(registration, config, base_url=sent.base_url)

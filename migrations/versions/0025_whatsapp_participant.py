@@ -1,7 +1,7 @@
 """participants choose polls by WhatsApp: their choice per registration (opt-in, off by default)
 
 Revision ID: 7e2b4c9d1a05
-Revises: 5c1f0a7d2b39
+Revises: 9e4b7c2a1d58
 Create Date: 2026-12-07 01:50:00.000000
 
 """
@@ -13,7 +13,7 @@ import workshop.db
 
 # revision identifiers, used by Alembic.
 revision = "7e2b4c9d1a05"
-down_revision = "5c1f0a7d2b39"
+down_revision = "9e4b7c2a1d58"
 branch_labels = None
 depends_on = None
 
