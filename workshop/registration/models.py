@@ -70,8 +70,10 @@ class Registration(Model):
 
     program: Mapped[Program] = relationship()
     person: Mapped[Person] = relationship()
+    # In the order the stages were created: PostgreSQL returns updated rows in no particular order
+    # otherwise.
     stage_modes: Mapped[list[RegistrationStage]] = relationship(
-        back_populates="registration", cascade="all, delete-orphan"
+        back_populates="registration", cascade="all, delete-orphan", order_by="RegistrationStage.stage_id"
     )
 
     def issue_ticket_secret(self, secret_key: str) -> str:
