@@ -87,7 +87,8 @@ def stored_votes(database_url: str, poll_id: int) -> set[int]:
 class Cluster:
     """redis, K gunicorn web processes and nginx for one run (PostgreSQL lives for the whole N)."""
 
-    def __init__(self, database_url: str, processes: int, workdir: Path):
+    def __init__(self, database_url: str, processes: int, workdir: Path, broadcast_seconds: str = ""):
+        self.broadcast_seconds = broadcast_seconds
         self.database_url = database_url
         self.workdir = workdir
         self.redis_port = free_port()
@@ -123,6 +124,7 @@ class Cluster:
                 RATELIMIT_STORAGE_URI=f"{redis_url}/1",
                 EMBEDDED_SCHEDULER="0",
                 ACCESS_LOG="",
+                **({"LIVE_BROADCAST_SECONDS": self.broadcast_seconds} if self.broadcast_seconds else {}),
             )
             self.start(f"web{index + 1}", [GUNICORN, "-c", GUNICORN_CONFIG, "workshop:create_app()"], env)
         render.write_nginx_config(
@@ -187,7 +189,9 @@ def cpu_of(pids: list[int]) -> float:
 def run(
     n: int, processes: int, seeded: dict, poll: dict, database_url: str, postgres, workdir: Path, args
 ) -> dict:
-    cluster = Cluster(database_url, processes, workdir / f"k{processes}-{n}-{poll['id']}")
+    cluster = Cluster(
+        database_url, processes, workdir / f"k{processes}-{n}-{poll['id']}", args.broadcast_seconds
+    )
     cluster.workdir.mkdir()
     try:
         cluster.up()
@@ -250,7 +254,8 @@ def report(results: dict[int, dict[int, list[dict]]], meta: dict, args) -> str:
     lines = [
         f"Run {meta['started']} on {meta['machine']}; load average {meta['load']} at the start; open-file "
         f"limit {meta['nofile'][0]}; {args.rounds} round(s), medians over them; connect ramp {args.ramp:g}/s; "
-        f"votes over {args.spread:g} s; {args.sources} client source addresses. Server figures summed over "
+        f"votes over {args.spread:g} s; {args.sources} client source addresses; LIVE_BROADCAST_SECONDS "
+        f"{args.broadcast_seconds or 'the default'}. Server figures summed over "
         "the web processes; a ratio is the figure with K processes over the figure with 1.",
         "",
     ]
@@ -315,6 +320,12 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=200.0)
     parser.add_argument("--spread", type=float, default=5.0)
     parser.add_argument("--sources", type=int, default=200, help="loopback source addresses")
+    parser.add_argument(
+        "--broadcast-seconds",
+        default="",
+        help="LIVE_BROADCAST_SECONDS for every process (default: the app's 0.3 s, longer with more sockets "
+        "per process); a value above N / K / 8,000 gives every K the same ticks",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
