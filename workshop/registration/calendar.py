@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event
 
 from workshop import web
 from workshop.db import utcnow
@@ -66,6 +65,9 @@ def events_for(
 
 
 def to_ics(name: str, events: Iterable[CalendarEvent], sequence: int) -> bytes:
+    # icalendar is loaded by the first .ics, not by every web process at start-up (issue 15: memory)
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Bimtek Hybrid//bimtek-hybrid//ID")
     calendar.add("version", "2.0")
