@@ -1,4 +1,4 @@
-"""Benchmark: bench/live_poll.py's live poll against 1 and 2 gunicorn web processes behind nginx.
+"""Benchmark: bench/live_poll.py's live poll against 1 to K gunicorn web processes behind nginx.
 
     .venv/bin/python bench/live_poll_cluster.py [--sizes 1000,2000] [--processes 1,2] [--rounds 1]
                                                 [--ramp 200] [--spread 5] [--sources 200] [--keep]
@@ -17,7 +17,8 @@ addresses 127.0.0.N (client i from address i mod --sources), so nginx spreads th
 processes. Server CPU, RSS and run-queue wait are summed over the web processes' gunicorn workers.
 After the run: the votes stored (poll_vote rows), the clients per upstream from nginx's access
 log, and the CPU of nginx, redis and PostgreSQL over the load generator's whole run.
-Prints a markdown table per N (K = 1, K = 2 and the ratio 2 / 1) and writes
+Prints a markdown table per N (a column per K, medians over the rounds, and the ratios K / 1), PASS or
+FAIL for 0 lost votes and for CPU per vote flat in K (at most 1.2x the 1-process figure), and writes
 bench/results/live_poll_cluster-<timestamp>.md and .json.
 """
 
@@ -36,8 +37,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import PYTHON, RESULTS, ROOT, environment, free_port, make_database, server_cpu
-from live_poll import FIGURES, fmt, open_poll, raise_open_files, seed, summarise
+from common import PYTHON, RESULTS, ROOT, environment, free_port, make_database, server_cpu, verdict
+from live_poll import FIGURES, figure, fmt, open_poll, raise_open_files, seed, summarise
 
 sys.path.insert(0, str(ROOT))
 from deploy import render
@@ -86,7 +87,8 @@ def stored_votes(database_url: str, poll_id: int) -> set[int]:
 class Cluster:
     """redis, K gunicorn web processes and nginx for one run (PostgreSQL lives for the whole N)."""
 
-    def __init__(self, database_url: str, processes: int, workdir: Path):
+    def __init__(self, database_url: str, processes: int, workdir: Path, broadcast_seconds: str = ""):
+        self.broadcast_seconds = broadcast_seconds
         self.database_url = database_url
         self.workdir = workdir
         self.redis_port = free_port()
@@ -122,6 +124,7 @@ class Cluster:
                 RATELIMIT_STORAGE_URI=f"{redis_url}/1",
                 EMBEDDED_SCHEDULER="0",
                 ACCESS_LOG="",
+                **({"LIVE_BROADCAST_SECONDS": self.broadcast_seconds} if self.broadcast_seconds else {}),
             )
             self.start(f"web{index + 1}", [GUNICORN, "-c", GUNICORN_CONFIG, "workshop:create_app()"], env)
         render.write_nginx_config(
@@ -186,7 +189,9 @@ def cpu_of(pids: list[int]) -> float:
 def run(
     n: int, processes: int, seeded: dict, poll: dict, database_url: str, postgres, workdir: Path, args
 ) -> dict:
-    cluster = Cluster(database_url, processes, workdir / f"k{processes}-{n}-{poll['id']}")
+    cluster = Cluster(
+        database_url, processes, workdir / f"k{processes}-{n}-{poll['id']}", args.broadcast_seconds
+    )
     cluster.workdir.mkdir()
     try:
         cluster.up()
@@ -242,34 +247,66 @@ EXTRA = [
 ]
 
 
-def report(results: dict[int, dict[int, dict]], meta: dict, args) -> str:
+FLAT = 1.2  # "per-process CPU per vote stays flat from 1 to 4 processes" (issue 15), within noise
+
+
+def report(results: dict[int, dict[int, list[dict]]], meta: dict, args) -> str:
     lines = [
-        f"Run {meta['started']} on {meta['machine']}; open-file limit {meta['nofile'][0]}; "
-        f"{args.rounds} round(s); connect ramp {args.ramp:g}/s; votes over {args.spread:g} s; "
-        f"{args.sources} client source addresses. Server figures summed over the web processes.",
+        f"Run {meta['started']} on {meta['machine']}; load average {meta['load']} at the start; open-file "
+        f"limit {meta['nofile'][0]}; {args.rounds} round(s), medians over them; connect ramp {args.ramp:g}/s; "
+        f"votes over {args.spread:g} s; {args.sources} client source addresses; LIVE_BROADCAST_SECONDS "
+        f"{args.broadcast_seconds or 'the default'}. Server figures summed over "
+        "the web processes; a ratio is the figure with K processes over the figure with 1.",
         "",
     ]
     for n, by_k in results.items():
-        one, two = by_k.get(1), by_k.get(2)
+        counts = sorted(by_k)
+        base = by_k.get(1)
+        others = [k for k in counts if k != 1] if base else []
         lines += [
             f"### N = {n:,}",
             "",
-            "| figure | 1 process | 2 processes | 2 / 1 |",
-            "| --- | ---: | ---: | ---: |",
+            "| figure | "
+            + " | ".join(f"{k} process{'es' if k > 1 else ''}" for k in counts)
+            + "".join(f" | {k} / 1" for k in others)
+            + " |",
+            "| --- |" + " ---: |" * (len(counts) + len(others)),
         ]
         for key, label, pattern, with_ratio in FIGURES + EXTRA:
-            a = fmt(one[key], pattern) if one else "-"
-            b = fmt(two[key], pattern) if two else "-"
-            r = "-"
-            if one and two and with_ratio and one[key]:
-                r = fmt(two[key] / one[key], "{:.2f}x")
-            lines.append(f"| {label.replace('(sum)', '')} | {a} | {b} | {r} |")
+            cells = [fmt(figure(by_k[k], key), pattern) for k in counts]
+            for k in others:
+                one = figure(base, key)
+                cells.append(fmt(figure(by_k[k], key) / one, "{:.2f}x") if with_ratio and one else "-")
+            lines.append(f"| {label.replace('(sum)', '')} | " + " | ".join(cells) + " |")
         lines.append("")
-        for k, r in by_k.items():
+        for k in counts:
+            for index, r in enumerate(by_k[k], 1):
+                lines.append(
+                    f"- {k} process(es), round {index}: connected {r['connected']}/{r['clients']}; stored "
+                    f"{r['stored']}/{r['votes_sent']}; CPU per vote {r['server_cpu_ms_per_vote']:.2f} ms; "
+                    f"nginx upstream split {r['upstream_split']}; connect errors {r['connect_errors']}; "
+                    f"ack errors {r['error_samples']}; other events {r['unhandled_events']}"
+                )
+        lines.append("")
+        lost = {k: sum(r["lost"] + r["acked_not_stored"] for r in by_k[k]) for k in counts}
+        lines.append(
+            verdict(
+                not any(lost.values()),
+                f"N = {n:,}: 0 votes lost",
+                ", ".join(f"{k} process(es) {value}" for k, value in lost.items()),
+            )
+        )
+        if base:
+            one = figure(base, "server_cpu_ms_per_vote")
+            worst = max((figure(by_k[k], "server_cpu_ms_per_vote") / one for k in others), default=1.0)
             lines.append(
-                f"- {k} process(es): connected {r['connected']}/{r['clients']}; stored {r['stored']}/"
-                f"{r['votes_sent']}; nginx upstream split {r['upstream_split']}; connect errors "
-                f"{r['connect_errors']}; ack errors {r['error_samples']}; other events {r['unhandled_events']}"
+                verdict(
+                    worst <= FLAT,
+                    f"N = {n:,}: CPU per vote flat from 1 to {counts[-1]} processes (at most {FLAT:g}x the "
+                    "1-process figure)",
+                    ", ".join(f"{figure(by_k[k], 'server_cpu_ms_per_vote'):.2f} ms on {k}" for k in counts)
+                    + f"; worst {worst:.2f}x",
+                )
             )
         lines.append("")
     return "\n".join(lines)
@@ -283,6 +320,12 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=200.0)
     parser.add_argument("--spread", type=float, default=5.0)
     parser.add_argument("--sources", type=int, default=200, help="loopback source addresses")
+    parser.add_argument(
+        "--broadcast-seconds",
+        default="",
+        help="LIVE_BROADCAST_SECONDS for every process (default: the app's 0.3 s, longer with more sockets "
+        "per process); a value above N / K / 8,000 gives every K the same ticks",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -292,9 +335,10 @@ def main() -> None:
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
         "nofile": list(nofile),
+        "load": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
     }
     workdir = Path(tempfile.mkdtemp(prefix="bimtek-live-cluster-"))
-    results: dict[int, dict[int, dict]] = {}
+    results: dict[int, dict[int, list[dict]]] = {}
     postgres = PostgresServer().start()
     try:
         for n in sizes:
@@ -311,7 +355,7 @@ def main() -> None:
                     open_poll(database_url, poll["id"], seeded["organiser_id"])
                     print(f"N = {n}: {k} process(es)", file=sys.stderr)
                     result = run(n, k, seeded, poll, database_url, postgres, workdir, args)
-                    results[n][k] = result
+                    results[n].setdefault(k, []).append(result)
                     print(
                         f"  ack p50/p99 {result['ack_p50_ms']:.0f}/{result['ack_p99_ms']:.0f} ms, converged "
                         f"{fmt(result['converge_s'], '{:.2f}')} s, lost {result['lost']}, server CPU "

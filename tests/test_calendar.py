@@ -6,6 +6,7 @@ from icalendar import Calendar
 
 from tests import factories
 from workshop.programs import services as program_services
+from workshop.registration import calendar
 from workshop.registration.models import Mode, Status
 
 
@@ -33,8 +34,8 @@ def test_ics_has_one_event_per_day_of_each_stage_in_utc_with_an_alarm_on_the_fir
         assert second.decoded("dtstart") == stage.starts_at + timedelta(days=1)
         assert second.decoded("dtend") == stage.ends_at
         assert first["dtstart"].to_ical() == stage.starts_at.strftime("%Y%m%dT%H%M%SZ").encode()
-        assert str(first["uid"]) == f"stage-{stage.id}-registration-{registration.id}@bimtek-hybrid"
-        assert str(second["uid"]) == f"stage-{stage.id}-registration-{registration.id}-day-2@bimtek-hybrid"
+        assert str(first["uid"]) == f"stage-{stage.id}@bimtek-hybrid"
+        assert str(second["uid"]) == f"stage-{stage.id}-day-2@bimtek-hybrid"
         assert str(first["location"]) == str(second["location"]) == stage.meeting_url
         (alarm,) = first.walk("VALARM")
         assert alarm.decoded("trigger") == -timedelta(days=1)
@@ -124,6 +125,32 @@ def test_a_one_day_stage_is_one_event_without_a_day_number(app, session, client)
 
     assert str(event["summary"]) == "Tahap I: Tahap ke-1"
     assert event.decoded("dtend") == stage.ends_at
+
+
+def test_participants_with_the_same_mode_get_the_same_file_and_a_changed_venue_a_new_one(app, session):
+    program = factories.program(session, stages=1)
+    hall, also_hall, village = (
+        factories.registration(session, program, status=Status.APPROVED, mode=mode)
+        for mode in (Mode.LURING, Mode.LURING, Mode.DARING)
+    )
+    stage = program.stages[0]
+
+    def ics(registration) -> bytes:
+        return calendar.calendar_for(registration, "https://bimtek.example.org/saya/x", "id", [stage])
+
+    with app.test_request_context():
+        first = ics(hall)
+        assert ics(also_hall) == first
+        assert b"LOCATION:https://zoom.us/j/81200001" in ics(village)
+        stage.venue_name = "Aula Sopo Godang"
+        moved = ics(also_hall)
+
+    assert b"LOCATION:Aula Martua" in first
+    assert b"LOCATION:Aula Sopo Godang" in moved
+    assert [str(event["uid"]) for event in Calendar.from_ical(moved).walk("VEVENT")] == [
+        f"stage-{stage.id}@bimtek-hybrid",
+        f"stage-{stage.id}-day-2@bimtek-hybrid",
+    ]
 
 
 def _log_in_participant(app, session, client, registration) -> str:

@@ -319,8 +319,8 @@ def test_email_attaches_the_stage_as_one_ics_event_per_day_in_utc_without_the_pe
         b"20210716T090000Z",
     )
     assert second.decoded("dtend") == stage.ends_at
-    assert str(first["uid"]) == f"stage-{stage.id}-registration-{registration.id}@bimtek-hybrid"
-    assert str(second["uid"]) == f"stage-{stage.id}-registration-{registration.id}-day-2@bimtek-hybrid"
+    assert str(first["uid"]) == f"stage-{stage.id}@bimtek-hybrid"
+    assert str(second["uid"]) == f"stage-{stage.id}-day-2@bimtek-hybrid"
     assert str(first["description"]) == (
         "Bimtek Smart City Tapanuli Utara\n"
         "Zoom: https://zoom.us/j/81200002\n"

@@ -1,81 +1,29 @@
 """The laporan's facts (queries.py) in words, as blocks (blocks.py) that word.py and pdf.py render:
 the cover, the organiser's texts, the schedule, the attendance recap, the polls, the questions,
-the evaluation, the assignments, the certificates and the photos. In the current language (the organiser's),
+the evaluation (answers.py), the assignments, the certificates and the photos. In the current language (the organiser's),
 dates as "Kamis, 24 Juni 2021, pukul 09.00 WIB"."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 
-from babel.numbers import format_percent
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from workshop import i18n
 from workshop.assignments import exports as assignment_exports
-from workshop.evaluation.exports import average_text, mode_label
-from workshop.evaluation.models import ItemKind
+from workshop.evaluation.exports import mode_label
 from workshop.groups import exports as group_exports
-from workshop.laporan.blocks import Chart, Cover, Document, Heading, PageBreak, Paragraph, Picture, Table
-from workshop.laporan.queries import AskedQuestion, Facts, Recap
-from workshop.live.models import PollKind, QuestionStatus
+from workshop.laporan import answers
+from workshop.laporan.blocks import Cover, Document, Heading, PageBreak, Paragraph, Picture, Table
+from workshop.laporan.queries import Facts, Recap
+from workshop.laporan.writing import Writer
 from workshop.programs.forms import ORG_KIND_LABELS
-from workshop.programs.models import Stage
 from workshop.registration.models import Mode
 from workshop.reports.labels import status_label
 
-MAX_TEXT_ANSWERS = 50  # free-text answers listed per poll or evaluation item
-QUESTION_LABELS = {
-    QuestionStatus.ANSWERED: _l("Answered by the speaker"),
-    QuestionStatus.APPROVED: _l("Approved, not answered"),
-    QuestionStatus.PENDING: _l("Not moderated"),
-}
 
-
-def question_label(question: AskedQuestion) -> str:
-    """Its state: answered, carried to the next stage (not answered, marked to be carried),
-    approved but not answered, not moderated; and whether it was carried here."""
-    if question.status != QuestionStatus.ANSWERED and question.carried_over:
-        label = _("Carried to the next stage")
-    else:
-        label = str(QUESTION_LABELS.get(question.status, question.status.value))
-    if question.carried_in:
-        return _("%(state)s (carried from the previous stage)", state=label)
-    return label
-
-
-class _Writer:
-    def __init__(self, facts: Facts, locale: str):
-        self.facts, self.locale = facts, locale
-        self.program = facts.program
-        self.blocks: list = []
-        self.chapter = 0
-
-    def add(self, *blocks) -> None:
-        self.blocks.extend(blocks)
-
-    def chapter_heading(self, text: str) -> None:
-        self.chapter += 1
-        self.add(Heading(f"{self.chapter}. {text}", 1))
-
-    def percent(self, count: int, total: int) -> str:
-        return format_percent(count / total if total else 0, locale=self.locale)
-
-    def stage_name(self, stage: Stage) -> str:
-        return f"{i18n.stage_label(stage.number, self.locale)}: {stage.title}"
-
-    def stage_heading(self, stage: Stage) -> None:
-        if self.facts.whole:
-            self.add(Heading(self.stage_name(stage), 2))
-
-    def texts(self, text: str) -> None:
-        paragraphs = [line for line in text.splitlines() if line.strip()]
-        if not paragraphs:
-            self.add(Paragraph(_("Not filled in yet."), muted=True))
-        self.add(*(Paragraph(line) for line in paragraphs))
-
-    # --- The parts --------------------------------------------------------------------------
+class _Writer(Writer):
+    """The report's own chapters; those of what the participants answered are in answers.py."""
 
     def cover(self) -> None:
         program, stages = self.program, [facts.stage for facts in self.facts.stages]
@@ -162,166 +110,6 @@ class _Writer:
             self.add(self.recap_table(_("Mode"), by_mode, recap))
             self.add(self.recap_table(_("Kind of organisation"), by_kind, recap))
 
-    def polls(self) -> None:
-        self.chapter_heading(_("Poll results"))
-        for facts in self.facts.stages:
-            self.stage_heading(facts.stage)
-            if not facts.polls:
-                self.add(Paragraph(_("No poll was held."), muted=True))
-            for number, summary in enumerate(facts.polls, start=1):
-                poll, results = summary.poll, summary.results
-                hall = results.get("hall", {})
-                answered = results["total"] + hall.get("total", 0)
-                self.add(Heading(f"{number}. {poll.question}", 3))
-                if hall.get("entered"):
-                    line = _(
-                        "%(num)d answers: %(online)d online, %(hall)d counted in the hall",
-                        num=answered,
-                        online=results["total"],
-                        hall=hall["total"],
-                    )
-                else:
-                    line = _("%(num)d answers", num=answered)
-                self.add(Paragraph(line))
-                self.poll_results(poll.kind, results, answered, counted_in_hall=bool(hall.get("entered")))
-
-    def poll_results(self, kind: PollKind, results: dict, total: int, *, counted_in_hall: bool) -> None:
-        if results["bars"]:
-            bars = [(bar, self.percent(bar["count"], total)) for bar in results["bars"]]
-            self.add(
-                Chart(
-                    _("Answers"),
-                    tuple((b["label"], b["count"], f"{b['count']} ({share})") for b, share in bars),
-                )
-            )
-            header: tuple[str, ...]
-            rows: tuple[tuple[str, ...], ...]
-            if counted_in_hall:
-                header = (_("Answer"), _("Online"), _("In the hall"), _("Count"), "%")
-                rows = tuple(
-                    (b["label"], str(b["online"]), str(b["hall"]), str(b["count"]), share)
-                    for b, share in bars
-                )
-            else:
-                header, rows = (
-                    (_("Answer"), _("Count"), "%"),
-                    tuple((b["label"], str(b["count"]), share) for b, share in bars),
-                )
-            self.add(Table(header, rows))
-        if results["average"] is not None:
-            self.add(
-                Paragraph(_("Average: %(average)s", average=average_text(results["average"], self.locale)))
-            )
-        if results["words"]:
-            self.add(
-                Table(
-                    (_("Word"), _("Count")),
-                    tuple((word["text"], str(word["count"])) for word in results["words"]),
-                )
-            )
-        if kind == PollKind.TEXT and results["answers"]:
-            self.add(
-                Table(
-                    (_("Answer"),),
-                    tuple((answer["text"],) for answer in results["answers"][:MAX_TEXT_ANSWERS]),
-                )
-            )
-
-    def questions(self) -> None:
-        self.chapter_heading(_("Questions from participants"))
-        for facts in self.facts.stages:
-            self.stage_heading(facts.stage)
-            if not facts.questions:
-                self.add(Paragraph(_("No question was asked."), muted=True))
-                continue
-            counted: dict[str, int] = {}  # per state, in the order of the list
-            for question in facts.questions:
-                state = question_label(replace(question, carried_in=False))
-                counted[state] = counted.get(state, 0) + 1
-            self.add(Paragraph("; ".join(f"{state}: {count}" for state, count in counted.items())))
-            self.add(
-                Table(
-                    (_("No."), _("Question"), _("Asked by"), _("Upvotes"), _("Status")),
-                    tuple(
-                        (
-                            str(number),
-                            question.text,
-                            f"{question.asker}, {question.organization}"
-                            if question.asker
-                            else _("Anonymous"),
-                            str(question.upvotes),
-                            question_label(question),
-                        )
-                        for number, question in enumerate(facts.questions, start=1)
-                    ),
-                    widths=(1, 7, 5, 2, 3),
-                )
-            )
-
-    def evaluation(self) -> None:
-        self.chapter_heading(_("Evaluation"))
-        results = self.facts.evaluation
-        if results is None:
-            self.add(Paragraph(_("No evaluation questionnaire was set."), muted=True))
-            return
-        self.add(
-            Table(
-                (_("Stage"), _("Responses"), _("Participants"), "%"),
-                tuple(
-                    (
-                        i18n.stage_label(stage.number, self.locale),
-                        str(results.responded[stage.id]),
-                        str(results.approved[stage.id]),
-                        self.percent(results.responded[stage.id], results.approved[stage.id]),
-                    )
-                    for stage in results.stages
-                ),
-            )
-        )
-        scales = [item for item in results.items if item.item.kind == ItemKind.SCALE]
-        if scales:
-            self.add(
-                Table(
-                    (_("Aspect"), _("Answers"), _("Average (1 to 5)")),
-                    tuple(
-                        (
-                            item.item.prompt,
-                            str(item.overall.count),
-                            average_text(item.overall.mean, self.locale),
-                        )
-                        for item in scales
-                    ),
-                )
-            )
-        for item in results.items:
-            if item.item.kind == ItemKind.CHOICE:
-                self.add(Heading(item.item.prompt, 3))
-                self.add(
-                    Table(
-                        (_("Answer"), _("Count"), "%"),
-                        tuple(
-                            (
-                                str(value),
-                                str(item.overall.counts.get(value, 0)),
-                                self.percent(item.overall.counts.get(value, 0), item.overall.count),
-                            )
-                            for value in item.values
-                        ),
-                    )
-                )
-            elif item.item.kind == ItemKind.TEXT and item.texts:
-                self.add(Heading(item.item.prompt, 3))
-                self.add(
-                    Table(
-                        (_("Stage"), _("Answer")),
-                        tuple(
-                            (i18n.stage_label(text.stage.number, self.locale), text.text)
-                            for text in item.texts[:MAX_TEXT_ANSWERS]
-                        ),
-                        widths=(1, 5),
-                    )
-                )
-
     def assignments(self) -> None:
         """Per assignment: who had to hand it in, who did (late), accepted, missing; then who."""
         assignments, rows = self.facts.assignments, self.facts.assignment_rows
@@ -396,9 +184,9 @@ def build(facts: Facts, locale: str) -> Document:
     writer.introduction()
     writer.schedule()
     writer.attendance()
-    writer.polls()
-    writer.questions()
-    writer.evaluation()
+    answers.polls(writer)
+    answers.questions(writer)
+    answers.evaluation(writer)
     if facts.assignments:
         writer.assignments()
     if facts.group_work:

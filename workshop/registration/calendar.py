@@ -5,6 +5,10 @@ participant page (which asks to log in), never to the personal link. Every event
 stays the same and a SEQUENCE that is the programme's schedule version, which every change of a
 stage bumps, so a calendar that imports the file again replaces the events it had. The first day
 keeps the UID a whole-stage event had, and has an alarm the day before.
+
+A UID names the stage's day, the same event for everyone, so the files of all participants with
+the same mode and language are the same bytes: a reminder run serialises each once (`to_ics` is
+cached on the events' values).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -65,6 +70,11 @@ def events_for(
 
 
 def to_ics(name: str, events: Iterable[CalendarEvent], sequence: int) -> bytes:
+    return _serialised(name, tuple(events), sequence)
+
+
+@lru_cache(maxsize=256)
+def _serialised(name: str, events: tuple[CalendarEvent, ...], sequence: int) -> bytes:
     # icalendar is loaded by the first .ics, not by every web process at start-up (issue 15: memory)
     from icalendar import Alarm, Calendar, Event
 
@@ -99,7 +109,7 @@ def _stage_events(registration: Registration, stage: Stage, page_url: str | None
     title = f"{stage_label(stage.number)}: {stage.title}"
     location, description = _where(registration, stage, page_url)
     days = stage_window(stage).days()
-    uid = f"stage-{stage.id}-registration-{registration.id}"
+    uid = f"stage-{stage.id}"
     return [
         CalendarEvent(
             uid=f"{uid}@bimtek-hybrid" if day == 1 else f"{uid}-day-{day}@bimtek-hybrid",
