@@ -3,10 +3,15 @@ gevent, Socket.IO; SQLite or PostgreSQL as BIMTEK_TEST_DATABASE says).
 
 Twenty participants each log in with their personal link, vote over Socket.IO, ask a question over
 HTTP and hand in their agency's assignment rows, while the petugas checks each of them in at the
-hall desk. At the same time a participant and a petugas of the same programme (and one stranger
-without a session) send what a broken or malicious client sends: malformed JSON, ids beyond any row
+hall desk; five of them are in groups (two groups of the stage): each saves a field of the group's
+output and asks their question to the group. Six more vote and ask by WhatsApp reply, through
+Fonnte's webhook and Meta's signed one. At the same time a participant (a member of a group) and a
+petugas of the same programme, a participant in no group, one stranger without a session and a
+forged gateway send what a broken or malicious client sends: malformed JSON, ids beyond any row
 (2^63, 10^30, -1), text of control characters only, an oversized body, a wrong CSRF token, socket
-events with payloads of the wrong shape.
+events with payloads of the wrong shape, a stale or oversized group output, a question to another
+group, webhooks with a wrong token or signature, junk, a repeated message id, unknown numbers all
+at once (exactly WHATSAPP_STRANGER_REPLIES_PER_HOUR of them answered): tests/hostile_whatsapp.py.
 
 Afterwards every good action is in the database exactly once and as sent, none of the bad ones
 left a trace; each bad one was answered with a 4xx (or an error ack) carrying the Indonesian
@@ -22,6 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,22 +36,28 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from tests import factories, serving
+from tests import factories, hostile_whatsapp, serving
 from tests.browser.conftest import running_server
 from workshop.assignments import services as assignments
 from workshop.assignments.models import LatePolicy, Submission
 from workshop.auth.models import Role
 from workshop.checkin.models import CheckIn
+from workshop.groups import services as groups
+from workshop.groups.models import OUTPUT_FIELDS, GroupMode, GroupOutput
 from workshop.live import services as live
 from workshop.live.actions import ERROR_MESSAGES
 from workshop.live.models import PollKind, PollVote, Question
 from workshop.programs.models import OrgKind
 from workshop.registration import links
-from workshop.registration.models import Status
+from workshop.registration.models import Mode, Status
 from workshop.registration.services import ensure_participant_user
+from workshop.reminders.models import Delivery, Kind
 from workshop.web import JSON_ERRORS
+from workshop.whatsapp.models import InboundMessage
 
 GOOD = 20
+GROUPED = 5  # the first five good participants: three in the economy group, two in living's
+WA = 6  # participants who vote and ask by WhatsApp reply only
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 HUGE = (2**63, 10**30)  # beyond any row (the largest id is 2^63-1 on SQLite, 2^31-1 on PostgreSQL)
 
@@ -67,6 +79,14 @@ class World:
     hostile_organization: int
     petugas: str
     hostile_petugas: str
+    names: list[str]  # the good participants'
+    group_ids: list[int | None]  # each good participant's group (the first GROUPED), else None
+    economy_id: int
+    living_id: int  # the hostile participant's group too
+    outsider_token: str  # a participant in no group
+    hostile_phone: str
+    wa_phones: list[str]
+    wa_registration_ids: list[int]
 
 
 def _seed(server) -> World:
@@ -83,6 +103,20 @@ def _seed(server) -> World:
             ensure_participant_user(session, registration.person)
             people.append(registration)
         *good, hostile = people
+        wa_people = [
+            factories.registration(session, program, status=Status.APPROVED, mode=Mode.DARING)
+            for _ in range(WA)
+        ]
+        outsider = factories.registration(session, program, status=Status.APPROVED)
+        for registration in [*wa_people, outsider]:  # as their approval made them
+            ensure_participant_user(session, registration.person)
+        groups.set_up(
+            session, stage, dimensions=["economy", "living"], mode=GroupMode.ORGANISER, cap=None, actor=None
+        )
+        economy, living = groups.groups_of(session, stage.id)
+        group_ids = [economy.id] * 3 + [living.id] * (GROUPED - 3)
+        members = {registration.id: group for registration, group in zip(good, group_ids, strict=False)}
+        groups.assign(session, stage, members | {hostile.id: living.id}, actor=None)
         organiser = factories.staff(session, Role.PANITIA)
         petugas, hostile_petugas = (
             factories.staff(session, Role.PETUGAS),
@@ -127,6 +161,14 @@ def _seed(server) -> World:
             hostile_organization=hostile.person.organization_id,
             petugas=petugas.username,
             hostile_petugas=hostile_petugas.username,
+            names=[registration.person.name for registration in good],
+            group_ids=group_ids + [None] * (GOOD - GROUPED),
+            economy_id=economy.id,
+            living_id=living.id,
+            outsider_token=links.issue(outsider, secret_key),
+            hostile_phone=hostile.person.phone,
+            wa_phones=[registration.person.phone for registration in wa_people],
+            wa_registration_ids=[registration.id for registration in wa_people],
         )
 
 
@@ -175,8 +217,14 @@ def _rows(number: int) -> dict[str, dict[str, str]]:
     }
 
 
+def _output(number: int) -> tuple[str, str]:
+    """The field of the group's output good participant `number` saves, and their text."""
+    return OUTPUT_FIELDS[number % 3], f"Usulan kelompok dari peserta {number}."
+
+
 def _good_participant(world: World, number: int) -> dict:
-    """Log in, vote over Socket.IO, ask over HTTP, hand in the rows: what each step answered."""
+    """Log in, vote over Socket.IO, ask over HTTP (to their group, if in one), hand in the rows,
+    save their field of the group's output: what each step answered."""
     browser, csrf = _participant(world, world.tokens[number])
     socket = browser.socket()
     try:
@@ -190,13 +238,26 @@ def _good_participant(world: World, number: int) -> dict:
         _, voted = socket.emit("vote", vote, timeout=30)
     finally:
         socket.close()
+    group_id = world.group_ids[number]
     question = {"text": f"Pertanyaan peserta {number}?", "client_id": _client_id()}
+    if group_id is not None:
+        question["group_id"] = group_id
     asked = _post(
         browser,
         f"/live/{world.stage_id}/questions",
         json.dumps(question).encode(),
         JSON | {"X-CSRFToken": csrf},
     )
+    saved = None
+    if group_id is not None:
+        field, text = _output(number)
+        status, body = _post(
+            browser,
+            f"/saya/{world.slug}/kelompok/{world.stage_id}/hasil",
+            json.dumps({"field": field, "text": text, "version": 0}).encode(),
+            JSON | {"X-CSRFToken": csrf},
+        )
+        saved = (status, json.loads(body))
     form = {"csrf_token": csrf} | {
         f"{dimension}-{name}": value
         for dimension, row in _rows(number).items()
@@ -208,7 +269,17 @@ def _good_participant(world: World, number: int) -> dict:
         urllib.parse.urlencode(form).encode(),
         {"Content-Type": "application/x-www-form-urlencoded", "Origin": world.url},
     )
-    return {"joined": joined, "voted": voted, "asked": asked, "handed_in": handed_in[0]}
+    return {"joined": joined, "voted": voted, "asked": asked, "handed_in": handed_in[0], "saved": saved}
+
+
+def _good_whatsapp(world: World, number: int) -> list[tuple[int, dict]]:
+    """WhatsApp participant `number` votes and asks through the gateway's webhook."""
+    gateway = serving.Browser(world.url)
+    answers = []
+    for message in hostile_whatsapp.good_messages(world.wa_phones[number], number):
+        status, body = _post(gateway, *message)
+        answers.append((status, json.loads(body)))
+    return answers
 
 
 def _check_in_everyone(world: World) -> list[tuple[int, dict]]:
@@ -250,6 +321,21 @@ def _hostile_http(world: World) -> list[tuple[str, int, dict]]:
             (f"vote poll {huge}", browser, f"/live/{world.stage_id}/polls/{huge}/vote", json.dumps(vote).encode(), headers),
             (f"ask stage {huge}", browser, f"/live/{huge}/questions", json.dumps({"text": "Halo?", "client_id": _client_id()}).encode(), headers),
         ]  # fmt: skip
+    output = f"/saya/{world.slug}/kelompok/{world.stage_id}/hasil"
+    field = {"field": "programmes", "text": "Usulan penyusup.", "version": 0}  # a field no one else saves
+    outsider, outsider_csrf = _participant(world, world.outsider_token)
+    cases += [
+        ("output stale version", browser, output, json.dumps(field | {"version": 7}).encode(), headers),
+        ("output too long", browser, output, json.dumps(field | {"text": "x" * 4001}).encode(), headers),
+        ("output version 10^30", browser, output, json.dumps(field | {"version": 10**30}).encode(), headers),
+        ("output version true", browser, output, json.dumps(field | {"version": True}).encode(), headers),
+        ("output no such field", browser, output, json.dumps(field | {"field": "\x00"}).encode(), headers),
+        ("output oversized body", browser, output, json.dumps(field | {"text": "x" * 70_000}).encode(), headers),
+        ("output wrong csrf", browser, output, json.dumps(field).encode(), JSON | {"X-CSRFToken": "palsu"}),
+        ("ask another group", browser, ask, json.dumps({"text": "Halo?", "client_id": _client_id(), "group_id": world.economy_id}).encode(), headers),
+        ("output by a non-member", outsider, output, json.dumps(field).encode(), JSON | {"X-CSRFToken": outsider_csrf}),
+        ("ask a group as a non-member", outsider, ask, json.dumps({"text": "Halo?", "client_id": _client_id(), "group_id": world.living_id}).encode(), JSON | {"X-CSRFToken": outsider_csrf}),
+    ]  # fmt: skip
     desk, desk_csrf = _staff(world, world.hostile_petugas)
     scan = f"/api/stages/{world.stage_id}/checkin"
     desk_headers = JSON | {"X-CSRFToken": desk_csrf}
@@ -302,6 +388,16 @@ def _hostile_socket(world: World) -> list[tuple[str, dict | None]]:
             ("upvote question 10^30", "upvote", {"stage_id": world.stage_id, "client_id": _client_id(), "question_id": 10**30}),
             ("moderate as participant", "moderate", {"stage_id": world.stage_id, "client_id": _client_id(), "question_id": 1, "action": "approve"}),
         ]  # fmt: skip
+        ask = {"stage_id": world.stage_id, "text": "Halo kelompok?"}
+        for label, group_id in [
+            ("2^63", 2**63),
+            ("10^30", 10**30),
+            ("-1", -1),
+            ("true", True),
+            ("as text", str(world.living_id)),
+            ("of another", world.economy_id),
+        ]:
+            cases.append((f"ask group {label}", "ask", ask | {"client_id": _client_id(), "group_id": group_id}))  # fmt: skip
         acks = [(case, socket.emit(event, data, timeout=30)[1]) for case, event, data in cases]
         # An event nobody handles is dropped; the connection stays usable.
         socket.send("drop_tables", {"stage_id": world.stage_id})
@@ -312,13 +408,31 @@ def _hostile_socket(world: World) -> list[tuple[str, dict | None]]:
     return acks
 
 
+def _hostile_whatsapp(world: World) -> list[tuple[str, int, dict]]:
+    """(case, status, JSON answer) of what a forger or a broken gateway posts to the webhooks."""
+    gateway = serving.Browser(world.url)
+    answers = []
+    for case, message in hostile_whatsapp.hostile_messages(world.hostile_phone, world.wa_phones):
+        status, body = _post(gateway, *message)
+        answers.append((case, status, json.loads(body)))
+    return answers
+
+
 # -- the test -------------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def server(tmp_path, make_database_url):
-    with running_server(tmp_path, make_database_url("hostile")) as server:
+    database = make_database_url("hostile")
+    cap = str(hostile_whatsapp.STRANGER_CAP)
+    with running_server(tmp_path, database, WHATSAPP_STRANGER_REPLIES_PER_HOUR=cap) as server:
         yield server
+
+
+CHANGED = (
+    "%(name)s changed this field meanwhile: their text is shown; your text is kept below it, "
+    "copy what you need and save again."
+)
 
 
 def _translated(app, message: str) -> str:
@@ -334,21 +448,33 @@ def test_hostile_requests_beside_twenty_good_participants_change_nothing_but_the
     live_text = {code: message._args[0] for code, message in ERROR_MESSAGES.items()}
     page_text = {code: str(message._args[0]) for code, message in JSON_ERRORS.values()}
 
-    started = threading.Barrier(GOOD + 3)
+    workers = GOOD + WA + 4 + len(hostile_whatsapp.FLOOD)
+    started = threading.Barrier(workers)
 
     def together(work, *args):
         started.wait(timeout=60)
         return work(*args)
 
-    with ThreadPoolExecutor(max_workers=GOOD + 3) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         good = [pool.submit(together, _good_participant, world, number) for number in range(GOOD)]
+        by_whatsapp = [pool.submit(together, _good_whatsapp, world, number) for number in range(WA)]
         desk = pool.submit(together, _check_in_everyone, world)
         hostile_http = pool.submit(together, _hostile_http, world)
         hostile_socket = pool.submit(together, _hostile_socket, world)
+        hostile_gateway = pool.submit(together, _hostile_whatsapp, world)
+        flood = [
+            pool.submit(together, _post, serving.Browser(world.url), *hostile_whatsapp.flood_message(number))
+            for number in range(len(hostile_whatsapp.FLOOD))
+        ]
         good_answers = [future.result(timeout=180) for future in good]
+        whatsapp_answers = [future.result(timeout=180) for future in by_whatsapp]
         desk_answers = desk.result(timeout=180)
         http_answers = hostile_http.result(timeout=180)
         socket_answers = hostile_socket.result(timeout=180)
+        gateway_answers = hostile_gateway.result(timeout=180)
+        for number, future in enumerate(flood):
+            status, body = future.result(timeout=180)
+            gateway_answers.append((f"fonnte flood {number}", status, json.loads(body)))
 
     # Every good action was accepted ...
     for answer in good_answers:
@@ -356,20 +482,70 @@ def test_hostile_requests_beside_twenty_good_participants_change_nothing_but_the
         assert answer["voted"]["ok"] is True, answer
         assert answer["asked"][0] == 200, answer
         assert answer["handed_in"] == 302, answer
+    for number, answer in enumerate(good_answers):
+        if world.group_ids[number] is not None:
+            field, text = _output(number)
+            saved = {"ok": True, "field": field, "text": text, "version": 1, "by": world.names[number]}
+            assert answer["saved"] == (200, saved), answer
+    for number, answers in enumerate(whatsapp_answers):
+        assert answers == [(200, hostile_whatsapp.good_answer(number))] * 2, answers
     assert [(status, body["colour"]) for status, body in desk_answers] == [(200, "green")] * GOOD
 
     # ... and is in the database exactly once, as sent; nothing of the hostile clients is.
     with server.session() as session:
         votes = session.execute(select(PollVote.registration_id, PollVote.answer)).tuples().all()
-        assert sorted(votes) == [
-            (registration, {"option_ids": [world.options[number % 3]]})
-            for number, registration in enumerate(world.registration_ids)
-        ]
-        questions = session.execute(select(Question.registration_id, Question.text)).tuples().all()
-        assert sorted(questions) == [
-            (registration, f"Pertanyaan peserta {number}?")
-            for number, registration in enumerate(world.registration_ids)
-        ]
+        voters = [*enumerate(world.registration_ids), *enumerate(world.wa_registration_ids)]
+        assert sorted(votes) == sorted(
+            (registration, {"option_ids": [world.options[number % 3]]}) for number, registration in voters
+        )
+        questions = session.execute(select(Question.registration_id, Question.text, Question.group_id))
+        assert Counter(questions.tuples()) == Counter(
+            [
+                *(
+                    (registration, f"Pertanyaan peserta {number}?", world.group_ids[number])
+                    for number, registration in enumerate(world.registration_ids)
+                ),
+                *(
+                    (registration, f"Pertanyaan WhatsApp {number}?", None)
+                    for number, registration in enumerate(world.wa_registration_ids)
+                ),
+            ]
+        )
+        outputs = session.execute(
+            select(
+                GroupOutput.group_id,
+                GroupOutput.field,
+                GroupOutput.text,
+                GroupOutput.version,
+                GroupOutput.updated_by_id,
+            )
+        )
+        assert set(outputs.tuples()) == {
+            (group_id, *_output(number), 1, world.registration_ids[number])
+            for number, group_id in enumerate(world.group_ids)
+            if group_id is not None
+        } | {(world.living_id, "programmes", "", 0, None)}  # the field only the hostile member tried
+        inbound = session.execute(
+            select(
+                InboundMessage.provider,
+                InboundMessage.message_id,
+                InboundMessage.sender,
+                InboundMessage.outcome,
+            )
+        ).all()
+        strangers = hostile_whatsapp.stranger_ids()
+        recorded = {row[1]: row[3] for row in inbound if row[1] in strangers}
+        assert {
+            tuple(row) for row in inbound if row[1] not in strangers
+        } == hostile_whatsapp.expected_inbound(world.hostile_phone, world.wa_phones)
+        assert recorded.keys() == strangers and hostile_whatsapp.stranger_outcomes(recorded), recorded
+        replies = session.scalars(
+            select(Delivery.registration_id).where(Delivery.kind == Kind.WHATSAPP_REPLY)
+        )
+        assert Counter(replies) == Counter(
+            {registration: 2 for registration in world.wa_registration_ids}
+            | {world.hostile_registration: 3, None: hostile_whatsapp.STRANGER_CAP}  # three refusals
+        )
         checked_in = session.scalars(select(CheckIn.registration_id)).all()
         assert sorted(checked_in) == world.registration_ids
         submissions = session.scalars(select(Submission).order_by(Submission.organization_id)).all()
@@ -431,10 +607,44 @@ def test_hostile_requests_beside_twenty_good_participants_change_nothing_but_the
         "ask text a list": "empty",
         "upvote question 10^30": "unknown_question",
         "moderate as participant": "moderators_only",
+        **{
+            f"ask group {label}": "not_in_group"
+            for label in ("2^63", "10^30", "-1", "true", "as text", "of another")
+        },
     }
     for case, code in expected_acks.items():
         assert acks[case] == {"ok": False, "error": code, "message": _translated(app, live_text[code])}, case
     assert acks["join after an unknown event"]["ok"] is True
+
+    # The group's output and questions refused the stale, the oversized and the outsiders ...
+    reload = _translated(app, "Reload the page and try again.")
+    changed = _translated(app, CHANGED) % {"name": _translated(app, "Someone")}
+    expected_groups = {
+        "output stale version": (409, {"error": "changed", "message": changed, "current": {"text": "", "version": 0, "by": ""}}),
+        "output too long": (422, {"error": "invalid", "message": _translated(app, "At most %(max)d characters.") % {"max": 4000}}),
+        "output version 10^30": (422, {"error": "invalid", "message": reload}),
+        "output version true": (422, {"error": "bad_field", "message": reload}),
+        "output no such field": (422, {"error": "invalid", "message": _translated(app, "Choose one of the options given.")}),
+        "output by a non-member": (403, {"error": "not_member", "message": _translated(app, "Only the members of this group can change its output.")}),
+        "ask another group": (403, {"error": "not_in_group", "message": _translated(app, live_text["not_in_group"])}),
+        "ask a group as a non-member": (403, {"error": "not_in_group", "message": _translated(app, live_text["not_in_group"])}),
+    }  # fmt: skip
+    for case, (status, body) in expected_groups.items():
+        assert http[case] == (status, {"ok": False, **body}), case
+    too_large = {"error": "too_large", "message": _translated(app, page_text["too_large"])}
+    assert http["output oversized body"] == (413, too_large)
+    assert http["output wrong csrf"] == (400, {"error": "csrf", "message": expired})
+
+    # ... and the webhooks the forged, the junk, the oversized and the repeated messages.
+    forbidden = {"error": "forbidden", "message": _translated(app, page_text["forbidden"])}
+    for case, status, body in gateway_answers:
+        if case in hostile_whatsapp.FORBIDDEN:
+            assert (status, body) == (403, forbidden), case
+        elif case in hostile_whatsapp.TOO_LARGE:
+            assert (status, body) == (413, too_large), case
+        else:
+            ok = hostile_whatsapp.FONNTE_OK if case.startswith("fonnte") else hostile_whatsapp.META_OK
+            assert (status, body) == (200, ok), case
 
     # No 500, no traceback; the server still answers.
     log = server.log()

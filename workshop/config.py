@@ -93,6 +93,10 @@ def from_environment(environ: dict[str, str] | None = None) -> dict:
             for word in env.get("WHATSAPP_QUESTION_KEYWORDS", "T,Tanya,Q").split(",")
             if word.strip()
         ],
+        # Inbound messages are kept this many days (their ids make a gateway's repeat count once:
+        # Meta retries a webhook for up to 7 days); unknown numbers answered per hour at most.
+        "WHATSAPP_INBOUND_KEEP_DAYS": _int(env, "WHATSAPP_INBOUND_KEEP_DAYS", 30),
+        "WHATSAPP_STRANGER_REPLIES_PER_HOUR": _int(env, "WHATSAPP_STRANGER_REPLIES_PER_HOUR", 30),
         # Reminder engine: `python app.py` runs the scheduler unless EMBEDDED_SCHEDULER=0 (then
         # run `flask scheduler` as its own process); see workshop/reminders/jobs.py.
         "EMBEDDED_SCHEDULER": _bool(env.get("EMBEDDED_SCHEDULER"), True),
@@ -230,6 +234,13 @@ def _validate_channels(config: dict) -> None:
         or not all(isinstance(word, str) and word for word in keywords)
     ):
         raise ConfigError("WHATSAPP_QUESTION_KEYWORDS must name at least one word, e.g. 'T,Tanya'")
+    if config["WHATSAPP_INBOUND_KEEP_DAYS"] < 7:
+        raise ConfigError(
+            "WHATSAPP_INBOUND_KEEP_DAYS must be at least 7: a gateway may repeat a message for a week, "
+            "and a repeat of a forgotten message would count again"
+        )
+    if config["WHATSAPP_STRANGER_REPLIES_PER_HOUR"] < 0:
+        raise ConfigError("WHATSAPP_STRANGER_REPLIES_PER_HOUR must not be negative (0: never answer them)")
     for name in ("SMTP_TIMEOUT", "WHATSAPP_TIMEOUT"):
         value = config.get(name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

@@ -13,6 +13,7 @@ Rotating SECRET_KEY ends every personal link and session, and leaves the ticket 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -23,5 +24,8 @@ def mac(secret_key: str, purpose: str, message: str) -> bytes:
     return hmac.new(secret_key.encode(), f"{purpose}:{message}".encode(), hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=16)
 def fernet(secret_key: str, purpose: str) -> Fernet:
+    """Kept per (key, purpose): a Fernet is reusable, and the participant page unseals its ticket on
+    every view."""
     return Fernet(base64.urlsafe_b64encode(mac(secret_key, purpose, "fernet-key")))

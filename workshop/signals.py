@@ -9,7 +9,8 @@
 - `reminders_due`: the reminder engine's tick expands what is due (reminders, in the tick's
   transaction, before its commit). Sent with `session` and `now`; a feature with reminders of its
   own queues their deliveries then and returns how many (assignments: their deadlines; live: the
-  notices of the questions it carries to the next stage when a stage has ended).
+  notices of the questions it carries to the next stage when a stage has ended; whatsapp forgets
+  old inbound messages and queues nothing).
 - `poll_opened`: live opened a poll (in the facilitator's transaction, before the commit). Sent
   with the app as sender and `session`, `poll`, `now`; whatsapp subscribes (it queues the question
   to the stage's participants on WhatsApp) and returns how many messages it queued, so that the

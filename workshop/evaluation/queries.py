@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.attendance.queries import online_intervals
@@ -21,6 +21,18 @@ from workshop.evaluation.models import (
 )
 from workshop.programs.models import OrgKind, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+
+# Built once (its cache key is memoised on the statement): the participant page asks on every view.
+_DEADLINE_DAYS = select(Questionnaire.deadline_days).where(
+    Questionnaire.program_id == bindparam("program_id"),
+    exists().where(QuestionnaireItem.questionnaire_id == Questionnaire.id),
+)
+
+
+def deadline_days_of(session: Session, program_id: int) -> int | None:
+    """The deadline of the programme's questionnaire, in days after a stage's end; None when it has
+    no questionnaire, or one without questions (nothing to invite to)."""
+    return session.scalar(_DEADLINE_DAYS, {"program_id": program_id})
 
 
 def responded_stage_ids(session: Session, registration_id: int) -> set[int]:

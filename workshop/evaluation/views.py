@@ -64,17 +64,19 @@ def _evaluation_helpers():
 def evaluation_invitations(registration: Registration, stages) -> list[dict]:
     """What the participant page shows for the evaluation: each stage whose evaluation is open now
     (with whether it was saved already, and until when it can be changed)."""
-    questionnaire = services.questionnaire_of(db.session, registration.program)
-    if questionnaire is None or not questionnaire.items:
+    deadline_days = queries.deadline_days_of(db.session, registration.program_id)
+    if deadline_days is None:
         return []
     now = clock.now()
+    windows = [(stage, services.window(stage, deadline_days)) for stage in stages]
+    open_now = [(stage, window) for stage, window in windows if window.phase(now) == "open"]
+    if not open_now:
+        return []
     saved = queries.responded_stage_ids(db.session, registration.id)
-    invitations = []
-    for stage in stages:
-        window = services.window(stage, questionnaire.deadline_days)
-        if window.phase(now) == "open":
-            invitations.append({"stage": stage, "saved": stage.id in saved, "closes_at": window.closes_at})
-    return invitations
+    return [
+        {"stage": stage, "saved": stage.id in saved, "closes_at": window.closes_at}
+        for stage, window in open_now
+    ]
 
 
 # --- The participant ---------------------------------------------------------------------------

@@ -31,12 +31,8 @@ def _group_helpers():
 
 def own_groups(registration: Registration) -> dict:
     """stage id -> the participant's group there, and the stages with groups set up (the page's cards)."""
-    stage_ids = [stage.id for stage in registration.program.stages]
-    return {
-        "mine": queries.groups_of_registration(db.session, registration.id),
-        "stages": queries.has_groups(db.session, stage_ids),
-        "labels": DIMENSION_LABELS,
-    }
+    stages, mine = queries.groups_on_page(db.session, registration.program_id, registration.id)
+    return {"mine": mine, "stages": stages, "labels": DIMENSION_LABELS}
 
 
 def _own(slug: str, stage_id: int) -> tuple[Registration, Stage]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from workshop.db import Session
@@ -101,22 +101,38 @@ def own_group(session: Session, stage_id: int, registration_id: int) -> StageGro
     )
 
 
-def groups_of_registration(session: Session, registration_id: int) -> dict[int, StageGroup]:
-    """stage id -> the group the registration is in (for the participant page's stages)."""
-    groups = session.scalars(
-        select(StageGroup)
-        .join(GroupMember, GroupMember.group_id == StageGroup.id)
-        .where(GroupMember.registration_id == registration_id)
-        .options(joinedload(StageGroup.leader).joinedload(Registration.person))
+# Built once (its cache key is memoised on the statement): the participant page asks on every view.
+# A row per stage of the programme with groups set up, with the registration's group there (or None).
+_GROUPS_ON_PAGE = (
+    select(GroupWork.stage_id, StageGroup)
+    .join(Stage, Stage.id == GroupWork.stage_id)
+    .outerjoin(
+        GroupMember,
+        and_(
+            GroupMember.stage_id == GroupWork.stage_id,
+            GroupMember.registration_id == bindparam("registration_id"),
+        ),
     )
-    return {group.stage_id: group for group in groups}
+    .outerjoin(StageGroup, StageGroup.id == GroupMember.group_id)
+    .where(Stage.program_id == bindparam("program_id"))
+    .options(joinedload(StageGroup.leader).joinedload(Registration.person))
+)
 
 
-def has_groups(session: Session, stage_ids: list[int]) -> set[int]:
-    """Which of these stages have groups set up."""
-    if not stage_ids:
-        return set()
-    return set(session.scalars(select(GroupWork.stage_id).where(GroupWork.stage_id.in_(stage_ids))))
+def groups_on_page(
+    session: Session, program_id: int, registration_id: int
+) -> tuple[set[int], dict[int, StageGroup]]:
+    """For the participant page, in one statement: the programme's stages with groups set up, and
+    stage id -> the group the registration is in there."""
+    stages: set[int] = set()
+    mine: dict[int, StageGroup] = {}
+    for stage_id, group in session.execute(
+        _GROUPS_ON_PAGE, {"program_id": program_id, "registration_id": registration_id}
+    ):
+        stages.add(stage_id)
+        if group is not None:
+            mine[stage_id] = group
+    return stages, mine
 
 
 def group_members(session: Session, group_ids: set[int], registration_ids: set[int]) -> set[tuple[int, int]]:

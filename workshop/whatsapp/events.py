@@ -1,10 +1,11 @@
 """What whatsapp does when other features act: a poll opened goes out to the stage's
 participants on WhatsApp (if the organiser switched it on); the live control page shows the
-stage's switch and how many got the question (a template global: live does not import whatsapp)."""
+stage's switch and how many got the question (a template global: live does not import whatsapp);
+the reminder engine's tick forgets inbound messages older than WHATSAPP_INBOUND_KEEP_DAYS."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
@@ -19,6 +20,7 @@ from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
 def init_app(app: Flask) -> None:
     signals.poll_opened.connect(_on_poll_opened, weak=False)
+    signals.reminders_due.connect(_on_tick, weak=False)
     app.add_template_global(whatsapp_stage, "whatsapp_stage")
     app.add_template_global(whatsapp_participant, "whatsapp_participant")
 
@@ -30,6 +32,13 @@ def _on_poll_opened(_sender, *, session: Session, poll: Poll, now: datetime) -> 
     words = texts.poll_question(poll, stage.number, current_app.config["WHATSAPP_QUESTION_KEYWORDS"])
     sent = services.send_poll(session, poll, words, now)
     return sent.recipients if sent else 0
+
+
+def _on_tick(_sender, *, session: Session, now: datetime) -> int:
+    """The engine's periodic tick: old inbound messages go (nothing is queued)."""
+    keep = timedelta(days=current_app.config["WHATSAPP_INBOUND_KEEP_DAYS"])
+    services.prune_inbound(session, now - keep)
+    return 0
 
 
 def whatsapp_stage(stage: Stage) -> dict:

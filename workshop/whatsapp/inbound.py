@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from workshop.text import clean_lines
+
 MAX_ID_LENGTH = 200
 MAX_TEXT = 4096  # WhatsApp's own limit for a text message
 
@@ -60,7 +62,9 @@ def _message_id(raw: object) -> str:
 
 
 def _text(raw: object) -> str | None:
-    return raw if isinstance(raw, str) else None
+    """The message's text without control characters (workshop/text.py: a NUL cannot even be
+    stored on PostgreSQL, and the reply may quote it), or None when it is not text."""
+    return clean_lines(raw) if isinstance(raw, str) else None
 
 
 def fonnte_messages(data: Mapping) -> list[Incoming]:

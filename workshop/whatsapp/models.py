@@ -58,4 +58,4 @@ class InboundMessage(Model):
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(30), default="received")
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # kept so long (prune)

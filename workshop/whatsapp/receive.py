@@ -83,7 +83,8 @@ def receive(incoming: Incoming) -> int:
 
 def _answer_stranger(inbound: InboundMessage) -> int:
     """A number nobody registered: told, in Indonesian (we do not know their language), where to
-    register; once a day at most. Returns how many replies were queued."""
+    register; once a day at most, and WHATSAPP_STRANGER_REPLIES_PER_HOUR numbers an hour at most.
+    Returns how many replies were queued."""
     now = clock.now()
     stage = services.stranger_stage(db.session, now)
     if stage is None:  # no programme at all: nothing to point to
@@ -93,7 +94,8 @@ def _answer_stranger(inbound: InboundMessage) -> int:
     base = current_app.config["PUBLIC_BASE_URL"]
     url = f"{base}/daftar/{program.slug}" if base and program.registration_open else base
     reply = texts.reply("unknown_number", url=url) if url else texts.reply("unknown_number_no_url")
-    return int(services.answer_stranger(db.session, inbound, stage, reply, now))
+    per_hour = current_app.config["WHATSAPP_STRANGER_REPLIES_PER_HOUR"]
+    return int(services.answer_stranger(db.session, inbound, stage, reply, now, per_hour=per_hour))
 
 
 STOP_WORDS = {"stop", "berhenti"}
@@ -108,6 +110,8 @@ def _act(incoming: Incoming, sender: services.Sender) -> Acted:
     text = incoming.text.strip()
     if len(text) > MAX_TEXT:
         return "too_long", texts.reply("too_long"), None
+    if not text:  # nothing but spaces or control characters (dropped where the message entered)
+        return "empty", texts.reply("empty"), None
     question = question_text(text, keywords())
     if question is not None:
         return _ask(sender, question)

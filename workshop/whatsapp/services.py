@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import CursorResult, Select, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -32,8 +32,10 @@ from workshop.whatsapp.models import InboundMessage, WhatsAppParticipant, WhatsA
 RECENTLY_CLOSED = timedelta(hours=2)
 # A reply is no use a few hours later (and Meta's free-form window is a day).
 REPLY_WINDOW = timedelta(hours=6)
-# A number nobody registered is answered once a day at most: a spoofed flood sends next to nothing.
+# A number nobody registered is answered once a day at most, and so many numbers an hour at most
+# (the caller's setting): a flood of spoofed numbers cannot spend the gateway's quota.
 STRANGER_EVERY = timedelta(hours=24)
+STRANGERS_WITHIN = timedelta(hours=1)
 
 
 @dataclass
@@ -174,12 +176,19 @@ def stranger_stage(session: Session, now: datetime) -> Stage | None:
 
 
 def answer_stranger(
-    session: Session, inbound: InboundMessage, stage: Stage, texts: dict[str, str], now: datetime
+    session: Session,
+    inbound: InboundMessage,
+    stage: Stage,
+    texts: dict[str, str],
+    now: datetime,
+    *,
+    per_hour: int,
 ) -> bool:
-    """Queue the answer to an unknown number unless it got one in the last 24 hours; the message
-    is recorded either way ("unknown_number" answered, "unknown_repeat" not). The caller commits."""
-    if session.get_bind().dialect.name == "postgresql":  # two webhooks at once: one answer
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "wa:" + inbound.sender})
+    """Queue the answer to an unknown number unless it got one in the last 24 hours, or `per_hour`
+    unknown numbers were answered in the last hour; the message is recorded either way
+    ("unknown_number" answered, "unknown_repeat" or "unknown_capped" not). The caller commits."""
+    if session.get_bind().dialect.name == "postgresql":  # webhooks at once: counted one after another
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "wa:strangers"})
     answered = session.scalar(
         select(InboundMessage.id)
         .where(
@@ -192,6 +201,9 @@ def answer_stranger(
     )
     if answered is not None or not inbound.sender:
         inbound.outcome = "unknown_repeat"
+        return False
+    if answered_within(session, STRANGERS_WITHIN, now) >= per_hour:
+        inbound.outcome = "unknown_capped"
         return False
     inbound.outcome = "unknown_number"
     outreach.send_to_number(session, stage, inbound.sender, texts=texts, now=now, late_at=now + REPLY_WINDOW)
@@ -381,3 +393,23 @@ def summary(session: Session, stage: Stage) -> StageSummary:
         recipients=latest.recipients if latest else 0,
         sent=sent,
     )
+
+
+def answered_within(session: Session, window: timedelta, now: datetime) -> int:
+    """How many unknown numbers were answered within `window` before `now`."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(InboundMessage)
+            .where(InboundMessage.outcome == "unknown_number", InboundMessage.received_at > now - window)
+        )
+        or 0
+    )
+
+
+def prune_inbound(session: Session, before: datetime) -> int:
+    """Forget the inbound messages received before `before`; returns how many. A forgotten
+    message's id no longer makes its repeat count once: keep them longer than a gateway retries."""
+    result = session.execute(delete(InboundMessage).where(InboundMessage.received_at < before))
+    assert isinstance(result, CursorResult)  # what a DELETE gives
+    return result.rowcount

@@ -15,6 +15,7 @@ from workshop import audit, clock
 from workshop.auth.permissions import live_staff_required, participant_required
 from workshop.db import db
 from workshop.extensions import csrf
+from workshop.ids import id_from_text
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
 from workshop.whatsapp import inbound, receive, services
@@ -80,9 +81,8 @@ def participant_polls(registration_id: int):
     """A participant turns polls by WhatsApp on or off for their programme (their live page's form)."""
     form = ParticipantPollsForm(prefix="wa-me")
     registration = db.session.get(Registration, registration_id)
-    stage = None
-    if form.stage_id.data and form.stage_id.data.isdigit():
-        stage = db.session.get(Stage, int(form.stage_id.data))
+    stage_id = id_from_text(form.stage_id.data)  # "²" or 10^30 names no stage (nor reaches the driver)
+    stage = db.session.get(Stage, stage_id) if stage_id is not None else None
     if registration is None or registration.person_id != current_user.person_id:
         flash(_("That is not your registration: nothing was changed."), "error")
     elif not form.validate_on_submit():
