@@ -10,11 +10,12 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests import factories
 from tests.test_live import fixed_clock, participant_client, staff_client  # noqa: F401 (fixed_clock: autouse)
 from workshop.auth.models import AuditEntry, Role
+from workshop.db import db
 from workshop.extensions import socketio
 from workshop.groups import services
 from workshop.groups.models import GroupMember, GroupMode, GroupOutput, GroupWork, StageGroup
@@ -300,6 +301,54 @@ def test_the_participant_page_shows_the_group_and_the_breakout_link_to_online_pa
         assert "ketua: Hall 0" in page.text
     assert "https://zoom.us/j/777" in online_page.text
     assert "https://zoom.us/j/777" not in hall_page.text
+
+
+def test_a_participant_outside_any_group_sees_the_way_to_the_groups_of_that_stage_only(app, session, world):
+    stage, other = world["program"].stages
+    groups = _set_up(session, stage)
+    services.assign(session, stage, {world["hall"][0].id: groups["economy"].id}, actor=None)
+    session.commit()
+
+    page = participant_client(app, session, world["kominfo"][0]).get(f"/saya/{world['program'].slug}").text
+
+    assert "Kerja kelompok: lihat kelompok" in page
+    assert f'data-testid="group-card-{stage.position}"' in page
+    assert f'data-testid="group-card-{other.position}"' not in page
+    assert "Kelompok Anda" not in page
+
+
+def test_the_participant_page_asks_the_database_the_same_few_times_in_a_group_or_not(app, session, world):
+    """One statement for the programme's groups and the participant's own (and one more to load
+    that group), whatever the number of stages: the page is the busiest of the app."""
+    stage = world["stage"]
+    groups = _set_up(session, stage)
+    member, outsider = world["hall"][0], world["kominfo"][0]
+    services.assign(session, stage, {member.id: groups["economy"].id}, actor=None)
+    services.update_group(session, groups["economy"], leader_id=member.id, meeting_url="", actor=None)
+    session.commit()
+    slug = world["program"].slug
+    counted: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        counted.append(statement.split()[0])
+
+    def statements_of(client) -> list[str]:
+        client.get(f"/saya/{slug}")  # the programme's schedule is prepared on the first view
+        counted.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/saya/{slug}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return [statement for statement in counted if statement != "BEGIN"]
+
+    outside = statements_of(participant_client(app, session, outsider))
+    inside = statements_of(participant_client(app, session, member))
+
+    # the user, the registration, its modes and notices, the questionnaire, the assignments, the
+    # groups, the certificate; and the member's group with its leader
+    assert len(outside) == 8, outside
+    assert len(inside) == 9, inside
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ SAID = {
         False: "Polling tidak lagi dikirim ke WhatsApp Anda.",
         "expired": "Formulir sudah kedaluwarsa. Kembali, muat ulang halaman, lalu coba lagi.",
         404: "Halaman tidak ditemukan",
-        413: "Berkas terlalu besar",
+        413: "Permintaan terlalu besar",
     },
     "en": {
         "not_yours": "That is not your registration: nothing was changed.",
@@ -186,7 +186,7 @@ SAID = {
         False: "Polls will no longer come to your WhatsApp.",
         "expired": "The form expired. Go back, reload the page and try again.",
         404: "Page not found",
-        413: "The file is too large",
+        413: "The request is too large",
     },
 }
 # Values of no use anywhere: no digits (so never a stage's id), control characters, huge.

@@ -78,6 +78,7 @@ def init_app(app: Flask) -> None:
         raise RuntimeError(
             f"Socket.IO runs in {socketio.server.async_mode!r} mode, expected {SOCKETIO_ASYNC_MODE!r}"
         )
+    app.teardown_request(_drop_routing_exception)
 
     @app.before_request
     def _transaction_kind():
@@ -93,6 +94,15 @@ def init_app(app: Flask) -> None:
             # Read the whole body before the first query takes the write lock: a body that
             # arrives late (a slow phone, a resent packet) must not hold the lock meanwhile.
             request.get_data(cache=True)
+
+
+def _drop_routing_exception(_error: BaseException | None) -> None:
+    """Every Socket.IO event runs in a request context for Engine.IO's URL, which no route matches:
+    Flask keeps the NotFound on the request, and the exception's traceback holds the context, a
+    reference cycle that only the garbage collector frees, and the server runs it seldom
+    (workshop/serving.py). Thousands of votes waiting for their batch so left thousands of contexts
+    behind (issue 15: memory per participant). Without it an event's objects go as it ends."""
+    request.routing_exception = None
 
 
 def is_upload_request() -> bool:

@@ -6,8 +6,10 @@ broken file is refused here rather than when a PDF is made."""
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from PIL import Image, UnidentifiedImageError
+if TYPE_CHECKING:  # Pillow is loaded by the first picture, not at start-up (issue 15: memory)
+    from PIL import Image
 
 TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
@@ -31,6 +33,8 @@ def decode(content: bytes, *, max_side: int | None = None, max_pixels: int | Non
     """The picture, decoded; its `format` is PNG or JPEG (TYPES gives its MIME type)."""
     if not content.startswith(SIGNATURES):
         raise PictureError("not_a_picture")
+    from PIL import Image, UnidentifiedImageError
+
     try:
         image = Image.open(io.BytesIO(content))
         if image.format not in TYPES:

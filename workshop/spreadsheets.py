@@ -13,17 +13,24 @@ formula cell back into text: no export writes formulas on purpose).
 
 What is already stored may hold characters a file cannot (control characters that XLSX forbids,
 lone surrogates that UTF-8 cannot encode): they are left out, so one name never fails an export.
+
+openpyxl is imported by the functions that make a workbook, not with this module: the exports are
+made now and then, and a web process that never makes one does not carry openpyxl's modules
+(several MiB of each process's memory, issue 15). The exports that style cells do the same.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet.worksheet import Worksheet
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 CSV_DELIMITER = ";"
 # OWASP's list (=, +, -, @, tab, carriage return), line feed and NUL (ASVS 1.2.10), and the
@@ -45,14 +52,24 @@ def csv_bytes(header: Sequence, rows: Iterable[Sequence]) -> bytes:
     return text.getvalue().encode("utf-8-sig", errors="replace")
 
 
+@cache
+def _illegal_characters() -> re.Pattern[str]:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE
+
+
 def xlsx_value(value):
     if not isinstance(value, str):
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", value).encode("utf-8", errors="replace").decode("utf-8")
+    return _illegal_characters().sub("", value).encode("utf-8", errors="replace").decode("utf-8")
 
 
 def new_workbook(title: str) -> tuple[Workbook, Worksheet]:
     """A new workbook and its one sheet, named `title`."""
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
     book = Workbook()
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook's one sheet (typed as any kind of sheet)

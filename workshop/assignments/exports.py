@@ -5,7 +5,6 @@ assignment with its state in words ("Diterima", "Belum mengumpulkan · terlambat
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from openpyxl.styles import Font, PatternFill
 
 from workshop.assignments.forms import STATUS_LABELS
 from workshop.assignments.models import Assignment
@@ -50,6 +49,8 @@ def to_csv(assignments: list[Assignment], matrix: list[Row]) -> bytes:
 
 
 def to_xlsx(assignments: list[Assignment], matrix: list[Row], title: str) -> bytes:
+    from openpyxl.styles import Font, PatternFill  # where a workbook is made (workshop/spreadsheets.py)
+
     book, sheet = new_workbook(_("Assignments")[:31])
     append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True)

@@ -23,15 +23,19 @@ import os
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, has_app_context
 from sqlalchemy import func, select, update
 
 from workshop import clock, offload
-from workshop.certificates import documents, issuing, pdf, services
+from workshop.certificates import documents, issuing, services
 from workshop.certificates.models import Certificate, CertificateJob, JobStatus
 from workshop.db import db, sqlite_write_intent
 from workshop.programs.models import Program
+
+if TYPE_CHECKING:  # reportlab is loaded by the run, not at start-up (documents.py)
+    from workshop.certificates import pdf
 
 BATCH = 250
 log = logging.getLogger(__name__)
@@ -133,6 +137,8 @@ def _batch(program_id: int, after: int, config) -> tuple[list[pdf.Facts], int]:
 
 
 def _run(app: Flask, job_id: int) -> None:
+    from workshop.certificates import pdf
+
     sqlite_write_intent.set(False)
     job = db.session.get_one(CertificateJob, job_id)
     program_id = job.program_id

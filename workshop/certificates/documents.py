@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 from flask_babel import force_locale
@@ -13,8 +14,10 @@ from flask_babel import gettext as _
 
 from workshop import i18n, web
 from workshop.certificates.models import Certificate, CertificateSettings
-from workshop.certificates.pdf import Facts, Template
 from workshop.programs.models import Program
+
+if TYPE_CHECKING:  # pdf.py (reportlab) is loaded by the first certificate made, not at start-up
+    from workshop.certificates.pdf import Facts, Template
 
 LANGUAGE = i18n.DEFAULT_LANGUAGE  # an official document: in Indonesian
 
@@ -35,6 +38,8 @@ def filename(certificate: Certificate) -> str:
 
 
 def template(program: Program, settings: CertificateSettings) -> Template:
+    from workshop.certificates.pdf import Template
+
     with force_locale(LANGUAGE):
         return Template(
             issuer=program.organiser,
@@ -71,6 +76,8 @@ def attended_line(certificate: Certificate, language: str = LANGUAGE) -> str:
 
 
 def facts(certificate: Certificate, settings: CertificateSettings, config: Mapping) -> Facts:
+    from workshop.certificates.pdf import Facts
+
     with force_locale(LANGUAGE):
         dated = date_text(certificate)
         return Facts(

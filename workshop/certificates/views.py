@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from workshop import audit, clock, i18n, uploads, web
 from workshop.auth.permissions import organiser_required, participant_required
-from workshop.certificates import bulk, documents, issuing, pdf, queries, services
+from workshop.certificates import bulk, documents, issuing, queries, services
 from workshop.certificates.blueprint import bp
 from workshop.certificates.forms import (
     LOGO_TYPE,
@@ -216,6 +216,8 @@ def download_zip(program_id: int):
 
 
 def _pdf(certificate: Certificate):
+    from workshop.certificates import pdf  # reportlab with the first certificate made (documents.py)
+
     settings = services.settings_for(db.session, certificate.program)
     content = pdf.render(
         documents.template(certificate.program, settings),

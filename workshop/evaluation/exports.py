@@ -6,7 +6,6 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl.styles import Alignment, Font
 
 from workshop import i18n
 from workshop.evaluation.models import ItemKind
@@ -121,6 +120,8 @@ def to_xlsx(results: Results, *, title: str, timezone: str, locale: str) -> byte
 
 
 def _bold_header(sheet, width: int) -> None:
+    from openpyxl.styles import Alignment, Font  # where a workbook is made (workshop/spreadsheets.py)
+
     for column in range(1, width + 1):
         cell = sheet.cell(row=1, column=column)
         cell.font = Font(bold=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from PIL import ImageOps
 from sqlalchemy import func, select
 
 from workshop import audit, pictures
@@ -70,6 +69,8 @@ def normalised_photo(content: bytes) -> tuple[bytes, str, int, int]:
         raise LaporanError(
             "too_many_pixels" if error.code == "too_large" else "not_an_image", "photo"
         ) from None
+    from PIL import ImageOps  # loaded with the picture (workshop/pictures.py)
+
     upright = ImageOps.exif_transpose(image)
     upright.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
     out = io.BytesIO()

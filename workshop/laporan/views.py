@@ -4,6 +4,8 @@ a photo, and the laporan itself as DOCX or PDF, of the whole programme or of one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +15,8 @@ from workshop import audit, clock, i18n, uploads, web
 from workshop.auth.permissions import organiser_required
 from workshop.db import db
 from workshop.ids import id_from_text
-from workshop.laporan import document, pdf, queries, services, word
+from workshop.laporan import document, queries, services
+from workshop.laporan.blocks import Document
 from workshop.laporan.blueprint import bp
 from workshop.laporan.forms import PHOTO_MEGAPIXELS, PHOTO_SIZE_TEXT, ActionForm, PhotoForm, TextsForm
 from workshop.laporan.models import ReportPhoto
@@ -31,10 +34,22 @@ ERRORS = {
         "A stage has at most %(num)d photos: delete one first.", num=services.PHOTOS_PER_STAGE
     ),
 }
-FORMATS = {
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", word.render),
-    "pdf": ("application/pdf", pdf.render),
+MIMETYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
 }
+
+
+def _renderer(kind: str) -> Callable[[Document], bytes]:
+    """The writer of a format, loaded by its first download: python-docx (with lxml) and
+    reportlab's platypus stay out of the web processes that never make a laporan (issue 15)."""
+    if kind == "docx":
+        from workshop.laporan import word
+
+        return word.render
+    from workshop.laporan import pdf
+
+    return pdf.render
 
 
 def _page(program: Program, texts_form=None, photo_forms=None, status: int = 200):
@@ -171,8 +186,8 @@ def download(program_id: int, kind: str):
             abort(404)
     facts = queries.facts(db.session, program, stage, now=clock.now())
     built = document.build(facts, i18n.current_language())
-    mimetype, render = FORMATS[kind]
-    content = off_the_loop(render, built)
+    mimetype = MIMETYPES[kind]
+    content = off_the_loop(_renderer(kind), built)
     name = document.filename(facts, kind)
     audit.record_export(db.session, current_user, f"laporan.{kind}", f"program:{program.id}", name)
     return web.download(content, mimetype, name)

@@ -20,7 +20,6 @@ from functools import lru_cache
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Alarm, Calendar, Event
 
 from workshop import web
 from workshop.db import utcnow
@@ -76,6 +75,9 @@ def to_ics(name: str, events: Iterable[CalendarEvent], sequence: int) -> bytes:
 
 @lru_cache(maxsize=256)
 def _serialised(name: str, events: tuple[CalendarEvent, ...], sequence: int) -> bytes:
+    # icalendar is loaded by the first .ics, not by every web process at start-up (issue 15: memory)
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Bimtek Hybrid//bimtek-hybrid//ID")
     calendar.add("version", "2.0")

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from workshop import i18n
 from workshop.offload import off_the_loop
@@ -18,13 +16,14 @@ from workshop.reports.labels import status_label
 from workshop.reports.services import NOT_STARTED, SUMMARY_ORDER, Matrix, kecamatan_of
 from workshop.spreadsheets import append_row, csv_bytes, new_workbook, workbook_bytes
 
-HEADER_FILL = PatternFill("solid", fgColor="DDE7F3")
-STATUS_FILLS = {
-    "hadir": PatternFill("solid", fgColor="DCFCE7"),
-    "terlambat": PatternFill("solid", fgColor="FEF3C7"),
-    "izin": PatternFill("solid", fgColor="DBEAFE"),
-    "tidak_hadir": PatternFill("solid", fgColor="FEE2E2"),
-    "belum_dimulai": PatternFill("solid", fgColor="F3F4F6"),
+# Cell colours; openpyxl is imported where a workbook is made (workshop/spreadsheets.py).
+HEADER_COLOUR = "DDE7F3"
+STATUS_COLOURS = {
+    "hadir": "DCFCE7",
+    "terlambat": "FEF3C7",
+    "izin": "DBEAFE",
+    "tidak_hadir": "FEE2E2",
+    "belum_dimulai": "F3F4F6",
 }
 
 
@@ -80,10 +79,12 @@ def summary_rows(matrix: Matrix) -> list[list]:
 
 
 def style_header(sheet, width: int) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     for column in range(1, width + 1):
         cell = sheet.cell(row=1, column=column)
         cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor=HEADER_COLOUR)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
 
@@ -126,6 +127,10 @@ def to_xlsx(program: Program, matrix: Matrix, *, filters: str, generated_at: dat
 
 
 def _attendance_workbook(tables: AttendanceTables) -> bytes:
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    fills = {status: PatternFill("solid", fgColor=colour) for status, colour in STATUS_COLOURS.items()}
     book, sheet = new_workbook(tables.title)
     for line in [tables.header, *tables.rows]:
         append_row(sheet, line)
@@ -137,7 +142,7 @@ def _attendance_workbook(tables: AttendanceTables) -> bytes:
         sheet.column_dimensions[column].width = column_width
     for row_number, statuses in enumerate(tables.statuses, start=2):
         for index, status in enumerate(statuses):
-            sheet.cell(row=row_number, column=6 + 2 * index).fill = STATUS_FILLS[status]
+            sheet.cell(row=row_number, column=6 + 2 * index).fill = fills[status]
     for index in range((width - 5) // 2):
         sheet.column_dimensions[get_column_letter(6 + 2 * index)].width = 14
         sheet.column_dimensions[get_column_letter(7 + 2 * index)].width = 10

@@ -24,7 +24,7 @@ from workshop.programs.windows import stage_window
 from workshop.realtime import notify_attendance_changed
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import RegistrationFilter, registrations_query
-from workshop.reports import exports, pdf, services
+from workshop.reports import exports, services
 from workshop.reports.blueprint import bp
 from workshop.reports.forms import AUTOMATIC, OverrideForm
 
@@ -158,6 +158,8 @@ def _export(program_id: int, kind: str):
 @bp.route("/stages/<int:stage_id>/daftar-hadir.pdf")
 @organiser_required
 def daftar_hadir(stage_id: int):
+    from workshop.reports import pdf  # reportlab with the first list made, not at start-up
+
     stage = db.get_or_404(Stage, stage_id)
     day = None
     if request.args.get("hari"):

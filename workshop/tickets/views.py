@@ -20,7 +20,7 @@ from workshop.offload import off_the_loop
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
 from workshop.registration.queries import own_registration_or_404
-from workshop.tickets import badges, codes, image, qr
+from workshop.tickets import codes, qr
 from workshop.tickets.blueprint import bp
 
 
@@ -40,6 +40,8 @@ def _file(body: bytes | str, mimetype: str, filename: str, *, download: bool) ->
 
 def ticket_png(registration: Registration) -> bytes:
     """The QR with the holder's name, programme, stage(s) in the hall and short code under it."""
+    from workshop.tickets import badges, image  # Pillow and reportlab with the first ticket drawn
+
     return image.png(badges.registration_badge(registration))
 
 
@@ -80,6 +82,8 @@ def registration_ticket_png(registration_id: int):
 @bp.route("/admin/registrations/<int:registration_id>/badge.pdf")
 @door_staff_required
 def registration_badge_pdf(registration_id: int):
+    from workshop.tickets import badges  # reportlab with the first badge drawn, not at start-up
+
     registration = _approved_registration(registration_id)
     body = badges.render([badges.registration_badge(registration)], title=registration.person.name)
     audit.record_export(
@@ -93,6 +97,8 @@ def registration_badge_pdf(registration_id: int):
 def stage_badges_pdf(stage_id: int):
     """Every card of the stage: built on gevent's thread pool (hundreds of cards take seconds), so
     the scanners at the door go on being answered meanwhile."""
+    from workshop.tickets import badges  # reportlab with the first badge drawn, not at start-up
+
     stage = db.get_or_404(Stage, stage_id)
     cards = badges.stage_badges(db.session, stage)
     body = off_the_loop(

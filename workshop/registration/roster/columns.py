@@ -16,7 +16,6 @@ from collections.abc import Collection, Sequence
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl.utils import get_column_letter
 
 from workshop import i18n
 from workshop.programs.models import ROMAN
@@ -365,6 +364,8 @@ def validate(mapping: Sequence[str], header: Sequence[str], positions: Collectio
         if not target:
             continue
         if target in seen:
+            from openpyxl.utils import get_column_letter  # here, not at start-up: workshop/spreadsheets.py
+
             raise MappingError(
                 "chosen_twice",
                 target=target,

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-import openpyxl
 from flask_babel import lazy_gettext as _l
 
 from workshop.registration.roster import columns
@@ -178,6 +177,8 @@ def _check_archive(data: bytes) -> None:
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl  # here, not at start-up: see workshop/spreadsheets.py
+
     _check_archive(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -3,9 +3,6 @@ codes."""
 
 from __future__ import annotations
 
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +22,11 @@ EXAMPLES = (
 
 def template_workbook(session: Session, program: Program, kind_labels: dict) -> bytes:
     """An .xlsx to fill in: the header, two example rows, and the organisations with their codes."""
+    # openpyxl here, not at start-up (workshop/spreadsheets.py)
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     kinds = list(OrgKind)
     organizations = sorted(
         session.scalars(select(Organization).options(selectinload(Organization.parent))),

@@ -9,7 +9,6 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from workshop import uploads, web
@@ -88,6 +87,8 @@ def roster_preview(import_id: int):
 
 
 def _preview_page(record: RosterImport, column_error: str = "", status: int = 200):
+    from openpyxl.utils import get_column_letter  # here, not at start-up: workshop/spreadsheets.py
+
     program = record.program
     content = previews.payload(record)
     rows = content["rows"]
