@@ -10,11 +10,12 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests import factories
 from tests.test_live import fixed_clock, participant_client, staff_client  # noqa: F401 (fixed_clock: autouse)
 from workshop.auth.models import AuditEntry, Role
+from workshop.db import db
 from workshop.extensions import socketio
 from workshop.groups import services
 from workshop.groups.models import GroupMember, GroupMode, GroupOutput, GroupWork, StageGroup
@@ -302,6 +303,54 @@ def test_the_participant_page_shows_the_group_and_the_breakout_link_to_online_pa
     assert "https://zoom.us/j/777" not in hall_page.text
 
 
+def test_a_participant_outside_any_group_sees_the_way_to_the_groups_of_that_stage_only(app, session, world):
+    stage, other = world["program"].stages
+    groups = _set_up(session, stage)
+    services.assign(session, stage, {world["hall"][0].id: groups["economy"].id}, actor=None)
+    session.commit()
+
+    page = participant_client(app, session, world["kominfo"][0]).get(f"/saya/{world['program'].slug}").text
+
+    assert "Kerja kelompok: lihat kelompok" in page
+    assert f'data-testid="group-card-{stage.position}"' in page
+    assert f'data-testid="group-card-{other.position}"' not in page
+    assert "Kelompok Anda" not in page
+
+
+def test_the_participant_page_asks_the_database_the_same_few_times_in_a_group_or_not(app, session, world):
+    """One statement for the programme's groups and the participant's own (and one more to load
+    that group), whatever the number of stages: the page is the busiest of the app."""
+    stage = world["stage"]
+    groups = _set_up(session, stage)
+    member, outsider = world["hall"][0], world["kominfo"][0]
+    services.assign(session, stage, {member.id: groups["economy"].id}, actor=None)
+    services.update_group(session, groups["economy"], leader_id=member.id, meeting_url="", actor=None)
+    session.commit()
+    slug = world["program"].slug
+    counted: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        counted.append(statement.split()[0])
+
+    def statements_of(client) -> list[str]:
+        client.get(f"/saya/{slug}")  # the programme's schedule is prepared on the first view
+        counted.clear()
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/saya/{slug}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return [statement for statement in counted if statement != "BEGIN"]
+
+    outside = statements_of(participant_client(app, session, outsider))
+    inside = statements_of(participant_client(app, session, member))
+
+    # the user, the registration, its modes and notices, the questionnaire, the assignments, the
+    # groups, the certificate; and the member's group with its leader
+    assert len(outside) == 8, outside
+    assert len(inside) == 9, inside
+
+
 @pytest.fixture
 def editing(app, session, world):
     stage = world["stage"]
@@ -422,6 +471,49 @@ def test_the_form_without_script_saves_and_keeps_the_text_on_a_conflict(session,
     assert conflict.status_code == 409
     assert "Aplikasi desa" in conflict.text and "Smart village" in conflict.text
     assert _output(session, editing["group"].id, "programmes").text == "Smart village"
+
+
+def test_a_save_from_the_page_of_a_group_one_was_moved_out_of_is_refused_and_lands_nowhere(
+    session, world, editing
+):
+    """The page still shows the old group (it loaded before the move): its save goes into no group,
+    however the versions match, and the writer keeps the text."""
+    stage, economy, online = world["stage"], editing["group"], world["online"]
+    living = next(group for group in services.groups_of(session, stage.id) if group.dimension == "living")
+    services.assign(session, stage, {online.id: living.id}, actor=None)
+    session.commit()
+
+    response = editing["online"].post(
+        editing["url"],
+        json={"field": "problems", "text": "Teks kelompok lama", "version": 0, "group_id": economy.id},
+    )
+    form = editing["online"].post(
+        editing["url"],
+        data={"field": "problems", "text": "Teks kelompok lama", "version": "0", "group_id": str(economy.id)},
+    )
+
+    assert response.status_code == 409
+    assert response.json == {
+        "ok": False,
+        "error": "moved",
+        "message": "Anda dipindahkan ke kelompok lain sementara itu: teks Anda tidak tersimpan. "
+        "Salin teks itu, lalu muat ulang halaman.",
+    }
+    assert form.status_code == 409
+    assert (
+        "Anda dipindahkan ke kelompok lain sementara itu" in form.text and "Teks kelompok lama" in form.text
+    )
+    for group in (economy, living):
+        assert _output(session, group.id, "problems").version == 0
+    # From the new group's page, it saves there.
+    saved = editing["online"].post(
+        editing["url"], json={"field": "problems", "text": "Teks baru", "version": 0, "group_id": living.id}
+    )
+    assert saved.status_code == 200 and _output(session, living.id, "problems").text == "Teks baru"
+    bad = editing["online"].post(
+        editing["url"], json={"field": "problems", "text": "x", "version": 1, "group_id": str(living.id)}
+    )
+    assert bad.status_code == 422
 
 
 def test_the_presentation_and_the_exports_show_each_group(app, session, world, editing):

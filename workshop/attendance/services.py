@@ -34,7 +34,7 @@ from workshop.auth.models import User
 from workshop.db import Session
 from workshop.errors import ServiceError
 from workshop.programs.models import Stage
-from workshop.programs.windows import Interval, stage_window
+from workshop.programs.windows import Interval, StageWindow, stage_window
 from workshop.registration.models import Registration, Status
 
 # The join link opens this long before each day of a stage, and presence is accepted from then.
@@ -87,9 +87,9 @@ def presence_state(stage: Stage, now: datetime) -> StageState:
     return _state(stage, now, PRESENCE_CLOSES_AFTER)
 
 
-def presence_windows(stage: Stage) -> list[Interval]:
+def presence_windows(window: StageWindow) -> list[Interval]:
     """The spans in which presence heartbeats are accepted (one per day of the stage)."""
-    return [(start - OPENS_BEFORE, end + PRESENCE_CLOSES_AFTER) for start, end in stage_window(stage).days()]
+    return [(start - OPENS_BEFORE, end + PRESENCE_CLOSES_AFTER) for start, end in window.days()]
 
 
 # Who

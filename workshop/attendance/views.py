@@ -6,7 +6,8 @@ Routes of the attendance blueprint (blueprint.py).
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+import functools
+from datetime import UTC, datetime, timedelta
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -25,7 +26,7 @@ from workshop.attendance.reader import ReportFileError
 from workshop.auth.permissions import organiser_required, participant_required
 from workshop.db import db, writes_on_get
 from workshop.programs.models import Program, Stage
-from workshop.programs.windows import stage_window
+from workshop.programs.windows import StageWindow, stage_window
 from workshop.registration.models import Registration, Status
 from workshop.registration.validation import display_phone
 
@@ -65,9 +66,15 @@ def _online_stage(stage) -> str:
 
 
 def _presence_windows(stage) -> str:
+    return _presence_windows_text(stage.starts_at, stage.ends_at, stage.program.timezone)
+
+
+@functools.lru_cache(maxsize=1024)
+def _presence_windows_text(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
+    """Kept per stage times: the participant page writes every stage's windows on every view."""
     return " ".join(
         f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}/{end.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
-        for start, end in services.presence_windows(stage)
+        for start, end in services.presence_windows(StageWindow(starts_at, ends_at, timezone))
     )
 
 

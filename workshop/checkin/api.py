@@ -91,17 +91,20 @@ def _stage(stage_id: int) -> Stage:
     return stage
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, "too_large", _("The request is too large."))
+
+
 def _json_body(limit: int) -> Any:
-    too_large = ApiError(413, "too_large", _("The request is too large."))
     if request.content_length is not None and request.content_length > limit:
-        raise too_large
+        raise _too_large()
     request.max_content_length = limit
     try:
         body = request.get_data(cache=True)  # usually already read by the app's before-request hook
     except RequestEntityTooLarge:
-        raise too_large from None
+        raise _too_large() from None
     if len(body) > limit:
-        raise too_large
+        raise _too_large()
     data = request.get_json(force=True, silent=True)
     if data is None:
         raise ApiError(400, "bad_json", _("The request is not valid JSON."))

@@ -54,8 +54,6 @@ class ScanAttempt(Model):
     replaced_scanned_at: Mapped[datetime | None]
     replaced_desk: Mapped[str | None] = mapped_column(String(60))
 
-    check_in: Mapped[CheckIn | None] = relationship()  # sets check_in_id when both are flushed at once
-
 
 class CheckIn(Model):
     """The first accepted scan of a registration on one day of a stage."""

@@ -32,7 +32,7 @@ _DEADLINE_DAYS = select(Questionnaire.deadline_days).where(
 def deadline_days_of(session: Session, program_id: int) -> int | None:
     """The deadline of the programme's questionnaire, in days after a stage's end; None when it has
     no questionnaire, or one without questions (nothing to invite to)."""
-    return session.scalar(_DEADLINE_DAYS, {"program_id": program_id})
+    return session.connection().execute(_DEADLINE_DAYS, {"program_id": program_id}).scalar()
 
 
 def responded_stage_ids(session: Session, registration_id: int) -> set[int]:

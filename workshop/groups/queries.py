@@ -104,7 +104,7 @@ def own_group(session: Session, stage_id: int, registration_id: int) -> StageGro
 # Built once (its cache key is memoised on the statement): the participant page asks on every view.
 # A row per stage of the programme with groups set up, with the registration's group there (or None).
 _GROUPS_ON_PAGE = (
-    select(GroupWork.stage_id, StageGroup)
+    select(GroupWork.stage_id, GroupMember.group_id)
     .join(Stage, Stage.id == GroupWork.stage_id)
     .outerjoin(
         GroupMember,
@@ -113,26 +113,33 @@ _GROUPS_ON_PAGE = (
             GroupMember.registration_id == bindparam("registration_id"),
         ),
     )
-    .outerjoin(StageGroup, StageGroup.id == GroupMember.group_id)
     .where(Stage.program_id == bindparam("program_id"))
-    .options(joinedload(StageGroup.leader).joinedload(Registration.person))
 )
 
 
 def groups_on_page(
     session: Session, program_id: int, registration_id: int
 ) -> tuple[set[int], dict[int, StageGroup]]:
-    """For the participant page, in one statement: the programme's stages with groups set up, and
-    stage id -> the group the registration is in there."""
-    stages: set[int] = set()
-    mine: dict[int, StageGroup] = {}
-    for stage_id, group in session.execute(
+    """For the participant page: the programme's stages with groups set up, and stage id -> the
+    group the registration is in there. One statement (columns only, on the session's connection,
+    without the ORM's per-statement work), and a second only for a participant in a group."""
+    rows = session.connection().execute(
         _GROUPS_ON_PAGE, {"program_id": program_id, "registration_id": registration_id}
-    ):
+    )
+    stages: set[int] = set()
+    group_ids: list[int] = []
+    for stage_id, group_id in rows:
         stages.add(stage_id)
-        if group is not None:
-            mine[stage_id] = group
-    return stages, mine
+        if group_id is not None:
+            group_ids.append(group_id)
+    if not group_ids:
+        return stages, {}
+    groups = session.scalars(
+        select(StageGroup)
+        .where(StageGroup.id.in_(group_ids))
+        .options(joinedload(StageGroup.leader).joinedload(Registration.person))
+    )
+    return stages, {group.stage_id: group for group in groups}
 
 
 def group_members(session: Session, group_ids: set[int], registration_ids: set[int]) -> set[tuple[int, int]]:
