@@ -5,6 +5,7 @@ error, nothing changed. The live pages get the groups for their filter and the m
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -333,3 +334,51 @@ def test_a_moved_participant_s_open_page_follows_the_new_group_at_once(app, sess
     states = received(socket, "live_state")
     assert len(states) == 1 and _ids(states[0]) == ({in_living}, None)  # one state, without economy's
     assert in_economy not in _ids(world["member"].get(f"/live/{stage.id}/state").json)[0]
+
+
+def _words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_live_page_s_group_parts_say_the_participant_s_group_as_it_is_now(app, session, world):
+    """What the live page draws again after a move (static/js/live.js): the group, its leader, the
+    breakout link for who joins online, "ask my group only"; nothing for who is in no group."""
+    stage, economy = world["stage"], world["economy"]
+    member_id = session.scalars(select(Registration.id).join(Person).where(Person.name == "Anggota")).one()
+    groups.update_group(
+        session, economy, leader_id=member_id, meeting_url="https://zoom.us/j/5550003333", actor=None
+    )
+    session.commit()
+    path = f"/saya/{stage.program.slug}/kelompok/{stage.id}/langsung"
+
+    online = world["online"].get(path)
+    assert online.status_code == 200 and online.headers["Cache-Control"] == "no-store"
+    assert _words(online.text) == (
+        "Kelompok Anda: Smart economy · ketua: Anggota Masuk ruang diskusi kelompok (breakout) "
+        "Hasil kerja kelompok kami Tanya ke kelompok saya saja (Smart economy)"
+    )
+    assert 'href="https://zoom.us/j/5550003333"' in online.text
+    # In the hall: no breakout link.
+    assert _words(world["member"].get(path).text) == (
+        "Kelompok Anda: Smart economy · ketua: Anggota Hasil kerja kelompok kami "
+        "Tanya ke kelompok saya saja (Smart economy)"
+    )
+    assert _words(world["outsider"].get(path).text) == (
+        "Kelompok Anda: Smart living Hasil kerja kelompok kami Tanya ke kelompok saya saja (Smart living)"
+    )
+
+    groups.assign(session, stage, {member_id: None}, actor=None)
+    session.commit()
+    empty = world["member"].get(path)
+    assert empty.status_code == 200 and _words(empty.text) == ""
+    assert 'data-group-part="card"' in empty.text and 'data-group-part="ask"' in empty.text
+    # Another programme's stage, or a programme that is not theirs: not found.
+    other = factories.program(session, stages=1)
+    session.commit()
+    assert (
+        world["member"].get(f"/saya/{stage.program.slug}/kelompok/{other.stages[0].id}/langsung").status_code
+        == 404
+    )
+    assert (
+        world["member"].get(f"/saya/{other.slug}/kelompok/{other.stages[0].id}/langsung").status_code == 404
+    )

@@ -473,6 +473,49 @@ def test_the_form_without_script_saves_and_keeps_the_text_on_a_conflict(session,
     assert _output(session, editing["group"].id, "programmes").text == "Smart village"
 
 
+def test_a_save_from_the_page_of_a_group_one_was_moved_out_of_is_refused_and_lands_nowhere(
+    session, world, editing
+):
+    """The page still shows the old group (it loaded before the move): its save goes into no group,
+    however the versions match, and the writer keeps the text."""
+    stage, economy, online = world["stage"], editing["group"], world["online"]
+    living = next(group for group in services.groups_of(session, stage.id) if group.dimension == "living")
+    services.assign(session, stage, {online.id: living.id}, actor=None)
+    session.commit()
+
+    response = editing["online"].post(
+        editing["url"],
+        json={"field": "problems", "text": "Teks kelompok lama", "version": 0, "group_id": economy.id},
+    )
+    form = editing["online"].post(
+        editing["url"],
+        data={"field": "problems", "text": "Teks kelompok lama", "version": "0", "group_id": str(economy.id)},
+    )
+
+    assert response.status_code == 409
+    assert response.json == {
+        "ok": False,
+        "error": "moved",
+        "message": "Anda dipindahkan ke kelompok lain sementara itu: teks Anda tidak tersimpan. "
+        "Salin teks itu, lalu muat ulang halaman.",
+    }
+    assert form.status_code == 409
+    assert (
+        "Anda dipindahkan ke kelompok lain sementara itu" in form.text and "Teks kelompok lama" in form.text
+    )
+    for group in (economy, living):
+        assert _output(session, group.id, "problems").version == 0
+    # From the new group's page, it saves there.
+    saved = editing["online"].post(
+        editing["url"], json={"field": "problems", "text": "Teks baru", "version": 0, "group_id": living.id}
+    )
+    assert saved.status_code == 200 and _output(session, living.id, "problems").text == "Teks baru"
+    bad = editing["online"].post(
+        editing["url"], json={"field": "problems", "text": "x", "version": 1, "group_id": str(living.id)}
+    )
+    assert bad.status_code == 422
+
+
 def test_the_presentation_and_the_exports_show_each_group(app, session, world, editing):
     editing["hall"].post(
         editing["url"], json={"field": "problems", "text": "Data; belum =terpadu", "version": 0}

@@ -23,6 +23,11 @@ fixed_clock = test_live.fixed_clock
 
 ON = "Aktif: polling dikirim ke {phone}; balas dengan nomor jawaban Anda. Kirim STOP untuk mematikannya."
 OFF = "Nonaktif: polling dijawab di halaman ini saja."
+LATER = (
+    "Aktif: polling akan dikirim ke {phone} setelah panitia mengaktifkan polling lewat WhatsApp untuk tahap ini; "
+    "sampai saat itu jawab di halaman ini."
+)
+IN_THE_HALL = "Aktif untuk tahap yang Anda ikuti secara daring; pada tahap ini jawab di halaman ini."
 
 
 @pytest.fixture
@@ -53,8 +58,13 @@ def test_the_switch_on_the_live_page_turns_polls_by_whatsapp_on_and_off(app, ses
     assert response.status_code == 302 and response.location == f"/live/{stage.id}"
     page = client.get(f"/live/{stage.id}").get_data(as_text=True)
     assert "Polling akan dikirim ke WhatsApp Anda." in page
-    assert ON.format(phone=daring.person.phone) in page
+    # The stage's WhatsApp polls are not on yet: the page does not promise them.
+    assert LATER.format(phone=daring.person.phone) in page
     assert chosen(session, daring) is True
+    whatsapp.set_polls_enabled(session, stage, True, NOW)
+    session.commit()
+    page = client.get(f"/live/{stage.id}").get_data(as_text=True)
+    assert ON.format(phone=daring.person.phone) in page
 
     page = toggle(client, daring, stage.id, False).get_data(as_text=True)
     assert "Polling tidak lagi dikirim ke WhatsApp Anda." in page and OFF in page
@@ -115,9 +125,16 @@ def test_a_poll_goes_only_to_the_participants_who_chose_it(app, session, world, 
     session.commit()
     for registration in (daring, keen):
         toggle(participant_client(app, session, registration), registration, stage.id, True)
+    # A hall participant chooses it too: counted among those who chose, but answers on the page here.
+    luring = world["luring"]
+    page = toggle(participant_client(app, session, luring), luring, stage.id, True).get_data(as_text=True)
+    assert IN_THE_HALL in page
     moderator = staff_client(app, world["moderator"])
     page = moderator.get(f"/live/{stage.id}/control").get_data(as_text=True)
-    assert "2 peserta memilih menerima polling lewat WhatsApp." in page
+    assert (
+        "3 peserta memilih menerima polling lewat WhatsApp. "
+        "1 di antaranya hadir di aula pada tahap ini dan menjawab di halaman.</p>"
+    ) in page
     moderator.post(f"/whatsapp/stages/{stage.id}/polls", data={"whatsapp-enabled": "y"})
     poll = make_poll(session, stage, world["moderator"])
 

@@ -37,6 +37,12 @@ if (root) {
   }
 
   function render(data) {
+    if (data.group_id !== config.group_id) {
+      // Moved to another group (or out of every group): this page shows the old one, whose saves
+      // the server refuses; what is typed stays to copy.
+      for (const field of fields.values()) say(field, config.texts.moved);
+      return;
+    }
     for (const [name, value] of Object.entries(data.output || {})) {
       const field = fields.get(name);
       if (!field || value.version <= Number(field.version.value)) continue;
@@ -50,7 +56,12 @@ if (root) {
 
   async function save(field) {
     say(field, config.texts.saving);
-    const body = { field: field.form.dataset.field, text: field.text.value, version: Number(field.version.value) };
+    const body = {
+      field: field.form.dataset.field,
+      text: field.text.value,
+      version: Number(field.version.value),
+      group_id: config.group_id,
+    };
     try {
       const response = await postJson(config.save_url, body, { timeoutMs: 15_000 });
       const reply = isJson(response) ? await response.json() : null;

@@ -50,11 +50,32 @@ function start(root) {
     sortButtons: [...root.querySelectorAll("[data-sort]")],
   };
 
-
-  const firstGroup = config.group_id;
   let state = null;
   let poll = null;
   let questions = null;
+
+  // Moved to another group (the state follows by itself): the parts of the page that name the group
+  // (the group card with its leader and breakout link, "ask my group only") are drawn again as the
+  // server draws them now (escaped there like the page); without an answer they empty, so that
+  // nothing names the old group.
+  const partsUrl = $("[data-group-parts-url]").dataset.groupPartsUrl;
+  let redraws = 0;
+  async function redrawGroupParts() {
+    const redraw = ++redraws;
+    let fresh = null;
+    try {
+      const response = await fetch(partsUrl, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok) fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch {
+      // offline: the parts empty; the next move or load draws them
+    }
+    if (redraw !== redraws) return; // a later move is being drawn
+    for (const part of root.querySelectorAll("[data-group-part]")) {
+      const drawn = fresh && fresh.querySelector(`[data-group-part="${part.dataset.groupPart}"]`);
+      part.replaceChildren(...(drawn ? [...drawn.childNodes].map((node) => document.importNode(node, true)) : []));
+    }
+    ui.askGroup = $("[data-ask-group]");
+  }
 
   const live = connectLive(config, {
     onChange(next) {
@@ -62,15 +83,7 @@ function start(root) {
       render();
     },
     onStatus: showStatus(ui.status, text),
-    // Moved to another group (the state follows): the group card (leader, breakout link) and "ask
-    // my group only" name the page's first group, so they hide until the page is loaded again.
-    onGroupChanged(groupId) {
-      const card = document.querySelector("[data-group-card]");
-      if (card) card.hidden = groupId !== firstGroup;
-      if (!ui.askGroup) return;
-      ui.askGroup.checked = false;
-      ui.askGroup.closest("label").hidden = groupId !== firstGroup;
-    },
+    onGroupChanged: redrawGroupParts,
     // A queued action was sent now that the connection is back: its panel shows how it went.
     onQueued(action, ack) {
       poll.queuedAnswered(action, ack);

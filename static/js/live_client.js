@@ -34,6 +34,7 @@ function newerResults(known, candidate) {
  * {stage_id, version, settings, poll (with its newest known results), questions, counts, mine}.
  * `onStatus(status)` gets "connecting" | "live" | "polling" | "offline".
  * `onQueued(action, ack)` gets the answer to a queued action once it was sent ({event, body}).
+ * `onGroupChanged(groupId)` (participants) gets their new group in the stage (null: none) when they move.
  */
 export function connectLive(
   config,
@@ -169,6 +170,14 @@ export function connectLive(
     if (socket) socket.disconnect();
   }
 
+  // The participant's group in the stage, as the server last said (a move, or a join's ack: a move
+  // missed while the connection was down shows on the next join).
+  function followGroup(groupId) {
+    if (groupId === (config.group_id ?? null)) return;
+    config.group_id = groupId;
+    onGroupChanged(groupId);
+  }
+
   function onLiveState(data) {
     if (acceptSnapshot(data, { fetched: false })) emitChange("broadcast");
   }
@@ -189,6 +198,7 @@ export function connectLive(
         joined = Boolean(answer && answer.ok);
         const first = joined && !everJoined;
         everJoined ||= joined;
+        if (joined && !staff) followGroup(answer.group_id ?? null);
         if (joined) {
           stopPolling();
           setStatus(connectedStatus());
@@ -220,8 +230,7 @@ export function connectLive(
     // Moved to another group: join again (into the new group's room) and fetch the state.
     connection.on("group_changed", (message) => {
       if (!message || message.stage_id !== config.stage_id) return;
-      config.group_id = message.group_id;
-      onGroupChanged(message.group_id);
+      followGroup(message.group_id ?? null);
       if (connection.connected) join();
     });
     if (staff) connection.on("attendance_changed", () => fetchState()); // the live counts

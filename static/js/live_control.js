@@ -126,8 +126,11 @@ function start(root) {
     ui.hall.hidden = answers.length === 0;
     if (!answers.length) return;
     const results = poll.results || {};
+    const open = poll.status === "open";
     const present = results.hall ? results.hall.present : (state.counts || {}).checked_in;
-    ui.hallHelp.textContent = format(text.hall_count_help, { present: present ?? "-" });
+    ui.hallHelp.textContent = open
+      ? format(text.hall_count_help, { present: present ?? "-" })
+      : text.hall_count_help_closed; // counted then: who is checked in now says nothing of it
     const key = `${poll.id}:${answers.map(([answer]) => answer).join(",")}`;
     if (ui.hall.dataset.key !== key) {
       ui.hall.dataset.key = key;
@@ -148,7 +151,6 @@ function start(root) {
       );
     }
     const counted = new Map((results.bars || []).map((bar) => [bar.key, bar.hall || 0]));
-    const open = poll.status === "open";
     for (const input of ui.hallFields.querySelectorAll("input")) {
       const answer = input.dataset.answer;
       if (!hallTyped.has(answer)) input.value = String(counted.get(answer) || 0);

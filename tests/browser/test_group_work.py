@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
@@ -17,7 +18,7 @@ from workshop.auth.models import Role
 from workshop.groups import services as group_services
 from workshop.groups.models import GroupMode
 from workshop.live import services as live_services
-from workshop.live.models import PollKind
+from workshop.live.models import PollKind, Question
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 SHOTS = "/tmp/bimtek-shots"
 LAPTOP = {"viewport": {"width": 1366, "height": 768}}
 BREAKOUT = "https://zoom.us/j/5550001111"
+BRANDING_BREAKOUT = "https://zoom.us/j/5550002222"
 
 
 def _seed(live_server):
@@ -194,6 +196,9 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
             },
             actor=None,
         )
+        group_services.update_group(
+            session, branding, leader_id=people["hall"][0].id, meeting_url=BRANDING_BREAKOUT, actor=None
+        )
         narasumber = factories.staff(session, Role.NARASUMBER)
         organiser = factories.staff(session, Role.PANITIA)
         live_services.update_settings(
@@ -228,6 +233,11 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
         page.goto(f"/live/{seeded['stage_id']}")
         expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
     expect(phones["online"].get_by_test_id("live-group")).to_contain_text("Smart branding")
+    ask_group = phones["other"].locator("label:has([data-testid=ask-group])")
+    expect(phones["other"].get_by_test_id("live-group")).to_have_text(
+        "Kelompok Anda: Smart living Hasil kerja kelompok kami"
+    )
+    expect(ask_group).to_have_text("Tanya ke kelompok saya saja (Smart living)")
 
     # The group's poll: its members answer it; the other group's member does not see it.
     expect(phones["other"].get_by_test_id("poll-waiting")).to_be_visible()
@@ -280,7 +290,15 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
         ["Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
     )
     expect(other.locator("[data-poll-question]")).to_contain_text("Ikon wisata utama?")
-    expect(other.get_by_test_id("live-group")).to_be_hidden()  # it named Smart living
+    # Its page names the new group at once, as a reload would: the group, its leader, the breakout
+    # link (it joins online) and "ask my group only", which now asks Smart branding.
+    expect(other.get_by_test_id("live-group")).to_have_text(
+        "Kelompok Anda: Smart branding · ketua: Lamhot Sinaga "
+        "Masuk ruang diskusi kelompok (breakout) Hasil kerja kelompok kami"
+    )
+    expect(other.get_by_test_id("live-breakout")).to_have_attribute("href", BRANDING_BREAKOUT)
+    expect(ask_group).to_have_text("Tanya ke kelompok saya saja (Smart branding)")
+    expect(other.get_by_test_id("ask-group")).not_to_be_checked()
     hall.locator("[data-ask-text]").fill("Kapan rapat kelompok berikutnya?")
     hall.get_by_test_id("ask-group").check()
     hall.locator("[data-ask-submit]").click()
@@ -288,5 +306,25 @@ def test_a_group_asks_and_votes_in_its_own_room_and_the_control_panel_filters_by
         ["Kapan rapat kelompok berikutnya?", "Pertanyaan untuk semua", "Siapa yang memotret ikon wisata?"]
     )
     other.screenshot(path=f"{SHOTS}/groups-live-moved-360.png", full_page=True)
+    other.locator("[data-ask-text]").fill("Siapa pencatat kelompok kita?")
+    other.get_by_test_id("ask-group").check()
+    other.locator("[data-ask-submit]").click()
+    asked = hall.locator("[data-questions] .live-question", has_text="Siapa pencatat kelompok kita?")
+    expect(asked.locator(".live-tag-group")).to_have_text("Smart branding")
+    with live_server.session() as session:
+        question = session.scalars(
+            select(Question).where(Question.text == "Siapa pencatat kelompok kita?")
+        ).one()
+        assert question.group_id == seeded["branding"]
+    other.set_viewport_size(LAPTOP["viewport"])
+    expect(other.get_by_test_id("live-group")).to_contain_text("Smart branding")
+    other.screenshot(path=f"{SHOTS}/groups-live-moved-1366.png", full_page=True)
+    assert other.evaluate("document.documentElement.scrollWidth") <= 1366
+
+    # Moved out of every group: nothing on the page names one any more.
+    admin.get_by_test_id(f"member-{seeded['other']}").select_option("none")
+    admin.get_by_test_id("save-members").click()
+    expect(other.get_by_test_id("live-group")).to_have_count(0)
+    expect(other.get_by_test_id("ask-group")).to_have_count(0)
     assert dialogs == []
     assert browser_problems.seen == []

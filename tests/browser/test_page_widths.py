@@ -5,18 +5,27 @@ closed, open and in draft, questions asked and moderated, a hall check-in) and o
 its participants are in the hall, online, pending and waitlisted; a roster preview and a long dev
 outbox message wait. Each page is opened at 360x740 in Chromium as its role and measured:
 `document.documentElement.scrollWidth <= 360`.
+
+The pages of a stage's live work (the participant's live page with its WhatsApp switch and group
+card, their group page, the control page with its WhatsApp section, the hall count of a rating
+poll) are also opened at 1366 px, for each stage, and must say what that stage holds (exact
+texts), with no English sentence left on the Indonesian page, no control under 24 px and no text
+under 12 px; their screenshots go to /tmp/bimtek-shots/widths.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from flask import current_app
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from tests import factories
@@ -33,21 +42,29 @@ from workshop.checkin.services import check_in
 from workshop.evaluation import services as evaluation_services
 from workshop.groups import services as group_services
 from workshop.groups.models import GroupMode
+from workshop.live import handcount
 from workshop.live import services as live_services
-from workshop.live.models import PollKind
+from workshop.live.models import PollKind, PollVote
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import OrgKind
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 from workshop.registration.roster import checks, service
 from workshop.registration.services import ensure_participant_user
-from workshop.reminders.models import OutboxMessage, ReminderRule
+from workshop.reminders.models import Delivery, Kind, OutboxMessage, ReminderRule
 from workshop.reminders.services import ensure_default_rules
+from workshop.whatsapp import services as whatsapp
+from workshop.whatsapp import texts as whatsapp_texts
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+SHOTS = Path("/tmp/bimtek-shots/widths")
 ZOOM_REPORT = Path(__file__).resolve().parent.parent / "data" / "zoom_participants_tahap2.csv"
+CATALOG = (
+    Path(__file__).resolve().parents[2] / "workshop" / "translations" / "id" / "LC_MESSAGES" / "messages.po"
+)
 LONG_POSITION = "Kepala Bidang Infrastruktur Teknologi Informasi dan Komunikasi Pemerintahan"
 LONG_LINK = "https://bimtek.tapanuliutarakab.go.id/p/" + "k7m2" * 12
 POLLS = [
@@ -63,6 +80,10 @@ POLLS = [
         kind=PollKind.RATING, question="Seberapa siap OPD Anda menjalankan smart city?", scale=5
     ),
 ]
+# The rating poll whose hands are counted in the hall: open in the running stage, closed in the ended one.
+RATING = live_services.PollDraft(
+    kind=PollKind.RATING, question="Seberapa bermanfaat materi sesi ini bagi tugas Anda?", scale=5
+)
 
 
 @dataclass
@@ -108,12 +129,13 @@ def _seed(live_server: LiveServer) -> Seeded:
         }
         organiser = staff["panitia"]
 
-        closed, opened, draft = (
+        closed, words, draft = (
             live_services.create_poll(session, running, poll, actor=organiser) for poll in POLLS
         )
         live_services.open_poll(session, closed, actor=organiser, now=now - timedelta(minutes=30))
         live_services.close_poll(session, closed, actor=organiser, now=now - timedelta(minutes=20))
-        live_services.open_poll(session, opened, actor=organiser, now=now)
+        live_services.open_poll(session, words, actor=organiser, now=now - timedelta(minutes=20))
+        live_services.close_poll(session, words, actor=organiser, now=now - timedelta(minutes=10))
         question = live_services.ask(
             session,
             running,
@@ -142,6 +164,17 @@ def _seed(live_server: LiveServer) -> Seeded:
             client_nonce="widths-1",
             secret_key=current_app.config["SECRET_KEY"],
         )
+        # WhatsApp polls: the online participant and another hall participant chose them, the hall
+        # participant whose page is seen did not; on in the ended and the running stage (a rating
+        # poll went out in each), off in the upcoming one.
+        keen = factories.registration(
+            session, program, status=Status.APPROVED, mode=Mode.LURING, name="Dame Siregar", org=agency
+        )
+        for registration in (remote, keen):
+            whatsapp.set_participant_polls(session, registration, True, now)
+        during = ended.starts_at + timedelta(hours=1)
+        _rating_poll(session, ended, organiser, remote, hall_counts={"3": 1, "5": 1}, now=during, closes=True)
+        _rating_poll(session, running, organiser, remote, hall_counts={"4": 1}, now=now, closes=False)
         report = online.import_report(
             session,
             ended,
@@ -170,7 +203,23 @@ def _seed(live_server: LiveServer) -> Seeded:
         rule = session.scalars(select(ReminderRule).where(ReminderRule.program_id == program.id)).first()
         # Group work: the running stage's six groups set by the organiser (the hall and the online
         # participant in one, with a leader, a long breakout link and output); the upcoming stage's
-        # two groups picked by the participants; none in the ended stage.
+        # two groups picked by the participants; in the ended stage, the online participant moved
+        # from one group to the other, whose leader is the hall participant.
+        group_services.set_up(
+            session,
+            ended,
+            dimensions=["governance", "economy"],
+            mode=GroupMode.ORGANISER,
+            cap=None,
+            actor=organiser,
+        )
+        first, moved_to = group_services.groups_of(session, ended.id)
+        group_services.assign(session, ended, {remote.id: first.id, hall.id: moved_to.id}, actor=None)
+        group_services.assign(session, ended, {remote.id: moved_to.id}, actor=None)
+        group_services.update_group(session, moved_to, leader_id=hall.id, meeting_url=LONG_LINK, actor=None)
+        group_services.save_output(
+            session, moved_to, remote, field="problems", text="Harga pasar " * 30, version=0, now=now
+        )
         group_services.set_up(
             session, running, dimensions=DIMENSIONS, mode=GroupMode.ORGANISER, cap=30, actor=organiser
         )
@@ -205,10 +254,28 @@ def _seed(live_server: LiveServer) -> Seeded:
                 "certificate": certificate_code,
                 "slug": program.slug,
                 "token": tokens["peserta-daring"],
+                "phone": remote.person.phone,
             },
             usernames={role: user.username for role, user in staff.items()},
             tokens=tokens,
         )
+
+
+def _rating_poll(
+    session, stage, organiser, voter, *, hall_counts: dict[str, int], now: datetime, closes: bool
+) -> None:
+    """The stage's rating poll, opened at `now` with WhatsApp polls on (its question sent), one
+    online vote (5) and hands counted in the hall; closed 10 minutes later if it `closes`."""
+    whatsapp.set_polls_enabled(session, stage, True, now)
+    poll = live_services.create_poll(session, stage, RATING, actor=organiser)
+    live_services.open_poll(session, poll, actor=organiser, now=now)
+    keywords = current_app.config["WHATSAPP_QUESTION_KEYWORDS"]
+    whatsapp.send_poll(session, poll, whatsapp_texts.poll_question(poll, stage.number, keywords), now)
+    session.add(PollVote(poll_id=poll.id, registration_id=voter.id, answer={"rating": 5}))
+    handcount.set_hall_counts(session, poll, hall_counts, hall_present=2, actor=organiser, now=now)
+    if closes:
+        live_services.close_poll(session, poll, actor=organiser, now=now + timedelta(minutes=10))
+    session.flush()
 
 
 def _assignment_and_certificate(session, program, hall, staff, now) -> tuple[int, str]:
@@ -362,16 +429,15 @@ def seeded(_server: LiveServer) -> Seeded:
 
 
 @pytest.fixture(scope="module")
-def phones(
-    browser: Browser, _server: LiveServer, seeded: Seeded
-) -> Iterator[Callable[[str], BrowserContext]]:
-    """One logged-in 360 px phone per role, made on first use and kept for the module."""
-    contexts: dict[str, BrowserContext] = {}
+def devices(browser: Browser, _server: LiveServer, seeded: Seeded) -> Iterator[Callable[..., BrowserContext]]:
+    """One logged-in 360 px phone (or 1366 px laptop) per role, made on first use and kept for the module."""
+    contexts: dict[tuple[str, int], BrowserContext] = {}
 
-    def phone(role: str) -> BrowserContext:
-        if role not in contexts:
+    def device(role: str, width: int = 360) -> BrowserContext:
+        if (role, width) not in contexts:
+            screen = PHONE if width == 360 else LAPTOP
             context = browser.new_context(
-                base_url=_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **PHONE
+                base_url=_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **screen
             )
             context.set_default_timeout(ACTION_TIMEOUT_MS)
             page = context.new_page()
@@ -382,17 +448,36 @@ def phones(
             elif role in seeded.usernames:
                 log_in(page, seeded.usernames[role])
             page.close()
-            contexts[role] = context
-        return contexts[role]
+            contexts[(role, width)] = context
+        return contexts[(role, width)]
 
-    yield phone
+    yield device
     for context in contexts.values():
         context.close()
 
 
+def _fits(page: Page, path: str, width: int) -> None:
+    """Nothing scrolls sideways at this width (wide tables scroll inside their .table-scroll box),
+    and preformatted text (the dev outbox's messages) wraps rather than scrolling inside its box."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """(width) => [...document.querySelectorAll("body *")]
+          .filter((e) => e.getBoundingClientRect().right > width + 0.5 && !e.closest(".table-scroll"))
+          .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))""",
+        width,
+    )
+    assert scroll_width <= width, f"{path} is {scroll_width} px wide: {wide}"
+    assert (
+        page.evaluate(
+            "[...document.querySelectorAll('pre')].filter((e) => e.scrollWidth > e.clientWidth).length"
+        )
+        == 0
+    )
+
+
 @pytest.mark.parametrize(("role", "name"), [(role, name) for role, pages in PAGES.items() for name in pages])
-def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, phones, seeded, role, name):
-    page = phones(role).new_page()
+def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, devices, seeded, role, name):
+    page = devices(role).new_page()
     try:
         path = PAGES[role][name].format(**seeded.values)
         response = page.goto(path)
@@ -400,20 +485,233 @@ def test_every_page_fits_a_360_px_phone_without_sideways_scrolling(live_server, 
         assert response.status == NOT_FOUND.get(name, 200)
         if role != "anonim":
             assert "/login" not in page.url, f"{role} was sent to the login page"
-
-        width = page.evaluate("document.documentElement.scrollWidth")
-        wide = page.evaluate(
-            """() => [...document.querySelectorAll("body *")]
-              .filter((e) => e.getBoundingClientRect().right > 360.5 && !e.closest(".table-scroll"))
-              .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))"""
-        )
-        assert width <= 360, f"{path} is {width} px wide: {wide}"
-        # Preformatted text (the dev outbox's messages) wraps rather than scrolling inside its box.
-        assert (
-            page.evaluate(
-                "[...document.querySelectorAll('pre')].filter((e) => e.scrollWidth > e.clientWidth).length"
-            )
-            == 0
-        )
+        _fits(page, path, 360)
     finally:
         page.close()
+
+
+# The pages of a stage's live work, for a stage that has ended, one running and one to come, at
+# both widths, and what each says there (test id -> its exact text; None: not on the page).
+# The online participant chose polls by WhatsApp and was moved between groups in the ended stage;
+# the hall participant did not choose them; the organiser's WhatsApp polls are on in the ended and
+# running stages, where a rating poll went out and hands were counted in the hall (closed in the
+# ended stage, open in the running one), off in the upcoming one.
+STAGE_PAGES: dict[str, dict[str, str]] = {
+    "peserta-daring": {"live": "/live/{stage}", "group": "/saya/{slug}/kelompok/{stage}"},
+    "peserta-luring": {"live": "/live/{stage}"},
+    "panitia": {"control": "/live/{stage}/control", "hall-count": "/live/{stage}/hall"},
+    "petugas": {"hall-count": "/live/{stage}/hall"},
+}
+ON = "Aktif: polling dikirim ke {phone}; balas dengan nomor jawaban Anda. Kirim STOP untuk mematikannya."
+OFF = "Nonaktif: polling dijawab di halaman ini saja."
+STAGE_ON = (
+    "Aktif: pertanyaan setiap polling dikirim ke 1 peserta daring lewat WhatsApp saat dibuka; "
+    "balasan mereka menjadi suara mereka."
+)
+CHOSEN = (
+    "2 peserta memilih menerima polling lewat WhatsApp. "
+    "1 di antaranya hadir di aula pada tahap ini dan menjawab di halaman."
+)
+HALL_HELP = "Tangan yang terangkat di aula untuk setiap pilihan."
+HALL_NOW = "Tangan yang terangkat di aula untuk setiap pilihan. Check-in di aula saat ini: 1."
+CARD = "Kelompok Anda: {group} · ketua: Marulam Hutabarat{breakout} Hasil kerja kelompok kami"
+BREAKOUT = " Masuk ruang diskusi kelompok (breakout)"
+HALL_PAGE = {
+    "ended": {
+        "hall-help": HALL_HELP,
+        "hall-closed": "Polling ini sudah ditutup: hitungan aulanya tidak dapat diubah lagi.",
+        "hall-save": None,
+    },
+    "running": {"hall-help": HALL_NOW, "hall-closed": None},
+    "upcoming": {
+        "hall-no-poll": "Belum ada polling pilihan atau penilaian yang ditampilkan.",
+        "hall-page": None,
+    },
+}
+SAYS: dict[tuple[str, str, str], dict[str, str | None]] = {
+    ("peserta-daring", "live", "ended"): {
+        "whatsapp-me-status": ON,
+        "live-group": CARD.format(group="Smart economy", breakout=""),  # no breakout once it ended
+    },
+    ("peserta-daring", "live", "running"): {
+        "whatsapp-me-status": ON,
+        "live-group": CARD.format(group="Smart governance", breakout=BREAKOUT),
+    },
+    ("peserta-daring", "live", "upcoming"): {
+        "whatsapp-me-status": (
+            "Aktif: polling akan dikirim ke {phone} setelah panitia mengaktifkan polling lewat "
+            "WhatsApp untuk tahap ini; sampai saat itu jawab di halaman ini."
+        ),
+        "live-group": None,
+    },
+    ("peserta-daring", "group", "ended"): {
+        "phase-ended": "Selesai",
+        "group-leader": "Ketua kelompok: Marulam Hutabarat",
+        "breakout-link": None,
+        "no-groups": None,
+    },
+    ("peserta-daring", "group", "running"): {
+        "phase-running": "Sedang berlangsung",
+        "group-leader": "Ketua kelompok: Marulam Hutabarat",
+        "breakout-link": "Masuk ruang diskusi kelompok (breakout)",
+    },
+    ("peserta-daring", "group", "upcoming"): {
+        "phase-upcoming": "Akan datang",
+        "own-group": None,
+        "choice-economy": "Smart economy 5 kursi tersisa Gabung",
+    },
+    ("peserta-luring", "live", "ended"): {
+        "whatsapp-me-status": OFF,
+        "live-group": CARD.format(group="Smart economy", breakout=""),
+    },
+    ("peserta-luring", "live", "running"): {
+        "whatsapp-me-status": OFF,
+        "live-group": CARD.format(group="Smart governance", breakout=""),
+    },
+    ("peserta-luring", "live", "upcoming"): {"whatsapp-me-status": OFF, "live-group": None},
+    ("panitia", "control", "ended"): {
+        "whatsapp-status": STAGE_ON,
+        "whatsapp-optin": CHOSEN,
+        "whatsapp-sent": "Polling terakhir dikirim ke 1 peserta lewat WhatsApp (0 sudah terkirim).",
+        "hall-count-help": HALL_HELP,
+    },
+    ("panitia", "control", "running"): {
+        "whatsapp-status": STAGE_ON,
+        "whatsapp-optin": CHOSEN,
+        "whatsapp-sent": "Polling terakhir dikirim ke 1 peserta lewat WhatsApp (1 sudah terkirim).",
+        "hall-count-help": HALL_NOW,
+    },
+    ("panitia", "control", "upcoming"): {
+        "whatsapp-status": "Nonaktif: polling dijawab di halaman peserta saja.",
+        "whatsapp-optin": CHOSEN,
+        "whatsapp-sent": None,
+        "hall-count": None,
+    },
+} | {
+    (role, "hall-count", state): says for role in ("panitia", "petugas") for state, says in HALL_PAGE.items()
+}
+# The rating poll's results line on the live and control pages: the answers are the online votes
+# and the hands counted in the hall; who is present now is left out once the stage is over.
+RESULTS = {
+    "ended": {
+        ".live-total": "Total 3 jawaban",
+        ".live-sources": "Aula: 2 · Daring: 1",
+        ".live-answered": None,
+    },
+    "running": {".live-total": "Total 2 jawaban", ".live-sources": "Aula: 1 · Daring: 1"},
+}
+# The hall count typed for the rating poll (rating -> hands), on the hall page and the control page.
+HALL_COUNTS = {"ended": {"1": "0", "3": "1", "5": "1"}, "running": {"1": "0", "4": "1", "5": "0"}}
+STAGE_CASES = [
+    (role, name, state, width)
+    for role, pages in STAGE_PAGES.items()
+    for name in pages
+    for state in ("ended", "running", "upcoming")
+    for width in (360, 1366)
+]
+
+
+@pytest.mark.parametrize(("role", "name", "state", "width"), STAGE_CASES)
+def test_a_stage_s_live_pages_fit_and_say_what_the_stage_holds(
+    live_server, devices, seeded, role, name, state, width
+):
+    if (name, state) == ("control", "running"):
+        _wait_until_sent(live_server, seeded.values["running"])
+    page = devices(role, width).new_page()
+    try:
+        path = STAGE_PAGES[role][name].format(**seeded.values, stage=seeded.values[state])
+        response = page.goto(path)
+        page.wait_for_load_state("load")
+        assert response.status == 200 and "/login" not in page.url
+        if name in ("live", "control"):
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        for test_id, text in SAYS[(role, name, state)].items():
+            if text is None:
+                expect(page.get_by_test_id(test_id)).to_be_hidden()
+            else:
+                expect(page.get_by_test_id(test_id)).to_have_text(text.format(phone=seeded.values["phone"]))
+        if name in ("live", "control") and state in RESULTS:
+            results = page.locator("[data-results], [data-current-results]")
+            for selector, text in RESULTS[state].items():
+                if text is None:
+                    expect(results.locator(selector)).to_have_count(0)
+                else:
+                    expect(results.locator(selector)).to_have_text(text)
+        if name in ("hall-count", "control") and state in HALL_COUNTS:
+            form = page.get_by_test_id("hall-page" if name == "hall-count" else "hall-count")
+            for rating, hands in HALL_COUNTS[state].items():
+                field = form.locator(f"input[name='option-{rating}'], input[data-answer='{rating}']")
+                expect(field).to_have_value(hands)
+                if state == "running":
+                    expect(field).to_be_enabled()
+                else:
+                    expect(field).to_be_disabled()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{role}-{name}-{state}-{width}.png"), full_page=True)
+        _fits(page, path, width)
+        assert _untranslated(page) == []
+        assert _cramped(page) == []
+    finally:
+        page.close()
+
+
+def _wait_until_sent(live_server: LiveServer, stage_id: int, timeout: float = 20) -> None:
+    """The running stage's poll question is sent by the reminder engine's tick, within seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with live_server.session() as session:
+            sent = session.scalar(
+                select(Delivery.id).where(
+                    Delivery.stage_id == stage_id,
+                    Delivery.kind == Kind.POLL_QUESTION,
+                    Delivery.sent_at.is_not(None),
+                )
+            )
+        if sent is not None:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the running stage's poll question was not sent")
+
+
+@cache
+def _english_only() -> frozenset[str]:
+    """The app's English sentences that read otherwise in Indonesian (three words or more, no
+    placeholders): one of them on an Indonesian page is a text left untranslated."""
+    with CATALOG.open("rb") as po:
+        catalog = read_po(po)
+    return frozenset(
+        message.id
+        for message in catalog
+        if isinstance(message.id, str)
+        and message.string
+        and message.string != message.id
+        and len(message.id.split()) >= 3
+        and not any(mark in message.id for mark in ("%(", "{", "<"))
+    )
+
+
+def _untranslated(page: Page) -> list[str]:
+    text = " ".join(page.locator("body").inner_text().split())
+    return sorted(sentence for sentence in _english_only() if sentence in text)
+
+
+def _cramped(page: Page) -> list[str]:
+    """Controls smaller than a fingertip can hit (24 x 24 px, WCAG 2.2's minimum target; a checkbox
+    counts with its label) or text smaller than 12 px, among what is visible."""
+    return page.evaluate(
+        """() => {
+          const seen = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";
+          const name = (e) => e.tagName.toLowerCase() + (e.dataset.testid ? "#" + e.dataset.testid : "") +
+            " " + (e.textContent || e.value || "").trim().slice(0, 30);
+          const target = (e) => (e.matches("[type=checkbox], [type=radio]") && e.closest("label")) || e;
+          const small = [...document.querySelectorAll("button, select, input:not([type=hidden]), textarea, [role=button]")]
+            .filter(seen)
+            .filter((e) => { const r = target(e).getBoundingClientRect(); return r.height < 24 || r.width < 24; })
+            .map((e) => "control " + name(e));
+          const tiny = [...document.querySelectorAll("body *")]
+            .filter((e) => seen(e) && [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+            .filter((e) => parseFloat(getComputedStyle(e).fontSize) < 12)
+            .map((e) => "text " + name(e));
+          return [...small, ...tiny].slice(0, 10);
+        }"""
+    )

@@ -86,8 +86,10 @@ def test_a_hall_vote_on_the_page_and_a_whatsapp_reply_show_together_live(
     mine.get_by_label("Kirim polling ke WhatsApp saya").check()
     mine.get_by_role("button", name="Simpan").click()
     expect(village.locator(".flash-success")).to_contain_text("Polling akan dikirim ke WhatsApp Anda.")
+    # The organiser has not switched WhatsApp polls on for this stage yet: the page says so.
     expect(village.get_by_test_id("whatsapp-me").get_by_test_id("whatsapp-me-status")).to_have_text(
-        f"Aktif: polling dikirim ke {phone}; balas dengan nomor jawaban Anda. Kirim STOP untuk mematikannya."
+        f"Aktif: polling akan dikirim ke {phone} setelah panitia mengaktifkan polling lewat WhatsApp untuk tahap ini; "
+        "sampai saat itu jawab di halaman ini."
     )
     expect(village.get_by_label("Kirim polling ke WhatsApp saya")).to_be_checked()
     assert village.evaluate("document.documentElement.scrollWidth") <= 360
@@ -110,6 +112,10 @@ def test_a_hall_vote_on_the_page_and_a_whatsapp_reply_show_together_live(
     expect(section.get_by_test_id("whatsapp-status")).to_have_text(
         "Aktif: pertanyaan setiap polling dikirim ke 1 peserta daring lewat WhatsApp saat dibuka; "
         "balasan mereka menjadi suara mereka."
+    )
+    village.reload()
+    expect(village.get_by_test_id("whatsapp-me-status")).to_have_text(
+        f"Aktif: polling dikirim ke {phone}; balas dengan nomor jawaban Anda. Kirim STOP untuk mematikannya."
     )
 
     # The poll opens: the question goes to the village by WhatsApp, the hall sees it on the page.

@@ -105,14 +105,23 @@ class OutputForm(BaseForm):
     field = select_field(SelectField, choices=[SelectChoice(f, OUTPUT_LABELS[f]) for f in OUTPUT_FIELDS])
     text = TextAreaField(validators=[Length(max=MAX_OUTPUT, message=_l("At most %(max)d characters."))])
     version = StringField()
+    group_id = StringField()  # the group the page shows (a page older than this field sends none)
 
     def validate_version(self, field) -> None:
         if whole_number(field.data) is None:
             raise ValidationError(_l("Reload the page and try again."))
 
+    def validate_group_id(self, field) -> None:
+        if field.data and whole_number(field.data) is None:
+            raise ValidationError(_l("Reload the page and try again."))
+
     @property
     def version_value(self) -> int:
         return whole_number(self.version.data) or 0
+
+    @property
+    def page_group_id(self) -> int | None:
+        return whole_number(self.group_id.data) if self.group_id.data else None
 
 
 class JoinForm(BaseForm):

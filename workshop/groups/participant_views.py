@@ -4,7 +4,7 @@ the members edit together (the page's script saves a field as JSON; without it t
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -59,6 +59,7 @@ def _page(registration: Registration, stage: Stage, status: int = 200, mine: dic
             "changed_by": _("%(name)s changed this field meanwhile: save to see their text.", name="{name}"),
             "last_saved_by": _("Last saved by %(name)s", name="{name}"),
             "your_text": _("Your text (not saved):"),
+            "moved": error_text(GroupError("moved")),
         },
     }
     return (
@@ -86,6 +87,21 @@ def _page(registration: Registration, stage: Stage, status: int = 200, mine: dic
 def participant(slug: str, stage_id: int):
     registration, stage = _own(slug, stage_id)
     return _page(registration, stage)
+
+
+@bp.route("/saya/<slug>/kelompok/<int:stage_id>/langsung")
+@participant_required
+def live_parts(slug: str, stage_id: int):
+    """The parts of the participant's live page that name their group (the card, "ask my group
+    only"), as they are now: the page draws them again when the participant moves."""
+    registration, stage = _own(slug, stage_id)
+    response = make_response(
+        render_template(
+            "groups/live_parts.html", registration=registration, program=registration.program, stage=stage
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/saya/<slug>/kelompok/<int:stage_id>/pilih", methods=["POST"])
@@ -124,12 +140,13 @@ def participant_state(slug: str, stage_id: int):
 
 
 def _json_body_ok(body: object) -> bool:
-    """A JSON save carries text fields as strings and the version as a whole number."""
+    """A JSON save carries text fields as strings, the version and the page's group as whole numbers."""
     return (
         isinstance(body, dict)
         and isinstance(body.get("field"), str)
         and isinstance(body.get("text"), str)
         and type(body.get("version")) is int
+        and (body.get("group_id") is None or type(body.get("group_id")) is int)
     )
 
 
@@ -145,6 +162,8 @@ def save_output(slug: str, stage_id: int):
         ), 422
     if isinstance(body, dict):
         fields = {"field": body["field"], "text": body["text"], "version": str(body["version"])}
+        if body.get("group_id") is not None:
+            fields["group_id"] = str(body["group_id"])
         # CSRFProtect checked the X-CSRFToken header of this JSON request before the view ran.
         form = OutputForm(formdata=MultiDict(fields), meta={"csrf": False})
     else:
@@ -158,6 +177,9 @@ def save_output(slug: str, stage_id: int):
     group = queries.own_group(db.session, stage.id, registration.id)
     field, text = form.field.data or "", form.text.data or ""
     try:
+        # The page shows the group the participant was in when it loaded: moved since, never into the new one.
+        if form.page_group_id is not None and (group is None or group.id != form.page_group_id):
+            raise GroupError("moved")
         if group is None:
             raise GroupError("not_member")
         row = services.save_output(
@@ -171,14 +193,16 @@ def save_output(slug: str, stage_id: int):
         )
     except GroupError as error:
         db.session.rollback()
-        status = {"changed": 409, "not_member": 403}.get(error.code, 422)
+        status = {"changed": 409, "moved": 409, "not_member": 403}.get(error.code, 422)
         if as_json:
             reply = {"ok": False, "error": error.code, "message": error_text(error)}
             if error.code == "changed" and group is not None:
                 reply["current"] = queries.output_of(group)[field]
             return jsonify(reply), status
         flash(error_text(error), "error")
-        return _page(registration, stage, status, mine={field: text} if error.code == "changed" else None)
+        return _page(
+            registration, stage, status, mine={field: text} if error.code in ("changed", "moved") else None
+        )
     value = {"text": row.text, "version": row.version, "by": registration.person.name}
     db.session.commit()
     events.output_saved(stage.id, row.group_id, field, value)

@@ -21,6 +21,9 @@ ERRORS = {
     "bad_field": _l("Reload the page and try again."),
     "too_long": _l("A field can be at most 4,000 characters long."),
     "not_member": _l("Only the members of this group can change its output."),
+    "moved": _l(
+        "You were moved to another group meanwhile: your text was not saved. Copy it, then reload the page."
+    ),
 }
 
 

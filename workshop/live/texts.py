@@ -95,6 +95,8 @@ def _staff() -> dict[str, str]:
         "hall_count_help": _(
             "Hands raised in the hall for each option. Checked in at the hall now: {present}."
         ),
+        # A closed poll: the hands were counted then, so no "checked in now" beside them.
+        "hall_count_help_closed": _("Hands raised in the hall for each option."),
         "hall_count_saved": _("Hall count saved."),
         "hall_count_closed": _("This poll is closed: its hall count can no longer be changed."),
     }

@@ -13,7 +13,7 @@ from workshop import signals
 from workshop.db import Session, db
 from workshop.live.models import Poll
 from workshop.programs.models import Stage
-from workshop.registration.models import Registration
+from workshop.registration.models import Mode, Registration
 from workshop.whatsapp import services, texts
 from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
@@ -48,17 +48,21 @@ def whatsapp_stage(stage: Stage) -> dict:
         "summary": summary,
         "form": WhatsAppPollsForm(formdata=None, prefix="whatsapp", enabled=summary.enabled),
         "online": len(services.poll_recipients(db.session, stage)),
+        "chosen": services.poll_choosers(db.session, stage),
         "gateway": bool(current_app.config.get("WHATSAPP_API_URL")),
     }
 
 
 def whatsapp_participant(stage: Stage, registration: Registration) -> dict:
-    """The participant's live page: their own switch for polls by WhatsApp (when they have a number)."""
+    """The participant's live page: their own switch for polls by WhatsApp (when they have a number),
+    and whether this stage's polls would come to them (online in it, the organiser's switch on)."""
     enabled = services.participant_polls(db.session, registration)
+    modes = {item.stage_id: item.mode for item in registration.stage_modes}
     return {
         "form": ParticipantPollsForm(formdata=None, prefix="wa-me", enabled=enabled, stage_id=str(stage.id)),
         "phone": registration.person.phone,
         "allowed": services.participant_polls_refusal(registration) is None,
         "enabled": enabled,
         "stage_on": services.polls_enabled(db.session, stage),
+        "online": modes.get(stage.id) == Mode.DARING,
     }

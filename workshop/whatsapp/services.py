@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, delete, func, select, text
+from sqlalchemy import CursorResult, Select, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -253,30 +253,42 @@ def set_polls_enabled(session: Session, stage: Stage, enabled: bool, now: dateti
     session.flush()
 
 
+def _chose_polls(stage: Stage) -> Select[tuple[Registration]]:
+    """The stage's approved participants with a number who chose polls by WhatsApp
+    (`WhatsAppParticipant`, on their live page), in the hall or online."""
+    return (
+        select(Registration)
+        .join(
+            RegistrationStage,
+            (RegistrationStage.registration_id == Registration.id) & (RegistrationStage.stage_id == stage.id),
+        )
+        .join(Person, Person.id == Registration.person_id)
+        .join(WhatsAppParticipant, WhatsAppParticipant.registration_id == Registration.id)
+        .where(
+            Registration.program_id == stage.program_id,
+            Registration.status == Status.APPROVED,
+            WhatsAppParticipant.polls.is_(True),
+            Person.phone != "",
+        )
+    )
+
+
 def poll_recipients(session: Session, stage: Stage) -> list[Registration]:
-    """Who gets a poll's question by WhatsApp: the stage's approved online participants who chose
-    to (`WhatsAppParticipant`, on their live page)."""
+    """Who gets a poll's question by WhatsApp: those who chose it and join this stage online."""
     return list(
         session.scalars(
-            select(Registration)
-            .join(
-                RegistrationStage,
-                (RegistrationStage.registration_id == Registration.id)
-                & (RegistrationStage.stage_id == stage.id),
-            )
-            .join(Person, Person.id == Registration.person_id)
-            .join(WhatsAppParticipant, WhatsAppParticipant.registration_id == Registration.id)
-            .where(
-                Registration.program_id == stage.program_id,
-                Registration.status == Status.APPROVED,
-                RegistrationStage.mode == Mode.DARING,
-                WhatsAppParticipant.polls.is_(True),
-                Person.phone != "",
-            )
+            _chose_polls(stage)
+            .where(RegistrationStage.mode == Mode.DARING)
             .options(selectinload(Registration.person))
             .order_by(Registration.id)
         )
     )
+
+
+def poll_choosers(session: Session, stage: Stage) -> int:
+    """How many of the stage's participants chose polls by WhatsApp, those in the hall too (they
+    answer on the page in this stage)."""
+    return session.scalar(select(func.count()).select_from(_chose_polls(stage).subquery())) or 0
 
 
 def participant_polls_refusal(registration: Registration) -> str | None:

@@ -1,5 +1,5 @@
 // A poll's results as the live pages show them: bars, a word cloud or the text answers, and the
-// summary line ("41 of 63 present answered").
+// summary line ("41 of 63 present answered", while anyone is present).
 
 import { el, format } from "./page.js";
 
@@ -107,30 +107,31 @@ export function renderResults(container, poll, text, options = {}) {
   else if (poll.kind === "text") renderAnswers(body, results, options.answerLimit);
   else renderBars(body, results, text, options);
   container.append(body);
-  const summary = el("p", "live-results-summary");
-  summary.append(
-    el("span", "live-answered", format(text.answered_of_present, { answered: results.answered_present, present: results.present })),
-  );
-  summary.append(document.createTextNode(" · "), el("span", "live-total", format(text.total_answers, { total: results.total })));
+  const hall = Boolean(results.hall && results.hall.entered);
+  const parts = [];
+  // Who is present now: nobody before the stage starts or once it is over, and then it says nothing.
+  if (results.present > 0) {
+    const answered = { answered: results.answered_present, present: results.present };
+    parts.push(el("span", "live-answered", format(text.answered_of_present, answered)));
+  }
+  // The answers: the online votes, and the hands counted in the hall when there are.
+  const total = results.total + (hall ? results.hall.total : 0);
+  parts.push(el("span", "live-total", format(text.total_answers, { total })));
   if (poll.kind === "rating" && results.average != null) {
     // In the page's language: "4,25" in Indonesian.
     const average = results.average.toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
-    summary.append(document.createTextNode(" · "), el("span", "live-average", format(text.average, { average })));
+    parts.push(el("span", "live-average", format(text.average, { average })));
   }
-  const hall = Boolean(results.hall && results.hall.entered);
   if (hall) {
-    summary.append(
-      document.createTextNode(" · "),
-      el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online })),
-    );
+    parts.push(el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online })));
   }
   if (options.split && results.groups && (!hall || options.kinds)) {
-    summary.append(
-      document.createTextNode(" · "),
+    parts.push(
       el("span", "live-luring", `${text.luring} ${results.groups.luring || 0}`),
-      document.createTextNode(" · "),
       el("span", "live-daring", `${text.daring} ${results.groups.daring || 0}`),
     );
   }
+  const summary = el("p", "live-results-summary");
+  summary.append(...parts.flatMap((part, index) => (index ? [document.createTextNode(" · "), part] : [part])));
   container.append(summary);
 }
