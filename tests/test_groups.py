@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -277,6 +278,36 @@ def test_a_participant_cannot_pick_when_the_organiser_assigns(app, session, worl
     assert response.status_code == 422
     assert "Panitia yang menentukan kelompok" in response.text
     assert session.scalar(select(func.count()).select_from(GroupMember)) == 0
+
+
+def test_a_participant_cannot_pick_or_change_group_once_the_stage_has_ended(app, session, world, set_now):
+    stage = world["stage"]
+    groups = _set_up(session, stage, mode=GroupMode.CHOICE)
+    hall, other = world["hall"][0], world["hall"][1]
+    services.assign(session, stage, {hall.id: groups["economy"].id}, actor=None)
+    session.commit()
+    set_now(stage.ends_at + timedelta(minutes=1))
+    slug = world["program"].slug
+    url = f"/saya/{slug}/kelompok/{stage.id}/pilih"
+    clients = [participant_client(app, session, r) for r in (hall, other)]
+
+    answers = [c.post(url, data={"group_id": str(groups["living"].id)}) for c in clients]
+
+    ended = "Tahap ini sudah selesai: kelompok tidak dapat diubah lagi."
+    assert [a.status_code for a in answers] == [422, 422]
+    assert all(ended in a.text for a in answers)
+    assert _members(session, stage.id) == {d: ({"Hall 0"} if d == "economy" else set()) for d in DIMENSIONS}
+    page = clients[1].get(f"/saya/{slug}/kelompok/{stage.id}")
+    assert 'data-testid="choice-ended"' in page.text and ended in page.text
+    assert "/pilih" not in page.text and 'data-testid="join-' not in page.text
+
+    organiser = staff_client(app, world["organiser"])
+    moved = organiser.post(
+        f"/admin/stages/{stage.id}/kelompok/anggota",
+        data={f"r{hall.id}": str(groups["living"].id), f"r{other.id}": str(groups["living"].id)},
+    )
+    assert moved.status_code == 302
+    assert _members(session, stage.id)["living"] == {"Hall 0", "Hall 1"}
 
 
 def test_the_participant_page_shows_the_group_and_the_breakout_link_to_online_participants(

@@ -26,7 +26,7 @@ def test_concurrent_joins_never_exceed_the_cap(pg_app):  # noqa: F811 (the fixtu
             db.session, stage, dimensions=["economy", "living"], mode=GroupMode.CHOICE, cap=CAP, actor=None
         )
         economy = next(g for g in services.groups_of(db.session, stage.id) if g.dimension == "economy")
-        stage_id, group_id = stage.id, economy.id
+        stage_id, group_id, stage_start = stage.id, economy.id, stage.starts_at
         db.session.commit()
 
     def join(share):
@@ -38,6 +38,7 @@ def test_concurrent_joins_never_exceed_the_cap(pg_app):  # noqa: F811 (the fixtu
                     db.session.get_one(Stage, stage_id),
                     db.session.get_one(Registration, registration_id),
                     group_id,
+                    now=stage_start,
                 )
                 db.session.commit()
                 outcomes.append("joined")

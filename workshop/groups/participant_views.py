@@ -115,7 +115,7 @@ def join(slug: str, stage_id: int):
         return _page(registration, stage, 422)
     before = services.members_by_registration(db.session, stage.id)
     try:
-        group = services.join(db.session, stage, registration, group_id)
+        group = services.join(db.session, stage, registration, group_id, now=clock.now())
     except GroupError as error:
         db.session.rollback()
         flash(error_text(error), "error")

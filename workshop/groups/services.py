@@ -17,6 +17,7 @@ from workshop.groups.models import OUTPUT_FIELDS, GroupMember, GroupMode, GroupO
 from workshop.groups.queries import stage_participants
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import Stage
+from workshop.programs.schedule import Phase, stage_phase
 from workshop.registration.models import Registration
 
 MAX_CAP = 1000
@@ -140,12 +141,17 @@ def spread_evenly(session: Session, stage: Stage, *, actor: User | None) -> int:
     return assign(session, stage, chosen, actor=actor) if chosen else 0
 
 
-def join(session: Session, stage: Stage, registration: Registration, group_id: int) -> StageGroup:
-    """A participant picks a group (choice mode), while it has a seat left: the group's row is
-    locked first (PostgreSQL), so concurrent joins count the members one after another."""
+def join(
+    session: Session, stage: Stage, registration: Registration, group_id: int, *, now: datetime
+) -> StageGroup:
+    """A participant picks a group (choice mode) until the stage has ended, while it has a seat
+    left: the group's row is locked first (PostgreSQL), so concurrent joins count the members one
+    after another."""
     work = session.get(GroupWork, stage.id)
     if work is None or work.mode != GroupMode.CHOICE:
         raise GroupError("not_choice")
+    if stage_phase(stage, now) == Phase.ENDED:
+        raise GroupError("ended")
     if registration.id not in {r.id for r in stage_participants(session, stage)}:
         raise GroupError("not_participant")
     group = session.scalar(

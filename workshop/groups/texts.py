@@ -16,6 +16,7 @@ ERRORS = {
     "bad_choice": _l("A participant or group chosen is not part of this stage: reload the page."),
     "no_groups": _l("Set up the groups first."),
     "not_choice": _l("The organiser assigns the groups of this stage: you cannot pick one."),
+    "ended": _l("This stage has ended: the groups can no longer be changed."),
     "not_participant": _l("You do not take part in this stage."),
     "full": _l("This group is full: choose another group."),
     "bad_field": _l("Reload the page and try again."),
