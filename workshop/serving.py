@@ -5,13 +5,6 @@ so on a keep-alive connection the body waits for the client's delayed ACK (about
 Linux, gevent issue #1233). We turn Nagle off on every accepted connection, and yield between
 keep-alive requests so one busy connection cannot starve the others.
 
-Requests are served in the order they arrived. libev (gevent's loop) collects every socket that
-became readable in one poll and then runs their greenlets last-first, each to its end: under load,
-where a poll finds dozens of requests waiting, the first to arrive was served last, and waited
-for two rounds of the others (in bench/checkin.py's closed loop, p95 was twice p50). The handler
-therefore lines the requests a poll woke up in their arrival order before running them
-(`ArrivalOrder`).
-
 WebSockets: Engine.IO uses gevent-websocket when that package is importable (it then expects the
 socket in the WSGI environ, put there by gevent-websocket's handler), and simple-websocket
 otherwise. So our handler builds on gevent-websocket's handler when it is there, and on pywsgi's
@@ -34,7 +27,6 @@ import socket
 import gevent
 from flask import Flask
 from gevent import pywsgi
-from gevent.hub import Waiter, get_hub
 
 try:
     from geventwebsocket.handler import WebSocketHandler as BaseHandler
@@ -54,34 +46,7 @@ def freeze_startup_objects() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-class ArrivalOrder:
-    """Runs the requests that one turn of the loop woke up first-come, first-served.
-
-    libev queues the sockets one poll found readable in the order the kernel saw them become
-    readable, and runs the queue from its end. Each request woken so waits here instead; the first
-    of a turn schedules `_release` as a callback, which the loop runs once it has woken them all,
-    and which runs them from the first arrived on (each until it next waits for something).
-    """
-
-    def __init__(self) -> None:
-        self._woken: list[Waiter[None]] = []
-
-    def wait_turn(self) -> None:
-        waiter: Waiter[None] = Waiter()
-        if not self._woken:
-            get_hub().loop.run_callback(self._release)
-        self._woken.append(waiter)
-        waiter.get()
-
-    def _release(self) -> None:
-        woken, self._woken = self._woken, []
-        for waiter in reversed(woken):  # woken last-first: the first arrived comes first
-            waiter.switch(None)
-
-
 class NoDelayHandler(BaseHandler):
-    arrivals = ArrivalOrder()  # one per process: one loop serves every connection
-
     def handle(self):
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return super().handle()
@@ -89,12 +54,6 @@ class NoDelayHandler(BaseHandler):
     def handle_one_request(self):
         gevent.sleep(0)
         return super().handle_one_request()
-
-    def read_requestline(self):
-        line = super().read_requestline()
-        if line:  # the request has arrived (or was already waiting): take its turn
-            self.arrivals.wait_turn()
-        return line
 
 
 def serve(app: Flask, host: str, port: int) -> None:
