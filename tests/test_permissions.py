@@ -170,6 +170,7 @@ ACCESS = {
     "groups.participant": PARTICIPANT,
     "groups.join": PARTICIPANT,
     "groups.participant_state": PARTICIPANT,
+    "groups.live_parts": PARTICIPANT,
     "groups.save_output": PARTICIPANT,
     "laporan.index": ORGANISER,
     "laporan.save_texts": ORGANISER,
