@@ -37,10 +37,24 @@ MOVED = (
 CHOOSE = "Pilih kelompok."
 ENDED = "Tahap ini sudah selesai: kelompok tidak dapat diubah lagi."
 
-# What is not a row id in a URL path segment: too large for INTEGER (2^31), 2^63, negative,
+# What is not a row id in a URL path segment: empty, too large for INTEGER (2^31), 2^63, negative,
 # zero, not ASCII digits, control characters (percent-encoded as a browser sends them).
 bad_path_ids = st.sampled_from(
-    ["0", "-1", "%C2%B2", "%00", "1%00", "%7F", "9223372036854775808", "2147483648", "1e3", "+1", "1.0", "x"]
+    [
+        "",
+        "0",
+        "-1",
+        "%C2%B2",
+        "%00",
+        "1%00",
+        "%7F",
+        "9223372036854775808",
+        "2147483648",
+        "1e3",
+        "+1",
+        "1.0",
+        "x",
+    ]
 ) | st.integers(min_value=2**31, max_value=2**80).map(str)
 control = st.sampled_from(["\x00", "\x01", "\x1b", "\x7f", "\u0085", "\u200b", "\n", "\t", " "])
 
@@ -87,6 +101,29 @@ def test_the_group_parts_answer_404_to_any_id_that_is_no_row_and_the_next_reques
     assert own.status_code == 200 and _words(own.text) == OWN_PARTS
 
 
+bad_slugs = st.sampled_from(["%00", "%C3%A9", "x" * 3000, "-1", "%E2%80%AE"]) | st.builds(
+    lambda byte, at: (byte, at),
+    st.sampled_from(["%00", "%01", "%1B", "%7F", "%C2%85", "%C2%A0"]),
+    st.integers(0, 9),
+)
+
+
+@EXAMPLES
+@given(slug=bad_slugs)
+def test_the_group_parts_answer_404_to_any_programme_that_is_not_the_participant_s(
+    app, session, world, editing, parts, slug
+):
+    own_slug = world["program"].slug
+    if isinstance(slug, tuple):  # a control or non-ASCII byte inside the participant's own slug
+        byte, at = slug
+        at = min(at, len(own_slug))
+        slug = own_slug[:at] + byte + own_slug[at:]
+    response = editing["hall"].get(f"/saya/{slug}/kelompok/{parts['stage'].id}/langsung")
+    assert response.status_code == 404, (slug, response.status_code)
+    own = editing["hall"].get(parts["path"].format(parts["stage"].id))
+    assert own.status_code == 200 and _words(own.text) == OWN_PARTS
+
+
 def test_the_group_parts_are_the_participant_s_own_and_refused_to_anyone_else(
     app, session, world, editing, parts
 ):
@@ -101,7 +138,8 @@ def test_the_group_parts_are_the_participant_s_own_and_refused_to_anyone_else(
     assert editing["hall"].get(parts["path"].format(parts["other_stage"].id)).status_code == 404
     # Staff have no participant page; nobody logged in is sent to the personal-link page.
     assert staff_client(app, world["organiser"]).get(own_path).status_code == 403
-    assert app.test_client().get(own_path).status_code in (302, 401)
+    anonymous = app.test_client().get(own_path)
+    assert (anonymous.status_code, anonymous.headers["Location"]) == (302, f"/masuk?next={own_path}")
     assert _words(editing["hall"].get(own_path).text) == OWN_PARTS
 
 
