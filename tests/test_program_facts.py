@@ -247,5 +247,5 @@ def test_the_page_of_a_programme_without_those_features_asks_only_for_its_own_ro
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     words = [statement.split() for statement in statements if statement != "BEGIN"]
-    tables = [statement[statement.index("FROM") + 1] for statement in words]
+    tables = [statement[statement.index("FROM") + 1].strip('"') for statement in words]
     assert tables == ["user", "registration", "registration_stage", "notice"], statements
