@@ -27,7 +27,7 @@ from workshop.groups.models import GroupMode
 from workshop.programs import services as programs
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import OrgKind, Program
-from workshop.registration.models import Mode, Status
+from workshop.registration.models import Mode, Notice, Status
 
 START = factories.TAHAP_I_START  # Kamis, 24 Juni 2021, pukul 09.00 WIB
 BEFORE = START - timedelta(days=2)
@@ -231,21 +231,38 @@ def test_two_writers_that_read_the_same_version_each_move_it_on(session, world):
 
 
 def test_the_page_of_a_programme_without_those_features_asks_only_for_its_own_rows(app, session, world):
-    """The user, the registration with its programme, its modes, its notices: nothing about the
-    questionnaire, assignments, groups or certificates while the programme has none."""
+    """The user, the registration with its programme (and whether it has notices), its modes: nothing
+    about the questionnaire, assignments, groups or certificates while the programme has none, and
+    the notices only once there are some."""
     client = participant_client(app, session, world["participant"])
     url = f"/saya/{world['program'].slug}"
     assert client.get(url).status_code == 200  # the schedule and the facts are kept from here
-    statements: list[str] = []
 
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
+    def tables_read() -> tuple[list[str], str]:
+        statements: list[str] = []
 
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    words = [statement.split() for statement in statements if statement != "BEGIN"]
-    tables = [statement[statement.index("FROM") + 1].strip('"') for statement in words]
-    assert tables == ["user", "registration", "registration_stage", "notice"], statements
+        def count(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        words = [statement.split() for statement in statements if statement != "BEGIN"]
+        # the table of each statement's last FROM (the registration's has a subquery in its columns)
+        last_from = [max(n for n, word in enumerate(statement) if word == "FROM") for statement in words]
+        return [
+            statement[n + 1].strip('"') for statement, n in zip(words, last_from, strict=True)
+        ], response.text
+
+    tables, page = tables_read()
+    assert tables == ["user", "registration", "registration_stage"]
+    assert 'class="flash flash-info notice"' not in page
+
+    session.add(Notice(registration_id=world["participant"].id, kind="promoted_from_waitlist"))
+    session.commit()
+    tables, page = tables_read()
+    assert tables == ["user", "registration", "registration_stage", "notice"]
+    assert "Kabar baik: ada tempat yang kosong dan Anda naik dari daftar tunggu." in page
