@@ -18,12 +18,12 @@ depends_on = None
 
 
 def upgrade():
+    # The default stays: on SQLite, dropping it would rebuild the table, which the foreign keys
+    # of every programme's rows forbid.
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.add_column(sa.Column("facts_version", sa.Integer(), nullable=False, server_default="1"))
-    with op.batch_alter_table("program", schema=None) as batch_op:
-        batch_op.alter_column("facts_version", server_default=None)
 
 
 def downgrade():
-    with op.batch_alter_table("program", schema=None) as batch_op:
-        batch_op.drop_column("facts_version")
+    # Not in batch mode, which would rebuild the table on SQLite (3.35 and later drop a column).
+    op.drop_column("program", "facts_version")
