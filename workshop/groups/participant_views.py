@@ -17,7 +17,6 @@ from workshop.groups.forms import JoinForm, OutputForm
 from workshop.groups.services import GroupError
 from workshop.groups.texts import error_text
 from workshop.groups.views import labels
-from workshop.ids import id_from_text
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration
@@ -109,7 +108,7 @@ def live_parts(slug: str, stage_id: int):
 def join(slug: str, stage_id: int):
     registration, stage = _own(slug, stage_id)
     form = JoinForm()
-    group_id = id_from_text(form.group_id.data) if form.validate_on_submit() else None
+    group_id = form.chosen_id if form.validate_on_submit() else None
     if group_id is None:
         flash(_("Choose a group."), "error")
         return _page(registration, stage, 422)

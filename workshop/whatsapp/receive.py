@@ -22,7 +22,7 @@ from workshop.live.models import QuestionStatus
 from workshop.live.votes import LiveError, VoteRequest
 from workshop.programs.models import Program
 from workshop.reminders import jobs
-from workshop.whatsapp import services, texts
+from workshop.whatsapp import polls, services, texts
 from workshop.whatsapp.inbound import MAX_TEXT, Incoming
 from workshop.whatsapp.models import InboundMessage
 from workshop.whatsapp.reading import question_text, read_answer
@@ -103,7 +103,7 @@ STOP_WORDS = {"stop", "berhenti"}
 
 def _act(incoming: Incoming, sender: services.Sender) -> Acted:
     if incoming.text.strip().casefold() in STOP_WORDS:  # polls by WhatsApp off, whoever asks
-        services.stop_polls(db.session, incoming.sender, clock.now())
+        polls.stop_polls(db.session, incoming.sender, clock.now())
         return "polls_stopped", texts.reply("polls_stopped"), None
     if sender.user is None:
         return "not_approved", texts.reply("not_approved"), None
