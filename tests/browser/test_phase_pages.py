@@ -324,29 +324,10 @@ def test_the_downloads_hold_what_the_pages_promise(live_server, device, seeded, 
     assert book.sheetnames == ["Kehadiran", "Ringkasan"]
     # Nobody checked in nor joined online: absent at both stages (the certificate was issued by hand).
     # (The headers: tests/test_reports.py.)
+    absent = ("Tidak hadir", 0, "Tidak hadir", 0)
     assert list(book["Kehadiran"].iter_rows(values_only=True))[1:] == [
-        (
-            1,
-            HALL,
-            "Kepala Bidang",
-            "Dinas Komunikasi dan Informatika",
-            None,
-            "Tidak hadir",
-            0,
-            "Tidak hadir",
-            0,
-        ),
-        (
-            2,
-            REMOTE,
-            "Kepala Bidang",
-            "Dinas Komunikasi dan Informatika",
-            None,
-            "Tidak hadir",
-            0,
-            "Tidak hadir",
-            0,
-        ),
+        (number, name, "Kepala Bidang", "Dinas Komunikasi dan Informatika", None, *absent)
+        for number, name in ((1, HALL), (2, REMOTE))
     ]
     assert list(book["Ringkasan"].iter_rows(values_only=True))[1:3] == [
         ("Tahap I", "Tahap ke-1", 1, 1, 0, 0, 0, 2, 0, 2),
