@@ -44,6 +44,12 @@ PHASES = ("upcoming", "running", "ended")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+# No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
+POLL_WAITING = {
+    "upcoming": "Belum ada polling yang dibuka",
+    "running": "Belum ada polling yang dibuka",
+    "ended": "Tahap ini sudah selesai: tidak ada polling yang dibuka.",
+}
 
 
 def _seed(live_server: LiveServer) -> dict:
@@ -231,6 +237,9 @@ def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
         path = f"/live/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        waiting = page.get_by_test_id("poll-waiting")
+        expect(waiting).to_have_text(POLL_WAITING[phase])
+        expect(waiting).to_be_hidden() if phase == "running" else expect(waiting).to_be_visible()
         if phase == "ended":
             expect(page.get_by_test_id("ask-ended")).to_have_text(ASK_ENDED)
             expect(page.locator("[data-ask-form], textarea")).to_have_count(0)
