@@ -30,6 +30,7 @@ from workshop.live.models import (
 )
 from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
+from workshop.programs.schedule import Phase, stage_phase
 from workshop.registration.models import Registration
 from workshop.text import clean_line
 
@@ -106,7 +107,10 @@ def ask(
     per_minute: int,
     group_id: int | None = None,
 ) -> Question:
-    """`group_id`: the asker's group, for a question to their group (the caller checked it)."""
+    """`group_id`: the asker's group, for a question to their group (the caller checked it). Once the
+    stage has ended no question is taken: its open ones are carried to the next stage once (carry.py)."""
+    if stage_phase(stage, now) == Phase.ENDED:
+        raise LiveError("stage_ended", 409)
     text = " ".join(clean_line(text).split()) if isinstance(text, str) else ""
     if not text:
         raise LiveError("empty", field="text")
