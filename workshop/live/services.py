@@ -316,17 +316,17 @@ def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> 
     audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
 
 
-def polls_in_play(session: Session, closed_since: datetime, stage_ids: Collection[int]) -> list[Poll]:
-    """The polls of these stages open now or closed since the given moment."""
-    return list(
-        session.scalars(
-            select(Poll).where(
-                Poll.stage_id.in_(stage_ids),
-                (Poll.status == PollStatus.OPEN)
-                | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since)),
-            )
-        )
+def polls_in_play(
+    session: Session, closed_since: datetime, stage_ids: Collection[int] | None = None
+) -> list[Poll]:
+    """The polls (of these stages, or of all) open now or closed since the given moment."""
+    query = select(Poll).where(
+        (Poll.status == PollStatus.OPEN)
+        | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since))
     )
+    if stage_ids is not None:
+        query = query.where(Poll.stage_id.in_(stage_ids))
+    return list(session.scalars(query))
 
 
 def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, int]:
