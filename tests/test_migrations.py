@@ -9,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from tests import factories
+from tests.old_schema import model_columns_added
 from tests.postgres import PostgresServer
 from workshop import create_app
 from workshop.db import db
@@ -92,13 +93,15 @@ def _check_failure_codes_migration(database_url: str) -> None:
 
 
 def _insert_deliveries(reasons: list[str]) -> None:
-    """Delivery rows with these reasons, for one registration (the schema of the models but for
-    the delivery table: the factories write the rest)."""
-    program = factories.program(db.session, stages=1)
-    registration = factories.registration(db.session, program)
-    db.session.commit()
-    stage_id, registration_id = program.stages[0].id, registration.id
-    db.session.remove()
+    """Delivery rows with these reasons, for one registration (the factories write the programme
+    and the registration; the delivery rows as the table was then)."""
+    tables = ["organization", "program", "stage", "person", "registration", "registration_stage"]
+    with model_columns_added(tables):
+        program = factories.program(db.session, stages=1)
+        registration = factories.registration(db.session, program)
+        db.session.commit()
+        stage_id, registration_id = program.stages[0].id, registration.id
+        db.session.remove()
     moment = datetime(2021, 6, 23, 3, tzinfo=UTC)
     with db.engine.begin() as connection:
         for number, reason in enumerate(reasons, start=1):

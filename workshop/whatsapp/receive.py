@@ -163,6 +163,8 @@ def _ask(sender: services.Sender, question: str) -> Acted:
                 per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
             )
     except LiveError as error:
+        if error.code == "stage_ended":  # a poll left open after its stage: questions go to a running one
+            return error.code, texts.reply("no_stage"), None
         code = error.code if error.code in texts.REPLIES else "invalid"
         return error.code, texts.reply(code, text=question), None
     except IntegrityError:
