@@ -17,11 +17,16 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import socket
+import subprocess
+import time
 
 import pytest
 from flask import g
 from hypothesis import settings
 
+from tests import serving
 from tests.csrf import CsrfClient
 from workshop import clock, create_app
 from workshop.db import db, sqlite_write_intent
@@ -35,6 +40,7 @@ settings.load_profile("bimtek")
 DATABASES = ("sqlite", "postgresql")
 TEST_DATABASE = os.environ.get("BIMTEK_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
 ON_POSTGRESQL = TEST_DATABASE == "postgresql"
+REDIS_HINT = "redis-server is needed for these tests: run 'apt-get install redis-server' (scripts/test.sh does it as root)."
 _SQLITE_ONLY = pytest.StashKey[list]()  # (node id, reason) of the tests the PostgreSQL run leaves out
 
 
@@ -284,3 +290,29 @@ def login(client):
         return user
 
     return _login
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A throwaway redis-server on loopback: (its process, its URL)."""
+    if shutil.which("redis-server") is None:
+        raise RuntimeError(REDIS_HINT)
+    port = serving.free_port()
+    process = subprocess.Popen(
+        serving.redis_command(port, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    yield process, f"redis://127.0.0.1:{port}/0"
+    process.kill()
+    process.wait()

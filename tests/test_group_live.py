@@ -211,23 +211,23 @@ def test_a_removed_group_s_questions_become_the_whole_stage_s(session, world):
 
 def test_a_group_poll_goes_by_whatsapp_to_the_group_s_online_members_only(session, world):
     from workshop.reminders.models import Delivery, Kind
-    from workshop.whatsapp import services as whatsapp
+    from workshop.whatsapp import polls as whatsapp_polls
 
     stage, economy = world["stage"], world["economy"]
     stranger = factories.registration(
         session, stage.program, status=Status.APPROVED, mode=Mode.DARING, name="Lain"
     )
     groups.assign(session, stage, {stranger.id: world["living"].id}, actor=None)
-    whatsapp.set_polls_enabled(session, stage, True, NOW)
+    whatsapp_polls.set_polls_enabled(session, stage, True, NOW)
     for registration in session.scalars(
         select(Registration).where(Registration.program_id == stage.program_id)
     ):  # every participant chose polls by WhatsApp
-        whatsapp.set_participant_polls(session, registration, True, NOW)
+        whatsapp_polls.set_participant_polls(session, registration, True, NOW)
     poll = make_poll(session, stage, world["moderator"])
     poll.group_id = economy.id
     session.commit()
 
-    sent = whatsapp.send_poll(session, poll, {"id": "Polling", "en": "Poll"}, NOW)
+    sent = whatsapp_polls.send_poll(session, poll, {"id": "Polling", "en": "Poll"}, NOW)
     session.commit()
 
     assert sent is not None and sent.recipients == 1

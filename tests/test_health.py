@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from tests import serving
 from workshop.db import db, utcnow
 from workshop.health import health_report
 from workshop.reminders import services
-
-REDIS_HINT = "redis-server is needed for these tests: run 'apt-get install redis-server' (scripts/test.sh does it as root)."
 
 
 def _beat(session, name: str, age: timedelta, mode: str = "process") -> None:
@@ -105,31 +99,6 @@ def test_a_database_that_cannot_be_reached_fails_everything_that_needs_it(tmp_pa
             "scheduler": {"status": "fail", "error": "database unavailable"},
         },
     }
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    if shutil.which("redis-server") is None:
-        raise RuntimeError(REDIS_HINT)
-    port = serving.free_port()
-    process = subprocess.Popen(
-        serving.redis_command(port, tmp_path),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    yield process, f"redis://127.0.0.1:{port}/0"
-    process.kill()
-    process.wait()
 
 
 def test_redis_is_checked_when_configured_and_a_dead_one_fails_quickly(app, client, session, redis_server):

@@ -11,7 +11,8 @@ B, every one of them a real process on loopback. Participants log in with their 
    snapshot, retry un-acknowledged votes with the same client id; no acknowledged vote is lost,
    one vote per voter, and every client ends with the tally of the database.
 4. Redis goes down mid-poll: votes are still acknowledged, and every client, on A too, follows
-   the database's tally (each process reads it from the database); no reload when Redis returns.
+   the database's tally (without the leader's tallies in Redis, each process counts from the
+   database); no reload when Redis returns.
 5. The scheduler is killed (SIGKILL) mid-batch and restarted: every delivery ends sent; only
    those claimed at the kill (at most REMINDER_BATCH_SIZE) may repeat, counted at the SMTP server.
 
@@ -890,9 +891,9 @@ def test_process_a_killed_during_a_vote_burst_loses_no_acknowledged_vote(env):
 
 
 def test_with_redis_down_mid_poll_every_page_still_follows_the_database_tally(env):
-    """Pages on A watch a poll that only B's participants answer at first. No tally goes through
-    Redis: each process reads the results from the database and sends them to its own pages, so
-    A's pages follow B's votes while Redis is down, and nothing is lost or reloaded when it returns."""
+    """Pages on A watch a poll that only B's participants answer at first. While Redis is down no
+    process can read the leader's tallies there: each counts from the database and sends them to
+    its own pages, so A's pages follow B's votes, and nothing is lost or reloaded when it returns."""
     cluster, world, stage_id = env.cluster, env.world, env.stage_id
     poll_id, options = world.open_poll(stage_id, "Sudah punya website desa?")
     people = env.people[:20]

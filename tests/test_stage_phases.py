@@ -162,6 +162,9 @@ def test_after_the_last_stage_the_stages_keep_their_order(session, client):
 
     assert _order(page) == ["stage-1", "stage-2", "ticket"]
     assert page.count('data-testid="phase-ended">Selesai<') == 2
+    # No stage for now: the heading stands above all of them, not between the first and the second.
+    assert page.count('class="other-stages"') == 1
+    assert page.index('<h2 class="other-stages">Tahap</h2>') < page.index('data-testid="stage-1"')
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/programs/{id}"])

@@ -16,7 +16,7 @@ from tests.whatsapp_world import configure, fonnte_sent, post_fonnte, send_queue
 from workshop.auth.models import AuditEntry
 from workshop.ids import MAX_ID
 from workshop.registration.models import Mode, Registration, Status
-from workshop.whatsapp import services as whatsapp
+from workshop.whatsapp import polls as whatsapp_polls
 
 world = test_live.world
 fixed_clock = test_live.fixed_clock
@@ -39,7 +39,7 @@ def gateway(app):
 
 def chosen(session, registration: Registration) -> bool:
     session.expire_all()
-    return whatsapp.participant_polls(session, session.get_one(Registration, registration.id))
+    return whatsapp_polls.participant_polls(session, session.get_one(Registration, registration.id))
 
 
 def toggle(client, registration: Registration, stage_id: int, on: bool, *, follow: bool = True):
@@ -61,7 +61,7 @@ def test_the_switch_on_the_live_page_turns_polls_by_whatsapp_on_and_off(app, ses
     # The stage's WhatsApp polls are not on yet: the page does not promise them.
     assert LATER.format(phone=daring.person.phone) in page
     assert chosen(session, daring) is True
-    whatsapp.set_polls_enabled(session, stage, True, NOW)
+    whatsapp_polls.set_polls_enabled(session, stage, True, NOW)
     session.commit()
     page = client.get(f"/live/{stage.id}").get_data(as_text=True)
     assert ON.format(phone=daring.person.phone) in page
@@ -151,7 +151,7 @@ def test_a_poll_goes_only_to_the_participants_who_chose_it(app, session, world, 
 @pytest.mark.parametrize("word", ["STOP", " berhenti ", "Stop"])
 def test_stop_by_whatsapp_turns_it_off_and_is_confirmed(app, session, world, gateway, word):
     daring = world["daring"]
-    whatsapp.set_participant_polls(session, daring, True, NOW)
+    whatsapp_polls.set_participant_polls(session, daring, True, NOW)
     session.commit()
 
     assert post_fonnte(app.test_client(), daring.person.phone, word, "STOP-1").status_code == 200
@@ -200,7 +200,7 @@ def test_any_post_to_the_switch_changes_only_the_own_flag_exactly_as_asked(app, 
     other = factories.program(session, stages=1)
     pending = factories.registration(session, other, status=Status.PENDING)
     pending.person = daring.person  # their own registration elsewhere, not approved
-    whatsapp.set_participant_polls(session, luring, True, NOW)  # someone else's choice: stays on
+    whatsapp_polls.set_participant_polls(session, luring, True, NOW)  # someone else's choice: stays on
     session.commit()
     client = participant_client(app, session, daring)
     flags = {daring.id: False, luring.id: True, pending.id: False}

@@ -51,6 +51,19 @@ COMPRESSION = {
 }
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+unix://")
+
+
+def redis_client(url: str, timeout: float):
+    """A Redis client for a URL of REDIS_SCHEMES (Flask-Limiter's redis+unix:// as unix://) that
+    gives up after `timeout` seconds."""
+    import redis  # only needed when Redis is configured
+
+    if url.startswith("redis+unix://"):
+        url = "unix://" + url.removeprefix("redis+unix://")
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(limit_body)  # first: before CSRF or anything else reads a body
     db.init_app(app)

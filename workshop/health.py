@@ -30,6 +30,7 @@ from sqlalchemy import select, text
 from workshop import clock
 from workshop.auth.models import Role
 from workshop.db import Session, db, sqlite_write_intent
+from workshop.extensions import REDIS_SCHEMES, redis_client
 from workshop.reminders.models import SchedulerHeartbeat
 from workshop.reminders.services import live_schedulers
 
@@ -39,7 +40,6 @@ bp = Blueprint("health", __name__)
 
 REDIS_TIMEOUT_SECONDS = 1.0
 STALE_AFTER_TICKS = 3  # as the schedulers themselves count a silent one (jobs.SchedulerRunner.beat)
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+unix://")
 REDIS_SETTINGS = ("SOCKETIO_MESSAGE_QUEUE", "RATELIMIT_STORAGE_URI")
 
 
@@ -109,16 +109,10 @@ def redis_urls(config: Mapping) -> dict[str, str]:
 
 
 def check_redis(urls: Mapping[str, str]) -> dict:
-    import redis  # only needed when Redis is configured
-
     started = time.perf_counter()
     servers = {}
     for name, url in urls.items():
-        if url.startswith("redis+unix://"):
-            url = "unix://" + url.removeprefix("redis+unix://")
-        client = redis.Redis.from_url(
-            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
-        )
+        client = redis_client(url, REDIS_TIMEOUT_SECONDS)
         try:
             client.ping()
             servers[name] = "ok"

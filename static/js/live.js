@@ -108,7 +108,7 @@ function start(root) {
 
   function render() {
     if (!state) return;
-    show(ui.askAnonymousLabel, Boolean(state.settings && state.settings.anonymous_allowed));
+    if (ui.askAnonymousLabel) show(ui.askAnonymousLabel, Boolean(state.settings && state.settings.anonymous_allowed));
     poll.render();
     questions.render();
     root.dataset.version = String(state.version);

@@ -53,7 +53,7 @@ from workshop.registration.roster import checks, service
 from workshop.registration.services import ensure_participant_user
 from workshop.reminders.models import Delivery, Kind, OutboxMessage, ReminderRule
 from workshop.reminders.services import ensure_default_rules
-from workshop.whatsapp import services as whatsapp
+from workshop.whatsapp import polls as whatsapp_polls
 from workshop.whatsapp import texts as whatsapp_texts
 
 pytestmark = pytest.mark.browser
@@ -171,7 +171,7 @@ def _seed(live_server: LiveServer) -> Seeded:
             session, program, status=Status.APPROVED, mode=Mode.LURING, name="Dame Siregar", org=agency
         )
         for registration in (remote, keen):
-            whatsapp.set_participant_polls(session, registration, True, now)
+            whatsapp_polls.set_participant_polls(session, registration, True, now)
         during = ended.starts_at + timedelta(hours=1)
         _rating_poll(session, ended, organiser, remote, hall_counts={"3": 1, "5": 1}, now=during, closes=True)
         _rating_poll(session, running, organiser, remote, hall_counts={"4": 1}, now=now, closes=False)
@@ -266,11 +266,11 @@ def _rating_poll(
 ) -> None:
     """The stage's rating poll, opened at `now` with WhatsApp polls on (its question sent), one
     online vote (5) and hands counted in the hall; closed 10 minutes later if it `closes`."""
-    whatsapp.set_polls_enabled(session, stage, True, now)
+    whatsapp_polls.set_polls_enabled(session, stage, True, now)
     poll = live_services.create_poll(session, stage, RATING, actor=organiser)
     live_services.open_poll(session, poll, actor=organiser, now=now)
     keywords = current_app.config["WHATSAPP_QUESTION_KEYWORDS"]
-    whatsapp.send_poll(session, poll, whatsapp_texts.poll_question(poll, stage.number, keywords), now)
+    whatsapp_polls.send_poll(session, poll, whatsapp_texts.poll_question(poll, stage.number, keywords), now)
     session.add(PollVote(poll_id=poll.id, registration_id=voter.id, answer={"rating": 5}))
     handcount.set_hall_counts(session, poll, hall_counts, hall_present=2, actor=organiser, now=now)
     if closes:

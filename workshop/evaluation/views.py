@@ -25,6 +25,7 @@ from workshop.evaluation.forms import (
 )
 from workshop.evaluation.models import EvaluationResponse, ItemKind, Questionnaire, QuestionnaireItem
 from workshop.forms import add_error
+from workshop.programs import facts
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
@@ -64,7 +65,7 @@ def _evaluation_helpers():
 def evaluation_invitations(registration: Registration, stages) -> list[dict]:
     """What the participant page shows for the evaluation: each stage whose evaluation is open now
     (with whether it was saved already, and until when it can be changed)."""
-    deadline_days = queries.deadline_days_of(db.session, registration.program_id)
+    deadline_days = facts.of(registration.program, queries.deadline_days_of)
     if deadline_days is None:
         return []
     now = clock.now()

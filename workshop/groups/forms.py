@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from workshop.forms import BaseForm
 from workshop.groups.models import OUTPUT_FIELDS, GroupMode
 from workshop.groups.services import MAX_CAP, MAX_LINK, MAX_OUTPUT, valid_meeting_url
+from workshop.ids import id_from_text
 from workshop.programs.dimensions import DIMENSION_LABELS, DIMENSIONS
 
 MODE_LABELS = {
@@ -39,6 +40,13 @@ def whole_number(text: str | None) -> int | None:
     if not text or len(text) > 9 or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+def sent_id(field) -> int | None:
+    """The group id a hidden field carries, as sent: a row id, or None. The cleaned value would
+    drop a control byte, and "1\x002" would name group 12."""
+    raw = field.raw_data[0] if field.raw_data else None
+    return id_from_text(raw) if isinstance(raw, str) else None
 
 
 def _among_choices(form, field) -> None:
@@ -112,7 +120,7 @@ class OutputForm(BaseForm):
             raise ValidationError(_l("Reload the page and try again."))
 
     def validate_group_id(self, field) -> None:
-        if field.data and whole_number(field.data) is None:
+        if field.raw_data and field.raw_data[0] != "" and sent_id(field) is None:
             raise ValidationError(_l("Reload the page and try again."))
 
     @property
@@ -121,11 +129,15 @@ class OutputForm(BaseForm):
 
     @property
     def page_group_id(self) -> int | None:
-        return whole_number(self.group_id.data) if self.group_id.data else None
+        return sent_id(self.group_id)
 
 
 class JoinForm(BaseForm):
     group_id = HiddenField(validators=[DataRequired(_l("Choose a group."))])
+
+    @property
+    def chosen_id(self) -> int | None:
+        return sent_id(self.group_id)
 
 
 NO_GROUP = "none"

@@ -17,7 +17,7 @@ from workshop.groups.forms import JoinForm, OutputForm
 from workshop.groups.services import GroupError
 from workshop.groups.texts import error_text
 from workshop.groups.views import labels
-from workshop.ids import id_from_text
+from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration
@@ -31,6 +31,8 @@ def _group_helpers():
 
 def own_groups(registration: Registration) -> dict:
     """stage id -> the participant's group there, and the stages with groups set up (the page's cards)."""
+    if not facts.of(registration.program, queries.stages_with_groups):
+        return {"mine": {}, "stages": frozenset(), "labels": DIMENSION_LABELS}
     stages, mine = queries.groups_on_page(db.session, registration.program_id, registration.id)
     return {"mine": mine, "stages": stages, "labels": DIMENSION_LABELS}
 
@@ -109,7 +111,7 @@ def live_parts(slug: str, stage_id: int):
 def join(slug: str, stage_id: int):
     registration, stage = _own(slug, stage_id)
     form = JoinForm()
-    group_id = id_from_text(form.group_id.data) if form.validate_on_submit() else None
+    group_id = form.chosen_id if form.validate_on_submit() else None
     if group_id is None:
         flash(_("Choose a group."), "error")
         return _page(registration, stage, 422)

@@ -8,11 +8,15 @@ message carries a version, so clients keep the newest.
   sends one snapshot per marked stage and group room (each group's room gets the plenary items and
   its own, the stage's plenary room those of the participants in no group: workshop/groups/events.py),
   through the message queue to the clients of every process.
-- Poll results: every tick, each process reads from the database the results version of the polls
-  in play on the stages its own sockets joined, and sends the results that moved to its own
-  clients only, whichever process took the votes. A vote burst so costs each process one message
-  per tick to each of its clients, however many processes take votes, and no tally goes through
-  the message queue.
+- Poll results: every tick, the process that counts reads from the database the results version
+  of the polls in play and sends the results that moved to its own clients only, whichever process
+  took the votes. Alone, a process counts for the stages its sockets joined. With a Redis message
+  queue one process leads (workshop/live/cluster.py): it counts every stage's polls and stores the
+  results messages in Redis, where the others read them each tick and send those that moved to
+  their own clients; so a vote is read once in the cluster, and the ticks are paced by the sockets
+  of all processes. When Redis does not answer, each process counts for its own clients. A vote
+  burst so costs each process one message per tick to each of its clients, however many processes
+  take votes, and no tally goes through the message queue.
 
 A message queue delivers at most once (a Redis restart loses what was published meanwhile), and a
 process that dies right after a commit never broadcasts it. So every `RESYNC_EVERY` each process
@@ -24,15 +28,18 @@ Clients that missed a broadcast catch up without a reload.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from flask import Flask
+from redis.exceptions import RedisError
 
 from workshop import clock, realtime
 from workshop.db import db, sqlite_write_intent
 from workshop.extensions import socketio
 from workshop.groups.events import group_room, plenary_room
 from workshop.live import services
+from workshop.live.cluster import cluster_of
 from workshop.live.models import Poll
 from workshop.live.snapshot import Tally, group_states, results_visible, stage_state
 from workshop.live.tally import LiveTallies
@@ -41,6 +48,8 @@ from workshop.programs.models import Stage
 RESYNC_EVERY = timedelta(seconds=5)
 SENDS_PER_SECOND = 8000  # messages to this process's sockets a second, at most, for the ticks
 RESYNC_FOR = timedelta(minutes=2)
+LEASE = 2.0  # seconds, at least, that the leading process keeps the lead without a tick
+LEAD, FOLLOW, ALONE = "lead", "follow", "alone"  # how a process gets its tallies (flush)
 
 
 class Broadcaster:
@@ -54,6 +63,12 @@ class Broadcaster:
         self.tallies = LiveTallies()
         self.last_resync = clock.now()
         self.task = None
+        self.cluster = cluster_of(app.config["SOCKETIO_MESSAGE_QUEUE"])
+        self.cluster_down = False
+        self.audience = 0  # the sockets of all processes, as the cluster last told
+        self.shared: dict[int, dict[int, dict]] = {}  # leading: stage -> poll -> results stored
+        self.relayed: dict[int, bytes] = {}  # following: poll -> the stored results last sent
+        self.to_relay: dict[int, bytes] = {}  # following: those read at this tick
 
     def stage_changed(self, stage_id: int) -> None:
         self.stages.add(stage_id)
@@ -77,8 +92,9 @@ class Broadcaster:
             self.task = socketio.start_background_task(self._run)
 
     def period(self) -> float:
-        """Seconds between ticks: the interval, longer with more sockets than it can send to."""
-        return max(self.interval, len(realtime.socket_users) / SENDS_PER_SECOND)
+        """Seconds between ticks: the interval, longer with more sockets (of this process, or of
+        all in a cluster) than it can send to."""
+        return max(self.interval, max(len(realtime.socket_users), self.audience) / SENDS_PER_SECOND)
 
     def _run(self) -> None:
         while True:
@@ -91,7 +107,10 @@ class Broadcaster:
     def flush(self) -> None:
         with self.app.app_context():
             now = clock.now()
-            self._close_expired(now)
+            listened = realtime.local_stage_ids()
+            role = self._role(listened)
+            if role != FOLLOW:
+                self._close_expired(now)
             queued, self.stages = self.stages, set()
             reading = sqlite_write_intent.set(False)
             tallies: dict[int, dict] = {}  # each poll's results computed once per tick
@@ -102,8 +121,11 @@ class Broadcaster:
                 return tallies[poll.id]
 
             try:
-                listened = realtime.local_stage_ids()
-                in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened) if listened else []
+                in_play = []
+                if role == LEAD:
+                    in_play = services.polls_in_play(db.session, now - RESYNC_FOR)
+                elif role == ALONE and listened:
+                    in_play = services.polls_in_play(db.session, now - RESYNC_FOR, listened)
                 self.tallies.keep_only({poll.id for poll in in_play})
                 for stage_id in queued:
                     self._send_stage(stage_id, now, tally, local=False)
@@ -112,10 +134,45 @@ class Broadcaster:
                         self._send_stage(stage_id, now, tally, local=True)
                     for stage_id in set(self.recent_stages) - queued:
                         self._send_staff_state(stage_id, now, tally)
-                self._send_moved_results(in_play, now, tally)
+                if role == FOLLOW:
+                    self._relay_results()
+                else:
+                    self._send_moved_results(in_play, now, tally, share=role == LEAD)
+            except RedisError as error:
+                self._cluster_failed(error)
             finally:
                 db.session.rollback()
                 sqlite_write_intent.reset(reading)
+
+    def _role(self, listened: set[int]) -> str:
+        """LEAD: this process counts every stage's tallies for the cluster; FOLLOW: it sends its
+        clients the leader's (read here); ALONE: it counts for its own clients (no cluster, or
+        Redis does not answer). A process that leads no more, or follows no more, forgets what it
+        shared."""
+        role, stored = ALONE, {}
+        if self.cluster is not None:
+            try:
+                lease = max(LEASE, 3 * self.period())
+                tick = self.cluster.tick(len(realtime.socket_users), lease, listened)
+                role, self.audience, stored = LEAD if tick.leads else FOLLOW, tick.sockets, tick.results
+                if self.cluster_down:
+                    self.app.logger.info("live broadcast: Redis answers again, tallies shared")
+                self.cluster_down = False
+            except RedisError as error:
+                self._cluster_failed(error)
+        if role != LEAD:
+            self.shared = {}
+        if role == FOLLOW:
+            self.sent_results, self.to_relay = {}, stored
+        else:
+            self.relayed = self.to_relay = {}
+        return role
+
+    def _cluster_failed(self, error: RedisError) -> None:
+        if not self.cluster_down:
+            self.app.logger.warning("live broadcast: Redis does not answer (%s), tallies counted here", error)
+        self.cluster_down = True
+        self.audience = 0
 
     def _resync_due(self, now: datetime) -> bool:
         """Only with the timer: tests send every change at once."""
@@ -174,8 +231,11 @@ class Broadcaster:
             ignore_queue=local,
         )
 
-    def _send_moved_results(self, in_play: list[Poll], now: datetime, tally: Tally) -> None:
+    def _send_moved_results(self, in_play: list[Poll], now: datetime, tally: Tally, *, share: bool) -> None:
+        """Send the results that moved to this process's clients; leading (`share`), store them
+        for the other processes too."""
         sent, self.sent_results = self.sent_results, {}
+        changed: set[int] = set()  # stages whose stored results change
         for poll in in_play:
             shown = (poll.results_version, results_visible(poll, now, staff=False))
             self.sent_results[poll.id] = shown
@@ -183,14 +243,39 @@ class Broadcaster:
                 continue
             stage = db.session.get_one(Stage, poll.stage_id)
             message = {"stage_id": stage.id, "poll_id": poll.id, "results": tally(poll, stage)}
-            socketio.emit(
-                "poll_results", message, to=realtime.moderator_room(poll.stage_id), ignore_queue=True
-            )
-            if shown[1]:  # a group's poll: to its members only
-                room = (
-                    realtime.stage_room(poll.stage_id) if poll.group_id is None else group_room(poll.group_id)
-                )
-                socketio.emit("poll_results", message, to=room, ignore_queue=True)
+            self._send_results(message, poll.group_id, visible=shown[1])
+            if share:
+                shared = {"group_id": poll.group_id, "visible": shown[1], "message": message}
+                self.shared.setdefault(stage.id, {})[poll.id] = shared
+                changed.add(stage.id)
+        if share:
+            for stage_id, polls in list(self.shared.items()):  # polls out of play leave the store
+                for poll_id in polls.keys() - self.sent_results.keys():
+                    del polls[poll_id]
+                    changed.add(stage_id)
+                if not polls:
+                    del self.shared[stage_id]
+            if changed:
+                assert self.cluster is not None
+                self.cluster.store({stage_id: self.shared.get(stage_id, {}) for stage_id in changed})
+
+    def _relay_results(self) -> None:
+        """Send this process's clients the results that the leading process stored that moved."""
+        relayed, self.relayed = self.relayed, self.to_relay
+        for poll_id, raw in self.relayed.items():
+            if relayed.get(poll_id) != raw:
+                shared = json.loads(raw)
+                self._send_results(shared["message"], shared["group_id"], visible=shared["visible"])
+
+    @staticmethod
+    def _send_results(message: dict, group_id: int | None, *, visible: bool) -> None:
+        """To the stage's moderators, and if participants see the results, to the stage's room (a
+        group's poll: to the group's room)."""
+        stage_id = message["stage_id"]
+        socketio.emit("poll_results", message, to=realtime.moderator_room(stage_id), ignore_queue=True)
+        if visible:
+            room = realtime.stage_room(stage_id) if group_id is None else group_room(group_id)
+            socketio.emit("poll_results", message, to=room, ignore_queue=True)
 
 
 def broadcaster(app: Flask) -> Broadcaster:

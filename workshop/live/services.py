@@ -30,6 +30,7 @@ from workshop.live.models import (
 )
 from workshop.live.votes import LiveError
 from workshop.programs.models import Stage
+from workshop.programs.schedule import Phase, stage_phase
 from workshop.registration.models import Registration
 from workshop.text import clean_line
 
@@ -106,7 +107,10 @@ def ask(
     per_minute: int,
     group_id: int | None = None,
 ) -> Question:
-    """`group_id`: the asker's group, for a question to their group (the caller checked it)."""
+    """`group_id`: the asker's group, for a question to their group (the caller checked it). Once the
+    stage has ended no question is taken: its open ones are carried to the next stage once (carry.py)."""
+    if stage_phase(stage, now) == Phase.ENDED:
+        raise LiveError("stage_ended", 409)
     text = " ".join(clean_line(text).split()) if isinstance(text, str) else ""
     if not text:
         raise LiveError("empty", field="text")
@@ -309,17 +313,17 @@ def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> 
     audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
 
 
-def polls_in_play(session: Session, closed_since: datetime, stage_ids: Collection[int]) -> list[Poll]:
-    """The polls of these stages open now or closed since the given moment."""
-    return list(
-        session.scalars(
-            select(Poll).where(
-                Poll.stage_id.in_(stage_ids),
-                (Poll.status == PollStatus.OPEN)
-                | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since)),
-            )
-        )
+def polls_in_play(
+    session: Session, closed_since: datetime, stage_ids: Collection[int] | None = None
+) -> list[Poll]:
+    """The polls (of these stages, or of all) open now or closed since the given moment."""
+    query = select(Poll).where(
+        (Poll.status == PollStatus.OPEN)
+        | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since))
     )
+    if stage_ids is not None:
+        query = query.where(Poll.stage_id.in_(stage_ids))
+    return list(session.scalars(query))
 
 
 def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, int]:

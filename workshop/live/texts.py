@@ -84,6 +84,8 @@ def _staff() -> dict[str, str]:
         "status_dismissed": _("Dismissed"),
         "reason": _("Reason: {reason}"),
         "by_kind": _("By kind of organisation"),
+        # Beside a hall count: the online votes by how their voters take part.
+        "online_modes": _("(from in-person participants {luring}, remote {daring})"),
         "results_hidden_note": _("Participants do not see these results."),
         "results_after_close_note": _("Participants see these results when the poll closes."),
         "poll_closed": _("This poll is closed."),

@@ -64,6 +64,8 @@ class Program(Model):
     late_after_minutes: Mapped[int] = mapped_column(default=15)
     # Bumped by every change to the programme's stages or agenda (see programs.schedule).
     schedule_version: Mapped[int] = mapped_column(default=1)
+    # Bumped by every change to what its participant page asks of other features (programs.facts).
+    facts_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     stages: Mapped[list[Stage]] = relationship(

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, exists, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload, with_expression
 
 from workshop.db import db
 from workshop.ids import id_from_text
 from workshop.programs.models import Organization, OrgKind, Program
-from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
+from workshop.registration.models import Mode, Notice, Person, Registration, RegistrationStage, Status
 from workshop.text import clean_line
 
 
@@ -96,6 +96,8 @@ OWN_REGISTRATION = (
     .options(
         contains_eager(Registration.program),
         joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
+        # Spares the participant page its notices' statement while there are none.
+        with_expression(Registration.has_notices, exists().where(Notice.registration_id == Registration.id)),
     )
 )
 STAGE_MODES = select(RegistrationStage.stage_id, RegistrationStage.mode).where(

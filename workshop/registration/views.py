@@ -148,7 +148,7 @@ def participant_page(slug: str):
         current=schedule.stage_for_now(stages, now),
         phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
         modes=dict(modes.tuples().all()),
-        notices=services.notices_for(db.session, registration),
+        notices=[] if registration.has_notices is False else services.notices_for(db.session, registration),
     )
 
 

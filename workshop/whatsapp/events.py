@@ -14,7 +14,7 @@ from workshop.db import Session, db
 from workshop.live.models import Poll
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration
-from workshop.whatsapp import services, texts
+from workshop.whatsapp import polls, services, texts
 from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
 
@@ -27,10 +27,10 @@ def init_app(app: Flask) -> None:
 
 def _on_poll_opened(_sender, *, session: Session, poll: Poll, now: datetime) -> int:
     stage = session.get_one(Stage, poll.stage_id)
-    if not services.polls_enabled(session, stage):
+    if not polls.polls_enabled(session, stage):
         return 0
     words = texts.poll_question(poll, stage.number, current_app.config["WHATSAPP_QUESTION_KEYWORDS"])
-    sent = services.send_poll(session, poll, words, now)
+    sent = polls.send_poll(session, poll, words, now)
     return sent.recipients if sent else 0
 
 
@@ -43,12 +43,12 @@ def _on_tick(_sender, *, session: Session, now: datetime) -> int:
 
 def whatsapp_stage(stage: Stage) -> dict:
     """The control page's WhatsApp section: the switch's form and the counts."""
-    summary = services.summary(db.session, stage)
+    summary = polls.summary(db.session, stage)
     return {
         "summary": summary,
         "form": WhatsAppPollsForm(formdata=None, prefix="whatsapp", enabled=summary.enabled),
-        "online": len(services.poll_recipients(db.session, stage)),
-        "chosen": services.poll_choosers(db.session, stage),
+        "online": len(polls.poll_recipients(db.session, stage)),
+        "chosen": polls.poll_choosers(db.session, stage),
         "gateway": bool(current_app.config.get("WHATSAPP_API_URL")),
     }
 
@@ -56,13 +56,13 @@ def whatsapp_stage(stage: Stage) -> dict:
 def whatsapp_participant(stage: Stage, registration: Registration) -> dict:
     """The participant's live page: their own switch for polls by WhatsApp (when they have a number),
     and whether this stage's polls would come to them (online in it, the organiser's switch on)."""
-    enabled = services.participant_polls(db.session, registration)
+    enabled = polls.participant_polls(db.session, registration)
     modes = {item.stage_id: item.mode for item in registration.stage_modes}
     return {
         "form": ParticipantPollsForm(formdata=None, prefix="wa-me", enabled=enabled, stage_id=str(stage.id)),
         "phone": registration.person.phone,
-        "allowed": services.participant_polls_refusal(registration) is None,
+        "allowed": polls.participant_polls_refusal(registration) is None,
         "enabled": enabled,
-        "stage_on": services.polls_enabled(db.session, stage),
+        "stage_on": polls.polls_enabled(db.session, stage),
         "online": modes.get(stage.id) == Mode.DARING,
     }

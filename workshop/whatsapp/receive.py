@@ -22,7 +22,7 @@ from workshop.live.models import QuestionStatus
 from workshop.live.votes import LiveError, VoteRequest
 from workshop.programs.models import Program
 from workshop.reminders import jobs
-from workshop.whatsapp import services, texts
+from workshop.whatsapp import polls, services, texts
 from workshop.whatsapp.inbound import MAX_TEXT, Incoming
 from workshop.whatsapp.models import InboundMessage
 from workshop.whatsapp.reading import question_text, read_answer
@@ -103,7 +103,7 @@ STOP_WORDS = {"stop", "berhenti"}
 
 def _act(incoming: Incoming, sender: services.Sender) -> Acted:
     if incoming.text.strip().casefold() in STOP_WORDS:  # polls by WhatsApp off, whoever asks
-        services.stop_polls(db.session, incoming.sender, clock.now())
+        polls.stop_polls(db.session, incoming.sender, clock.now())
         return "polls_stopped", texts.reply("polls_stopped"), None
     if sender.user is None:
         return "not_approved", texts.reply("not_approved"), None
@@ -163,6 +163,8 @@ def _ask(sender: services.Sender, question: str) -> Acted:
                 per_minute=current_app.config["LIVE_QUESTIONS_PER_MINUTE"],
             )
     except LiveError as error:
+        if error.code == "stage_ended":  # a poll left open after its stage: questions go to a running one
+            return error.code, texts.reply("no_stage"), None
         code = error.code if error.code in texts.REPLIES else "invalid"
         return error.code, texts.reply(code, text=question), None
     except IntegrityError:

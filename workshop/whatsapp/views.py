@@ -18,7 +18,7 @@ from workshop.extensions import csrf
 from workshop.ids import id_from_text
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
-from workshop.whatsapp import inbound, receive, services
+from workshop.whatsapp import inbound, polls, receive
 from workshop.whatsapp.blueprint import bp
 from workshop.whatsapp.forms import ParticipantPollsForm, WhatsAppPollsForm
 
@@ -68,7 +68,7 @@ def stage_polls(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
     form = WhatsAppPollsForm(prefix="whatsapp")
     if form.validate_on_submit():
-        services.set_polls_enabled(db.session, stage, form.enabled.data, clock.now())
+        polls.set_polls_enabled(db.session, stage, form.enabled.data, clock.now())
         audit.record(db.session, current_user, "whatsapp.polls", f"stage:{stage.id}", str(form.enabled.data))
         db.session.commit()
         flash(_("WhatsApp polls are on.") if form.enabled.data else _("WhatsApp polls are off."), "success")
@@ -88,7 +88,7 @@ def participant_polls(registration_id: int):
     elif not form.validate_on_submit():
         flash(_("The form expired. Go back, reload the page and try again."), "error")
     else:
-        refusal = services.set_participant_polls(db.session, registration, form.enabled.data, clock.now())
+        refusal = polls.set_participant_polls(db.session, registration, form.enabled.data, clock.now())
         if refusal is not None:
             flash(str(PARTICIPANT_REFUSALS[refusal]), "error")
         else:

@@ -120,45 +120,51 @@ export function questionsPanel({ ui, text, limits, config, live, state, problem,
 
   // ---- asking ------------------------------------------------------------------------------
 
+  // Once the stage has ended the page has no form to ask in (the server takes no question then).
+  if (ui.askForm) listenToAsk();
+
   function count() {
     const left = limits.question_length - ui.askText.value.length;
     ui.askCounter.textContent = format(text.chars_left, { count: left });
     ui.askCounter.classList.toggle("is-low", left <= 20);
   }
-  ui.askText.addEventListener("input", count);
-  count();
 
-  ui.askForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const value = ui.askText.value.trim();
-    message(ui.askError, "");
-    message(ui.askOk, "");
-    if (!value) {
-      ui.askText.focus();
-      return;
-    }
-    ui.askSubmit.disabled = true;
-    ui.askSubmit.setAttribute("aria-busy", "true");
-    const anonymous = Boolean(state() && state().settings.anonymous_allowed && ui.askAnonymous.checked);
-    const body = { text: value, anonymous };
-    if (ui.askGroup && ui.askGroup.checked) body.group_id = config.group_id; // to the own group only
-    const ack = await live.send("ask", config.urls.ask, body, { queueKey: clientId() });
-    ui.askSubmit.disabled = false;
-    ui.askSubmit.removeAttribute("aria-busy");
-    if (ack.ok || ack.error === "queued") {
-      ui.askText.value = "";
-      ui.askAnonymous.checked = false;
-      count();
-      const pending = ack.question && ack.question.status === "pending";
-      message(ui.askOk, ack.ok ? (pending ? text.question_sent_pending : text.question_sent) : text.question_queued);
-    } else {
-      problem(ui.askError, ack);
-    }
-  });
+  function listenToAsk() {
+    ui.askText.addEventListener("input", count);
+    count();
+
+    ui.askForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = ui.askText.value.trim();
+      message(ui.askError, "");
+      message(ui.askOk, "");
+      if (!value) {
+        ui.askText.focus();
+        return;
+      }
+      ui.askSubmit.disabled = true;
+      ui.askSubmit.setAttribute("aria-busy", "true");
+      const anonymous = Boolean(state() && state().settings.anonymous_allowed && ui.askAnonymous.checked);
+      const body = { text: value, anonymous };
+      if (ui.askGroup && ui.askGroup.checked) body.group_id = config.group_id; // to the own group only
+      const ack = await live.send("ask", config.urls.ask, body, { queueKey: clientId() });
+      ui.askSubmit.disabled = false;
+      ui.askSubmit.removeAttribute("aria-busy");
+      if (ack.ok || ack.error === "queued") {
+        ui.askText.value = "";
+        ui.askAnonymous.checked = false;
+        count();
+        const pending = ack.question && ack.question.status === "pending";
+        message(ui.askOk, ack.ok ? (pending ? text.question_sent_pending : text.question_sent) : text.question_queued);
+      } else {
+        problem(ui.askError, ack);
+      }
+    });
+  }
 
   // A queued question or upvote was sent now that the connection is back: show how it went.
   function queuedAnswered(action, ack) {
-    if (action.event === "ask") {
+    if (action.event === "ask" && ui.askForm) {
       if (ack.ok) {
         const pending = ack.question && ack.question.status === "pending";
         message(ui.askOk, pending ? text.question_sent_pending : text.question_sent);

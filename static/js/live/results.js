@@ -42,7 +42,7 @@ export function renderBars(container, results, text, { split = false, kinds = fa
     }
     row.append(head, track);
     if (hall) {
-      const sources = el("small", "live-bar-split live-bar-sources");
+      const sources = el("span", "live-bar-sources");
       sources.append(
         el("span", "live-hall", format(text.hall_part, { count: bar.hall || 0 })),
         document.createTextNode(" · "),
@@ -50,9 +50,12 @@ export function renderBars(container, results, text, { split = false, kinds = fa
       );
       sources.dataset.hall = String(bar.hall || 0);
       sources.dataset.online = String(bar.online || 0);
-      row.append(sources);
+      const line = el("small", "live-bar-split");
+      line.append(sources);
+      if (split && kinds) line.append(" ", onlineModes(bar, text));
+      row.append(line);
     }
-    if (split && (!hall || kinds)) {
+    if (split && !hall) {
       const modes = el("small", "live-bar-split live-bar-modes");
       modes.append(
         el("span", "live-luring", `${text.luring} ${bar.luring || 0}`),
@@ -73,6 +76,18 @@ export function renderBars(container, results, text, { split = false, kinds = fa
     list.append(row);
   }
   container.append(list);
+}
+
+/**
+ * Beside a hall count, the online votes by how their voters take part ("Daring: 41 (dari peserta
+ * luring 3, daring 38)"): part of the online count, not a second "Luring · Daring" line whose
+ * "Daring" would mean something else than the one above it.
+ */
+function onlineModes(counts, text) {
+  const modes = el("span", "live-bar-modes", format(text.online_modes, { luring: counts.luring || 0, daring: counts.daring || 0 }));
+  modes.dataset.luring = String(counts.luring || 0);
+  modes.dataset.daring = String(counts.daring || 0);
+  return modes;
 }
 
 /** Word cloud: the words as text in five size steps (CSS classes, no inline styles). */
@@ -123,9 +138,16 @@ export function renderResults(container, poll, text, options = {}) {
     parts.push(el("span", "live-average", format(text.average, { average })));
   }
   if (hall) {
-    parts.push(el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online })));
+    const sources = el("span", "live-sources", format(text.hall_total, { hall: results.hall.total, online: results.hall.online }));
+    if (options.split && options.kinds && results.groups) {
+      const line = el("span");
+      line.append(sources, " ", onlineModes(results.groups, text));
+      parts.push(line);
+    } else {
+      parts.push(sources);
+    }
   }
-  if (options.split && results.groups && (!hall || options.kinds)) {
+  if (options.split && results.groups && !hall) {
     parts.push(
       el("span", "live-luring", `${text.luring} ${results.groups.luring || 0}`),
       el("span", "live-daring", `${text.daring} ${results.groups.daring || 0}`),

@@ -1,0 +1,355 @@
+"""The participant's page, the live page, the facilitator's control page and the check-in scanner
+in Chromium, for a programme whose stages have not started, one whose first stage runs and one
+whose stages have all ended, at 360 px and 1366 px: what each says (exact texts), nothing wider
+than the screen, no English sentence on the Indonesian page; and what its downloads hold (the
+certificate PDF, the attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import current_app
+from icalendar import Calendar
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests import factories
+from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
+from tests.browser.test_attendance_dashboard import log_in
+from tests.browser.test_page_widths import _fits, _untranslated
+from workshop.auth.models import Role
+from workshop.certificates import issuing
+from workshop.certificates import services as certificates
+from workshop.certificates.eligibility import Standing
+from workshop.checkin.services import check_in
+from workshop.live import handcount
+from workshop.live import services as live_services
+from workshop.live.models import PollKind, PollVote
+from workshop.registration import links
+from workshop.registration.models import Mode, Status
+from workshop.registration.services import ensure_participant_user
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/bimtek-shots/phases")
+SCREENS = {360: {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}} | {
+    1366: {"viewport": {"width": 1366, "height": 768}}
+}
+PHASES = ("upcoming", "running", "ended")
+TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
+HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
+ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+# No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
+POLL_WAITING = {
+    "upcoming": "Belum ada polling yang dibuka",
+    "running": "Belum ada polling yang dibuka",
+    "ended": "Tahap ini sudah selesai: tidak ada polling yang dibuka.",
+}
+
+
+def _seed(live_server: LiveServer) -> dict:
+    """Three programmes of two stages, one per phase of its first stage; in each, a participant in
+    the hall and one online. In the running one: the hall participant checked in, a choice poll
+    open with the online participant's vote and 3 + 1 hands counted in the hall. In the ended one:
+    the hall participant's certificate."""
+    now = datetime.now(UTC)
+    day = timedelta(days=1)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def days(first: int, last: int) -> tuple[datetime, datetime]:
+        """From day `first` (from today) to day `last`, each day 09.00-16.00 WIB."""
+        return today + first * day + timedelta(hours=2), today + last * day + timedelta(hours=9)
+
+    spans = {
+        "upcoming": (days(10, 11), days(30, 30)),
+        # Two days, each from an hour ago's time of day to an hour from now's: today's day is on.
+        "running": ((now - timedelta(hours=1), now + day + timedelta(hours=1)), days(21, 21)),
+        "ended": (days(-30, -29), days(-9, -9)),
+    }
+    seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
+    with live_server.session() as session:
+        organiser, petugas = factories.staff(session, Role.PANITIA), factories.staff(session, Role.PETUGAS)
+        seeded["organiser"], seeded["petugas"] = organiser.username, petugas.username
+        for phase, pairs in spans.items():
+            program = factories.program(session, stages=2, title=f"{TITLE} ({phase})")
+            for stage, (start, end) in zip(program.stages, pairs, strict=True):
+                stage.starts_at, stage.ends_at = start, end
+            agency = factories.organization(session, name="Dinas Komunikasi dan Informatika")
+            people = {
+                mode: factories.registration(
+                    session, program, status=Status.APPROVED, mode=mode, name=name, org=agency
+                )
+                for mode, name in ((Mode.LURING, HALL), (Mode.DARING, REMOTE))
+            }
+            for mode, registration in people.items():
+                ensure_participant_user(session, registration.person)
+                token = links.issue(registration, live_server.app.config["SECRET_KEY"])
+                seeded["tokens"][(phase, mode.value)] = token
+            first = program.stages[0]
+            seeded["slugs"][phase], seeded["stages"][phase] = program.slug, first.id
+            seeded["programs"][phase] = program.id
+            seeded[f"{phase}-starts"] = [stage.starts_at for stage in program.stages]
+            if phase == "running":
+                _running(session, first, people, organiser, petugas, now)
+            if phase == "ended":
+                hall = people[Mode.LURING]
+                standing = Standing(stage_ids=(first.id,), jp=8, eligible=True)
+                candidate = certificates.Candidate(hall.id, HALL, hall.person.organization.label, standing)
+                issuing.issue(session, program, [candidate], actor=None, now=now)
+    return seeded
+
+
+def _running(session, stage, people, organiser, petugas, now) -> None:
+    check_in(
+        session,
+        stage=stage,
+        code=people[Mode.LURING].ticket_code,
+        desk="Meja 1",
+        actor=petugas,
+        client_nonce="phases-1",
+        secret_key=current_app.config["SECRET_KEY"],
+    )
+    draft = live_services.PollDraft(
+        kind=PollKind.SINGLE,
+        question="Apakah kantor Anda sudah terhubung internet yang stabil?",
+        options=["Ya, stabil", "Ada, tetapi sering putus", "Belum ada"],
+    )
+    poll = live_services.create_poll(session, stage, draft, actor=organiser)
+    live_services.open_poll(session, poll, actor=organiser, now=now)
+    yes, flaky, _none = poll.options
+    session.add(
+        PollVote(poll_id=poll.id, registration_id=people[Mode.DARING].id, answer={"option_ids": [yes.id]})
+    )
+    counts = {str(yes.id): 3, str(flaky.id): 1}
+    handcount.set_hall_counts(session, poll, counts, hall_present=1, actor=organiser, now=now)
+
+
+@pytest.fixture(scope="module")
+def seeded(_server: LiveServer) -> dict:
+    return _seed(_server)
+
+
+@pytest.fixture(scope="module")
+def device(browser: Browser, _server: LiveServer, seeded: dict) -> Iterator[Callable[..., BrowserContext]]:
+    """A logged-in browser (a participant by their personal link, or staff) at a width, kept for the module."""
+    contexts: dict[tuple[str, str, int], BrowserContext] = {}
+
+    def make(who: str, width: int, phase: str = "") -> BrowserContext:
+        key = (who, phase, width)
+        if key not in contexts:
+            context = browser.new_context(
+                base_url=_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **SCREENS[width]
+            )
+            context.set_default_timeout(ACTION_TIMEOUT_MS)
+            page = context.new_page()
+            if phase:
+                page.goto(f"/p/{seeded['tokens'][(phase, who)]}")
+                page.get_by_test_id("confirm-link").click()
+                page.wait_for_url(f"**/saya/{seeded['slugs'][phase]}")
+            else:
+                log_in(page, seeded[who])
+            page.close()
+            contexts[key] = context
+        return contexts[key]
+
+    yield make
+    for context in contexts.values():
+        context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _looks_right(page: Page, path: str, width: int) -> None:
+    _fits(page, path, width)
+    assert _untranslated(page) == []
+
+
+# What the stage cards of the participant's page say, in page order: (phase mark, mode, title).
+CARDS = {
+    "upcoming": [("Berikutnya", "Tahap I: Tahap ke-1"), ("", "Tahap II: Tahap ke-2")],
+    "running": [("Sedang berlangsung", "Tahap I: Tahap ke-1"), ("", "Tahap II: Tahap ke-2")],
+    "ended": [("Selesai", "Tahap I: Tahap ke-1"), ("Selesai", "Tahap II: Tahap ke-2")],
+}
+MODES = {"luring": "Luring (tatap muka)", "daring": "Daring"}
+# The heading over the stages: after the stage for now, or above them all once every stage ended.
+HEADINGS = {"upcoming": ("Tahap lainnya", 1), "running": ("Tahap lainnya", 1), "ended": ("Tahap", 0)}
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+@pytest.mark.parametrize("mode", ["luring", "daring"])
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_participant_page_says_where_each_stage_stands(live_server, device, seeded, phase, mode, width):
+    page = device(mode, width, phase).new_page()
+    try:
+        path = f"/saya/{seeded['slugs'][phase]}"
+        assert page.goto(path).status == 200
+        cards = page.locator("article.stage")
+        expect(cards).to_have_count(2)
+        for index, (mark, title) in enumerate(CARDS[phase]):
+            card = cards.nth(index)
+            expect(card.locator(".stage-title")).to_have_text(title)
+            expect(card.locator(".mode")).to_have_text(MODES[mode])
+            expect(card.locator(".phase")).to_have_text(mark) if mark else expect(
+                card.locator(".phase")
+            ).to_have_count(0)
+        heading, cards_before = HEADINGS[phase]
+        expect(page.locator("h2.other-stages")).to_have_text(heading)
+        before = page.evaluate(
+            """() => { const h = document.querySelector("h2.other-stages");
+                return [...document.querySelectorAll("article.stage")]
+                  .filter((card) => card.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING).length; }"""
+        )
+        assert before == cards_before
+        # The live page's big button while a stage runs; the certificate once earned.
+        running_link = page.locator("a.live-link[role=button]")
+        expect(running_link).to_have_count(1 if phase == "running" else 0)
+        certificate = page.get_by_test_id("certificate-download")
+        expect(certificate).to_have_count(1 if (phase, mode) == ("ended", "luring") else 0)
+        # Once every stage has ended the certificate comes before the ticket; before that, after.
+        order = page.locator("[data-testid=participant-certificate], [data-testid=ticket]").evaluate_all(
+            "(found) => found.map((e) => e.dataset.testid)"
+        )
+        if (phase, mode) == ("ended", "luring"):
+            assert order == ["participant-certificate", "ticket"]
+        else:
+            assert order == ["ticket"]
+        _shot(page, f"my-page-{phase}-{mode}-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
+    live_server, device, seeded, phase, width
+):
+    page = device("daring", width, phase).new_page()
+    try:
+        path = f"/live/{seeded['stages'][phase]}"
+        assert page.goto(path).status == 200
+        expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        waiting = page.get_by_test_id("poll-waiting")
+        expect(waiting).to_have_text(POLL_WAITING[phase])
+        expect(waiting).to_be_hidden() if phase == "running" else expect(waiting).to_be_visible()
+        if phase == "ended":
+            expect(page.get_by_test_id("ask-ended")).to_have_text(ASK_ENDED)
+            expect(page.locator("[data-ask-form], textarea")).to_have_count(0)
+        else:
+            expect(page.get_by_test_id("ask-ended")).to_have_count(0)
+            expect(page.get_by_label("Pertanyaan Anda")).to_be_editable()
+            expect(page.locator("[data-ask-counter]")).to_have_text("Sisa 280 karakter")
+        _shot(page, f"live-{phase}-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+# Each option of the running stage's poll on the control page: its total, then its sources (hands
+# in the hall, online votes) with the online votes by how their voters take part, on one line.
+CONTROL_BARS = [
+    ("Ya, stabil", "4", "Aula: 3 · Daring: 1", "(dari peserta luring 0, daring 1)"),
+    ("Ada, tetapi sering putus", "1", "Aula: 1 · Daring: 0", "(dari peserta luring 0, daring 0)"),
+    ("Belum ada", "0", "Aula: 0 · Daring: 0", "(dari peserta luring 0, daring 0)"),
+]
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_modes(
+    live_server, device, seeded, width
+):
+    page = device("organiser", width).new_page()
+    try:
+        path = f"/live/{seeded['stages']['running']}/control"
+        assert page.goto(path).status == 200
+        results = page.locator("[data-current-results]")
+        bars = results.locator("li.live-bar")
+        expect(bars).to_have_count(3)
+        for index, (label, count, sources, modes) in enumerate(CONTROL_BARS):
+            bar = bars.nth(index)
+            expect(bar.locator(".live-bar-label")).to_have_text(label)
+            expect(bar.locator(".live-bar-count")).to_have_text(count)
+            expect(bar.locator(".live-bar-split")).to_have_text(f"{sources} {modes}")
+            expect(bar.locator(".live-bar-sources")).to_have_text(sources)
+        # No second "Luring · Daring" line whose "Daring" would mean something else.
+        expect(results.locator(".live-luring, .live-daring")).to_have_count(0)
+        expect(results.locator(".live-sources")).to_have_text("Aula: 4 · Daring: 1")
+        expect(results.locator(".live-results-summary .live-bar-modes")).to_have_text(
+            "(dari peserta luring 0, daring 1)"
+        )
+        _shot(page, f"control-running-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_scanner_page_names_the_stage_and_holds_its_roster(live_server, device, seeded, width):
+    page = device("petugas", width).new_page()
+    try:
+        path = f"/checkin/stages/{seeded['stages']['running']}"
+        assert page.goto(path).status == 200
+        expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
+        expect(page.get_by_text("2 peserta di perangkat ini")).to_be_visible()
+        _shot(page, f"scanner-running-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+def test_the_downloads_hold_what_the_pages_promise(live_server, device, seeded, tmp_path):
+    """The hall participant's certificate (a one-page PDF naming them), the organiser's attendance
+    workbook (both participants, in Indonesian) and the participant's calendar (both stages, in WIB)."""
+    participant = device("luring", 1366, "ended").request
+    pdf = participant.get(f"/saya/{seeded['slugs']['ended']}/sertifikat.pdf")
+    assert (pdf.status, pdf.headers["content-type"]) == (200, "application/pdf")
+    (tmp_path / "sertifikat.pdf").write_bytes(pdf.body())
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-singlefile", tmp_path / "sertifikat.pdf", SHOTS / "certificate"],
+        check=True,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", tmp_path / "sertifikat.pdf", "-"], check=True, capture_output=True, text=True
+    ).stdout
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    assert HALL in lines and "SERTIFIKAT" in lines and REMOTE not in text
+    assert "hadir pada Tahap I (1 dari 2 tahap), 8 JP" in lines
+
+    workbook = device("organiser", 1366).request.get(
+        f"/admin/programs/{seeded['programs']['ended']}/attendance.xlsx"
+    )
+    assert workbook.status == 200
+    (SHOTS / "attendance.xlsx").write_bytes(workbook.body())
+    book = load_workbook(io.BytesIO(workbook.body()), read_only=True)
+    assert book.sheetnames == ["Kehadiran", "Ringkasan"]
+    # Nobody checked in nor joined online: absent at both stages (the certificate was issued by hand).
+    # (The headers: tests/test_reports.py.)
+    absent = ("Tidak hadir", 0, "Tidak hadir", 0)
+    assert list(book["Kehadiran"].iter_rows(values_only=True))[1:] == [
+        (number, name, "Kepala Bidang", "Dinas Komunikasi dan Informatika", None, *absent)
+        for number, name in ((1, HALL), (2, REMOTE))
+    ]
+    assert list(book["Ringkasan"].iter_rows(values_only=True))[1:3] == [
+        ("Tahap I", "Tahap ke-1", 1, 1, 0, 0, 0, 2, 0, 2),
+        ("Tahap II", "Tahap ke-2", 1, 1, 0, 0, 0, 2, 0, 2),
+    ]
+
+    calendar = participant.get(f"/saya/{seeded['slugs']['ended']}/jadwal.ics")
+    assert calendar.status == 200 and calendar.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(calendar.body()).walk("VEVENT")
+    first, second = seeded["ended-starts"]
+    assert [(str(event["SUMMARY"]), event.decoded("DTSTART")) for event in events] == [
+        ("Tahap I: Tahap ke-1 (hari ke-1 dari 2)", first),
+        ("Tahap I: Tahap ke-1 (hari ke-2 dari 2)", first + timedelta(days=1)),
+        ("Tahap II: Tahap ke-2", second),
+    ]
+    assert {str(event["LOCATION"]) for event in events} == {"Aula Martua, Kantor Bupati, Tarutung"}

@@ -1,0 +1,115 @@
+"""Once a stage has ended: its live page offers no question form and the server takes no question
+(HTTP, socket, WhatsApp reply; the stage's open questions are carried to the next stage once),
+while the group's output stays editable (groups write their results up after the sessions)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests import fakes, test_live
+from tests.test_live import client_id, joined_socket, make_poll, open_now, participant_client
+from tests.whatsapp_world import configure, fonnte_sent, post_fonnte, send_queued
+from workshop.groups import services as groups
+from workshop.groups.models import GroupMode, GroupOutput
+from workshop.live.models import Question
+from workshop.whatsapp.models import InboundMessage
+
+world = test_live.world  # Tahap I runs at NOW; Tahap II three weeks later
+fixed_clock = test_live.fixed_clock
+
+ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+NO_STAGE = "Saat ini tidak ada tahap yang berlangsung: pertanyaan dapat diajukan selama tahap berlangsung."
+
+
+@pytest.fixture
+def after_the_end(world, set_now):
+    """An hour after Tahap I ended."""
+    moment = world["stage"].ends_at + timedelta(hours=1)
+    set_now(moment)
+    return moment
+
+
+def _questions(session) -> list[tuple[int, str]]:
+    session.expire_all()
+    return session.execute(select(Question.stage_id, Question.text).order_by(Question.id)).tuples().all()
+
+
+def test_the_live_page_of_an_ended_stage_says_so_instead_of_offering_the_question_form(
+    app, session, world, after_the_end
+):
+    client = participant_client(app, session, world["daring"])
+    ended, upcoming = (client.get(f"/live/{stage.id}").text for stage in world["program"].stages)
+
+    assert f'<p class="live-note" data-testid="ask-ended">{ENDED}</p>' in ended
+    assert "data-ask-form" not in ended and "data-ask-text" not in ended
+    assert "data-ask-form" in upcoming and 'data-testid="ask-ended"' not in upcoming
+
+
+def test_a_question_to_an_ended_stage_is_refused_over_http_and_socket_and_stores_nothing(
+    app, session, world, after_the_end
+):
+    ended, upcoming = world["program"].stages
+    client = participant_client(app, session, world["daring"])
+
+    refused = client.post(
+        f"/live/{ended.id}/questions", json={"client_id": client_id("h1"), "text": "Masih?"}
+    )
+    socket = joined_socket(app, client, ended)
+    ack = socket.emit(
+        "ask", {"stage_id": ended.id, "client_id": client_id("s1"), "text": "Masih?"}, callback=True
+    )
+
+    assert (refused.status_code, refused.get_json()) == (
+        409,
+        {"ok": False, "error": "stage_ended", "message": ENDED},
+    )
+    assert ack == {"ok": False, "error": "stage_ended", "message": ENDED}
+    assert _questions(session) == []
+    # The next stage still takes one, right after.
+    taken = client.post(
+        f"/live/{upcoming.id}/questions", json={"client_id": client_id("h2"), "text": "Kapan?"}
+    )
+    assert taken.status_code == 200 and taken.get_json()["ok"] is True
+    assert _questions(session) == [(upcoming.id, "Kapan?")]
+
+
+def test_a_question_by_whatsapp_reply_to_a_poll_left_open_after_its_stage_is_refused(
+    app, session, world, set_now
+):
+    stage = world["stage"]
+    open_now(session, make_poll(session, stage, world["moderator"]), world["moderator"])  # left open
+    moment = stage.ends_at + timedelta(hours=1)
+    set_now(moment)
+    with fakes.whatsapp_gateway() as gateway:
+        configure(app, gateway)
+        post_fonnte(app.test_client(), world["daring"].person.phone, "T: Masih bisa bertanya?", "END-1")
+        send_queued(session, app, moment)
+        sent = fonnte_sent(gateway)
+
+    assert _questions(session) == []
+    assert session.scalars(select(InboundMessage.outcome)).all() == ["stage_ended"]
+    assert sent == [(world["daring"].person.phone.removeprefix("+"), NO_STAGE)]
+
+
+def test_the_group_output_stays_editable_once_the_stage_has_ended(app, session, world, after_the_end):
+    stage = world["stage"]
+    groups.set_up(session, stage, dimensions=["governance"], mode=GroupMode.ORGANISER, cap=None, actor=None)
+    group = groups.groups_of(session, stage.id)[0]
+    groups.assign(session, stage, {world["daring"].id: group.id}, actor=None)
+    session.commit()
+    client = participant_client(app, session, world["daring"])
+    url = f"/saya/{world['program'].slug}/kelompok/{stage.id}/hasil"
+
+    saved = client.post(
+        url, json={"field": "problems", "text": "Sinyal lemah di desa", "version": 0, "group_id": group.id}
+    )
+
+    assert saved.status_code == 200 and saved.get_json()["ok"] is True
+    session.expire_all()
+    row = session.get(GroupOutput, (group.id, "problems"))
+    assert (row.text, row.version) == ("Sinyal lemah di desa", 1)
+    page = client.get(f"/saya/{world['program'].slug}/kelompok/{stage.id}").text
+    assert 'data-testid="phase-ended"' in page and 'name="text"' in page
