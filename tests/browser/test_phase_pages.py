@@ -1,8 +1,9 @@
-"""The participant's page, the live page, the facilitator's control page and the check-in scanner
-in Chromium, for a programme whose stages have not started, one whose first stage runs and one
-whose stages have all ended, at 360 px and 1366 px: what each says (exact texts), nothing wider
-than the screen, no English sentence on the Indonesian page; and what its downloads hold (the
-certificate PDF, the attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
+"""The participant's page, the live page (questions and upvotes until the stage has ended), the
+facilitator's control page and the check-in scanner in Chromium, for a programme whose stages have
+not started, one whose first stage runs and one whose stages have all ended, at 360 px and 1366 px:
+what each says (exact texts), nothing wider than the screen, no English sentence on the Indonesian
+page; and what its downloads hold (the certificate PDF, the attendance XLSX, the calendar).
+Screenshots go to /tmp/bimtek-shots/phases."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ PHASES = ("upcoming", "running", "ended")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+QUESTION = "Kapan jaringan internet sampai ke desa kami?"
 # No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
 POLL_WAITING = {
     "upcoming": "Belum ada polling yang dibuka",
@@ -91,6 +93,11 @@ def _seed(live_server: LiveServer) -> dict:
                 token = links.issue(registration, live_server.app.config["SECRET_KEY"])
                 seeded["tokens"][(phase, mode.value)] = token
             first = program.stages[0]
+            asked_at = first.starts_at + timedelta(hours=1) if phase == "ended" else now
+            question = live_services.ask(
+                session, first, people[Mode.LURING], QUESTION, anonymous=False, now=asked_at, per_minute=5
+            )
+            live_services.moderate(session, first, question.id, "approve", "", actor=organiser, now=asked_at)
             seeded["slugs"][phase], seeded["stages"][phase] = program.slug, first.id
             seeded["programs"][phase] = program.id
             seeded[f"{phase}-starts"] = [stage.starts_at for stage in program.stages]
@@ -237,6 +244,11 @@ def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
         path = f"/live/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        # The hall participant's question: the online one may support it until the stage has ended.
+        question = page.locator("[data-questions] .live-question")
+        expect(question.locator(".live-question-text")).to_have_text(QUESTION)
+        upvote = question.locator("button.live-upvote")
+        expect(upvote).to_be_disabled() if phase == "ended" else expect(upvote).to_be_enabled()
         waiting = page.get_by_test_id("poll-waiting")
         expect(waiting).to_have_text(POLL_WAITING[phase])
         expect(waiting).to_be_hidden() if phase == "running" else expect(waiting).to_be_visible()
