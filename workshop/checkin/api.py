@@ -91,6 +91,13 @@ def _stage(stage_id: int) -> Stage:
     return stage
 
 
+def _scan_stage(stage_id: int) -> queries.ScanStage:
+    stage = queries.scan_stage(db.session, stage_id)
+    if stage is None:
+        raise ApiError(404, "unknown_stage", _("This stage does not exist."))
+    return stage
+
+
 def _too_large() -> ApiError:
     return ApiError(413, "too_large", _("The request is too large."))
 
@@ -160,7 +167,7 @@ def _scan_time(value: Any) -> datetime | None:
     return moment
 
 
-def _clock(moment: datetime, stage: Stage) -> str:
+def _clock(moment: datetime, stage: services.AnyStage) -> str:
     return i18n.format_clock(moment, stage.program.timezone)
 
 
@@ -173,7 +180,7 @@ def _ticket_person(ticket: services.Ticket) -> dict:
     return {"name": ticket.name, "position": ticket.position, "organization": ticket.organization}
 
 
-def _message(stage: Stage, outcome: services.ScanOutcome) -> str:
+def _message(stage: services.AnyStage, outcome: services.ScanOutcome) -> str:
     first, attempt = outcome.check_in, outcome.attempt
     if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
         return already_message(_clock(first.scanned_at, stage), first.desk)
@@ -191,7 +198,7 @@ def _message(stage: Stage, outcome: services.ScanOutcome) -> str:
     return str(MESSAGES.get(outcome.result, MESSAGES[ScanResult.UNKNOWN_CODE]))
 
 
-def _outcome_json(stage: Stage, outcome: services.ScanOutcome) -> dict:
+def _outcome_json(stage: services.AnyStage, outcome: services.ScanOutcome) -> dict:
     first = outcome.check_in
     message = _message(stage, outcome)
     undo_until = None
@@ -208,7 +215,7 @@ def _outcome_json(stage: Stage, outcome: services.ScanOutcome) -> dict:
     }
 
 
-def _check_in(stage: Stage, scan: ScanInput, now: datetime) -> services.ScanOutcome:
+def _check_in(stage: services.AnyStage, scan: ScanInput, now: datetime) -> services.ScanOutcome:
     try:
         return services.check_in(
             db.session,
@@ -230,7 +237,7 @@ def _check_in(stage: Stage, scan: ScanInput, now: datetime) -> services.ScanOutc
 @door_staff_required
 @api
 def api_check_in(stage_id: int):
-    stage = _stage(stage_id)
+    stage = _scan_stage(stage_id)
     scan = _scan_input(_json_body(SCAN_BODY_LIMIT))
     outcome = _check_in(stage, scan, clock.now())
     answer = _outcome_json(stage, outcome)
@@ -246,7 +253,7 @@ def api_check_in(stage_id: int):
 @api
 def api_check_in_batch(stage_id: int):
     """An offline desk's queue: each scan with its own nonce and scan time; answers in order."""
-    stage = _stage(stage_id)
+    stage = _scan_stage(stage_id)
     data = _json_body(BATCH_BODY_LIMIT)
     items = data.get("scans") if isinstance(data, dict) else None
     if not isinstance(items, list):

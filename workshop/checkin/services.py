@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, make_transient_to_detached
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
+from workshop.checkin.queries import ScanStage
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, Stage, organization_label
@@ -78,6 +79,10 @@ _DAY_CHECK_IN = (
 )
 
 
+# The stage scanned: a Stage, or the desk's ScanStage (its columns, read as one row).
+AnyStage = Stage | ScanStage
+
+
 class CheckInError(ServiceError):
     """A refused undo, or a nonce reused for another scan."""
 
@@ -124,7 +129,7 @@ def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResul
     return ScanResult.WRONG_DAY, None
 
 
-def find_ticket(session: Session, text: str, secret_key: str, stage: Stage | None = None) -> Ticket | None:
+def find_ticket(session: Session, text: str, secret_key: str, stage: AnyStage | None = None) -> Ticket | None:
     """The registration of a scanned or typed code, with its mode for the stage (if one is given)."""
     parsed = codes.parse(text)
     if parsed is None:
@@ -153,7 +158,7 @@ def find_ticket(session: Session, text: str, secret_key: str, stage: Stage | Non
 def check_in(
     session: Session,
     *,
-    stage: Stage,
+    stage: AnyStage,
     code: str,
     desk: str,
     actor: User | None,
@@ -251,7 +256,7 @@ def _insert(session: Session, row: CheckIn) -> None:
 
 
 def _replay(
-    session: Session, client_nonce: str, stage: Stage, code: str, secret_key: str
+    session: Session, client_nonce: str, stage: AnyStage, code: str, secret_key: str
 ) -> ScanOutcome | None:
     attempt_id = session.connection().execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar()
     if attempt_id is None:
@@ -272,7 +277,7 @@ def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
 
 
 def _decide(
-    session: Session, stage: Stage, ticket: Ticket | None, scanned_at: datetime
+    session: Session, stage: AnyStage, ticket: Ticket | None, scanned_at: datetime
 ) -> tuple[ScanResult, date | None, CheckIn | None]:
     if ticket is None:
         return ScanResult.UNKNOWN_CODE, None, None
@@ -296,7 +301,7 @@ def _decide(
 
 def _record_check_in(
     session: Session,
-    stage: Stage,
+    stage: AnyStage,
     ticket: Ticket,
     day: date,
     row: CheckIn | None,
@@ -339,7 +344,7 @@ def _record_check_in(
     return row, False
 
 
-def _day_check_in(session: Session, registration_id: int, stage: Stage, day: date) -> CheckIn | None:
+def _day_check_in(session: Session, registration_id: int, stage: AnyStage, day: date) -> CheckIn | None:
     """The day's check-in, undone or not, locked for this transaction (PostgreSQL)."""
     check_in_id = (
         session.connection()
@@ -361,7 +366,7 @@ def _keep_earliest(
     return replaced
 
 
-def _switch_to_hall(session: Session, ticket: Ticket, stage: Stage, actor: User | None) -> None:
+def _switch_to_hall(session: Session, ticket: Ticket, stage: AnyStage, actor: User | None) -> None:
     registration = session.get_one(Registration, ticket.registration_id)
     for choice in registration.stage_modes:
         if choice.stage_id == stage.id:

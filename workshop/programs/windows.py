@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from workshop.programs.models import DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES, Stage
+from workshop.programs.models import DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
 
 Interval = tuple[datetime, datetime]
 
@@ -63,8 +64,27 @@ class StageWindow:
         return None
 
 
-def stage_window(stage: Stage) -> StageWindow:
-    """The windows of a stage (a Stage, or its cached view with the same fields)."""
+class _Zoned(Protocol):
+    @property
+    def timezone(self) -> str: ...
+
+
+class Timed(Protocol):
+    """What `stage_window` reads of a stage: a Stage, or a view of one with the same fields (the
+    participant page's StageView, the check-in desk's ScanStage)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def check_in_opens_before_minutes(self) -> int: ...
+    @property
+    def program(self) -> _Zoned: ...
+
+
+def stage_window(stage: Timed) -> StageWindow:
+    """The windows of a stage (a Stage, or a view of one with the same fields)."""
     return StageWindow(
         stage.starts_at,
         stage.ends_at,
