@@ -1,6 +1,5 @@
 """The migrations build the schema from empty, on SQLite and on PostgreSQL, matching the models."""
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from tests import factories
+from tests.old_schema import model_columns_added
 from tests.postgres import PostgresServer
 from workshop import create_app
 from workshop.db import db
@@ -92,34 +92,11 @@ def _check_failure_codes_migration(database_url: str) -> None:
     assert restored == [(reason,) for reason, _code, _detail in OLD_REASONS]
 
 
-@contextmanager
-def _model_columns_added_since(tables: list[str]):
-    """The columns the models gained since this revision, added to these tables for the time the
-    factories write (nullable: the factories give every value), then dropped again."""
-    present = {
-        table: {column["name"] for column in inspect(db.engine).get_columns(table)} for table in tables
-    }
-    added = [
-        (table, column)
-        for table in tables
-        for column in db.metadata.tables[table].columns
-        if column.name not in present[table]
-    ]
-    with db.engine.begin() as connection:
-        for table, column in added:
-            kind = column.type.compile(db.engine.dialect)
-            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column.name} {kind}"))
-    yield
-    with db.engine.begin() as connection:
-        for table, column in added:
-            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column.name}"))
-
-
 def _insert_deliveries(reasons: list[str]) -> None:
     """Delivery rows with these reasons, for one registration (the factories write the programme
     and the registration; the delivery rows as the table was then)."""
     tables = ["organization", "program", "stage", "person", "registration", "registration_stage"]
-    with _model_columns_added_since(tables):
+    with model_columns_added(tables):
         program = factories.program(db.session, stages=1)
         registration = factories.registration(db.session, program)
         db.session.commit()

@@ -16,6 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from tests import factories
+from tests.old_schema import model_columns_added
 from workshop import create_app
 from workshop.checkin import services
 from workshop.db import db, utcnow
@@ -126,8 +127,10 @@ def test_the_migration_hashes_and_seals_the_secrets_and_downgrade_unseals_them(m
     app = create_app({"SQLALCHEMY_DATABASE_URI": make_database_url("ticketsecrets"), "SECRET_KEY": "migrate"})
     with app.app_context():
         upgrade(revision=BEFORE)
-        program = factories.program(db.session, stages=0)
-        organization = factories.organization(db.session)
+        with model_columns_added(["program", "organization"]):
+            program_id = factories.program(db.session, stages=0).id
+            organization_id = factories.organization(db.session).id
+            db.session.commit()
         now = utcnow()
         for number, secret in enumerate(SECRETS, start=1):
             db.session.execute(
@@ -135,7 +138,7 @@ def test_the_migration_hashes_and_seals_the_secrets_and_downgrade_unseals_them(m
                     id=number,
                     name=f"Peserta {number}",
                     position="",
-                    organization_id=organization.id,
+                    organization_id=organization_id,
                     phone=f"+6281200000{number}",
                     email="",
                     nip="",
@@ -146,7 +149,7 @@ def test_the_migration_hashes_and_seals_the_secrets_and_downgrade_unseals_them(m
             db.session.execute(
                 OLD_REGISTRATION.insert().values(
                     id=number,
-                    program_id=program.id,
+                    program_id=program_id,
                     person_id=number,
                     status="APPROVED",
                     ticket_secret=secret,
