@@ -20,6 +20,7 @@ from tests.old_schema import model_columns_added
 from workshop import create_app
 from workshop.checkin import services
 from workshop.db import db, utcnow
+from workshop.extensions import init_migrations
 from workshop.registration.models import Registration, Status
 from workshop.tickets import codes
 
@@ -125,6 +126,7 @@ SECRETS = ["k7m2p9qrstuvwxyz23456789abcdefgh", "abcdefghjkmnpqrstuvwxyz234567892
 
 def test_the_migration_hashes_and_seals_the_secrets_and_downgrade_unseals_them(make_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": make_database_url("ticketsecrets"), "SECRET_KEY": "migrate"})
+    init_migrations(app)
     with app.app_context():
         upgrade(revision=BEFORE)
         with model_columns_added(["program", "organization"]):
