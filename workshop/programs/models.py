@@ -42,9 +42,15 @@ class Organization(Model):
     @property
     def label(self) -> str:
         """The name people use, with its kecamatan for a village: 'Hutatoruan I, Kec. Tarutung'."""
-        if self.parent is not None and self.parent.kind == OrgKind.KECAMATAN:
-            return f"{self.name}, Kec. {self.parent.name}"
-        return self.name
+        parent = self.parent
+        return organization_label(self.name, parent.kind if parent else None, parent.name if parent else None)
+
+
+def organization_label(name: str, parent_kind: OrgKind | None, parent_name: str | None) -> str:
+    """`Organization.label` of an organisation read as columns (its name, its parent's kind and name)."""
+    if parent_kind == OrgKind.KECAMATAN:
+        return f"{name}, Kec. {parent_name}"
+    return name
 
 
 class Program(Model):
