@@ -13,6 +13,7 @@ from tests.old_schema import model_columns_added
 from tests.postgres import PostgresServer
 from workshop import create_app
 from workshop.db import db
+from workshop.extensions import init_migrations
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,7 @@ def postgres():
 
 def _migrate_and_compare(database_url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -78,6 +80,7 @@ BEFORE_CODES = "57724959e40f"
 
 def _check_failure_codes_migration(database_url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade(revision=BEFORE_CODES)
         _insert_deliveries([reason for reason, _code, _detail in OLD_REASONS])

@@ -13,6 +13,7 @@ from tests.test_checkin import scan
 from workshop import create_app
 from workshop.checkin.models import ScanAttempt, ScanMethod, ScanResult
 from workshop.db import UTCDateTime, db
+from workshop.extensions import init_migrations
 from workshop.registration.models import Status
 from workshop.tickets import codes
 
@@ -56,6 +57,7 @@ OLD_SCAN_ATTEMPT = sa.table(
 
 def test_the_migration_cuts_the_codes_already_logged(make_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": make_database_url("scanlog"), "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade(revision="6c3fda63274d")  # before the scan log was cut
         with model_columns_added(["program"]):

@@ -303,15 +303,22 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         page.close()
 
 
+SCANNER_PHASE = {"upcoming": "Akan datang", "running": "Sedang berlangsung", "ended": "Selesai"}
+
+
 @pytest.mark.parametrize("width", [360, 1366])
-def test_the_scanner_page_names_the_stage_and_holds_its_roster(live_server, device, seeded, width):
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_roster(
+    live_server, device, seeded, phase, width
+):
     page = device("petugas", width).new_page()
     try:
-        path = f"/checkin/stages/{seeded['stages']['running']}"
+        path = f"/checkin/stages/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
+        expect(page.locator(".scanner-status .phase")).to_have_text(SCANNER_PHASE[phase])
         expect(page.get_by_text("2 peserta di perangkat ini")).to_be_visible()
-        _shot(page, f"scanner-running-{width}")
+        _shot(page, f"scanner-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()

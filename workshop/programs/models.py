@@ -42,13 +42,16 @@ class Organization(Model):
 
     @property
     def label(self) -> str:
+        """The name people use, with its kecamatan for a village: 'Hutatoruan I, Kec. Tarutung'."""
         parent = self.parent
-        return organization_label(self.name, parent.kind if parent else None, parent.name if parent else "")
+        return organization_label(self.name, parent.kind if parent else None, parent.name if parent else None)
 
 
-def organization_label(name: str, parent_kind: OrgKind | None, parent_name: str) -> str:
-    """The name people use, with its kecamatan for a village: 'Hutatoruan I, Kec. Tarutung'."""
-    return f"{name}, Kec. {parent_name}" if parent_kind == OrgKind.KECAMATAN else name
+def organization_label(name: str, parent_kind: OrgKind | None, parent_name: str | None) -> str:
+    """`Organization.label` of an organisation read as columns (its name, its parent's kind and name)."""
+    if parent_kind == OrgKind.KECAMATAN:
+        return f"{name}, Kec. {parent_name}"
+    return name
 
 
 class Program(Model):

@@ -192,7 +192,7 @@ def own_page_registration_or_404(slug: str) -> PageRegistration:
             organization=PageOrganization(
                 id=row.organization_id,
                 kind=row.kind,
-                label=organization_label(row.organization_name, row.parent_kind, row.parent_name or ""),
+                label=organization_label(row.organization_name, row.parent_kind, row.parent_name),
             ),
         ),
         ticket_code=row.ticket_code,
