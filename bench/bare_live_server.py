@@ -1,6 +1,6 @@
 """The bare live-poll server for bench/live_poll.py: Flask-SocketIO in gevent mode, served exactly
-as app.py serves Bimtek Hybrid (gevent monkey-patching, `socketio.run` with
-workshop.serving.NoDelayHandler), with none of the app's logic: no login, no database.
+as app.py serves Bimtek Hybrid (gevent monkey-patching, workshop.serving.serve: gevent's WSGI server
+with gevent-websocket's handler), with none of the app's logic: no login, no database.
 
 - `join_stage` {stage_id} joins the room `stage:<id>`, ack {ok: true, staff: false};
 - `vote` {stage_id, client_id, poll_id, answer} stores the answer in a dict by client_id (one vote
@@ -94,12 +94,7 @@ def broadcaster():
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from workshop.serving import NoDelayHandler
+    from workshop.serving import serve
 
     socketio.start_background_task(broadcaster)
-    socketio.run(
-        app,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "5000")),
-        handler_class=NoDelayHandler,
-    )
+    serve(app, os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000")))

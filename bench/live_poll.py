@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/live_poll.py [--sizes 500,1000,2000,4000] [--rounds 3] [--servers bare,app]
                                         [--ramp 200] [--spread 5] [--deflate] [--max-other 30]
-                                        [--retries 2] [--app-script app.py] [--keep]
+                                        [--retries 2] [--app-script app.py] [--base-script PATH] [--keep]
 
 For each N, in the same run:
 1. Makes a temporary SQLite database with `flask db upgrade` and seeds, with the project's own
@@ -31,6 +31,9 @@ For each N, in the same run:
    - server CPU (% of one core) over the vote phase (first vote sent to the last ack or convergence,
      whichever is later) from /proc/<pid>/stat, its RSS at the end and peak (VmHWM), the time it
      waited for a CPU (/proc/<pid>/schedstat), and the load generator's own CPU.
+   With --base-script PATH (A/B), each round also starts that app server (e.g. app.py of a
+   checkout of main, run with this checkout's venv and the same seeded database, a fresh poll
+   per round), reported as the column "base" with the ratios base / bare and app / base.
    Then counts the votes stored (the poll_vote rows of the round's poll; the bare server's dict)
    and the acks {ok: true} whose vote is not stored. Before each run the script waits (up to
    --quiet-wait s) until other processes at normal priority use less than --max-other % of a
@@ -86,11 +89,13 @@ from common import (
 
 SLUG = "bench-live"
 SIZES = (500, 1000, 2000, 4000)
-SERVERS = ("bare", "app")
+SERVERS = ("bare", "base", "app")  # base: --base-script, the app at another commit (A/B)
+APP_SERVERS = ("base", "app")  # both serve the app from the seeded database
 ACK_TIMEOUT = 8.0  # the page's ack timeout (then it retries over HTTP): later acks count as timeouts
 ACK_WAIT = 30.0  # how long the load generator waits for an ack at all
 CONVERGE_WAIT = 30.0  # after the last vote: give up waiting for every client to see the tally
 CONNECT_TIMEOUT = 30.0
+STOP_WAIT = 120  # seconds a server gets to stop after SIGTERM (at N = 4,000 on a loaded machine, > 20 s)
 CONNECT_ATTEMPTS = 3
 MAX_PENDING_CONNECTS = 100
 SETTLE = 2.0  # seconds between the last join and the first vote
@@ -508,7 +513,9 @@ def wait_until_quiet(max_other: float, patience: float) -> None:
 
 
 def run_round(server: str, n: int, seeded: dict, poll: dict, database_url: str, workdir: Path, args) -> dict:
-    script = str(BENCH / "bare_live_server.py") if server == "bare" else args.app_script
+    script = {"bare": str(BENCH / "bare_live_server.py"), "base": args.base_script}.get(
+        server, args.app_script
+    )
     log = workdir / f"{server}-{n}.log"
     process, port = start_server([script], database_url, log, "/")
     try:
@@ -541,8 +548,13 @@ def run_round(server: str, n: int, seeded: dict, poll: dict, database_url: str, 
             acked_not_stored = sum(1 for v in raw["votes"] if v["ok"] and v["client_id"] not in stored_ids)
     finally:
         process.terminate()
-        process.wait(timeout=20)
-    if server == "app":
+        try:
+            process.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:  # a loaded machine: still handling N disconnects; measured already
+            print(f"  {server} did not stop within {STOP_WAIT} s of SIGTERM: killed", file=sys.stderr)
+            process.kill()
+            process.wait()
+    if server in APP_SERVERS:
         registrations = stored_votes(database_url, poll["id"])
         stored = len(registrations)
         ids = seeded["registration_ids"]
@@ -729,7 +741,7 @@ def report(results: dict[int, dict[str, list[dict]]], args, meta: dict) -> str:
         f"Run {meta['started']} on {meta['machine']}, load average {meta.get('load_average', '?')} "
         f"at the start; open-file limit {meta['nofile'][0]} (hard "
         f"{meta['nofile'][1]}); {args.rounds} round(s) per N, each against a fresh bare server and a "
-        f"fresh app server; connect ramp {args.ramp}/s; votes spread over {args.spread:g} s; "
+        f"fresh app server{' and a fresh base server (' + args.base_script + ')' if args.base_script else ''}; connect ramp {args.ramp}/s; votes spread over {args.spread:g} s; "
         f"permessage-deflate {'on' if args.deflate else 'off'}. Medians over the rounds; a ratio is the "
         "median of the per-round ratios app / bare. A run during which other processes at normal priority "
         f"used more than {args.max_other:g}% of a core was repeated (at most {args.retries} times; the last attempt counts).",
@@ -737,17 +749,23 @@ def report(results: dict[int, dict[str, list[dict]]], args, meta: dict) -> str:
     ]
     for n, by_server in results.items():
         app, bare = by_server.get("app", []), by_server.get("bare", [])
+        base = by_server.get("base", [])
         lines += [
             f"### N = {n:,}",
             "",
-            "| figure | app | bare | app / bare |",
-            "| --- | ---: | ---: | ---: |",
+            "| figure | app | bare | app / bare |" + (" base | base / bare | app / base |" if base else ""),
+            "| --- | ---: | ---: | ---: |" + (" ---: | ---: | ---: |" if base else ""),
         ]
         for key, label, pattern, with_ratio in FIGURES:
             a = fmt(figure(app, key), pattern) if app else "-"
             b = fmt(figure(bare, key), pattern) if bare else "-"
             r = fmt(ratio(app, bare, key), "{:.2f}x") if app and bare and with_ratio else "-"
-            lines.append(f"| {label} | {a} | {b} | {r} |")
+            row = f"| {label} | {a} | {b} | {r} |"
+            if base:
+                row += f" {fmt(figure(base, key), pattern)} |"
+                row += f" {fmt(ratio(base, bare, key), '{:.2f}x') if bare and with_ratio else '-'} |"
+                row += f" {fmt(ratio(app, base, key), '{:.2f}x') if app and with_ratio else '-'} |"
+            lines.append(row)
         lines.append("")
         for server in SERVERS:
             for index, r in enumerate(by_server.get(server, []), start=1):
@@ -790,6 +808,10 @@ def main() -> None:
         help="the app server to start (default app.py; e.g. a wrapper that profiles it)",
     )
     parser.add_argument(
+        "--base-script",
+        help="A/B: also start this app server each round (e.g. app.py of a checkout of main), the column 'base'",
+    )
+    parser.add_argument(
         "--max-other",
         type=float,
         default=30.0,
@@ -810,8 +832,12 @@ def main() -> None:
         return
     sizes = [int(size) for size in args.sizes.split(",")]
     servers = [name for name in args.servers.split(",") if name]
+    if args.base_script and "base" not in servers:
+        servers.insert(1 if servers[:1] == ["bare"] else 0, "base")
     if not set(servers) <= set(SERVERS):
         parser.error(f"--servers: choose from {', '.join(SERVERS)}")
+    if "base" in servers and not args.base_script:
+        parser.error("--servers base needs --base-script")
     nofile = raise_open_files()  # inherited by the servers and the load generator
     meta = {
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -827,9 +853,11 @@ def main() -> None:
         for n in sizes:
             database_url = f"sqlite:///{workdir / f'live-{n}.sqlite3'}"
             began = time.perf_counter()
-            if "app" in servers:
+            if set(servers) & set(APP_SERVERS):
                 make_database(database_url)
-                seeded = seed(database_url, n, args.rounds * (args.retries + 1))
+                seeded = seed(
+                    database_url, n, args.rounds * (args.retries + 1) * len(set(servers) & set(APP_SERVERS))
+                )
             else:
                 seeded = bare_seed(n)
             print(f"N = {n}: database ready in {time.perf_counter() - began:.1f} s", file=sys.stderr)
@@ -839,8 +867,8 @@ def main() -> None:
                 for server in servers:
                     for attempt in range(1, args.retries + 2):
                         wait_until_quiet(args.max_other, args.quiet_wait)
-                        poll = next(polls) if server == "app" else seeded["polls"][0]
-                        if server == "app":
+                        poll = next(polls) if server in APP_SERVERS else seeded["polls"][0]
+                        if server in APP_SERVERS:
                             open_poll(database_url, poll["id"], seeded["organiser_id"])
                         print(
                             f"N = {n} round {round_index + 1}/{args.rounds}: {server} (attempt {attempt})",

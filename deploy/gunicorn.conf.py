@@ -28,7 +28,9 @@ from pathlib import Path
 from gunicorn import glogging
 
 bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"]
-worker_class = "gevent"
+# gevent's own WSGI server (the one `python app.py` runs), with the handler of post_worker_init:
+# Engine.IO serves WebSockets through gevent-websocket, which needs its handler on that server.
+worker_class = "gevent_pywsgi"
 workers = 1
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
 # A SIGTERM lets requests in flight finish for this long; open sockets then close and their
@@ -116,12 +118,19 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """The worker has patched itself and loaded the app: start the embedded reminder scheduler
-    unless EMBEDDED_SCHEDULER=0 (then `flask scheduler` runs it), and take the app's objects out of
-    the garbage collector's scans (workshop/serving.py)."""
-    from workshop.reminders.jobs import start_embedded_scheduler
-    from workshop.serving import freeze_startup_objects
+    """The worker has patched itself and loaded the app: serve with the handler of `python app.py`
+    (workshop/serving.py: gevent-websocket's, with TCP_NODELAY) and gunicorn's access log; start
+    the embedded reminder scheduler unless EMBEDDED_SCHEDULER=0 (then `flask scheduler` runs it),
+    and take the app's objects out of the garbage collector's scans (workshop/serving.py)."""
+    from gunicorn.workers.ggevent import PyWSGIHandler
 
+    from workshop.reminders.jobs import start_embedded_scheduler
+    from workshop.serving import NoDelayHandler, freeze_startup_objects
+
+    class Handler(NoDelayHandler, PyWSGIHandler):
+        log_request = PyWSGIHandler.log_request  # gunicorn's access log (JsonAccessLogger)
+
+    worker.wsgi_handler = Handler
     start_embedded_scheduler(worker.wsgi)
     freeze_startup_objects()
 

@@ -3,7 +3,7 @@
 - SIGTERM and Ctrl-C (SIGINT) stop it cleanly: exit status 0, no traceback, and the embedded
   scheduler's heartbeat row is gone, so the next start sees no other scheduler.
 - After a kill (no clean stop) the next start does not warn about the dead process's heartbeat.
-- With gevent-websocket installed it starts all the same, and serves WebSockets through it.
+- It serves WebSockets through gevent-websocket (Engine.IO's choice when it is installed).
 - The certificates' bulk run works in the background there, and the ZIP is served.
 """
 
@@ -33,7 +33,6 @@ from workshop.certificates import bulk
 from workshop.db import db
 from workshop.registration.models import Status
 
-GEVENT_WEBSOCKET = "gevent-websocket==0.10.1"
 DUPLICATE_WARNING = "another reminder scheduler is running"
 
 
@@ -129,50 +128,16 @@ def test_a_start_after_a_kill_does_not_warn_about_the_dead_processes_heartbeat(d
     assert _heartbeats(path) == [left_behind]  # only the clean stop's own row went
 
 
-@pytest.fixture(scope="module")
-def gevent_websocket(tmp_path_factory) -> Path:
-    """gevent-websocket in a directory of its own, for one server's PYTHONPATH only: installed in
-    the virtualenv it would change how every other test's servers handle WebSockets."""
-    target = tmp_path_factory.mktemp("gevent-websocket")
-    installed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(target),
-            GEVENT_WEBSOCKET,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if installed.returncode != 0:
-        pytest.fail(
-            f"this test installs {GEVENT_WEBSOCKET} from PyPI with pip into a temporary directory, "
-            f"and pip failed; check that PyPI can be reached:\n{installed.stderr}"
-        )
-    return target
-
-
-def test_app_py_starts_and_serves_websockets_with_gevent_websocket_installed(database, gevent_websocket):
+def test_app_py_serves_websockets_through_gevent_websocket(database):
     url, _ = database
     port = serving.free_port()
     base_url = f"http://127.0.0.1:{port}"
-    process = _start(url, port, PYTHONPATH=str(gevent_websocket))
+    process = _start(url, port)
     try:
         serving.wait_for(base_url + "/healthz", process)
-        importable = subprocess.run(
-            [sys.executable, "-c", "import geventwebsocket.handler"],
-            env={"PYTHONPATH": str(gevent_websocket)},
-            capture_output=True,
-        )
-        assert importable.returncode == 0, "gevent-websocket is not on the server's path"
         browser = serving.Browser(base_url)
         browser.log_in()
-        # Engine.IO uses gevent-websocket now: the WebSocket works only if our handler is its handler.
+        # Engine.IO uses gevent-websocket (installed): the WebSocket works only if our handler is its handler.
         opened, answer = serving.socketio_connect(base_url, browser.cookie_header())
         assert opened["upgrades"] == []
         assert answer.startswith("40{") and '"sid"' in answer

@@ -17,6 +17,7 @@ from tests import factories
 from tests.postgres import PostgresServer
 from workshop import backup, create_app
 from workshop.db import db
+from workshop.extensions import init_migrations
 from workshop.programs.models import Program
 from workshop.registration.models import Registration
 
@@ -30,6 +31,7 @@ def _app(database_url: str, backup_dir: Path):
             "BACKUP_DIR": str(backup_dir),
         }
     )
+    init_migrations(app)
     with app.app_context():
         upgrade()  # the real schema, with its alembic_version row
         program = factories.program(db.session, stages=2, title="Bimtek Smart City Tapanuli Utara")

@@ -1,6 +1,7 @@
 """Once a stage has ended: its live page offers no question form and the server takes no question
-(HTTP, socket, WhatsApp reply; the stage's open questions are carried to the next stage once),
-while the group's output stays editable (groups write their results up after the sessions)."""
+nor upvote (HTTP, socket, WhatsApp reply; the stage's open questions are carried to the next stage
+once, with the upvotes they had then), while the group's output stays editable (groups write their
+results up after the sessions)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from tests import fakes, test_live
-from tests.test_live import client_id, joined_socket, make_poll, open_now, participant_client
+from tests.test_live import NOW, client_id, joined_socket, make_poll, open_now, participant_client
 from tests.whatsapp_world import configure, fonnte_sent, post_fonnte, send_queued
 from workshop.groups import services as groups
 from workshop.groups.models import GroupMode, GroupOutput
-from workshop.live.models import Question
+from workshop.live import services as live_services
+from workshop.live.models import Question, QuestionUpvote
 from workshop.whatsapp.models import InboundMessage
 
 world = test_live.world  # Tahap I runs at NOW; Tahap II three weeks later
 fixed_clock = test_live.fixed_clock
 
 ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+SUPPORT_ENDED = "Tahap ini sudah selesai: pertanyaannya tidak dapat didukung lagi."
 NO_STAGE = "Saat ini tidak ada tahap yang berlangsung: pertanyaan dapat diajukan selama tahap berlangsung."
 
 
@@ -74,6 +77,40 @@ def test_a_question_to_an_ended_stage_is_refused_over_http_and_socket_and_stores
     )
     assert taken.status_code == 200 and taken.get_json()["ok"] is True
     assert _questions(session) == [(upcoming.id, "Kapan?")]
+
+
+def test_an_upvote_on_an_ended_stage_is_refused_over_http_and_socket_and_changes_nothing(
+    app, session, world, set_now
+):
+    stage = world["stage"]
+    asked = live_services.ask(
+        session,
+        stage,
+        world["luring"],
+        "Kapan jaringan desa dibangun?",
+        anonymous=False,
+        now=NOW,
+        per_minute=5,
+    )
+    live_services.moderate(session, stage, asked.id, "approve", "", actor=world["moderator"], now=NOW)
+    session.commit()
+    set_now(stage.ends_at + timedelta(hours=1))
+    client = participant_client(app, session, world["daring"])
+
+    refused = client.post(
+        f"/live/{stage.id}/questions/{asked.id}/upvote", json={"client_id": client_id("u1")}
+    )
+    socket = joined_socket(app, client, stage)
+    ack = socket.emit(
+        "upvote", {"stage_id": stage.id, "question_id": asked.id, "client_id": client_id("u2")}, callback=True
+    )
+
+    expected = {"ok": False, "error": "support_ended", "message": SUPPORT_ENDED}
+    assert (refused.status_code, refused.get_json()) == (409, expected)
+    assert ack == expected
+    session.expire_all()
+    assert session.get(Question, asked.id).upvotes == 0
+    assert session.scalars(select(QuestionUpvote)).all() == []
 
 
 def test_a_question_by_whatsapp_reply_to_a_poll_left_open_after_its_stage_is_refused(

@@ -9,9 +9,11 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from tests import factories
+from tests.old_schema import model_columns_added
 from tests.postgres import PostgresServer
 from workshop import create_app
 from workshop.db import db
+from workshop.extensions import init_migrations
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,7 @@ def postgres():
 
 def _migrate_and_compare(database_url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -77,6 +80,7 @@ BEFORE_CODES = "57724959e40f"
 
 def _check_failure_codes_migration(database_url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade(revision=BEFORE_CODES)
         _insert_deliveries([reason for reason, _code, _detail in OLD_REASONS])
@@ -92,13 +96,15 @@ def _check_failure_codes_migration(database_url: str) -> None:
 
 
 def _insert_deliveries(reasons: list[str]) -> None:
-    """Delivery rows with these reasons, for one registration (the schema of the models but for
-    the delivery table: the factories write the rest)."""
-    program = factories.program(db.session, stages=1)
-    registration = factories.registration(db.session, program)
-    db.session.commit()
-    stage_id, registration_id = program.stages[0].id, registration.id
-    db.session.remove()
+    """Delivery rows with these reasons, for one registration (the factories write the programme
+    and the registration; the delivery rows as the table was then)."""
+    tables = ["organization", "program", "stage", "person", "registration", "registration_stage"]
+    with model_columns_added(tables):
+        program = factories.program(db.session, stages=1)
+        registration = factories.registration(db.session, program)
+        db.session.commit()
+        stage_id, registration_id = program.stages[0].id, registration.id
+        db.session.remove()
     moment = datetime(2021, 6, 23, 3, tzinfo=UTC)
     with db.engine.begin() as connection:
         for number, reason in enumerate(reasons, start=1):

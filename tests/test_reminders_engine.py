@@ -970,9 +970,12 @@ def postgres():
 def test_postgresql_claims_skip_rows_locked_by_another_worker(postgres):
     from flask_migrate import upgrade
 
+    from workshop.extensions import init_migrations
+
     pg_app = create_app(
         {"SQLALCHEMY_DATABASE_URI": postgres.create_database("bimtek_reminders"), "SECRET_KEY": "test"}
     )
+    init_migrations(pg_app)
     with pg_app.app_context():
         upgrade()
         session = db.session

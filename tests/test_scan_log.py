@@ -8,10 +8,12 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from tests import factories, test_checkin
+from tests.old_schema import model_columns_added
 from tests.test_checkin import scan
 from workshop import create_app
 from workshop.checkin.models import ScanAttempt, ScanMethod, ScanResult
 from workshop.db import UTCDateTime, db
+from workshop.extensions import init_migrations
 from workshop.registration.models import Status
 from workshop.tickets import codes
 
@@ -55,15 +57,18 @@ OLD_SCAN_ATTEMPT = sa.table(
 
 def test_the_migration_cuts_the_codes_already_logged(make_database_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": make_database_url("scanlog"), "SECRET_KEY": "test"})
+    init_migrations(app)
     with app.app_context():
         upgrade(revision="6c3fda63274d")  # before the scan log was cut
-        program = factories.program(db.session, stages=0)
+        with model_columns_added(["program"]):
+            program_id = factories.program(db.session, stages=0).id
+            db.session.commit()
         secret = "k7m2p9qrstuvwxyz23456789abcdefgh"  # a ticket secret's shape; no registration needed
         start = factories.TAHAP_I_START
         db.session.execute(
             OLD_STAGE.insert().values(
                 id=1,
-                program_id=program.id,
+                program_id=program_id,
                 position=1,
                 title="Tahap ke-1",
                 starts_at=start,

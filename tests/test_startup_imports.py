@@ -21,6 +21,9 @@ LOADED_ON_FIRST_USE = (
     "PIL",
     "qrcode",
     "icalendar",
+    "alembic",  # with Flask-Migrate and Mako: only the `flask` command (`flask db ...`) loads them
+    "flask_migrate",
+    "mako",
     "hypothesis",
     "pytest",
 )

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config as settings
 from workshop.logs import setup_logging
+from workshop.programs.facts import FactsCache
 from workshop.programs.schedule import ScheduleCache
 
 TEMPLATE_FOLDER = str(settings.PROJECT_ROOT / "templates")
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.init_app(app)
     assets.init_app(app)  # static files: hashed names, precompressed, cached (outside the Socket.IO layer)
     app.extensions["schedule"] = ScheduleCache()
+    app.extensions["program_facts"] = FactsCache()
     live_events.init_app(app)
     reminders_events.init_app(app)
     assignment_reminders.init_app(app)

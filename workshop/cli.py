@@ -1,4 +1,4 @@
-"""`flask` commands: accounts, the regency's regions, demo data, backups."""
+"""`flask` commands: accounts, the regency's regions, demo data, backups, and Flask-Migrate's `flask db`."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from workshop import backup, clock
 from workshop.auth.models import Role
 from workshop.auth.services import AccountError, create_staff_user
 from workshop.db import db
+from workshop.extensions import init_migrations
 from workshop.programs.models import Program
 from workshop.programs.services import import_regions
 from workshop.reminders.cli import scheduler_command
 
 
 def init_app(app: Flask) -> None:
+    if click.get_current_context(silent=True) is not None:  # the `flask` command is making the app
+        init_migrations(app)  # `flask db ...`
     app.cli.add_command(create_user)
     app.cli.add_command(import_regions_command)
     app.cli.add_command(seed_demo)

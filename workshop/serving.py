@@ -5,10 +5,12 @@ so on a keep-alive connection the body waits for the client's delayed ACK (about
 Linux, gevent issue #1233). We turn Nagle off on every accepted connection, and yield between
 keep-alive requests so one busy connection cannot starve the others.
 
-WebSockets: Engine.IO uses gevent-websocket when that package is importable (it then expects the
-socket in the WSGI environ, put there by gevent-websocket's handler), and simple-websocket
-otherwise. So our handler builds on gevent-websocket's handler when it is there, and on pywsgi's
-own when not; and we make the server ourselves (`socketio.run` would pass a second handler).
+WebSockets: through gevent-websocket, whose handler upgrades the connection and reads its frames in
+the request's own greenlet (Engine.IO uses it when it is installed, and then expects the socket in
+the WSGI environ, where that handler puts it). simple-websocket, Engine.IO's other choice, reads
+each WebSocket in a thread of its own, here one more greenlet per connection: about 16 KiB of RSS
+per connected participant (issue 15, docs/benchmarks.md). We make the server ourselves
+(`socketio.run` would pass a second handler).
 
 Garbage collection: a server process holds a few hundred thousand objects from start-up (the app,
 SQLAlchemy's mappers, the translations) that live as long as it does; with thousands of sockets
@@ -27,11 +29,7 @@ import socket
 import gevent
 from flask import Flask
 from gevent import pywsgi
-
-try:
-    from geventwebsocket.handler import WebSocketHandler as BaseHandler
-except ImportError:  # the usual case: simple-websocket serves the WebSockets
-    BaseHandler = pywsgi.WSGIHandler
+from geventwebsocket.handler import WebSocketHandler
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STOP_TIMEOUT = 5  # seconds the open requests get to finish after a stop signal
@@ -46,7 +44,10 @@ def freeze_startup_objects() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-class NoDelayHandler(BaseHandler):
+class NoDelayHandler(WebSocketHandler):
+    # Requests are logged by the server's own log (none in production), not gevent-websocket's logger.
+    log_request = pywsgi.WSGIHandler.log_request
+
     def handle(self):
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return super().handle()

@@ -1,8 +1,9 @@
-"""The participant's page, the live page, the facilitator's control page and the check-in scanner
-in Chromium, for a programme whose stages have not started, one whose first stage runs and one
-whose stages have all ended, at 360 px and 1366 px: what each says (exact texts), nothing wider
-than the screen, no English sentence on the Indonesian page; and what its downloads hold (the
-certificate PDF, the attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
+"""The participant's page, the live page (questions and upvotes until the stage has ended), the
+facilitator's control page and the check-in scanner in Chromium, for a programme whose stages have
+not started, one whose first stage runs and one whose stages have all ended, at 360 px and 1366 px:
+what each says (exact texts), nothing wider than the screen, no English sentence on the Indonesian
+page; and what its downloads hold (the certificate PDF, the attendance XLSX, the calendar).
+Screenshots go to /tmp/bimtek-shots/phases."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -41,9 +43,11 @@ SCREENS = {360: {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "
     1366: {"viewport": {"width": 1366, "height": 768}}
 }
 PHASES = ("upcoming", "running", "ended")
+WIB = ZoneInfo("Asia/Jakarta")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
+QUESTION = "Kapan jaringan internet sampai ke desa kami?"
 # No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
 POLL_WAITING = {
     "upcoming": "Belum ada polling yang dibuka",
@@ -60,6 +64,9 @@ def _seed(live_server: LiveServer) -> dict:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    hour, minute = timedelta(hours=1), timedelta(minutes=1)
+    wib_today = now.astimezone(WIB).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    today_opens, today_closes = wib_today + minute, wib_today + day - minute
 
     def days(first: int, last: int) -> tuple[datetime, datetime]:
         """From day `first` (from today) to day `last`, each day 09.00-16.00 WIB."""
@@ -67,8 +74,8 @@ def _seed(live_server: LiveServer) -> dict:
 
     spans = {
         "upcoming": (days(10, 11), days(30, 30)),
-        # Two days, each from an hour ago's time of day to an hour from now's: today's day is on.
-        "running": ((now - timedelta(hours=1), now + day + timedelta(hours=1)), days(21, 21)),
+        # Today from an hour ago to an hour from now, within today in WIB (at any hour of the day).
+        "running": ((max(now - hour, today_opens), min(now + hour, today_closes)), days(21, 21)),
         "ended": (days(-30, -29), days(-9, -9)),
     }
     seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
@@ -91,6 +98,11 @@ def _seed(live_server: LiveServer) -> dict:
                 token = links.issue(registration, live_server.app.config["SECRET_KEY"])
                 seeded["tokens"][(phase, mode.value)] = token
             first = program.stages[0]
+            asked_at = first.starts_at + timedelta(hours=1) if phase == "ended" else now
+            question = live_services.ask(
+                session, first, people[Mode.LURING], QUESTION, anonymous=False, now=asked_at, per_minute=5
+            )
+            live_services.moderate(session, first, question.id, "approve", "", actor=organiser, now=asked_at)
             seeded["slugs"][phase], seeded["stages"][phase] = program.slug, first.id
             seeded["programs"][phase] = program.id
             seeded[f"{phase}-starts"] = [stage.starts_at for stage in program.stages]
@@ -237,6 +249,11 @@ def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
         path = f"/live/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        # The hall participant's question: the online one may support it until the stage has ended.
+        question = page.locator("[data-questions] .live-question")
+        expect(question.locator(".live-question-text")).to_have_text(QUESTION)
+        upvote = question.locator("button.live-upvote")
+        expect(upvote).to_be_disabled() if phase == "ended" else expect(upvote).to_be_enabled()
         waiting = page.get_by_test_id("poll-waiting")
         expect(waiting).to_have_text(POLL_WAITING[phase])
         expect(waiting).to_be_hidden() if phase == "running" else expect(waiting).to_be_visible()
@@ -291,15 +308,22 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         page.close()
 
 
+SCANNER_PHASE = {"upcoming": "Akan datang", "running": "Sedang berlangsung", "ended": "Selesai"}
+
+
 @pytest.mark.parametrize("width", [360, 1366])
-def test_the_scanner_page_names_the_stage_and_holds_its_roster(live_server, device, seeded, width):
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_roster(
+    live_server, device, seeded, phase, width
+):
     page = device("petugas", width).new_page()
     try:
-        path = f"/checkin/stages/{seeded['stages']['running']}"
+        path = f"/checkin/stages/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
+        expect(page.locator(".scanner-status .phase")).to_have_text(SCANNER_PHASE[phase])
         expect(page.get_by_text("2 peserta di perangkat ini")).to_be_visible()
-        _shot(page, f"scanner-running-{width}")
+        _shot(page, f"scanner-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()

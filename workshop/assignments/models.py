@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.auth.models import User
 from workshop.db import Model, utcnow
+from workshop.programs import facts
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 
 ROW_FIELDS = ("problem", "innovation", "owner", "year")
@@ -181,3 +182,8 @@ class AssignmentReminder(Model):
     offset_days: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
     sent: Mapped[bool] = mapped_column(default=True)
+
+
+# The participant page keeps which organisations the programme's assignments target (programs/facts.py).
+facts.track(Assignment)
+facts.track(AssignmentTarget, facts.through("assignment"))

@@ -18,9 +18,10 @@ from workshop.assignments.models import ROW_FIELDS, Assignment, SubmissionRevisi
 from workshop.assignments.views import labels, send_revision_file
 from workshop.auth.permissions import participant_required
 from workshop.db import db
+from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.registration.models import Registration
-from workshop.registration.queries import own_registration_or_404
+from workshop.registration.queries import PageRegistration, own_registration_or_404
 
 ERRORS = {
     "not_target": _l("Your organisation does not have this assignment."),
@@ -44,9 +45,11 @@ def _assignment_helpers():
     }
 
 
-def assignment_cards(registration: Registration) -> list[dict]:
+def assignment_cards(registration: Registration | PageRegistration) -> list[dict]:
     """What the participant page shows: the organisation's assignments, each with its submission."""
     organization = registration.person.organization
+    if not facts.of(registration.program, queries.targets_of_program).include(organization):
+        return []
     assignments = queries.assignments_for(db.session, registration.program_id, organization)
     if not assignments:
         return []

@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 from workshop.assignments.models import Assignment, AssignmentTarget, Submission
 from workshop.assignments.services import targets
 from workshop.db import Session
-from workshop.programs.models import Organization, Stage
+from workshop.programs.models import Organization, OrgKind, Stage
+from workshop.registration.queries import PageOrganization
 
 
 def assignments_of(session: Session, program_id: int) -> list[Assignment]:
@@ -54,7 +55,37 @@ def _assignments_for_kind(kind: str) -> Select[tuple[Assignment]]:
     )
 
 
-def assignments_for(session: Session, program_id: int, organization: Organization) -> list[Assignment]:
+@dataclass(frozen=True)
+class Targets:
+    """Whom a programme's assignments target: organisations of these kinds, and these by name."""
+
+    kinds: frozenset[OrgKind]
+    organization_ids: frozenset[int]
+
+    def include(self, organization: Organization | PageOrganization) -> bool:
+        return organization.kind in self.kinds or organization.id in self.organization_ids
+
+
+def targets_of_program(session: Session, program_id: int) -> Targets:
+    """Kept per programme version by the participant page (programs/facts.py), which asks for the
+    organisation's assignments only when there can be some."""
+    rows = session.execute(
+        select(Assignment.target_kinds, AssignmentTarget.organization_id)
+        .outerjoin(AssignmentTarget, AssignmentTarget.assignment_id == Assignment.id)
+        .where(Assignment.program_id == program_id)
+    ).all()
+    chosen = {value for target_kinds, _ in rows for value in target_kinds.split(",")}
+    return Targets(
+        kinds=frozenset(kind for kind in OrgKind if kind.value in chosen),
+        organization_ids=frozenset(
+            organization_id for _, organization_id in rows if organization_id is not None
+        ),
+    )
+
+
+def assignments_for(
+    session: Session, program_id: int, organization: Organization | PageOrganization
+) -> list[Assignment]:
     """The programme's assignments that `organization` must submit, by deadline."""
     candidates = session.scalars(
         _assignments_for_kind(organization.kind.value),

@@ -30,6 +30,7 @@ from workshop.certificates.models import (
 )
 from workshop.certificates.services import Candidate, CertificateError, format_number, rule_of, settings_for
 from workshop.db import Session
+from workshop.programs import facts
 from workshop.programs.models import Program
 
 REASON_MAX_LENGTH = 500
@@ -105,6 +106,7 @@ def issue(
         have.add(candidate.registration_id)
     if rows:
         session.execute(insert(Certificate), rows)
+        facts.changed(session, [program.id])  # a bulk insert: the ORM's flush does not see it
         audit.record(
             session,
             actor,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.auth.models import User
 from workshop.db import Model, utcnow
+from workshop.programs import facts
 from workshop.programs.models import Program
 from workshop.registration.models import Registration
 
@@ -129,3 +130,8 @@ class CertificateJob(Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     started_by: Mapped[User | None] = relationship()
+
+
+# The participant page keeps whether the programme has certificates (programs/facts.py; the bulk
+# insert of issuing.issue says so itself).
+facts.track(Certificate)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from workshop.certificates.models import Certificate
-from workshop.db import db
+from workshop.db import Session, db
+from workshop.programs import facts
 from workshop.registration.models import Registration
+from workshop.registration.queries import PageRegistration
 
 # Built once (its cache key is memoised on the statement): the participant page asks on every view.
 _VALID_CERTIFICATE_OF = select(Certificate).where(
@@ -14,8 +16,16 @@ _VALID_CERTIFICATE_OF = select(Certificate).where(
 )
 
 
-def valid_certificate_of(registration: Registration) -> Certificate | None:
+def has_certificates(session: Session, program_id: int) -> bool:
+    """Whether the programme issued any certificate (kept per programme version by the participant
+    page, programs/facts.py)."""
+    return session.scalar(select(exists().where(Certificate.program_id == program_id))) or False
+
+
+def valid_certificate_of(registration: Registration | PageRegistration) -> Certificate | None:
     """The registration's certificate, unless revoked (the participant's page shows it)."""
+    if not facts.of(registration.program, has_certificates):
+        return None
     return db.session.scalar(_VALID_CERTIFICATE_OF, {"registration_id": registration.id})
 
 

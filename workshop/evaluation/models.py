@@ -15,6 +15,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import Model, utcnow
+from workshop.programs import facts
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
 
@@ -105,3 +106,8 @@ class EvaluationAnswer(Model):
 
     response: Mapped[EvaluationResponse] = relationship(back_populates="answers")
     item: Mapped[QuestionnaireItem] = relationship()
+
+
+# The participant page keeps whether the programme's questionnaire invites (programs/facts.py).
+facts.track(Questionnaire)
+facts.track(QuestionnaireItem, facts.through("questionnaire"))

@@ -18,6 +18,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import Model, utcnow
+from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration
@@ -87,3 +88,7 @@ class GroupOutput(Model):
 
     group: Mapped[StageGroup] = relationship(back_populates="output")
     updated_by: Mapped[Registration | None] = relationship()
+
+
+# The participant page keeps the stages with group work (programs/facts.py).
+facts.track(GroupWork, facts.through("stage"))

@@ -17,10 +17,11 @@ from workshop.groups.forms import JoinForm, OutputForm
 from workshop.groups.services import GroupError
 from workshop.groups.texts import error_text
 from workshop.groups.views import labels
+from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration
-from workshop.registration.queries import own_registration_or_404
+from workshop.registration.queries import PageRegistration, own_registration_or_404
 
 
 @bp.app_context_processor
@@ -28,8 +29,10 @@ def _group_helpers():
     return {"own_groups": own_groups}
 
 
-def own_groups(registration: Registration) -> dict:
+def own_groups(registration: Registration | PageRegistration) -> dict:
     """stage id -> the participant's group there, and the stages with groups set up (the page's cards)."""
+    if not facts.of(registration.program, queries.stages_with_groups):
+        return {"mine": {}, "stages": frozenset(), "labels": DIMENSION_LABELS}
     stages, mine = queries.groups_on_page(db.session, registration.program_id, registration.id)
     return {"mine": mine, "stages": stages, "labels": DIMENSION_LABELS}
 

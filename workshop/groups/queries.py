@@ -117,6 +117,18 @@ _GROUPS_ON_PAGE = (
 )
 
 
+def stages_with_groups(session: Session, program_id: int) -> frozenset[int]:
+    """The programme's stages with group work set up (kept per programme version by the
+    participant page, programs/facts.py)."""
+    return frozenset(
+        session.scalars(
+            select(GroupWork.stage_id)
+            .join(Stage, Stage.id == GroupWork.stage_id)
+            .where(Stage.program_id == program_id)
+        )
+    )
+
+
 def groups_on_page(
     session: Session, program_id: int, registration_id: int
 ) -> tuple[set[int], dict[int, StageGroup]]:

@@ -45,6 +45,7 @@ ERROR_MESSAGES = {
     "already_voted": _l("You have already answered this poll."),
     "rate_limited": _l("You are sending questions too quickly. Please wait a minute."),
     "stage_ended": _l("This stage has ended: questions can no longer be sent."),
+    "support_ended": _l("This stage has ended: its questions can no longer be supported."),
     "own_question": _l("You cannot upvote your own question."),
     "server_error": _l("Something went wrong on our side. Please try again."),
     "no_next_stage": _l("This is the last stage: there is no next stage to carry the question to."),

@@ -142,7 +142,10 @@ def ask(
 def upvote(
     session: Session, stage: Stage, registration: Registration, question_id: object, now: datetime
 ) -> Question:
-    """Once per person: a second upvote changes nothing and answers the same."""
+    """Once per person: a second upvote changes nothing and answers the same. Not once the stage has
+    ended: its open questions were carried to the next stage with the upvotes they had then."""
+    if stage_phase(stage, now) == Phase.ENDED:
+        raise LiveError("support_ended", 409)
     question = session.get(Question, question_id) if valid_id(question_id) else None
     if question is None or question.stage_id != stage.id or question.status not in PUBLIC_QUESTION_STATUSES:
         raise LiveError("unknown_question", 404)

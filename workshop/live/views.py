@@ -45,6 +45,7 @@ from workshop.live.snapshot import stage_state
 from workshop.live.votes import LiveError
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
+from workshop.programs.schedule import Phase, stage_phase
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
 from workshop.reminders import jobs
@@ -103,6 +104,8 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
         "urls": urls,
         "text": texts.ui_texts(role),
         "has_next_stage": role == "staff" and services.following_stage(db.session, stage) is not None,
+        # Once the stage has ended it takes no question and no upvote: the page offers none.
+        "ended": stage_phase(stage, clock.now()) == Phase.ENDED,
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,

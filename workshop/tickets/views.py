@@ -7,7 +7,9 @@ responses are `private, no-store`.
 
 from __future__ import annotations
 
-from flask import Response, abort
+from functools import lru_cache
+
+from flask import Response, abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -25,8 +27,16 @@ from workshop.tickets.blueprint import bp
 
 
 @bp.app_template_filter("ticket_svg")
-def _ticket_svg(secret: str) -> Markup:
-    return qr.svg_markup(secret)
+def _ticket_svg(registration: Registration) -> Markup:
+    """The registration's QR code (the participant page shows it on every view)."""
+    return _svg_of_sealed(registration.ticket_secret_sealed, current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=1024)
+def _svg_of_sealed(sealed: str, secret_key: str) -> Markup:
+    """Kept per sealed secret, so that a view unseals nothing (a Fernet decryption); a new secret
+    is a new sealed value."""
+    return qr.svg_markup(codes.unseal(sealed, secret_key))
 
 
 @bp.app_template_filter("ticket_code")

@@ -57,7 +57,7 @@ export function questionsPanel({ ui, text, limits, config, live, state, problem,
       button.append(el("span", "live-upvote-count", question.upvotes));
       button.setAttribute("aria-pressed", String(done));
       button.title = done ? text.upvoted : text.upvote;
-      button.disabled = own || done;
+      button.disabled = own || done || config.ended; // an ended stage takes no upvote
       const error = el("small", "live-error");
       error.hidden = true;
       button.addEventListener("click", () => upvote(question, button, error));
