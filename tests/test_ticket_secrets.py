@@ -74,10 +74,14 @@ def test_a_ticket_is_found_by_its_secret_only_under_the_apps_key(session):
     secret_key = current_app.config["SECRET_KEY"]
     secret = registration.ticket_secret
 
-    assert services.find_ticket(session, codes.qr_payload(secret), secret_key) == registration
-    assert services.find_ticket(session, secret.upper(), secret_key) == registration
-    assert services.find_ticket(session, registration.ticket_code, secret_key) == registration
-    assert services.find_ticket(session, other.ticket_secret, secret_key) == other
+    def found(text: str, key: str) -> int | None:
+        ticket = services.find_ticket(session, text, key)
+        return ticket.registration_id if ticket is not None else None
+
+    assert found(codes.qr_payload(secret), secret_key) == registration.id
+    assert found(secret.upper(), secret_key) == registration.id
+    assert found(registration.ticket_code, secret_key) == registration.id
+    assert found(other.ticket_secret, secret_key) == other.id
     assert services.find_ticket(session, secret, "another key") is None
     # what the database holds opens nothing
     assert services.find_ticket(session, registration.ticket_secret_hash, secret_key) is None
@@ -93,7 +97,7 @@ def test_a_new_secret_replaces_the_old_one(session):
     session.commit()
 
     assert new != old and registration.ticket_secret == new
-    assert services.find_ticket(session, new, secret_key) == registration
+    assert services.find_ticket(session, new, secret_key).registration_id == registration.id
     assert services.find_ticket(session, old, secret_key) is None
 
 
@@ -171,7 +175,8 @@ def test_the_migration_hashes_and_seals_the_secrets_and_downgrade_unseals_them(m
         for number, secret in enumerate(SECRETS, start=1):
             registration = db.session.get(Registration, number)
             assert registration.ticket_secret == secret  # the printed QR codes still draw and open
-            assert services.find_ticket(db.session, codes.qr_payload(secret), "migrate") == registration
+            ticket = services.find_ticket(db.session, codes.qr_payload(secret), "migrate")
+            assert ticket is not None and ticket.registration_id == registration.id
         db.session.remove()
 
         downgrade(revision=BEFORE)

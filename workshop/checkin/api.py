@@ -169,6 +169,10 @@ def _person(registration: Registration) -> dict:
     return {"name": person.name, "position": person.position, "organization": person.organization.label}
 
 
+def _ticket_person(ticket: services.Ticket) -> dict:
+    return {"name": ticket.name, "position": ticket.position, "organization": ticket.organization}
+
+
 def _message(stage: Stage, outcome: services.ScanOutcome) -> str:
     first, attempt = outcome.check_in, outcome.attempt
     if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
@@ -197,7 +201,7 @@ def _outcome_json(stage: Stage, outcome: services.ScanOutcome) -> dict:
         "result": outcome.result.value,
         "colour": outcome.colour,
         "message": message,
-        "person": _person(outcome.registration) if outcome.registration is not None else None,
+        "person": _ticket_person(outcome.ticket) if outcome.ticket is not None else None,
         "first": {"time": _clock(first.scanned_at, stage), "desk": first.desk} if first is not None else None,
         "check_in_id": first.id if first is not None else None,
         "undo_until": undo_until,

@@ -8,14 +8,14 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
-from workshop.programs.models import Organization, Stage
+from workshop.programs.models import Organization, Stage, organization_label
 from workshop.programs.windows import StageWindow, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.tickets import codes
@@ -31,11 +31,25 @@ RECORDED = GREEN | {ScanResult.EARLIER_SCAN_KEPT}
 
 # The statements of a scan, built once with bound parameters: SQLAlchemy memoises a statement's
 # cache key on the statement object, so a scan does not compute it again (docs/benchmarks.md).
-# A ticket comes with what the answer shows (person, organisation and its kecamatan) and the
-# registration's mode for the stage scanned, in one query instead of five lazy loads (one row: the
-# registration's other stages are not read).
+# A ticket is read as one row of columns with what the answer shows (person, organisation and its
+# kecamatan) and the registration's mode for the stage scanned: loading the four ORM objects
+# instead cost about 0.13 ms a scan.
+_PARENT = aliased(Organization)
 _TICKET = (
-    select(Registration, RegistrationStage.mode)
+    select(
+        Registration.id,
+        Registration.program_id,
+        Registration.status,
+        RegistrationStage.mode,
+        Person.name,
+        Person.position,
+        Organization.name,
+        _PARENT.kind,
+        _PARENT.name,
+    )
+    .join(Person, Person.id == Registration.person_id)
+    .join(Organization, Organization.id == Person.organization_id)
+    .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
     .outerjoin(
         RegistrationStage,
         and_(
@@ -43,15 +57,18 @@ _TICKET = (
             RegistrationStage.stage_id == bindparam("stage_id"),
         ),
     )
-    .options(joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent))
 )
 _TICKET_BY_SECRET = _TICKET.where(Registration.ticket_secret_hash == bindparam("value"))
 _TICKET_BY_CODE = _TICKET.where(Registration.ticket_code == bindparam("value"))
-# The scan's log row: the Core INSERT of its table, not the ORM's (see _log_attempt).
+# The rows a scan writes, and the lookups that usually find nothing (a new nonce, no check-in
+# yet today), are Core statements run on the session's connection: the ORM's execute costs about
+# 40 µs a statement more (docs/benchmarks.md). A row found is then loaded as an ORM object.
 _INSERT_ATTEMPT = insert(cast(Table, ScanAttempt.__table__)).returning(ScanAttempt.id)
-_ATTEMPT_BY_NONCE = select(ScanAttempt).where(ScanAttempt.client_nonce == bindparam("nonce"))
+_INSERT_CHECK_IN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.id)
+_ATTEMPT_BY_NONCE = select(ScanAttempt.id).where(ScanAttempt.client_nonce == bindparam("nonce"))
+_CHECK_IN_COLUMNS = [column.key for column in CheckIn.__table__.columns if column.key != "id"]
 _DAY_CHECK_IN = (
-    select(CheckIn)
+    select(CheckIn.id)
     .where(
         CheckIn.registration_id == bindparam("registration_id"),
         CheckIn.stage_id == bindparam("stage_id"),
@@ -66,9 +83,22 @@ class CheckInError(ServiceError):
 
 
 @dataclass(frozen=True)
+class Ticket:
+    """The registration a scanned or typed code names, with what the desk's answer shows."""
+
+    registration_id: int
+    program_id: int
+    status: Status
+    mode: Mode | None  # for the stage scanned
+    name: str
+    position: str
+    organization: str  # its label: a village with its kecamatan
+
+
+@dataclass(frozen=True)
 class ScanOutcome:
     result: ScanResult
-    registration: Registration | None
+    ticket: Ticket | None
     check_in: CheckIn | None  # for "already": the first check-in (its time and desk)
     attempt: ScanAttempt
 
@@ -94,27 +124,30 @@ def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResul
     return ScanResult.WRONG_DAY, None
 
 
-def find_ticket(session: Session, text: str, secret_key: str) -> Registration | None:
-    """The registration of a scanned or typed code."""
-    return _ticket(session, text, secret_key, None)[0]
-
-
-def _ticket(
-    session: Session, text: str, secret_key: str, stage: Stage | None
-) -> tuple[Registration | None, Mode | None]:
-    """The registration of a scanned or typed code, and its mode for the stage."""
+def find_ticket(session: Session, text: str, secret_key: str, stage: Stage | None = None) -> Ticket | None:
+    """The registration of a scanned or typed code, with its mode for the stage (if one is given)."""
     parsed = codes.parse(text)
     if parsed is None:
-        return None, None
+        return None
     kind, value = parsed
     if kind == "secret":
         statement, value = _TICKET_BY_SECRET, codes.secret_hash(value, secret_key)
     else:
         statement = _TICKET_BY_CODE
-    row = session.execute(
-        statement, {"value": value, "stage_id": stage.id if stage is not None else None}
-    ).one_or_none()
-    return (row[0], row[1]) if row is not None else (None, None)
+    parameters = {"value": value, "stage_id": stage.id if stage is not None else None}
+    row = session.connection().execute(statement, parameters).one_or_none()
+    if row is None:
+        return None
+    registration_id, program_id, status, mode, name, position, organization, parent_kind, parent = row
+    return Ticket(
+        registration_id,
+        program_id,
+        status,
+        mode,
+        name,
+        position,
+        organization_label(organization, parent_kind, parent),
+    )
 
 
 def check_in(
@@ -137,20 +170,21 @@ def check_in(
     """
     now = now or utcnow()
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
+    session.flush()  # the Core statements below see what the session holds (they do not flush)
     if client_nonce:
         replay = _replay(session, client_nonce, stage, code, secret_key)
         if replay is not None:
             return replay
 
-    registration, mode = _ticket(session, code, secret_key, stage)
-    result, day, first = _decide(session, stage, registration, mode, scanned_at)
+    ticket = find_ticket(session, code, secret_key, stage)
+    result, day, first = _decide(session, stage, ticket, scanned_at)
     if result in GREEN:
-        assert registration is not None and day is not None  # a green result found both
-        first, won = _record_check_in(session, stage, registration, day, first, scanned_at, desk, actor, now)
+        assert ticket is not None and day is not None  # a green result found both
+        first, won = _record_check_in(session, stage, ticket, day, first, scanned_at, desk, actor, now)
         if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
-            _switch_to_hall(session, registration, stage, actor)
+            _switch_to_hall(session, ticket, stage, actor)
     replaced: tuple[datetime, str] | None = None
     if result == ScanResult.ALREADY_CHECKED_IN and first is not None and scanned_at < first.scanned_at:
         replaced = _keep_earliest(session, first, scanned_at, desk, actor)
@@ -158,7 +192,7 @@ def check_in(
 
     row = {
         "stage_id": stage.id,
-        "registration_id": registration.id if registration is not None else None,
+        "registration_id": ticket.registration_id if ticket is not None else None,
         "check_in_id": first.id if first is not None else None,
         "code": codes.logged_code(code),
         "method": method,
@@ -179,7 +213,7 @@ def check_in(
             raise
         return replay
     attempt = ScanAttempt(id=attempt_id, **row)  # the row as written (the session does not track it)
-    return ScanOutcome(result=result, registration=registration, check_in=first, attempt=attempt)
+    return ScanOutcome(result=result, ticket=ticket, check_in=first, attempt=attempt)
 
 
 def _log_attempt(session: Session, row: dict[str, Any]) -> int:
@@ -188,15 +222,17 @@ def _log_attempt(session: Session, row: dict[str, Any]) -> int:
     explains."""
     attempt_id: int
     if session.get_bind().dialect.name == "sqlite":
-        attempt_id = session.execute(_INSERT_ATTEMPT, row).scalar_one()
+        attempt_id = session.connection().execute(_INSERT_ATTEMPT, row).scalar_one()
         return attempt_id
     with session.begin_nested():
-        attempt_id = session.execute(_INSERT_ATTEMPT, row).scalar_one()
+        attempt_id = session.connection().execute(_INSERT_ATTEMPT, row).scalar_one()
     return attempt_id
 
 
 def _insert(session: Session, row: CheckIn) -> None:
-    """Insert a row whose unique key the scan has just found free.
+    """Insert a check-in whose unique key the scan has just found free, with one prebuilt Core
+    INSERT (the ORM's flush of it cost about 0.2 ms more), and put the row in the session as
+    the persistent object it now is (an undo updates it).
 
     PostgreSQL: another transaction may take that key between the read and the insert, so the
     insert runs in a savepoint that its IntegrityError rolls back, and the caller reads the
@@ -204,27 +240,29 @@ def _insert(session: Session, row: CheckIn) -> None:
     statement (workshop/db.py), so no other can: the savepoint would only cost time (about
     0.2 ms a row, a sixth of a scan's database work).
     """
+    values = {column: getattr(row, column) for column in _CHECK_IN_COLUMNS}
     if session.get_bind().dialect.name == "sqlite":
-        session.add(row)
-        session.flush()
-        return
-    with session.begin_nested():
-        session.add(row)
+        row.id = session.connection().execute(_INSERT_CHECK_IN, values).scalar_one()
+    else:
+        with session.begin_nested():
+            row.id = session.connection().execute(_INSERT_CHECK_IN, values).scalar_one()
+    make_transient_to_detached(row)
+    session.add(row)
 
 
 def _replay(
     session: Session, client_nonce: str, stage: Stage, code: str, secret_key: str
 ) -> ScanOutcome | None:
-    attempt = session.scalar(_ATTEMPT_BY_NONCE, {"nonce": client_nonce})
-    if attempt is None:
+    attempt_id = session.connection().execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar()
+    if attempt_id is None:
         return None
-    registration = session.get(Registration, attempt.registration_id) if attempt.registration_id else None
-    scanned = find_ticket(session, code, secret_key)
-    same_ticket = (scanned.id if scanned else None) == attempt.registration_id
+    attempt = session.get_one(ScanAttempt, attempt_id)
+    ticket = find_ticket(session, code, secret_key, stage)
+    same_ticket = (ticket.registration_id if ticket else None) == attempt.registration_id
     if attempt.stage_id != stage.id or attempt.code != codes.logged_code(code) or not same_ticket:
         raise CheckInError("nonce_reused")
     first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
-    return ScanOutcome(result=attempt.result, registration=registration, check_in=first, attempt=attempt)
+    return ScanOutcome(result=attempt.result, ticket=ticket, check_in=first, attempt=attempt)
 
 
 def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
@@ -234,32 +272,32 @@ def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
 
 
 def _decide(
-    session: Session, stage: Stage, registration: Registration | None, mode: Mode | None, scanned_at: datetime
+    session: Session, stage: Stage, ticket: Ticket | None, scanned_at: datetime
 ) -> tuple[ScanResult, date | None, CheckIn | None]:
-    if registration is None:
+    if ticket is None:
         return ScanResult.UNKNOWN_CODE, None, None
-    if registration.program_id != stage.program_id:
+    if ticket.program_id != stage.program_id:
         return ScanResult.NOT_REGISTERED, None, None
-    if registration.status == Status.CANCELLED:
+    if ticket.status == Status.CANCELLED:
         return ScanResult.CANCELLED, None, None
-    if registration.status != Status.APPROVED:
+    if ticket.status != Status.APPROVED:
         return ScanResult.NOT_APPROVED, None, None
     window = stage_window(stage)
     day = _check_in_date(window, scanned_at)
     if day is None:
         return outside_window(window, scanned_at)[0], None, None
-    row = _day_check_in(session, registration, stage, day)
+    row = _day_check_in(session, ticket.registration_id, stage, day)
     if row is not None and row.undone_at is None:
         return ScanResult.ALREADY_CHECKED_IN, day, row
     # An undone check-in (row) is brought back by _record_check_in.
-    result = ScanResult.OK_MODE_CHANGED if mode == Mode.DARING else ScanResult.OK
+    result = ScanResult.OK_MODE_CHANGED if ticket.mode == Mode.DARING else ScanResult.OK
     return result, day, row
 
 
 def _record_check_in(
     session: Session,
     stage: Stage,
-    registration: Registration,
+    ticket: Ticket,
     day: date,
     row: CheckIn | None,
     scanned_at: datetime,
@@ -275,19 +313,21 @@ def _record_check_in(
     """
     if row is None:
         row = CheckIn(
-            registration_id=registration.id,
+            registration_id=ticket.registration_id,
             stage_id=stage.id,
             day=day,
             scanned_at=scanned_at,
             desk=desk[:60],
             staff_id=actor.id if actor is not None else None,
             received_at=now,
+            undone_at=None,
+            undone_by_id=None,
         )
         try:
             _insert(session, row)
             return row, True
         except IntegrityError:
-            row = _day_check_in(session, registration, stage, day)
+            row = _day_check_in(session, ticket.registration_id, stage, day)
             if row is None:
                 raise
     if row.undone_at is not None:
@@ -299,11 +339,14 @@ def _record_check_in(
     return row, False
 
 
-def _day_check_in(session: Session, registration: Registration, stage: Stage, day: date) -> CheckIn | None:
+def _day_check_in(session: Session, registration_id: int, stage: Stage, day: date) -> CheckIn | None:
     """The day's check-in, undone or not, locked for this transaction (PostgreSQL)."""
-    return session.scalar(
-        _DAY_CHECK_IN, {"registration_id": registration.id, "stage_id": stage.id, "day": day}
+    check_in_id = (
+        session.connection()
+        .execute(_DAY_CHECK_IN, {"registration_id": registration_id, "stage_id": stage.id, "day": day})
+        .scalar()
     )
+    return session.get(CheckIn, check_in_id) if check_in_id is not None else None
 
 
 def _keep_earliest(
@@ -318,7 +361,8 @@ def _keep_earliest(
     return replaced
 
 
-def _switch_to_hall(session: Session, registration: Registration, stage: Stage, actor: User | None) -> None:
+def _switch_to_hall(session: Session, ticket: Ticket, stage: Stage, actor: User | None) -> None:
+    registration = session.get_one(Registration, ticket.registration_id)
     for choice in registration.stage_modes:
         if choice.stage_id == stage.id:
             choice.mode = Mode.LURING

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
@@ -42,9 +43,15 @@ class Organization(Model):
     @property
     def label(self) -> str:
         """The name people use, with its kecamatan for a village: 'Hutatoruan I, Kec. Tarutung'."""
-        if self.parent is not None and self.parent.kind == OrgKind.KECAMATAN:
-            return f"{self.name}, Kec. {self.parent.name}"
-        return self.name
+        parent = self.parent
+        return organization_label(self.name, parent.kind if parent else None, parent.name if parent else None)
+
+
+def organization_label(name: str, parent_kind: OrgKind | None, parent_name: str | None) -> str:
+    """`Organization.label` of an organisation read as columns (its name, its parent's kind and name)."""
+    if parent_kind == OrgKind.KECAMATAN:
+        return f"{name}, Kec. {parent_name}"
+    return name
 
 
 class Program(Model):
@@ -71,6 +78,19 @@ class Program(Model):
     stages: Mapped[list[Stage]] = relationship(
         back_populates="program", order_by="Stage.position", cascade="all, delete-orphan"
     )
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    """The fields of a programme that a participant's page reads (a column-only statement's row):
+    what the schedule and facts caches key on, and what the page shows."""
+
+    id: int
+    slug: str
+    title: str
+    timezone: str
+    schedule_version: int
+    facts_version: int
 
 
 class Stage(Model):
