@@ -266,3 +266,22 @@ def test_the_page_of_a_programme_without_those_features_asks_only_for_its_own_ro
     tables, page = tables_read()
     assert tables == ["user", "registration", "registration_stage", "notice"]
     assert "Kabar baik: ada tempat yang kosong dan Anda naik dari daftar tunggu." in page
+
+
+def test_the_page_names_a_village_with_its_kecamatan_and_the_person_as_registered(app, session, world):
+    """The page reads its registration in one column-only statement: the same words as the ORM's."""
+    program = world["program"]
+    kecamatan = factories.organization(session, kind=OrgKind.KECAMATAN, name="Tarutung")
+    village = factories.organization(session, kind=OrgKind.DESA, name="Hutatoruan I", parent=kecamatan)
+    head = factories.registration(
+        session, program, status=Status.APPROVED, org=village, name="Kepala Desa Hutatoruan I"
+    )
+    session.commit()
+    page = participant_client(app, session, head).get(f"/saya/{program.slug}").text
+    assert "<h1>Kepala Desa Hutatoruan I</h1>" in page
+    assert "<p>Kepala Bidang, Hutatoruan I, Kec. Tarutung</p>" in page
+    code = head.ticket_code
+    assert f'data-testid="ticket-code">{code[:4]}-{code[4:]}</p>' in page
+
+    kominfo = participant_client(app, session, world["participant"]).get(f"/saya/{program.slug}").text
+    assert "<p>Kepala Bidang, Dinas Kominfo</p>" in kominfo

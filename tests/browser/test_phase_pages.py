@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -42,6 +43,7 @@ SCREENS = {360: {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "
     1366: {"viewport": {"width": 1366, "height": 768}}
 }
 PHASES = ("upcoming", "running", "ended")
+WIB = ZoneInfo("Asia/Jakarta")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
@@ -62,6 +64,9 @@ def _seed(live_server: LiveServer) -> dict:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    hour, minute = timedelta(hours=1), timedelta(minutes=1)
+    wib_today = now.astimezone(WIB).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    today_opens, today_closes = wib_today + minute, wib_today + day - minute
 
     def days(first: int, last: int) -> tuple[datetime, datetime]:
         """From day `first` (from today) to day `last`, each day 09.00-16.00 WIB."""
@@ -69,8 +74,8 @@ def _seed(live_server: LiveServer) -> dict:
 
     spans = {
         "upcoming": (days(10, 11), days(30, 30)),
-        # Two days, each from an hour ago's time of day to an hour from now's: today's day is on.
-        "running": ((now - timedelta(hours=1), now + day + timedelta(hours=1)), days(21, 21)),
+        # Today from an hour ago to an hour from now, within today in WIB (at any hour of the day).
+        "running": ((max(now - hour, today_opens), min(now + hour, today_closes)), days(21, 21)),
         "ended": (days(-30, -29), days(-9, -9)),
     }
     seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
@@ -303,15 +308,22 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         page.close()
 
 
+SCANNER_PHASE = {"upcoming": "Akan datang", "running": "Sedang berlangsung", "ended": "Selesai"}
+
+
 @pytest.mark.parametrize("width", [360, 1366])
-def test_the_scanner_page_names_the_stage_and_holds_its_roster(live_server, device, seeded, width):
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_roster(
+    live_server, device, seeded, phase, width
+):
     page = device("petugas", width).new_page()
     try:
-        path = f"/checkin/stages/{seeded['stages']['running']}"
+        path = f"/checkin/stages/{seeded['stages'][phase]}"
         assert page.goto(path).status == 200
         expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
+        expect(page.locator(".scanner-status .phase")).to_have_text(SCANNER_PHASE[phase])
         expect(page.get_by_text("2 peserta di perangkat ini")).to_be_visible()
-        _shot(page, f"scanner-running-{width}")
+        _shot(page, f"scanner-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()

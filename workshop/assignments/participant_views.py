@@ -21,7 +21,7 @@ from workshop.db import db
 from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSIONS
 from workshop.registration.models import Registration
-from workshop.registration.queries import own_registration_or_404
+from workshop.registration.queries import PageRegistration, own_registration_or_404
 
 ERRORS = {
     "not_target": _l("Your organisation does not have this assignment."),
@@ -45,7 +45,7 @@ def _assignment_helpers():
     }
 
 
-def assignment_cards(registration: Registration) -> list[dict]:
+def assignment_cards(registration: Registration | PageRegistration) -> list[dict]:
     """What the participant page shows: the organisation's assignments, each with its submission."""
     organization = registration.person.organization
     if not facts.of(registration.program, queries.targets_of_program).include(organization):

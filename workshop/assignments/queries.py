@@ -14,6 +14,7 @@ from workshop.assignments.models import Assignment, AssignmentTarget, Submission
 from workshop.assignments.services import targets
 from workshop.db import Session
 from workshop.programs.models import Organization, OrgKind, Stage
+from workshop.registration.queries import PageOrganization
 
 
 def assignments_of(session: Session, program_id: int) -> list[Assignment]:
@@ -61,7 +62,7 @@ class Targets:
     kinds: frozenset[OrgKind]
     organization_ids: frozenset[int]
 
-    def include(self, organization: Organization) -> bool:
+    def include(self, organization: Organization | PageOrganization) -> bool:
         return organization.kind in self.kinds or organization.id in self.organization_ids
 
 
@@ -82,7 +83,9 @@ def targets_of_program(session: Session, program_id: int) -> Targets:
     )
 
 
-def assignments_for(session: Session, program_id: int, organization: Organization) -> list[Assignment]:
+def assignments_for(
+    session: Session, program_id: int, organization: Organization | PageOrganization
+) -> list[Assignment]:
     """The programme's assignments that `organization` must submit, by deadline."""
     candidates = session.scalars(
         _assignments_for_kind(organization.kind.value),

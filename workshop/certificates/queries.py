@@ -8,6 +8,7 @@ from workshop.certificates.models import Certificate
 from workshop.db import Session, db
 from workshop.programs import facts
 from workshop.registration.models import Registration
+from workshop.registration.queries import PageRegistration
 
 # Built once (its cache key is memoised on the statement): the participant page asks on every view.
 _VALID_CERTIFICATE_OF = select(Certificate).where(
@@ -21,7 +22,7 @@ def has_certificates(session: Session, program_id: int) -> bool:
     return session.scalar(select(exists().where(Certificate.program_id == program_id))) or False
 
 
-def valid_certificate_of(registration: Registration) -> Certificate | None:
+def valid_certificate_of(registration: Registration | PageRegistration) -> Certificate | None:
     """The registration's certificate, unless revoked (the participant's page shows it)."""
     if not facts.of(registration.program, has_certificates):
         return None

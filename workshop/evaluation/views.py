@@ -29,7 +29,7 @@ from workshop.programs import facts
 from workshop.programs.forms import ORG_KIND_LABELS
 from workshop.programs.models import Program, Stage
 from workshop.registration.models import Registration
-from workshop.registration.queries import own_registration_or_404
+from workshop.registration.queries import PageRegistration, own_registration_or_404
 
 ERRORS = {
     "not_registered": _l("You are not registered for this stage."),
@@ -62,7 +62,7 @@ def _evaluation_helpers():
     return {"evaluation_invitations": evaluation_invitations}
 
 
-def evaluation_invitations(registration: Registration, stages) -> list[dict]:
+def evaluation_invitations(registration: Registration | PageRegistration, stages) -> list[dict]:
     """What the participant page shows for the evaluation: each stage whose evaluation is open now
     (with whether it was saved already, and until when it can be changed)."""
     deadline_days = facts.of(registration.program, queries.deadline_days_of)

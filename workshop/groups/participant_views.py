@@ -21,7 +21,7 @@ from workshop.programs import facts
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.registration.models import Mode, Registration
-from workshop.registration.queries import own_registration_or_404
+from workshop.registration.queries import PageRegistration, own_registration_or_404
 
 
 @bp.app_context_processor
@@ -29,7 +29,7 @@ def _group_helpers():
     return {"own_groups": own_groups}
 
 
-def own_groups(registration: Registration) -> dict:
+def own_groups(registration: Registration | PageRegistration) -> dict:
     """stage id -> the participant's group there, and the stages with groups set up (the page's cards)."""
     if not facts.of(registration.program, queries.stages_with_groups):
         return {"mine": {}, "stages": frozenset(), "labels": DIMENSION_LABELS}

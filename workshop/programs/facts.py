@@ -20,7 +20,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 
 from workshop.db import Session, db
-from workshop.programs.models import Program
+from workshop.programs.models import Program, ProgramRow
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ class FactsCache:
     def __init__(self) -> None:
         self._kept: dict[tuple[int, int, int], dict[Callable, Any]] = {}
 
-    def get(self, session: Session, program: Program, load: Callable[[Session, int], T]) -> T:
+    def get(self, session: Session, program: Program | ProgramRow, load: Callable[[Session, int], T]) -> T:
         """`load(session, program.id)`, asked once per version of the programme."""
         key = (program.id, program.schedule_version, program.facts_version)
         facts = self._kept.get(key)
@@ -100,7 +100,7 @@ class FactsCache:
         return facts[load]
 
 
-def of(program: Program, load: Callable[[Session, int], T]) -> T:
+def of(program: Program | ProgramRow, load: Callable[[Session, int], T]) -> T:
     """The fact `load(session, program id)` of `program`, from this process's cache unless the
     programme changed since (for the views: the app's cache and session)."""
     cache: FactsCache = current_app.extensions["program_facts"]

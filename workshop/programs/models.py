@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
@@ -77,6 +78,19 @@ class Program(Model):
     stages: Mapped[list[Stage]] = relationship(
         back_populates="program", order_by="Stage.position", cascade="all, delete-orphan"
     )
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    """The fields of a programme that a participant's page reads (a column-only statement's row):
+    what the schedule and facts caches key on, and what the page shows."""
+
+    id: int
+    slug: str
+    title: str
+    timezone: str
+    schedule_version: int
+    facts_version: int
 
 
 class Stage(Model):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from workshop import i18n
 from workshop.db import Session
-from workshop.programs.models import Program, Stage
+from workshop.programs.models import Program, ProgramRow, Stage
 from workshop.programs.windows import stage_window
 
 CACHE_LIMIT = 256
@@ -121,7 +121,9 @@ class ScheduleCache:
     def __init__(self) -> None:
         self._prepared: dict[tuple[int, int, str], tuple[StageView, ...]] = {}
 
-    def stage_views(self, session: Session, program: Program, locale: str) -> tuple[StageView, ...]:
+    def stage_views(
+        self, session: Session, program: Program | ProgramRow, locale: str
+    ) -> tuple[StageView, ...]:
         key = (program.id, program.schedule_version, locale)
         views = self._prepared.get(key)
         if views is None:
@@ -131,7 +133,7 @@ class ScheduleCache:
         return views
 
 
-def _prepare(session: Session, program: Program, locale: str) -> tuple[StageView, ...]:
+def _prepare(session: Session, program: Program | ProgramRow, locale: str) -> tuple[StageView, ...]:
     zone = program.timezone
     info = ProgramInfo(id=program.id, slug=program.slug, title=program.title, timezone=zone)
     stages = session.scalars(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workshop.db import Model, utcnow
 from workshop.programs.models import Organization, Program, Stage
@@ -70,9 +70,6 @@ class Registration(Model):
 
     program: Mapped[Program] = relationship()
     person: Mapped[Person] = relationship()
-    # Whether it has notices, loaded with the participant's own registration (registration/queries.py);
-    # None where not asked.
-    has_notices: Mapped[bool | None] = query_expression()
     # In the order the stages were created: PostgreSQL returns updated rows in no particular order
     # otherwise.
     stage_modes: Mapped[list[RegistrationStage]] = relationship(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, exists, or_, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload, with_expression
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from workshop.db import db
 from workshop.ids import id_from_text
-from workshop.programs.models import Organization, OrgKind, Program
+from workshop.programs.models import Organization, OrgKind, Program, ProgramRow, organization_label
 from workshop.registration.models import Mode, Notice, Person, Registration, RegistrationStage, Status
 from workshop.text import clean_line
 
@@ -96,13 +96,109 @@ OWN_REGISTRATION = (
     .options(
         contains_eager(Registration.program),
         joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
-        # Spares the participant page its notices' statement while there are none.
-        with_expression(Registration.has_notices, exists().where(Notice.registration_id == Registration.id)),
     )
 )
 STAGE_MODES = select(RegistrationStage.stage_id, RegistrationStage.mode).where(
     RegistrationStage.registration_id == bindparam("registration_id")
 )
+
+
+@dataclass(frozen=True)
+class PageOrganization:
+    id: int
+    kind: OrgKind
+    label: str
+
+
+@dataclass(frozen=True)
+class PagePerson:
+    name: str
+    position: str
+    organization: PageOrganization
+
+
+@dataclass(frozen=True)
+class PageRegistration:
+    """What the participant page and its parts read of the registration (the fields of the same
+    names as Registration's), from one column-only statement: the ORM would cost several times the
+    query for the registration with its programme, person and organisation."""
+
+    id: int
+    program_id: int
+    program: ProgramRow
+    person: PagePerson
+    ticket_code: str
+    ticket_secret_sealed: str
+    has_notices: bool
+
+
+_PARENT = aliased(Organization)
+_PAGE_REGISTRATION = (
+    select(
+        Registration.id,
+        Registration.ticket_code,
+        Registration.ticket_secret_sealed,
+        exists().where(Notice.registration_id == Registration.id).label("has_notices"),
+        Program.id.label("program_id"),
+        Program.slug,
+        Program.title,
+        Program.timezone,
+        Program.schedule_version,
+        Program.facts_version,
+        Person.name,
+        Person.position,
+        Organization.id.label("organization_id"),
+        Organization.kind,
+        Organization.name.label("organization_name"),
+        _PARENT.kind.label("parent_kind"),
+        _PARENT.name.label("parent_name"),
+    )
+    .join(Program, Program.id == Registration.program_id)
+    .join(Person, Person.id == Registration.person_id)
+    .join(Organization, Organization.id == Person.organization_id)
+    .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
+    .where(
+        Program.slug == bindparam("slug"),
+        Registration.person_id == bindparam("person_id"),
+        Registration.status == Status.APPROVED,
+    )
+)
+
+
+def own_page_registration_or_404(slug: str) -> PageRegistration:
+    """own_registration_or_404's registration as the participant page reads it, in one column-only
+    statement on the session's connection."""
+    row = (
+        db.session.connection()
+        .execute(_PAGE_REGISTRATION, {"slug": slug, "person_id": current_user.person_id})
+        .first()
+    )
+    if row is None:
+        abort(404)
+    return PageRegistration(
+        id=row.id,
+        program_id=row.program_id,
+        program=ProgramRow(
+            id=row.program_id,
+            slug=row.slug,
+            title=row.title,
+            timezone=row.timezone,
+            schedule_version=row.schedule_version,
+            facts_version=row.facts_version,
+        ),
+        person=PagePerson(
+            name=row.name,
+            position=row.position,
+            organization=PageOrganization(
+                id=row.organization_id,
+                kind=row.kind,
+                label=organization_label(row.organization_name, row.parent_kind, row.parent_name),
+            ),
+        ),
+        ticket_code=row.ticket_code,
+        ticket_secret_sealed=row.ticket_secret_sealed,
+        has_notices=bool(row.has_notices),
+    )
 
 
 def own_registration_or_404(slug: str) -> Registration:

@@ -242,7 +242,7 @@ def registration_detail(registration_id: int):
         "registration/detail.html",
         registration=registration,
         personal_url=personal_url(registration),
-        notices=services.notices_for(db.session, registration),
+        notices=services.notices_for(db.session, registration.id),
         next_statuses=services.NEXT_STATUSES[registration.status],
         full_stages=_stage_list(full_stages),
         link_channels=outreach.settings_for(db.session, registration.program)[Kind.PERSONAL_LINK].channels,

@@ -325,5 +325,5 @@ _NOTICES = (
 )
 
 
-def notices_for(session: Session, registration: Registration) -> list[Notice]:
-    return list(session.scalars(_NOTICES, {"registration_id": registration.id}))
+def notices_for(session: Session, registration_id: int) -> list[Notice]:
+    return list(session.scalars(_NOTICES, {"registration_id": registration_id}))

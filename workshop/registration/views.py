@@ -32,6 +32,7 @@ from workshop.registration.forms import registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
     STAGE_MODES,
+    own_page_registration_or_404,
     own_registration_or_404,
 )
 from workshop.registration.validation import normalise_name, normalise_phone
@@ -134,7 +135,7 @@ def my_programs():
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    registration = own_registration_or_404(slug)
+    registration = own_page_registration_or_404(slug)
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
     # Columns only: on the session's connection, without the ORM's per-statement work.
@@ -148,7 +149,7 @@ def participant_page(slug: str):
         current=schedule.stage_for_now(stages, now),
         phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
         modes=dict(modes.tuples().all()),
-        notices=[] if registration.has_notices is False else services.notices_for(db.session, registration),
+        notices=services.notices_for(db.session, registration.id) if registration.has_notices else [],
     )
 
 
