@@ -35,12 +35,13 @@ def json_ok():
 
 
 if __name__ == "__main__":
-    options = {}
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     if os.environ.get("BASELINE_HANDLER") == "app":
+        # app.py's server itself: `socketio.run` would pass a second handler when gevent-websocket
+        # is installed (workshop/serving.py).
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from workshop.serving import NoDelayHandler
+        from workshop.serving import serve
 
-        options["handler_class"] = NoDelayHandler
-    socketio.run(
-        app, host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "5000")), **options
-    )
+        serve(app, host, port)
+    else:
+        socketio.run(app, host=host, port=port)
