@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from redis.exceptions import RedisError
 from sqlalchemy import event
 
 from tests.test_live import (
@@ -172,3 +173,29 @@ def test_a_broadcasters_period_follows_the_audience_of_the_cluster(app, hubs):
     leader.interval = 0.3
     leader.audience = 4000
     assert leader.period() == 4000 / broadcast.SENDS_PER_SECOND == 0.5
+
+
+def test_results_the_leader_could_not_store_are_stored_at_its_next_tick(
+    app,
+    session,
+    world,  # noqa: F811
+    poll,
+    hubs,
+    monkeypatch,
+):
+    leader, other = hubs
+    socket = joined_socket(app, participant_client(app, session, world["daring"]), world["stage"])
+    vote(session, world, poll, "daring", 2, "b1")
+    store = leader.cluster.store
+
+    def refused(_stages):
+        raise RedisError("OOM command not allowed")
+
+    monkeypatch.setattr(leader.cluster, "store", refused)
+    leader.flush()  # sent to its own clients, not stored
+    other.flush()
+    assert [counts(message) for message in received(socket, "poll_results")] == [(1, 1, [0, 0, 1], 0, 1)]
+    monkeypatch.setattr(leader.cluster, "store", store)
+    leader.flush()
+    other.flush()
+    assert [counts(message) for message in received(socket, "poll_results")] == [(1, 1, [0, 0, 1], 0, 1)] * 2

@@ -169,8 +169,10 @@ class Broadcaster:
         return role
 
     def _cluster_failed(self, error: RedisError) -> None:
+        """Count here from the next tick; what was just sent may not be stored: send all again."""
         if not self.cluster_down:
             self.app.logger.warning("live broadcast: Redis does not answer (%s), tallies counted here", error)
+            self.sent_results, self.shared = {}, {}
         self.cluster_down = True
         self.audience = 0
 
