@@ -2,9 +2,9 @@
 (gevent monkey-patching, Flask-SocketIO in gevent mode, `socketio.run`). HOST and PORT as in app.py.
 
 GET / answers "ok"; POST /json answers a small fixed JSON object after parsing the JSON body
-(the shape of a check-in request, without any of its work). With BASELINE_HANDLER=app it is
-served by app.py's server (workshop.serving.serve); without it, by `socketio.run`, as
-bench/participant_page.py measured it.
+(the shape of a check-in request, without any of its work). With BASELINE_HANDLER=app the
+server uses app.py's connection handler (workshop.serving.NoDelayHandler); without it, gevent's
+default handler, as bench/participant_page.py measured it.
 """
 
 import os
@@ -37,7 +37,8 @@ def json_ok():
 if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     if os.environ.get("BASELINE_HANDLER") == "app":
-        # app.py's server itself: socketio.run would pass gevent-websocket's handler a second time.
+        # app.py's server itself: `socketio.run` would pass a second handler when gevent-websocket
+        # is installed (workshop/serving.py).
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from workshop.serving import serve
 
