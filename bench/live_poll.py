@@ -796,7 +796,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated N")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--servers", default=",".join(SERVERS), help="bare,app or one of them")
+    parser.add_argument(
+        "--servers", default="bare,app", help="bare,app or one of them (base comes with --base-script)"
+    )
     parser.add_argument("--ramp", type=float, default=200.0, help="new connections per second")
     parser.add_argument("--spread", type=float, default=5.0, help="seconds over which the N votes are sent")
     parser.add_argument(
