@@ -4,7 +4,10 @@ is refused with a clear message in the reader's language, and changes nothing.""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from tests import factories
@@ -71,3 +74,76 @@ def test_the_same_post_with_the_token_of_its_session_goes_through(client, sessio
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Registration, registration.id).status == Status.APPROVED
+
+
+def test_a_token_that_went_through_once_is_still_refused_in_another_session(app, client, session, pending):
+    """workshop/csrf.py keeps what a token signs once it was verified: it must still match the
+    session the request comes with."""
+    program, registration = pending
+    token = client.csrf_token()
+    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    stranger = app.test_client()
+    organiser = factories.staff(session, Role.PANITIA)
+    session.commit()
+    logged_in = stranger.post("/login", data={"username": organiser.username, "password": factories.PASSWORD})
+    assert logged_in.status_code == 302
+
+    response = _approve(stranger, program, registration, headers={"X-CSRFToken": token})
+
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(Registration, registration.id).status == Status.PENDING
+
+
+def test_a_token_changed_by_one_character_is_refused(client, session, pending):
+    program, registration = pending
+    token = client.csrf_token()
+    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+
+    response = _approve(client, program, registration, headers={"X-CSRFToken": forged})
+
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(Registration, registration.id).status == Status.PENDING
+
+
+def test_with_a_time_limit_an_old_token_is_refused_even_after_it_went_through(app, client, session, pending):
+    program, registration = pending
+    token = client.csrf_token()
+    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    app.config["WTF_CSRF_TIME_LIMIT"] = 60
+    with client.session_transaction() as client_session:
+        raw = client_session["csrf_token"]
+    hour_old = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token", signer=_HourOldSigner).dumps(raw)
+
+    response = _approve(client, program, registration, headers={"X-CSRFToken": hour_old})
+
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(Registration, registration.id).status == Status.PENDING
+
+
+def test_over_https_a_known_token_from_another_site_is_refused(client, session, pending):
+    """Flask-WTF's same-origin Referer check over HTTPS holds for a token already verified."""
+    program, registration = pending
+    base_url = "https://localhost"
+    token = client.csrf_token(base_url)
+    assert client.post("/language/en", base_url=base_url, headers={"X-CSRFToken": token}).status_code == 302
+
+    response = _approve(
+        client,
+        program,
+        registration,
+        base_url=base_url,
+        headers={"X-CSRFToken": token, "Referer": "https://elsewhere.example/"},
+    )
+
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(Registration, registration.id).status == Status.PENDING
+
+
+class _HourOldSigner(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 3600

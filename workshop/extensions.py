@@ -12,9 +12,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_socketio import SocketIO
-from flask_wtf import CSRFProtect
 
 from workshop.bodies import limit_body
+from workshop.csrf import CSRFProtection
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
 
@@ -23,7 +23,7 @@ MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = CSRFProtection()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 socketio = SocketIO()

@@ -41,6 +41,11 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
 
 
 def init_app(app: Flask) -> None:
@@ -49,11 +54,15 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_app.config["COOKIE_SECURE"]:  # served over HTTPS: browsers keep to it
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
+        # Those a view did not set itself, in one pass over the headers (Werkzeug's setdefault
+        # scanned them once per header and cost about 0.1 ms a JSON answer: issue 15).
+        headers = response.headers
+        present = {name.lower() for name, _value in headers}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if current_app.config["COOKIE_SECURE"] and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")  # HTTPS: browsers keep to it
         return response
 
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -1,0 +1,57 @@
+"""Flask-WTF's CSRF protection, with each token's signature verified once per process.
+
+A client sends the same signed token with every POST of its session (a check-in desk, with every
+scan), and verifying its signature (itsdangerous: a key derivation and an HMAC) was the whole cost
+of the check, about 0.1 ms a request (issue 15, docs/benchmarks.md). While tokens do not expire
+(WTF_CSRF_TIME_LIMIT is None), what a token signs under a key never changes, so it is kept. The
+token must still match the one in the request's session, and every refusal, with its reason, comes
+from Flask-WTF itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+
+from flask import current_app, g, request, session
+from flask_wtf.csrf import CSRFProtect, same_origin
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+SALT = "wtf-csrf-token"  # Flask-WTF's
+
+
+@functools.lru_cache(maxsize=1024)
+def signed_value(secret_key: str, token: str) -> object:
+    """What a token signs under the key, or None if it is not one signed with it."""
+    try:
+        return URLSafeTimedSerializer(secret_key, salt=SALT).loads(token)
+    except BadData:
+        return None
+
+
+class CSRFProtection(CSRFProtect):
+    def protect(self, apply_exemptions: bool = False) -> None:
+        config = current_app.config
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        if request.method not in config["WTF_CSRF_METHODS"]:
+            return
+        if config["WTF_CSRF_TIME_LIMIT"] is not None or not self._token_matches_session():
+            super().protect()  # refused, with Flask-WTF's reason (or a token that expires)
+            return
+        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True
+
+    def _token_matches_session(self) -> bool:
+        config = current_app.config
+        token = self._get_csrf_token()
+        expected = session.get(config["WTF_CSRF_FIELD_NAME"])
+        secret_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        if not token or not isinstance(expected, str) or not secret_key:
+            return False
+        value = signed_value(str(secret_key), token)
+        return isinstance(value, str) and hmac.compare_digest(expected, value)
