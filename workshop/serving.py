@@ -25,14 +25,10 @@ from __future__ import annotations
 import gc
 import signal
 import socket
-import time
-from collections import deque
-from typing import Any
 
 import gevent
 from flask import Flask
 from gevent import pywsgi
-from gevent.hub import Waiter, get_hub
 from geventwebsocket.handler import WebSocketHandler
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -48,70 +44,17 @@ def freeze_startup_objects() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
-class ArrivalQueue:
-    """Runs a process's requests in the order they arrived, a few milliseconds at a time.
-
-    libev wakes the greenlets of the sockets one poll found readable last-first, and used to run
-    each request to its end before the next, polling again only when all were done: under load a
-    poll found dozens, and the first to arrive waited for all the others twice (its own round and
-    the next; in bench/checkin.py's closed loop p95 was twice p50). Now a request that has arrived
-    waits in one queue: those a poll woke are put in it in their arrival order, after every request
-    already waiting. A timer that fires once per turn of the loop, right after its poll, runs the
-    queue from its oldest request on (each until it next waits for something) for at most
-    `TURN_SECONDS`, then lets the loop poll again.
-    """
-
-    TURN_SECONDS = 0.004
-
-    def __init__(self) -> None:
-        self._queue: deque[Waiter[None]] = deque()
-        self._woken: list[Waiter[None]] = []  # by the last poll, last arrived first
-        self._running = False
-        self._timer: Any = None
-
-    def wait_turn(self) -> None:
-        waiter: Waiter[None] = Waiter()
-        if self._running:  # arrived while the queue runs: after everything waiting
-            self._queue.append(waiter)
-        else:
-            self._woken.append(waiter)
-        if self._timer is None:
-            self._timer = get_hub().loop.timer(0.0)
-        if not self._timer.active:
-            self._timer.start(self._run)
-        waiter.get()
-
-    def _run(self) -> None:
-        queue = self._queue
-        queue.extend(reversed(self._woken))
-        self._woken.clear()
-        until = time.perf_counter() + self.TURN_SECONDS
-        self._running = True
-        try:
-            while queue:
-                queue.popleft().switch(None)
-                if time.perf_counter() >= until:
-                    break
-        finally:
-            self._running = False
-        if queue or self._woken:
-            self._timer.start(self._run)
-
-
 class NoDelayHandler(WebSocketHandler):
     # Requests are logged by the server's own log (none in production), not gevent-websocket's logger.
     log_request = pywsgi.WSGIHandler.log_request
-    arrivals = ArrivalQueue()  # one per process: one loop serves every connection
 
     def handle(self):
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return super().handle()
 
-    def read_requestline(self):
-        line = super().read_requestline()
-        if line:  # a request has arrived: it waits for those that came before it
-            self.arrivals.wait_turn()
-        return line
+    def handle_one_request(self):
+        gevent.sleep(0)
+        return super().handle_one_request()
 
 
 def serve(app: Flask, host: str, port: int) -> None:
