@@ -80,8 +80,7 @@ def test_a_token_that_went_through_once_is_still_refused_in_another_session(app,
     """workshop/csrf.py keeps what a token signs once it was verified: it must still match the
     session the request comes with."""
     program, registration = pending
-    token = client.csrf_token()
-    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    token = _token_gone_through(client)
     stranger = app.test_client()
     organiser = factories.staff(session, Role.PANITIA)
     session.commit()
@@ -90,28 +89,22 @@ def test_a_token_that_went_through_once_is_still_refused_in_another_session(app,
 
     response = _approve(stranger, program, registration, headers={"X-CSRFToken": token})
 
-    assert response.status_code == 400
-    session.expire_all()
-    assert session.get(Registration, registration.id).status == Status.PENDING
+    _assert_refused(session, response, registration)
 
 
 def test_a_token_changed_by_one_character_is_refused(client, session, pending):
     program, registration = pending
-    token = client.csrf_token()
-    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    token = _token_gone_through(client)
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
 
     response = _approve(client, program, registration, headers={"X-CSRFToken": forged})
 
-    assert response.status_code == 400
-    session.expire_all()
-    assert session.get(Registration, registration.id).status == Status.PENDING
+    _assert_refused(session, response, registration)
 
 
 def test_with_a_time_limit_an_old_token_is_refused_even_after_it_went_through(app, client, session, pending):
     program, registration = pending
-    token = client.csrf_token()
-    assert client.post("/language/en", headers={"X-CSRFToken": token}).status_code == 302
+    _token_gone_through(client)
     app.config["WTF_CSRF_TIME_LIMIT"] = 60
     with client.session_transaction() as client_session:
         raw = client_session["csrf_token"]
@@ -119,17 +112,14 @@ def test_with_a_time_limit_an_old_token_is_refused_even_after_it_went_through(ap
 
     response = _approve(client, program, registration, headers={"X-CSRFToken": hour_old})
 
-    assert response.status_code == 400
-    session.expire_all()
-    assert session.get(Registration, registration.id).status == Status.PENDING
+    _assert_refused(session, response, registration)
 
 
 def test_over_https_a_known_token_from_another_site_is_refused(client, session, pending):
     """Flask-WTF's same-origin Referer check over HTTPS holds for a token already verified."""
     program, registration = pending
     base_url = "https://localhost"
-    token = client.csrf_token(base_url)
-    assert client.post("/language/en", base_url=base_url, headers={"X-CSRFToken": token}).status_code == 302
+    token = _token_gone_through(client, base_url)
 
     response = _approve(
         client,
@@ -139,6 +129,17 @@ def test_over_https_a_known_token_from_another_site_is_refused(client, session, 
         headers={"X-CSRFToken": token, "Referer": "https://elsewhere.example/"},
     )
 
+    _assert_refused(session, response, registration)
+
+
+def _token_gone_through(client, base_url: str | None = None) -> str:
+    """The client's token, once accepted (and so kept by workshop/csrf.py)."""
+    token = client.csrf_token(base_url)
+    assert client.post("/language/en", base_url=base_url, headers={"X-CSRFToken": token}).status_code == 302
+    return token
+
+
+def _assert_refused(session, response, registration) -> None:
     assert response.status_code == 400
     session.expire_all()
     assert session.get(Registration, registration.id).status == Status.PENDING
