@@ -12,7 +12,6 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -43,7 +42,6 @@ SCREENS = {360: {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "
     1366: {"viewport": {"width": 1366, "height": 768}}
 }
 PHASES = ("upcoming", "running", "ended")
-WIB = ZoneInfo("Asia/Jakarta")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
@@ -64,9 +62,6 @@ def _seed(live_server: LiveServer) -> dict:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    hour, minute = timedelta(hours=1), timedelta(minutes=1)
-    wib_today = now.astimezone(WIB).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    today_opens, today_closes = wib_today + minute, wib_today + day - minute
 
     def days(first: int, last: int) -> tuple[datetime, datetime]:
         """From day `first` (from today) to day `last`, each day 09.00-16.00 WIB."""
@@ -75,7 +70,7 @@ def _seed(live_server: LiveServer) -> dict:
     spans = {
         "upcoming": (days(10, 11), days(30, 30)),
         # Today from an hour ago to an hour from now, within today in WIB (at any hour of the day).
-        "running": ((max(now - hour, today_opens), min(now + hour, today_closes)), days(21, 21)),
+        "running": (factories.running_today(now), days(21, 21)),
         "ended": (days(-30, -29), days(-9, -9)),
     }
     seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
