@@ -1,9 +1,9 @@
-"""The participant's page, the live page (questions and upvotes until the stage has ended), the
-facilitator's control page and the check-in scanner in Chromium, for a programme whose stages have
-not started, one whose first stage runs and one whose stages have all ended, at 360 px and 1366 px:
-what each says (exact texts), nothing wider than the screen, no English sentence on the Indonesian
-page; and what its downloads hold (the certificate PDF, the attendance XLSX, the calendar).
-Screenshots go to /tmp/bimtek-shots/phases."""
+"""The participant's page, the live page (questions, upvotes and the switch for polls by WhatsApp
+until the stage has ended), the facilitator's control page and the check-in scanner in Chromium,
+for a programme whose stages have not started, one whose first stage runs and one whose stages have
+all ended, at 360 px and 1366 px: what each says (exact texts), nothing wider than the screen, no
+English sentence on the Indonesian page; and what its downloads hold (the certificate PDF, the
+attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
 
 from __future__ import annotations
 
@@ -46,6 +46,10 @@ TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
 QUESTION = "Kapan jaringan internet sampai ke desa kami?"
+WHATSAPP_SWITCH, WHATSAPP_OFF = (
+    "Kirim polling ke WhatsApp saya",
+    "Nonaktif: polling dijawab di halaman ini saja.",
+)
 # No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
 POLL_WAITING = {
     "upcoming": "Belum ada polling yang dibuka",
@@ -236,7 +240,7 @@ def test_the_participant_page_says_where_each_stage_stands(live_server, device, 
 
 @pytest.mark.parametrize("width", [360, 1366])
 @pytest.mark.parametrize("phase", PHASES)
-def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
+def test_the_live_page_offers_the_question_form_and_the_whatsapp_switch_until_the_stage_has_ended(
     live_server, device, seeded, phase, width
 ):
     page = device("daring", width, phase).new_page()
@@ -255,10 +259,17 @@ def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
         if phase == "ended":
             expect(page.get_by_test_id("ask-ended")).to_have_text(ASK_ENDED)
             expect(page.locator("[data-ask-form], textarea")).to_have_count(0)
+            # No poll goes out by WhatsApp for an ended stage: no switch for it.
+            expect(page.get_by_test_id("whatsapp-me")).to_have_count(0)
+            expect(page.get_by_text(WHATSAPP_SWITCH)).to_have_count(0)
         else:
             expect(page.get_by_test_id("ask-ended")).to_have_count(0)
             expect(page.get_by_label("Pertanyaan Anda")).to_be_editable()
             expect(page.locator("[data-ask-counter]")).to_have_text("Sisa 280 karakter")
+            switch = page.get_by_role("switch", name=WHATSAPP_SWITCH)
+            expect(switch).to_be_visible()
+            expect(switch).not_to_be_checked()
+            expect(page.get_by_test_id("whatsapp-me-status")).to_have_text(WHATSAPP_OFF)
         _shot(page, f"live-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
