@@ -18,6 +18,7 @@ from workshop.checkin.models import CheckIn, ScanResult
 from workshop.checkin.services import check_in
 from workshop.programs.windows import stage_window
 from workshop.registration.models import Mode, Status
+from workshop.reports.services import stage_attendance
 
 
 def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -25,7 +26,7 @@ def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2021, 6, day, tzinfo=UTC) + timedelta(hours=hour - 7, minutes=minute, seconds=second)
 
 
-EVENING, NIGHT = date(2021, 6, 24), date(2021, 6, 25)
+JUNE_24, JUNE_25 = date(2021, 6, 24), date(2021, 6, 25)
 
 
 def _scan(session, stage, registration, at):
@@ -59,11 +60,11 @@ def night(session):
 def test_a_stage_crossing_midnight_is_one_day_dated_by_its_start_until_the_date_it_ended_on(session, night):
     window = stage_window(night[0])
 
-    assert window.local_days() == [EVENING]
-    assert [window.check_in_date(wib(25, 0, 20)), window.hall_date(wib(25, 0, 20))] == [EVENING, EVENING]
-    assert [window.check_in_date(wib(25, 1, 0, 1)), window.hall_date(wib(25, 1, 0, 1))] == [None, EVENING]
-    assert [window.hall_date(wib(24, 16, 59)), window.hall_date(wib(24, 17))] == [None, EVENING]
-    assert [window.hall_date(wib(25, 23, 59, 59)), window.hall_date(wib(26, 0))] == [EVENING, None]
+    assert window.local_days() == [JUNE_24]
+    assert [window.check_in_date(wib(25, 0, 20)), window.hall_date(wib(25, 0, 20))] == [JUNE_24, JUNE_24]
+    assert [window.check_in_date(wib(25, 1, 0, 1)), window.hall_date(wib(25, 1, 0, 1))] == [None, JUNE_24]
+    assert [window.hall_date(wib(24, 16, 59)), window.hall_date(wib(24, 17))] == [None, JUNE_24]
+    assert [window.hall_date(wib(25, 23, 59, 59)), window.hall_date(wib(26, 0))] == [JUNE_24, None]
 
 
 def test_after_midnight_the_hall_still_counts_who_checked_in_before_it(session, night, set_now):
@@ -78,7 +79,7 @@ def test_after_midnight_the_hall_still_counts_who_checked_in_before_it(session, 
     assert _scan(session, stage, ani, wib(25, 0, 25)).result == ScanResult.ALREADY_CHECKED_IN
     session.commit()
     rows = session.execute(select(CheckIn.registration_id, CheckIn.day).order_by(CheckIn.id)).all()
-    assert [tuple(row) for row in rows] == [(ani.id, EVENING), (budi.id, EVENING)]
+    assert [tuple(row) for row in rows] == [(ani.id, JUNE_24), (budi.id, JUNE_24)]
 
     for moment in (wib(25, 0, 30), wib(25, 0, 59, 59)):
         set_now(moment)
@@ -147,10 +148,10 @@ def test_a_stage_of_two_days_counts_each_days_own_hall(session):
     assert present_now(session, stage, wib(25, 16, 2)).hall == {ani.id, citra.id}
     days = session.execute(select(CheckIn.registration_id, CheckIn.day).order_by(CheckIn.id)).all()
     assert [tuple(row) for row in days] == [
-        (ani.id, EVENING),
-        (budi.id, EVENING),
-        (ani.id, NIGHT),
-        (citra.id, NIGHT),
+        (ani.id, JUNE_24),
+        (budi.id, JUNE_24),
+        (ani.id, JUNE_25),
+        (citra.id, JUNE_25),
     ]
 
 
@@ -168,3 +169,33 @@ def test_a_stage_of_one_day_counts_its_hall_until_the_date_is_over(session):
     _scan(session, stage, budi, wib(24, 9, 5))
     assert present_now(session, stage, wib(24, 16, 2)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(25, 0)).hall == frozenset()
+
+
+def test_a_days_check_in_opening_the_evening_before_counts_for_that_day(session):
+    """Two days of 00.30 to 03.00 WIB (Kamis 24 and Jumat 25 Juni 2021): the check-in of the second day
+    opens at 22.30 WIB on the first's date, and a scan then is the second day's, in the hall and on its
+    daftar hadir."""
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    stage.starts_at, stage.ends_at = wib(24, 0, 30), wib(25, 3)
+    ani, budi = (
+        factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name=name)
+        for name in ("Ani", "Budi")
+    )
+    _scan(session, stage, ani, wib(24, 0, 40))
+    _scan(session, stage, budi, wib(24, 0, 45))
+    assert present_now(session, stage, wib(24, 22, 29)).hall == {ani.id, budi.id}
+    _scan(session, stage, ani, wib(24, 23))
+    session.commit()
+
+    assert present_now(session, stage, wib(24, 23, 30)).hall == {ani.id}
+    window = stage_window(stage)
+    rows = {row.registration.id: row for row in stage_attendance(session, stage, now=wib(25, 4))}
+    assert [rows[ani.id].arrived_on(JUNE_24, window), rows[ani.id].arrived_on(JUNE_25, window)] == [
+        wib(24, 0, 40),
+        wib(24, 23),
+    ]
+    assert [rows[budi.id].arrived_on(JUNE_24, window), rows[budi.id].arrived_on(JUNE_25, window)] == [
+        wib(24, 0, 45),
+        None,
+    ]
