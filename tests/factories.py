@@ -6,9 +6,11 @@ import itertools
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from workshop.auth.models import Role, User
+from workshop.checkin.services import ScanOutcome, check_in
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
@@ -101,6 +103,23 @@ def registration(
     session.add(reg)
     session.flush()
     return reg
+
+
+def hall_scan(
+    session: Session, stage: Stage, registration: Registration, at: datetime, desk: str = "Meja 1"
+) -> ScanOutcome:
+    """The registration's ticket scanned at the hall desk at `at` (the server's moment too)."""
+    return check_in(
+        session,
+        stage=stage,
+        code=registration.ticket_code,
+        desk=desk,
+        actor=None,
+        client_nonce=None,
+        secret_key=current_app.config["SECRET_KEY"],
+        scanned_at=at,
+        now=at,
+    )
 
 
 def staff(session: Session, role: Role, username: str | None = None) -> User:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask import current_app
 from sqlalchemy import select
 
 from tests import factories
@@ -15,7 +14,6 @@ from workshop.attendance.present import present_now
 from workshop.auth.models import Role
 from workshop.checkin import queries
 from workshop.checkin.models import CheckIn, ScanResult
-from workshop.checkin.services import check_in
 from workshop.programs.windows import stage_window
 from workshop.registration.models import Mode, Status
 from workshop.reports.services import stage_attendance
@@ -29,20 +27,6 @@ def wib(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 JUNE_24, JUNE_25 = date(2021, 6, 24), date(2021, 6, 25)
 
 
-def _scan(session, stage, registration, at):
-    return check_in(
-        session,
-        stage=stage,
-        code=registration.ticket_code,
-        desk="Meja 1",
-        actor=None,
-        client_nonce=None,
-        secret_key=current_app.config["SECRET_KEY"],
-        scanned_at=at,
-        now=at,
-    )
-
-
 @pytest.fixture
 def night(session):
     """A stage of Kamis 24 Juni 2021, 19.00 WIB to Jumat 25 Juni, 01.00 WIB (check-in from 17.00), with two
@@ -52,7 +36,7 @@ def night(session):
     stage.starts_at, stage.ends_at = wib(24, 19), wib(25, 1)
     ani = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name="Ani")
     budi = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name="Budi")
-    assert _scan(session, stage, ani, wib(24, 19, 30)).result == ScanResult.OK
+    assert factories.hall_scan(session, stage, ani, wib(24, 19, 30)).result == ScanResult.OK
     session.commit()
     return stage, ani, budi
 
@@ -75,8 +59,8 @@ def test_after_midnight_the_hall_still_counts_who_checked_in_before_it(session, 
         assert present_now(session, stage, moment).hall == {ani.id}, moment
 
     set_now(wib(25, 0, 20))
-    assert _scan(session, stage, budi, wib(25, 0, 20)).result == ScanResult.OK
-    assert _scan(session, stage, ani, wib(25, 0, 25)).result == ScanResult.ALREADY_CHECKED_IN
+    assert factories.hall_scan(session, stage, budi, wib(25, 0, 20)).result == ScanResult.OK
+    assert factories.hall_scan(session, stage, ani, wib(25, 0, 25)).result == ScanResult.ALREADY_CHECKED_IN
     session.commit()
     rows = session.execute(select(CheckIn.registration_id, CheckIn.day).order_by(CheckIn.id)).all()
     assert [tuple(row) for row in rows] == [(ani.id, JUNE_24), (budi.id, JUNE_24)]
@@ -92,10 +76,10 @@ def test_once_a_stage_crossing_midnight_has_ended_its_hall_counts_as_a_day_that_
     """As on an ordinary stage, whose check-ins of a day count after the day's end until that date is over
     (tests/test_reports.py: 16.02 WIB after a day ending at 16.00)."""
     stage, ani, budi = night
-    _scan(session, stage, budi, wib(25, 0, 20))
+    factories.hall_scan(session, stage, budi, wib(25, 0, 20))
     session.commit()
 
-    assert _scan(session, stage, budi, wib(25, 1, 0, 1)).result == ScanResult.DAY_ENDED
+    assert factories.hall_scan(session, stage, budi, wib(25, 1, 0, 1)).result == ScanResult.DAY_ENDED
     assert present_now(session, stage, wib(25, 1, 0, 1)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(25, 23, 59, 59)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(26, 0, 0)).hall == frozenset()
@@ -105,7 +89,7 @@ def test_dashboard_live_counts_and_desk_count_both_after_midnight(session, clien
     stage, ani, budi = night
     login(factories.staff(session, Role.PANITIA))
     set_now(wib(25, 0, 20))
-    _scan(session, stage, budi, wib(25, 0, 20))
+    factories.hall_scan(session, stage, budi, wib(25, 0, 20))
     session.commit()
     set_now(wib(25, 0, 30))
 
@@ -135,15 +119,15 @@ def test_a_stage_of_two_days_counts_each_days_own_hall(session):
         factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name=name)
         for name in ("Ani", "Budi", "Citra")
     )
-    _scan(session, stage, ani, wib(24, 8, 45))
-    _scan(session, stage, budi, wib(24, 9, 5))
+    factories.hall_scan(session, stage, ani, wib(24, 8, 45))
+    factories.hall_scan(session, stage, budi, wib(24, 9, 5))
     session.commit()
 
     assert present_now(session, stage, wib(24, 16, 2)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(24, 23, 59)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(25, 6, 59)).hall == frozenset()  # day 2's check-in opens at 07.00
-    _scan(session, stage, ani, wib(25, 7, 50))
-    _scan(session, stage, citra, wib(25, 8))
+    factories.hall_scan(session, stage, ani, wib(25, 7, 50))
+    factories.hall_scan(session, stage, citra, wib(25, 8))
     assert present_now(session, stage, wib(25, 8)).hall == {ani.id, citra.id}  # not Budi, of yesterday
     assert present_now(session, stage, wib(25, 16, 2)).hall == {ani.id, citra.id}
     days = session.execute(select(CheckIn.registration_id, CheckIn.day).order_by(CheckIn.id)).all()
@@ -164,9 +148,9 @@ def test_a_stage_of_one_day_counts_its_hall_until_the_date_is_over(session):
         for name in ("Ani", "Budi")
     )
     assert present_now(session, stage, wib(24, 6, 59)).hall == frozenset()
-    _scan(session, stage, ani, wib(24, 7, 30))
+    factories.hall_scan(session, stage, ani, wib(24, 7, 30))
     assert present_now(session, stage, wib(24, 8)).hall == {ani.id}
-    _scan(session, stage, budi, wib(24, 9, 5))
+    factories.hall_scan(session, stage, budi, wib(24, 9, 5))
     assert present_now(session, stage, wib(24, 16, 2)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(25, 0)).hall == frozenset()
 
@@ -182,10 +166,10 @@ def test_a_days_check_in_opening_the_evening_before_counts_for_that_day(session)
         factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name=name)
         for name in ("Ani", "Budi")
     )
-    _scan(session, stage, ani, wib(24, 0, 40))
-    _scan(session, stage, budi, wib(24, 0, 45))
+    factories.hall_scan(session, stage, ani, wib(24, 0, 40))
+    factories.hall_scan(session, stage, budi, wib(24, 0, 45))
     assert present_now(session, stage, wib(24, 22, 29)).hall == {ani.id, budi.id}
-    _scan(session, stage, ani, wib(24, 23))
+    factories.hall_scan(session, stage, ani, wib(24, 23))
     session.commit()
 
     assert present_now(session, stage, wib(24, 23, 30)).hall == {ani.id}
