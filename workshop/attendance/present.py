@@ -2,9 +2,9 @@
 control page and the projector.
 
 In the hall: checked in (not undone) for the stage day whose check-ins count now
-(`StageWindow.hall_date`: after midnight in a stage that crosses it, still the day it began). Online: not in the hall, and
-seen by the live presence heartbeat (sent by the participant page and the live page while open)
-within the last PRESENCE_GAP. Approved registrations only.
+(`StageWindow.hall_date`: after midnight in a stage that crosses it, still the day it began).
+Online: not in the hall, and seen by the live presence heartbeat (sent by the participant page and
+the live page while open) within the last PRESENCE_GAP. Approved registrations only.
 """
 
 from __future__ import annotations

@@ -72,8 +72,8 @@ class StageWindow:
     def hall_date(self, moment: datetime) -> date | None:
         """The date of the stage day whose hall check-ins count at this moment: the day whose
         check-in window holds it, or the day whose window closed earlier on the moment's date
-        (a stage crossing midnight: the day that began the evening before); None before a day's
-        check-in opens."""
+        (a stage crossing midnight: the day that began the evening before); else None (before
+        the next day's check-in opens)."""
         for (opens, closes), (start, _end) in reversed(
             list(zip(self.check_in_windows(), self.days(), strict=True))
         ):

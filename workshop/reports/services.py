@@ -258,7 +258,7 @@ class Summary:
     stage_id: int
     registered_luring: int
     registered_daring: int
-    checked_in_today: int  # in the hall now: checked in on today's date of the stage (0 on other days)
+    checked_in_today: int  # in the hall now: checked in for the stage day of now (StageWindow.hall_date)
     checked_in_total: int  # participants checked in on any day of the stage
     online_now: int  # online now and not in the hall (see workshop.attendance.present)
     by_status: dict[AttendanceStatus, int] = field(default_factory=dict)  # with NOT_STARTED last
