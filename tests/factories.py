@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from workshop.auth.models import Role, User
+from workshop.checkin.services import ScanOutcome, check_in
 from workshop.programs.models import Organization, OrgKind, Program, Stage
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
@@ -23,6 +26,21 @@ def organization(
     session.add(org)
     session.flush()
     return org
+
+
+def running_today(
+    now: datetime, after: timedelta = timedelta(hours=1), timezone: str = "Asia/Jakarta"
+) -> tuple[datetime, datetime]:
+    """(start, end) of a one-day stage running at `now`, at any hour: from an hour before `now` to
+    `after` it, cut to the day of `now` in `timezone`. Across midnight the stage would be held over
+    two days (or be one span begun the day before, whose hall check-ins count for that day, not
+    for today's); inside the day it is one window holding `now`."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    day_starts = datetime.combine(today, time(), tzinfo=zone)
+    day_ends = datetime.combine(today + timedelta(days=1), time(), tzinfo=zone) - timedelta(microseconds=1)
+    start, end = max(now - timedelta(hours=1), day_starts), min(now + after, day_ends)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def program(
@@ -85,6 +103,23 @@ def registration(
     session.add(reg)
     session.flush()
     return reg
+
+
+def hall_scan(
+    session: Session, stage: Stage, registration: Registration, at: datetime, desk: str = "Meja 1"
+) -> ScanOutcome:
+    """The registration's ticket scanned at the hall desk at `at` (the server's moment too)."""
+    return check_in(
+        session,
+        stage=stage,
+        code=registration.ticket_code,
+        desk=desk,
+        actor=None,
+        client_nonce=None,
+        secret_key=current_app.config["SECRET_KEY"],
+        scanned_at=at,
+        now=at,
+    )
 
 
 def staff(session: Session, role: Role, username: str | None = None) -> User:

@@ -1,7 +1,8 @@
-"""Once a stage has ended: its live page offers no question form and the server takes no question
-nor upvote (HTTP, socket, WhatsApp reply; the stage's open questions are carried to the next stage
-once, with the upvotes they had then), while the group's output stays editable (groups write their
-results up after the sessions)."""
+"""Once a stage has ended: its live page offers no question form and no switch for polls by
+WhatsApp, and the server takes no question nor upvote (HTTP, socket, WhatsApp reply; the stage's
+open questions are carried to the next stage once, with the upvotes they had then) nor a change of
+that switch from it, while the group's output stays editable (groups write their results up after
+the sessions)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,26 @@ from sqlalchemy import select
 from tests import fakes, test_live
 from tests.test_live import NOW, client_id, joined_socket, make_poll, open_now, participant_client
 from tests.whatsapp_world import configure, fonnte_sent, post_fonnte, send_queued
+from workshop.auth.models import AuditEntry
 from workshop.groups import services as groups
 from workshop.groups.models import GroupMode, GroupOutput
 from workshop.live import services as live_services
 from workshop.live.models import Question, QuestionUpvote
-from workshop.whatsapp.models import InboundMessage
+from workshop.whatsapp import polls as whatsapp_polls
+from workshop.whatsapp.models import InboundMessage, WhatsAppParticipant
 
 world = test_live.world  # Tahap I runs at NOW; Tahap II three weeks later
 fixed_clock = test_live.fixed_clock
 
 ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
 SUPPORT_ENDED = "Tahap ini sudah selesai: pertanyaannya tidak dapat didukung lagi."
+WHATSAPP_ENDED = {
+    "id": (
+        "Tahap ini sudah selesai: polling tidak lagi dikirim lewat WhatsApp untuk tahap ini. "
+        "Tidak ada yang diubah."
+    ),
+    "en": "This stage has ended: no more polls will be sent by WhatsApp for it. Nothing was changed.",
+}
 NO_STAGE = "Saat ini tidak ada tahap yang berlangsung: pertanyaan dapat diajukan selama tahap berlangsung."
 
 
@@ -111,6 +121,50 @@ def test_an_upvote_on_an_ended_stage_is_refused_over_http_and_socket_and_changes
     session.expire_all()
     assert session.get(Question, asked.id).upvotes == 0
     assert session.scalars(select(QuestionUpvote)).all() == []
+
+
+def test_the_whatsapp_switch_is_gone_from_an_ended_stage_s_live_page_and_a_change_from_it_is_refused(
+    app, session, world, set_now
+):
+    daring = world["daring"]
+    ended, upcoming = world["program"].stages
+    whatsapp_polls.set_participant_polls(session, daring, True, NOW)
+    session.commit()
+    set_now(ended.ends_at + timedelta(seconds=1))
+    client = participant_client(app, session, daring)
+
+    ended_page, upcoming_page = (client.get(f"/live/{stage.id}").text for stage in (ended, upcoming))
+    assert (
+        'data-testid="whatsapp-me"' not in ended_page and "Kirim polling ke WhatsApp saya" not in ended_page
+    )
+    assert 'data-testid="whatsapp-me"' in upcoming_page  # the choice still counts for the next stage
+
+    for language, enabled in (("id", {}), ("en", {}), ("id", {"wa-me-enabled": "y"})):
+        with client.session_transaction() as browser:
+            browser["lang"] = language
+        response = client.post(
+            f"/whatsapp/registrations/{daring.id}/polls", data={"wa-me-stage_id": str(ended.id)} | enabled
+        )
+        with client.session_transaction() as browser:
+            flashed = browser.pop("_flashes", [])
+        assert (response.status_code, response.location) == (302, f"/live/{ended.id}")
+        assert flashed == [("error", WHATSAPP_ENDED[language])]
+
+    session.expire_all()
+    assert session.execute(
+        select(WhatsAppParticipant.registration_id, WhatsAppParticipant.polls, WhatsAppParticipant.updated_at)
+    ).tuples().all() == [(daring.id, True, NOW)]
+    assert (
+        session.scalars(select(AuditEntry).where(AuditEntry.action == "whatsapp.participant_polls")).all()
+        == []
+    )
+    # From the next stage's page the same change is taken.
+    response = client.post(
+        f"/whatsapp/registrations/{daring.id}/polls", data={"wa-me-stage_id": str(upcoming.id)}
+    )
+    assert (response.status_code, response.location) == (302, f"/live/{upcoming.id}")
+    session.expire_all()
+    assert whatsapp_polls.participant_polls(session, daring) is False
 
 
 def test_a_question_by_whatsapp_reply_to_a_poll_left_open_after_its_stage_is_refused(

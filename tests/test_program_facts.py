@@ -4,6 +4,7 @@ process (here a second app on the same database, with caches of its own) serves 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from workshop.groups import services as groups
 from workshop.groups.models import GroupMode
 from workshop.programs import services as programs
 from workshop.programs.dimensions import DIMENSIONS
-from workshop.programs.models import OrgKind, Program
+from workshop.programs.models import OrgKind, Program, Stage
 from workshop.registration.models import Mode, Notice, Status
 
 START = factories.TAHAP_I_START  # Kamis, 24 Juni 2021, pukul 09.00 WIB
@@ -285,3 +286,69 @@ def test_the_page_names_a_village_with_its_kecamatan_and_the_person_as_registere
 
     kominfo = participant_client(app, session, world["participant"]).get(f"/saya/{program.slug}").text
     assert "<p>Kepala Bidang, Dinas Kominfo</p>" in kominfo
+
+
+def _retitled(stage: Stage, title: str) -> programs.StageDetails:
+    """The stage's details as the edit form sends them back, with a new title."""
+    kept = {field.name: getattr(stage, field.name) for field in fields(programs.StageDetails)}
+    return programs.StageDetails(**kept | {"title": title})
+
+
+def _schedule_version(program_id: int) -> int:
+    return db.session.scalar(select(Program.schedule_version).where(Program.id == program_id))
+
+
+def test_two_organisers_who_read_the_same_schedule_version_each_move_it_on(
+    session, world, pages, other, set_now
+):
+    """Two organisers edit stages from the same schedule version, one through each process: the
+    database computes the next version, so the second save still gets a version of its own (else
+    both processes would keep the first save's schedule under the version of both)."""
+    set_now(BEFORE)
+    program = world["program"]
+    program_id, first_stage = program.id, program.stages[0]
+    before = _schedule_version(program_id)
+    assert _each_has(pages(), "Tahap II: Tahap ke-2")
+    session.commit()  # SQLite takes one writer at a time: the two take turns
+    with other.app_context():
+        late = OrmSession(db.engine, expire_on_commit=False)
+    try:
+        second_stage = late.get(Stage, program.stages[1].id)
+        assert second_stage is not None and second_stage.program.schedule_version == before
+        late.commit()  # the second organiser's form was read before the first one saved
+
+        programs.update_stage(
+            session, first_stage, _retitled(first_stage, "Arsitektur Smart City"), actor=None
+        )
+        session.commit()
+        assert _schedule_version(program_id) == before + 1
+        assert _each_has(pages(), "Tahap I: Arsitektur Smart City")  # both keep version before + 1
+
+        programs.update_stage(late, second_stage, _retitled(second_stage, "Smart Branding Desa"), actor=None)
+        late.commit()
+        assert second_stage.program.schedule_version == before + 2  # read back after the flush
+    finally:
+        late.close()
+    session.commit()  # a new transaction: it sees the late commit
+    assert _schedule_version(program_id) == before + 2
+    after = pages()
+    assert _each_has(after, "Tahap I: Arsitektur Smart City")
+    assert _each_has(after, "Tahap II: Smart Branding Desa")
+    assert not _each_has(after, "Tahap II: Tahap ke-2")
+
+
+def test_each_schedule_change_moves_the_version_on_by_one_and_reads_back_as_a_number(session, world):
+    """What reads the version later in the same request (the calendar, a cache key) gets the
+    database's number, not the expression the save left for the flush."""
+    program = world["program"]
+    before = _schedule_version(program.id)
+    first, second = program.stages
+    programs.update_stage(session, first, _retitled(first, "Arsitektur Smart City"), actor=None)
+    assert isinstance(program.schedule_version, int) and program.schedule_version == before + 1
+    programs.add_agenda_item(
+        session, first, starts_at=first.starts_at, title="Pembukaan", speaker="Bupati", actor=None
+    )
+    programs.move_stage(session, second, -1, actor=None)
+    assert program.schedule_version == before + 3
+    session.commit()
+    assert _schedule_version(program.id) == before + 3

@@ -928,6 +928,7 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
         "timezone": "Asia/Jakarta",
         "zone": "WIB",
         "days": ["2021-06-24", "2021-06-25"],
+        "lastDate": "2021-06-25",
         "windows": [
             ["2021-06-24T00:00:00+00:00", "2021-06-24T09:00:00+00:00"],
             ["2021-06-25T00:00:00+00:00", "2021-06-25T09:00:00+00:00"],

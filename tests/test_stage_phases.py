@@ -11,7 +11,10 @@ import pytest
 from flask_babel import force_locale
 
 from tests import factories
+from workshop.attendance.present import present_now
 from workshop.auth.models import Role
+from workshop.checkin.models import ScanResult
+from workshop.checkin.services import check_in
 from workshop.programs.models import AgendaItem
 from workshop.programs.schedule import Phase, agenda_day, resumes_at, stage_for_now, stage_phase
 from workshop.registration import links, services
@@ -67,6 +70,39 @@ def test_between_its_days_the_pages_say_when_the_stage_resumes_not_that_it_is_in
         .count('data-testid="phase-running">Sedang berlangsung<')
         == 1
     )
+
+
+MIDNIGHT_WIB = datetime(2026, 12, 7, 17, tzinfo=UTC)  # Selasa, 8 Desember 2026, 00.00 WIB
+AROUND_MIDNIGHT = [-3600, -60, -1, -0.001, 0, 0.001, 1, 60, 3600]  # seconds from midnight WIB
+
+
+@pytest.mark.parametrize("offset", AROUND_MIDNIGHT)
+def test_the_browser_tests_running_stage_runs_at_any_hour_with_a_hall_check_in_present_now(
+    session, set_now, offset
+):
+    """The browser tests seed a stage running on the wall clock (factories.running_today): also just
+    before and after midnight WIB it runs as one day holding the moment, nothing says it resumes
+    later, and a hall check-in made then counts as present then."""
+    now = MIDNIGHT_WIB + timedelta(seconds=offset)
+    set_now(now)
+    program = factories.program(session, stages=1)
+    stage = program.stages[0]
+    stage.starts_at, stage.ends_at = factories.running_today(now)
+    hall = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING)
+    scan = check_in(
+        session,
+        stage=stage,
+        code=hall.ticket_code,
+        desk="Meja 1",
+        actor=None,
+        client_nonce=None,
+        secret_key=SECRET,
+    )
+
+    assert scan.result == ScanResult.OK
+    assert stage_phase(stage, now) == Phase.RUNNING
+    assert resumes_at(stage, now) is None
+    assert present_now(session, stage, now).hall == {hall.id}
 
 
 def test_the_stage_for_now_is_the_running_one_else_the_next(session):

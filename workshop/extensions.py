@@ -83,6 +83,7 @@ def init_app(app: Flask) -> None:
         async_mode=SOCKETIO_ASYNC_MODE,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
         manage_session=False,
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],  # a message's size, as any body's
     )
     if socketio.server.async_mode != SOCKETIO_ASYNC_MODE:
         raise RuntimeError(

@@ -36,6 +36,7 @@ class Transfer:
 
     cdp: CDPSession
     responses: dict[str, Response] = field(default_factory=dict)
+    websocket_messages: list[str] = field(default_factory=list)  # received, as text
 
     @classmethod
     def watch(cls, page: Page) -> Transfer:
@@ -45,6 +46,7 @@ class Transfer:
         cdp.on("Network.requestServedFromCache", transfer._from_cache)
         cdp.on("Network.responseReceived", transfer._response)
         cdp.on("Network.loadingFinished", transfer._finished)
+        cdp.on("Network.webSocketFrameReceived", transfer._websocket_message)
         cdp.send("Network.enable")
         return transfer
 
@@ -54,6 +56,7 @@ class Transfer:
 
     def clear(self) -> None:
         self.responses.clear()
+        self.websocket_messages.clear()
 
     def _request(self, event: dict) -> None:
         url = urlsplit(event["request"]["url"])
@@ -78,6 +81,14 @@ class Transfer:
         response = self.responses.get(event["requestId"])
         if response is not None:
             response.bytes = int(event["encodedDataLength"])
+
+    def _websocket_message(self, event: dict) -> None:
+        self.websocket_messages.append(event["response"]["payloadData"])
+
+    @property
+    def websocket_bytes(self) -> int:
+        """The received WebSocket messages' payloads (frame headers, 2-4 bytes each, not counted)."""
+        return sum(len(message.encode()) for message in self.websocket_messages)
 
     @property
     def total(self) -> int:

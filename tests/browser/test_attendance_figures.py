@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from flask import current_app
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -27,7 +26,6 @@ from tests.browser.test_live import LAPTOP, PHONE, PROJECTOR, _expect_live, _see
 from tests.browser.test_scanner import RECORD_RESULTS, open_scanner, shown_results
 from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.auth.models import Role
-from workshop.checkin import services as checkin
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
 from workshop.live import services as live_services
 from workshop.live.models import PollKind
@@ -53,18 +51,7 @@ def _people(session, program):
 
 
 def _hall_check_in(session, stage, registration, at: datetime) -> None:
-    outcome = checkin.check_in(
-        session,
-        stage=stage,
-        code=registration.ticket_code,
-        desk="Meja 1",
-        actor=None,
-        client_nonce=None,
-        secret_key=current_app.config["SECRET_KEY"],
-        scanned_at=at,
-        now=at,
-    )
-    assert outcome.result == ScanResult.OK
+    assert factories.hall_scan(session, stage, registration, at).result == ScanResult.OK
 
 
 def _screenshots(page: Page, name: str) -> None:

@@ -6,11 +6,11 @@ its participants are in the hall, online, pending and waitlisted; a roster previ
 outbox message wait. Each page is opened at 360x740 in Chromium as its role and measured:
 `document.documentElement.scrollWidth <= 360`.
 
-The pages of a stage's live work (the participant's live page with its WhatsApp switch and group
-card, their group page, the control page with its WhatsApp section, the hall count of a rating
-poll) are also opened at 1366 px, for each stage, and must say what that stage holds (exact
-texts), with no English sentence left on the Indonesian page, no control under 24 px and no text
-under 12 px; their screenshots go to /tmp/bimtek-shots/widths.
+The pages of a stage's live work (the participant's live page with its WhatsApp switch until the
+stage has ended and its group card, their group page, the control page with its WhatsApp section,
+the hall count of a rating poll) are also opened at 1366 px, for each stage, and must say what that
+stage holds (exact texts), with no English sentence left on the Indonesian page, no control under
+24 px and no text under 12 px; their screenshots go to /tmp/bimtek-shots/widths.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _seed(live_server: LiveServer) -> Seeded:
         # The ended stage falls on the days of the Zoom report in tests/data (15-16 July 2021).
         ended.starts_at = datetime(2021, 7, 15, 2, tzinfo=UTC)
         ended.ends_at = datetime(2021, 7, 16, 9, tzinfo=UTC)
-        running.starts_at, running.ends_at = now - timedelta(hours=1), now + timedelta(days=1, hours=6)
+        running.starts_at, running.ends_at = factories.running_today(now, after=timedelta(hours=6))
         upcoming.starts_at, upcoming.ends_at = now + timedelta(weeks=3), now + timedelta(weeks=3, days=1)
         running.title = "Penyusunan Masterplan Smart Governance dan Smart Branding"
 
@@ -530,7 +530,7 @@ HALL_PAGE = {
 }
 SAYS: dict[tuple[str, str, str], dict[str, str | None]] = {
     ("peserta-daring", "live", "ended"): {
-        "whatsapp-me-status": ON,
+        "whatsapp-me": None,  # no poll goes out for an ended stage: no switch
         "live-group": CARD.format(group="Smart economy", breakout=""),  # no breakout once it ended
     },
     ("peserta-daring", "live", "running"): {
@@ -561,7 +561,7 @@ SAYS: dict[tuple[str, str, str], dict[str, str | None]] = {
         "choice-economy": "Smart economy 5 kursi tersisa Gabung",
     },
     ("peserta-luring", "live", "ended"): {
-        "whatsapp-me-status": OFF,
+        "whatsapp-me": None,
         "live-group": CARD.format(group="Smart economy", breakout=""),
     },
     ("peserta-luring", "live", "running"): {

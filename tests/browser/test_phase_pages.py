@@ -1,9 +1,9 @@
-"""The participant's page, the live page (questions and upvotes until the stage has ended), the
-facilitator's control page and the check-in scanner in Chromium, for a programme whose stages have
-not started, one whose first stage runs and one whose stages have all ended, at 360 px and 1366 px:
-what each says (exact texts), nothing wider than the screen, no English sentence on the Indonesian
-page; and what its downloads hold (the certificate PDF, the attendance XLSX, the calendar).
-Screenshots go to /tmp/bimtek-shots/phases."""
+"""The participant's page, the live page (questions, upvotes and the switch for polls by WhatsApp
+until the stage has ended), the facilitator's control page and the check-in scanner in Chromium,
+for a programme whose stages have not started, one whose first stage runs and one whose stages have
+all ended, at 360 px and 1366 px: what each says (exact texts), nothing wider than the screen, no
+English sentence on the Indonesian page; and what its downloads hold (the certificate PDF, the
+attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -43,11 +42,14 @@ SCREENS = {360: {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "
     1366: {"viewport": {"width": 1366, "height": 768}}
 }
 PHASES = ("upcoming", "running", "ended")
-WIB = ZoneInfo("Asia/Jakarta")
 TITLE = "Bimtek Penyusunan Masterplan Smart City Kabupaten Tapanuli Utara"
 HALL, REMOTE = "Marulam Hutabarat", "Rosmaida Sihombing"
 ASK_ENDED = "Tahap ini sudah selesai: pertanyaan tidak dapat dikirim lagi."
 QUESTION = "Kapan jaringan internet sampai ke desa kami?"
+WHATSAPP_SWITCH, WHATSAPP_OFF = (
+    "Kirim polling ke WhatsApp saya",
+    "Nonaktif: polling dijawab di halaman ini saja.",
+)
 # No poll open: "yet" until the stage has ended (the running stage's poll is open: the text is hidden).
 POLL_WAITING = {
     "upcoming": "Belum ada polling yang dibuka",
@@ -64,9 +66,6 @@ def _seed(live_server: LiveServer) -> dict:
     now = datetime.now(UTC)
     day = timedelta(days=1)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    hour, minute = timedelta(hours=1), timedelta(minutes=1)
-    wib_today = now.astimezone(WIB).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-    today_opens, today_closes = wib_today + minute, wib_today + day - minute
 
     def days(first: int, last: int) -> tuple[datetime, datetime]:
         """From day `first` (from today) to day `last`, each day 09.00-16.00 WIB."""
@@ -75,7 +74,7 @@ def _seed(live_server: LiveServer) -> dict:
     spans = {
         "upcoming": (days(10, 11), days(30, 30)),
         # Today from an hour ago to an hour from now, within today in WIB (at any hour of the day).
-        "running": ((max(now - hour, today_opens), min(now + hour, today_closes)), days(21, 21)),
+        "running": (factories.running_today(now), days(21, 21)),
         "ended": (days(-30, -29), days(-9, -9)),
     }
     seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
@@ -241,7 +240,7 @@ def test_the_participant_page_says_where_each_stage_stands(live_server, device, 
 
 @pytest.mark.parametrize("width", [360, 1366])
 @pytest.mark.parametrize("phase", PHASES)
-def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
+def test_the_live_page_offers_the_question_form_and_the_whatsapp_switch_until_the_stage_has_ended(
     live_server, device, seeded, phase, width
 ):
     page = device("daring", width, phase).new_page()
@@ -260,10 +259,17 @@ def test_the_live_page_offers_the_question_form_until_the_stage_has_ended(
         if phase == "ended":
             expect(page.get_by_test_id("ask-ended")).to_have_text(ASK_ENDED)
             expect(page.locator("[data-ask-form], textarea")).to_have_count(0)
+            # No poll goes out by WhatsApp for an ended stage: no switch for it.
+            expect(page.get_by_test_id("whatsapp-me")).to_have_count(0)
+            expect(page.get_by_text(WHATSAPP_SWITCH)).to_have_count(0)
         else:
             expect(page.get_by_test_id("ask-ended")).to_have_count(0)
             expect(page.get_by_label("Pertanyaan Anda")).to_be_editable()
             expect(page.locator("[data-ask-counter]")).to_have_text("Sisa 280 karakter")
+            switch = page.get_by_role("switch", name=WHATSAPP_SWITCH)
+            expect(switch).to_be_visible()
+            expect(switch).not_to_be_checked()
+            expect(page.get_by_test_id("whatsapp-me-status")).to_have_text(WHATSAPP_OFF)
         _shot(page, f"live-{phase}-{width}")
         _looks_right(page, path, width)
     finally:

@@ -526,6 +526,46 @@ def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
     assert browser_problems.seen == []
 
 
+def test_after_midnight_the_desk_keeps_the_roster_and_the_day_of_a_stage_crossing_midnight(
+    live_server, new_context, browser_problems
+):
+    """A stage of Kamis 24 Juni 2021, 19.00 WIB to Jumat, 01.00 WIB, its desk at 00.30 WIB on the device's
+    clock: the stage has not ended, its check-ins are still those of its day (24 Juni), as on the server
+    (workshop/programs/windows.py hall_date)."""
+    with live_server.session() as session:
+        program = factories.program(session, stages=1)
+        stage = program.stages[0]
+        stage.starts_at, stage.ends_at = (
+            datetime(2021, 6, 24, 12, tzinfo=UTC),
+            datetime(2021, 6, 24, 18, tzinfo=UTC),
+        )
+        factories.registration(session, program, status=Status.APPROVED, name="Nelson Pardede")
+        username = factories.staff(session, Role.PETUGAS).username
+        session.flush()
+        stage_id = stage.id
+    page = new_context().new_page()
+    page.clock.set_fixed_time(datetime(2021, 6, 24, 17, 30, tzinfo=UTC))
+
+    open_scanner(page, stage_id, username, "Meja 1")
+
+    expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "1")
+    assert kept(page) == with_roster(stage_id)
+    assert json.loads(page.evaluate("() => localStorage.getItem('bh.scanner.kept')")) == {
+        str(stage_id): {"last": "2021-06-25", "timezone": "Asia/Jakarta"}
+    }
+    assert page.evaluate(IDB, {"read": f"seen.{stage_id}"}) == {"day": "2021-06-24", "entries": {}}
+    module = f"/static/{live_server.app.extensions['static_manifest']['js/scanner/page.js']}"
+    # 16.59.59 WIB (before the check-in opens), 00.30 and 01.00.01 WIB, then 00.00 WIB on Sabtu 26 Juni
+    moments = ["2021-06-24T09:59:59Z", "2021-06-24T17:30:00Z", "2021-06-24T18:00:01Z", "2021-06-25T17:00:00Z"]
+    days = page.evaluate(
+        "async ([url, moments]) => { const page = await import(url);"
+        " return moments.map((moment) => page.stageDay(new Date(moment))); }",
+        [module, moments],
+    )
+    assert days == ["2021-06-24", "2021-06-24", "2021-06-24", "2021-06-26"]
+    assert browser_problems.seen == []
+
+
 def test_two_tabs_of_the_scanner_queue_offline_without_losing_each_others_scans(
     live_server, new_context, browser_problems
 ):

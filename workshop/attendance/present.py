@@ -1,9 +1,10 @@
 """Who is present at a stage now: one definition for the dashboard, the poll summary, the live
 control page and the projector.
 
-In the hall: checked in (not undone) for today's day of the stage. Online: not in the hall, and
-seen by the live presence heartbeat (sent by the participant page and the live page while open)
-within the last PRESENCE_GAP. Approved registrations only.
+In the hall: checked in (not undone) for the stage day whose check-ins count now
+(`StageWindow.hall_date`: after midnight in a stage that crosses it, still the day it began).
+Online: not in the hall, and seen by the live presence heartbeat (sent by the participant page and
+the live page while open) within the last PRESENCE_GAP. Approved registrations only.
 """
 
 from __future__ import annotations
@@ -35,15 +36,18 @@ def present_now(session: Session, stage: Stage, now: datetime) -> PresentNow:
     approved = select(Registration.id).where(
         Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
     )
+    day = stage_window(stage).hall_date(now)
     hall = frozenset(
         session.scalars(
             select(CheckIn.registration_id).where(
                 CheckIn.stage_id == stage.id,
-                CheckIn.day == stage_window(stage).day_of(now),
+                CheckIn.day == day,
                 CheckIn.undone_at.is_(None),
                 CheckIn.registration_id.in_(approved),
             )
         )
+        if day is not None
+        else ()
     )
     seen_online = online_now(session, stage, now, among=approved)
     return PresentNow(hall=hall, online=frozenset(seen_online) - hall)

@@ -110,6 +110,12 @@ def stage_days(stage: Stage) -> list[date]:
     return stage_window(stage).local_days()
 
 
+def last_date(stage: Stage) -> date:
+    """The date on which the stage's last hall check-in closes: its last day, or the day after for a
+    stage crossing midnight (a desk keeps the roster until that date has passed)."""
+    return stage_window(stage).day_of(stage.ends_at)
+
+
 def check_in_windows(stage: Stage) -> list[list[str]]:
     """When the hall check-in of each day is open, [opens, closes) as ISO 8601 UTC (for a desk
     deciding scans offline)."""
@@ -120,7 +126,10 @@ def check_in_windows(stage: Stage) -> list[list[str]]:
 
 
 def today(stage: Stage, now: datetime) -> date:
-    return stage_window(stage).day_of(now)
+    """The stage day whose check-ins the desk shows now (`StageWindow.hall_date`: after midnight in
+    a stage that crosses it, still the day it began), else the date of now."""
+    window = stage_window(stage)
+    return window.hall_date(now) or window.day_of(now)
 
 
 def roster_version(payload: object) -> str:

@@ -270,12 +270,6 @@ def _replay(
     return ScanOutcome(result=attempt.result, ticket=ticket, check_in=first, attempt=attempt)
 
 
-def _check_in_date(window: StageWindow, scanned_at: datetime) -> date | None:
-    """The stage day (its date) a scan at this moment checks in for, if its window is open."""
-    day = window.check_in_day(scanned_at)
-    return window.day_of(day[0]) if day is not None else None
-
-
 def _decide(
     session: Session, stage: AnyStage, ticket: Ticket | None, scanned_at: datetime
 ) -> tuple[ScanResult, date | None, CheckIn | None]:
@@ -288,7 +282,7 @@ def _decide(
     if ticket.status != Status.APPROVED:
         return ScanResult.NOT_APPROVED, None, None
     window = stage_window(stage)
-    day = _check_in_date(window, scanned_at)
+    day = window.check_in_date(scanned_at)
     if day is None:
         return outside_window(window, scanned_at)[0], None, None
     row = _day_check_in(session, ticket.registration_id, stage, day)

@@ -55,6 +55,7 @@ def scanner(stage_id: int):
             "timezone": stage.program.timezone,
             "zone": i18n.zone_abbreviation(stage.program.timezone),
             "days": [d.isoformat() for d in queries.stage_days(stage)],
+            "lastDate": queries.last_date(stage).isoformat(),
             "windows": queries.check_in_windows(stage),
         },
         "csrf": generate_csrf(),

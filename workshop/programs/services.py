@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from workshop import audit
 from workshop.auth.models import User
@@ -48,7 +48,11 @@ class StageDetails:
 
 
 def _schedule_changed(program: Program) -> None:
-    program.schedule_version = (program.schedule_version or 0) + 1
+    """Move the programme's schedule version on with the next flush, computed by the database: two
+    writers that read the same version never both write the same next one. Bumps before one flush
+    count once (the version only has to differ); a programme not yet inserted starts at its default."""
+    if inspect(program).persistent:
+        program.schedule_version = Program.schedule_version + 1
 
 
 def create_program(session: Session, *, actor: User | None, **fields: Any) -> Program:

@@ -63,6 +63,25 @@ class StageWindow:
                 return day
         return None
 
+    def check_in_date(self, moment: datetime) -> date | None:
+        """The date of the stage day a hall check-in at this moment is for, if its window is open:
+        the day's start date, also after midnight in a stage that crosses it."""
+        day = self.check_in_day(moment)
+        return self.day_of(day[0]) if day is not None else None
+
+    def hall_date(self, moment: datetime) -> date | None:
+        """The date of the stage day whose hall check-ins count at this moment: the day whose
+        check-in window holds it, or the day whose window closed earlier on the moment's date
+        (a stage crossing midnight: the day that began the evening before); else None (before
+        the next day's check-in opens)."""
+        for (opens, closes), (start, _end) in reversed(
+            list(zip(self.check_in_windows(), self.days(), strict=True))
+        ):
+            if opens <= moment:
+                held = moment < closes or self.day_of(closes) == self.day_of(moment)
+                return self.day_of(start) if held else None
+        return None
+
 
 class _Zoned(Protocol):
     @property

@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from workshop import i18n
 from workshop.programs.models import Stage
+from workshop.programs.windows import stage_window
 from workshop.registration.models import Mode
 from workshop.reports.labels import mode_label
 from workshop.reports.services import Row
@@ -87,6 +88,7 @@ def when_line(stage: Stage, day: date | None, locale: str) -> str:
 def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale: str) -> bytes:
     program = stage.program
     zone = program.timezone
+    window = stage_window(stage)
     output = io.BytesIO()
     stage_name = i18n.stage_label(stage.number, locale)
     document = SimpleDocTemplate(
@@ -134,7 +136,7 @@ def daftar_hadir(stage: Stage, rows: Sequence[Row], *, day: date | None, locale:
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
     ]
     for number, row in enumerate(rows, start=1):
-        arrived = row.arrived_on(day, zone) if day is not None else row.arrived_at
+        arrived = row.arrived_on(day, window) if day is not None else row.arrived_at
         if row.mode == Mode.LURING:
             sign_style = _sign_left if number % 2 else _sign_right
             signature: list | Paragraph = [

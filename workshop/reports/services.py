@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -24,7 +23,7 @@ from workshop.checkin.models import CheckIn
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
-from workshop.programs.windows import Interval, stage_window
+from workshop.programs.windows import Interval, StageWindow, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
 # The statuses a stage under way gives; "belum dimulai" (not started) is counted apart from them.
@@ -66,13 +65,13 @@ class Row:
         """The daftar hadir's "jam hadir": the hall check-in, else the first time seen online."""
         return self.checked_in_at or self.first_online
 
-    def arrived_on(self, day: date, timezone: str) -> datetime | None:
-        """The "jam hadir" of one day of a multi-day stage (dates in the programme's time zone)."""
-        zone = ZoneInfo(timezone)
+    def arrived_on(self, day: date, window: StageWindow) -> datetime | None:
+        """The "jam hadir" of one day of a multi-day stage: the hall check-in for that day (its
+        check-in may open the evening before), else the first time seen online on that date."""
         for scanned_at, _desk in self.check_ins:
-            if scanned_at.astimezone(zone).date() == day:
+            if window.check_in_date(scanned_at) == day:
                 return scanned_at
-        return min((start for start, _ in self.online if start.astimezone(zone).date() == day), default=None)
+        return min((start for start, _ in self.online if window.day_of(start) == day), default=None)
 
 
 def kecamatan_of(org: Organization) -> str:
@@ -259,7 +258,7 @@ class Summary:
     stage_id: int
     registered_luring: int
     registered_daring: int
-    checked_in_today: int  # in the hall now: checked in on today's date of the stage (0 on other days)
+    checked_in_today: int  # in the hall now: checked in for the stage day of now (StageWindow.hall_date)
     checked_in_total: int  # participants checked in on any day of the stage
     online_now: int  # online now and not in the hall (see workshop.attendance.present)
     by_status: dict[AttendanceStatus, int] = field(default_factory=dict)  # with NOT_STARTED last

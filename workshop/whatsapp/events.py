@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 
-from workshop import signals
+from workshop import clock, signals
 from workshop.db import Session, db
 from workshop.live.models import Poll
 from workshop.programs.models import Stage
@@ -54,14 +54,15 @@ def whatsapp_stage(stage: Stage) -> dict:
 
 
 def whatsapp_participant(stage: Stage, registration: Registration) -> dict:
-    """The participant's live page: their own switch for polls by WhatsApp (when they have a number),
-    and whether this stage's polls would come to them (online in it, the organiser's switch on)."""
+    """The participant's live page: their own switch for polls by WhatsApp (when they have a number
+    and the stage has not ended), and whether this stage's polls would come to them (online in it,
+    the organiser's switch on)."""
     enabled = polls.participant_polls(db.session, registration)
     modes = {item.stage_id: item.mode for item in registration.stage_modes}
     return {
         "form": ParticipantPollsForm(formdata=None, prefix="wa-me", enabled=enabled, stage_id=str(stage.id)),
         "phone": registration.person.phone,
-        "allowed": polls.participant_polls_refusal(registration) is None,
+        "allowed": polls.participant_polls_refusal(registration, stage, clock.now()) is None,
         "enabled": enabled,
         "stage_on": polls.polls_enabled(db.session, stage),
         "online": modes.get(stage.id) == Mode.DARING,

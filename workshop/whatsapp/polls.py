@@ -13,6 +13,7 @@ from workshop.db import Session
 from workshop.groups.queries import group_members
 from workshop.live.models import Poll
 from workshop.programs.models import Stage
+from workshop.programs.schedule import Phase, stage_phase
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.reminders.models import Delivery, Kind
 from workshop.whatsapp.models import WhatsAppParticipant, WhatsAppPoll, WhatsAppStage
@@ -71,12 +72,23 @@ def poll_choosers(session: Session, stage: Stage) -> int:
     return session.scalar(select(func.count()).select_from(_chose_polls(stage).subquery())) or 0
 
 
-def participant_polls_refusal(registration: Registration) -> str | None:
-    """Why a registration may not choose WhatsApp polls ("not_approved", "no_phone"), or None."""
+def participant_polls_refusal(
+    registration: Registration, stage: Stage | None = None, now: datetime | None = None
+) -> str | None:
+    """Why a registration may not choose WhatsApp polls ("not_approved", "no_phone"; "stage_ended"
+    when chosen on the live page of a stage of its programme that had ended at `now`, for which no
+    poll goes out any more), or None."""
     if registration.status != Status.APPROVED:
         return "not_approved"
     if not registration.person.phone:
         return "no_phone"
+    if (
+        stage is not None
+        and now is not None
+        and stage.program_id == registration.program_id
+        and stage_phase(stage, now) == Phase.ENDED
+    ):
+        return "stage_ended"
     return None
 
 
@@ -87,11 +99,11 @@ def participant_polls(session: Session, registration: Registration) -> bool:
 
 
 def set_participant_polls(
-    session: Session, registration: Registration, enabled: bool, now: datetime
+    session: Session, registration: Registration, enabled: bool, now: datetime, *, stage: Stage | None = None
 ) -> str | None:
-    """The participant's own choice to get polls by WhatsApp; returns the refusal (nothing
-    changed) or None. The caller commits."""
-    refusal = participant_polls_refusal(registration)
+    """The participant's own choice to get polls by WhatsApp, made on the live page of `stage` (if
+    known); returns the refusal (nothing changed) or None. The caller commits."""
+    refusal = participant_polls_refusal(registration, stage, now)
     if refusal is None:
         choice = session.get(WhatsAppParticipant, registration.id)
         if choice is None:

@@ -88,7 +88,9 @@ def participant_polls(registration_id: int):
     elif not form.validate_on_submit():
         flash(_("The form expired. Go back, reload the page and try again."), "error")
     else:
-        refusal = polls.set_participant_polls(db.session, registration, form.enabled.data, clock.now())
+        refusal = polls.set_participant_polls(
+            db.session, registration, form.enabled.data, clock.now(), stage=stage
+        )
         if refusal is not None:
             flash(str(PARTICIPANT_REFUSALS[refusal]), "error")
         else:
@@ -114,4 +116,7 @@ def participant_polls(registration_id: int):
 PARTICIPANT_REFUSALS = {
     "not_approved": _l("Only approved participants can get polls by WhatsApp."),
     "no_phone": _l("Your registration has no WhatsApp number, so polls cannot be sent to it."),
+    "stage_ended": _l(
+        "This stage has ended: no more polls will be sent by WhatsApp for it. Nothing was changed."
+    ),
 }

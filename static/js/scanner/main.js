@@ -14,7 +14,7 @@ import { clientId } from "../lib/client_id.js";
 import { ApiError, request } from "./api.js";
 import { startCameraControls } from "./camera.js";
 import { queuedScanSent, showResult } from "./feedback.js";
-import { checkInWindows, config, el, fill, focusCodeInput, localClock, localDay, outsideWindow, root, T } from "./page.js";
+import { checkInWindows, config, el, fill, focusCodeInput, localClock, outsideWindow, root, stageDay, T } from "./page.js";
 import { addToQueue, loadQueue, queued, setOnSent, sync } from "./queue.js";
 import {
   forget,
@@ -129,7 +129,7 @@ async function queueScan(scan, decided, registrationId) {
   const local = {
     colour: decided.colour,
     registrationId,
-    day: localDay(new Date(scan.scanned_at)),
+    day: stageDay(new Date(scan.scanned_at)),
     first: decided.first || null,
   };
   await addToQueue({ ...scan, local });

@@ -89,5 +89,19 @@ export function outsideWindow(at) {
   return { colour: "red", result: "wrong_day", message: T.wrongDay };
 }
 
-// The roster names every participant of the stage: kept on this device only until the stage ends.
-export const stageEnded = () => localDay(new Date()) > config.stage.days[config.stage.days.length - 1];
+// The stage day whose hall check-ins count at a moment, as windows.py hall_date says: the day whose
+// check-in window holds it, or the day whose window closed earlier on its date (after midnight in a
+// stage crossing it, still the day it began); else the moment's date.
+export function stageDay(at) {
+  for (let index = checkInWindows.length - 1; index >= 0; index--) {
+    const [opens, closes] = checkInWindows[index];
+    if (opens <= at) {
+      return at < closes || localDay(new Date(closes)) === localDay(at) ? config.stage.days[index] : localDay(at);
+    }
+  }
+  return localDay(at);
+}
+
+// The roster names every participant of the stage: kept on this device only until the date of the stage's
+// end has passed (the day after its last day for a stage crossing midnight).
+export const stageEnded = () => localDay(new Date()) > config.stage.lastDate;

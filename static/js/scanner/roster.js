@@ -1,5 +1,5 @@
 // The stage's roster on this device (for offline check-in and search) and what this device knows
-// was checked in today ("seen"), both in IndexedDB (storage.js). Tickets are parsed as
+// was checked in on the stage's day ("seen"), both in IndexedDB (storage.js). Tickets are parsed as
 // workshop/checkin/tickets.py parses them. The roster holds no ticket secret: per ticket the
 // HMAC-SHA256 of its secret under the roster's key ("mac"), and a scanned secret is looked up by
 // the same HMAC (@noble/hashes from static/vendor: WebCrypto's would need HTTPS).
@@ -8,7 +8,7 @@ import { hmac } from "../../vendor/noble-hashes/hmac.js";
 import { sha256 } from "../../vendor/noble-hashes/sha2.js";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "../../vendor/noble-hashes/utils.js";
 import { request } from "./api.js";
-import { config, el, fill, localClock, localDay, STAGE, stageEnded, T } from "./page.js";
+import { config, el, fill, localClock, STAGE, stageDay, stageEnded, T } from "./page.js";
 import { queued } from "./queue.js";
 import { handleRequestError, networkOk } from "./status.js";
 import { keys, markKept, onChange, read, remove, unmarkKept, update, write } from "./storage.js";
@@ -78,7 +78,7 @@ export function lookup(code) {
 }
 
 function today() {
-  return localDay(new Date());
+  return stageDay(new Date());
 }
 
 export function seenToday() {

@@ -9,7 +9,7 @@ import { createStore, del, get, set } from "../../vendor/idb-keyval/index.js";
 
 const store = createStore("bh-scanner", "keyval");
 const PREFIX = "bh.scanner.";
-// The stages whose roster this device keeps, with their last day: static/js/app.js reads it to drop
+// The stages whose roster this device keeps, with the date it is kept until: static/js/app.js reads it to drop
 // them at logout or once the stage has ended, without opening IndexedDB on every page.
 export const KEPT = `${PREFIX}kept`;
 
@@ -98,7 +98,7 @@ export function saveSetting(name, value) {
 
 export function markKept(stageId, stage) {
   const kept = loadSetting("kept", {}) || {};
-  kept[stageId] = { last: stage.days[stage.days.length - 1], timezone: stage.timezone };
+  kept[stageId] = { last: stage.lastDate || stage.days[stage.days.length - 1], timezone: stage.timezone };
   saveSetting("kept", kept);
 }
 
