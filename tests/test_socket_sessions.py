@@ -4,6 +4,9 @@ the socket leaves the rooms it may no longer hear. Refusals say the right reason
 
 from __future__ import annotations
 
+import time
+
+import flask
 from sqlalchemy import select
 
 from tests import factories, test_live
@@ -120,3 +123,27 @@ def test_a_participant_socket_whose_session_ended_is_answered_not_left_waiting(a
             "question_id": 1,
         }
         assert socket.emit(event, payload, callback=True)["error"] == "login_required"
+
+
+def test_a_socket_whose_session_cookie_expired_since_it_connected_cannot_join_again(app, session, world):
+    """A socket's events read its cookie once (workshop/sessions.py), and still refuse it once it is
+    older than the session lifetime, as reading it again would."""
+    socket = joined_socket(app, staff_client(app, world["moderator"]), world["stage"])
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    app.session_interface.wall_clock = lambda: time.time() + lifetime + 60
+
+    ack = socket.emit("join_stage", {"stage_id": world["stage"].id}, callback=True)
+
+    assert ack == {"ok": False, "error": "login_required"}
+    assert not socket.is_connected()
+
+
+def test_each_event_of_a_socket_gets_its_own_copy_of_the_session(app, world):
+    client = staff_client(app, world["moderator"])
+    environ = client.get("/").request.environ  # one environ, as a socket's events share its handshake's
+    with app.request_context(environ):
+        flask.session["_fresh"] = "changed in one event"
+        user_id = flask.session["_user_id"]
+    with app.request_context(environ):
+        assert flask.session["_user_id"] == user_id
+        assert flask.session["_fresh"] is True  # as the login wrote it

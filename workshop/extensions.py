@@ -17,6 +17,7 @@ from workshop.bodies import limit_body
 from workshop.csrf import CSRFProtection
 from workshop.db import configure_sqlite, db, sqlite_write_intent
 from workshop.i18n import select_locale
+from workshop.sessions import CookieSessions
 
 SOCKETIO_ASYNC_MODE = "gevent"
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -65,6 +66,7 @@ def redis_client(url: str, timeout: float):
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()  # a socket's events read its cookie once
     app.before_request(limit_body)  # first: before CSRF or anything else reads a body
     db.init_app(app)
     with app.app_context():

@@ -8,13 +8,14 @@ Logging out or losing the personal link ends the user's sockets.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 from blinker import Namespace
 from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from workshop.auth.models import LIVE_ROLES, STAFF_ROLES, Role, User
 from workshop.db import db, sqlite_write_intent
@@ -62,27 +63,33 @@ class SocketUser(NamedTuple):
 # again (the vote's batch checks that the session epoch still holds). Dropped on disconnect.
 socket_users: dict[str, SocketUser] = {}
 joined_stages: dict[str, dict[int, int | None]] = {}
+sockets_per_stage: Counter[int] = Counter()  # the broadcaster asks every tick which stages are joined
 
-# Sent (by the app) when a socket of this process joined a stage, with its stage_id. What a receiver
-# returns (a dict) goes into the join's ack, e.g. the versions the client compares with its state.
+# Sent (by the app) when a socket of this process joined a stage, with its stage_id, and `again`
+# when the socket had joined that stage before (a page joins again after a group move). What a
+# receiver returns (a dict) goes into the join's ack, e.g. the versions the client compares with its state.
 stage_joined = Namespace().signal("stage-joined")
 
 
 def local_stage_ids() -> set[int]:
     """The stages that sockets of this process joined."""
-    return {stage_id for stages in joined_stages.values() for stage_id in stages}
+    return set(sockets_per_stage)
 
 
-def participant_registration_id(user, stage: Stage) -> int | None:
+# Built once (their cache keys are memoised on the statements): every socket that joins a stage asks.
+_STAGE_PROGRAM = select(Stage.program_id).where(Stage.id == bindparam("stage_id"))
+_APPROVED_REGISTRATION = select(Registration.id).where(
+    Registration.program_id == bindparam("program_id"),
+    Registration.person_id == bindparam("person_id"),
+    Registration.status == Status.APPROVED,
+)
+
+
+def participant_registration_id(user, program_id: int) -> int | None:
+    """The user's approved registration for the programme."""
     if user.person_id is None:
         return None
-    return db.session.scalar(
-        select(Registration.id).where(
-            Registration.program_id == stage.program_id,
-            Registration.person_id == user.person_id,
-            Registration.status == Status.APPROVED,
-        )
-    )
+    return db.session.scalar(_APPROVED_REGISTRATION, {"program_id": program_id, "person_id": user.person_id})
 
 
 def _sid() -> str:
@@ -93,8 +100,9 @@ def _sid() -> str:
 def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
     """(user id, session epoch, registration id) of the current socket, if it joined the stage as
     a participant."""
-    registration_id = joined_stages.get(_sid(), {}).get(stage_id)
-    user = socket_users.get(_sid())
+    sid = _sid()
+    registration_id = joined_stages.get(sid, {}).get(stage_id)
+    user = socket_users.get(sid)
     return None if registration_id is None or user is None else (user.id, user.session_epoch, registration_id)
 
 
@@ -133,26 +141,32 @@ def checked_user() -> SocketUser | None:
 def on_join_stage(data):
     """{'stage_id': n} -> {'ok': true, 'staff': bool} or {'ok': false, 'error': code}."""
     sqlite_write_intent.set(False)
-    stage_id = data.get("stage_id") if isinstance(data, dict) else None
-    stage = db.session.get(Stage, stage_id) if valid_id(stage_id) else None
-    if stage is None:
+    stage_id = valid_id(data.get("stage_id") if isinstance(data, dict) else None)
+    program_id = db.session.scalar(_STAGE_PROGRAM, {"stage_id": stage_id}) if stage_id else None
+    if stage_id is None or program_id is None:
         return {"ok": False, "error": "unknown_stage"}
     user = checked_user()
     if user is None:
         return {"ok": False, "error": "login_required"}
     if user.is_staff:
-        join_room(staff_room(stage.id))
+        join_room(staff_room(stage_id))
         if user.is_live_moderator:
-            join_room(moderator_room(stage.id))
+            join_room(moderator_room(stage_id))
         registration_id = None
     else:
-        registration_id = participant_registration_id(user, stage)
+        registration_id = participant_registration_id(user, program_id)
         if registration_id is None:
             return {"ok": False, "error": "forbidden"}
-        join_room(stage_room(stage.id))
-    joined_stages.setdefault(_sid(), {})[stage.id] = registration_id
+        join_room(stage_room(stage_id))
+    stages = joined_stages.setdefault(_sid(), {})
+    again = stage_id in stages
+    stages[stage_id] = registration_id
+    if not again:
+        sockets_per_stage[stage_id] += 1
     ack = {"ok": True, "staff": user.is_staff}
-    for _receiver, extra in stage_joined.send(current_app._get_current_object(), stage_id=stage.id):
+    for _receiver, extra in stage_joined.send(
+        current_app._get_current_object(), stage_id=stage_id, again=again
+    ):
         ack.update(extra or {})
     return ack
 
@@ -160,7 +174,10 @@ def on_join_stage(data):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     socket_users.pop(_sid(), None)
-    joined_stages.pop(_sid(), None)
+    for stage_id in joined_stages.pop(_sid(), {}):
+        sockets_per_stage[stage_id] -= 1
+        if not sockets_per_stage[stage_id]:
+            del sockets_per_stage[stage_id]
 
 
 def account_of(person_id: int) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Flask
-from flask_socketio import join_room, leave_room, rooms
+from flask_socketio import join_room, leave_room
 from sqlalchemy import select
 
 from workshop import realtime
@@ -33,26 +33,25 @@ def plenary_room(stage_id: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    def joined(_app, stage_id: int, **_) -> dict:
+    def joined(_app, stage_id: int, again: bool = False, **_) -> dict:
         joined = realtime.joined_participant(stage_id)
         if joined is None:
             return {}
-        group = queries.own_group(db.session, stage_id, joined[2])
-        room = group_room(group.id) if group else plenary_room(stage_id)
-        _leave_stage_rooms(stage_id, keep=room)
+        group_id = queries.own_group_id(db.session, stage_id, joined[2])
+        room = plenary_room(stage_id) if group_id is None else group_room(group_id)
+        if again:
+            _leave_stage_rooms(stage_id, keep=room)
         join_room(room)
-        return {"group_id": group.id} if group else {}
+        return {} if group_id is None else {"group_id": group_id}
 
     realtime.stage_joined.connect(joined, sender=app, weak=False)
 
 
 def _leave_stage_rooms(stage_id: int, *, keep: str) -> None:
-    """Joining again after a move: leave the room of the stage's group the socket was in."""
-    previous = {room for room in rooms() if room.startswith(("group:", "stage-plenary:"))} - {keep}
-    if not previous:
-        return
+    """Joining again after a move: leave the room of the stage's group the socket was in (a socket
+    joins these rooms only when it joins their stage: its first join has none to leave)."""
     group_ids = db.session.scalars(select(StageGroup.id).where(StageGroup.stage_id == stage_id))
-    for room in previous & {plenary_room(stage_id), *map(group_room, group_ids)}:
+    for room in {plenary_room(stage_id), *map(group_room, group_ids)} - {keep}:
         leave_room(room)
 
 

@@ -101,6 +101,16 @@ def own_group(session: Session, stage_id: int, registration_id: int) -> StageGro
     )
 
 
+# Built once (its cache key is memoised on the statement): every socket that joins a stage asks.
+_OWN_GROUP_ID = select(GroupMember.group_id).where(
+    GroupMember.stage_id == bindparam("stage_id"), GroupMember.registration_id == bindparam("registration_id")
+)
+
+
+def own_group_id(session: Session, stage_id: int, registration_id: int) -> int | None:
+    return session.scalar(_OWN_GROUP_ID, {"stage_id": stage_id, "registration_id": registration_id})
+
+
 # Built once (its cache key is memoised on the statement): the participant page asks on every view.
 # A row per stage of the programme with groups set up, with the registration's group there (or None).
 _GROUPS_ON_PAGE = (

@@ -83,7 +83,7 @@ def _participant(user, stage: Stage) -> Registration:
         raise LiveError("login_required", 401)
     if user.is_staff:
         raise LiveError("participants_only", 403)
-    registration_id = realtime.participant_registration_id(user, stage)
+    registration_id = realtime.participant_registration_id(user, stage.program_id)
     if registration_id is None:
         raise LiveError("forbidden", 403)
     return db.session.get_one(Registration, registration_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from workshop import audit
 from workshop.auth.models import User
@@ -340,12 +340,21 @@ def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, in
     )
 
 
+# Built once (its cache key is memoised on the statement): every socket that joins a stage asks.
+_STATE_VERSIONS = (
+    select(LiveStage.version, Poll.results_version)
+    .outerjoin(Poll, Poll.id == LiveStage.current_poll_id)
+    .where(LiveStage.stage_id == bindparam("stage_id"))
+)
+
+
 def state_versions(session: Session, stage_id: int) -> dict[str, Any]:
     """What a client's state is as new as: the stage's version and its current poll's results
     version (as in the snapshot)."""
-    live = live_settings(session, stage_id)
-    poll = session.get(Poll, live.current_poll_id) if live.current_poll_id else None
-    return {"version": live.version, "results_version": poll.results_version if poll else None}
+    row = session.execute(_STATE_VERSIONS, {"stage_id": stage_id}).first()
+    if row is None:
+        return {"version": _default_live_stage(stage_id).version, "results_version": None}
+    return {"version": row.version, "results_version": row.results_version}
 
 
 def expired_polls(session: Session, now: datetime) -> list[int]:

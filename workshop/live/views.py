@@ -138,7 +138,7 @@ def _carry_into(stage: Stage) -> None:
 
 def _participant_registration_or_403(stage: Stage) -> Registration:
     """The current user's approved registration for the stage's programme; 403 for anyone else."""
-    registration_id = participant_registration_id(current_user, stage)
+    registration_id = participant_registration_id(current_user, stage.program_id)
     if registration_id is None:
         abort(403)
     return db.session.get_one(Registration, registration_id)
