@@ -950,6 +950,48 @@ def test_the_vote_batcher_writes_votes_that_wait_together_and_answers_each_its_o
     assert [len(batch) for batch in batches] == [20, 10]
 
 
+def test_in_a_burst_the_vote_batcher_waits_a_moment_for_more_votes_and_a_lone_vote_goes_at_once(
+    app, monkeypatch
+):
+    import gevent
+
+    from workshop.live import votes
+    from workshop.live.votes import VoteBatcher
+
+    monkeypatch.setattr(votes, "BURST_GATHER", 0.5)
+    batches, waits = [], []
+
+    class RecordingSocketIO:
+        server = socketio.server
+        start_background_task = staticmethod(socketio.start_background_task)
+
+        @staticmethod
+        def sleep(seconds):
+            waits.append(seconds)
+            gevent.sleep(seconds)
+
+    def write(requests):
+        batches.append([request.client_id for request in requests])
+        return [{"ok": True, "client": request.client_id} for request in requests]
+
+    batcher = VoteBatcher(RecordingSocketIO, write)
+    alone, first, second = (VoteRequest(1, 0, n, 1, 1, client_id(f"b{n:02d}"), {}, NOW) for n in range(3))
+
+    assert batcher.submit(alone) == {"ok": True, "client": alone.client_id}
+    assert waits == []  # nothing written just before: no wait
+    voters = [gevent.spawn(batcher.submit, first)]
+    gevent.sleep(0.05)  # the batcher waits for more: this vote joins the batch
+    voters.append(gevent.spawn(batcher.submit, second))
+    gevent.joinall(voters, timeout=5)
+
+    assert [voter.value for voter in voters] == [
+        {"ok": True, "client": first.client_id},
+        {"ok": True, "client": second.client_id},
+    ]
+    assert batches == [[alone.client_id], [first.client_id, second.client_id]]
+    assert waits == [0.5]
+
+
 def test_the_staff_state_of_what_changed_here_lately_goes_to_moderators_again(app, session, world, set_now):
     stage = world["stage"]
     participant = joined_socket(app, participant_client(app, session, world["luring"]), stage)
