@@ -77,17 +77,18 @@ AROUND_MIDNIGHT = [-3600, -60, -1, -0.001, 0, 0.001, 1, 60, 3600]  # seconds fro
 
 
 @pytest.mark.parametrize("offset", AROUND_MIDNIGHT)
-def test_the_browser_tests_running_stage_runs_at_any_hour_with_a_hall_check_in_present_now(
+def test_the_browser_tests_running_stage_runs_at_any_hour_with_a_hall_check_in_present_after(
     session, set_now, offset
 ):
-    """The browser tests seed a stage running on the wall clock (factories.running_today): also just
-    before and after midnight WIB it runs as one day holding the moment, nothing says it resumes
-    later, and a hall check-in made then counts as present then."""
+    """The browser tests seed a stage running on the wall clock (factories.running_now) and read
+    it for a while after: also when seeded just before or after midnight WIB it runs as one span,
+    nothing says it resumes later, and a hall check-in made then counts as present then and half
+    an hour later."""
     now = MIDNIGHT_WIB + timedelta(seconds=offset)
     set_now(now)
     program = factories.program(session, stages=1)
     stage = program.stages[0]
-    stage.starts_at, stage.ends_at = factories.running_today(now)
+    stage.starts_at, stage.ends_at = factories.running_now(now)
     hall = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING)
     scan = check_in(
         session,
@@ -100,9 +101,10 @@ def test_the_browser_tests_running_stage_runs_at_any_hour_with_a_hall_check_in_p
     )
 
     assert scan.result == ScanResult.OK
-    assert stage_phase(stage, now) == Phase.RUNNING
-    assert resumes_at(stage, now) is None
-    assert present_now(session, stage, now).hall == {hall.id}
+    for moment in (now, now + timedelta(minutes=30)):
+        assert stage_phase(stage, moment) == Phase.RUNNING
+        assert resumes_at(stage, moment) is None
+        assert present_now(session, stage, moment).hall == {hall.id}
 
 
 def test_the_stage_for_now_is_the_running_one_else_the_next(session):

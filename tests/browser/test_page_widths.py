@@ -103,7 +103,7 @@ def _seed(live_server: LiveServer) -> Seeded:
         # The ended stage falls on the days of the Zoom report in tests/data (15-16 July 2021).
         ended.starts_at = datetime(2021, 7, 15, 2, tzinfo=UTC)
         ended.ends_at = datetime(2021, 7, 16, 9, tzinfo=UTC)
-        running.starts_at, running.ends_at = factories.running_today(now, after=timedelta(hours=6))
+        running.starts_at, running.ends_at = factories.running_now(now, after=timedelta(hours=6))
         upcoming.starts_at, upcoming.ends_at = now + timedelta(weeks=3), now + timedelta(weeks=3, days=1)
         running.title = "Penyusunan Masterplan Smart Governance dan Smart Branding"
 

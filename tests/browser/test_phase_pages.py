@@ -73,8 +73,8 @@ def _seed(live_server: LiveServer) -> dict:
 
     spans = {
         "upcoming": (days(10, 11), days(30, 30)),
-        # Today from an hour ago to an hour from now, within today in WIB (at any hour of the day).
-        "running": (factories.running_today(now), days(21, 21)),
+        # From an hour ago to an hour from now (across midnight if need be).
+        "running": (factories.running_now(now), days(21, 21)),
         "ended": (days(-30, -29), days(-9, -9)),
     }
     seeded: dict = {"tokens": {}, "slugs": {}, "stages": {}, "programs": {}}
