@@ -410,9 +410,12 @@ def test_stage_badges_list_the_approved_luring_people_by_organisation_then_name(
 
     page_1 = render_page(pdf, tmp_path)
     payloads = [f"BH1:{people[name].ticket_secret}" for name in expected]
-    assert sorted(decode(page_1)) == sorted(payloads[:8])
-    for slot in range(8):  # and each code is on its owner's card
+    # Each card's code reads as its owner's, as a scanner held to the card reads it; zbar reading
+    # all eight at once from the whole sheet misses one now and then, so the sheet is only checked
+    # for codes of no one else.
+    for slot in range(8):
         assert decode_slot(page_1, slot, tmp_path) == [payloads[slot]]
+    assert set(decode(page_1)) <= set(payloads[:8])
     assert decode(render_page(pdf, tmp_path, page=2)) == [payloads[8]]
 
 
