@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from wsproto import ConnectionType, WSConnection
@@ -285,6 +286,29 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
             process.kill()
             process.wait()
     return process.returncode
+
+
+@contextlib.contextmanager
+def app_py(directory: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`python app.py` (as scripts/run.sh starts it) on a new migrated SQLite database in
+    `directory`: (the process, its base URL)."""
+    url = f"sqlite:///{directory / 'bimtek.sqlite3'}"
+    prepare_database(url)
+    port = free_port()
+    env = environment(url, HOST="127.0.0.1", PORT=str(port))
+    process = start([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base_url + "/healthz", process)
+        yield process, base_url
+    finally:
+        stop(process)
+
+
+def rss_bytes(process: subprocess.Popen) -> int:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+    return int(line.split()[1]) * 1024
 
 
 # Helpers for several clients at once (tests/test_multiprocess.py): each from its own loopback

@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import struct
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,26 +31,8 @@ MASK = b"\x11\x22\x33\x44"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("websocket-limits") / "bimtek.sqlite3"
-    url = f"sqlite:///{path}"
-    serving.prepare_database(url)
-    port = serving.free_port()
-    env = serving.environment(url, HOST="127.0.0.1", PORT=str(port))
-    process = serving.start(
-        [sys.executable, "app.py"], cwd=serving.PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        serving.wait_for(base_url + "/healthz", process)
-        yield process, base_url
-    finally:
-        serving.stop(process)
-
-
-def _rss_bytes(process: subprocess.Popen) -> int:
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
-    return int(line.split()[1]) * 1024
+    with serving.app_py(tmp_path_factory.mktemp("websocket-limits")) as started:
+        yield started
 
 
 def _engineio_socket(base_url: str) -> serving.WebSocket:
@@ -108,14 +88,14 @@ def _still_serves(process: subprocess.Popen, base_url: str) -> None:
 
 def test_a_frame_announcing_300_mib_is_refused_before_its_payload_is_read(server):
     process, base_url = server
-    before = _rss_bytes(process)
+    before = serving.rss_bytes(process)
     ws = _engineio_socket(base_url)
     try:
         _send_quietly(ws, _header(0x1, 300 * MIB) + bytes(4 * MIB))
         assert _close_code(ws) == MESSAGE_TOO_BIG
     finally:
         ws.sock.close()
-    assert _rss_bytes(process) - before < 2 * MIB
+    assert serving.rss_bytes(process) - before < 2 * MIB
     _still_serves(process, base_url)
 
 
@@ -173,7 +153,7 @@ FRAMES = st.lists(
 @given(frames=FRAMES)
 def test_any_frames_leave_the_server_serving_others_and_holding_no_more(server, frames):
     process, base_url = server
-    before = _rss_bytes(process)
+    before = serving.rss_bytes(process)
     ws = _engineio_socket(base_url)
     try:
         for opcode, flags, fin, masked, announced, sent in frames:
@@ -181,4 +161,4 @@ def test_any_frames_leave_the_server_serving_others_and_holding_no_more(server, 
     finally:
         ws.sock.close()
     _still_serves(process, base_url)
-    assert _rss_bytes(process) - before < 4 * MIB
+    assert serving.rss_bytes(process) - before < 4 * MIB

@@ -22,11 +22,10 @@ SALT = "wtf-csrf-token"  # Flask-WTF's
 
 @functools.lru_cache(maxsize=1024)
 def signed_value(secret_key: str, token: str) -> object:
-    """What a token signs under the key, or None if it is not one signed with it."""
-    try:
-        return URLSafeTimedSerializer(secret_key, salt=SALT).loads(token)
-    except BadData:
-        return None
+    """What a token signs under the key; BadData if it is not one signed with it. Only tokens the
+    app signed are kept (lru_cache keeps no call that raised): they are short, while a stranger's
+    may be anything up to the 64 KiB a body may hold, and a thousand of those would be 64 MiB."""
+    return URLSafeTimedSerializer(secret_key, salt=SALT).loads(token)
 
 
 class CSRFProtection(CSRFProtect):
@@ -53,5 +52,8 @@ class CSRFProtection(CSRFProtect):
         secret_key = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
         if not token or not isinstance(expected, str) or not secret_key:
             return False
-        value = signed_value(str(secret_key), token)
+        try:
+            value = signed_value(str(secret_key), token)
+        except BadData:
+            return False
         return isinstance(value, str) and hmac.compare_digest(expected, value)
