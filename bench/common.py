@@ -15,7 +15,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from functools import cache
 from http.cookies import SimpleCookie
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,37 @@ FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 # Database and servers
 
 
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(_normalised(re.split(r"[\[=<>~!; ]", line)[0]))
+    return names
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@cache
+def dev_only_modules() -> list[str]:
+    """The top-level modules installed only by requirements-dev.txt (bench/as_installed.py)."""
+    dev_only = _requirement_names(ROOT / "requirements-dev.txt") - _requirement_names(
+        ROOT / "requirements.txt"
+    )
+    return sorted(
+        module
+        for module, distributions in packages_distributions().items()
+        if all(_normalised(distribution) in dev_only for distribution in distributions)
+    )
+
+
+def as_installed(argv: list[str]) -> list[str]:
+    """The command that runs `python <argv>` without the modules production does not install."""
+    return [PYTHON, str(BENCH / "as_installed.py"), *argv]
+
+
 def environment(database_url: str, port: int | None = None, **extra: str) -> dict[str, str]:
     """The environment of the production single-machine mode, on the given database."""
     env = dict(os.environ)
@@ -41,6 +74,7 @@ def environment(database_url: str, port: int | None = None, **extra: str) -> dic
         RATELIMIT_ENABLED="false",
         BIMTEK_ENV="production",
         PYTHONUNBUFFERED="1",
+        BENCH_ABSENT_MODULES=",".join(dev_only_modules()),
     )
     env.setdefault("PUBLIC_BASE_URL", "https://bimtek.example.org")  # production refuses to start without it
     if port is not None:
@@ -66,12 +100,13 @@ def free_port() -> int:
 def start_server(
     argv: list[str], database_url: str, log_path: Path, probe: str, **extra_env: str
 ) -> tuple[subprocess.Popen, int]:
-    """Start `python <argv>` on a free port and wait until GET `probe` answers 200."""
+    """Start `python <argv>` as production installs it (bench/as_installed.py) on a free port and
+    wait until GET `probe` answers 200."""
     port = free_port()
     log = log_path.open("w")
     script = " ".join(argv)
     process = subprocess.Popen(
-        [PYTHON, *argv],
+        as_installed(argv),
         cwd=ROOT,
         env=environment(database_url, port, **extra_env),
         stdout=log,

@@ -37,7 +37,17 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import PYTHON, RESULTS, ROOT, environment, free_port, make_database, server_cpu, verdict
+from common import (
+    PYTHON,
+    RESULTS,
+    ROOT,
+    as_installed,
+    environment,
+    free_port,
+    make_database,
+    server_cpu,
+    verdict,
+)
 from live_poll import FIGURES, figure, fmt, open_poll, raise_open_files, seed, summarise
 
 sys.path.insert(0, str(ROOT))
@@ -126,7 +136,11 @@ class Cluster:
                 ACCESS_LOG="",
                 **({"LIVE_BROADCAST_SECONDS": self.broadcast_seconds} if self.broadcast_seconds else {}),
             )
-            self.start(f"web{index + 1}", [GUNICORN, "-c", GUNICORN_CONFIG, "workshop:create_app()"], env)
+            self.start(
+                f"web{index + 1}",
+                as_installed([GUNICORN, "-c", GUNICORN_CONFIG, "workshop:create_app()"]),
+                env,
+            )
         render.write_nginx_config(
             self.nginx_prefix,
             listen=f"127.0.0.1:{self.nginx_port}",
