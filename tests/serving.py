@@ -288,15 +288,23 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
     return process.returncode
 
 
+APP_PY = [sys.executable, "app.py"]
+GUNICORN = [
+    str(Path(sys.executable).with_name("gunicorn")),
+    *("-c", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"), "workshop:create_app()"),
+]
+
+
 @contextlib.contextmanager
-def app_py(directory: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`python app.py` (as scripts/run.sh starts it) on a new migrated SQLite database in
-    `directory`: (the process, its base URL)."""
+def served(directory: Path, command: list[str] = APP_PY) -> Iterator[tuple[subprocess.Popen, str]]:
+    """The app served by `command` (`python app.py` as scripts/run.sh starts it, or GUNICORN with
+    deploy/gunicorn.conf.py) on a new migrated SQLite database in `directory`: (the process, its
+    base URL)."""
     url = f"sqlite:///{directory / 'bimtek.sqlite3'}"
     prepare_database(url)
     port = free_port()
     env = environment(url, HOST="127.0.0.1", PORT=str(port))
-    process = start([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL)
+    process = start(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_for(base_url + "/healthz", process)
@@ -305,8 +313,14 @@ def app_py(directory: Path) -> Iterator[tuple[subprocess.Popen, str]]:
         stop(process)
 
 
-def rss_bytes(process: subprocess.Popen) -> int:
-    status = Path(f"/proc/{process.pid}/status").read_text()
+def serving_pid(process: subprocess.Popen) -> int:
+    """The process that serves requests: gunicorn's worker (the master's one child), or the process."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return int(children[0]) if children else process.pid
+
+
+def rss_bytes(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
     (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
     return int(line.split()[1]) * 1024
 

@@ -23,7 +23,7 @@ TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with serving.app_py(tmp_path_factory.mktemp("csrf-hostile")) as started:
+    with serving.served(tmp_path_factory.mktemp("csrf-hostile")) as started:
         yield started
 
 
@@ -55,12 +55,12 @@ def test_a_thousand_huge_forged_tokens_are_refused_and_the_process_keeps_none(se
     stranger, _ = _visitor(base_url)
     for number in range(200):  # the process's heap at its working size (about 30 MiB more)
         _switch_to_english(stranger, f"warm-{number}.{'x' * 60_000}")
-    before = serving.rss_bytes(process)
+    before = serving.rss_bytes(process.pid)
 
     answers = {_switch_to_english(stranger, f"{number}.{'x' * 60_000}")[0] for number in range(1100)}
 
     assert answers == {400}
-    assert serving.rss_bytes(process) - before < 16 * MIB  # keeping them took 66 MiB more
+    assert serving.rss_bytes(process.pid) - before < 16 * MIB  # keeping them took 66 MiB more
     assert _language_of(stranger) == "id"
     neighbour, token = _visitor(base_url)
     assert _switch_to_english(neighbour, token)[0] == 200

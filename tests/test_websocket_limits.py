@@ -31,7 +31,13 @@ MASK = b"\x11\x22\x33\x44"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with serving.app_py(tmp_path_factory.mktemp("websocket-limits")) as started:
+    with serving.served(tmp_path_factory.mktemp("websocket-limits")) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    with serving.served(tmp_path_factory.mktemp("websocket-limits-gunicorn"), serving.GUNICORN) as started:
         yield started
 
 
@@ -86,16 +92,18 @@ def _still_serves(process: subprocess.Popen, base_url: str) -> None:
     assert answer.startswith("44") and "login_required" in answer
 
 
-def test_a_frame_announcing_300_mib_is_refused_before_its_payload_is_read(server):
-    process, base_url = server
-    before = serving.rss_bytes(process)
+@pytest.mark.parametrize("served_by", ["server", "gunicorn"])
+def test_a_frame_announcing_300_mib_is_refused_before_its_payload_is_read(request, served_by):
+    process, base_url = request.getfixturevalue(served_by)
+    worker = serving.serving_pid(process)
+    before = serving.rss_bytes(worker)
     ws = _engineio_socket(base_url)
     try:
         _send_quietly(ws, _header(0x1, 300 * MIB) + bytes(4 * MIB))
         assert _close_code(ws) == MESSAGE_TOO_BIG
     finally:
         ws.sock.close()
-    assert serving.rss_bytes(process) - before < 2 * MIB
+    assert serving.rss_bytes(worker) - before < 2 * MIB
     _still_serves(process, base_url)
 
 
@@ -153,7 +161,7 @@ FRAMES = st.lists(
 @given(frames=FRAMES)
 def test_any_frames_leave_the_server_serving_others_and_holding_no_more(server, frames):
     process, base_url = server
-    before = serving.rss_bytes(process)
+    before = serving.rss_bytes(process.pid)
     ws = _engineio_socket(base_url)
     try:
         for opcode, flags, fin, masked, announced, sent in frames:
@@ -161,4 +169,4 @@ def test_any_frames_leave_the_server_serving_others_and_holding_no_more(server, 
     finally:
         ws.sock.close()
     _still_serves(process, base_url)
-    assert serving.rss_bytes(process) - before < 4 * MIB
+    assert serving.rss_bytes(process.pid) - before < 4 * MIB
