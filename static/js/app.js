@@ -36,6 +36,12 @@ function today(timezone) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(new Date());
 }
 
+function nextDate(isoDate) {
+  const day = new Date(`${isoDate}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
+}
+
 function forgetLegacyRosters(onlyEnded) {
   let keys;
   try {
@@ -52,10 +58,14 @@ function forgetLegacyRosters(onlyEnded) {
   }
 }
 
+// The older roster names its stage's days, not when it ends. A stage of several days runs each day within it;
+// a stage of one day may be one span crossing midnight (19.00-01.00), whose check-ins hold until the date
+// it ends on is over (scanner/page.js stageDay): its roster stays through the date after its day.
 function legacyRosterEnded(text) {
   try {
     const { days, timezone } = JSON.parse(text).stage;
-    return today(timezone) > days[days.length - 1];
+    const last = days.length === 1 ? nextDate(days[0]) : days[days.length - 1];
+    return today(timezone) > last;
   } catch {
     return true; // unreadable: nothing to keep
   }

@@ -526,6 +526,42 @@ def test_a_roster_of_a_stage_that_has_ended_is_dropped_from_the_device(
     assert browser_problems.seen == []
 
 
+def test_a_roster_an_older_version_kept_stays_after_midnight_while_its_one_day_stage_may_still_run(
+    live_server, new_context, browser_problems
+):
+    """Rosters in localStorage (the older format names the stage's days, not its end): at 00.30 WIB on
+    Jumat 25 Juni 2021 a stage of 24 Juni alone may be one span still running (19.00 to 01.00 WIB, its
+    check-ins of 24 Juni: stageDay), and its roster stays through 25 Juni; a stage of 23 Juni, or of 23
+    and 24 Juni (daily windows), has ended."""
+    rosters = {
+        901: ["2021-06-24"],
+        902: ["2021-06-23"],
+        903: ["2021-06-23", "2021-06-24"],
+        904: ["2021-06-24", "2021-06-25"],
+    }
+    page = new_context().new_page()
+    page.goto("/login")
+    page.evaluate(
+        "(rosters) => { for (const [stage, days] of Object.entries(rosters)) {"
+        " localStorage.setItem(`bh.scanner.roster.${stage}`,"
+        " JSON.stringify({ stage: { days, timezone: 'Asia/Jakarta' }, registrations: [] }));"
+        " localStorage.setItem(`bh.scanner.seen.${stage}`, '{}'); } }",
+        {str(stage): days for stage, days in rosters.items()},
+    )
+
+    def kept_at(moment: datetime) -> list[str]:
+        page.clock.set_fixed_time(moment)
+        page.goto("/login")  # any page
+        expect(page.locator("h1")).to_be_visible()
+        return page.evaluate(LOCAL_KEYS)
+
+    still_running = [f"bh.scanner.{kind}.{stage}" for kind in ("roster", "seen") for stage in (901, 904)]
+    assert kept_at(datetime(2021, 6, 24, 17, 30, tzinfo=UTC)) == still_running
+    assert kept_at(datetime(2021, 6, 25, 16, 59, 59, tzinfo=UTC)) == still_running  # 23.59.59 WIB, 25 Juni
+    assert kept_at(datetime(2021, 6, 25, 17, tzinfo=UTC)) == []  # Sabtu 26 Juni, 00.00 WIB
+    assert browser_problems.seen == []
+
+
 def test_after_midnight_the_desk_keeps_the_roster_and_the_day_of_a_stage_crossing_midnight(
     live_server, new_context, browser_problems
 ):
