@@ -2,10 +2,12 @@
 surrounding spaces), never as None; WTForms' own messages ("This field is required.", "Field
 cannot be longer than 200 characters.") come in the user's language from the app's catalog."""
 
+from flask import abort, request
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # what a form gets when it is to read the request itself
 from wtforms import Field, Form, PasswordField, StringField, TextAreaField
 
 from workshop.text import clean_line, clean_lines
@@ -66,9 +68,24 @@ class _Meta:
         return unbound_field.bind(form=form, **options)
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(item, str) for item in value)
+    )
+
+
 class BaseForm(FlaskForm):
     class Meta(_Meta):
-        pass
+        def wrap_formdata(self, form, formdata):
+            """A JSON body is read as the form (Flask-WTF) only when it is an object of texts (or lists
+            of texts, a field sent twice): a number, true, null or an object where a field's text goes,
+            or a body that is no object, is answered 400 before any field reads it."""
+            reads_request = formdata is _Auto and form.is_submitted()
+            if reads_request and request.is_json and not request.form and not request.files:
+                body = request.get_json(silent=True)
+                if not isinstance(body, dict) or not all(_is_text(value) for value in body.values()):
+                    abort(400)
+            return super().wrap_formdata(form, formdata)
 
 
 class SubForm(Form):
