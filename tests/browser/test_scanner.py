@@ -638,6 +638,8 @@ def test_scans_and_a_roster_an_older_version_kept_in_local_storage_move_to_index
     live_server, new_context, browser_problems
 ):
     page, stage_id = one_person_scanner(live_server, new_context)
+    # the page reloads offline below: from the service worker's copy, once it holds one
+    expect(page.locator("[data-scanner]")).to_have_attribute("data-offline-ready", "true")
     context = page.context
     context.set_offline(True)
     old_scan = {
