@@ -7,6 +7,9 @@ from __future__ import annotations
 import time
 
 import flask
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests import factories, test_live
@@ -147,3 +150,28 @@ def test_each_event_of_a_socket_gets_its_own_copy_of_the_session(app, world):
     with app.request_context(environ):
         assert flask.session["_user_id"] == user_id
         assert flask.session["_fresh"] is True  # as the login wrote it
+
+
+@pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")  # werkzeug's, for the long ones
+def test_a_socket_with_a_forged_session_cookie_is_refused_and_the_real_one_goes_on(app, world):
+    """Each socket reads its own cookie once (workshop/sessions.py): any change to a signed cookie,
+    or any text at all, connects no one, and the real cookie's socket joins as before."""
+    domain = app.config["SERVER_NAME"]
+    moderator = staff_client(app, world["moderator"])
+    real = moderator.get_cookie("session", domain=domain).value
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        cut=st.integers(min_value=0, max_value=len(real)),
+        tail=st.one_of(st.text(max_size=40), st.text(max_size=20_000), st.just("\x00\x1f\x7f" * 3000)),
+    )
+    def forged_cookie_connects_no_one(cut: int, tail: str) -> None:
+        forged = real[:cut] + tail
+        assume(forged != real)
+        stranger = app.test_client()
+        stranger.set_cookie("session", forged, domain=domain)
+        socket = socketio.test_client(app, flask_test_client=stranger)
+        assert not socket.is_connected()
+        joined_socket(app, moderator, world["stage"]).disconnect()
+
+    forged_cookie_connects_no_one()
