@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
@@ -63,7 +63,9 @@ _TICKET_BY_SECRET = _TICKET.where(Registration.ticket_secret_hash == bindparam("
 _TICKET_BY_CODE = _TICKET.where(Registration.ticket_code == bindparam("value"))
 # The rows a scan writes, and the lookups that usually find nothing (a new nonce, no check-in
 # yet today), are Core statements run on the session's connection: the ORM's execute costs about
-# 40 µs a statement more (docs/benchmarks.md). A row found is then loaded as an ORM object.
+# 40 µs a statement more (docs/benchmarks.md). A row found is then loaded as an ORM object. A scan
+# asks the session for its connection once: each ask cost about as much as a statement's own
+# Python work in SQLAlchemy.
 _INSERT_ATTEMPT = insert(cast(Table, ScanAttempt.__table__)).returning(ScanAttempt.id)
 _INSERT_CHECK_IN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.id)
 _ATTEMPT_BY_NONCE = select(ScanAttempt.id).where(ScanAttempt.client_nonce == bindparam("nonce"))
@@ -131,6 +133,10 @@ def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResul
 
 def find_ticket(session: Session, text: str, secret_key: str, stage: AnyStage | None = None) -> Ticket | None:
     """The registration of a scanned or typed code, with its mode for the stage (if one is given)."""
+    return _find_ticket(session.connection(), text, secret_key, stage)
+
+
+def _find_ticket(connection: Connection, text: str, secret_key: str, stage: AnyStage | None) -> Ticket | None:
     parsed = codes.parse(text)
     if parsed is None:
         return None
@@ -140,7 +146,7 @@ def find_ticket(session: Session, text: str, secret_key: str, stage: AnyStage | 
     else:
         statement = _TICKET_BY_CODE
     parameters = {"value": value, "stage_id": stage.id if stage is not None else None}
-    row = session.connection().execute(statement, parameters).one_or_none()
+    row = connection.execute(statement, parameters).one_or_none()
     if row is None:
         return None
     registration_id, program_id, status, mode, name, position, organization, parent_kind, parent = row
@@ -176,16 +182,19 @@ def check_in(
     now = now or utcnow()
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
     session.flush()  # the Core statements below see what the session holds (they do not flush)
+    connection = session.connection()
     if client_nonce:
-        replay = _replay(session, client_nonce, stage, code, secret_key)
+        replay = _replay(session, connection, client_nonce, stage, code, secret_key)
         if replay is not None:
             return replay
 
-    ticket = find_ticket(session, code, secret_key, stage)
-    result, day, first = _decide(session, stage, ticket, scanned_at)
+    ticket = _find_ticket(connection, code, secret_key, stage)
+    result, day, first = _decide(session, connection, stage, ticket, scanned_at)
     if result in GREEN:
         assert ticket is not None and day is not None  # a green result found both
-        first, won = _record_check_in(session, stage, ticket, day, first, scanned_at, desk, actor, now)
+        first, won = _record_check_in(
+            session, connection, stage, ticket, day, first, scanned_at, desk, actor, now
+        )
         if not won:  # another desk checked the ticket in at the same moment
             result = ScanResult.ALREADY_CHECKED_IN
         elif result == ScanResult.OK_MODE_CHANGED:
@@ -211,9 +220,9 @@ def check_in(
         "replaced_desk": replaced[1] if replaced else None,
     }
     try:
-        attempt_id = _log_attempt(session, row)
+        attempt_id = _log_attempt(session, connection, row)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, client_nonce, stage, code, secret_key) if client_nonce else None
+        replay = _replay(session, connection, client_nonce, stage, code, secret_key) if client_nonce else None
         if replay is None:
             raise
         return replay
@@ -221,20 +230,20 @@ def check_in(
     return ScanOutcome(result=result, ticket=ticket, check_in=first, attempt=attempt)
 
 
-def _log_attempt(session: Session, row: dict[str, Any]) -> int:
+def _log_attempt(session: Session, connection: Connection, row: dict[str, Any]) -> int:
     """Write the scan's log row with one prebuilt Core INSERT (a row the scan never changes
     again: the ORM's flush of it cost twice as much); in a savepoint on PostgreSQL, as `_insert`
     explains."""
     attempt_id: int
-    if session.get_bind().dialect.name == "sqlite":
-        attempt_id = session.connection().execute(_INSERT_ATTEMPT, row).scalar_one()
+    if connection.dialect.name == "sqlite":
+        attempt_id = connection.execute(_INSERT_ATTEMPT, row).scalar_one()
         return attempt_id
-    with session.begin_nested():
+    with session.begin_nested():  # its SAVEPOINT is emitted when the session's connection is asked for
         attempt_id = session.connection().execute(_INSERT_ATTEMPT, row).scalar_one()
     return attempt_id
 
 
-def _insert(session: Session, row: CheckIn) -> None:
+def _insert(session: Session, connection: Connection, row: CheckIn) -> None:
     """Insert a check-in whose unique key the scan has just found free, with one prebuilt Core
     INSERT (the ORM's flush of it cost about 0.2 ms more), and put the row in the session as
     the persistent object it now is (an undo updates it).
@@ -246,23 +255,23 @@ def _insert(session: Session, row: CheckIn) -> None:
     0.2 ms a row, a sixth of a scan's database work).
     """
     values = {column: getattr(row, column) for column in _CHECK_IN_COLUMNS}
-    if session.get_bind().dialect.name == "sqlite":
-        row.id = session.connection().execute(_INSERT_CHECK_IN, values).scalar_one()
+    if connection.dialect.name == "sqlite":
+        row.id = connection.execute(_INSERT_CHECK_IN, values).scalar_one()
     else:
-        with session.begin_nested():
+        with session.begin_nested():  # as in _log_attempt
             row.id = session.connection().execute(_INSERT_CHECK_IN, values).scalar_one()
     make_transient_to_detached(row)
     session.add(row)
 
 
 def _replay(
-    session: Session, client_nonce: str, stage: AnyStage, code: str, secret_key: str
+    session: Session, connection: Connection, client_nonce: str, stage: AnyStage, code: str, secret_key: str
 ) -> ScanOutcome | None:
-    attempt_id = session.connection().execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar()
+    attempt_id = connection.execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar()
     if attempt_id is None:
         return None
     attempt = session.get_one(ScanAttempt, attempt_id)
-    ticket = find_ticket(session, code, secret_key, stage)
+    ticket = _find_ticket(connection, code, secret_key, stage)
     same_ticket = (ticket.registration_id if ticket else None) == attempt.registration_id
     if attempt.stage_id != stage.id or attempt.code != codes.logged_code(code) or not same_ticket:
         raise CheckInError("nonce_reused")
@@ -271,7 +280,7 @@ def _replay(
 
 
 def _decide(
-    session: Session, stage: AnyStage, ticket: Ticket | None, scanned_at: datetime
+    session: Session, connection: Connection, stage: AnyStage, ticket: Ticket | None, scanned_at: datetime
 ) -> tuple[ScanResult, date | None, CheckIn | None]:
     if ticket is None:
         return ScanResult.UNKNOWN_CODE, None, None
@@ -285,7 +294,7 @@ def _decide(
     day = window.check_in_date(scanned_at)
     if day is None:
         return outside_window(window, scanned_at)[0], None, None
-    row = _day_check_in(session, ticket.registration_id, stage, day)
+    row = _day_check_in(session, connection, ticket.registration_id, stage, day)
     if row is not None and row.undone_at is None:
         return ScanResult.ALREADY_CHECKED_IN, day, row
     # An undone check-in (row) is brought back by _record_check_in.
@@ -295,6 +304,7 @@ def _decide(
 
 def _record_check_in(
     session: Session,
+    connection: Connection,
     stage: AnyStage,
     ticket: Ticket,
     day: date,
@@ -323,10 +333,10 @@ def _record_check_in(
             undone_by_id=None,
         )
         try:
-            _insert(session, row)
+            _insert(session, connection, row)
             return row, True
         except IntegrityError:
-            row = _day_check_in(session, ticket.registration_id, stage, day)
+            row = _day_check_in(session, connection, ticket.registration_id, stage, day)
             if row is None:
                 raise
     if row.undone_at is not None:
@@ -338,13 +348,12 @@ def _record_check_in(
     return row, False
 
 
-def _day_check_in(session: Session, registration_id: int, stage: AnyStage, day: date) -> CheckIn | None:
+def _day_check_in(
+    session: Session, connection: Connection, registration_id: int, stage: AnyStage, day: date
+) -> CheckIn | None:
     """The day's check-in, undone or not, locked for this transaction (PostgreSQL)."""
-    check_in_id = (
-        session.connection()
-        .execute(_DAY_CHECK_IN, {"registration_id": registration_id, "stage_id": stage.id, "day": day})
-        .scalar()
-    )
+    parameters = {"registration_id": registration_id, "stage_id": stage.id, "day": day}
+    check_in_id = connection.execute(_DAY_CHECK_IN, parameters).scalar()
     return session.get(CheckIn, check_in_id) if check_in_id is not None else None
 
 
