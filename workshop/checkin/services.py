@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -59,8 +60,10 @@ _TICKET = (
         ),
     )
 )
-_TICKET_BY_SECRET = _TICKET.where(Registration.ticket_secret_hash == bindparam("value"))
-_TICKET_BY_CODE = _TICKET.where(Registration.ticket_code == bindparam("value"))
+_TICKET_BY = {
+    "secret": _TICKET.where(Registration.ticket_secret_hash == bindparam("value")),
+    "code": _TICKET.where(Registration.ticket_code == bindparam("value")),
+}
 # The rows a scan writes, and the lookups that usually find nothing (a new nonce, no check-in
 # yet today), are Core statements run on the session's connection: the ORM's execute costs about
 # 40 µs a statement more (docs/benchmarks.md). A row found is then loaded as an ORM object. A scan
@@ -69,6 +72,21 @@ _TICKET_BY_CODE = _TICKET.where(Registration.ticket_code == bindparam("value"))
 _INSERT_ATTEMPT = insert(cast(Table, ScanAttempt.__table__)).returning(ScanAttempt.id)
 _INSERT_CHECK_IN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.id)
 _ATTEMPT_BY_NONCE = select(ScanAttempt.id).where(ScanAttempt.client_nonce == bindparam("nonce"))
+# A scan reads its ticket, the ticket's check-in of the day scanned (if any) and the scan logged
+# under its nonce (if any: a retry) in one statement; each statement fewer saved about 0.2 M
+# instructions a scan (docs/benchmarks.md).
+_SCAN = _TICKET.add_columns(CheckIn.id, _ATTEMPT_BY_NONCE.scalar_subquery()).outerjoin(
+    CheckIn,
+    and_(
+        CheckIn.registration_id == Registration.id,
+        CheckIn.stage_id == bindparam("stage_id"),
+        CheckIn.day == bindparam("day"),
+    ),
+)
+_SCAN_BY = {
+    "secret": _SCAN.where(Registration.ticket_secret_hash == bindparam("value")),
+    "code": _SCAN.where(Registration.ticket_code == bindparam("value")),
+}
 _CHECK_IN_COLUMNS = [column.key for column in CheckIn.__table__.columns if column.key != "id"]
 _DAY_CHECK_IN = (
     select(CheckIn.id)
@@ -137,19 +155,26 @@ def find_ticket(session: Session, text: str, secret_key: str, stage: AnyStage | 
 
 
 def _find_ticket(connection: Connection, text: str, secret_key: str, stage: AnyStage | None) -> Ticket | None:
+    looked_up = _looked_up(text, secret_key)
+    if looked_up is None:
+        return None
+    kind, value = looked_up
+    parameters = {"value": value, "stage_id": stage.id if stage is not None else None}
+    row = connection.execute(_TICKET_BY[kind], parameters).one_or_none()
+    return _ticket(row) if row is not None else None
+
+
+def _looked_up(text: str, secret_key: str) -> tuple[str, str] | None:
+    """What a code is looked up by: ("secret", the HMAC the database keeps) or ("code", the short code)."""
     parsed = codes.parse(text)
     if parsed is None:
         return None
     kind, value = parsed
-    if kind == "secret":
-        statement, value = _TICKET_BY_SECRET, codes.secret_hash(value, secret_key)
-    else:
-        statement = _TICKET_BY_CODE
-    parameters = {"value": value, "stage_id": stage.id if stage is not None else None}
-    row = connection.execute(statement, parameters).one_or_none()
-    if row is None:
-        return None
-    registration_id, program_id, status, mode, name, position, organization, parent_kind, parent = row
+    return (kind, codes.secret_hash(value, secret_key)) if kind == "secret" else (kind, value)
+
+
+def _ticket(row: Sequence[Any]) -> Ticket:
+    registration_id, program_id, status, mode, name, position, organization, parent_kind, parent = row[:9]
     return Ticket(
         registration_id,
         program_id,
@@ -183,13 +208,23 @@ def check_in(
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
     session.flush()  # the Core statements below see what the session holds (they do not flush)
     connection = session.connection()
-    if client_nonce:
-        replay = _replay(session, connection, client_nonce, stage, code, secret_key)
-        if replay is not None:
-            return replay
+    window = stage_window(stage)
+    day = window.check_in_date(scanned_at)
+    ticket, check_in_id, attempt_id = _read_scan(connection, stage, code, secret_key, day, client_nonce)
+    if attempt_id is not None:
+        return _replay(session, attempt_id, stage, code, ticket)
 
-    ticket = _find_ticket(connection, code, secret_key, stage)
-    result, day, first = _decide(session, connection, stage, ticket, scanned_at)
+    result = _refusal(stage, ticket, window, day, scanned_at)
+    first = None
+    if result is None:
+        assert ticket is not None and day is not None  # no refusal: both were found
+        first = (
+            _day_check_in(session, connection, ticket.registration_id, stage, day) if check_in_id else None
+        )
+        if first is not None and first.undone_at is None:
+            result = ScanResult.ALREADY_CHECKED_IN
+        else:  # none yet, or an undone one that _record_check_in brings back
+            result = ScanResult.OK_MODE_CHANGED if ticket.mode == Mode.DARING else ScanResult.OK
     if result in GREEN:
         assert ticket is not None and day is not None  # a green result found both
         first, won = _record_check_in(
@@ -222,10 +257,12 @@ def check_in(
     try:
         attempt_id = _log_attempt(session, connection, row)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        replay = _replay(session, connection, client_nonce, stage, code, secret_key) if client_nonce else None
-        if replay is None:
+        attempt_id = (
+            connection.execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar() if client_nonce else None
+        )
+        if attempt_id is None:
             raise
-        return replay
+        return _replay(session, attempt_id, stage, code, ticket)
     attempt = ScanAttempt(id=attempt_id, **row)  # the row as written (the session does not track it)
     return ScanOutcome(result=result, ticket=ticket, check_in=first, attempt=attempt)
 
@@ -264,14 +301,28 @@ def _insert(session: Session, connection: Connection, row: CheckIn) -> None:
     session.add(row)
 
 
+def _read_scan(
+    connection: Connection, stage: AnyStage, code: str, secret_key: str, day: date | None, nonce: str | None
+) -> tuple[Ticket | None, int | None, int | None]:
+    """The ticket of the code, the id of its check-in of `day` (if any) and the id of the scan
+    already logged under the nonce (if any)."""
+    looked_up = _looked_up(code, secret_key)
+    row = None
+    if looked_up is not None:
+        kind, value = looked_up
+        parameters = {"value": value, "stage_id": stage.id, "day": day, "nonce": nonce}
+        row = connection.execute(_SCAN_BY[kind], parameters).one_or_none()
+    if row is None:  # an unknown code
+        attempt_id = connection.execute(_ATTEMPT_BY_NONCE, {"nonce": nonce}).scalar() if nonce else None
+        return None, None, attempt_id
+    return _ticket(row), row[9], row[10] if nonce else None
+
+
 def _replay(
-    session: Session, connection: Connection, client_nonce: str, stage: AnyStage, code: str, secret_key: str
-) -> ScanOutcome | None:
-    attempt_id = connection.execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar()
-    if attempt_id is None:
-        return None
+    session: Session, attempt_id: int, stage: AnyStage, code: str, ticket: Ticket | None
+) -> ScanOutcome:
+    """The answer of the scan logged under the same nonce, if this is that scan again."""
     attempt = session.get_one(ScanAttempt, attempt_id)
-    ticket = _find_ticket(connection, code, secret_key, stage)
     same_ticket = (ticket.registration_id if ticket else None) == attempt.registration_id
     if attempt.stage_id != stage.id or attempt.code != codes.logged_code(code) or not same_ticket:
         raise CheckInError("nonce_reused")
@@ -279,27 +330,21 @@ def _replay(
     return ScanOutcome(result=attempt.result, ticket=ticket, check_in=first, attempt=attempt)
 
 
-def _decide(
-    session: Session, connection: Connection, stage: AnyStage, ticket: Ticket | None, scanned_at: datetime
-) -> tuple[ScanResult, date | None, CheckIn | None]:
+def _refusal(
+    stage: AnyStage, ticket: Ticket | None, window: StageWindow, day: date | None, scanned_at: datetime
+) -> ScanResult | None:
+    """Why the ticket cannot check in at this stage now, or None if it can."""
     if ticket is None:
-        return ScanResult.UNKNOWN_CODE, None, None
+        return ScanResult.UNKNOWN_CODE
     if ticket.program_id != stage.program_id:
-        return ScanResult.NOT_REGISTERED, None, None
+        return ScanResult.NOT_REGISTERED
     if ticket.status == Status.CANCELLED:
-        return ScanResult.CANCELLED, None, None
+        return ScanResult.CANCELLED
     if ticket.status != Status.APPROVED:
-        return ScanResult.NOT_APPROVED, None, None
-    window = stage_window(stage)
-    day = window.check_in_date(scanned_at)
+        return ScanResult.NOT_APPROVED
     if day is None:
-        return outside_window(window, scanned_at)[0], None, None
-    row = _day_check_in(session, connection, ticket.registration_id, stage, day)
-    if row is not None and row.undone_at is None:
-        return ScanResult.ALREADY_CHECKED_IN, day, row
-    # An undone check-in (row) is brought back by _record_check_in.
-    result = ScanResult.OK_MODE_CHANGED if ticket.mode == Mode.DARING else ScanResult.OK
-    return result, day, row
+        return outside_window(window, scanned_at)[0]
+    return None
 
 
 def _record_check_in(
@@ -314,8 +359,8 @@ def _record_check_in(
     actor: User | None,
     now: datetime,
 ) -> tuple[CheckIn, bool]:
-    """Insert the day's check-in (or bring back the undone one, `row`, read by _decide with a
-    lock); say whether this scan made it.
+    """Insert the day's check-in (or bring back the undone one, `row`, read with a lock); say
+    whether this scan made it.
 
     (registration, stage, day) is unique in the database, so of two desks scanning the same
     ticket at the same moment exactly one inserts; the other finds its row here.
