@@ -58,3 +58,44 @@ def test_a_page_that_matches_no_route_is_still_a_404(app):
     response = app.test_client().get("/no-such-page")
 
     assert response.status_code == 404
+
+
+def test_a_socket_waits_under_no_wsgi_layer_called_as_an_object(app):
+    """Each connected socket's greenlet waits under the app's WSGI layers, and gevent keeps a copy
+    of its C stack: calling a layer object nests a C call, calling its bound __call__ does not."""
+    from flask import Flask
+
+    from workshop.assets import StaticFiles
+    from workshop.extensions import socketio
+
+    static_files = app.wsgi_app.__self__
+    sockets = static_files.application.__self__
+
+    assert app.wsgi_app == static_files.__call__
+    assert isinstance(static_files, StaticFiles)
+    assert sockets is socketio.sockio_mw
+    assert sockets.wsgi_app.__func__ is Flask.wsgi_app
+    assert sockets.wsgi_app.__self__ is app
+
+
+def test_behind_a_proxy_its_layer_is_outermost_and_gives_the_clients_address(app):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from workshop import create_app
+
+    behind_proxy = create_app(dict(app.config, PROXY_FIX_HOPS=1))
+
+    @behind_proxy.route("/address")
+    def address():
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = behind_proxy.test_client().get("/address", headers={"X-Forwarded-For": "203.0.113.7"})
+
+    assert isinstance(behind_proxy.wsgi_app.__self__, ProxyFix)
+    assert (
+        behind_proxy.wsgi_app.__self__.app.__self__.application.__self__
+        is behind_proxy.extensions["socketio"].sockio_mw
+    )
+    assert response.get_data(as_text=True) == "203.0.113.7"

@@ -118,7 +118,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     if hops:
         # Outermost, around the Socket.IO middleware too: the client's address (rate limits), the
         # scheme and host (links, the socket's same-origin check) come from the proxy's headers.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap its WSGI app
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
-        )
+        extensions.wrap_wsgi_app(app, ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops))
     return app

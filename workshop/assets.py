@@ -38,6 +38,8 @@ import click
 from flask import Flask, current_app
 from whitenoise import WhiteNoise
 
+from workshop.extensions import wrap_wsgi_app
+
 DIST = "dist"
 MANIFEST = "manifest.json"
 PREVIOUS_MANIFEST = "manifest.previous.json"
@@ -88,14 +90,17 @@ def init_app(app: Flask) -> None:
         if endpoint == "static" and values.get("filename") in manifest:
             values["filename"] = manifest[values["filename"]]
 
-    app.wsgi_app = StaticFiles(  # type: ignore[method-assign]  # Flask's way to wrap its WSGI app
-        app.wsgi_app,
-        root=str(root),
-        prefix=app.static_url_path,
-        max_age=0,  # names without a hash: the browser revalidates them on every use
-        allow_all_origins=False,
-        immutable_file_test=lambda _path, url: url.startswith(f"{app.static_url_path}/{DIST}/"),
-        add_headers_function=_nosniff,
+    wrap_wsgi_app(
+        app,
+        StaticFiles(
+            app.wsgi_app,
+            root=str(root),
+            prefix=app.static_url_path,
+            max_age=0,  # names without a hash: the browser revalidates them on every use
+            allow_all_origins=False,
+            immutable_file_test=lambda _path, url: url.startswith(f"{app.static_url_path}/{DIST}/"),
+            add_headers_function=_nosniff,
+        ),
     )
     app.cli.add_command(assets_command)
 

@@ -52,6 +52,14 @@ COMPRESSION = {
 }
 
 
+def wrap_wsgi_app(app: Flask, middleware) -> None:
+    """Make `middleware` (a WSGI app object around app.wsgi_app) the app's WSGI app as its bound
+    __call__: Python calls that inline, where calling the object itself nests a C call on the stack.
+    Every connected socket's greenlet waits under these layers, and gevent keeps a copy of the C
+    stack of each waiting greenlet: about 0.7 KiB per layer per socket (issue 15, docs/benchmarks.md)."""
+    app.wsgi_app = middleware.__call__  # type: ignore[method-assign]  # Flask's way to wrap its WSGI app
+
+
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+unix://")
 
 
@@ -87,6 +95,7 @@ def init_app(app: Flask) -> None:
         manage_session=False,
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],  # a message's size, as any body's
     )
+    wrap_wsgi_app(app, socketio.sockio_mw)
     if socketio.server.async_mode != SOCKETIO_ASYNC_MODE:
         raise RuntimeError(
             f"Socket.IO runs in {socketio.server.async_mode!r} mode, expected {SOCKETIO_ASYNC_MODE!r}"

@@ -111,6 +111,10 @@ class NoDelayHandler(WebSocketHandler):
         return self.application.extensions["socketio"].server.eio.max_http_buffer_size
 
     def handle(self):
+        # Set first, as every handler starts: set at a WebSocket's first frame, a key no other
+        # handler had at that place, it turned the handler's shared-key __dict__ into a 1.5 KiB
+        # table of its own on every connected socket (issue 15).
+        self.message_bytes = 0
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return super().handle()
 
