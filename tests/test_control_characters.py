@@ -65,6 +65,34 @@ def test_the_public_form_stores_names_without_control_characters(session, client
     assert (person.name, person.position) == ("Rina Siregar", "Kepala Bidang")
 
 
+def test_a_lone_surrogate_in_a_json_form_is_refused_before_any_field_reads_it(session, client):
+    # JSON can carry "\ud800", a form post cannot; the login hashed it and answered 500.
+    staff = factories.staff(session, Role.PANITIA)
+    program = factories.program(session, stages=1)
+    factories.organization(session, kind=OrgKind.OPD, name="Dinas Kominfo")
+    session.commit()
+    refused = (400, {"error": "bad_request", "message": "Permintaan tidak dapat diproses"})
+    registration = {
+        "name": "Rina Siregar",
+        "position": "Kepala Bidang",
+        "organization": "Dinas Kominfo",
+        "phone": "0812-6000-1234",
+        f"mode_{program.stages[0].id}": "luring",
+    }
+
+    logins = [
+        client.post("/login", json={"username": staff.username, "password": password})
+        for password in (factories.PASSWORD + "\ud800", "\udfff", ["sandi", "\ud800"])
+    ]
+    registered = client.post(f"/daftar/{program.slug}", json=registration | {"name": "Rina\ud800"})
+
+    assert [(response.status_code, response.get_json()) for response in [*logins, registered]] == [
+        refused
+    ] * 4
+    assert session.scalar(select(Person)) is None
+    assert client.get("/saya").status_code == 302  # nobody logged in
+
+
 def test_an_organisation_name_loses_control_characters(session, client, login):
     login(factories.staff(session, Role.PANITIA))
     data = {"kind": "opd", "name": "Dinas\x00 Kominfo\x1b", "code": "", "parent_id": "0"}

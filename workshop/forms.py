@@ -2,6 +2,8 @@
 surrounding spaces), never as None; WTForms' own messages ("This field is required.", "Field
 cannot be longer than 200 characters.") come in the user's language from the app's catalog."""
 
+import re
+
 from flask import abort, request
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,8 @@ from flask_wtf.form import _Auto  # what a form gets when it is to read the requ
 from wtforms import Field, Form, PasswordField, StringField, TextAreaField
 
 from workshop.text import clean_line, clean_lines
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # The messages of the WTForms validators and fields this app uses. WTForms has no Indonesian of its
 # own; listed here, they are extracted into the app's catalog and translated there.
@@ -68,10 +72,14 @@ class _Meta:
         return unbound_field.bind(form=form, **options)
 
 
+def _is_utf8(value: object) -> bool:
+    """A string with no lone surrogate: JSON can carry one ("\\ud800"), a form post cannot, and
+    nothing encodes it (a password's hash raised UnicodeEncodeError: a 500 on /login)."""
+    return isinstance(value, str) and (value.isascii() or not _SURROGATE.search(value))
+
+
 def _is_text(value: object) -> bool:
-    return isinstance(value, str) or (
-        isinstance(value, list) and all(isinstance(item, str) for item in value)
-    )
+    return _is_utf8(value) or (isinstance(value, list) and all(_is_utf8(item) for item in value))
 
 
 class BaseForm(FlaskForm):
@@ -79,7 +87,8 @@ class BaseForm(FlaskForm):
         def wrap_formdata(self, form, formdata):
             """A JSON body is read as the form (Flask-WTF) only when it is an object of texts (or lists
             of texts, a field sent twice): a number, true, null or an object where a field's text goes,
-            or a body that is no object, is answered 400 before any field reads it."""
+            a text with a lone surrogate, or a body that is no object, is answered 400 before any
+            field reads it."""
             reads_request = formdata is _Auto and form.is_submitted()
             if reads_request and request.is_json and not request.form and not request.files:
                 body = request.get_json(silent=True)
