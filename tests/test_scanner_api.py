@@ -418,11 +418,14 @@ BAD_SCANS = [
         "bad_nonce",
         "Pindaian tidak memiliki pengenal (nonce) yang sah.",
     ),
-    (
-        {"code": "ABCDEFGH", "desk": "Meja 1", "nonce": "abcdefgh-1", "method": "laser"},
-        "bad_method",
-        "Cara pindai tidak dikenal.",
-    ),
+    *[
+        (
+            {"code": "ABCDEFGH", "desk": "Meja 1", "nonce": "abcdefgh-1", "method": method},
+            "bad_method",
+            "Cara pindai tidak dikenal.",
+        )
+        for method in ("laser", [], ["camera"], {"camera": 1}, 1, None)  # a list or an object: a 500
+    ],
     *[
         (
             {
@@ -595,6 +598,18 @@ def test_a_batch_with_one_bad_scan_is_refused_whole_naming_the_scan(session, cli
         "message": "Pindaian 2: Waktu pindai harus berupa tanggal dan jam ISO 8601 dengan selisih UTC-nya.",
         "index": 1,
     }
+    assert (count(session, ScanAttempt), count(session, CheckIn)) == (0, 0)
+
+
+def test_a_batch_scan_whose_method_is_a_list_is_refused_naming_the_scan(session, client, hall):
+    scans = [body(hall.nelson.ticket_code), body(hall.marulam.ticket_code, method=["camera"])]
+
+    response = client.post(hall.url("checkin/batch"), json={"scans": scans})  # was a 500 (unhashable)
+
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"error": "bad_method", "message": "Pindaian 2: Cara pindai tidak dikenal.", "index": 1},
+    )
     assert (count(session, ScanAttempt), count(session, CheckIn)) == (0, 0)
 
 

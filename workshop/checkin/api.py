@@ -53,6 +53,7 @@ CODE_MAX = 200
 DESK_MAX = 60
 SEARCH_MIN, SEARCH_MAX = 2, 100
 NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
+SCAN_METHODS = frozenset(method.value for method in ScanMethod)
 
 
 class ApiError(Exception):
@@ -146,7 +147,7 @@ def _scan_input(data: Any) -> ScanInput:
     if not isinstance(nonce, str) or not NONCE.fullmatch(nonce):
         raise ApiError(400, "bad_nonce", _("The scan has no valid identifier (nonce)."))
     method = data.get("method")
-    if method not in {m.value for m in ScanMethod}:
+    if not isinstance(method, str) or method not in SCAN_METHODS:  # a list or an object is unhashable
         raise ApiError(400, "bad_method", _("Unknown scan method."))
     return ScanInput(code, desk_name, nonce, ScanMethod(method), _scan_time(data.get("scanned_at")))
 
