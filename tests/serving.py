@@ -187,6 +187,17 @@ class Browser:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
 
 
+def post(browser: Browser, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST `body` as `browser`: (the status, the answer's text), errors included."""
+    request = urllib.request.Request(browser.base_url + path, data=body, headers=headers, method="POST")
+    try:
+        with browser.opener.open(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+
+
 class WebSocket:
     """A small blocking WebSocket client on wsproto (what simple-websocket is built on): it sends
     `Host` with the port as browsers do (the Socket.IO same-origin check compares it with the
@@ -296,21 +307,27 @@ GUNICORN = [
 
 
 @contextlib.contextmanager
-def served(directory: Path, command: list[str] = APP_PY) -> Iterator[tuple[subprocess.Popen, str]]:
+def served(
+    directory: Path, command: list[str] = APP_PY, *, database_url: str | None = None, log: Path | None = None
+) -> Iterator[tuple[subprocess.Popen, str]]:
     """The app served by `command` (`python app.py` as scripts/run.sh starts it, or GUNICORN with
-    deploy/gunicorn.conf.py) on a new migrated SQLite database in `directory`: (the process, its
-    base URL)."""
-    url = f"sqlite:///{directory / 'bimtek.sqlite3'}"
+    deploy/gunicorn.conf.py) on `database_url` (an empty database, e.g. the test run's
+    `make_database_url`), by default a new SQLite file in `directory`, migrated: (the process, its
+    base URL). With `log`, the server's output (stdout and stderr) is written there."""
+    url = database_url or f"sqlite:///{directory / 'bimtek.sqlite3'}"
     prepare_database(url)
     port = free_port()
     env = environment(url, HOST="127.0.0.1", PORT=str(port))
-    process = start(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base_url + "/healthz", process)
-        yield process, base_url
-    finally:
-        stop(process)
+    with contextlib.ExitStack() as files:
+        stdout = files.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
+        stderr = subprocess.STDOUT if log is not None else None
+        process = start(command, cwd=PROJECT_ROOT, env=env, stdout=stdout, stderr=stderr)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(base_url + "/healthz", process)
+            yield process, base_url
+        finally:
+            stop(process)
 
 
 def serving_pid(process: subprocess.Popen) -> int:

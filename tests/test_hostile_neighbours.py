@@ -179,16 +179,6 @@ def _csrf(page: str) -> str:
     return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 
 
-def _post(browser: serving.Browser, path: str, body: bytes, headers: dict) -> tuple[int, str]:
-    request = urllib.request.Request(browser.base_url + path, data=body, headers=headers, method="POST")
-    try:
-        with browser.opener.open(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, error.read().decode()
-
-
 def _participant(world: World, token: str) -> tuple[serving.Participant, str]:
     """Logged in with the personal link; the CSRF token of its live page."""
     browser = serving.Participant(world.url)
@@ -242,7 +232,7 @@ def _good_participant(world: World, number: int) -> dict:
     question = {"text": f"Pertanyaan peserta {number}?", "client_id": _client_id()}
     if group_id is not None:
         question["group_id"] = group_id
-    asked = _post(
+    asked = serving.post(
         browser,
         f"/live/{world.stage_id}/questions",
         json.dumps(question).encode(),
@@ -251,7 +241,7 @@ def _good_participant(world: World, number: int) -> dict:
     saved = None
     if group_id is not None:
         field, text = _output(number)
-        status, body = _post(
+        status, body = serving.post(
             browser,
             f"/saya/{world.slug}/kelompok/{world.stage_id}/hasil",
             json.dumps({"field": field, "text": text, "version": 0}).encode(),
@@ -263,7 +253,7 @@ def _good_participant(world: World, number: int) -> dict:
         for dimension, row in _rows(number).items()
         for name, value in row.items()
     }
-    handed_in = _post(
+    handed_in = serving.post(
         browser,
         f"/saya/{world.slug}/tugas/{world.assignment_id}",
         urllib.parse.urlencode(form).encode(),
@@ -277,7 +267,7 @@ def _good_whatsapp(world: World, number: int) -> list[tuple[int, dict]]:
     gateway = serving.Browser(world.url)
     answers = []
     for message in hostile_whatsapp.good_messages(world.wa_phones[number], number):
-        status, body = _post(gateway, *message)
+        status, body = serving.post(gateway, *message)
         answers.append((status, json.loads(body)))
     return answers
 
@@ -287,7 +277,7 @@ def _check_in_everyone(world: World) -> list[tuple[int, dict]]:
     answers = []
     for number, code in enumerate(world.codes):
         scan = {"code": code, "desk": "Meja 1", "nonce": f"scan-{number:04d}-good", "method": "typed"}
-        status, body = _post(
+        status, body = serving.post(
             desk,
             f"/api/stages/{world.stage_id}/checkin",
             json.dumps(scan).encode(),
@@ -349,10 +339,10 @@ def _hostile_http(world: World) -> list[tuple[str, int, dict]]:
     ]  # fmt: skip
     answers = []
     for case, client, path, body, case_headers in cases:
-        status, text = _post(client, path, body, case_headers)
+        status, text = serving.post(client, path, body, case_headers)
         answers.append((case, status, json.loads(text)))
     form = {"csrf_token": csrf, "governance-problem": "x" * 5000, "economy-year": "\x00" * 30}
-    status, page = _post(
+    status, page = serving.post(
         browser,
         f"/saya/{world.slug}/tugas/{world.assignment_id}",
         urllib.parse.urlencode(form).encode(),
@@ -413,7 +403,7 @@ def _hostile_whatsapp(world: World) -> list[tuple[str, int, dict]]:
     gateway = serving.Browser(world.url)
     answers = []
     for case, message in hostile_whatsapp.hostile_messages(world.hostile_phone, world.wa_phones):
-        status, body = _post(gateway, *message)
+        status, body = serving.post(gateway, *message)
         answers.append((case, status, json.loads(body)))
     return answers
 
@@ -463,7 +453,9 @@ def test_hostile_requests_beside_twenty_good_participants_change_nothing_but_the
         hostile_socket = pool.submit(together, _hostile_socket, world)
         hostile_gateway = pool.submit(together, _hostile_whatsapp, world)
         flood = [
-            pool.submit(together, _post, serving.Browser(world.url), *hostile_whatsapp.flood_message(number))
+            pool.submit(
+                together, serving.post, serving.Browser(world.url), *hostile_whatsapp.flood_message(number)
+            )
             for number in range(len(hostile_whatsapp.FLOOD))
         ]
         good_answers = [future.result(timeout=180) for future in good]
