@@ -1,0 +1,274 @@
+"""Benchmark: CPU instructions per hall check-in scan and per participant page, counted by valgrind's
+callgrind, which no other load on the machine moves (issue 15's fixed per-request cost).
+
+    .venv/bin/python bench/instructions.py [--compare REV] [--requests N] [--warmup W] [--profile DIR]
+
+1. Seeds two SQLite databases once, with this checkout's bench seeds (`flask db upgrade`, then
+   bench/checkin.py's programme with 2 petugas and bench/participant_page.py's with 5,000
+   registrations): the schema must be the same in every tree compared.
+2. For each tree (this checkout; with --compare REV also `git archive REV`, its catalogs compiled
+   and static files built as an installation does) and each scenario, runs a child process under
+   `valgrind --tool=callgrind --instr-atstart=no` on a fresh copy of the database, with
+   PYTHONHASHSEED=0 and the production settings of bench/common.py. The child creates the app,
+   logs in with the test client (a petugas with its password; a participant with a personal link),
+   then hands each request straight to the app's WSGI callable (no HTTP server, no test client):
+   - scan: POST /api/stages/<id>/checkin, the first scan of a new ticket each time (green);
+   - page: GET /saya/<slug>, the same participant each time.
+   W unmeasured requests warm the caches up; callgrind counts the N after them only (switched on
+   and off through callgrind.h's client requests, from a small C library built here with gcc).
+3. Prints the M instructions per request for each tree and scenario and the ratio to the first
+   tree. With --profile DIR it keeps the callgrind files there: read them with
+   `callgrind_annotate --inclusive=yes FILE`.
+
+Needs valgrind (`apt-get install -y valgrind`: callgrind and its callgrind.h) and gcc. A run of
+both scenarios on two trees takes about two minutes per 100 requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import BENCH, CSRF_RE, PYTHON, ROOT, environment, make_database
+
+SCENARIOS = ("scan", "page")
+PAGE_SLUG = "bench-smart-city"  # bench/participant_page.py's programme
+CALLGRIND_C = r"""
+#include <valgrind/callgrind.h>
+void measure_start(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
+void measure_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; CALLGRIND_DUMP_STATS_AT("measured"); }
+"""
+
+
+def build_library(directory: Path) -> Path:
+    source, library = directory / "measure.c", directory / "libmeasure.so"
+    source.write_text(CALLGRIND_C)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(library), str(source)], check=True)
+    return library
+
+
+def seed(directory: Path) -> dict:
+    """One database per scenario; what the children need to log in and to scan."""
+    states = {}
+    for scenario, module, args in (("scan", "checkin", (400, 2)), ("page", "participant_page", (5_000,))):
+        database = directory / f"{scenario}.sqlite3"
+        url = f"sqlite:///{database}"
+        make_database(url)
+        code = (
+            f"import json, sys; sys.path.insert(0, {str(BENCH)!r}); import {module} as bench; "
+            f"state = bench.seed({url!r}, *{args!r}); "
+            "state.pop('secret_of_hash', None); print(json.dumps(state))"
+        )
+        done = subprocess.run(
+            [PYTHON, "-c", code], cwd=ROOT, env=environment(url), check=True, capture_output=True, text=True
+        )
+        states[scenario] = {"database": str(database), **json.loads(done.stdout.splitlines()[-1])}
+    return states
+
+
+def export_tree(revision: str, directory: Path) -> Path:
+    """`git archive` of a revision, ready to serve: its catalogs compiled, its static files built."""
+    tree = directory / f"tree-{re.sub(r'[^A-Za-z0-9_.-]', '_', revision)}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    (tree / "node_modules").symlink_to(ROOT / "node_modules")
+    venv_bin = Path(PYTHON).parent
+    subprocess.run(
+        [str(venv_bin / "pybabel"), "compile", "--use-fuzzy", "-d", "workshop/translations", "-f"],
+        cwd=tree,
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "FLASK_APP": "workshop", "SECRET_KEY": "export"}
+    subprocess.run([str(venv_bin / "flask"), "assets"], cwd=tree, env=env, check=True, capture_output=True)
+    return tree
+
+
+def measure(tree: Path, scenario: str, state: dict, args, work: Path, label: str) -> float:
+    """M instructions per request of one scenario on one tree."""
+    database = work / f"{label}-{scenario}.sqlite3"
+    shutil.copyfile(state["database"], database)
+    out = work / f"{label}-{scenario}.callgrind"
+    job = {
+        "tree": str(tree),
+        "scenario": scenario,
+        "state": state,
+        "warmup": args.warmup,
+        "requests": args.requests,
+        "library": str(work / "libmeasure.so"),
+    }
+    job_file = work / f"{label}-{scenario}.json"
+    job_file.write_text(json.dumps(job))
+    env = environment(f"sqlite:///{database}", PYTHONHASHSEED="0", BENCH_INSTRUCTIONS_JOB=str(job_file))
+    env.pop("BENCH_ABSENT_MODULES", None)
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        PYTHON,
+        str(Path(__file__).resolve()),
+        "--child",
+    ]
+    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{label} {scenario}: the child failed:\n{done.stderr[-3000:]}")
+    dumps = [
+        path for path in work.glob(f"{out.name}*") if "measured" in path.read_text(errors="replace")[:2000]
+    ]
+    if len(dumps) != 1:
+        raise SystemExit(f"{label} {scenario}: expected one measured dump, found {dumps}")
+    totals = re.search(r"^totals: (\d+)", dumps[0].read_text(errors="replace"), re.MULTILINE)
+    assert totals is not None
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(dumps[0], args.profile / f"{label}-{scenario}.callgrind")
+    return int(totals.group(1)) / args.requests / 1e6
+
+
+# The child, under valgrind
+
+
+def child() -> None:
+    job = json.loads(Path(os.environ["BENCH_INSTRUCTIONS_JOB"]).read_text())
+    sys.path.insert(0, job["tree"])
+    from werkzeug.test import EnvironBuilder
+
+    from workshop import create_app
+
+    app = create_app()
+    base_url = "https://bimtek.example.org"
+    client = app.test_client()
+    referer = {"Referer": f"{base_url}/"}  # HTTPS: Flask-WTF checks that a POST comes from the site
+    state = job["state"]
+    headers: dict[str, str]
+    if job["scenario"] == "scan":
+        csrf = _csrf(client.get("/login", base_url=base_url).get_data(as_text=True))
+        form = {"username": state["usernames"][0], "password": "bench-password-123", "csrf_token": csrf}
+        assert client.post("/login", data=form, base_url=base_url, headers=referer).status_code == 302
+        path = f"/api/stages/{state['stage_id']}/checkin"
+        headers = {"Accept": "application/json", "X-CSRFToken": csrf, **referer}
+        tickets = iter(state["tickets"])
+
+        def environ() -> dict:
+            body = {
+                "code": f"BH1:{next(tickets)}",
+                "desk": "Meja 1",
+                "nonce": os.urandom(16).hex(),
+                "method": "camera",
+            }
+            return EnvironBuilder(
+                path,
+                base_url=base_url,
+                method="POST",
+                json=body,
+                headers={**headers, "Cookie": cookie()},
+                environ_base=client.environ_base,  # the address and browser it logged in with
+            ).get_environ()
+
+        expected = 200
+    else:
+        link = f"/p/{state['tokens'][0]}"
+        csrf = _csrf(client.get(link, base_url=base_url).get_data(as_text=True))
+        assert (
+            client.post(link, data={"csrf_token": csrf}, base_url=base_url, headers=referer).status_code
+            == 302
+        )
+        path = f"/saya/{PAGE_SLUG}"
+
+        def environ() -> dict:
+            return EnvironBuilder(
+                path, base_url=base_url, headers={"Cookie": cookie()}, environ_base=client.environ_base
+            ).get_environ()
+
+        expected = 200
+
+    def cookie() -> str:
+        return "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+
+    statuses: list[str] = []
+
+    def start_response(status, headers, _exc_info=None):
+        statuses.append(status)
+        if any(name.lower() == "set-cookie" for name, _value in headers):
+            statuses.append("a new session cookie: the session changed")
+
+    def serve(environ_of_request: dict) -> None:
+        body = app(environ_of_request, start_response)
+        for _chunk in body:
+            pass
+        if hasattr(body, "close"):
+            body.close()
+
+    measuring = ctypes.CDLL(job["library"])
+    for _ in range(job["warmup"]):
+        serve(environ())
+    environs = [environ() for _ in range(job["requests"])]
+    measuring.measure_start()
+    for one in environs:
+        serve(one)
+    measuring.measure_stop()
+    wrong = [status for status in statuses if not status.startswith(str(expected))]
+    if wrong:
+        raise SystemExit(f"unexpected answers: {wrong[:5]}")
+
+
+def _csrf(page: str) -> str:
+    found = CSRF_RE.search(page)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--compare", metavar="REV", help="also measure this git revision (e.g. main)")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--profile", type=Path, help="keep the callgrind files in this directory")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child()
+        return
+    if not shutil.which("valgrind"):
+        raise SystemExit("valgrind is not installed (apt-get install -y valgrind)")
+    scenarios = args.scenarios.split(",")
+    with tempfile.TemporaryDirectory(prefix="bimtek-instructions-") as temporary:
+        work = Path(temporary)
+        build_library(work)
+        states = seed(work)
+        trees = [("this", ROOT)]
+        if args.compare:
+            trees.insert(0, (args.compare, export_tree(args.compare, work)))
+        results: dict[tuple[str, str], float] = {}
+        for scenario in scenarios:
+            for label, tree in trees:
+                results[label, scenario] = measure(tree, scenario, states[scenario], args, work, label)
+                print(
+                    f"{label} {scenario}: {results[label, scenario]:.3f} M instructions a request", flush=True
+                )
+    first = trees[0][0]
+    print(f"\n{args.requests} requests after {args.warmup} unmeasured ones; ratio to {first}.\n")
+    print("| scenario | " + " | ".join(label for label, _ in trees) + " | ratio |")
+    print("| --- | " + " | ".join("---:" for _ in trees) + " | ---: |")
+    for scenario in scenarios:
+        values = [results[label, scenario] for label, _ in trees]
+        print(
+            f"| {scenario} | "
+            + " | ".join(f"{value:.3f}" for value in values)
+            + f" | {values[-1] / values[0]:.3f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
