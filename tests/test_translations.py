@@ -14,7 +14,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from flask_babel import refresh
+from flask import render_template_string
+from flask_babel import force_locale, refresh
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "workshop" / "translations"
@@ -152,3 +153,46 @@ def test_the_pages_speak_indonesian_by_default_and_english_on_request(client):
 
     assert "Staff login" in english
     assert "Masuk petugas" not in english
+
+
+# Templates take the catalog once per render (workshop/i18n.py install_template_gettext).
+
+WORDS = (
+    '{{ _("Page not found") }} | {{ ngettext("Stage %(numbers)s", "Stages %(numbers)s", 2, numbers="I, III") }}'
+    " | {% trans %}Page not found{% endtrans %}"
+)
+
+
+def test_a_template_speaks_the_language_of_its_render(app):
+    with app.test_request_context("/"):
+        assert (
+            render_template_string(WORDS)
+            == "Halaman tidak ditemukan | Tahap I, III | Halaman tidak ditemukan"
+        )
+        with force_locale("en"):
+            assert render_template_string(WORDS) == "Page not found | Stages I, III | Page not found"
+        assert (
+            render_template_string(WORDS)
+            == "Halaman tidak ditemukan | Tahap I, III | Halaman tidak ditemukan"
+        )
+
+
+def test_a_template_rendered_without_flasks_context_asks_flask_babel(app):
+    template = app.jinja_env.from_string(WORDS)  # no context processor: as a macro imported without context
+    with app.test_request_context("/"):
+        assert template.render() == "Halaman tidak ditemukan | Tahap I, III | Halaman tidak ditemukan"
+        with force_locale("en"):
+            assert template.render() == "Page not found | Stages I, III | Page not found"
+
+
+def test_each_request_renders_in_the_language_its_session_chose(client):
+    def error_title() -> str:
+        page = client.get("/no-such-page")
+        assert page.status_code == 404
+        return re.search(r"<h1[^>]*>([^<]+)</h1>", page.get_data(as_text=True)).group(1).strip()
+
+    assert error_title() == "Halaman tidak ditemukan"
+    assert client.post("/language/en").status_code == 302
+    assert error_title() == "Page not found"
+    assert client.post("/language/id").status_code == 302
+    assert error_title() == "Halaman tidak ditemukan"

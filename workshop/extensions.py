@@ -16,7 +16,7 @@ from flask_socketio import SocketIO
 from workshop.bodies import limit_body
 from workshop.csrf import CSRFProtection
 from workshop.db import configure_sqlite, db, sqlite_write_intent
-from workshop.i18n import select_locale
+from workshop.i18n import install_template_gettext, select_locale
 from workshop.sessions import CookieSessions
 
 SOCKETIO_ASYNC_MODE = "gevent"
@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale)  # catalogs in workshop/translations
+    install_template_gettext(app)  # after Flask-Babel's own: the catalog once per render
     limiter.init_app(app)
     _init_login(app)
     socketio.init_app(
