@@ -119,22 +119,23 @@ def test_unknown_codes_are_red_and_logged(session, hall):
     )
 
 
-def test_a_scan_on_a_day_outside_the_stage_is_refused(session, hall):
+def test_a_scan_on_a_day_after_the_stage_is_refused(session, hall):
     program, stage, _ = hall
     registration = factories.registration(session, program, status=Status.APPROVED)
 
-    assert scan(session, stage, registration.ticket_secret, at=wib(26, 9)).result == ScanResult.WRONG_DAY
+    assert scan(session, stage, registration.ticket_secret, at=wib(26, 9)).result == ScanResult.STAGE_ENDED
 
 
 @pytest.mark.parametrize(
     ("scanned_at", "result", "colour"),
     [
-        (wib(24, 6, 59, 59), ScanResult.TOO_EARLY, "amber"),  # check-in opens 07.00 for 09.00
+        (wib(24, 6, 59, 59), ScanResult.STAGE_NOT_STARTED, "amber"),  # check-in opens 07.00 for 09.00
+        (wib(23, 20), ScanResult.STAGE_NOT_STARTED, "amber"),  # the evening before the stage
         (wib(25, 1), ScanResult.TOO_EARLY, "amber"),  # eight hours before day 2
         (wib(24, 16), ScanResult.DAY_ENDED, "red"),
         (wib(24, 23, 30), ScanResult.DAY_ENDED, "red"),
-        (wib(23, 20), ScanResult.WRONG_DAY, "red"),  # the evening before the stage
-        (wib(26, 9), ScanResult.WRONG_DAY, "red"),
+        (wib(25, 16), ScanResult.STAGE_ENDED, "red"),  # the end of the last day
+        (wib(26, 9), ScanResult.STAGE_ENDED, "red"),
     ],
 )
 def test_a_scan_outside_the_check_in_window_is_refused_with_its_reason_and_credits_nothing(
@@ -166,7 +167,8 @@ def test_the_opening_is_set_per_stage(session, hall):
     stage.check_in_opens_before_minutes = 30
     registration = factories.registration(session, program, status=Status.APPROVED)
 
-    assert scan(session, stage, registration.ticket_secret, at=wib(24, 8, 29)).result == ScanResult.TOO_EARLY
+    before = scan(session, stage, registration.ticket_secret, at=wib(24, 8, 29)).result
+    assert before == ScanResult.STAGE_NOT_STARTED
     assert scan(session, stage, registration.ticket_secret, at=wib(24, 8, 30)).result == ScanResult.OK
 
 

@@ -79,7 +79,7 @@ def test_once_a_stage_crossing_midnight_has_ended_its_hall_counts_as_a_day_that_
     factories.hall_scan(session, stage, budi, wib(25, 0, 20))
     session.commit()
 
-    assert factories.hall_scan(session, stage, budi, wib(25, 1, 0, 1)).result == ScanResult.DAY_ENDED
+    assert factories.hall_scan(session, stage, budi, wib(25, 1, 0, 1)).result == ScanResult.STAGE_ENDED
     assert present_now(session, stage, wib(25, 1, 0, 1)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(25, 23, 59, 59)).hall == {ani.id, budi.id}
     assert present_now(session, stage, wib(26, 0, 0)).hall == frozenset()

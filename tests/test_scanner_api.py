@@ -210,7 +210,13 @@ def test_a_participant_registered_online_is_let_in_and_recorded_in_the_hall(sess
         ("pending", "not_approved", "Pendaftaran belum disetujui", True),
         ("cancelled", "cancelled", "Pendaftaran dibatalkan", True),
         ("other_programme", "not_registered", "Tidak terdaftar di kegiatan ini", True),
-        ("wrong_day", "wrong_day", "Tahap ini tidak berlangsung hari ini", True),
+        (
+            "wrong_day",
+            "stage_ended",
+            "Tahap ini sudah selesai pada Jumat, 25 Juni 2021, pukul 16.00 WIB: check-in ditutup."
+            " Tidak ada yang dicatat.",
+            True,
+        ),
         ("unknown", "unknown_code", "Kode tidak dikenal", False),
     ],
 )
@@ -302,6 +308,111 @@ def test_a_scan_outside_the_check_in_window_answers_why_and_credits_nothing(
     assert notified == []
 
 
+STAGE_ANSWERS = {
+    "not started": (
+        wib(23, 20),  # the evening before the stage: check-in opens 07.00 on its first day
+        "stage_not_started",
+        "amber",
+        {
+            "id": "Tahap ini belum dimulai: check-in dibuka Kamis, 24 Juni 2021, pukul 07.00 WIB."
+            " Tidak ada yang dicatat.",
+            "en": "This stage has not started: check-in opens on Thursday, 24 June 2021 at 07:00 WIB."
+            " Nothing was recorded.",
+        },
+    ),
+    "ended": (
+        wib(25, 16),  # the end of its last day
+        "stage_ended",
+        "red",
+        {
+            "id": "Tahap ini sudah selesai pada Jumat, 25 Juni 2021, pukul 16.00 WIB: check-in ditutup."
+            " Tidak ada yang dicatat.",
+            "en": "This stage ended on Friday, 25 June 2021 at 16:00 WIB: check-in is closed."
+            " Nothing was recorded.",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("phase", sorted(STAGE_ANSWERS))
+def test_a_scan_before_or_after_the_stage_says_so_with_the_day_and_time_and_credits_nothing(
+    session, client, hall, clock, notified, phase, language
+):
+    clock.now, result, colour, messages = STAGE_ANSWERS[phase]
+    with client.session_transaction() as browser_session:
+        browser_session["lang"] = language
+    scan = body(hall.nelson.ticket_code, nonce=f"stage-{phase[:3]}-{language}", method="typed")
+
+    response = client.post(hall.url(), json=scan)
+    replay = client.post(hall.url(), json=scan)
+
+    answer = {
+        "result": result,
+        "colour": colour,
+        "message": messages[language],
+        "person": nelson_person(),
+        "first": None,
+        "check_in_id": None,
+        "undo_until": None,
+    }
+    assert (response.status_code, response.get_json()) == (200, answer)
+    assert replay.get_json() == answer
+    assert (count(session, CheckIn), count(session, ScanAttempt)) == (0, 1)
+    assert session.scalar(select(ScanAttempt.result)) == ScanResult(result)
+    assert notified == []
+
+
+def test_an_offline_batch_after_the_stage_still_records_the_scans_made_during_it(
+    session, client, hall, clock, notified
+):
+    """A desk that comes back online after the stage has ended sends what it scanned during it."""
+    clock.now = wib(26, 9)
+    scans = [
+        body(hall.nelson.ticket_code, desk="Meja 5", at=wib(25, 15, 50)),
+        body(hall.marulam.ticket_code, desk="Meja 5", at=wib(25, 16, 5)),
+    ]
+
+    answers = client.post(hall.url("checkin/batch"), json={"scans": scans}).get_json()["results"]
+
+    assert [(a["result"], a["colour"]) for a in answers] == [("ok", "green"), ("stage_ended", "red")]
+    assert session.execute(select(CheckIn.registration_id, CheckIn.scanned_at)).all() == [
+        (hall.nelson.id, wib(25, 15, 50))
+    ]
+    assert notified == [hall.stage.id]
+
+
+# What the scanner page offers at each moment: (data-check-in, the code field and camera shown).
+PAGE_STATES = [
+    (wib(23, 20), "before", False),
+    (wib(24, 7), "open", True),
+    (wib(24, 20), "between", False),
+    (wib(25, 15, 59), "open", True),
+    (wib(25, 16), "after", False),
+    (wib(30, 9), "after", False),
+]
+
+
+@pytest.mark.parametrize(("now", "state", "offered"), PAGE_STATES)
+def test_the_scanner_page_offers_the_code_field_and_camera_only_while_check_in_is_open(
+    client, hall, clock, now, state, offered
+):
+    clock.now = now
+
+    html = client.get(f"/checkin/stages/{hall.stage.id}").get_data(as_text=True)
+
+    assert f'data-check-in="{state}"' in html
+    assert ('<form id="code-form" class="code-form" autocomplete="off">' in html) is offered
+    assert ('<form id="code-form" class="code-form" autocomplete="off" hidden>' in html) is not offered
+    assert ('<section class="camera" data-camera data-decoder="" hidden>' in html) is not offered
+    texts = _page_config(html)["texts"]
+    assert (texts["closedBefore"], texts["closedBetween"], texts["closedAfter"]) == (
+        "Check-in belum dibuka: tahap ini belum dimulai. Check-in dibuka {time}.",
+        "Check-in hari ini sudah ditutup. Check-in berikutnya dibuka {time}.",
+        "Tahap ini sudah selesai pada {time}: check-in ditutup, pemindaian tidak dicatat lagi.",
+    )
+
+
 def test_the_answer_is_in_english_for_an_english_desk(session, client, hall, clock):
     clock.now = wib(25, 1)
     with client.session_transaction() as browser_session:
@@ -325,7 +436,12 @@ def test_an_offline_batch_applies_the_window_by_the_scan_time_not_the_upload_tim
 
     assert [(a["result"], a["colour"], a["message"]) for a in answers] == [
         ("ok", "green", "Berhasil check-in"),
-        ("too_early", "amber", "Terlalu awal: check-in dibuka pukul 07.00 WIB. Tidak ada yang dicatat."),
+        (
+            "stage_not_started",
+            "amber",
+            "Tahap ini belum dimulai: check-in dibuka Kamis, 24 Juni 2021, pukul 07.00 WIB."
+            " Tidak ada yang dicatat.",
+        ),
     ]
     rows = session.execute(select(CheckIn.registration_id, CheckIn.scanned_at)).all()
     assert rows == [(hall.nelson.id, wib(24, 15, 50))]
@@ -947,6 +1063,10 @@ def test_the_scanner_page_passes_urls_and_translated_texts_to_its_script(client,
         "windows": [
             ["2021-06-24T00:00:00+00:00", "2021-06-24T09:00:00+00:00"],
             ["2021-06-25T00:00:00+00:00", "2021-06-25T09:00:00+00:00"],
+        ],
+        "windowLabels": [
+            ["Kamis, 24 Juni 2021, pukul 07.00 WIB", "Kamis, 24 Juni 2021, pukul 16.00 WIB"],
+            ["Jumat, 25 Juni 2021, pukul 07.00 WIB", "Jumat, 25 Juni 2021, pukul 16.00 WIB"],
         ],
     }
     assert config["urls"] == {

@@ -1,7 +1,7 @@
 """The attendance figures in Chromium (issue 11, "wrong figures"): a stage not begun counts no
 absence in the report, the matrix, the XLSX and the dashboard; a hall check-in outside the
-stage's check-in window is refused with its reason and credits nothing, at the desk and from an
-offline desk's queue; one inside it moves the dashboard's "Hadir" at once; an online voter on the
+stage's check-in window is not offered at the desk, and refused by the server with the reason the desk
+would give offline, crediting nothing; one inside it moves the dashboard's "Hadir" at once; an online voter on the
 live page counts as present in the poll summary.
 
 The server runs on the real clock, so each test seeds stages around the present moment.
@@ -24,6 +24,7 @@ from tests import factories
 from tests.browser.test_attendance_dashboard import log_in
 from tests.browser.test_live import LAPTOP, PHONE, PROJECTOR, _expect_live, _seed, _staff, _texts
 from tests.browser.test_scanner import RECORD_RESULTS, open_scanner, shown_results
+from workshop import i18n
 from workshop.attendance.models import OnlineEvidence, OnlineKind
 from workshop.auth.models import Role
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanResult
@@ -159,9 +160,30 @@ def test_a_stage_not_begun_shows_no_absence_in_report_matrix_xlsx_and_dashboard(
     assert browser_problems.seen == []
 
 
-def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offline_queue(
+# A scan sent as the page sends it (static/js/scanner/main.js), to the single or the batch endpoint.
+POST_SCANS = """async ({ batch, scans }) => {
+  const config = JSON.parse(document.getElementById("scanner-config").textContent);
+  const response = await fetch(batch ? config.urls.batch : config.urls.checkin, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf },
+    body: JSON.stringify(batch ? { scans } : scans[0]),
+  });
+  return response.json();
+}"""
+# What the page itself would decide offline at this moment (static/js/scanner/page.js outsideWindow).
+DECIDED_OFFLINE = """async () => {
+  const url = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /scanner\\/page\\./.test(n));
+  const { outsideWindow } = await import(url);
+  return outsideWindow(Date.now());
+}"""
+
+
+def test_a_check_in_outside_the_window_is_not_offered_at_the_desk_and_refused_by_the_server(
     live_server, new_context, browser_problems
 ):
+    """Before the stage's check-in opens the desk says when it opens and offers no code field; a scan
+    that reaches the server all the same (another device's queue, a clock running ahead) is refused
+    with the same words the desk would say offline, and credits nothing."""
     now = datetime.now(UTC)
     with live_server.session() as session:
         program = factories.program(session, stages=1, title="Bimtek Smart City Nanti Siang")
@@ -178,14 +200,8 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
         session.flush()
         stage_id, ticket_codes = stage.id, (nelson.ticket_code, ani.ticket_code)
         opens = stage.starts_at - timedelta(minutes=stage.check_in_opens_before_minutes)
-    if opens.astimezone(JAKARTA).date() == now.astimezone(JAKARTA).date():
-        colour, message = (
-            "amber",
-            f"Terlalu awal: check-in dibuka pukul {_clock(opens)} WIB. Tidak ada yang dicatat.",
-        )
-        refusal = ScanResult.TOO_EARLY
-    else:  # run late in the evening: the window opens tomorrow
-        colour, message, refusal = "red", "Tahap ini tidak berlangsung hari ini", ScanResult.WRONG_DAY
+        opens_at = i18n.format_datetime_long(opens, "Asia/Jakarta", "id")
+    message = f"Tahap ini belum dimulai: check-in dibuka {opens_at}. Tidak ada yang dicatat."
 
     dashboard = new_context().new_page()
     log_in(dashboard, organiser)
@@ -196,42 +212,26 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
     page = context.new_page()
     open_scanner(page, stage_id, petugas, "Meja 1")
     expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "2")
-    page.evaluate(RECORD_RESULTS)
+    expect(page.get_by_test_id("check-in-closed")).to_have_text(
+        f"Check-in belum dibuka: tahap ini belum dimulai. Check-in dibuka {opens_at}."
+    )
+    expect(page.locator("#code-input")).to_be_hidden()
+    expect(page.get_by_test_id("camera-toggle")).to_be_hidden()
+    page.screenshot(path=str(SCREENSHOTS / "scanner-not-open-360.png"))
 
-    page.locator("#code-input").fill(ticket_codes[0])
-    page.locator("#code-input").press("Enter")
-    (online_answer,) = shown_results(page, 1)
-    page.screenshot(path=str(SCREENSHOTS / "scanner-refused-360.png"))
+    def scan(code: str, nonce: str) -> dict:
+        return {"code": code, "desk": "Meja 1", "nonce": nonce, "method": "typed"}
 
-    context.route("**/checkin/batch", lambda route: route.abort("internetdisconnected"))
-    context.set_offline(True)
-    expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
-    page.get_by_test_id("result").click()
-    page.locator("#code-input").fill(ticket_codes[1])
-    page.locator("#code-input").press("Enter")
-    offline_answer = shown_results(page, 2)[1]
-    expect(page.get_by_test_id("queue-count")).to_have_text("1 menunggu dikirim")
+    online = page.evaluate(POST_SCANS, {"batch": False, "scans": [scan(ticket_codes[0], "not-open-1")]})
+    queued = page.evaluate(POST_SCANS, {"batch": True, "scans": [scan(ticket_codes[1], "not-open-2")]})
+    offline = page.evaluate(DECIDED_OFFLINE)
 
-    assert online_answer == {
-        "colour": colour,
-        "offline": False,
-        "message": message,
-        "name": "Nelson Pardede",
-        "organization": "Bappeda",
-    }
-    assert offline_answer == {  # decided on the device, as the server decides
-        "colour": colour,
-        "offline": True,
-        "message": message,
-        "name": "Ani Lumbantobing",
-        "organization": "Bappeda",
-    }
-
-    context.unroute("**/checkin/batch")
-    with page.expect_response(lambda response: response.url.endswith("/checkin/batch")) as sent:
-        context.set_offline(False)
-    assert sent.value.json()["results"][0]["message"] == message
-    expect(page.get_by_test_id("queue-count")).to_be_hidden()
+    person = {"position": "Kepala Bidang", "organization": "Bappeda"}
+    refused = {"result": "stage_not_started", "colour": "amber", "message": message, "first": None}
+    refused |= {"check_in_id": None, "undo_until": None}
+    assert online == {**refused, "person": {"name": "Nelson Pardede", **person}}
+    assert queued == {"results": [{**refused, "person": {"name": "Ani Lumbantobing", **person}}]}
+    assert offline == {"colour": "amber", "result": "stage_not_started", "message": message}
 
     with live_server.session() as session:
         check_ins = session.scalars(select(CheckIn).where(CheckIn.stage_id == stage_id)).all()
@@ -242,8 +242,8 @@ def test_a_check_in_outside_the_window_is_refused_at_the_desk_and_from_its_offli
         ).all()
     assert check_ins == []
     assert attempts == [
-        (codes.logged_code(ticket_codes[0]), refusal),
-        (codes.logged_code(ticket_codes[1]), refusal),
+        (codes.logged_code(ticket_codes[0]), ScanResult.STAGE_NOT_STARTED),
+        (codes.logged_code(ticket_codes[1]), ScanResult.STAGE_NOT_STARTED),
     ]
     expect(dashboard.get_by_test_id("checked-in-today")).to_have_text("0")
     expect(dashboard.get_by_test_id("present-now")).to_have_text("0")

@@ -23,6 +23,7 @@ from tests import factories
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 from tests.browser.test_attendance_dashboard import log_in
 from tests.browser.test_page_widths import _fits, _untranslated
+from workshop import i18n
 from workshop.auth.models import Role
 from workshop.certificates import issuing
 from workshop.certificates import services as certificates
@@ -31,6 +32,7 @@ from workshop.checkin.services import check_in
 from workshop.live import handcount
 from workshop.live import services as live_services
 from workshop.live.models import PollKind, PollVote
+from workshop.programs.windows import stage_window
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
 from workshop.registration.services import ensure_participant_user
@@ -105,6 +107,11 @@ def _seed(live_server: LiveServer) -> dict:
             seeded["slugs"][phase], seeded["stages"][phase] = program.slug, first.id
             seeded["programs"][phase] = program.id
             seeded[f"{phase}-starts"] = [stage.starts_at for stage in program.stages]
+            first_opens, last_closes = stage_window(first).check_in_windows()[0][0], first.ends_at
+            seeded[f"{phase}-check-in"] = [
+                i18n.format_datetime_long(moment, "Asia/Jakarta", "id")
+                for moment in (first_opens, last_closes)
+            ]
             if phase == "running":
                 _running(session, first, people, organiser, petugas, now)
             if phase == "ended":
@@ -315,6 +322,12 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
 
 
 SCANNER_PHASE = {"upcoming": "Akan datang", "running": "Sedang berlangsung", "ended": "Selesai"}
+# What the desk is told when no scan can be recorded, with the first check-in's opening (upcoming) or the
+# stage's end (ended); while the stage runs, nothing: it scans.
+SCANNER_CLOSED = {
+    "upcoming": "Check-in belum dibuka: tahap ini belum dimulai. Check-in dibuka {opens}.",
+    "ended": "Tahap ini sudah selesai pada {ended}: check-in ditutup, pemindaian tidak dicatat lagi.",
+}
 
 
 @pytest.mark.parametrize("width", [360, 1366])
@@ -329,6 +342,26 @@ def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_ros
         expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
         expect(page.locator(".scanner-status .phase")).to_have_text(SCANNER_PHASE[phase])
         expect(page.get_by_text("2 peserta di perangkat ini")).to_be_visible()
+        expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+        closed, code_field = page.get_by_test_id("check-in-closed"), page.locator("#code-input")
+        camera = page.get_by_test_id("camera-toggle")
+        # A found person can be looked up in every phase; checked in only while the stage's check-in is open.
+        page.locator("#search-input").fill("Hutabarat")
+        found = page.get_by_test_id("search-results").locator("li")
+        expect(found).to_have_count(1)
+        expect(found.locator("strong")).to_have_text(HALL)
+        if phase == "running":
+            expect(closed).to_be_hidden()
+            expect(code_field).to_be_visible()
+            expect(camera).to_have_text("Nyalakan kamera")
+            expect(found.get_by_role("button", name="Check-in")).to_be_visible()
+        else:
+            opens, ended = seeded[f"{phase}-check-in"]
+            expect(closed).to_have_text(SCANNER_CLOSED[phase].format(opens=opens, ended=ended))
+            expect(closed).to_be_visible()
+            expect(code_field).to_be_hidden()
+            expect(camera).to_be_hidden()
+            expect(found.get_by_role("button", name="Check-in")).to_be_hidden()
         _shot(page, f"scanner-{phase}-{width}")
         _looks_right(page, path, width)
     finally:

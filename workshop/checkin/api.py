@@ -34,6 +34,8 @@ from workshop.checkin.messages import (
     already_message,
     day_ended_message,
     earlier_kept_message,
+    stage_ended_message,
+    stage_not_started_message,
     too_early_message,
 )
 from workshop.checkin.models import CheckIn, ScanMethod, ScanResult
@@ -54,6 +56,10 @@ DESK_MAX = 60
 SEARCH_MIN, SEARCH_MAX = 2, 100
 NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 SCAN_METHODS = frozenset(method.value for method in ScanMethod)
+# The refusals whose message names a moment of the stage's check-in windows.
+OUTSIDE_WINDOW = frozenset(
+    {ScanResult.TOO_EARLY, ScanResult.DAY_ENDED, ScanResult.STAGE_NOT_STARTED, ScanResult.STAGE_ENDED}
+)
 
 
 class ApiError(Exception):
@@ -191,12 +197,26 @@ def _message(stage: services.AnyStage, outcome: services.ScanOutcome) -> str:
             _clock(attempt.replaced_scanned_at, stage),
             attempt.replaced_desk or "",
         )
-    if outcome.result in (ScanResult.TOO_EARLY, ScanResult.DAY_ENDED):
+    if outcome.result in OUTSIDE_WINDOW:
         _result, moment = services.outside_window(stage_window(stage), attempt.scanned_at)
         if moment is not None:
-            as_text = too_early_message if outcome.result == ScanResult.TOO_EARLY else day_ended_message
-            return as_text(_clock(moment, stage))
+            return _outside_window_message(stage, outcome.result, moment)
     return str(MESSAGES.get(outcome.result, MESSAGES[ScanResult.UNKNOWN_CODE]))
+
+
+def _outside_window_message(stage: services.AnyStage, result: ScanResult, moment: datetime) -> str:
+    """Between two days of the stage, the time of day ('07.00 WIB'); before or after the stage,
+    the day as well ('Kamis, 24 Juni 2021, pukul 07.00 WIB')."""
+    if result == ScanResult.TOO_EARLY:
+        return too_early_message(_clock(moment, stage))
+    if result == ScanResult.DAY_ENDED:
+        return day_ended_message(_clock(moment, stage))
+    long = i18n.format_datetime_long(moment, stage.program.timezone, i18n.current_language())
+    return (
+        stage_not_started_message(long)
+        if result == ScanResult.STAGE_NOT_STARTED
+        else stage_ended_message(long)
+    )
 
 
 def _outcome_json(stage: services.AnyStage, outcome: services.ScanOutcome) -> dict:

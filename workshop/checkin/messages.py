@@ -17,6 +17,10 @@ MESSAGES = {
     ScanResult.WRONG_DAY: _l("This stage is not held today"),
     ScanResult.TOO_EARLY: _l("Too early: check-in is not open yet. Nothing was recorded."),
     ScanResult.DAY_ENDED: _l("Check-in closed: today's session has ended. Nothing was recorded."),
+    ScanResult.STAGE_NOT_STARTED: _l(
+        "This stage has not started: check-in is not open yet. Nothing was recorded."
+    ),
+    ScanResult.STAGE_ENDED: _l("This stage has ended: check-in is closed. Nothing was recorded."),
     ScanResult.EARLIER_SCAN_KEPT: _l("Checked in by this earlier scan"),
     ScanResult.UNKNOWN_CODE: _l("Unknown code"),
 }
@@ -32,6 +36,16 @@ def too_early_message(time: str) -> str:
 
 def day_ended_message(time: str) -> str:
     return _("Check-in closed: today's session ended at %(time)s. Nothing was recorded.", time=time)
+
+
+def stage_not_started_message(moment: str) -> str:
+    """`moment`: when the stage's first check-in opens, as 'Kamis, 24 Juni 2021, pukul 07.00 WIB'."""
+    return _("This stage has not started: check-in opens on %(moment)s. Nothing was recorded.", moment=moment)
+
+
+def stage_ended_message(moment: str) -> str:
+    """`moment`: when the stage's last check-in closed (its end), in the long form."""
+    return _("This stage ended on %(moment)s: check-in is closed. Nothing was recorded.", moment=moment)
 
 
 def earlier_kept_message(time: str, replaced_time: str, replaced_desk: str) -> str:

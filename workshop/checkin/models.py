@@ -20,9 +20,11 @@ class ScanResult(enum.StrEnum):
     NOT_REGISTERED = "not_registered"  # a ticket of another programme
     NOT_APPROVED = "not_approved"
     CANCELLED = "cancelled"
-    WRONG_DAY = "wrong_day"  # no day of the stage on the scan's date
+    WRONG_DAY = "wrong_day"  # no day of the stage on the scan's date (logged before the two below)
     TOO_EARLY = "too_early"  # before the day's check-in opens (start - the stage's opening time)
     DAY_ENDED = "day_ended"  # after the day's end
+    STAGE_NOT_STARTED = "stage_not_started"  # before the stage's first check-in opens
+    STAGE_ENDED = "stage_ended"  # after the stage's last check-in closed
     EARLIER_SCAN_KEPT = "earlier_scan_kept"  # an offline desk's earlier scan moved the check-in back
     UNKNOWN_CODE = "unknown_code"
 

@@ -18,7 +18,7 @@ from workshop.checkin.queries import ScanStage
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, Stage, organization_label
-from workshop.programs.windows import StageWindow, stage_window
+from workshop.programs.windows import CheckInState, StageWindow, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.tickets import codes
 
@@ -26,7 +26,14 @@ UNDO_WINDOW = timedelta(minutes=5)
 # Scan times a device reports may run ahead of the server's clock by this much at most.
 CLOCK_SKEW = timedelta(minutes=2)
 GREEN = frozenset({ScanResult.OK, ScanResult.OK_MODE_CHANGED})
-AMBER = frozenset({ScanResult.ALREADY_CHECKED_IN, ScanResult.EARLIER_SCAN_KEPT, ScanResult.TOO_EARLY})
+AMBER = frozenset(
+    {
+        ScanResult.ALREADY_CHECKED_IN,
+        ScanResult.EARLIER_SCAN_KEPT,
+        ScanResult.TOO_EARLY,
+        ScanResult.STAGE_NOT_STARTED,
+    }
+)
 # Scans that changed someone's check-in (the attendance figures move).
 RECORDED = GREEN | {ScanResult.EARLIER_SCAN_KEPT}
 
@@ -146,11 +153,17 @@ class ScanOutcome:
 
 
 def outside_window(window: StageWindow, scanned_at: datetime) -> tuple[ScanResult, datetime | None]:
-    """Why a scan outside every check-in window is refused, with the moment the reason names:
-    too early (when that day's check-in opens), the day ended (when it ended), or no day of the
-    stage on that date."""
-    today = window.day_of(scanned_at)
+    """Why a scan outside every check-in window is refused, with the moment the reason names: the
+    stage has not started (when its first check-in opens) or has ended (when its last check-in
+    closed); else, between two of its days, too early (when that day's check-in opens) or the day
+    ended (when it ended)."""
     check_in_windows = window.check_in_windows()
+    state = window.check_in_state(scanned_at)
+    if state == CheckInState.BEFORE:
+        return ScanResult.STAGE_NOT_STARTED, check_in_windows[0][0]
+    if state == CheckInState.AFTER:
+        return ScanResult.STAGE_ENDED, check_in_windows[-1][1]
+    today = window.day_of(scanned_at)
     for opens, _closes in check_in_windows:
         if scanned_at < opens and window.day_of(opens) == today:
             return ScanResult.TOO_EARLY, opens

@@ -12,10 +12,18 @@ from workshop.auth.permissions import door_staff_required
 from workshop.checkin import queries
 from workshop.checkin.api import BATCH_MAX, CODE_MAX, DESK_MAX, SEARCH_MAX
 from workshop.checkin.blueprint import bp
-from workshop.checkin.messages import MESSAGES, already_message, day_ended_message, too_early_message
+from workshop.checkin.messages import (
+    MESSAGES,
+    already_message,
+    day_ended_message,
+    stage_ended_message,
+    stage_not_started_message,
+    too_early_message,
+)
 from workshop.checkin.models import ScanResult
 from workshop.db import db
 from workshop.programs.models import Stage
+from workshop.programs.windows import stage_window
 from workshop.tickets import codes
 
 # Where the browser has no BarcodeDetector, the scanner page decodes with ZXing's WebAssembly (from
@@ -57,6 +65,14 @@ def scanner(stage_id: int):
             "days": [d.isoformat() for d in queries.stage_days(stage)],
             "lastDate": queries.last_date(stage).isoformat(),
             "windows": queries.check_in_windows(stage),
+            # Each window's opening and closing as the page says them: 'Kamis, 24 Juni 2021, pukul 07.00 WIB'.
+            "windowLabels": [
+                [
+                    i18n.format_datetime_long(moment, stage.program.timezone, i18n.current_language())
+                    for moment in span
+                ]
+                for span in stage_window(stage).check_in_windows()
+            ],
         },
         "csrf": generate_csrf(),
         "urls": {
@@ -86,7 +102,12 @@ def scanner(stage_id: int):
             "batch": BATCH_MAX,
         },
     }
-    response = make_response(render_template("checkin/scanner.html", stage=stage, config=config))
+    # Whether a scan can be recorded now: the page shows the scanning controls only then (its
+    # script follows the windows from there on, by the device's clock).
+    check_in_state = stage_window(stage).check_in_state(clock.now())
+    response = make_response(
+        render_template("checkin/scanner.html", stage=stage, config=config, check_in_state=check_in_state)
+    )
     response.headers["Content-Security-Policy"] = SCANNER_CSP
     return response
 
@@ -99,6 +120,11 @@ def _scanner_texts() -> dict[str, str]:
         "wrongDay": str(MESSAGES[ScanResult.WRONG_DAY]),
         "tooEarly": too_early_message("{time}"),
         "dayEnded": day_ended_message("{time}"),
+        "stageNotStarted": stage_not_started_message("{time}"),
+        "stageEnded": stage_ended_message("{time}"),
+        "closedBefore": _("Check-in is not open yet: this stage has not started. Check-in opens on {time}."),
+        "closedBetween": _("Today's check-in has closed. The next check-in opens on {time}."),
+        "closedAfter": _("This stage ended on {time}: check-in is closed, scans are no longer recorded."),
         "unknownCode": str(MESSAGES[ScanResult.UNKNOWN_CODE]),
         "notOnDevice": _("Not on this device's list: it will be checked when the network is back"),
         "already": already_message("{time}", "{desk}"),

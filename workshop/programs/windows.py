@@ -8,6 +8,7 @@ opening (`check_in_opens_before_minutes` before the day's start) until the day's
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -18,6 +19,15 @@ from workshop.programs.models import DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES
 Interval = tuple[datetime, datetime]
 
 DEFAULT_CHECK_IN_OPENS_BEFORE = timedelta(minutes=DEFAULT_CHECK_IN_OPENS_BEFORE_MINUTES)
+
+
+class CheckInState(enum.StrEnum):
+    """Where a moment stands against a stage's hall check-in windows."""
+
+    BEFORE = "before"  # the stage's first check-in has not opened yet
+    OPEN = "open"
+    BETWEEN = "between"  # a day's check-in has closed, the next day's has not opened
+    AFTER = "after"  # the last day's check-in has closed: the stage is over for the desk
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,14 @@ class StageWindow:
             if opens <= moment < closes:
                 return day
         return None
+
+    def check_in_state(self, moment: datetime) -> CheckInState:
+        windows = self.check_in_windows()
+        if moment < windows[0][0]:
+            return CheckInState.BEFORE
+        if moment >= windows[-1][1]:
+            return CheckInState.AFTER
+        return CheckInState.OPEN if self.check_in_day(moment) is not None else CheckInState.BETWEEN
 
     def check_in_date(self, moment: datetime) -> date | None:
         """The date of the stage day a hall check-in at this moment is for, if its window is open:

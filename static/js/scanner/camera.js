@@ -21,7 +21,20 @@ export function startCameraControls(scan, processing) {
       startCamera();
     }
   });
-  if (loadSetting("camera", "off") === "on") {
+  if (allowed && loadSetting("camera", "off") === "on") {
+    startCamera();
+  }
+}
+
+let allowed = true;
+
+/** Outside the check-in windows the camera is off (main.js): it comes back on when they open again if
+ * it was on. */
+export function allowCamera(allow) {
+  allowed = allow;
+  if (!allow && stream) {
+    stopCamera();
+  } else if (allow && !stream && onCode && loadSetting("camera", "off") === "on") {
     startCamera();
   }
 }

@@ -12,9 +12,21 @@
 
 import { clientId } from "../lib/client_id.js";
 import { ApiError, request } from "./api.js";
-import { startCameraControls } from "./camera.js";
+import { allowCamera, startCameraControls } from "./camera.js";
 import { queuedScanSent, showResult } from "./feedback.js";
-import { checkInWindows, config, el, fill, focusCodeInput, localClock, outsideWindow, root, stageDay, T } from "./page.js";
+import {
+  checkInState,
+  checkInWindows,
+  config,
+  el,
+  fill,
+  focusCodeInput,
+  localClock,
+  outsideWindow,
+  root,
+  stageDay,
+  T,
+} from "./page.js";
 import { addToQueue, loadQueue, queued, setOnSent, sync } from "./queue.js";
 import {
   forget,
@@ -234,7 +246,31 @@ async function startServiceWorker() {
   }
 }
 
+// ---- whether a scan can be recorded now ---------------------------------------------------------------
+
+const HOUR_MS = 3600000;
+
+// Outside the stage's check-in windows the server records no scan: the page says why and until when, and
+// offers no code field nor camera (the queue, the undo and the search stay). Followed by this device's
+// clock, as its offline decisions are.
+function followCheckInWindows() {
+  const now = Date.now();
+  const { state, text, next } = checkInState(now);
+  const open = state === "open";
+  root.dataset.checkIn = state;
+  el.closed.textContent = text;
+  el.closed.hidden = open;
+  el.codeForm.hidden = !open;
+  el.camera.hidden = !open;
+  allowCamera(open);
+  if (next !== null) {
+    setTimeout(followCheckInWindows, Math.min(next - now, HOUR_MS) + 50);
+  }
+}
+
 // ---- start -------------------------------------------------------------------------------------------
+
+followCheckInWindows();
 
 el.queue.addEventListener("click", () => sync());
 window.addEventListener("online", () => {

@@ -24,6 +24,7 @@ export const el = {
   cameraFrame: $(".camera-frame"),
   video: $("#camera-video"),
   cameraMessage: $("[data-camera-message]"),
+  closed: $("[data-testid=check-in-closed]"),
   searchInput: $("#search-input"),
   searchNote: $("[data-search-note]"),
   searchResults: $("#search-results"),
@@ -76,7 +77,33 @@ export const localClock = (date) => `${clock.format(date)} ${config.stage.zone}`
 // When the hall check-in of each day is open: [opens, closes) in milliseconds (as services.py decides).
 export const checkInWindows = config.stage.windows.map((span) => span.map((moment) => Date.parse(moment)));
 
+// Each window's opening and closing as the page says them ("Kamis, 24 Juni 2021, pukul 07.00 WIB").
+const windowLabels = config.stage.windowLabels;
+
+/** Whether a scan at `at` (ms) can be recorded, as windows.py check_in_state says: {state: "open",
+ * "before", "between" or "after", text: what the desk is told when it cannot, next: when that changes}. */
+export function checkInState(at) {
+  const index = checkInWindows.findIndex(([, closes]) => at < closes);
+  if (index === -1) {
+    return { state: "after", text: fill(T.closedAfter, { time: windowLabels.at(-1)[1] }), next: null };
+  }
+  const [opens, closes] = checkInWindows[index];
+  if (at >= opens) {
+    return { state: "open", text: "", next: closes };
+  }
+  const state = index === 0 ? "before" : "between";
+  const text = fill(index === 0 ? T.closedBefore : T.closedBetween, { time: windowLabels[index][0] });
+  return { state, text, next: opens };
+}
+
 export function outsideWindow(at) {
+  const { state } = checkInState(at);
+  if (state === "before") {
+    return { colour: "amber", result: "stage_not_started", message: fill(T.stageNotStarted, { time: windowLabels[0][0] }) };
+  }
+  if (state === "after") {
+    return { colour: "red", result: "stage_ended", message: fill(T.stageEnded, { time: windowLabels.at(-1)[1] }) };
+  }
   const today = localDay(at);
   const opening = checkInWindows.find(([opens]) => at < opens && localDay(new Date(opens)) === today);
   if (opening) {
