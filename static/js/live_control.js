@@ -293,7 +293,8 @@ function start(root) {
       reason.type = "text";
       reason.maxLength = 300;
       reason.placeholder = text.reason_placeholder;
-      reason.setAttribute("aria-label", text.reason_placeholder);
+      reason.setAttribute("aria-label", text.reason_label);
+      reason.title = text.reason_label;
       reason.className = "live-reason";
       reason.dataset.reasonFor = String(question.id);
       reason.value = reasons.get(question.id) || "";

@@ -315,7 +315,45 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         expect(results.locator(".live-results-summary .live-bar-modes")).to_have_text(
             "(dari peserta luring 0, daring 1)"
         )
+        # The field for a dismissal's reason says what it is for without being cut off.
+        reason = page.locator(".live-reason").first
+        assert reason.evaluate(PLACEHOLDER_FITS) == ["Alasan untuk penanya (opsional)", True]
+        expect(reason).to_have_attribute("aria-label", "Alasan (opsional, ditampilkan kepada penanya)")
         _shot(page, f"control-running-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+# A text field's placeholder, and whether it fits the field's width in the field's font.
+PLACEHOLDER_FITS = """(input) => {
+  const style = getComputedStyle(input);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [input.placeholder, context.measureText(input.placeholder).width <= room];
+}"""
+
+# The staff pages of a stage in each phase, at the width each is used at: the dashboard on the
+# organiser's phone, the control page on the facilitator's laptop, the projector.
+STAFF_PAGES = {
+    "dashboard": ("/admin/stages/{stage}/dashboard", 360),
+    "control": ("/live/{stage}/control", 1366),
+    "projector": ("/live/{stage}/projector", 1366),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_PAGES))
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_staff_pages_of_a_stage_fit_in_every_phase(live_server, device, seeded, phase, name):
+    path, width = STAFF_PAGES[name]
+    page = device("organiser", width).new_page()
+    try:
+        path = path.format(stage=seeded["stages"][phase])
+        assert page.goto(path).status == 200
+        if name != "dashboard":
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        _shot(page, f"{name}-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()

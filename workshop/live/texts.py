@@ -76,7 +76,9 @@ def _staff() -> dict[str, str]:
         "mark_answered": _("Mark answered"),
         "pin": _("Pin"),
         "unpin": _("Unpin"),
-        "reason_placeholder": _("Reason (optional, shown to the asker)"),
+        # The placeholder fits the field on a phone; the field's accessible name says it in full.
+        "reason_placeholder": _("Reason for the asker (optional)"),
+        "reason_label": _("Reason (optional, shown to the asker)"),
         "anonymous_to_participants": _("anonymous to participants"),
         "status_pending": _("Awaiting moderation"),
         "status_approved": _("Approved"),
