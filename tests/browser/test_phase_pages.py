@@ -341,6 +341,22 @@ STAFF_PAGES = {
     "control": ("/live/{stage}/control", 1366),
     "projector": ("/live/{stage}/projector", 1366),
 }
+# What the projector invites the room to, under the QR code: nothing can be asked nor voted once the
+# stage has ended.
+JOIN_TEXT = {
+    "upcoming": "Bertanya dan ikut polling:",
+    "running": "Bertanya dan ikut polling:",
+    "ended": "Tahap ini sudah selesai. Pertanyaan dan pollingnya:",
+}
+# The control page with no poll open ("yet" only while the stage has not ended; the running stage's
+# poll is open).
+NO_POLL_OPEN = {
+    "upcoming": "Belum ada polling yang dibuka.",
+    "ended": "Tahap ini sudah selesai: tidak ada polling yang dibuka.",
+}
+# The links of a two-day stage's daily attendance lists, each on one line ("Hari ke-" and "2" apart, before).
+DAY_LINKS_ON_ONE_LINE = """() => [...document.querySelectorAll(".dashboard-day-links a")]
+  .map((link) => [link.textContent, link.getClientRects().length])"""
 
 
 @pytest.mark.parametrize("name", sorted(STAFF_PAGES))
@@ -353,6 +369,14 @@ def test_the_staff_pages_of_a_stage_fit_in_every_phase(live_server, device, seed
         assert page.goto(path).status == 200
         if name != "dashboard":
             expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+        if name == "projector":
+            expect(page.get_by_test_id("join-text")).to_have_text(JOIN_TEXT[phase])
+        elif name == "control" and phase in NO_POLL_OPEN:
+            expect(page.get_by_test_id("current-poll-empty")).to_have_text(NO_POLL_OPEN[phase])
+            expect(page.get_by_test_id("current-poll-empty")).to_be_visible()
+        elif name == "dashboard":
+            two_days = [] if phase == "running" else [["Hari ke-1", 1], ["Hari ke-2", 1]]
+            assert page.evaluate(DAY_LINKS_ON_ONE_LINE) == two_days
         _shot(page, f"{name}-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
