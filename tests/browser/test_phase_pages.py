@@ -317,7 +317,8 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         )
         # The field for a dismissal's reason says what it is for without being cut off.
         reason = page.locator(".live-reason").first
-        assert reason.evaluate(PLACEHOLDER_FITS) == ["Alasan untuk penanya (opsional)", True]
+        expect(reason).to_have_attribute("placeholder", "Alasan untuk penanya (opsional)")
+        page.wait_for_function(PLACEHOLDER_FITS, arg=reason.element_handle())
         expect(reason).to_have_attribute("aria-label", "Alasan (opsional, ditampilkan kepada penanya)")
         _shot(page, f"control-running-{width}")
         _looks_right(page, path, width)
@@ -325,13 +326,13 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         page.close()
 
 
-# A text field's placeholder, and whether it fits the field's width in the field's font.
+# Whether a text field's placeholder fits the field's width in the field's font.
 PLACEHOLDER_FITS = """(input) => {
   const style = getComputedStyle(input);
   const context = document.createElement("canvas").getContext("2d");
   context.font = style.font;
   const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-  return [input.placeholder, context.measureText(input.placeholder).width <= room];
+  return context.measureText(input.placeholder).width <= room;
 }"""
 
 # The staff pages of a stage in each phase, at the width each is used at: the dashboard on the
