@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import grp
 import http.client
 import http.cookiejar
@@ -25,6 +26,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from flask import Flask
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -328,6 +330,46 @@ def served(
             yield process, base_url
         finally:
             stop(process)
+
+
+def assert_ran_cleanly(process: subprocess.Popen, base_url: str, log: Path) -> None:
+    """The server still runs, /healthz answers ok, and its log (served's `log`) holds no error,
+    no traceback and no 500."""
+    assert process.poll() is None
+    status, health = get_json(f"{base_url}/healthz")
+    assert (status, health["status"]) == (200, "ok")
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text, text
+    assert not re.search(r"Exception on |\b500\b|ERROR", text), text
+
+
+@dataclasses.dataclass
+class Served:
+    """What a module's tests of one served app share (served_with_app)."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    app: Flask  # in the test process, on the server's database
+
+
+@contextlib.contextmanager
+def served_with_app(
+    directory: Path, database_url: str
+) -> Iterator[tuple[subprocess.Popen, str, Path, Flask]]:
+    """`python app.py` served on `database_url` with its log in `directory`, and an app in the test
+    process on the same database, to seed and read it: (the process, its base URL, the log, the app)."""
+    from workshop import create_app
+    from workshop.db import db
+
+    log = directory / "server.log"
+    with served(directory, database_url=database_url, log=log) as (process, url):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
+        try:
+            yield process, url, log, app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
 
 
 def serving_pid(process: subprocess.Popen) -> int:

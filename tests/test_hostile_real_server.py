@@ -22,11 +22,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask_babel import force_locale, gettext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +32,6 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from tests import factories, serving
-from workshop import create_app
 from workshop.auth.models import Role, User
 from workshop.checkin.api import CODE_MAX, DESK_MAX, SCAN_BODY_LIMIT
 from workshop.db import db
@@ -67,11 +64,7 @@ class Desk:
 
 
 @dataclass
-class World:
-    url: str
-    process: Any
-    log: Path
-    app: Flask  # in the test process, on the server's database
+class World(serving.Served):
     program_id: int
     slug: str
     stage_id: int
@@ -103,26 +96,19 @@ def _desk(url: str, username: str, password: str, stage_id: int, staff_id: int, 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, make_database_url):
     directory = tmp_path_factory.mktemp("hostile-real-server")
-    database_url = make_database_url("hostilereal")
-    log = directory / "server.log"
-    with serving.served(directory, database_url=database_url, log=log) as (process, url):
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": serving.SECRET_KEY})
-        try:
-            with app.app_context():
-                program = factories.program(db.session, stages=1)
-                stage = program.stages[0]
-                stage.starts_at, stage.ends_at = factories.running_now(datetime.now(UTC), timedelta(hours=6))
-                petugas = factories.staff(db.session, Role.PETUGAS)
-                admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
-                db.session.commit()
-                program_id, slug, stage_id = program.id, program.slug, stage.id
-                petugas_name, petugas_id = petugas.username, petugas.id
-            hostile = _desk(url, petugas_name, factories.PASSWORD, stage_id, petugas_id, "Meja 1")
-            good = _desk(url, "admin", serving.STAFF_PASSWORD, stage_id, admin_id, "Meja 2")
-            yield World(url, process, log, app, program_id, slug, stage_id, hostile, good)
-        finally:
-            with app.app_context():
-                db.engine.dispose()
+    with serving.served_with_app(directory, make_database_url("hostilereal")) as (process, url, log, app):
+        with app.app_context():
+            program = factories.program(db.session, stages=1)
+            stage = program.stages[0]
+            stage.starts_at, stage.ends_at = factories.running_now(datetime.now(UTC), timedelta(hours=6))
+            petugas = factories.staff(db.session, Role.PETUGAS)
+            admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+            db.session.commit()
+            program_id, slug, stage_id = program.id, program.slug, stage.id
+            petugas_name, petugas_id = petugas.username, petugas.id
+        hostile = _desk(url, petugas_name, factories.PASSWORD, stage_id, petugas_id, "Meja 1")
+        good = _desk(url, "admin", serving.STAFF_PASSWORD, stage_id, admin_id, "Meja 2")
+        yield World(url, process, log, app, program_id, slug, stage_id, hostile, good)
 
 
 def _indonesian(world: World, message: str, **values: Any) -> str:
@@ -675,9 +661,4 @@ def test_a_nonce_used_again_for_another_code_is_refused_and_changes_nothing(
 
 
 def test_afterwards_the_server_runs_answers_its_health_check_and_logged_no_error(world):
-    assert world.process.poll() is None
-    status, health = serving.get_json(f"{world.url}/healthz")
-    assert (status, health["status"]) == (200, "ok")
-    log = world.log.read_text(errors="replace")
-    assert "Traceback" not in log, log
-    assert not re.search(r"Exception on |\b500\b|ERROR", log), log
+    serving.assert_ran_cleanly(world.process, world.url, world.log)
