@@ -1,5 +1,6 @@
-"""Benchmark: CPU instructions per hall check-in scan and per participant page, counted by valgrind's
-callgrind, which no other load on the machine moves (issue 15's fixed per-request cost).
+"""Benchmark: CPU instructions per hall check-in scan, per participant page and per socket event's
+request context, counted by valgrind's callgrind, which no other load on the machine moves (issue 15's
+fixed per-request cost).
 
     .venv/bin/python bench/instructions.py [--compare REV] [--requests N] [--warmup W] [--profile DIR]
 
@@ -13,7 +14,11 @@ callgrind, which no other load on the machine moves (issue 15's fixed per-reques
    logs in with the test client (a petugas with its password; a participant with a personal link),
    then hands each request straight to the app's WSGI callable (no HTTP server, no test client):
    - scan: POST /api/stages/<id>/checkin, the first scan of a new ticket each time (green);
-   - page: GET /saya/<slug>, the same participant each time.
+   - page: GET /saya/<slug>, the same participant each time;
+   - socket-event-context: that participant's socket (connected with Flask-SocketIO's test client,
+     its handshake at Engine.IO's path `/socket.io/` as a browser's) gets an event whose handler does
+     nothing: Flask-SocketIO's `_handle_event`, i.e. the request context it pushes and pops around
+     every event of the socket (the app's own handlers measured apart from it).
    W unmeasured requests warm the caches up; callgrind counts the N after them only (switched on
    and off through callgrind.h's client requests, from a small C library built here with gcc).
 3. Prints the M instructions per request for each tree and scenario and the ratio to the first
@@ -39,7 +44,8 @@ from pathlib import Path
 
 from common import BENCH, CSRF_RE, PYTHON, ROOT, environment, make_database
 
-SCENARIOS = ("scan", "page")
+SCENARIOS = ("scan", "page", "socket-event-context")
+DATABASE_OF = {"scan": "scan", "page": "page", "socket-event-context": "page"}  # the seeded database
 PAGE_SLUG = "bench-smart-city"  # bench/participant_page.py's programme
 CALLGRIND_C = r"""
 #include <valgrind/callgrind.h>
@@ -55,10 +61,13 @@ def build_library(directory: Path) -> Path:
     return library
 
 
-def seed(directory: Path) -> dict:
-    """One database per scenario; what the children need to log in and to scan."""
+def seed(directory: Path, scenarios: list[str]) -> dict:
+    """The databases the scenarios need; what the children need to log in and to scan."""
+    needed = {DATABASE_OF[scenario] for scenario in scenarios}
     states = {}
     for scenario, module, args in (("scan", "checkin", (400, 2)), ("page", "participant_page", (5_000,))):
+        if scenario not in needed:
+            continue
         database = directory / f"{scenario}.sqlite3"
         url = f"sqlite:///{database}"
         make_database(url)
@@ -176,13 +185,12 @@ def child() -> None:
             ).get_environ()
 
         expected = 200
+    elif job["scenario"] == "socket-event-context":
+        _login_participant(client, state, base_url, referer)
+        _measure_socket_event_context(app, client, job)
+        return
     else:
-        link = f"/p/{state['tokens'][0]}"
-        csrf = _csrf(client.get(link, base_url=base_url).get_data(as_text=True))
-        assert (
-            client.post(link, data={"csrf_token": csrf}, base_url=base_url, headers=referer).status_code
-            == 302
-        )
+        _login_participant(client, state, base_url, referer)
         path = f"/saya/{PAGE_SLUG}"
 
         def environ() -> dict:
@@ -222,6 +230,40 @@ def child() -> None:
         raise SystemExit(f"unexpected answers: {wrong[:5]}")
 
 
+def _login_participant(client, state: dict, base_url: str, referer: dict) -> None:
+    link = f"/p/{state['tokens'][0]}"
+    csrf = _csrf(client.get(link, base_url=base_url).get_data(as_text=True))
+    response = client.post(link, data={"csrf_token": csrf}, base_url=base_url, headers=referer)
+    assert response.status_code == 302
+
+
+def _measure_socket_event_context(app, client, job: dict) -> None:
+    from workshop.extensions import socketio
+
+    host = {"Host": "bimtek.example.org"}  # the host the client's cookies belong to
+    socket = socketio.test_client(
+        app, flask_test_client=client, query_string="EIO=4&transport=websocket", headers=host
+    )
+    assert socket.is_connected(), "the participant's socket was refused"
+    sid = socketio.server.manager.sid_from_eio_sid(socket.eio_sid, "/")
+    environ = socketio.server.get_environ(sid)
+    environ["PATH_INFO"] = "/socket.io/"  # as a browser's handshake (the test client asks for /socket.io)
+    handled: list[str] = []
+
+    def handler(_data) -> None:
+        handled.append(sid)
+
+    measuring = ctypes.CDLL(job["library"])
+    for _ in range(job["warmup"]):
+        socketio._handle_event(handler, "bench", "/", sid, {})
+    measuring.measure_start()
+    for _ in range(job["requests"]):
+        socketio._handle_event(handler, "bench", "/", sid, {})
+    measuring.measure_stop()
+    if len(handled) != job["warmup"] + job["requests"]:
+        raise SystemExit(f"{len(handled)} events handled")
+
+
 def _csrf(page: str) -> str:
     found = CSRF_RE.search(page)
     assert found is not None, "no CSRF token on the page"
@@ -246,14 +288,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bimtek-instructions-") as temporary:
         work = Path(temporary)
         build_library(work)
-        states = seed(work)
+        states = seed(work, scenarios)
         trees = [("this", ROOT)]
         if args.compare:
             trees.insert(0, (args.compare, export_tree(args.compare, work)))
         results: dict[tuple[str, str], float] = {}
         for scenario in scenarios:
             for label, tree in trees:
-                results[label, scenario] = measure(tree, scenario, states[scenario], args, work, label)
+                results[label, scenario] = measure(
+                    tree, scenario, states[DATABASE_OF[scenario]], args, work, label
+                )
                 print(
                     f"{label} {scenario}: {results[label, scenario]:.3f} M instructions a request", flush=True
                 )
