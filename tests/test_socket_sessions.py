@@ -153,6 +153,17 @@ def test_each_event_of_a_socket_gets_its_own_copy_of_the_session(app, world):
         assert flask.session["_fresh"] is True  # as the login wrote it
 
 
+def test_each_event_of_a_socket_gets_its_own_copy_of_a_list_in_the_session(app, world):
+    client = staff_client(app, world["moderator"])
+    with client.session_transaction() as cookie_session:
+        cookie_session["picked"] = ["Tahap I"]
+    environ = client.get("/").request.environ
+    with app.request_context(environ):
+        flask.session["picked"].append("changed in one event")
+    with app.request_context(environ):
+        assert flask.session["picked"] == ["Tahap I"]
+
+
 @pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")  # werkzeug's, for the long ones
 def test_a_socket_connects_only_with_a_cookie_the_app_signed_and_the_real_one_goes_on(app, world):
     """Each socket reads its own cookie once (workshop/sessions.py, which keeps verified cookies per

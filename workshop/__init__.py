@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config as settings
+from workshop.application import WorkshopFlask
 from workshop.logs import setup_logging
 from workshop.programs.facts import FactsCache
 from workshop.programs.schedule import ScheduleCache
@@ -17,7 +18,7 @@ STATIC_FOLDER = str(settings.PROJECT_ROOT / "static")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = WorkshopFlask(
         __name__,
         template_folder=TEMPLATE_FOLDER,
         static_folder=STATIC_FOLDER,

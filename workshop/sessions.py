@@ -6,7 +6,8 @@ environ, and Flask opens the session cookie each time (the serializer made again
 JSON): about half of each event's request context, the largest cost an event of the app had over
 the bare server's (issue 15, docs/benchmarks.md). So the first open keeps what the cookie holds and
 when it was signed in the environ; each later request context of that environ gets its own copy,
-and none once the cookie's age passes the session lifetime, as opening it again would.
+and none once the cookie's age passes the session lifetime, as opening it again would. (A copy of
+a session of strings, numbers and flags, as the app's are, need not be deep: one dict more.)
 
 An HTTP request has an environ of its own, but a client sends the same cookie with every request
 until the session changes (a check-in desk, with every scan): what a cookie signs under the keys
@@ -29,6 +30,7 @@ from itsdangerous import BadSignature
 
 OPENED = "workshop.session"  # environ key: (what the cookie holds or None, when it was signed)
 COOKIES_KEPT = 1024
+SCALARS = frozenset({str, int, float, bool, type(None)})  # what a session of the app holds, mostly
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -47,6 +49,8 @@ class CookieSessions(SecureCookieSessionInterface):
         age = int(self.wall_clock()) - signed_at
         if data is None or not 0 <= age <= self._max_age(app):
             return self.session_class()
+        if all(type(value) in SCALARS for value in data.values()):
+            return self.session_class(data)  # a dict of its own, with values nobody can change
         return self.session_class(copy.deepcopy(data))
 
     def _read(self, app: Flask, request: Request) -> tuple[Any, int]:
