@@ -183,8 +183,71 @@ def test_the_broadcast_period_grows_with_the_sockets_a_tick_sends_to(app, monkey
     sockets = {f"sid-{index}": None for index in range(2000)}
     monkeypatch.setattr(realtime, "socket_users", sockets)
     assert hub.period() == 0.3  # 2,000 sockets: a tick's 2,000 messages fit in 0.25 s
-    sockets.update({f"sid-more-{index}": None for index in range(2000)})
-    assert hub.period() == 4000 / broadcast.SENDS_PER_SECOND == 0.5
+    sockets.update({f"sid-more-{index}": None for index in range(6000)})
+    assert hub.period() == 8000 / broadcast.SENDS_PER_SECOND == 1.0
+
+
+class FakeClock:
+    """time.monotonic and socketio.sleep of the broadcaster; `during_sleep` runs at each sleep."""
+
+    def __init__(self, during_sleep=lambda now: None):
+        self.now = 1000.0
+        self.during_sleep = during_sleep
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.during_sleep(self.now)
+
+
+def _waited(app, monkeypatch, sockets: int, during_sleep=lambda hub, now: None, last_votes=None) -> float:
+    hub = broadcast.Broadcaster(app)
+    hub.interval = 0.3
+    hub.last_votes = last_votes
+    monkeypatch.setattr(realtime, "socket_users", {f"sid-{index}": None for index in range(sockets)})
+    clock = FakeClock(lambda now: during_sleep(hub, now))
+    monkeypatch.setattr(broadcast.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(broadcast.socketio, "sleep", clock.sleep)
+    started = clock.now
+    hub._wait_for_tick()
+    return round(clock.now - started, 6)
+
+
+def test_without_votes_a_tick_waits_the_whole_period(app, monkeypatch):
+    assert _waited(app, monkeypatch, 8000) == 1.0
+    assert _waited(app, monkeypatch, 100) == 0.3  # the interval
+
+
+def test_while_votes_keep_coming_the_ticks_keep_the_period(app, monkeypatch):
+    def votes_all_along(hub, now):
+        hub.results_changed(poll_id=1)
+
+    monkeypatch.setattr(broadcast.Broadcaster, "_soon", lambda hub: None)
+    assert _waited(app, monkeypatch, 8000, votes_all_along) == 1.0
+
+
+def test_when_the_votes_pause_the_moved_results_go_out_at_once_but_not_before_the_interval(app, monkeypatch):
+    def burst_ends_at(end):
+        def votes(hub, now):
+            if now <= end:
+                hub.last_votes = now
+
+        return votes
+
+    # The burst ends at 0.5 s: the tick goes once 0.1 s passed without a vote, half a second early.
+    assert _waited(app, monkeypatch, 8000, burst_ends_at(1000.5)) == pytest.approx(0.6, abs=0.051)
+    # Votes within the interval: the tick still waits the interval.
+    assert _waited(app, monkeypatch, 8000, last_votes=1000.1) == 0.3
+    # A tick resets it: no vote since, the whole period.
+    hub = broadcast.Broadcaster(app)
+    hub.last_votes = 0.0
+    monkeypatch.setattr(hub, "_role", lambda listened: broadcast.ALONE)
+    hub.flush()
+    assert hub.last_votes is None
 
 
 def test_a_server_takes_its_start_up_objects_out_of_the_collectors_scans():

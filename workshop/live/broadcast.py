@@ -1,7 +1,9 @@
 """Coalesced broadcasts of live state, sent by a background task of each process every
 `LIVE_BROADCAST_SECONDS` (with the interval at 0, in tests, at every change), or less often when
 the process holds so many sockets that a tick's messages would take more than `SENDS_PER_SECOND`:
-the tally then moves in fewer, larger steps instead of the broadcasts crowding out the votes. Each
+the tally then moves in fewer, larger steps instead of the broadcasts crowding out the votes. When
+the votes this process takes pause for `SETTLE` (the end of a burst), the next tick goes at once,
+no sooner than the interval: the last votes reach everyone without waiting for a long period. Each
 message carries a version, so clients keep the newest.
 
 - Stage state (questions, the poll in play, settings): a change marks its stage, and the next tick
@@ -29,6 +31,7 @@ Clients that missed a broadcast catch up without a reload.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta
 
 from flask import Flask
@@ -47,6 +50,8 @@ from workshop.programs.models import Stage
 
 RESYNC_EVERY = timedelta(seconds=5)
 SENDS_PER_SECOND = 8000  # messages to this process's sockets a second, at most, for the ticks
+SETTLE = 0.1  # seconds without a vote written here after which the moved results go out
+TIMER_RESOLUTION = 0.001  # seconds: a tick this close to the end of its period is due
 RESYNC_FOR = timedelta(minutes=2)
 LEASE = 2.0  # seconds, at least, that the leading process keeps the lead without a tick
 LEAD, FOLLOW, ALONE = "lead", "follow", "alone"  # how a process gets its tallies (flush)
@@ -69,6 +74,7 @@ class Broadcaster:
         self.shared: dict[int, dict[int, dict]] = {}  # leading: stage -> poll -> results stored
         self.relayed: dict[int, bytes] = {}  # following: poll -> the stored results last sent
         self.to_relay: dict[int, bytes] = {}  # following: those read at this tick
+        self.last_votes: float | None = None  # time.monotonic() of the last votes written here since the tick
 
     def stage_changed(self, stage_id: int) -> None:
         self.stages.add(stage_id)
@@ -77,6 +83,7 @@ class Broadcaster:
 
     def results_changed(self, poll_id: int) -> None:
         """Votes were committed: the next tick reads which results moved."""
+        self.last_votes = time.monotonic()
         self._soon()
 
     def listen(self) -> None:
@@ -98,13 +105,23 @@ class Broadcaster:
 
     def _run(self) -> None:
         while True:
-            socketio.sleep(self.period())
+            self._wait_for_tick()
             try:
                 self.flush()
             except Exception:
                 self.app.logger.exception("live broadcast failed")
 
+    def _wait_for_tick(self) -> None:
+        """The interval, then until the period ends or the votes written here settle."""
+        started = time.monotonic()
+        socketio.sleep(self.interval)
+        while (left := started + self.period() - time.monotonic()) > TIMER_RESOLUTION:
+            if self.last_votes is not None and time.monotonic() - self.last_votes >= SETTLE:
+                return
+            socketio.sleep(min(SETTLE / 2, left))
+
     def flush(self) -> None:
+        self.last_votes = None
         with self.app.app_context():
             now = clock.now()
             listened = realtime.local_stage_ids()
