@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -144,52 +145,62 @@ def _record_one(session: Session, request: VoteRequest, now: datetime) -> dict:
     return refusal("server_error", 500)
 
 
+# A batch's statements, built once: each batch only binds its ids (building and keying a
+# statement cost more than running it on a batch of a few votes).
+_POLLS = (
+    select(Poll)
+    .where(Poll.id.in_(bindparam("poll_ids", expanding=True)))
+    .options(joinedload(Poll.options))  # one statement with the poll's lock
+    .with_for_update(of=Poll)  # in step with opening and closing, and other batches
+)
+_APPROVED = (
+    select(Registration.id, User.id, User.session_epoch)
+    .join(User, User.person_id == Registration.person_id)
+    .where(
+        Registration.id.in_(bindparam("registration_ids", expanding=True)),
+        Registration.status == Status.APPROVED,
+    )
+)
+_EARLIER_REPLIES = select(ClientAction.user_id, ClientAction.client_id, ClientAction.reply).where(
+    tuple_(ClientAction.user_id, ClientAction.client_id).in_(bindparam("keys", expanding=True))
+)
+_STORED_VOTES = select(PollVote).where(
+    tuple_(PollVote.poll_id, PollVote.registration_id).in_(bindparam("keys", expanding=True))
+)
+POLL, POLL_VOTE, CLIENT_ACTION = (cast(Table, model.__table__) for model in (Poll, PollVote, ClientAction))
+_NEW_RESULTS_VERSION = (
+    update(POLL).where(POLL.c.id == bindparam("poll_id")).values(results_version=bindparam("results_version"))
+)
+
+
 def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> list[dict]:
     polls = {
         poll.id: poll
         for poll in session.scalars(
-            select(Poll)
-            .where(Poll.id.in_({request.poll_id for request in requests}))
-            .options(joinedload(Poll.options))  # one statement with the poll's lock
-            .with_for_update(of=Poll)  # in step with opening and closing, and other batches
+            _POLLS, {"poll_ids": list({request.poll_id for request in requests})}
         ).unique()
     }
-    approved = set(
-        session.execute(
-            select(Registration.id, User.id, User.session_epoch)
-            .join(User, User.person_id == Registration.person_id)
-            .where(
-                Registration.id.in_({request.registration_id for request in requests}),
-                Registration.status == Status.APPROVED,
-            )
-        ).tuples()
-    )
+    registration_ids = list({request.registration_id for request in requests})
+    approved = set(session.execute(_APPROVED, {"registration_ids": registration_ids}).tuples())
     grouped = group_members(
         session,
         {poll.group_id for poll in polls.values() if poll.group_id is not None},
-        {request.registration_id for request in requests},
+        set(registration_ids),
     )
     earlier_replies = {
-        (action.user_id, action.client_id): action.reply
-        for action in session.scalars(
-            select(ClientAction).where(
-                tuple_(ClientAction.user_id, ClientAction.client_id).in_(
-                    [(request.user_id, request.client_id) for request in requests]
-                )
-            )
+        (user_id, client_id): reply
+        for user_id, client_id, reply in session.execute(
+            _EARLIER_REPLIES, {"keys": list({(request.user_id, request.client_id) for request in requests})}
         )
     }
     votes = {
         (vote.poll_id, vote.registration_id): vote
         for vote in session.scalars(
-            select(PollVote).where(
-                tuple_(PollVote.poll_id, PollVote.registration_id).in_(
-                    [(request.poll_id, request.registration_id) for request in requests]
-                )
-            )
+            _STORED_VOTES,
+            {"keys": list({(request.poll_id, request.registration_id) for request in requests})},
         )
     }
-    changed_polls: set[Poll] = set()
+    changed_polls: set[int] = set()
     changed_votes: set[PollVote] = set()  # stored votes whose answer this batch changes
     replies = []
     stored_replies = []
@@ -205,28 +216,32 @@ def _apply(session: Session, requests: Sequence[VoteRequest], now: datetime) -> 
         except LiveError as error:
             replies.append(refusal(error.code, error.status))
             continue
-        changed_polls.add(polls[request.poll_id])
+        changed_polls.add(request.poll_id)
         earlier_replies[key] = reply
         stored_replies.append(
             {"user_id": request.user_id, "client_id": request.client_id, "reply": reply, "created_at": now}
         )
         replies.append(reply)
-    for poll in changed_polls:
-        poll.results_version += 1
     # Each written vote carries its poll's new results version (the tallies read what is above
-    # the version they have seen); new rows in two statements (executemany): a burst of hundreds
-    # of votes is one short write.
+    # the version they have seen; the poll's lock keeps them in order). The rows are written as
+    # plain statements, new ones in two executemany: a burst of hundreds of votes is one short write.
+    versions = {poll_id: polls[poll_id].results_version + 1 for poll_id in changed_polls}
     new_votes = []
     for vote in votes.values():
         if isinstance(vote, dict):
-            vote["results_version"] = polls[vote["poll_id"]].results_version
+            vote["results_version"] = versions[vote["poll_id"]]
             new_votes.append(vote)
         elif vote in changed_votes:
-            vote.results_version = polls[vote.poll_id].results_version
+            vote.results_version = versions[vote.poll_id]
+    if versions:
+        session.execute(
+            _NEW_RESULTS_VERSION,
+            [{"poll_id": poll_id, "results_version": version} for poll_id, version in versions.items()],
+        )
     if new_votes:
-        session.execute(insert(PollVote), new_votes)
+        session.execute(insert(POLL_VOTE), new_votes)
     if stored_replies:
-        session.execute(insert(ClientAction), stored_replies)
+        session.execute(insert(CLIENT_ACTION), stored_replies)
     return replies
 
 
