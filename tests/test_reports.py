@@ -343,6 +343,7 @@ def test_dashboard_json_has_the_exact_numbers(client, bimtek, panitia, set_now):
 
     assert data == {
         "stage_id": stage.id,
+        "phase": "live",
         "registered": {"luring": 5, "daring": 2, "total": 7},
         "checked_in_today": 2,
         "checked_in_total": 2,
@@ -373,6 +374,58 @@ def test_dashboard_page_shows_the_numbers_for_petugas_too(session, client, login
     assert 'data-bar="hadir" x="0" y="0" width="42.86"' in page  # 3 of 7
     assert "Diperbarui pukul <time data-updated>16.01 WIB</time>" in page
     assert "daftar-hadir.pdf" not in page  # the exports are for organisers
+
+
+def _text(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}">')[1].split("</")[0].strip()
+
+
+def test_an_ended_stages_dashboard_says_so_and_shows_the_final_figures(client, bimtek, panitia, set_now):
+    """After the end, no "now" or "today" counter (all 0 by then): the hall check-ins of all days."""
+    _, stage, _ = bimtek
+    set_now(wib(26, 9))
+
+    page = client.get(f"/admin/stages/{stage.id}/dashboard").get_data(as_text=True)
+
+    assert _text(page, "dashboard-state") == (
+        "Tahap ini sudah selesai pada Jumat, 25 Juni 2021, pukul 16.00 WIB. Berikut angka akhirnya."
+    )
+    assert _text(page, "figures-title") == "Kehadiran akhir"
+    assert _text(page, "checked-in-total") == "2"
+    assert _text(page, "registered") == "7"
+    for live_only in ("present-now", "checked-in-today", "online-now", "data-live-badge", "data-updated"):
+        assert live_only not in page
+    assert "data-changes-at" not in page and 'data-phase="ended"' in page
+    assert client.get(f"/admin/stages/{stage.id}/dashboard.json").get_json()["phase"] == "ended"
+
+    client.post("/language/en")
+    page = client.get(f"/admin/stages/{stage.id}/dashboard").get_data(as_text=True)
+    assert _text(page, "dashboard-state") == (
+        "This stage ended on Friday, 25 June 2021 at 16:00 WIB. These are its final figures."
+    )
+    assert _text(page, "figures-title") == "Final attendance"
+
+
+def test_a_stage_not_started_has_no_live_counters_until_its_check_in_opens(client, bimtek, panitia, set_now):
+    program, stage, _ = bimtek
+    later = program.stages[1]
+    set_now(wib(24, 10))
+
+    page = client.get(f"/admin/stages/{later.id}/dashboard").get_data(as_text=True)
+
+    assert _text(page, "dashboard-state") == (
+        "Tahap ini belum dimulai: check-in dibuka Kamis, 15 Juli 2021, pukul 08.00 WIB."
+    )
+    assert _text(page, "figures-title") == "Kehadiran"
+    assert _text(page, "registered") == "7"
+    for live_only in ("present-now", "checked-in-today", "online-now", "checked-in-total", "data-live-badge"):
+        assert live_only not in page
+    # The page asks again from the check-in's opening (08.00 WIB) to turn live.
+    assert 'data-phase="upcoming"' in page and 'data-changes-at="2021-07-15T01:00:00+00:00"' in page
+
+    running = client.get(f"/admin/stages/{stage.id}/dashboard").get_data(as_text=True)
+    assert _text(running, "figures-title") == "Kehadiran sejauh ini"
+    assert 'data-phase="live"' in running and 'data-changes-at="2021-06-25T09:00:00+00:00"' in running
 
 
 def test_a_scan_notifies_the_dashboards_of_that_stage_live(app, session, client, bimtek, panitia):

@@ -8,6 +8,8 @@ attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -380,6 +382,69 @@ def test_the_staff_pages_of_a_stage_fit_in_every_phase(live_server, device, seed
             assert page.evaluate(DAY_LINKS_ON_ONE_LINE) == two_days
         _shot(page, f"{name}-{phase}-{width}")
         _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+# The dashboard's big numbers (label, value): the live ones only while the stage's check-in can be open;
+# after the end, the hall check-ins of all its days.
+DASHBOARD_NUMBERS = {
+    "upcoming": [("Terdaftar (disetujui)", "2")],
+    "running": [
+        ("Hadir saat ini", "1"),
+        ("Check-in di aula hari ini", "1"),
+        ("Daring saat ini (tidak di aula)", "0"),
+        ("Terdaftar (disetujui)", "2"),
+    ],
+    "ended": [("Check-in di aula (semua hari)", "0"), ("Terdaftar (disetujui)", "2")],
+}
+DASHBOARD_TITLE = {"upcoming": "Kehadiran", "running": "Kehadiran sejauh ini", "ended": "Kehadiran akhir"}
+BIG_NUMBERS = """() => [...document.querySelectorAll(".big-number")]
+  .map((card) => [card.querySelector(".big-label").textContent, card.querySelector(".big-value").textContent])"""
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_dashboard_says_whether_the_stage_has_begun_runs_or_ended(
+    live_server, device, seeded, phase, width
+):
+    page = device("organiser", width).new_page()
+    try:
+        path = f"/admin/stages/{seeded['stages'][phase]}/dashboard"
+        assert page.goto(path).status == 200
+        opens, ended = seeded[f"{phase}-check-in"]
+        state = page.get_by_test_id("dashboard-state")
+        if phase == "running":
+            expect(state.locator("[data-live-badge]")).to_have_text("Live")
+        elif phase == "upcoming":
+            expect(state).to_have_text(f"Tahap ini belum dimulai: check-in dibuka {opens}.")
+        else:
+            expect(state).to_have_text(f"Tahap ini sudah selesai pada {ended}. Berikut angka akhirnya.")
+        expect(page.get_by_test_id("figures-title")).to_have_text(DASHBOARD_TITLE[phase])
+        assert page.evaluate(BIG_NUMBERS) == [list(pair) for pair in DASHBOARD_NUMBERS[phase]]
+        # Its first snapshot (fetched on the socket's join) keeps the page in its phase: no reload.
+        expect(page.locator("[data-dashboard]")).to_have_attribute("data-version", re.compile(r"^\d+$"))
+        assert page.evaluate("() => performance.getEntriesByType('navigation')[0].type") == "navigate"
+        _shot(page, f"dashboard-{phase}-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+def test_the_running_dashboard_redraws_itself_once_the_server_says_the_stage_ended(
+    live_server, device, seeded
+):
+    page = device("organiser", 1366).new_page()
+    try:
+        ended = json.loads(
+            page.request.get(f"/admin/stages/{seeded['stages']['ended']}/dashboard.json").text()
+        )
+        page.route("**/dashboard.json", lambda route: route.fulfill(json=ended | {"version": 2**52}), times=1)
+        assert page.goto(f"/admin/stages/{seeded['stages']['running']}/dashboard").status == 200
+        page.wait_for_function("() => performance.getEntriesByType('navigation')[0].type === 'reload'")
+        # Redrawn by the server, which says the stage runs: the live page again.
+        expect(page.get_by_test_id("figures-title")).to_have_text("Kehadiran sejauh ini")
+        expect(page.locator("[data-dashboard]")).to_have_attribute("data-phase", "live")
     finally:
         page.close()
 

@@ -4,6 +4,7 @@ workshop.attendance.attendance, with batched queries; overrides; the numbers of 
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from workshop.checkin.models import CheckIn
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
 from workshop.programs.models import Organization, OrgKind, Program, Stage
-from workshop.programs.windows import Interval, StageWindow, stage_window
+from workshop.programs.windows import CheckInState, Interval, StageWindow, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 
 # The statuses a stage under way gives; "belum dimulai" (not started) is counted apart from them.
@@ -253,9 +254,28 @@ def clear_override(session: Session, registration: Registration, stage: Stage, a
 # The dashboard
 
 
+class DashboardPhase(enum.StrEnum):
+    """What the dashboard shows: before the stage's first check-in opens and after its end there is
+    nobody to count "now" or "today"; the figures after the end are the final ones."""
+
+    UPCOMING = "upcoming"
+    LIVE = "live"
+    ENDED = "ended"
+
+
+def dashboard_phase(stage: Stage, now: datetime) -> DashboardPhase:
+    state = stage_window(stage).check_in_state(now)
+    if state == CheckInState.BEFORE:
+        return DashboardPhase.UPCOMING
+    if state == CheckInState.AFTER or now > stage.ends_at:
+        return DashboardPhase.ENDED
+    return DashboardPhase.LIVE
+
+
 @dataclass(frozen=True)
 class Summary:
     stage_id: int
+    phase: DashboardPhase
     registered_luring: int
     registered_daring: int
     checked_in_today: int  # in the hall now: checked in for the stage day of now (StageWindow.hall_date)
@@ -279,6 +299,7 @@ class Summary:
     def as_json(self) -> dict[str, Any]:
         return {
             "stage_id": self.stage_id,
+            "phase": self.phase.value,
             "registered": {
                 "luring": self.registered_luring,
                 "daring": self.registered_daring,
@@ -317,6 +338,7 @@ def stage_summary(session: Session, stage: Stage, now: datetime) -> Summary:
     present = present_now(session, stage, now)
     return Summary(
         stage_id=stage.id,
+        phase=dashboard_phase(stage, now),
         registered_luring=modes.get(Mode.LURING, 0),
         registered_daring=modes.get(Mode.DARING, 0),
         checked_in_today=len(present.hall),

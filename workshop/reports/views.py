@@ -59,6 +59,7 @@ def dashboard(stage_id: int):
         program=stage.program,
         summary=summary,
         days=days,
+        check_in_opens=window.check_in_windows()[0][0],
         not_started_status=services.NOT_STARTED,
     )
 
