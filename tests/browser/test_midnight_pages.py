@@ -114,6 +114,8 @@ def test_after_midnight_the_scanner_holds_yesterday_evening_s_check_ins(
 
 
 ANSWERED = "0 dari 2 hadir sudah menjawab"  # the open poll's "answered of present"
+# No hall count: the bars' two colours are the voters' modes (blue luring, green daring).
+MODES_LEGEND = "Warna menurut cara pemilih terdaftar: Luring · Daring"
 # Each staff page: its path, then what shows the hall (test id or selector, exact text); the live pages
 # show it once their socket is live.
 STAFF_PAGES = {
@@ -124,9 +126,16 @@ STAFF_PAGES = {
             ("count-checked-in", "2"),
             ("count-present", "2"),
             ("[data-current-results] .live-answered", ANSWERED),
+            ("[data-current-results] [data-testid=bars-legend]", MODES_LEGEND),
         ],
     ),
-    "projector": ("/live/{stage}/projector", [("[data-projector-results] .live-answered", ANSWERED)]),
+    "projector": (
+        "/live/{stage}/projector",
+        [
+            ("[data-projector-results] .live-answered", ANSWERED),
+            ("[data-projector-results] [data-testid=bars-legend]", MODES_LEGEND),
+        ],
+    ),
 }
 
 

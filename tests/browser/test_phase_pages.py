@@ -357,6 +357,9 @@ NO_POLL_OPEN = {
     "upcoming": "Belum ada polling yang dibuka.",
     "ended": "Tahap ini sudah selesai: tidak ada polling yang dibuka.",
 }
+SOURCES_LEGEND = "Warna menurut asal suara: tangan yang dihitung di aula · suara lewat aplikasi atau WhatsApp"
+SWATCHES = """() => [...document.querySelectorAll("[data-current-results] [data-testid=bars-legend] span")]
+  .map((span) => [span.className, getComputedStyle(span, "::before").backgroundColor])"""
 # The links of a two-day stage's daily attendance lists, each on one line ("Hari ke-" and "2" apart, before).
 DAY_LINKS_ON_ONE_LINE = """() => [...document.querySelectorAll(".dashboard-day-links a")]
   .map((link) => [link.textContent, link.getClientRects().length])"""
@@ -377,6 +380,14 @@ def test_the_staff_pages_of_a_stage_fit_in_every_phase(live_server, device, seed
         elif name == "control" and phase in NO_POLL_OPEN:
             expect(page.get_by_test_id("current-poll-empty")).to_have_text(NO_POLL_OPEN[phase])
             expect(page.get_by_test_id("current-poll-empty")).to_be_visible()
+        elif name == "control":
+            # The running stage's poll has a hall count: its bars' colours are the votes' sources.
+            legend = page.locator("[data-current-results] [data-testid=bars-legend]")
+            expect(legend).to_have_text(SOURCES_LEGEND)
+            assert page.evaluate(SWATCHES) == [
+                ["live-hall", "rgb(180, 83, 9)"],
+                ["live-online", "rgb(124, 58, 237)"],
+            ]
         elif name == "dashboard":
             two_days = [] if phase == "running" else [["Hari ke-1", 1], ["Hari ke-2", 1]]
             assert page.evaluate(DAY_LINKS_ON_ONE_LINE) == two_days

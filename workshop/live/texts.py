@@ -34,6 +34,11 @@ def _common() -> dict[str, str]:
         "hall_part": _("Hall: {count}"),
         "online_part": _("Online: {count}"),
         "hall_total": _("Hall: {hall} · Online: {online}"),
+        # What the two colours of a bar split: the votes' source, or (no hall count) the voters' mode.
+        "legend_sources": _("Colours by where the votes came from:"),
+        "source_hall": _("hands counted in the hall"),
+        "source_online": _("votes in the app or by WhatsApp"),
+        "legend_modes": _("Colours by how the voters are registered:"),
         "from_stage": _("from Stage {number}"),
         "carried_to": _("carried to Stage {number}"),
     }

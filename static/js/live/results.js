@@ -15,6 +15,17 @@ export function renderBars(container, results, text, { split = false, kinds = fa
   const hall = Boolean(results.hall && results.hall.entered);
   const most = Math.max(1, ...bars.map((bar) => bar.count));
   const width = (count) => `${(100 * (count || 0)) / most}%`;
+  // Two splits share the bar: by where the votes came from (hands in the hall, votes online) once a
+  // hall count is entered, else by the voters' mode. The legend names the split and its colours.
+  if (hall || split) {
+    const legend = el("p", "live-bars-legend");
+    legend.dataset.testid = "bars-legend";
+    const [title, first, second] = hall
+      ? [text.legend_sources, ["live-hall", text.source_hall], ["live-online", text.source_online]]
+      : [text.legend_modes, ["live-luring", text.luring], ["live-daring", text.daring]];
+    legend.append(`${title} `, el("span", ...first), " · ", el("span", ...second));
+    container.append(legend);
+  }
   const list = el("ol", "live-bars");
   for (const bar of bars) {
     const row = el("li", "live-bar");
