@@ -320,7 +320,7 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         # The field for a dismissal's reason says what it is for without being cut off.
         reason = page.locator(".live-reason").first
         expect(reason).to_have_attribute("placeholder", "Alasan untuk penanya (opsional)")
-        page.wait_for_function(PLACEHOLDER_FITS, arg=reason.element_handle())
+        page.wait_for_function(PLACEHOLDER_FITS, arg=".live-reason")
         expect(reason).to_have_attribute("aria-label", "Alasan (opsional, ditampilkan kepada penanya)")
         _shot(page, f"control-running-{width}")
         _looks_right(page, path, width)
@@ -328,8 +328,12 @@ def test_the_control_page_labels_hall_and_online_votes_apart_from_the_voters_mod
         page.close()
 
 
-# Whether a text field's placeholder fits the field's width in the field's font.
-PLACEHOLDER_FITS = """(input) => {
+# Whether the first text field the selector finds shows its whole placeholder in the field's font.
+# The field is looked up at each poll: the queue is redrawn whenever the server sends it, which
+# leaves a field found earlier detached, with no width and no font.
+PLACEHOLDER_FITS = """(selector) => {
+  const input = document.querySelector(selector);
+  if (!input) return false;
   const style = getComputedStyle(input);
   const context = document.createElement("canvas").getContext("2d");
   context.font = style.font;
