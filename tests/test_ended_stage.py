@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests import fakes, test_live
 from tests.test_live import NOW, client_id, joined_socket, make_poll, open_now, participant_client
 from tests.whatsapp_world import configure, fonnte_sent, post_fonnte, send_queued
+from workshop import i18n
 from workshop.auth.models import AuditEntry
 from workshop.groups import services as groups
 from workshop.groups.models import GroupMode, GroupOutput
@@ -33,6 +34,16 @@ WHATSAPP_ENDED = {
         "Tidak ada yang diubah."
     ),
     "en": "This stage has ended: no more polls will be sent by WhatsApp for it. Nothing was changed.",
+}
+AFTER_THE_END = {
+    "id": (
+        "Jadwal tahap ini sudah berakhir pada {moment}. "
+        "Polling yang dibuka sekarang tetap sampai ke peserta yang masih terhubung."
+    ),
+    "en": (
+        "This stage's scheduled time ended on {moment}. "
+        "A poll opened now still reaches the participants who are connected."
+    ),
 }
 NO_STAGE = "Saat ini tidak ada tahap yang berlangsung: pertanyaan dapat diajukan selama tahap berlangsung."
 
@@ -59,6 +70,27 @@ def test_the_live_page_of_an_ended_stage_says_so_instead_of_offering_the_questio
     assert f'<p class="live-note" data-testid="ask-ended">{ENDED}</p>' in ended
     assert "data-ask-form" not in ended and "data-ask-text" not in ended
     assert "data-ask-form" in upcoming and 'data-testid="ask-ended"' not in upcoming
+
+
+def test_the_control_page_of_an_ended_stage_still_offers_a_new_poll_and_says_who_it_reaches(
+    app, session, world, after_the_end
+):
+    """Stages often run late: the facilitator may still open a poll once the stage's scheduled time has
+    ended, and the page says what that poll reaches."""
+    client = test_live.staff_client(app, world["moderator"])
+    ended, upcoming = world["program"].stages
+    for language, new_poll in (("id", "Polling baru"), ("en", "New poll")):
+        with client.session_transaction() as browser:
+            browser["lang"] = language
+        ended_page, upcoming_page = (
+            client.get(f"/live/{stage.id}/control").text for stage in (ended, upcoming)
+        )
+        moment = i18n.format_datetime_long(ended.ends_at, "Asia/Jakarta", language)
+        note = AFTER_THE_END[language].format(moment=moment)
+        assert f'<p class="live-note" data-testid="polls-after-end">{note}</p>' in ended_page
+        assert ended_page.index(note) < ended_page.index(f'class="outline">{new_poll}</a>')
+        assert 'data-testid="whatsapp-polls"' in ended_page
+        assert 'data-testid="polls-after-end"' not in upcoming_page and f">{new_poll}</a>" in upcoming_page
 
 
 def test_a_question_to_an_ended_stage_is_refused_over_http_and_socket_and_stores_nothing(

@@ -82,7 +82,7 @@ function start(root) {
       state = forMyGroup(next, config.group_id); // other groups' questions and polls are theirs
       render();
     },
-    onStatus: showStatus(ui.status, text),
+    onStatus: showStatus(ui.status, text, config.phase),
     onGroupChanged: redrawGroupParts,
     // A queued action was sent now that the connection is back: its panel shows how it went.
     onQueued(action, ack) {

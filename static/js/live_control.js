@@ -56,7 +56,7 @@ function start(root) {
       state = next;
       render();
     },
-    onStatus: showStatus(ui.status, text),
+    onStatus: showStatus(ui.status, text, config.phase),
   });
 
   function renderCounts() {

@@ -56,7 +56,7 @@ function start(root) {
 
   connectLive(config, {
     onChange: show,
-    onStatus: showStatus(ui.status, text),
+    onStatus: showStatus(ui.status, text, config.phase),
   });
 
   function topQuestions(limit) {

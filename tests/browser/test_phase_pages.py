@@ -498,8 +498,13 @@ def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_ros
         found = page.get_by_test_id("search-results").locator("li")
         expect(found).to_have_count(1)
         expect(found.locator("strong")).to_have_text(HALL)
+        # The desk (no name yet on this device) is asked for its name only while a scan can be recorded;
+        # once the stage's check-in is over, its name is no longer shown either.
+        desk_form, desk_button = page.locator("#desk-form"), page.get_by_test_id("desk-button")
         if phase == "running":
             expect(closed).to_be_hidden()
+            expect(desk_form).to_be_visible()
+            expect(desk_form.get_by_label("Nama meja (mis. Meja 1)")).to_be_editable()
             expect(code_field).to_be_visible()
             expect(camera).to_have_text("Nyalakan kamera")
             expect(found.get_by_role("button", name="Check-in")).to_be_visible()
@@ -507,10 +512,68 @@ def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_ros
             opens, ended = seeded[f"{phase}-check-in"]
             expect(closed).to_have_text(SCANNER_CLOSED[phase].format(opens=opens, ended=ended))
             expect(closed).to_be_visible()
+            expect(desk_form).to_be_hidden()
+            expect(page.get_by_test_id("desk-waiting")).to_be_hidden()
             expect(code_field).to_be_hidden()
             expect(camera).to_be_hidden()
             expect(found.get_by_role("button", name="Check-in")).to_be_hidden()
+        expect(desk_button).to_be_hidden() if phase == "ended" else expect(desk_button).to_have_text("— ✎")
         _shot(page, f"scanner-{phase}-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
+# The badges beside the stage's name on the live pages once connected: "Live" only while the stage runs
+# (the projector shows no phase then); before or after it, the stage's phase alone.
+LIVE_PAGES = {
+    "participant": ("daring", "/live/{stage}"),
+    "control": ("organiser", "/live/{stage}/control"),
+    "projector": ("organiser", "/live/{stage}/projector"),
+}
+BADGES = {
+    "upcoming": ["Akan datang"],
+    "running": ["Live", "Sedang berlangsung"],
+    "ended": ["Selesai"],
+}
+VISIBLE_BADGES = """() => [...document.querySelectorAll(".live-badge, .phase")]
+  .filter((badge) => badge.checkVisibility()).map((badge) => badge.textContent.trim())"""
+# Above the control page's "New poll" once the stage's scheduled time has ended (stages often run late).
+POLLS_AFTER_END = (
+    "Jadwal tahap ini sudah berakhir pada {ended}. "
+    "Polling yang dibuka sekarang tetap sampai ke peserta yang masih terhubung."
+)
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("name", sorted(LIVE_PAGES))
+def test_the_live_pages_say_live_only_while_the_stage_runs(live_server, device, seeded, name, phase, width):
+    who, path = LIVE_PAGES[name]
+    page = device(who, width, phase if who == "daring" else "").new_page()
+    try:
+        path = path.format(stage=seeded["stages"][phase])
+        assert page.goto(path).status == 200
+        status = page.locator("[data-live-status]")
+        expect(status).to_have_attribute("data-status", "live")  # connected in every phase
+        expected = BADGES[phase][:1] if name == "projector" else BADGES[phase]
+        assert page.evaluate(VISIBLE_BADGES) == expected
+        if phase != "running":
+            expect(status).to_be_hidden()
+            assert re.search(r"\bLive\b", page.locator("body").inner_text()) is None
+        if name == "control":
+            note, new_poll = (
+                page.get_by_test_id("polls-after-end"),
+                page.get_by_role("button", name="Polling baru"),
+            )
+            expect(new_poll).to_be_visible()
+            if phase == "ended":
+                expect(note).to_have_text(POLLS_AFTER_END.format(ended=seeded["ended-check-in"][1]))
+                note_box, button_box = note.bounding_box(), new_poll.bounding_box()
+                assert note_box and button_box and note_box["y"] + note_box["height"] <= button_box["y"]
+            else:
+                expect(note).to_have_count(0)
+        _shot(page, f"{name}-badge-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()

@@ -94,6 +94,7 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
             "export_hall": template("live.hall_csv", poll_id=ID_PLACEHOLDER),
         }
+    phase = stage_phase(stage, clock.now())
     return {
         "stage_id": stage.id,
         "state_url": url_for("live.state", stage_id=stage.id),
@@ -104,8 +105,10 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
         "urls": urls,
         "text": texts.ui_texts(role),
         "has_next_stage": role == "staff" and services.following_stage(db.session, stage) is not None,
-        # Once the stage has ended it takes no question and no upvote: the page offers none.
-        "ended": stage_phase(stage, clock.now()) == Phase.ENDED,
+        # "Live" is said only while the stage runs; once it has ended it takes no question and no
+        # upvote: the page offers none.
+        "phase": phase.value,
+        "ended": phase == Phase.ENDED,
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,

@@ -19,12 +19,15 @@ export function el(tag, className, text) {
   return node;
 }
 
-// The connection badge of a page: "live", "polling" or "offline", in the page's language.
-export function showStatus(element, text) {
+// The connection badge of a page: "live", "polling" or "offline", in the page's language. "Live" only
+// while the stage runs (config.phase): before or after it a connected page shows no connection badge,
+// its phase mark says where the stage stands.
+export function showStatus(element, text, phase) {
   return (status) => {
     element.textContent = text[`status_${status}`] || "";
     element.classList.toggle("is-live", status === "live");
     element.dataset.status = status;
+    element.hidden = status === "live" && phase !== "running";
   };
 }
 

@@ -51,11 +51,13 @@ const ROSTER_REFRESH_MS = 120000;
 const currentDesk = () => loadSetting("desk", "") || "";
 // Scans made before this device's desk has a name: kept (never dropped), checked in once it has one.
 const waitingForDesk = [];
+// Whether a scan can be recorded now (followCheckInWindows): only then is a desk without a name asked for one.
+let scanning = false;
 
 function renderDesk() {
   const desk = currentDesk();
   el.deskName.textContent = desk || "—";
-  if (!desk) {
+  if (!desk && (scanning || waitingForDesk.length)) {
     el.deskForm.hidden = false;
     el.deskInput.focus();
   }
@@ -251,18 +253,25 @@ async function startServiceWorker() {
 const HOUR_MS = 3600000;
 
 // Outside the stage's check-in windows the server records no scan: the page says why and until when, and
-// offers no code field nor camera (the queue, the undo and the search stay). Followed by this device's
-// clock, as its offline decisions are.
+// offers no code field nor camera (the queue, the undo and the search stay), nor asks for the desk's name
+// (none once the stage's last check-in has closed). Followed by this device's clock, as its offline
+// decisions are.
 function followCheckInWindows() {
   const now = Date.now();
   const { state, text, next } = checkInState(now);
   const open = state === "open";
+  const opened = open && !scanning;
+  scanning = open;
   root.dataset.checkIn = state;
   el.closed.textContent = text;
   el.closed.hidden = open;
   el.codeForm.hidden = !open;
   el.camera.hidden = !open;
+  el.deskButton.hidden = state === "after";
   allowCamera(open);
+  if (opened) {
+    loaded.then(renderDesk); // a desk without a name is asked for it once scanning is possible
+  }
   if (next !== null) {
     setTimeout(followCheckInWindows, Math.min(next - now, HOUR_MS) + 50);
   }
