@@ -8,11 +8,13 @@ Logging out or losing the personal link ends the user's sockets.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import NamedTuple
 
 from blinker import Namespace
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 from sqlalchemy import bindparam, select
@@ -23,6 +25,9 @@ from workshop.extensions import socketio
 from workshop.ids import valid_id
 from workshop.programs.models import Stage
 from workshop.registration.models import Registration, Status
+
+log = logging.getLogger(__name__)
+SERVER_ERROR_MESSAGE = _l("Something went wrong on our side. Please try again.")
 
 
 def stage_room(stage_id: int) -> str:
@@ -108,6 +113,25 @@ def joined_participant(stage_id: int) -> tuple[int, int, int] | None:
 
 def _socket_user() -> SocketUser:
     return SocketUser(current_user.id, current_user.session_epoch, current_user.role, current_user.person_id)
+
+
+@socketio.on_error_default
+def on_event_error(error: Exception) -> dict | bool | None:
+    """What an event whose handler raised answers: Flask-SocketIO calls this in the event's request
+    context, with the exception being handled, and sends what it returns as the ack. The socket stays
+    connected; the client keeps the action's client id and retries it (static/js/live_client.js).
+    A connect that failed is refused (False), a disconnect needs no answer."""
+    event = request.event["message"]  # type: ignore[attr-defined]
+    log.error("Socket.IO event %r of socket %s failed", event, _sid(), exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rolling back after Socket.IO event %r failed", event)
+    if event == "connect":
+        return False
+    if event == "disconnect":
+        return None
+    return {"ok": False, "error": "server_error", "message": str(SERVER_ERROR_MESSAGE)}
 
 
 @socketio.on("connect")

@@ -47,7 +47,7 @@ ERROR_MESSAGES = {
     "stage_ended": _l("This stage has ended: questions can no longer be sent."),
     "support_ended": _l("This stage has ended: its questions can no longer be supported."),
     "own_question": _l("You cannot upvote your own question."),
-    "server_error": _l("Something went wrong on our side. Please try again."),
+    "server_error": realtime.SERVER_ERROR_MESSAGE,
     "no_next_stage": _l("This is the last stage: there is no next stage to carry the question to."),
     "no_counts": _l("Enter the hall count of at least one option."),
     "unknown_option": _l("This option is not part of the poll."),
