@@ -728,6 +728,64 @@ def test_a_batch_scan_whose_method_is_a_list_is_refused_naming_the_scan(session,
     assert (count(session, ScanAttempt), count(session, CheckIn)) == (0, 0)
 
 
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_batch_scan_whose_nonce_another_scan_used_is_refused_naming_it_and_the_rest_goes_through_after(
+    session, client, hall, earlier
+):
+    """Within the batch or in an earlier one: answered with the scan's index (was a 409 without one,
+    and the desk's queue, which drops only the scan named, stayed stuck on the batch for good)."""
+    first = body(hall.nelson.ticket_code, nonce="used-nonce-1")
+    if earlier:
+        assert client.post(hall.url(), json=first).status_code == 200
+    scans = [
+        *([] if earlier else [first]),
+        body(hall.marulam.ticket_code, nonce="used-nonce-1"),
+        body("KODE-SALAH"),
+    ]
+    before = count(session, ScanAttempt), count(session, CheckIn)
+
+    response = client.post(hall.url("checkin/batch"), json={"scans": scans})
+    index = len(scans) - 2
+    again = client.post(hall.url("checkin/batch"), json={"scans": scans[:index] + scans[index + 1 :]})
+
+    assert (response.status_code, response.get_json()) == (
+        409,
+        {
+            "error": "nonce_reused",
+            "message": f"Pindaian {index + 1}: ID pemindaian ini sudah dipakai untuk pemindaian lain.",
+            "index": index,
+        },
+    )
+    assert [answer["result"] for answer in again.get_json()["results"]] == ["ok"] * (not earlier) + [
+        "unknown_code"
+    ]
+    assert (count(session, ScanAttempt), count(session, CheckIn)) == (before[0] + 1 + (not earlier), 1)
+    assert session.scalars(select(CheckIn.registration_id)).all() == [hall.nelson.id]
+
+
+@pytest.mark.parametrize(
+    "at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T05:00+23:59"]
+)
+@pytest.mark.parametrize("batch", [False, True])
+def test_a_scan_time_beyond_what_utc_can_hold_is_refused_not_a_server_error(session, client, hall, at, batch):
+    scan = body(hall.nelson.ticket_code, scanned_at=at)
+
+    response = (
+        client.post(hall.url("checkin/batch"), json={"scans": [scan]})
+        if batch
+        else client.post(hall.url(), json=scan)
+    )
+
+    message = "Waktu pindai harus berupa tanggal dan jam ISO 8601 dengan selisih UTC-nya."
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"error": "bad_scanned_at", "message": f"Pindaian 1: {message}", "index": 0}
+        if batch
+        else {"error": "bad_scanned_at", "message": message},
+    )
+    assert (count(session, ScanAttempt), count(session, CheckIn)) == (0, 0)
+
+
 @pytest.mark.parametrize("payload", [{"scans": "ABCDEFGH"}, {"scan": []}, [], "scans"])
 def test_a_batch_that_is_not_a_list_of_scans_is_refused(session, client, hall, payload):
     response = client.post(hall.url("checkin/batch"), json=payload)

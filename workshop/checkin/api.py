@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -159,19 +159,20 @@ def _scan_input(data: Any) -> ScanInput:
 
 
 def _scan_time(value: Any) -> datetime | None:
+    """The scan time in UTC; refused without its UTC offset, or when UTC has no such moment
+    ("0001-01-01T00:00+14:00" is in the year 0)."""
     if value is None:
         return None
-    moment = None
     if isinstance(value, str) and len(value) <= 40:
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ApiError(
-            400, "bad_scanned_at", _("The scan time must be an ISO 8601 date and time with its UTC offset.")
-        )
-    return moment
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass
+    raise ApiError(
+        400, "bad_scanned_at", _("The scan time must be an ISO 8601 date and time with its UTC offset.")
+    )
 
 
 def _clock(moment: datetime, stage: services.AnyStage) -> str:
@@ -286,18 +287,27 @@ def api_check_in_batch(stage_id: int):
         try:
             scans.append(_scan_input(item))
         except ApiError as error:
-            message = _("Scan %(number)d: %(message)s", number=index + 1, message=error.message)
-            raise ApiError(400, error.code, message, index=index) from None
+            raise _of_scan(error, index) from None
     now = clock.now()
     answers, recorded = [], False  # each answer as the single endpoint would have given it at its turn
-    for scan in scans:
-        outcome = _check_in(stage, scan, now)
+    for index, scan in enumerate(scans):
+        try:
+            outcome = _check_in(stage, scan, now)
+        except ApiError as error:  # nonce_reused: the desk drops that scan and sends the rest again
+            raise _of_scan(error, index) from None
         answers.append(_outcome_json(stage, outcome))
         recorded = recorded or outcome.result in services.RECORDED
     db.session.commit()
     if recorded:
         notify_attendance_changed(stage_id)
     return jsonify({"results": answers})
+
+
+def _of_scan(error: ApiError, index: int) -> ApiError:
+    """A batch's refusal for one of its scans, naming it: the desk's queue drops the scan at
+    `index` and sends the others again (static/js/scanner/queue.js)."""
+    message = _("Scan %(number)d: %(message)s", number=index + 1, message=error.message)
+    return ApiError(error.status, error.code, message, index=index)
 
 
 @bp.route("/api/stages/<int:stage_id>/roster")
