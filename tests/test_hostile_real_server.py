@@ -11,6 +11,13 @@ BIMTEK_TEST_DATABASE says). One server for the module.
   nonce used again: the exact error code and Indonesian message of each, and no check-in or
   scan-log row but the one a scan leaves; after each, another desk's good scan is green and
   checks its ticket in exactly once.
+- The offline desk's batch (`/api/stages/<id>/checkin/batch`) as the same petugas: bodies that are
+  no list of scans, empty batches, batches of up to 10,000 items, bodies over the batch's cap, and
+  batches of good scans (tickets among control characters and huge ids) with bad ones anywhere
+  among them (each refusal of a single scan, items of the wrong type, a nonce used again for
+  another code): the exact status, code, Indonesian message and index of the first bad scan, and
+  no row; sent again without the bad scans, as the desk's queue does, each ticket checks in once
+  and each nonce is logged once, and the same batch once more adds nothing.
 - Afterwards the server runs, /healthz answers, and it logged no error and no traceback.
 """
 
@@ -33,7 +40,7 @@ from sqlalchemy import select
 
 from tests import factories, serving
 from workshop.auth.models import Role, User
-from workshop.checkin.api import CODE_MAX, DESK_MAX, SCAN_BODY_LIMIT
+from workshop.checkin.api import BATCH_BODY_LIMIT, BATCH_MAX, CODE_MAX, DESK_MAX, SCAN_BODY_LIMIT
 from workshop.db import db
 from workshop.programs.models import Program
 from workshop.registration.models import Status
@@ -394,6 +401,17 @@ class Refusal:
     stage: object = None
 
 
+def _a_moment(text: str) -> bool:
+    """Whether the API takes `text` as a scan time (an ISO 8601 moment with its UTC offset)."""
+    try:
+        moment = datetime.fromisoformat(text)
+        return len(text) <= 40 and moment.tzinfo is not None and moment.astimezone(UTC) is not None
+    except (ValueError, OverflowError):
+        return False
+
+
+# Moments with a UTC offset that UTC cannot hold (the year 0, the year 10000): were a 500.
+BEYOND_UTC = ("0001-01-01T00:00:00+14:00", "0001-01-01T05:00+23:59", "9999-12-31T23:59:59-14:00")
 long_visible = st.builds(
     lambda size, noise: _mixed("Z" * size, noise),
     st.integers(CODE_MAX + 1, 5_000),
@@ -453,8 +471,9 @@ refusals = st.one_of(
         st.builds(
             lambda moment: {"scanned_at": moment},
             wrong_type
-            | hostile_text
+            | hostile_text.filter(lambda text: not _a_moment(text))  # "0001-01-01000-0000" is one
             | st.datetimes().map(datetime.isoformat)
+            | st.sampled_from(BEYOND_UTC)
             | st.text(min_size=41, max_size=100),
         ),
     ),
@@ -654,6 +673,205 @@ def test_a_nonce_used_again_for_another_code_is_refused_and_changes_nothing(
     ]
     if other_id is not None:
         assert _check_ins_of(world, other_id) == []
+    _good_scan_is_green(world)
+
+
+# -- 2b. The offline desk's batch ------------------------------------------------------------------
+
+
+def _batch(world: World, body: bytes) -> tuple[int, dict]:
+    headers = {"Content-Type": JSON, "Accept": JSON, "X-CSRFToken": world.hostile.csrf}
+    status, answer = serving.post(
+        world.hostile.browser, f"/api/stages/{world.stage_id}/checkin/batch", body, headers
+    )
+    return status, json.loads(answer)
+
+
+@dataclass(frozen=True)
+class BatchRefusal:
+    """A body the batch endpoint refuses whole before reading any scan."""
+
+    kind: str  # "bad_batch", "bad_json", "too_many" (each: "too_large" once over the cap)
+    body: Any  # JSON, or bytes as they are
+
+
+tiny_items = st.sampled_from([{}, 0, None, "x", [], {"code": 2**70}, {"scans": []}])
+batch_refusals = st.one_of(
+    st.builds(
+        BatchRefusal,
+        st.just("bad_batch"),
+        st.one_of(
+            st.builds(
+                lambda scans, extra: extra | {"scans": scans},
+                json_values.filter(lambda v: not isinstance(v, list)),
+                extras,
+            ),
+            json_values.filter(lambda value: value is not None and not isinstance(value, dict)),
+            st.dictionaries(hostile_text.filter(lambda key: key != "scans"), json_values, max_size=3),
+        ),
+    ),
+    st.builds(BatchRefusal, st.just("bad_json"), st.just(None) | st.binary(max_size=200).filter(_not_json)),
+    st.builds(
+        BatchRefusal,
+        st.just("too_many"),
+        st.builds(
+            lambda size, item: {"scans": [item] * size}, st.integers(BATCH_MAX + 1, 10_000), tiny_items
+        ),
+    ),
+    st.builds(
+        BatchRefusal,
+        st.just("too_many"),  # good-looking scans: most of these are over the cap
+        st.builds(
+            lambda size, padding: {
+                "scans": [
+                    {
+                        "code": "ABCD-EFGH",
+                        "desk": "Meja 9",
+                        "nonce": _nonce(),
+                        "method": "typed",
+                        "x": padding,
+                    }
+                ]
+                * size
+            },
+            st.integers(BATCH_MAX + 1, 10_000),
+            st.text(st.sampled_from(HOSTILE_CHARS + "x"), max_size=60),
+        ),
+    ),
+)
+
+
+BATCH_REFUSALS = {
+    "bad_batch": (400, "Send the scans as a list.", {}),
+    "too_many": (400, "At most %(max)d scans at a time.", {"max": BATCH_MAX}),
+}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(refusal=batch_refusals, ascii_only=st.booleans())
+def test_a_batch_that_is_no_list_of_scans_or_too_long_is_refused_whole_and_leaves_no_row(
+    world, refusal, ascii_only
+):
+    body = refusal.body if isinstance(refusal.body, bytes) else _encoded(refusal.body, ascii_only)
+    kind = "too_large" if len(body) > BATCH_BODY_LIMIT else refusal.kind
+    before = _rows(world, SCAN_TABLES)
+
+    answer = _batch(world, body)
+
+    status, message, values = BATCH_REFUSALS[kind] if kind in BATCH_REFUSALS else REFUSALS[kind]
+    assert answer == (status, {"error": kind, "message": _indonesian(world, message, **values)})
+    assert _rows(world, SCAN_TABLES) == before
+    _good_scan_is_green(world)
+
+
+ITEM_REFUSALS = (
+    "missing_code",
+    "bad_code",
+    "missing_desk",
+    "bad_desk",
+    "bad_nonce",
+    "bad_method",
+    "bad_scanned_at",
+    "bad_scan",
+)
+item_refusals = refusals.filter(lambda refusal: refusal.kind in ITEM_REFUSALS)
+
+
+@dataclass(frozen=True)
+class Item:
+    scan: Any
+    refusal: str | None = None  # the kind of a bad scan; "nonce_reused" is found only when checking in
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tickets=st.integers(0, 3),
+    code_noise=noise,
+    extra=extras,
+    bad=st.lists(item_refusals, max_size=3),
+    reused=st.booleans(),
+    repeated=st.booleans(),
+    ascii_only=st.booleans(),
+    data=st.data(),
+)
+def test_a_batch_with_bad_scans_anywhere_is_refused_naming_the_first_and_then_checks_each_ticket_in_once(
+    world, tickets, code_noise, extra, bad, reused, repeated, ascii_only, data
+):
+    registrations = [_fresh_ticket(world) for _ in range(tickets)]
+    good = [
+        Item(
+            extra | {"code": _mixed(code, code_noise), "desk": "Meja 9", "nonce": _nonce(), "method": "typed"}
+        )
+        for _registration_id, code in registrations
+    ]
+    items = list(good)
+    if repeated and good:  # the same scan twice (a retry queued again): counted once
+        items.insert(data.draw(st.integers(1, len(items))), good[0])
+    for refusal in bad:
+        scan = _good_fields(world) | refusal.fields if refusal.fields is not None else refusal.raw
+        items.insert(data.draw(st.integers(0, len(items))), Item(scan, refusal.kind))
+    if reused and good:  # another code under the nonce of a good scan before it
+        after = items.index(good[-1]) + 1
+        items.insert(
+            data.draw(st.integers(after, len(items))),
+            Item(good[-1].scan | {"code": "KODE-LAIN"}, "nonce_reused"),
+        )
+    before = _rows(world, SCAN_TABLES)
+
+    status, answer = _batch(world, _encoded({"scans": [item.scan for item in items]}, ascii_only))
+
+    invalid = [index for index, item in enumerate(items) if item.refusal not in (None, "nonce_reused")]
+    refused = invalid or [index for index, item in enumerate(items) if item.refusal == "nonce_reused"]
+    if refused:
+        index = refused[0]
+        kind = items[index].refusal
+        code, message, values = (
+            (409, "This scan id was already used for another scan.", {})
+            if kind == "nonce_reused"
+            else REFUSALS[kind]
+        )
+        inner = _indonesian(world, message, **values)
+        assert (status, answer) == (
+            code,
+            {
+                "error": kind,
+                "message": _indonesian(world, "Scan %(number)d: %(message)s")
+                % {"number": index + 1, "message": inner},
+                "index": index,
+            },
+        )
+        assert _rows(world, SCAN_TABLES) == before
+
+    # The desk's queue drops the bad scans and sends the rest (again).
+    resend = _encoded({"scans": [item.scan for item in items if item.refusal is None]}, ascii_only)
+    status, answer = _batch(world, resend)
+    new, after = _new_rows(world, before), _rows(world, SCAN_TABLES)
+    once_more = _batch(world, resend)
+
+    assert status == 200, answer
+    sent = [item.scan["nonce"] for item in items if item.refusal is None]
+    results = answer["results"]
+    assert [(result["result"], result["colour"]) for result in results] == [("ok", "green")] * len(sent)
+    first_answers = dict(reversed(list(zip(sent, results, strict=True))))
+    assert results == [first_answers[nonce] for nonce in sent]  # a scan sent twice: the same answer
+    check_ins = {row["registration_id"]: row["id"] for row in new["check_in"]}
+    assert sorted(check_ins) == sorted(registration_id for registration_id, _code in registrations)
+    assert [(row["desk"], row["staff_id"]) for row in new["check_in"]] == [
+        ("Meja 9", world.hostile.staff_id)
+    ] * tickets
+    assert sorted(_logged(row) for row in new["scan_attempt"]) == sorted(
+        (
+            registration_id,
+            check_ins[registration_id],
+            "Meja 9",
+            world.hostile.staff_id,
+            item.scan["nonce"],
+            "ok",
+        )
+        for (registration_id, _code), item in zip(registrations, good, strict=True)
+    )
+    assert once_more == (200, answer)  # each scan once more: its answer, and no row
+    assert _rows(world, SCAN_TABLES) == after
     _good_scan_is_green(world)
 
 
