@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import datetime
 import grp
 import http.client
 import http.cookiejar
@@ -127,6 +128,58 @@ def seed_programme(database_url: str) -> int:
         db.session.commit()
         db.engine.dispose()
     return program_id
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveStage:
+    stage_id: int
+    poll_id: int
+    options: list[int]
+    registration_ids: list[int]
+    user_ids: list[int]
+    tokens: list[str]  # each participant's personal link
+
+
+def seed_live_stage(app: Flask, participants: int) -> LiveStage:
+    """A one-stage programme running from an hour ago to six hours from now, `participants`
+    approved registrations with their accounts and personal links, and an open single-choice poll
+    ("Ya", "Belum") whose answer may change."""
+    from tests import factories
+    from workshop.auth.models import Role
+    from workshop.db import db
+    from workshop.live import services as live
+    from workshop.live.models import PollKind
+    from workshop.registration import links
+    from workshop.registration.models import Status
+    from workshop.registration.services import ensure_participant_user
+
+    with app.app_context():
+        now = datetime.datetime.now(datetime.UTC)
+        program = factories.program(db.session, stages=1)
+        stage = program.stages[0]
+        stage.starts_at, stage.ends_at = factories.running_now(now, datetime.timedelta(hours=6))
+        registrations = [
+            factories.registration(db.session, program, status=Status.APPROVED) for _ in range(participants)
+        ]
+        users = [ensure_participant_user(db.session, registration.person) for registration in registrations]
+        organiser = factories.staff(db.session, Role.PANITIA)
+        draft = live.PollDraft(
+            kind=PollKind.SINGLE, question="Siap?", options=["Ya", "Belum"], allow_change=True
+        )
+        poll = live.create_poll(db.session, stage, draft, actor=organiser)
+        live.open_poll(db.session, poll, actor=organiser, now=now)
+        tokens = [links.issue(registration, SECRET_KEY) for registration in registrations]
+        db.session.commit()
+        seeded = LiveStage(
+            stage.id,
+            poll.id,
+            [option.id for option in poll.options],
+            [registration.id for registration in registrations],
+            [user.id for user in users],
+            tokens,
+        )
+        db.session.remove()
+    return seeded
 
 
 def wait_for(url: str, process: subprocess.Popen, *, timeout: float = 30, status: int = 200) -> bytes:

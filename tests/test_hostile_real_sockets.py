@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests import factories, serving
+from tests import serving
 from tests.test_hostile_real_server import (
     EXAMPLES,
     HOSTILE_CHARS,
@@ -37,17 +36,12 @@ from tests.test_hostile_real_server import (
     hostile_text,
     json_values,
 )
-from workshop.auth.models import Role
 from workshop.db import db
 from workshop.ids import MAX_ID
-from workshop.live import services as live
 from workshop.live.actions import ERROR_MESSAGES
-from workshop.live.models import ClientAction, PollKind, PollVote
+from workshop.live.models import ClientAction, PollVote
 from workshop.live.services import MAX_QUESTION_LENGTH
 from workshop.live.votes import CLIENT_ID
-from workshop.registration import links
-from workshop.registration.models import Status
-from workshop.registration.services import ensure_participant_user
 
 ENGINE_IO_LIMIT = 64 * 1024  # MAX_BODY_BYTES's default, Engine.IO's max_http_buffer_size
 LIVE_TABLES = ("question", "question_upvote", "poll_vote", "client_action", "online_evidence", "live_stage")
@@ -87,27 +81,9 @@ def _joined_socket(browser: serving.Participant, stage_id: int) -> serving.Socke
 def world(tmp_path_factory, make_database_url):
     directory = tmp_path_factory.mktemp("hostile-real-sockets")
     with serving.served_with_app(directory, make_database_url("hostilesockets")) as (process, url, log, app):
-        with app.app_context():
-            now = datetime.now(UTC)
-            program = factories.program(db.session, stages=1)
-            stage = program.stages[0]
-            stage.starts_at, stage.ends_at = factories.running_now(now, timedelta(hours=6))
-            hostile, neighbour = (
-                factories.registration(db.session, program, status=Status.APPROVED) for _ in range(2)
-            )
-            neighbour_user = ensure_participant_user(db.session, neighbour.person)
-            ensure_participant_user(db.session, hostile.person)
-            organiser = factories.staff(db.session, Role.PANITIA)
-            draft = live.PollDraft(
-                kind=PollKind.SINGLE, question="Siap?", options=["Ya", "Belum"], allow_change=True
-            )
-            poll = live.create_poll(db.session, stage, draft, actor=organiser)
-            live.open_poll(db.session, poll, actor=organiser, now=now)
-            tokens = [links.issue(registration, serving.SECRET_KEY) for registration in (hostile, neighbour)]
-            db.session.commit()
-            stage_id, poll_id, options = stage.id, poll.id, [option.id for option in poll.options]
-            neighbour_ids = neighbour.id, neighbour_user.id
-            db.session.remove()
+        seeded = serving.seed_live_stage(app, participants=2)
+        stage_id, poll_id, options, tokens = seeded.stage_id, seeded.poll_id, seeded.options, seeded.tokens
+        neighbour_ids = seeded.registration_ids[1], seeded.user_ids[1]
         hostile_browser, neighbour_browser = (_logged_in(url, token) for token in tokens)
         sockets = [_joined_socket(browser, stage_id) for browser in (hostile_browser, neighbour_browser)]
         try:

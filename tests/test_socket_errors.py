@@ -7,25 +7,20 @@ event, and a neighbour's, work as before. One handler for every event (workshop/
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
-from tests import factories, serving, test_live
+from tests import serving, test_live
 from tests.test_live import client_id, joined_socket, participant_client
 from workshop import realtime
 from workshop.attendance import services as attendance
 from workshop.attendance.models import OnlineEvidence
-from workshop.auth.models import Role
 from workshop.db import db
 from workshop.extensions import socketio
 from workshop.live import actions
 from workshop.live import services as live
-from workshop.live.models import ClientAction, PollKind, PollVote, Question
-from workshop.registration import links
-from workshop.registration.models import Status
-from workshop.registration.services import ensure_participant_user
+from workshop.live.models import ClientAction, PollVote, Question
 
 world = test_live.world
 fixed_clock = test_live.fixed_clock  # autouse
@@ -172,24 +167,9 @@ def test_over_a_real_server_a_failing_question_is_answered_and_the_socket_and_it
     vote is stored; once the table is back the asker's retry is stored once. The server logged the
     traceback once, and runs on."""
     with serving.served_with_app(tmp_path, make_database_url("socketerrors")) as (process, url, log, app):
-        with app.app_context():
-            now = datetime.now(UTC)
-            program = factories.program(db.session, stages=1)
-            stage = program.stages[0]
-            stage.starts_at, stage.ends_at = factories.running_now(now, timedelta(hours=6))
-            asker, neighbour = (
-                factories.registration(db.session, program, status=Status.APPROVED) for _ in "ab"
-            )
-            for registration in (asker, neighbour):
-                ensure_participant_user(db.session, registration.person)
-            organiser = factories.staff(db.session, Role.PANITIA)
-            draft = live.PollDraft(kind=PollKind.SINGLE, question="Siap?", options=["Ya", "Belum"])
-            poll = live.create_poll(db.session, stage, draft, actor=organiser)
-            live.open_poll(db.session, poll, actor=organiser, now=now)
-            tokens = [links.issue(registration, serving.SECRET_KEY) for registration in (asker, neighbour)]
-            db.session.commit()
-            stage_id, poll_id, option_id = stage.id, poll.id, poll.options[0].id
-            db.session.remove()
+        seeded = serving.seed_live_stage(app, participants=2)
+        stage_id, poll_id, option_id = seeded.stage_id, seeded.poll_id, seeded.options[0]
+        tokens = seeded.tokens
         browsers = [serving.Participant(url, f"127.3.0.{number}") for number in (2, 3)]
         sockets = []
         try:
