@@ -40,17 +40,28 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from common import BENCH, CSRF_RE, PYTHON, ROOT, environment, make_database
 
-SCENARIOS = ("scan", "page", "socket-event-context")
-DATABASE_OF = {"scan": "scan", "page": "page", "socket-event-context": "page"}  # the seeded database
+SCENARIOS = ("scan", "page", "socket-event-context", "vote-event", "vote-batch", "broadcast-tick")
+LIVE_SCENARIOS = ("vote-event", "vote-batch", "broadcast-tick")
+DATABASE_OF = {  # the seeded database
+    "scan": "scan",
+    "page": "page",
+    "socket-event-context": "page",
+    **dict.fromkeys(LIVE_SCENARIOS, "live"),
+}
+LIVE_PARTICIPANTS = 2_000  # bench/live_poll.py's N = 2,000
+LIVE_SOCKETS = 2_000  # in the stage's room at a tick (fake ones but the first: nothing is sent)
+BATCH = 10  # votes a batch (at N = 2,000 over 5 s, 400 votes a second: a batch every 20-30 ms)
 PAGE_SLUG = "bench-smart-city"  # bench/participant_page.py's programme
 CALLGRIND_C = r"""
 #include <valgrind/callgrind.h>
 void measure_start(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
 void measure_stop(void) { CALLGRIND_STOP_INSTRUMENTATION; CALLGRIND_DUMP_STATS_AT("measured"); }
+void measure_toggle(void) { CALLGRIND_TOGGLE_COLLECT; }
 """
 
 
@@ -65,7 +76,11 @@ def seed(directory: Path, scenarios: list[str]) -> dict:
     """The databases the scenarios need; what the children need to log in and to scan."""
     needed = {DATABASE_OF[scenario] for scenario in scenarios}
     states = {}
-    for scenario, module, args in (("scan", "checkin", (400, 2)), ("page", "participant_page", (5_000,))):
+    for scenario, module, args in (
+        ("scan", "checkin", (400, 2)),
+        ("page", "participant_page", (5_000,)),
+        ("live", "live_poll", (LIVE_PARTICIPANTS, 1)),
+    ):
         if scenario not in needed:
             continue
         database = directory / f"{scenario}.sqlite3"
@@ -74,7 +89,13 @@ def seed(directory: Path, scenarios: list[str]) -> dict:
         code = (
             f"import json, sys; sys.path.insert(0, {str(BENCH)!r}); import {module} as bench; "
             f"state = bench.seed({url!r}, *{args!r}); "
-            "state.pop('secret_of_hash', None); print(json.dumps(state))"
+            "state.pop('secret_of_hash', None); "
+            + (
+                f"bench.open_poll({url!r}, state['polls'][0]['id'], state['organiser_id']); "
+                if scenario == "live"
+                else ""
+            )
+            + "print(json.dumps(state))"
         )
         done = subprocess.run(
             [PYTHON, "-c", code], cwd=ROOT, env=environment(url), check=True, capture_output=True, text=True
@@ -141,7 +162,7 @@ def measure(tree: Path, scenario: str, state: dict, args, work: Path, label: str
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(dumps[0], args.profile / f"{label}-{scenario}.callgrind")
-    return int(totals.group(1)) / args.requests / 1e6
+    return int(totals.group(1)) / args.requests / 1e6  # vote-batch: per vote
 
 
 # The child, under valgrind
@@ -185,6 +206,9 @@ def child() -> None:
             ).get_environ()
 
         expected = 200
+    elif job["scenario"] in LIVE_SCENARIOS:
+        _measure_live(app, job)
+        return
     elif job["scenario"] == "socket-event-context":
         _login_participant(client, state, base_url, referer)
         _measure_socket_event_context(app, client, job)
@@ -262,6 +286,134 @@ def _measure_socket_event_context(app, client, job: dict) -> None:
     measuring.measure_stop()
     if len(handled) != job["warmup"] + job["requests"]:
         raise SystemExit(f"{len(handled)} events handled")
+
+
+def _measure_live(app, job: dict) -> None:
+    """vote-event: a participant's socket that joined the stage votes through Flask-SocketIO's test
+    client (decoding, the event's request context, the handler, its vote written by the batcher
+    as a batch of one, the ack); a new participant each event. vote-batch: `record_votes` on
+    batches of BATCH new votes, in an app context, as the batcher calls it; counted per vote.
+    broadcast-tick: BATCH votes written, then one broadcaster tick (`flush`: its reads, the tally,
+    the results message encoded and handed to the stage's room of LIVE_SOCKETS sockets, all fake
+    but one, whose Engine.IO sends do nothing)."""
+    from workshop import clock
+    from workshop.db import db
+    from workshop.extensions import socketio
+    from workshop.live.votes import VoteRequest, record_votes
+
+    state, scenario = job["state"], job["scenario"]
+    stage_id, poll = state["stage_id"], state["polls"][0]
+    broadcaster = app.extensions["live_broadcaster"]
+    broadcaster._soon = lambda: None  # the ticks only when called, as measured
+    voters = iter(range(LIVE_PARTICIPANTS))
+    measuring = ctypes.CDLL(job["library"])
+
+    def socket_of(voter: int):
+        socket = socketio.test_client(
+            app,
+            headers={"Cookie": state["cookies"][voter], "Host": "bimtek.example.org"},
+            query_string="EIO=4&transport=websocket",
+        )
+        sid = socketio.server.manager.sid_from_eio_sid(socket.eio_sid, "/")
+        socketio.server.get_environ(sid)["PATH_INFO"] = "/socket.io/"  # as a browser's handshake
+        assert socket.emit("join_stage", {"stage_id": stage_id}, callback=True)["ok"]
+        return socket
+
+    def payload(voter: int) -> dict:
+        option_ids = poll["option_ids"]
+        return {
+            "stage_id": stage_id,
+            "poll_id": poll["id"],
+            "client_id": f"bench-vote-{voter:012d}",
+            "answer": {"option_ids": [option_ids[voter % len(option_ids)]]},
+        }
+
+    if scenario == "vote-event":
+        sockets = [(voter, socket_of(voter)) for voter in range(job["warmup"] + job["requests"])]
+
+        def vote(voter: int, socket) -> None:
+            reply = socket.emit("vote", payload(voter), callback=True)
+            assert reply.get("ok"), reply
+
+        for voter, socket in sockets[: job["warmup"]]:
+            vote(voter, socket)
+        measuring.measure_start()
+        for voter, socket in sockets[job["warmup"] :]:
+            vote(voter, socket)
+        measuring.measure_stop()
+        return
+
+    from sqlalchemy import text
+
+    with app.app_context():
+        voter_rows = db.session.execute(
+            text(
+                'SELECT registration.id, "user".id, "user".session_epoch FROM registration '
+                'JOIN "user" ON "user".person_id = registration.person_id ORDER BY registration.id'
+            )
+        ).all()
+        db.session.rollback()
+
+    def batch() -> list:
+        rows = [voter_rows[next(voters)] for _ in range(BATCH)]
+        return [
+            VoteRequest(
+                user_id,
+                epoch,
+                registration_id,
+                stage_id,
+                poll["id"],
+                f"bench-vote-{registration_id:012d}",
+                payload(registration_id)["answer"],
+                clock.now(),
+            )
+            for registration_id, user_id, epoch in rows
+        ]
+
+    def write(requests: list) -> None:
+        with app.app_context():
+            replies = record_votes(db.session, requests, clock.now())
+        assert all(reply["ok"] for reply in replies), replies[:3]
+
+    if scenario == "vote-batch":
+        batches = [batch() for _ in range(job["warmup"] + job["requests"] // BATCH)]
+        for requests in batches[: job["warmup"]]:
+            write(requests)
+        measuring.measure_start()
+        for requests in batches[job["warmup"] :]:
+            write(requests)
+        measuring.measure_stop()
+        return
+
+    moment = [clock.now()]
+    clock.set_source(lambda: moment[0])
+    socket_of(next(voters))  # the one real socket: the process listens to the stage
+    sent = [0]
+
+    def send_nothing(_eio_sid, _packet) -> None:
+        sent[0] += 1
+
+    socketio.server._send_eio_packet = send_nothing
+    manager = socketio.server.manager
+    for fake in range(LIVE_SOCKETS - 1):
+        sid = manager.connect(f"fake-{fake}", "/")
+        manager.enter_room(sid, "/", f"stage:{stage_id}")
+    for _ in range(job["warmup"]):
+        write(batch())
+        moment[0] += timedelta(seconds=0.3)
+        broadcaster.flush()
+    rounds = [batch() for _ in range(job["requests"])]
+    sent[0] = 0
+    measuring.measure_start()
+    for requests in rounds:
+        measuring.measure_toggle()  # the votes are not counted: vote-batch counts them
+        write(requests)
+        measuring.measure_toggle()
+        moment[0] += timedelta(seconds=0.3)  # the app's tick period (a full recount every 30 s)
+        broadcaster.flush()
+    measuring.measure_stop()
+    if sent[0] < LIVE_SOCKETS * job["requests"]:
+        raise SystemExit(f"{sent[0]} messages sent in {job['requests']} ticks")
 
 
 def _csrf(page: str) -> str:
