@@ -12,14 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from workshop.attendance.queries import online_now
+from workshop.attendance.queries import APPROVED_IN_PROGRAM, online_now
 from workshop.checkin.models import CheckIn
 from workshop.db import Session
 from workshop.programs.models import Stage
 from workshop.programs.windows import stage_window
-from workshop.registration.models import Registration, Status
+
+# Built once (its cache key is memoised on the statement): every broadcast tick of a poll asks.
+_IN_HALL = select(CheckIn.registration_id).where(
+    CheckIn.stage_id == bindparam("stage_id"),
+    CheckIn.day == bindparam("day"),
+    CheckIn.undone_at.is_(None),
+    CheckIn.registration_id.in_(APPROVED_IN_PROGRAM),
+)
 
 
 @dataclass(frozen=True)
@@ -33,21 +40,11 @@ class PresentNow:
 
 
 def present_now(session: Session, stage: Stage, now: datetime) -> PresentNow:
-    approved = select(Registration.id).where(
-        Registration.program_id == stage.program_id, Registration.status == Status.APPROVED
-    )
     day = stage_window(stage).hall_date(now)
     hall = frozenset(
-        session.scalars(
-            select(CheckIn.registration_id).where(
-                CheckIn.stage_id == stage.id,
-                CheckIn.day == day,
-                CheckIn.undone_at.is_(None),
-                CheckIn.registration_id.in_(approved),
-            )
-        )
+        session.scalars(_IN_HALL, {"stage_id": stage.id, "day": day, "program_id": stage.program_id})
         if day is not None
         else ()
     )
-    seen_online = online_now(session, stage, now, among=approved)
+    seen_online = online_now(session, stage, now, approved_only=True)
     return PresentNow(hall=hall, online=frozenset(seen_online) - hall)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from workshop.attendance.attendance import merge
@@ -26,18 +26,26 @@ COUNTED = (RowMatch.AUTO, RowMatch.MANUAL)
 _IN_LIST_LIMIT = 500
 
 
-def online_now(session: Session, stage: Stage, now: datetime, among=None) -> set[int]:
+# Built once (their cache keys are memoised on the statements): every broadcast tick of a poll asks.
+APPROVED_IN_PROGRAM = select(Registration.id).where(
+    Registration.program_id == bindparam("program_id"), Registration.status == Status.APPROVED
+)
+_ONLINE_NOW = select(OnlineEvidence.registration_id).where(
+    OnlineEvidence.stage_id == bindparam("stage_id"),
+    OnlineEvidence.kind == OnlineKind.PRESENCE,
+    OnlineEvidence.ended_at >= bindparam("seen_since"),
+    OnlineEvidence.started_at <= bindparam("now"),
+)
+_ONLINE_NOW_APPROVED = _ONLINE_NOW.where(OnlineEvidence.registration_id.in_(APPROVED_IN_PROGRAM))
+
+
+def online_now(session: Session, stage: Stage, now: datetime, *, approved_only: bool = False) -> set[int]:
     """Registrations whose live presence for the stage was seen within PRESENCE_GAP of now
-    (only those `among` a subquery of registration ids, when given)."""
-    query = select(OnlineEvidence.registration_id).where(
-        OnlineEvidence.stage_id == stage.id,
-        OnlineEvidence.kind == OnlineKind.PRESENCE,
-        OnlineEvidence.ended_at >= now - PRESENCE_GAP,
-        OnlineEvidence.started_at <= now,
-    )
-    if among is not None:
-        query = query.where(OnlineEvidence.registration_id.in_(among))
-    return set(session.scalars(query))
+    (with `approved_only`, the approved registrations of the stage's programme only)."""
+    seen = {"stage_id": stage.id, "seen_since": now - PRESENCE_GAP, "now": now}
+    if approved_only:
+        return set(session.scalars(_ONLINE_NOW_APPROVED, seen | {"program_id": stage.program_id}))
+    return set(session.scalars(_ONLINE_NOW, seen))
 
 
 def online_intervals(

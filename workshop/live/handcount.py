@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from workshop import audit
 from workshop.auth.models import User
@@ -23,6 +23,9 @@ HAND_COUNTED = (PollKind.SINGLE, PollKind.MULTIPLE, PollKind.RATING)
 ONE_ANSWER_EACH = (PollKind.SINGLE, PollKind.RATING)
 
 HallRow = PollHallCount | PollHallRating
+# Built once (their cache keys are memoised on the statements): every broadcast tick of a poll asks.
+_HALL_RATINGS = select(PollHallRating).where(PollHallRating.poll_id == bindparam("poll_id"))
+_HALL_COUNTS = select(PollHallCount).where(PollHallCount.poll_id == bindparam("poll_id"))
 
 
 def hall_counts(session: Session, poll: Poll) -> dict[str, int]:
@@ -34,10 +37,10 @@ def hall_counts(session: Session, poll: Poll) -> dict[str, int]:
 def stored_rows(session: Session, poll: Poll) -> dict[int, HallRow]:
     """Option id (or rating) -> its stored row (the count, when and by whom it was last set)."""
     if poll.kind == PollKind.RATING:
-        ratings = session.scalars(select(PollHallRating).where(PollHallRating.poll_id == poll.id))
+        ratings = session.scalars(_HALL_RATINGS, {"poll_id": poll.id})
         return {row.rating: row for row in ratings}
     if poll.kind in HAND_COUNTED:
-        options = session.scalars(select(PollHallCount).where(PollHallCount.poll_id == poll.id))
+        options = session.scalars(_HALL_COUNTS, {"poll_id": poll.id})
         return {row.option_id: row for row in options}
     return {}
 

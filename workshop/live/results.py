@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import islice
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from workshop.attendance.present import present_now
 from workshop.db import Session
@@ -51,19 +51,24 @@ class Ballot(NamedTuple):
     kind: str  # the kind of their organisation
 
 
-def voter_details(session: Session, stage_id: int, registration_ids: set[int]) -> dict[int, tuple[str, str]]:
-    rows = session.execute(
-        select(Registration.id, RegistrationStage.mode, Organization.kind)
-        .join(Person, Person.id == Registration.person_id)
-        .join(Organization, Organization.id == Person.organization_id)
-        .outerjoin(
-            RegistrationStage,
-            and_(
-                RegistrationStage.registration_id == Registration.id, RegistrationStage.stage_id == stage_id
-            ),
-        )
-        .where(Registration.id.in_(registration_ids))
+# Built once (its cache key is memoised on the statement): every tick with new voters asks.
+_VOTER_DETAILS = (
+    select(Registration.id, RegistrationStage.mode, Organization.kind)
+    .join(Person, Person.id == Registration.person_id)
+    .join(Organization, Organization.id == Person.organization_id)
+    .outerjoin(
+        RegistrationStage,
+        and_(
+            RegistrationStage.registration_id == Registration.id,
+            RegistrationStage.stage_id == bindparam("stage_id"),
+        ),
     )
+    .where(Registration.id.in_(bindparam("registration_ids", expanding=True)))
+)
+
+
+def voter_details(session: Session, stage_id: int, registration_ids: set[int]) -> dict[int, tuple[str, str]]:
+    rows = session.execute(_VOTER_DETAILS, {"stage_id": stage_id, "registration_ids": list(registration_ids)})
     return {
         registration_id: ((mode or Mode.DARING).value, kind.value) for registration_id, mode, kind in rows
     }

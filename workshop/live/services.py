@@ -316,17 +316,26 @@ def reopen_poll(session: Session, poll: Poll, *, actor: User, now: datetime) -> 
     audit.record(session, actor, "poll.reopen", f"poll:{poll.id}")
 
 
+# Built once (their cache keys are memoised on the statements): every broadcast tick asks.
+_POLLS_IN_PLAY = select(Poll).where(
+    (Poll.status == PollStatus.OPEN)
+    | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= bindparam("closed_since")))
+)
+_POLLS_IN_PLAY_OF_STAGES = _POLLS_IN_PLAY.where(Poll.stage_id.in_(bindparam("stage_ids", expanding=True)))
+_EXPIRED_POLLS = select(Poll.id).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= bindparam("now"))
+
+
 def polls_in_play(
     session: Session, closed_since: datetime, stage_ids: Collection[int] | None = None
 ) -> list[Poll]:
     """The polls (of these stages, or of all) open now or closed since the given moment."""
-    query = select(Poll).where(
-        (Poll.status == PollStatus.OPEN)
-        | ((Poll.status == PollStatus.CLOSED) & (Poll.closed_at >= closed_since))
+    if stage_ids is None:
+        return list(session.scalars(_POLLS_IN_PLAY, {"closed_since": closed_since}))
+    return list(
+        session.scalars(
+            _POLLS_IN_PLAY_OF_STAGES, {"closed_since": closed_since, "stage_ids": list(stage_ids)}
+        )
     )
-    if stage_ids is not None:
-        query = query.where(Poll.stage_id.in_(stage_ids))
-    return list(session.scalars(query))
 
 
 def stage_versions(session: Session, stage_ids: Collection[int]) -> dict[int, int]:
@@ -358,7 +367,7 @@ def state_versions(session: Session, stage_id: int) -> dict[str, Any]:
 
 
 def expired_polls(session: Session, now: datetime) -> list[int]:
-    return list(session.scalars(select(Poll.id).where(Poll.status == PollStatus.OPEN, Poll.closes_at <= now)))
+    return list(session.scalars(_EXPIRED_POLLS, {"now": now}))
 
 
 def close_expired_polls(session: Session, now: datetime) -> list[Poll]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from workshop.db import Session
 from workshop.live.models import Poll, PollVote
@@ -22,6 +22,12 @@ from workshop.live.results import Ballot, Tally, voter_details
 from workshop.programs.models import Stage
 
 RECOUNT_EVERY = timedelta(seconds=30)
+# Built once (its cache key is memoised on the statement): every tick of a poll that moved asks.
+_VOTES_ABOVE = (
+    select(PollVote.registration_id, PollVote.answer, PollVote.results_version)
+    .where(PollVote.poll_id == bindparam("poll_id"), PollVote.results_version > bindparam("version"))
+    .order_by(PollVote.results_version, PollVote.updated_at, PollVote.id)
+)
 
 
 @dataclass
@@ -58,11 +64,7 @@ class LiveTallies:
 
     @staticmethod
     def _catch_up(session: Session, counted: _Counted, poll_id: int, stage_id: int) -> None:
-        rows = session.execute(
-            select(PollVote.registration_id, PollVote.answer, PollVote.results_version)
-            .where(PollVote.poll_id == poll_id, PollVote.results_version > counted.version)
-            .order_by(PollVote.results_version, PollVote.updated_at, PollVote.id)
-        ).all()
+        rows = session.execute(_VOTES_ABOVE, {"poll_id": poll_id, "version": counted.version}).all()
         known = counted.tally.ballots
         new = {registration_id for registration_id, _answer, _version in rows if registration_id not in known}
         details = voter_details(session, stage_id, new) if new else {}
