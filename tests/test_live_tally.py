@@ -98,6 +98,83 @@ def test_each_written_vote_carries_the_results_version_its_batch_gave_the_poll(s
     assert versions(session, poll) == {first.id: 1, second.id: 2, third.id: 2}
 
 
+def stored_votes(session, poll):
+    session.expire_all()
+    return {
+        vote.registration_id: (vote.answer, vote.created_at, vote.updated_at, vote.results_version)
+        for vote in session.scalars(select(PollVote).where(PollVote.poll_id == poll.id))
+    }
+
+
+def test_a_batch_writes_each_vote_once_with_its_last_answer(session, voters):
+    poll = make_poll(session, voters["stage"], voters["moderator"], allow_change=True)
+    open_now(session, poll, voters["moderator"])
+    first, second = voters["registrations"][:2]
+    yes, no, unsure = (option.id for option in poll.options)
+    later = NOW + timedelta(minutes=1)
+    record_votes(session, [vote(voters, poll, first, {"option_ids": [yes]}, "a1")], NOW)
+
+    replies = record_votes(
+        session,
+        [
+            vote(voters, poll, first, {"option_ids": [no]}, "a2", later),  # stored, changed twice
+            vote(voters, poll, second, {"option_ids": [yes]}, "b1", later),  # new, changed in the batch
+            vote(voters, poll, first, {"option_ids": [unsure]}, "a3", later),
+            vote(voters, poll, second, {"option_ids": [no]}, "b2", later),
+        ],
+        later,
+    )
+
+    assert [reply["answer"] for reply in replies] == [
+        {"option_ids": [no]},
+        {"option_ids": [yes]},
+        {"option_ids": [unsure]},
+        {"option_ids": [no]},
+    ]
+    assert stored_votes(session, poll) == {
+        first.id: ({"option_ids": [unsure]}, NOW, later, 2),
+        second.id: ({"option_ids": [no]}, later, later, 2),
+    }
+
+
+def test_without_changes_a_second_vote_is_refused_in_the_same_batch_and_in_the_next(session, voters):
+    poll = make_poll(session, voters["stage"], voters["moderator"])
+    open_now(session, poll, voters["moderator"])
+    first, second = voters["registrations"][:2]
+    yes, no, _unsure = (option.id for option in poll.options)
+
+    replies = record_votes(
+        session,
+        [
+            vote(voters, poll, first, {"option_ids": [yes]}, "a1"),
+            vote(voters, poll, first, {"option_ids": [no]}, "a2"),
+        ],
+        NOW,
+    )
+    again = record_votes(
+        session,
+        [
+            vote(voters, poll, first, {"option_ids": [no]}, "a3"),
+            vote(voters, poll, second, {"option_ids": [no]}, "b1"),
+            vote(voters, poll, first, {"option_ids": [yes]}, "a1"),  # a retry: the same reply
+        ],
+        NOW,
+    )
+
+    assert [reply.get("error") for reply in replies + again] == [
+        None,
+        "already_voted",
+        "already_voted",
+        None,
+        None,
+    ]
+    assert again[2] == replies[0]
+    assert stored_votes(session, poll) == {
+        first.id: ({"option_ids": [yes]}, NOW, NOW, 1),
+        second.id: ({"option_ids": [no]}, NOW, NOW, 2),
+    }
+
+
 KINDS = {
     PollKind.SINGLE: lambda poll, index: {"option_ids": [poll.options[index % 3].id]},
     PollKind.MULTIPLE: lambda poll, index: {"option_ids": [poll.options[index % 3].id, poll.options[2].id]},

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from workshop.attendance.queries import APPROVED_IN_PROGRAM, online_now
+from workshop.attendance.queries import approved_in_program, online_now
 from workshop.checkin.models import CheckIn
 from workshop.db import Session
 from workshop.programs.models import Stage
@@ -25,7 +25,7 @@ _IN_HALL = select(CheckIn.registration_id).where(
     CheckIn.stage_id == bindparam("stage_id"),
     CheckIn.day == bindparam("day"),
     CheckIn.undone_at.is_(None),
-    CheckIn.registration_id.in_(APPROVED_IN_PROGRAM),
+    approved_in_program(CheckIn.registration_id),
 )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Exists, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from workshop.attendance.attendance import merge
@@ -26,17 +26,30 @@ COUNTED = (RowMatch.AUTO, RowMatch.MANUAL)
 _IN_LIST_LIMIT = 500
 
 
+def approved_in_program(registration_id: ColumnElement[int]) -> Exists:
+    """Whether the registration in this column is approved in the programme bound as `program_id`:
+    a correlated EXISTS, so the database reads the stage's rows first and looks each registration
+    up by its key (an IN (approved ids) read the programme's every registration first, twice a
+    broadcast tick)."""
+    return (
+        select(Registration.id)
+        .where(
+            Registration.id == registration_id,
+            Registration.program_id == bindparam("program_id"),
+            Registration.status == Status.APPROVED,
+        )
+        .exists()
+    )
+
+
 # Built once (their cache keys are memoised on the statements): every broadcast tick of a poll asks.
-APPROVED_IN_PROGRAM = select(Registration.id).where(
-    Registration.program_id == bindparam("program_id"), Registration.status == Status.APPROVED
-)
 _ONLINE_NOW = select(OnlineEvidence.registration_id).where(
     OnlineEvidence.stage_id == bindparam("stage_id"),
     OnlineEvidence.kind == OnlineKind.PRESENCE,
     OnlineEvidence.ended_at >= bindparam("seen_since"),
     OnlineEvidence.started_at <= bindparam("now"),
 )
-_ONLINE_NOW_APPROVED = _ONLINE_NOW.where(OnlineEvidence.registration_id.in_(APPROVED_IN_PROGRAM))
+_ONLINE_NOW_APPROVED = _ONLINE_NOW.where(approved_in_program(OnlineEvidence.registration_id))
 
 
 def online_now(session: Session, stage: Stage, now: datetime, *, approved_only: bool = False) -> set[int]:

@@ -289,12 +289,12 @@ class Broadcaster:
     @staticmethod
     def _send_results(message: dict, group_id: int | None, *, visible: bool) -> None:
         """To the stage's moderators, and if participants see the results, to the stage's room (a
-        group's poll: to the group's room)."""
+        group's poll: to the group's room): one emit, so the message is encoded once a tick."""
         stage_id = message["stage_id"]
-        socketio.emit("poll_results", message, to=realtime.moderator_room(stage_id), ignore_queue=True)
+        rooms = [realtime.moderator_room(stage_id)]
         if visible:
-            room = realtime.stage_room(stage_id) if group_id is None else group_room(group_id)
-            socketio.emit("poll_results", message, to=room, ignore_queue=True)
+            rooms.append(realtime.stage_room(stage_id) if group_id is None else group_room(group_id))
+        socketio.emit("poll_results", message, to=rooms, ignore_queue=True)
 
 
 def broadcaster(app: Flask) -> Broadcaster:
