@@ -4,7 +4,7 @@ fixed per-request cost).
 
     .venv/bin/python bench/instructions.py [--compare REV] [--requests N] [--warmup W] [--profile DIR]
 
-1. Seeds two SQLite databases once, with this checkout's bench seeds (`flask db upgrade`, then
+1. Seeds the SQLite databases once, with this checkout's bench seeds (`flask db upgrade`, then
    bench/checkin.py's programme with 2 petugas and bench/participant_page.py's with 5,000
    registrations): the schema must be the same in every tree compared.
 2. For each tree (this checkout; with --compare REV also `git archive REV`, its catalogs compiled
@@ -18,7 +18,11 @@ fixed per-request cost).
    - socket-event-context: that participant's socket (connected with Flask-SocketIO's test client,
      its handshake at Engine.IO's path `/socket.io/` as a browser's) gets an event whose handler does
      nothing: Flask-SocketIO's `_handle_event`, i.e. the request context it pushes and pops around
-     every event of the socket (the app's own handlers measured apart from it).
+     every event of the socket (the app's own handlers measured apart from it);
+   - vote-event, vote-batch, broadcast-tick (bench/live_poll.py's seed: 2,000 participants, one
+     poll open): a vote through a joined socket with its batch of one and its ack; `record_votes`
+     on batches of 10 new votes (per vote); one broadcaster tick after 10 new votes, its results
+     handed to a room of 2,000 sockets whose sends do nothing (`_measure_live`).
    W unmeasured requests warm the caches up; callgrind counts the N after them only (switched on
    and off through callgrind.h's client requests, from a small C library built here with gcc).
 3. Prints the M instructions per request for each tree and scenario and the ratio to the first

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Exists, bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Exists, bindparam, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 
 from workshop.attendance.attendance import merge
 from workshop.attendance.models import MeetingReport, MeetingReportRow, OnlineEvidence, OnlineKind, RowMatch
@@ -26,7 +26,7 @@ COUNTED = (RowMatch.AUTO, RowMatch.MANUAL)
 _IN_LIST_LIMIT = 500
 
 
-def approved_in_program(registration_id: ColumnElement[int]) -> Exists:
+def approved_in_program(registration_id: InstrumentedAttribute[int]) -> Exists:
     """Whether the registration in this column is approved in the programme bound as `program_id`:
     a correlated EXISTS, so the database reads the stage's rows first and looks each registration
     up by its key (an IN (approved ids) read the programme's every registration first, twice a
