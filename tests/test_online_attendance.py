@@ -88,19 +88,24 @@ def test_join_link_begins_its_transaction_as_a_writer_on_sqlite(app, session, cl
     join_url, page_url = f"/saya/{program.slug}/tahap/1/gabung", f"/saya/{program.slug}"
     session.commit()
     begins = []
+    session.remove()  # the next request checks its connection out of the pool
 
-    def _record_begin(conn, cursor, statement, *args):
+    def _record_begin(statement):
         if statement.startswith("BEGIN"):
             begins.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", _record_begin)
+    def _trace(dbapi_connection, _record, _proxy):  # workshop/db.py sends BEGIN to SQLite itself
+        dbapi_connection.set_trace_callback(_record_begin)
+
+    event.listen(db.engine, "checkout", _trace)
     try:
         client.get(join_url)
         joined, begins[:] = list(begins), []
         session.commit()
         client.get(page_url)
     finally:
-        event.remove(db.engine, "before_cursor_execute", _record_begin)
+        event.remove(db.engine, "checkout", _trace)
+        db.session.remove()
 
     assert joined == ["BEGIN IMMEDIATE"]
     assert begins == ["BEGIN"]  # a plain page view reads without taking the write lock

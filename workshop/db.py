@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import sqlite3
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Engine, MetaData, event, orm
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, registry, scoped_session
+from sqlalchemy import DateTime, Engine, MetaData, Row, Select, bindparam, event, orm, select
+from sqlalchemy.orm import DeclarativeBase, attributes, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 from workshop import clock
@@ -76,6 +76,46 @@ else:
 Session: TypeAlias = orm.Session | scoped_session[Any]
 
 
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class RowLoader(Generic[ModelT]):
+    """Loads one instance of a model by primary key as a Core statement of its table's columns,
+    then makes the row the session's persistent instance as the ORM's own load does (or returns
+    the one the session already holds): the same object to every caller (lazy relationships,
+    expiry on commit, changes flushed), for half the ORM query's instructions (issue 15: the login
+    loader runs on every request). The model must map each column of its table to an attribute
+    and have a one-column primary key. Unlike an ORM query, it does not flush the session first."""
+
+    def __init__(self, model: type[ModelT]) -> None:
+        mapper = orm.class_mapper(model, configure=False)  # at import, before all models exist
+        table = mapper.local_table
+        (key_column,) = mapper.primary_key
+        self.mapper = mapper
+        self.statement: Select = select(*table.columns).where(key_column == bindparam("key"))
+        self.attribute_names = tuple(mapper.get_property_by_column(column).key for column in table.columns)
+
+    def load(self, session: Session, key: Any) -> ModelT | None:
+        connection = session.connection(bind_arguments={"mapper": self.mapper})
+        row = connection.execute(self.statement, {"key": key}).one_or_none()
+        if row is None:
+            return None
+        return self._persistent(session() if isinstance(session, scoped_session) else session, key, row)
+
+    def _persistent(self, session: orm.Session, key: Any, row: Row) -> ModelT:
+        identity = self.mapper.identity_key_from_primary_key((key,))
+        present = session.identity_map.get(identity)
+        if present is not None:
+            return present
+        instance: ModelT = self.mapper.class_manager.new_instance()
+        state = attributes.instance_state(instance)
+        state.dict.update(zip(self.attribute_names, row, strict=True))
+        state.key = identity
+        state.session_id = session.hash_key
+        session.identity_map._add_unpresent(state, identity)
+        return instance
+
+
 def utcnow() -> datetime:
     """Now, from the app's one clock (workshop/clock.py): row stamps and services' `now`."""
     return clock.now()
@@ -128,17 +168,18 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        driver_connection = connection.connection.driver_connection
         if not sqlite_write_intent.get():
-            connection.exec_driver_sql("BEGIN")
+            driver_connection.execute("BEGIN")
             return
         deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
         pause = 0.001
         while True:
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                driver_connection.execute("BEGIN IMMEDIATE")
                 return
-            except OperationalError as error:
-                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)  # with gevent, other requests run meanwhile
             pause = min(pause * 2, 0.05)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
-
 from workshop.auth.models import User
-from workshop.db import Session
+from workshop.db import RowLoader, Session
 
-USER_BY_ID = select(User).where(User.id == bindparam("id"))  # built once: see registration/queries.py
+USER_LOADER = RowLoader(User)
 
 
 def user_of_session(session: Session, user_id: str) -> User | None:
@@ -16,7 +14,7 @@ def user_of_session(session: Session, user_id: str) -> User | None:
     ident, _, epoch = user_id.partition(".")
     if not ident.isdigit() or not epoch.isdigit():
         return None
-    user = session.scalar(USER_BY_ID, {"id": int(ident)})
+    user = USER_LOADER.load(session, int(ident))
     if user is None or user.session_epoch != int(epoch):
         return None
     return user
