@@ -3,6 +3,7 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from tests import factories
 from tests.csrf import use_csrf_client
@@ -68,6 +69,21 @@ def test_a_writer_waits_for_the_lock_in_python_and_gets_it_when_released(app):
     released.join()
     holder.close()
     assert 0.15 < waited < 2
+
+
+@pytest.mark.sqlite_only(reason="SQLite's BEGIN IMMEDIATE and its retry in Python")
+def test_a_writer_that_never_gets_the_lock_gets_sqlalchemys_locked_error(app, monkeypatch):
+    monkeypatch.setattr("workshop.db.SQLITE_LOCK_WAIT_SECONDS", 0.0)  # give up after the first retry
+    holder = db.engine.connect()
+    holder.begin()  # BEGIN IMMEDIATE: holds the write lock
+    try:
+        with pytest.raises(OperationalError, match="database is locked"), db.engine.begin():
+            pass
+    finally:
+        holder.close()
+
+    with db.engine.begin() as writer:  # released: the next writer gets it
+        writer.execute(text("CREATE TABLE lock_probe (id INTEGER)"))
 
 
 def test_pages_carry_a_strict_content_security_policy(client):
