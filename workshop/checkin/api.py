@@ -189,7 +189,7 @@ def _ticket_person(ticket: services.Ticket) -> dict:
 
 
 def _message(stage: services.AnyStage, outcome: services.ScanOutcome) -> str:
-    first, attempt = outcome.check_in, outcome.attempt
+    first, attempt = outcome.first, outcome.attempt
     if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
         return already_message(_clock(first.scanned_at, stage), first.desk)
     if outcome.result == ScanResult.EARLIER_SCAN_KEPT and attempt.replaced_scanned_at is not None:
@@ -221,7 +221,7 @@ def _outside_window_message(stage: services.AnyStage, result: ScanResult, moment
 
 
 def _outcome_json(stage: services.AnyStage, outcome: services.ScanOutcome) -> dict:
-    first = outcome.check_in
+    first = outcome.first
     message = _message(stage, outcome)
     undo_until = None
     if outcome.colour == "green" and first is not None and first.undone_at is None:
