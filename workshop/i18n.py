@@ -9,11 +9,13 @@ time zone, followed by its abbreviation.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_timedelta
+from babel import Locale
+from babel.dates import DateTimePattern, format_date, format_timedelta, match_skeleton, parse_pattern
 from babel.support import NullTranslations
 from flask import Flask, has_app_context, request, session
 from flask_babel import force_locale, get_locale, get_translations, gettext, ngettext
@@ -130,12 +132,29 @@ def format_day(moment: datetime | date, timezone: str, locale: str) -> str:
 
 def format_short_day(moment: datetime, timezone: str, locale: str) -> str:
     """'24/6': the day of a moment where the month and year go without saying."""
-    return format_skeleton(SHORT_DAY_SKELETON, local(moment, timezone), locale=locale)
+    return _format_skeleton(SHORT_DAY_SKELETON, local(moment, timezone), locale)
 
 
 def format_time(moment: datetime, timezone: str, locale: str | None = None) -> str:
     """'09.00' (Indonesian) or '09:00' (English), without the zone: for columns headed by it."""
-    return format_skeleton(CLOCK_SKELETON, local(moment, timezone), locale=locale or current_language())
+    return _format_skeleton(CLOCK_SKELETON, local(moment, timezone), locale or current_language())
+
+
+def _format_skeleton(skeleton: str, moment: datetime, locale: str) -> str:
+    """Babel's `format_skeleton` of a moment with its time zone, the skeleton's pattern found once
+    per language (finding it each time was most of the cost of a check-in answer's time)."""
+    pattern, language = _skeleton_pattern(skeleton, locale)
+    return pattern.apply(moment, language)
+
+
+@functools.cache
+def _skeleton_pattern(skeleton: str, locale: str) -> tuple[DateTimePattern, Locale]:
+    """As Babel's `format_skeleton` (fuzzy) finds it: the CLDR's pattern, or its closest match."""
+    language = Locale.parse(locale)
+    skeletons = language.datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = match_skeleton(skeleton, skeletons) or skeleton
+    return parse_pattern(skeletons[skeleton]), language
 
 
 def format_clock(moment: datetime, timezone: str, locale: str | None = None) -> str:
