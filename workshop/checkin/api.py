@@ -34,6 +34,7 @@ from workshop.checkin.messages import (
     already_message,
     day_ended_message,
     earlier_kept_message,
+    result_message,
     stage_ended_message,
     stage_not_started_message,
     too_early_message,
@@ -202,7 +203,7 @@ def _message(stage: services.AnyStage, outcome: services.ScanOutcome) -> str:
         _result, moment = services.outside_window(stage_window(stage), attempt.scanned_at)
         if moment is not None:
             return _outside_window_message(stage, outcome.result, moment)
-    return str(MESSAGES.get(outcome.result, MESSAGES[ScanResult.UNKNOWN_CODE]))
+    return result_message(outcome.result)
 
 
 def _outside_window_message(stage: services.AnyStage, result: ScanResult, moment: datetime) -> str:
