@@ -11,7 +11,7 @@ from workshop.checkin import services
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
 from workshop.db import db
 from workshop.programs.models import Stage
-from workshop.registration.models import Mode, Status
+from workshop.registration.models import Mode, RegistrationStage, Status
 from workshop.tickets import codes
 
 # Tahap I of the factory programme: Kamis 24 Juni 2021, 09.00 WIB (02.00 UTC) to Jumat 16.00 WIB.
@@ -204,6 +204,8 @@ def test_an_online_participant_in_the_hall_is_admitted_and_the_mode_recorded(ses
 
     assert (outcome.result, outcome.colour) == (ScanResult.OK_MODE_CHANGED, "green")
     assert [registration.mode_for(s) for s in program.stages] == [Mode.LURING, Mode.DARING]
+    stored = select(RegistrationStage.mode).where(RegistrationStage.registration_id == registration.id)
+    assert session.scalars(stored.order_by(RegistrationStage.stage_id)).all() == [Mode.LURING, Mode.DARING]
     assert session.execute(select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail)).all() == [
         ("checkin.mode_changed", f"registration:{registration.id}", f"stage:{stage.id} daring -> luring")
     ]
