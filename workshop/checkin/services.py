@@ -140,7 +140,7 @@ class LoggedScan:
 @dataclass(frozen=True)
 class NewCheckIn:
     """The check-in a green scan has just inserted, as the answer shows it: put in the session as
-    an ORM object, it cost about 0.1 M instructions a scan more (the object, its add, and the
+    an ORM object, it cost about 0.35 M instructions a scan more (the object, its add, and the
     commit's walk over it), and the answer only reads it. `ScanOutcome.check_in` loads it."""
 
     id: int
@@ -467,7 +467,8 @@ def _keep_earliest(
 
 def _switch_to_hall(session: Session, ticket: Ticket, stage: AnyStage, actor: User | None) -> None:
     """One UPDATE of the registration's mode for the stage (loading the registration and its modes
-    to change one cost about 3 M instructions); the session's objects of it, if any, follow."""
+    to change one cost the bench's scans 0.08 M instructions each on average, docs/benchmarks.md);
+    the session's objects of it, if any, follow."""
     session.execute(
         update(RegistrationStage)
         .where(
