@@ -4,6 +4,7 @@ is refused with a clear message in the reader's language, and changes nothing.""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -71,6 +72,26 @@ def test_the_same_post_with_the_token_of_its_session_goes_through(client, sessio
 
     response = _approve(client, program, registration)
 
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.get(Registration, registration.id).status == Status.APPROVED
+
+
+def test_a_page_gives_one_token_on_every_view_and_a_post_with_it_goes_through(client, session, pending):
+    """workshop/csrf.py signs a session's token once per process while tokens do not expire: every
+    view of a page, and each of its forms, gives the same token, which the app accepts."""
+    program, registration = pending
+    pages = [client.get("/admin/programs").get_data(as_text=True) for _ in range(2)]
+
+    tokens = [re.findall(r'(?:"csrf-token" content|"csrf_token" value)="([^"]+)"', page) for page in pages]
+    with client.session_transaction() as client_session:
+        raw = client_session["csrf_token"]
+    response = _approve(client, program, registration, headers={"X-CSRFToken": tokens[1][0]})
+
+    assert len(tokens[0]) == 3  # the meta tag, the language switch and the logout form
+    assert set(tokens[0]) == set(tokens[1]) == {tokens[0][0]}
+    serializer = URLSafeTimedSerializer(client.application.secret_key, salt="wtf-csrf-token")
+    assert serializer.loads(tokens[0][0]) == raw
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Registration, registration.id).status == Status.APPROVED

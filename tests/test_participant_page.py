@@ -91,6 +91,25 @@ def test_each_participant_sees_the_place_of_their_own_mode_per_stage(app, sessio
     assert changed_page.count('<mark class="mode mode-luring">Luring (tatap muka)</mark>') == 1
 
 
+def test_a_stage_without_a_mode_shows_none_and_the_other_its_own(session, client):
+    """The registration and its modes come in one statement (a row per mode): a stage without a
+    mode, and a registration without any, still show the page."""
+    program, registration = _logged_in_participant(session, client, mode=Mode.LURING)
+    session.delete(registration.stage_modes[1])
+    session.commit()
+
+    one_mode = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+    session.delete(registration.stage_modes[0])
+    session.commit()
+    no_mode = client.get(f"/saya/{program.slug}").get_data(as_text=True)
+
+    assert one_mode.count('<mark class="mode mode-luring">Luring (tatap muka)</mark>') == 1
+    assert one_mode.count('<mark class="mode mode-none">-</mark>') == 1
+    assert "<h1>Tiurma Lumbantobing</h1>" in no_mode
+    assert no_mode.count('<mark class="mode mode-none">-</mark>') == 2
+    assert "mode-luring" not in no_mode and "mode-daring" not in no_mode
+
+
 def test_a_promoted_participant_sees_the_notice(session, client):
     program = factories.program(session, stages=1, capacity=1)
     first = factories.registration(session, program)

@@ -9,6 +9,7 @@ opening (`check_in_opens_before_minutes` before the day's start) until the day's
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -39,21 +40,8 @@ class StageWindow:
 
     def days(self) -> list[Interval]:
         """The stage's daily windows (UTC-aware), or the whole span if it crosses midnight."""
-        zone = ZoneInfo(self.timezone)
-        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        if start.date() == end.date() or end.time() <= start.time():
-            return [(self.starts_at, self.ends_at)]
-        windows = []
-        day = start.date()
-        while day <= end.date():
-            windows.append(
-                (
-                    datetime.combine(day, start.time(), tzinfo=zone),
-                    datetime.combine(day, end.time(), tzinfo=zone),
-                )
-            )
-            day += timedelta(days=1)
-        return windows
+        windows = _daily_windows(self.starts_at, self.ends_at, self.timezone)
+        return list(windows) if windows is not None else [(self.starts_at, self.ends_at)]
 
     def day_of(self, moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(self.timezone)).date()
@@ -99,6 +87,27 @@ class StageWindow:
                 held = moment < closes or self.day_of(closes) == self.day_of(moment)
                 return self.day_of(start) if held else None
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _daily_windows(starts_at: datetime, ends_at: datetime, timezone: str) -> tuple[Interval, ...] | None:
+    """StageWindow.days of a stage held over several days (None for one span), kept per stage
+    times: every participant page, presence heartbeat and scan asks for them."""
+    zone = ZoneInfo(timezone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if start.date() == end.date() or end.time() <= start.time():
+        return None
+    windows = []
+    day = start.date()
+    while day <= end.date():
+        windows.append(
+            (
+                datetime.combine(day, start.time(), tzinfo=zone),
+                datetime.combine(day, end.time(), tzinfo=zone),
+            )
+        )
+        day += timedelta(days=1)
+    return tuple(windows)
 
 
 class _Zoned(Protocol):

@@ -98,9 +98,6 @@ OWN_REGISTRATION = (
         joinedload(Registration.person).joinedload(Person.organization).joinedload(Organization.parent),
     )
 )
-STAGE_MODES = select(RegistrationStage.stage_id, RegistrationStage.mode).where(
-    RegistrationStage.registration_id == bindparam("registration_id")
-)
 
 
 @dataclass(frozen=True)
@@ -152,11 +149,14 @@ _PAGE_REGISTRATION = (
         Organization.name.label("organization_name"),
         _PARENT.kind.label("parent_kind"),
         _PARENT.name.label("parent_name"),
+        RegistrationStage.stage_id,
+        RegistrationStage.mode,
     )
     .join(Program, Program.id == Registration.program_id)
     .join(Person, Person.id == Registration.person_id)
     .join(Organization, Organization.id == Person.organization_id)
     .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
+    .outerjoin(RegistrationStage, RegistrationStage.registration_id == Registration.id)
     .where(
         Program.slug == bindparam("slug"),
         Registration.person_id == bindparam("person_id"),
@@ -165,16 +165,18 @@ _PAGE_REGISTRATION = (
 )
 
 
-def own_page_registration_or_404(slug: str) -> PageRegistration:
-    """own_registration_or_404's registration as the participant page reads it, in one column-only
-    statement on the session's connection."""
-    row = (
+def own_page_registration_or_404(slug: str) -> tuple[PageRegistration, dict[int, Mode]]:
+    """own_registration_or_404's registration as the participant page reads it, and its mode per
+    stage, in one column-only statement on the session's connection (a row per stage mode)."""
+    rows = (
         db.session.connection()
         .execute(_PAGE_REGISTRATION, {"slug": slug, "person_id": current_user.person_id})
-        .first()
+        .all()
     )
-    if row is None:
+    if not rows:
         abort(404)
+    row = rows[0]
+    modes = {row.stage_id: row.mode for row in rows if row.stage_id is not None}
     return PageRegistration(
         id=row.id,
         program_id=row.program_id,
@@ -198,7 +200,7 @@ def own_page_registration_or_404(slug: str) -> PageRegistration:
         ticket_code=row.ticket_code,
         ticket_secret_sealed=row.ticket_secret_sealed,
         has_notices=bool(row.has_notices),
-    )
+    ), modes
 
 
 def own_registration_or_404(slug: str) -> Registration:

@@ -31,7 +31,6 @@ from workshop.registration.blueprint import bp
 from workshop.registration.forms import registration_form_for
 from workshop.registration.models import Mode, Registration, Status
 from workshop.registration.queries import (
-    STAGE_MODES,
     own_page_registration_or_404,
     own_registration_or_404,
 )
@@ -135,20 +134,21 @@ def my_programs():
 @bp.route("/saya/<slug>")
 @participant_required
 def participant_page(slug: str):
-    registration = own_page_registration_or_404(slug)
+    registration, modes = own_page_registration_or_404(slug)
     program = registration.program
     stages = current_app.extensions["schedule"].stage_views(db.session, program, str(get_locale()))
-    # Columns only: on the session's connection, without the ORM's per-statement work.
-    modes = db.session.connection().execute(STAGE_MODES, {"registration_id": registration.id})
     now = clock.now()
+    current = schedule.stage_for_now(stages, now)
+    others = [stage for stage in stages if stage is not current]
     return render_template(
         "registration/participant.html",
         registration=registration,
         program=program,
         stages=stages,
-        current=schedule.stage_for_now(stages, now),
+        current=current,
+        stages_in_order=[current, *others] if current else others,  # the stage for now first
         phases={stage.id: schedule.stage_phase(stage, now) for stage in stages},
-        modes=dict(modes.tuples().all()),
+        modes=modes,
         notices=services.notices_for(db.session, registration.id) if registration.has_notices else [],
     )
 
