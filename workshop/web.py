@@ -108,12 +108,12 @@ def fixed_url(endpoint: str, **values) -> str:
     map and the static files' names do not change while it runs, and every page of a participant
     builds the same links (url_for costs about 5 us; the participant page had ten). Only absolute
     endpoints and route values: no `_external`, `_anchor` and the like."""
-    if endpoint.startswith(".") or any(name.startswith("_") for name in values):
-        raise ValueError(f"fixed_url takes an absolute endpoint and route values only: {endpoint}")
     urls = current_app.extensions["fixed_urls"]
     key = (request.script_root, endpoint, *values.items())
     url = urls.get(key)
     if url is None:
+        if endpoint.startswith(".") or any(name.startswith("_") for name in values):
+            raise ValueError(f"fixed_url takes an absolute endpoint and route values only: {endpoint}")
         if len(urls) >= FIXED_URL_LIMIT:
             urls.clear()
         url = urls[key] = url_for(endpoint, **values)
