@@ -19,7 +19,7 @@ from workshop.assignments.models import LatePolicy, SubmissionStatus
 from workshop.assignments.services import MAX_CELL, MAX_COMMENT
 from workshop.forms import BaseForm, SubForm
 from workshop.programs.dimensions import DIMENSION_LABELS, DIMENSIONS
-from workshop.programs.forms import DATETIME_FORMAT, ORG_KIND_LABELS, REQUIRED
+from workshop.programs.forms import DATETIME_FORMAT, ORG_KIND_LABELS, REQUIRED, plausible_year
 
 ROW_LABELS = {
     "problem": _l("Problem"),
@@ -44,7 +44,9 @@ class AssignmentForm(BaseForm):
     stage_id = SelectField(_l("Stage"), coerce=int, choices=[])
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=200)])
     instructions = TextAreaField(_l("Instructions"), validators=[Length(max=5000)])
-    deadline = DateTimeLocalField(_l("Deadline"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    deadline = DateTimeLocalField(
+        _l("Deadline"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED), plausible_year]
+    )
     late_policy = RadioField(
         _l("After the deadline"),
         choices=[SelectChoice(policy.value, label) for policy, label in LATE_POLICY_LABELS.items()],

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
@@ -16,6 +17,7 @@ from workshop.programs.models import (
 )
 
 REQUIRED = _l("This field is required.")
+MAX_CAPACITY = 100_000  # more than any hall; 2**70 was stored as is (OverflowError: a 500)
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 ORG_KIND_LABELS = {
@@ -36,6 +38,18 @@ def from_local_naive(local_naive: datetime, timezone: str) -> datetime:
 
 def as_local_naive(moment: datetime, timezone: str) -> datetime:
     return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def plausible_year(form, field):
+    """A wall-clock time typed in a form lies in a year a workshop can have: year 1 or 9999 has no
+    moment in UTC in some time zones (OverflowError when stored: a 500)."""
+    if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(
+            _("The year must be between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
 
 
 def _known_timezone(form, field):
@@ -63,13 +77,21 @@ class ProgramForm(BaseForm):
 
 class StageForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED), Length(max=300)])
-    starts_at = DateTimeLocalField(_l("Starts"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
-    ends_at = DateTimeLocalField(_l("Ends"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED), plausible_year]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED), plausible_year]
+    )
     venue_name = StringField(_l("Venue"), validators=[Length(max=200)])
     venue_address = StringField(_l("Venue address"), validators=[Length(max=300)])
     capacity = IntegerField(
         _l("In-person capacity"),
-        validators=[Optional(), NumberRange(min=0, message=_l("Must be zero or more."))],
+        validators=[
+            Optional(),
+            NumberRange(min=0, message=_l("Must be zero or more.")),
+            NumberRange(max=MAX_CAPACITY),
+        ],
     )
     meeting_provider = StringField(_l("Meeting provider"), validators=[Length(max=40)])
     meeting_url = StringField(
@@ -93,7 +115,9 @@ class StageForm(BaseForm):
 
 
 class AgendaItemForm(BaseForm):
-    starts_at = DateTimeLocalField(_l("Time"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED)])
+    starts_at = DateTimeLocalField(
+        _l("Time"), format=DATETIME_FORMAT, validators=[DataRequired(REQUIRED), plausible_year]
+    )
     title = StringField(_l("Agenda item"), validators=[DataRequired(REQUIRED), Length(max=300)])
     speaker = StringField(_l("Speaker"), validators=[Length(max=200)])
 
