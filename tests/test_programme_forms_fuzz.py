@@ -176,3 +176,55 @@ def test_any_token_in_a_personal_link_logs_no_one_in_and_the_real_link_still_wor
     assert snapshot() == before
     assert anonymous.get(f"/saya/{world['program'].slug}").status_code == 302  # still nobody
     participant_client(app, session, world["rina"])  # the real link logs Rina in right after
+
+
+def _without_audit(rows: dict[str, list]) -> dict[str, list]:
+    """Every table but the audit log: an export is audited whatever its filter."""
+    return {table: found for table, found in rows.items() if table != "audit_entry"}
+
+
+QUERY_VALUES = [*MORE_HOSTILE, *BAD_IDS, "2027-03-01", "approved", "opd", "newest", "email"]
+
+
+@given(
+    parameter=st.sampled_from(
+        [
+            "kind",
+            "q",
+            "page",
+            "status",
+            "kecamatan",
+            "mode",
+            "order",
+            "hari",
+            "registration_id",
+            "rule_id",
+            "channel",
+            "show",
+        ]
+    ),
+    value=st.sampled_from(QUERY_VALUES),
+    data=st.data(),
+)
+@EXAMPLES
+def test_any_query_parameter_of_the_organiser_lists_is_a_page_or_a_404_and_changes_nothing(
+    session, world, parameter, value, data
+):
+    program, stage = world["program"], world["stage"]
+    expected = {
+        "/admin/": {200},
+        f"/admin/programs/{program.id}/registrations": {200},
+        f"/admin/programs/{program.id}/attendance": {200},
+        f"/admin/programs/{program.id}/attendance.csv": {200},
+        f"/admin/stages/{stage.id}/daftar-hadir.pdf": {200, 404},
+        f"/admin/stages/{stage.id}/reminders/preview": {200, 302},
+        "/admin/reminders/outbox": {200},
+    }
+    path = data.draw(st.sampled_from(sorted(expected)))
+    before = _without_audit(snapshot())
+    response = world["organiser"].get(path, query_string={parameter: value})
+    assert response.status_code in expected[path], (path, response.status_code)
+    if response.status_code == 404:
+        assert "Halaman tidak ditemukan" in response.get_data(as_text=True)
+    assert _without_audit(snapshot()) == before
+    assert world["other"].get(path).status_code in expected[path] - {404}
