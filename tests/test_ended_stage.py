@@ -67,9 +67,11 @@ def test_the_live_page_of_an_ended_stage_says_so_instead_of_offering_the_questio
     client = participant_client(app, session, world["daring"])
     ended, upcoming = (client.get(f"/live/{stage.id}").text for stage in world["program"].stages)
 
-    assert f'<p class="live-note" data-testid="ask-ended">{ENDED}</p>' in ended
+    assert f'<p class="live-note" data-testid="ask-ended" data-phases="ended">{ENDED}</p>' in ended
     assert "data-ask-form" not in ended and "data-ask-text" not in ended
-    assert "data-ask-form" in upcoming and 'data-testid="ask-ended"' not in upcoming
+    # Before the end the note waits hidden, for the page to show if the stage ends while it is open.
+    assert "data-ask-form" in upcoming
+    assert f'<p class="live-note" data-testid="ask-ended" data-phases="ended" hidden>{ENDED}</p>' in upcoming
 
 
 def test_the_control_page_of_an_ended_stage_still_offers_a_new_poll_and_says_who_it_reaches(
@@ -87,10 +89,13 @@ def test_the_control_page_of_an_ended_stage_still_offers_a_new_poll_and_says_who
         )
         moment = i18n.format_datetime_long(ended.ends_at, "Asia/Jakarta", language)
         note = AFTER_THE_END[language].format(moment=moment)
-        assert f'<p class="live-note" data-testid="polls-after-end">{note}</p>' in ended_page
+        assert (
+            f'<p class="live-note" data-testid="polls-after-end" data-phases="ended">{note}</p>' in ended_page
+        )
         assert ended_page.index(note) < ended_page.index(f'class="outline">{new_poll}</a>')
         assert 'data-testid="whatsapp-polls"' in ended_page
-        assert 'data-testid="polls-after-end"' not in upcoming_page and f">{new_poll}</a>" in upcoming_page
+        assert f">{new_poll}</a>" in upcoming_page
+        assert 'data-testid="polls-after-end" data-phases="ended" hidden>' in upcoming_page
 
 
 def test_a_question_to_an_ended_stage_is_refused_over_http_and_socket_and_stores_nothing(

@@ -7,9 +7,10 @@
 import { pageConfig } from "./lib/page_config.js";
 import { connectLive } from "./live_client.js";
 import { forMyGroup } from "./live/groups.js";
-import { message, show, showStatus } from "./live/page.js";
+import { message, show, showPhase, showStatus } from "./live/page.js";
 import { pollPanel } from "./live/participant_poll.js";
 import { questionsPanel } from "./live/participant_questions.js";
+import { followPhase } from "./live/phase.js";
 
 const root = document.querySelector('[data-live="participant"]');
 if (root) start(root);
@@ -77,12 +78,14 @@ function start(root) {
     ui.askGroup = $("[data-ask-group]");
   }
 
+  let checkPhase = () => {};
   const live = connectLive(config, {
     onChange(next) {
       state = forMyGroup(next, config.group_id); // other groups' questions and polls are theirs
       render();
+      checkPhase();
     },
-    onStatus: showStatus(ui.status, text, config.phase),
+    onStatus: showStatus(ui.status, text, config),
     onGroupChanged: redrawGroupParts,
     // A queued action was sent now that the connection is back: its panel shows how it went.
     onQueued(action, ack) {
@@ -105,6 +108,12 @@ function start(root) {
   const page = { ui, text, limits, config, live, state: () => state, render, problem, waiting };
   poll = pollPanel(page);
   questions = questionsPanel(page);
+  // The stage starts or ends while the page is open: the question form, the WhatsApp switch and the
+  // upvotes follow (an ended stage takes none), with no request.
+  checkPhase = followPhase(config, (phase) => {
+    showPhase(root, config, phase);
+    render();
+  });
 
   function render() {
     if (!state) return;

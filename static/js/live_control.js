@@ -4,10 +4,11 @@
 // by the server.
 
 import { connectLive } from "./live_client.js";
-import { el, fillUrl, format, showStatus } from "./live/page.js";
+import { el, fillUrl, format, showPhase, showStatus } from "./live/page.js";
 import { filtered, groupFilter, groupTag } from "./live/groups.js";
 import { authorLine, carriedFirst, originTag } from "./live/questions.js";
 import { renderResults } from "./live/results.js";
+import { followPhase } from "./live/phase.js";
 import { pageConfig } from "./lib/page_config.js";
 import { isJson, postJson } from "./lib/post_json.js";
 
@@ -51,12 +52,15 @@ function start(root) {
   let state = null;
   const chosenGroup = groupFilter(root, () => state && renderQueue());
 
+  // The stage starts or ends while the page is open (a hall count or a reason being typed stays): its phase shows in place.
+  const checkPhase = followPhase(config, (phase) => showPhase(root, config, phase));
   const live = connectLive(config, {
     onChange(next) {
       state = next;
       render();
+      checkPhase();
     },
-    onStatus: showStatus(ui.status, text, config.phase),
+    onStatus: showStatus(ui.status, text, config),
   });
 
   function renderCounts() {

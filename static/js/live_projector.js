@@ -4,11 +4,12 @@
 // unnamed here even though the staff state names them.
 
 import { connectLive } from "./live_client.js";
-import { el, format, showStatus } from "./live/page.js";
+import { el, format, showPhase, showStatus } from "./live/page.js";
 import { filtered, groupFilter, groupTag } from "./live/groups.js";
 import { authorLine, carriedFirst, originTag } from "./live/questions.js";
 import { renderResults } from "./live/results.js";
 import { clock, secondsUntil } from "./live/server_clock.js";
+import { followPhase } from "./live/phase.js";
 import { pageConfig } from "./lib/page_config.js";
 
 // As many as the screen holds at the projector's type sizes (static/css/live.css), 720p to 1080p.
@@ -54,9 +55,14 @@ function start(root) {
     render();
   }
 
+  // The stage starts or ends while the page is open (a screen left on all day): its phase shows in place.
+  const checkPhase = followPhase(config, (phase) => showPhase(root, config, phase, { runningMark: false }));
   connectLive(config, {
-    onChange: show,
-    onStatus: showStatus(ui.status, text, config.phase),
+    onChange(next) {
+      show(next);
+      checkPhase();
+    },
+    onStatus: showStatus(ui.status, text, config),
   });
 
   function topQuestions(limit) {

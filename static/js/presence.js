@@ -62,6 +62,8 @@ async function viaHttp(box, payload) {
 
 async function beat(box) {
   const now = Date.now();
+  // Past the stage's last window the server draws no note: a page left open drops it too.
+  if (box.windows.length && now > box.windows.at(-1)[1]) box.element.hidden = true;
   if (document.visibilityState !== "visible" || !running(box, now) || now - box.lastSent < MIN_GAP_MS) return;
   box.lastSent = now;
   const payload = { stage_id: box.stageId, nonce: clientId() };

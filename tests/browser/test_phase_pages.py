@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
@@ -34,6 +35,7 @@ from workshop.checkin.services import check_in
 from workshop.live import handcount
 from workshop.live import services as live_services
 from workshop.live.models import PollKind, PollVote
+from workshop.programs.models import Stage
 from workshop.programs.windows import stage_window
 from workshop.registration import links
 from workshop.registration.models import Mode, Status
@@ -272,7 +274,7 @@ def test_the_live_page_offers_the_question_form_and_the_whatsapp_switch_until_th
             expect(page.get_by_test_id("whatsapp-me")).to_have_count(0)
             expect(page.get_by_text(WHATSAPP_SWITCH)).to_have_count(0)
         else:
-            expect(page.get_by_test_id("ask-ended")).to_have_count(0)
+            expect(page.get_by_test_id("ask-ended")).to_be_hidden()  # shown if the stage ends meanwhile
             expect(page.get_by_label("Pertanyaan Anda")).to_be_editable()
             expect(page.locator("[data-ask-counter]")).to_have_text("Sisa 280 karakter")
             switch = page.get_by_role("switch", name=WHATSAPP_SWITCH)
@@ -524,6 +526,68 @@ def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_ros
         page.close()
 
 
+SCANNER_BETWEEN = "Check-in hari ini sudah ditutup. Check-in berikutnya dibuka {opens}."
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_scanner_page_between_two_days_of_a_stage_says_when_the_next_check_in_opens(
+    live_server, device, width
+):
+    """A stage of three days, from yesterday to tomorrow, with a one-hour day placed so that now falls
+    between two of its days: it runs (and resumes at the next day's start), yet no scan can be recorded,
+    so the desk gets no code field, no camera and no question for its name, and reads when the next
+    check-in opens."""
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo("Asia/Jakarta"))
+    offset = (
+        timedelta(hours=3) if (local + timedelta(hours=4)).date() == local.date() else timedelta(hours=-5)
+    )
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title=f"{TITLE} (tiga hari)")
+        stage = program.stages[0]
+        stage.starts_at = now - timedelta(days=1) + offset
+        stage.ends_at = now + timedelta(days=1) + offset + timedelta(hours=1)
+        factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name=HALL)
+        session.flush()
+        days, windows = stage_window(stage).days(), stage_window(stage).check_in_windows()
+        assert len(days) == 3
+        closed = [closes for _opens, closes in windows if closes <= now]
+        opens = [opens for opens, _closes in windows if opens > now]
+        assert len(closed) + len(opens) == 3 and closed and opens  # between two days
+        resumes = next(start for start, _end in days if start > now)
+        said = {
+            moment: i18n.format_datetime_long(moment, "Asia/Jakarta", "id") for moment in (opens[0], resumes)
+        }
+        stage_id = stage.id
+    page = device("petugas", width).new_page()
+    try:
+        path = f"/checkin/stages/{stage_id}"
+        assert page.goto(path).status == 200
+        expect(page.locator(".scanner-status .phase")).to_have_text(f"Berlanjut {said[resumes]}")
+        expect(page.get_by_text("1 peserta di perangkat ini")).to_be_visible()
+        expect(page.locator("[data-scanner]")).to_have_attribute("data-state", "ready")
+        expect(page.locator("[data-scanner]")).to_have_attribute("data-check-in", "between")
+        closed_note = page.get_by_test_id("check-in-closed")
+        expect(closed_note).to_have_text(SCANNER_BETWEEN.format(opens=said[opens[0]]))
+        expect(closed_note).to_be_visible()
+        expect(page.locator("#code-input")).to_be_hidden()
+        expect(page.get_by_test_id("camera-toggle")).to_be_hidden()
+        # No desk name asked for before a scan can be recorded; the desk's (none yet) can still be set.
+        expect(page.locator("#desk-form")).to_be_hidden()
+        expect(page.get_by_test_id("desk-waiting")).to_be_hidden()
+        expect(page.get_by_test_id("desk-button")).to_have_text("— ✎")
+        # The roster is on the device: a person is found, not checked in.
+        page.locator("#search-input").fill("Hutabarat")
+        found = page.get_by_test_id("search-results").locator("li")
+        expect(found).to_have_count(1)
+        expect(found.locator("strong")).to_have_text(HALL)
+        expect(found.get_by_role("button", name="Check-in")).to_be_hidden()
+        _shot(page, f"scanner-between-days-{width}")
+        _looks_right(page, path, width)
+    finally:
+        page.close()
+
+
 # The badges beside the stage's name on the live pages once connected: "Live" only while the stage runs
 # (the projector shows no phase then); before or after it, the stage's phase alone.
 LIVE_PAGES = {
@@ -572,11 +636,158 @@ def test_the_live_pages_say_live_only_while_the_stage_runs(live_server, device, 
                 note_box, button_box = note.bounding_box(), new_poll.bounding_box()
                 assert note_box and button_box and note_box["y"] + note_box["height"] <= button_box["y"]
             else:
-                expect(note).to_have_count(0)
+                expect(note).to_be_hidden()
         _shot(page, f"{name}-badge-{phase}-{width}")
         _looks_right(page, path, width)
     finally:
         page.close()
+
+
+# What the live pages left open show while their stage runs, and once it has ended (as the server draws
+# them then): the visible badges, then each page's phase-dependent parts (None: not shown).
+LEFT_OPEN = {
+    "participant": {
+        "running": {
+            "badges": ["Live", "Sedang berlangsung"],
+            "poll-waiting": POLL_WAITING["running"],
+            "ask-ended": None,
+            "question field": True,
+            "whatsapp switch": True,
+            "upvote enabled": True,
+            "presence note": True,
+        },
+        "ended": {
+            "badges": ["Selesai"],
+            "poll-waiting": POLL_WAITING["ended"],
+            "ask-ended": ASK_ENDED,
+            "question field": False,
+            "whatsapp switch": False,
+            "upvote enabled": False,
+            "presence note": False,
+        },
+    },
+    "projector": {
+        "running": {"badges": ["Live"], "join-text": "Bertanya dan ikut polling:"},
+        "ended": {"badges": ["Selesai"], "join-text": "Tahap ini sudah selesai. Pertanyaan dan pollingnya:"},
+    },
+    "control": {
+        "running": {
+            "badges": ["Live", "Sedang berlangsung"],
+            "current-poll-empty": "Belum ada polling yang dibuka.",
+            "polls-after-end": None,
+        },
+        "ended": {
+            "badges": ["Selesai"],
+            "current-poll-empty": "Tahap ini sudah selesai: tidak ada polling yang dibuka.",
+            "polls-after-end": POLLS_AFTER_END,
+        },
+    },
+}
+
+
+def _shown(page: Page, name: str) -> dict:
+    """What LEFT_OPEN lists for a page, as the page shows it now."""
+
+    def text(test_id: str) -> str | None:
+        found = page.get_by_test_id(test_id)
+        return found.inner_text() if found.count() and found.is_visible() else None
+
+    shown: dict = {"badges": page.evaluate(VISIBLE_BADGES)}
+    if name == "participant":
+        upvote = page.locator("[data-questions] .live-question button.live-upvote")
+        shown |= {
+            "poll-waiting": text("poll-waiting"),
+            "ask-ended": text("ask-ended"),
+            "question field": page.get_by_label("Pertanyaan Anda").is_visible(),
+            "whatsapp switch": page.get_by_role("switch", name=WHATSAPP_SWITCH).is_visible(),
+            "upvote enabled": upvote.is_enabled(),
+            "presence note": page.locator("[data-presence]").is_visible(),
+        }
+    elif name == "projector":
+        shown["join-text"] = text("join-text")
+    else:
+        shown |= {
+            "current-poll-empty": text("current-poll-empty"),
+            "polls-after-end": text("polls-after-end"),
+        }
+    return shown
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_live_pages_left_open_say_the_stage_ended_once_it_has(live_server, browser, width):
+    """A stage running until half an hour from now; its online participant's live page, the control page
+    and the projector open. The stage's end passes on the server's clock (its end moved before the
+    server's now) and on the pages' (Playwright's clock, 50 minutes on, past the quarter of an hour the
+    participant's presence is still taken): with no reload, each shows what the server draws for an
+    ended stage (the control page's note names the end it was drawn with)."""
+    now = datetime.now(UTC)
+    drawn_end, moved_end = now + timedelta(minutes=30), now - timedelta(minutes=20)
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title=f"{TITLE} (berakhir)")
+        stage = program.stages[0]
+        stage.starts_at, stage.ends_at = now - timedelta(hours=1), drawn_end
+        hall, remote = (
+            factories.registration(session, program, status=Status.APPROVED, mode=mode, name=name)
+            for mode, name in ((Mode.LURING, HALL), (Mode.DARING, REMOTE))
+        )
+        ensure_participant_user(session, remote.person)
+        token = links.issue(remote, live_server.app.config["SECRET_KEY"])
+        organiser = factories.staff(session, Role.PANITIA)
+        question = live_services.ask(session, stage, hall, QUESTION, anonymous=False, now=now, per_minute=5)
+        live_services.moderate(session, stage, question.id, "approve", "", actor=organiser, now=now)
+        stage_id, slug, username = stage.id, program.slug, organiser.username
+        moments = {
+            end: i18n.format_datetime_long(end, "Asia/Jakarta", "id") for end in (drawn_end, moved_end)
+        }
+
+    def ended(name: str, end: datetime) -> dict:
+        moment = moments[end]
+        return {
+            key: value.format(ended=moment) if isinstance(value, str) else value
+            for key, value in LEFT_OPEN[name]["ended"].items()
+        }
+
+    contexts, pages = [], {}
+    try:
+        for name, who in (("participant", "daring"), ("control", "organiser"), ("projector", "organiser")):
+            context = browser.new_context(
+                base_url=live_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **SCREENS[width]
+            )
+            context.set_default_timeout(ACTION_TIMEOUT_MS)
+            contexts.append(context)
+            page = context.new_page()
+            page.clock.install()
+            if who == "daring":
+                page.goto(f"/p/{token}")
+                page.get_by_test_id("confirm-link").click()
+                page.wait_for_url(f"**/saya/{slug}")
+            else:
+                log_in(page, username)
+            pages[name] = page
+        paths = {name: LIVE_PAGES[name][1].format(stage=stage_id) for name in pages}
+        for name, page in pages.items():
+            assert page.goto(paths[name]).status == 200
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+            assert _shown(page, name) == LEFT_OPEN[name]["running"]
+
+        with live_server.session() as session:
+            session.get_one(Stage, stage_id).ends_at = moved_end
+        for name, page in pages.items():
+            page.evaluate("() => { window.leftOpen = true; }")  # gone if the page reloads
+            page.clock.fast_forward("50:00")
+            expect(page.locator(".phase")).to_have_text("Selesai")
+            # Its connection lapsed over the 50 minutes: back, the page still says no "Live".
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+            assert page.evaluate("() => window.leftOpen") is True
+            assert _shown(page, name) == ended(name, drawn_end)
+            _shot(page, f"{name}-left-open-ended-{width}")
+            _looks_right(page, paths[name], width)
+            page.reload()
+            expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+            assert _shown(page, name) == ended(name, moved_end)
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def test_the_downloads_hold_what_the_pages_promise(live_server, device, seeded, tmp_path):

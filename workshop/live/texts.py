@@ -28,6 +28,9 @@ def _common() -> dict[str, str]:
         "status_polling": _("Updating every 10 seconds"),
         "status_offline": _("Offline: showing the last known state"),
         "status_connecting": _("Connecting..."),
+        # The stage's phase mark once it moved while the page was open (templates/macros.html phase_mark).
+        "phase_running": _("In progress"),
+        "phase_ended": _("Ended"),
         "closes_in": _("Closes in {time}"),
         "time_up": _("Time is up"),
         # A hall hand count merged with the online votes: each source labelled.

@@ -41,7 +41,7 @@ from workshop.live.broadcast import broadcaster
 from workshop.live.forms import PollForm, SettingsForm
 from workshop.live.models import Poll, PollStatus
 from workshop.live.results import poll_results
-from workshop.live.snapshot import stage_state
+from workshop.live.snapshot import iso, stage_state
 from workshop.live.votes import LiveError
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
@@ -94,7 +94,8 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
             "export_xlsx": template("live.results_xlsx", poll_id=ID_PLACEHOLDER),
             "export_hall": template("live.hall_csv", poll_id=ID_PLACEHOLDER),
         }
-    phase = stage_phase(stage, clock.now())
+    now = clock.now()
+    phase = stage_phase(stage, now)
     return {
         "stage_id": stage.id,
         "state_url": url_for("live.state", stage_id=stage.id),
@@ -109,6 +110,10 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
         # upvote: the page offers none.
         "phase": phase.value,
         "ended": phase == Phase.ENDED,
+        # The page follows the phase while open: it moves at these instants of the server's clock.
+        "server_time": iso(now),
+        "starts_at": iso(stage.starts_at),
+        "ends_at": iso(stage.ends_at),
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,

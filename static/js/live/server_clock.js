@@ -10,6 +10,11 @@ export function setServerTime(iso) {
   serverClockOffsetMs = Date.parse(iso) - Date.now();
 }
 
+/** The server's time now, in milliseconds since the epoch. */
+export function serverNow() {
+  return Date.now() + serverClockOffsetMs;
+}
+
 /** Remaining whole seconds until an ISO moment, never negative. */
 export function secondsUntil(iso) {
   return Math.max(0, Math.ceil((Date.parse(iso) - (Date.now() + serverClockOffsetMs)) / 1000));
