@@ -376,11 +376,11 @@ def test_the_participant_page_asks_the_database_the_same_few_times_in_a_group_or
     outside = statements_of(participant_client(app, session, outsider))
     inside = statements_of(participant_client(app, session, member))
 
-    # the user, the registration (and whether it has notices: none here), its modes, the groups
+    # the user, the registration with its modes (and whether it has notices: none here), the groups
     # (the programme has group work; whether it has a questionnaire, assignments or certificates is
     # kept: programs/facts.py); and the member's group with its leader
-    assert len(outside) == 4, outside
-    assert len(inside) == 5, inside
+    assert len(outside) == 3, outside
+    assert len(inside) == 4, inside
 
 
 @pytest.fixture

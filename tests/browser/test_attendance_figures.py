@@ -219,11 +219,14 @@ def test_a_check_in_outside_the_window_is_not_offered_at_the_desk_and_refused_by
 
     context = new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    open_scanner(page, stage_id, petugas, "Meja 1")
+    log_in(page, petugas)
+    page.goto(f"/checkin/stages/{stage_id}")
+    expect(page.locator("h1")).to_have_text("Check-in · Tahap I")
     expect(page.get_by_test_id("roster-status")).to_have_attribute("data-count", "2")
     expect(page.get_by_test_id("check-in-closed")).to_have_text(
         f"Check-in belum dibuka: tahap ini belum dimulai. Check-in dibuka {opens_at}."
     )
+    expect(page.locator("#desk-form")).to_be_hidden()  # nothing to scan yet: no desk name asked for
     expect(page.locator("#code-input")).to_be_hidden()
     expect(page.get_by_test_id("camera-toggle")).to_be_hidden()
     page.screenshot(path=str(SCREENSHOTS / "scanner-not-open-360.png"))
