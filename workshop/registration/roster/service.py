@@ -26,6 +26,7 @@ from workshop.registration.roster.previews import (
     missing_columns,
     preview_content,
 )
+from workshop.text import clean_line
 
 IMPORT_ERRORS = {
     "unknown_organization": _l("the organisation no longer exists"),
@@ -62,7 +63,7 @@ def create_preview(
     session: Session, program: Program, stored: str, *, filename: str, actor: User | None
 ) -> RosterImport:
     """Keep a checked file (read_preview) as a preview. Nothing is registered."""
-    filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "roster"
+    filename = clean_line(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "roster"
     record = RosterImport(
         program_id=program.id,
         uploaded_by_id=actor.id if actor is not None else None,
