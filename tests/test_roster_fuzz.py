@@ -265,7 +265,9 @@ def test_a_utf16_file_cut_in_half_a_character_is_read_not_a_server_error(session
 
 @given(bad_id=st.sampled_from([*BAD_IDS, str(2**70), "9223372036854775807"]), data=st.data())
 @EXAMPLES
-def test_any_id_no_import_has_is_404_in_indonesian_and_changes_nothing(session, world, organiser, bad_id, data):
+def test_any_id_no_import_has_is_404_in_indonesian_and_changes_nothing(
+    session, world, organiser, bad_id, data
+):
     program = world["program"]
     record = _upload(organiser, program.id, "peserta.csv", GOOD_CSV)
     assert record.status_code == 303

@@ -103,10 +103,14 @@ class RuleForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if self.anchor.data == Anchor.START.value and self.offset_value.data is None:
+        if self.moment == Anchor.START.value and self.offset_value.data is None:
             self.offset_value.errors = [*self.offset_value.errors, str(REQUIRED)]
             return False
         return valid
+
+    @property
+    def moment(self) -> str:
+        return self.anchor.data
 
     @property
     def offset_minutes(self) -> int:
@@ -119,7 +123,6 @@ class RuleForm(BaseForm):
         return self.window_hours.data * 60 if self.window_hours.data else None
 
     def fill_from(self, rule) -> None:
-        self.anchor.data = rule.anchor.value
         for unit in ("days", "hours", "minutes"):
             if not rule.offset_minutes:  # at the stage's end: the field stays empty
                 break
@@ -130,8 +133,23 @@ class RuleForm(BaseForm):
         self.window_hours.data = rule.window_minutes // 60 if rule.window_minutes else None
         self.channels.data = rule.channel_list
         self.audience.data = rule.audience.value
-        self.stage_id.data = rule.stage_id or 0
         self.active.data = rule.active
+
+
+class RuleEditForm(RuleForm):
+    """A rule's moment and stages stay as created: the edit page shows them as text, so they are
+    not read from what is posted (an error on them would show nowhere)."""
+
+    anchor = None  # type: ignore[assignment]
+    stage_id = None  # type: ignore[assignment]
+
+    def __init__(self, rule, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule_moment = rule.anchor.value
+
+    @property
+    def moment(self) -> str:
+        return self.rule_moment
 
 
 class AnnouncementForm(BaseForm):

@@ -25,10 +25,13 @@ from workshop.reminders.forms import (
     CHANNEL_LABELS,
     DELIVERY_STATUS_LABELS,
     KIND_LABELS,
+    RuleEditForm,
     RuleForm,
 )
 from workshop.reminders.models import Anchor, Audience, DeliveryStatus, ReminderRule
 
+# The form field that shows a service error, by the error's field (the channels when it names none).
+ERROR_FIELDS = {"offset": "offset_value", "window": "window_hours", "stage_id": "stage_id", None: "channels"}
 ERRORS = {
     "no_channel": _l("Choose at least one channel."),
     "negative_offset": _l("The time before the start cannot be negative."),
@@ -108,12 +111,22 @@ def set_up(program_id: int):
     return redirect(url_for("reminders.rules", program_id=program.id))
 
 
-def _rule_form(program: Program, rule: ReminderRule | None) -> RuleForm:
+def _show_error(form: RuleForm, error: services.ReminderError) -> None:
+    field = getattr(form, ERROR_FIELDS.get(error.field, "channels"), None) or form.channels
+    add_error(field, str(ERRORS[error.code]))
+
+
+def _new_rule_form(program: Program) -> RuleForm:
     form = RuleForm()
     form.stage_id.choices = [SelectChoice(0, _("Every stage"))] + [
         SelectChoice(stage.id, f"{stage_label(stage.number)}: {stage.title}") for stage in program.stages
     ]
-    if request.method == "GET" and rule is not None:
+    return form
+
+
+def _edit_rule_form(rule: ReminderRule) -> RuleEditForm:
+    form = RuleEditForm(rule)
+    if request.method == "GET":
         form.fill_from(rule)
     return form
 
@@ -122,7 +135,7 @@ def _rule_form(program: Program, rule: ReminderRule | None) -> RuleForm:
 @organiser_required
 def new_rule(program_id: int):
     program = db.get_or_404(Program, program_id)
-    form = _rule_form(program, None)
+    form = _new_rule_form(program)
     if form.validate_on_submit():
         stage = db.session.get(Stage, form.stage_id.data) if form.stage_id.data else None
         try:
@@ -139,7 +152,7 @@ def new_rule(program_id: int):
                 now=utcnow(),
             )
         except services.ReminderError as error:
-            add_error(getattr(form, error.field or "channels"), str(ERRORS[error.code]))
+            _show_error(form, error)
         else:
             db.session.commit()
             flash(_("Reminder rule added."), "success")
@@ -152,7 +165,7 @@ def new_rule(program_id: int):
 def edit_rule(rule_id: int):
     rule = db.get_or_404(ReminderRule, rule_id)
     program = rule.program
-    form = _rule_form(program, rule)
+    form = _edit_rule_form(rule)
     if form.validate_on_submit():
         try:
             services.update_rule(
@@ -166,7 +179,7 @@ def edit_rule(rule_id: int):
                 actor=current_user,
             )
         except services.ReminderError as error:
-            add_error(getattr(form, error.field or "channels"), str(ERRORS[error.code]))
+            _show_error(form, error)
         else:
             db.session.commit()
             flash(_("Reminder rule saved."), "success")
