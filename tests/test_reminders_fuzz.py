@@ -458,3 +458,15 @@ def test_any_hostile_message_text_is_refused_in_indonesian_or_saved_whole(
             )
         ), re.sub(r"\s+", " ", page)[-3000:]
     assert world["other"].get(f"/admin/programs/{program.id}/messages").status_code == 200
+
+
+def test_a_refused_rule_is_told_in_english_to_an_english_organiser(session, world):
+    program = world["program"]
+    world["organiser"].post("/language/en")
+    before = snapshot()
+    response = world["organiser"].post(
+        f"/admin/programs/{program.id}/reminders/rules/new", data=GOOD_RULE | {"offset_value": str(2**70)}
+    )
+    assert response.status_code == 200
+    assert "From 1 to 999." in _text(response)
+    assert snapshot() == before

@@ -416,3 +416,30 @@ def test_any_show_parameter_of_the_preview_is_the_page(session, world, organiser
     response = organiser.get(f"/admin/imports/{record.id}?show={quote(show)}")
     assert response.status_code == 200
     assert "Rina Simatupang" in _text(response)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "peserta.pdf",
+            b"%PDF-1.4",
+            "This kind of file cannot be imported: upload an Excel workbook (.xlsx) or a CSV file.",
+        ),
+        (
+            "peserta.xlsx",
+            b"PK\x03\x04" + b"\x00" * 200,
+            "The file could not be read: is it a damaged Excel workbook?",
+        ),
+        ("peserta.csv", csv_bytes([HEADER]), "The file has a header row but no participants."),
+    ],
+)
+def test_a_refused_file_is_told_in_english_to_an_english_organiser(
+    session, world, organiser, name, data, message
+):
+    organiser.post("/language/en")
+    before = snapshot()
+    response = _upload(organiser, world["program"].id, name, data)
+    assert response.status_code == 400
+    assert message in _text(response)
+    assert snapshot() == before
