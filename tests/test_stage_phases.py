@@ -4,6 +4,7 @@ held over several days say which day."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -275,3 +276,23 @@ def test_the_live_pages_say_whether_their_stage_has_ended_runs_or_is_still_to_co
             [False, True, False],
             [False, False, True],
         ]
+
+
+def test_the_live_pages_carry_their_stage_s_days_and_what_they_say_before_each(
+    session, client, login, set_now
+):
+    """Between two days (static/js/live/phase.js follows them on a page left open): each day's window
+    in UTC, and what the phase mark says before each day after the first."""
+    stage = factories.program(session, stages=1).stages[0]
+    set_now(START + timedelta(hours=9))  # 18.00 WIB on day 1
+    login(factories.staff(session, Role.NARASUMBER))
+
+    page = client.get(f"/live/{stage.id}/control").get_data(as_text=True)
+    config = json.loads(page.split("data-config='")[1].split("'")[0])
+
+    assert config["days"] == [
+        ["2021-06-24T02:00:00Z", "2021-06-24T09:00:00Z"],
+        ["2021-06-25T02:00:00Z", "2021-06-25T09:00:00Z"],
+    ]
+    assert config["resumes"] == ["", "Berlanjut Jumat, 25 Juni 2021, pukul 09.00 WIB"]
+    assert 'data-testid="phase-resumes">Berlanjut Jumat, 25 Juni 2021, pukul 09.00 WIB<' in page

@@ -110,8 +110,8 @@ function start(root) {
   questions = questionsPanel(page);
   // The stage starts or ends while the page is open: the question form, the WhatsApp switch and the
   // upvotes follow (an ended stage takes none), with no request.
-  checkPhase = followPhase(config, (phase) => {
-    showPhase(root, config, phase);
+  checkPhase = followPhase(config, (phase, resumes) => {
+    showPhase(root, config, phase, { resumes });
     render();
   });
 

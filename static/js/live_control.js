@@ -53,7 +53,7 @@ function start(root) {
   const chosenGroup = groupFilter(root, () => state && renderQueue());
 
   // The stage starts or ends while the page is open (a hall count or a reason being typed stays): its phase shows in place.
-  const checkPhase = followPhase(config, (phase) => showPhase(root, config, phase));
+  const checkPhase = followPhase(config, (phase, resumes) => showPhase(root, config, phase, { resumes }));
   const live = connectLive(config, {
     onChange(next) {
       state = next;

@@ -7,6 +7,7 @@ attendance XLSX, the calendar). Screenshots go to /tmp/bimtek-shots/phases."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -747,23 +748,7 @@ def test_the_live_pages_left_open_say_the_stage_ended_once_it_has(live_server, b
             for key, value in LEFT_OPEN[name]["ended"].items()
         }
 
-    contexts, pages = [], {}
-    try:
-        for name, who in (("participant", "daring"), ("control", "organiser"), ("projector", "organiser")):
-            context = browser.new_context(
-                base_url=live_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **SCREENS[width]
-            )
-            context.set_default_timeout(ACTION_TIMEOUT_MS)
-            contexts.append(context)
-            page = context.new_page()
-            page.clock.install()
-            if who == "daring":
-                page.goto(f"/p/{token}")
-                page.get_by_test_id("confirm-link").click()
-                page.wait_for_url(f"**/saya/{slug}")
-            else:
-                log_in(page, username)
-            pages[name] = page
+    with _clocked_live_pages(browser, live_server, width, (token, slug, username)) as pages:
         paths = {name: LIVE_PAGES[name][1].format(stage=stage_id) for name in pages}
         for name, page in pages.items():
             assert page.goto(paths[name]).status == 200
@@ -785,9 +770,100 @@ def test_the_live_pages_left_open_say_the_stage_ended_once_it_has(live_server, b
             page.reload()
             expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
             assert _shown(page, name) == ended(name, moved_end)
+
+
+@contextlib.contextmanager
+def _clocked_live_pages(
+    browser: Browser, live_server: LiveServer, width: int, people: tuple[str, str, str]
+) -> Iterator[dict[str, Page]]:
+    """The participant's (by their personal link `token`, to the page of the programme `slug`), and the
+    organiser's (`username`) control and projector pages' browsers, each on a clock the test moves
+    (Playwright's), not yet on a live page."""
+    token, slug, username = people
+    contexts, pages = [], {}
+    try:
+        for name, who in (("participant", "daring"), ("control", "organiser"), ("projector", "organiser")):
+            context = browser.new_context(
+                base_url=live_server.url, locale="id-ID", timezone_id="Asia/Jakarta", **SCREENS[width]
+            )
+            context.set_default_timeout(ACTION_TIMEOUT_MS)
+            contexts.append(context)
+            page = context.new_page()
+            page.clock.install()
+            if who == "daring":
+                page.goto(f"/p/{token}")
+                page.get_by_test_id("confirm-link").click()
+                page.wait_for_url(f"**/saya/{slug}")
+            else:
+                log_in(page, username)
+            pages[name] = page
+        yield pages
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1366])
+def test_the_live_pages_left_open_between_two_days_follow_the_next_day_s_start_and_end(
+    live_server, browser, width
+):
+    """A stage of four one-hour days, from yesterday to the day after tomorrow, placed so that now falls
+    between two of them (as the scanner's test above); its online participant's live page, the control
+    page and the projector open: the first two say when the stage resumes. On the pages' clock
+    (Playwright's) the next day's start passes: with no reload they say the stage is in progress; then
+    that day's end: they say when it resumes again (the projector says "Live" throughout). The second
+    step is as far from now as from the first, so it lands after that day's end and before the day
+    after's start whether or not a snapshot set the pages' server clock back meanwhile."""
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo("Asia/Jakarta"))
+    offset = (
+        timedelta(hours=3) if (local + timedelta(hours=4)).date() == local.date() else timedelta(hours=-5)
+    )
+    with live_server.session() as session:
+        program = factories.program(session, stages=1, title=f"{TITLE} (empat hari)")
+        stage = program.stages[0]
+        stage.starts_at = now - timedelta(days=1) + offset
+        stage.ends_at = now + timedelta(days=2) + offset + timedelta(hours=1)
+        remote = factories.registration(
+            session, program, status=Status.APPROVED, mode=Mode.DARING, name=REMOTE
+        )
+        ensure_participant_user(session, remote.person)
+        token = links.issue(remote, live_server.app.config["SECRET_KEY"])
+        organiser = factories.staff(session, Role.PANITIA)
+        session.flush()
+        days = stage_window(stage).days()
+        assert len(days) == 4
+        starts = [start for start, _end in days if start > now]
+        assert len(starts) in (2, 3) and days[0][1] <= now  # between two days
+        resumes = [
+            f"Berlanjut {i18n.format_datetime_long(start, 'Asia/Jakarta', 'id')}" for start in starts[:2]
+        ]
+        stage_id, slug, username = stage.id, program.slug, organiser.username
+    to_next_day = starts[0] - now
+    steps = {
+        "between": (None, resumes[0]),
+        "next-day": (to_next_day + timedelta(minutes=2), "Sedang berlangsung"),
+        "after-next-day": (to_next_day + timedelta(minutes=70), resumes[1]),
+    }
+
+    with _clocked_live_pages(browser, live_server, width, (token, slug, username)) as pages:
+        paths = {name: LIVE_PAGES[name][1].format(stage=stage_id) for name in pages}
+        for name, page in pages.items():
+            assert page.goto(paths[name]).status == 200
+            page.evaluate("() => { window.leftOpen = true; }")  # gone if the page reloads
+        for step, (forward, mark) in steps.items():
+            for name, page in pages.items():
+                if forward is not None:
+                    page.clock.fast_forward(int(forward.total_seconds() * 1000))
+                if name == "projector":
+                    expect(page.locator(".phase")).to_have_count(0)
+                else:
+                    expect(page.locator(".phase")).to_have_text(mark)
+                expect(page.locator("[data-live-status]")).to_have_attribute("data-status", "live")
+                assert page.evaluate(VISIBLE_BADGES) == (["Live"] if name == "projector" else ["Live", mark])
+                assert page.evaluate("() => window.leftOpen") is True
+                _shot(page, f"{name}-left-open-{step}-{width}")
+                _looks_right(page, paths[name], width)
 
 
 def test_the_downloads_hold_what_the_pages_promise(live_server, device, seeded, tmp_path):

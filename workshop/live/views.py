@@ -4,6 +4,7 @@ poll drafts and their lifecycle, and the results exports."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from urllib.parse import urlsplit
 
 from flask import (
@@ -24,7 +25,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs are 3.2
 
-from workshop import audit, clock, signals, web
+from workshop import audit, clock, i18n, signals, web
 from workshop.auth.permissions import (
     live_staff_required,
     organiser_required,
@@ -46,6 +47,7 @@ from workshop.live.votes import LiveError
 from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.programs.schedule import Phase, stage_phase
+from workshop.programs.windows import stage_window
 from workshop.realtime import participant_registration_id
 from workshop.registration.models import Registration
 from workshop.reminders import jobs
@@ -114,6 +116,9 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
         "server_time": iso(now),
         "starts_at": iso(stage.starts_at),
         "ends_at": iso(stage.ends_at),
+        # Between two of its days a running stage says when it resumes: each day's window, and what
+        # the page says before it.
+        **_days(stage),
         # What the server accepts, so that the page's fields say so before sending.
         "limits": {
             "words": votes.MAX_WORDS,
@@ -123,6 +128,21 @@ def _config(stage: Stage, role: str, registration_id: int | None = None) -> dict
             "hall_count": handcount.MAX_HALL_COUNT,
         },
     } | _groups(stage, registration_id)
+
+
+def _days(stage: Stage) -> dict:
+    """The stage's daily windows ([start, end] per day) and, per day, 'Berlanjut <its start>' (never
+    said before the first)."""
+    days = stage_window(stage).days()
+    locale, zone = str(get_locale() or "id"), stage.program.timezone
+    return {
+        "days": [[iso(start.astimezone(UTC)), iso(end.astimezone(UTC))] for start, end in days],
+        "resumes": [""]
+        + [
+            _("Resumes %(moment)s", moment=i18n.format_datetime_long(start, zone, locale))
+            for start, _end in days[1:]
+        ],
+    }
 
 
 def _carry_into(stage: Stage) -> None:

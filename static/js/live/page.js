@@ -32,21 +32,25 @@ export function showStatus(element, text, config) {
   };
 }
 
-// The stage moved to `phase` while the page was open: the page shows what the server draws for that
-// phase, in place (no reload: the phones of a whole hall would ask for the page in the same second).
-// The phase mark after the connection badge (none while running on the projector: `runningMark`),
-// the parts listed for some phases only (data-phases="upcoming running"), and the texts an ended
-// stage has instead (data-ended-text).
-export function showPhase(root, config, phase, { runningMark = true } = {}) {
+// The stage moved to `phase` while the page was open, or a running stage's day began or ended
+// (`resumes`: between two days, when it goes on): the page shows what the server draws then, in place
+// (no reload: the phones of a whole hall would ask for the page in the same second). The phase mark
+// after the connection badge (none while running on the projector: `runningMark`), the parts listed
+// for some phases only (data-phases="upcoming running"), and the texts an ended stage has instead
+// (data-ended-text).
+export function showPhase(root, config, phase, { runningMark = true, resumes = "" } = {}) {
   config.phase = phase;
   config.ended = phase === "ended";
   const badge = root.querySelector("[data-live-status]");
   badge.hidden = badge.dataset.status === "live" && phase !== "running";
-  const label = { running: runningMark && config.text.phase_running, ended: config.text.phase_ended }[phase];
+  const [kind, label] = {
+    running: resumes ? ["resumes", resumes] : ["running", config.text.phase_running],
+    ended: ["ended", config.text.phase_ended],
+  }[phase] || [phase, ""];
   badge.parentElement.querySelector(".phase")?.remove();
-  if (label) {
-    const mark = el("span", `phase phase-${phase}`, label);
-    mark.dataset.testid = `phase-${phase}`;
+  if (label && (runningMark || phase !== "running")) {
+    const mark = el("span", `phase phase-${kind}`, label);
+    mark.dataset.testid = `phase-${kind}`;
     badge.after(" ", mark);
   }
   for (const part of root.querySelectorAll("[data-phases]")) {
