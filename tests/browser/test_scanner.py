@@ -634,6 +634,60 @@ def test_two_tabs_of_the_scanner_queue_offline_without_losing_each_others_scans(
     assert browser_problems.seen == []
 
 
+def test_of_two_queued_scans_sharing_a_nonce_the_first_is_recorded_and_only_the_second_dropped(
+    live_server, new_context, browser_problems
+):
+    """Two scans queued offline, the second given the first's nonce on the device (a client's bug): the
+    batch endpoint refuses the batch naming the second (409, its index); the desk drops that one alone
+    and sends the first again, which is recorded under its nonce; the second never is."""
+    stage_id, username, [(nelson_id, _, nelson_code), (_, _, ani_code)] = seed_stage_today(
+        live_server, [("Nelson Pardede", "Dinas Kominfo"), ("Ani Lumbantobing", "Dinas Perhubungan")]
+    )
+    context = new_context()
+    page = context.new_page()
+    open_scanner(page, stage_id, username, "Meja 1")
+    context.set_offline(True)
+    expect(page.get_by_test_id("network-badge")).to_have_text("Offline")
+    for code in (nelson_code, ani_code):
+        page.locator("#code-input").fill(code)
+        page.locator("#code-input").press("Enter")
+    expect(page.get_by_test_id("queue-count")).to_have_text("2 menunggu dikirim")
+    key = f"queue.{stage_id}"
+    first, second = page.evaluate(IDB, {"read": key})
+    assert [first["code"], second["code"]] == [nelson_code, ani_code]
+    page.evaluate(IDB, {"write": key, "value": [first, {**second, "nonce": first["nonce"]}]})
+
+    batches: list[tuple[int, list[str]]] = []
+    page.on(
+        "response",
+        lambda response: (
+            response.url.endswith("/checkin/batch")
+            and batches.append(
+                (response.status, [scan["code"] for scan in response.request.post_data_json["scans"]])
+            )
+        ),
+    )
+    context.set_offline(False)
+    expect(page.get_by_test_id("queue-count")).to_be_hidden()
+    assert page.evaluate(IDB, {"read": key}) == []
+
+    assert batches == [(409, [nelson_code, ani_code]), (200, [nelson_code])]
+    with live_server.session() as session:
+        checked_in = session.scalars(
+            select(CheckIn.registration_id).where(CheckIn.stage_id == stage_id)
+        ).all()
+        attempts = session.execute(
+            select(ScanAttempt.registration_id, ScanAttempt.client_nonce, ScanAttempt.result).where(
+                ScanAttempt.stage_id == stage_id
+            )
+        ).all()
+    assert checked_in == [nelson_id]
+    assert attempts == [(nelson_id, first["nonce"], ScanResult.OK)]
+    # The refused batch is the one error the page's console shows.
+    assert [problem for problem in browser_problems.seen if "409" not in problem] == []
+    assert len(browser_problems.seen) == 1
+
+
 def test_scans_and_a_roster_an_older_version_kept_in_local_storage_move_to_indexeddb_once(
     live_server, new_context, browser_problems
 ):

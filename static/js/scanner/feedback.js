@@ -49,7 +49,7 @@ function beep(colour) {
 // ---- the result screen ------------------------------------------------------------------------------
 
 let hideTimer = null;
-let undoTarget = null; // {checkInId, until, registrationId} or {nonce, registrationId} (still queued)
+let undoTarget = null; // {checkInId, until, registrationId} or {nonce, scan, registrationId} (still queued)
 
 export function showResult(shown) {
   const person = shown.person || {};
@@ -97,7 +97,7 @@ async function undo() {
       return undo(); // it arrived: undo it on the server
     }
     // Still waiting on this device: take it out of the queue before it is sent.
-    if (await removeFromQueue([target.nonce])) {
+    if (await removeFromQueue([target.scan])) {
       finishUndo(target);
     }
     return;

@@ -200,7 +200,7 @@ async function processScan(code, method) {
       handleRequestError(error);
       const decided = decideLocally(scan, found);
       await queueScan(scan, decided, registrationId);
-      const undo = decided.colour === "green" ? { nonce: scan.nonce, registrationId } : null;
+      const undo = decided.colour === "green" ? { nonce: scan.nonce, scan, registrationId } : null;
       showResult({ ...decided, offline: true, undo });
     }
   } finally {

@@ -34,12 +34,18 @@ export async function addToQueue(item) {
   renderBadges();
 }
 
-/** Take scans out of the queue; the number taken. */
-export async function removeFromQueue(nonces) {
-  const gone = new Set(nonces);
+const sameScan = (a, b) => a.nonce === b.nonce && a.code === b.code && a.scanned_at === b.scanned_at;
+
+/** Take scans out of the queue, each once: two scans sharing a nonce are not the same scan (the server
+ * refuses the later one, and takes the earlier once it is sent without it). The number taken. */
+export async function removeFromQueue(scans) {
   let removed = 0;
   items = await update(QUEUE_KEY, [], (stored) => {
-    const kept = asList(stored).filter((item) => !gone.has(item.nonce));
+    const kept = [...asList(stored)];
+    for (const scan of scans) {
+      const index = kept.findIndex((item) => item && sameScan(item, scan));
+      if (index !== -1) kept.splice(index, 1);
+    }
     removed = asList(stored).length - kept.length;
     return kept;
   });
@@ -77,7 +83,8 @@ async function sendQueue() {
         answers = body.results;
       } catch (error) {
         if (error instanceof ApiError && Number.isInteger(error.body.index)) {
-          await removeFromQueue([chunk[error.body.index].nonce]); // a scan the server can never accept
+          // A scan the server can never accept (a nonce an earlier scan used): the others are sent again.
+          await removeFromQueue([chunk[error.body.index]]);
           continue;
         }
         handleRequestError(error);
@@ -87,7 +94,7 @@ async function sendQueue() {
       chunk.forEach((item, i) => {
         onSent(item, answers[i]);
       });
-      await removeFromQueue(chunk.map((item) => item.nonce));
+      await removeFromQueue(chunk);
     }
   } finally {
     syncing = false;
