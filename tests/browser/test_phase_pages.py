@@ -527,6 +527,17 @@ def test_the_scanner_page_names_the_stage_says_whether_it_runs_and_holds_its_ros
         page.close()
 
 
+def _between_days(now: datetime, days: int) -> tuple[datetime, datetime]:
+    """(start, end) of a stage of `days` one-hour days from yesterday, each at the same hour (WIB),
+    placed so that `now` falls between two of them: 3 hours before today's, or late in the evening 4
+    hours after its end (no day crosses midnight)."""
+    local = now.astimezone(ZoneInfo("Asia/Jakarta"))
+    offset = (
+        timedelta(hours=3) if (local + timedelta(hours=4)).date() == local.date() else timedelta(hours=-5)
+    )
+    return now - timedelta(days=1) + offset, now + timedelta(days=days - 2) + offset + timedelta(hours=1)
+
+
 SCANNER_BETWEEN = "Check-in hari ini sudah ditutup. Check-in berikutnya dibuka {opens}."
 
 
@@ -534,20 +545,14 @@ SCANNER_BETWEEN = "Check-in hari ini sudah ditutup. Check-in berikutnya dibuka {
 def test_the_scanner_page_between_two_days_of_a_stage_says_when_the_next_check_in_opens(
     live_server, device, width
 ):
-    """A stage of three days, from yesterday to tomorrow, with a one-hour day placed so that now falls
-    between two of its days: it runs (and resumes at the next day's start), yet no scan can be recorded,
-    so the desk gets no code field, no camera and no question for its name, and reads when the next
-    check-in opens."""
+    """A stage of three one-hour days, from yesterday to tomorrow, now between two of them: it runs (and
+    resumes at the next day's start), yet no scan can be recorded, so the desk gets no code field, no
+    camera and no question for its name, and reads when the next check-in opens."""
     now = datetime.now(UTC)
-    local = now.astimezone(ZoneInfo("Asia/Jakarta"))
-    offset = (
-        timedelta(hours=3) if (local + timedelta(hours=4)).date() == local.date() else timedelta(hours=-5)
-    )
     with live_server.session() as session:
         program = factories.program(session, stages=1, title=f"{TITLE} (tiga hari)")
         stage = program.stages[0]
-        stage.starts_at = now - timedelta(days=1) + offset
-        stage.ends_at = now + timedelta(days=1) + offset + timedelta(hours=1)
+        stage.starts_at, stage.ends_at = _between_days(now, 3)
         factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name=HALL)
         session.flush()
         days, windows = stage_window(stage).days(), stage_window(stage).check_in_windows()
@@ -807,23 +812,18 @@ def _clocked_live_pages(
 def test_the_live_pages_left_open_between_two_days_follow_the_next_day_s_start_and_end(
     live_server, browser, width
 ):
-    """A stage of four one-hour days, from yesterday to the day after tomorrow, placed so that now falls
-    between two of them (as the scanner's test above); its online participant's live page, the control
-    page and the projector open: the first two say when the stage resumes. On the pages' clock
-    (Playwright's) the next day's start passes: with no reload they say the stage is in progress; then
-    that day's end: they say when it resumes again (the projector says "Live" throughout). The second
-    step is as far from now as from the first, so it lands after that day's end and before the day
-    after's start whether or not a snapshot set the pages' server clock back meanwhile."""
+    """A stage of four one-hour days, from yesterday to the day after tomorrow, now between two of them;
+    its online participant's live page, the control page and the projector open: the first two say
+    when the stage resumes. On the pages' clock (Playwright's) the next day's start passes: with no
+    reload they say the stage is in progress; then that day's end: they say when it resumes again (the
+    projector says "Live" throughout). The second step is as far from now as from the first, so it
+    lands after that day's end and before the following day's start whether or not a snapshot set the
+    pages' server clock back meanwhile."""
     now = datetime.now(UTC)
-    local = now.astimezone(ZoneInfo("Asia/Jakarta"))
-    offset = (
-        timedelta(hours=3) if (local + timedelta(hours=4)).date() == local.date() else timedelta(hours=-5)
-    )
     with live_server.session() as session:
         program = factories.program(session, stages=1, title=f"{TITLE} (empat hari)")
         stage = program.stages[0]
-        stage.starts_at = now - timedelta(days=1) + offset
-        stage.ends_at = now + timedelta(days=2) + offset + timedelta(hours=1)
+        stage.starts_at, stage.ends_at = _between_days(now, 4)
         remote = factories.registration(
             session, program, status=Status.APPROVED, mode=Mode.DARING, name=REMOTE
         )
