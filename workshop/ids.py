@@ -21,10 +21,12 @@ def valid_id(value: object) -> int | None:
 
 
 def id_from_text(text: str | None) -> int | None:
-    """ "12" -> 12; "1e20", "-1", "²", "" and ids beyond 2^31-1 -> None."""
+    """ "12" -> 12; "1e20", "-1", "²", "" and ids beyond 2^31-1 -> None (also past the 4,300
+    digits that `int()` refuses with ValueError)."""
     if not text or not (text.isascii() and text.isdigit()):
         return None
-    return valid_id(int(text))
+    digits = text.lstrip("0")
+    return valid_id(int(digits)) if 0 < len(digits) <= len(str(MAX_ID)) else None
 
 
 class IdConverter(IntegerConverter):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from workshop.text import clean_line
 from workshop.textfiles import decode_upload
 
 MAX_REPORT_ROWS = 5000
@@ -108,8 +110,14 @@ def _columns(row: Sequence[str]) -> dict[str, int] | None:
     )
 
 
+# strptime also takes "11:0" for 11:00: a time cut short (a truncated file's last row) must not be read.
+_TIME_SHAPE = re.compile(r"(\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{1,2}-\d{1,2}) \d{1,2}:\d{2}(:\d{2})?( [AP]M)?")
+
+
 def _parse_time(text: str, zone: ZoneInfo) -> datetime | None:
     text = " ".join(text.strip().upper().split())
+    if not _TIME_SHAPE.fullmatch(text):
+        return None
     for pattern in _TIME_FORMATS:
         try:
             return datetime.strptime(text, pattern).replace(tzinfo=zone)
@@ -152,7 +160,7 @@ def parse_report(data: bytes, timezone: str) -> Report:
             line = reader.line_num
             if columns is None:
                 if host_column is not None and not host_email and len(cells) > host_column:
-                    host_email = cells[host_column].strip().lower()
+                    host_email = clean_line(cells[host_column]).lower()
                 host_column = _host_email_column(cells) if host_column is None else host_column
                 columns = _columns(cells)
                 continue
@@ -184,7 +192,7 @@ def _read_row(
 ) -> tuple[ReportRow | None, str | None]:
     def cell(name: str) -> str:
         position = columns.get(name)
-        return cells[position].strip() if position is not None and position < len(cells) else ""
+        return clean_line(cells[position]) if position is not None and position < len(cells) else ""
 
     if cell("waiting").lower() in {"yes", "ya", "true"}:
         return None, None

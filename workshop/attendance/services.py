@@ -36,6 +36,7 @@ from workshop.errors import ServiceError
 from workshop.programs.models import Stage
 from workshop.programs.windows import Interval, StageWindow, stage_window
 from workshop.registration.models import Registration, Status
+from workshop.text import clean_line
 
 # The join link opens this long before each day of a stage, and presence is accepted from then.
 OPENS_BEFORE = timedelta(minutes=30)
@@ -216,6 +217,11 @@ class ImportResult:
     unmatched: int
 
 
+def _stored_name(filename: str) -> str:
+    """The upload's own name, as shown on the report's page: no folders, no control characters."""
+    return clean_line(filename.replace("\\", "/").rsplit("/", 1)[-1])[:255] or "report.csv"
+
+
 def import_report(
     session: Session, stage: Stage, *, filename: str, data: bytes, actor: User | None
 ) -> ImportResult:
@@ -246,7 +252,7 @@ def import_report(
     matcher = Matcher(approved_registrations(session, stage.program_id))
     report = MeetingReport(
         stage_id=stage.id,
-        filename=(filename or "report.csv")[:255],
+        filename=_stored_name(filename),
         uploaded_by_id=actor.id if actor else None,
     )
     matched = hosted = 0

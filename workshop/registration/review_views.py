@@ -36,7 +36,7 @@ from workshop.registration.queries import (
 )
 from workshop.reminders import jobs, outreach
 from workshop.reminders.forms import CHANNEL_LABELS, DELIVERY_STATUS_LABELS, KIND_LABELS
-from workshop.reminders.models import Kind
+from workshop.reminders.models import PARTICIPANT_CHANNELS, Kind
 from workshop.reminders.services import ReminderError
 
 PAGE_SIZE = 100
@@ -322,9 +322,10 @@ def send_link(registration_id: int):
 def _nothing_sent(registration: Registration, reason: str, channels: list[str]) -> str:
     if reason != "no_address":
         return str(ERRORS[reason])
-    if channels == ["email"]:
+    chosen = set(channels) & set(PARTICIPANT_CHANNELS)
+    if chosen == {"email"}:
         missing = _("an email address")
-    elif channels == ["whatsapp"]:
+    elif chosen == {"whatsapp"}:
         missing = _("a WhatsApp number")
     else:
         missing = _("a WhatsApp number or an email address")
@@ -340,7 +341,7 @@ def send_links(program_id: int):
     if request.form.get("scope") == "filtered":
         query = registrations_query(program, RegistrationFilter.from_args(request.form))
     else:
-        ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+        ids = list(filter(None, map(id_from_text, request.form.getlist("ids"))))
         query = registrations_query(program, RegistrationFilter()).where(Registration.id.in_(ids))
     registrations = db.session.scalars(query).unique().all()
     if not registrations:
