@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
+from functools import wraps
 from typing import NamedTuple
 
 from blinker import Namespace
-from flask import current_app, request
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room
 from sqlalchemy import bindparam, select
+from werkzeug.exceptions import HTTPException
 
 from workshop.auth.models import LIVE_ROLES, STAFF_ROLES, Role, User
 from workshop.db import db, sqlite_write_intent
@@ -115,6 +119,34 @@ def _socket_user() -> SocketUser:
     return SocketUser(current_user.id, current_user.session_epoch, current_user.role, current_user.person_id)
 
 
+def server_error_reply(failed: str, error: BaseException) -> dict:
+    """What an action that failed unexpectedly answers, over a socket or its HTTP fallback: the
+    traceback logged ("<failed> failed"), what it wrote rolled back, and the `server_error` reply in
+    the user's language (the client keeps the action's client id and retries it)."""
+    log.error("%s failed", failed, exc_info=error)
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rolling back after %s failed", failed)
+    return {"ok": False, "error": "server_error", "message": str(SERVER_ERROR_MESSAGE)}
+
+
+def answers_server_error(view: Callable) -> Callable:
+    """An HTTP fallback of a socket action answers a failure no one expected as its event does
+    (`server_error_reply`), with status 500; a refusal with an HTTP status (404, 403...) stays one."""
+
+    @wraps(view)
+    def answered(*args, **kwargs) -> ResponseReturnValue:
+        try:
+            return view(*args, **kwargs)
+        except HTTPException:
+            raise
+        except Exception as error:
+            return jsonify(server_error_reply(f"HTTP {request.method} {request.path}", error)), 500
+
+    return answered
+
+
 @socketio.on_error_default
 def on_event_error(error: Exception) -> dict | bool | None:
     """What an event whose handler raised answers: Flask-SocketIO calls this in the event's request
@@ -122,16 +154,12 @@ def on_event_error(error: Exception) -> dict | bool | None:
     connected; the client keeps the action's client id and retries it (static/js/live_client.js).
     A connect that failed is refused (False), a disconnect needs no answer."""
     event = request.event["message"]  # type: ignore[attr-defined]
-    log.error("Socket.IO event %r of socket %s failed", event, _sid(), exc_info=error)
-    try:
-        db.session.rollback()
-    except Exception:
-        log.exception("rolling back after Socket.IO event %r failed", event)
+    reply = server_error_reply(f"Socket.IO event {event!r} of socket {_sid()}", error)
     if event == "connect":
         return False
     if event == "disconnect":
         return None
-    return {"ok": False, "error": "server_error", "message": str(SERVER_ERROR_MESSAGE)}
+    return reply
 
 
 @socketio.on("connect")

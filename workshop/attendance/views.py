@@ -121,9 +121,11 @@ def join(slug: str, position: int):
 
 
 @bp.route("/api/stages/<int:stage_id>/presence", methods=["POST"])
+@realtime.answers_server_error
 @participant_required
 def presence(stage_id: int):
-    """HTTP fallback of the Socket.IO `presence` event: same checks, same service, same ack."""
+    """HTTP fallback of the Socket.IO `presence` event: same checks, same service, same ack (also
+    when it fails)."""
     body = request.get_json(silent=True)
     nonce = body.get("nonce") if isinstance(body, dict) else None
     ack, status = presence_heartbeat(current_user, stage_id, nonce)

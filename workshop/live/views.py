@@ -48,7 +48,7 @@ from workshop.programs.dimensions import DIMENSION_LABELS
 from workshop.programs.models import Stage
 from workshop.programs.schedule import Phase, stage_phase
 from workshop.programs.windows import stage_window
-from workshop.realtime import participant_registration_id
+from workshop.realtime import answers_server_error, participant_registration_id
 from workshop.registration.models import Registration
 from workshop.reminders import jobs
 from workshop.tickets.qr import link_svg_markup
@@ -258,7 +258,7 @@ def state(stage_id: int):
     return response
 
 
-# HTTP fallbacks of the socket actions: same payload, same reply
+# HTTP fallbacks of the socket actions: same payload, same reply, the same answer when they fail
 
 
 def _body() -> dict:
@@ -272,18 +272,21 @@ def _reply(result: tuple[dict, int]):
 
 
 @bp.route("/<int:stage_id>/questions", methods=["POST"])
+@answers_server_error
 @participant_required
 def ask(stage_id: int):
     return _reply(actions.ask(current_user, stage_id, _body()))
 
 
 @bp.route("/<int:stage_id>/questions/<int:question_id>/upvote", methods=["POST"])
+@answers_server_error
 @participant_required
 def upvote(stage_id: int, question_id: int):
     return _reply(actions.upvote(current_user, stage_id, _body() | {"question_id": question_id}))
 
 
 @bp.route("/<int:stage_id>/polls/<int:poll_id>/vote", methods=["POST"])
+@answers_server_error
 @reads_first
 @participant_required
 def vote(stage_id: int, poll_id: int):
@@ -291,12 +294,14 @@ def vote(stage_id: int, poll_id: int):
 
 
 @bp.route("/<int:stage_id>/questions/<int:question_id>/moderate", methods=["POST"])
+@answers_server_error
 @live_staff_required
 def moderate(stage_id: int, question_id: int):
     return _reply(actions.moderate(current_user, stage_id, _body() | {"question_id": question_id}))
 
 
 @bp.route("/<int:stage_id>/polls/<int:poll_id>/hall-count", methods=["POST"])
+@answers_server_error
 @staff_required
 def hall_count(stage_id: int, poll_id: int):
     return _reply(actions.hall_count(current_user, stage_id, _body() | {"poll_id": poll_id}))
