@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.test_evaluation_fuzz import BAD_IDS, snapshot
 from tests.test_live import staff_client
+from tests.test_live_forms_fuzz import MISSING, _form_data
 from tests.test_programme_forms_fuzz import EXAMPLES, MORE_HOSTILE
 from workshop.auth.models import Role
 from workshop.programs.models import AgendaItem, Program, Stage
@@ -56,7 +57,6 @@ PROGRAM_VALUES = [
     "false",
     "",
 ]
-MISSING = object()
 PATH_IDS = [*BAD_IDS, "1.5", "+1", "0x10", "\u202e1", str(2**70)]
 NOT_FOUND = "Halaman tidak ditemukan"
 NO_ACCESS = "Anda tidak memiliki akses ke halaman ini"
@@ -87,15 +87,9 @@ def world(app, session):
     }
 
 
-def _form_data(field: str, value: object, twice: bool) -> dict[str, object]:
-    data: dict[str, object] = GOOD_PROGRAM | {"slug": f"bimtek-{next(_slugs)}"}
-    if value is MISSING:
-        data.pop(field, None)
-    elif twice:
-        data[field] = [data.get(field, ""), value]
-    else:
-        data[field] = value
-    return data
+def _program_data(field: str, value: object, twice: bool) -> dict[str, object]:
+    """The good programme under a short name of its own, `field` hostile."""
+    return _form_data(GOOD_PROGRAM | {"slug": f"bimtek-{next(_slugs)}"}, field, value, twice)
 
 
 def _positions(session, program_id: int) -> list[tuple[int, str]]:
@@ -131,7 +125,7 @@ def test_any_hostile_field_of_the_programme_form_is_refused_in_indonesian_or_sto
     session, world, field, value, twice
 ):
     program = world["program"]
-    data = _form_data(field, value, twice)
+    data = _program_data(field, value, twice)
     before = snapshot()
     for path in ("/admin/programs/new", f"/admin/programs/{program.id}/edit"):
         response = world["organiser"].post(path, data=data)
@@ -148,7 +142,9 @@ def test_any_hostile_field_of_the_programme_form_is_refused_in_indonesian_or_sto
     for client in world["not_organisers"]:
         refused = client.post(f"/admin/programs/{program.id}/edit", data=GOOD_PROGRAM | {"title": "Bukan"})
         assert refused.status_code == 403 and NO_ACCESS in refused.get_data(as_text=True)
-        assert client.post("/admin/programs/new", data=_form_data("title", "Bukan", False)).status_code == 403
+        assert (
+            client.post("/admin/programs/new", data=_program_data("title", "Bukan", False)).status_code == 403
+        )
         assert snapshot() == before
     good = GOOD_PROGRAM | {"title": "Bimtek Baik"}
     assert world["other"].post(f"/admin/programs/{program.id}/edit", data=good).status_code == 302
