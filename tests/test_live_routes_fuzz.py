@@ -184,6 +184,7 @@ def test_a_poll_action_acts_once_on_the_status_it_is_for_or_says_why_in_indonesi
 @example(action="open", stage_id="stage", poll_id="other_poll", as_json=True)
 @example(action="close", stage_id=str(2**63), poll_id="poll", as_json=True)
 @example(action="reopen", stage_id="stage", poll_id=str(2**70), as_json=False)
+@example(action="close", stage_id="other_stage", poll_id="other_poll", as_json=False)
 @MORE_EXAMPLES
 def test_a_poll_action_at_any_stage_and_poll_id_that_do_not_belong_together_is_404_in_indonesian(
     session, live, action, stage_id, poll_id, as_json
@@ -192,8 +193,8 @@ def test_a_poll_action_at_any_stage_and_poll_id_that_do_not_belong_together_is_4
     elsewhere = _poll_in(session, live, PollStatus.DRAFT, stage=live["other_stage"])
     stage_in_path = {"stage": live["stage"].id, "other_stage": live["other_stage"].id}.get(stage_id, stage_id)
     poll_in_path = {"poll": poll.id, "other_poll": elsewhere.id}.get(poll_id, poll_id)
-    if (stage_id, poll_id) == ("stage", "poll"):
-        poll_in_path = poll.id + 1000
+    if (stage_id, poll_id) in (("stage", "poll"), ("other_stage", "other_poll")):  # they belong together
+        poll_in_path = elsewhere.id + 1000
     path = _poll_url(stage_in_path, poll_in_path, action)
     before = snapshot()
 
