@@ -92,17 +92,21 @@ def api(view: Callable) -> Callable:
     return csrf.exempt(wrapped)
 
 
+def _unknown_stage() -> ApiError:
+    return ApiError(404, "unknown_stage", _("This stage does not exist."))
+
+
 def _stage(stage_id: int) -> Stage:
     stage = queries.stage(db.session, stage_id)
     if stage is None:
-        raise ApiError(404, "unknown_stage", _("This stage does not exist."))
+        raise _unknown_stage()
     return stage
 
 
 def _scan_stage(stage_id: int) -> queries.ScanStage:
     stage = queries.scan_stage(db.session, stage_id)
     if stage is None:
-        raise ApiError(404, "unknown_stage", _("This stage does not exist."))
+        raise _unknown_stage()
     return stage
 
 
@@ -189,8 +193,8 @@ def _ticket_person(ticket: services.Ticket) -> dict:
     return {"name": ticket.name, "position": ticket.position, "organization": ticket.organization}
 
 
-def _message(stage: services.AnyStage, outcome: services.ScanOutcome) -> str:
-    first, attempt = outcome.first, outcome.attempt
+def _message(outcome: services.ScanOutcome) -> str:
+    stage, first, attempt = outcome.stage, outcome.first, outcome.attempt
     if outcome.result == ScanResult.ALREADY_CHECKED_IN and first is not None:
         return already_message(_clock(first.scanned_at, stage), first.desk)
     if outcome.result == ScanResult.EARLIER_SCAN_KEPT and attempt.replaced_scanned_at is not None:
@@ -221,9 +225,9 @@ def _outside_window_message(stage: services.AnyStage, result: ScanResult, moment
     )
 
 
-def _outcome_json(stage: services.AnyStage, outcome: services.ScanOutcome) -> dict:
-    first = outcome.first
-    message = _message(stage, outcome)
+def _outcome_json(outcome: services.ScanOutcome) -> dict:
+    stage, first = outcome.stage, outcome.first
+    message = _message(outcome)
     undo_until = None
     if outcome.colour == "green" and first is not None and first.undone_at is None:
         undo_until = (first.received_at + services.UNDO_WINDOW).isoformat()
@@ -238,7 +242,8 @@ def _outcome_json(stage: services.AnyStage, outcome: services.ScanOutcome) -> di
     }
 
 
-def _check_in(stage: services.AnyStage, scan: ScanInput, now: datetime) -> services.ScanOutcome:
+def _check_in(stage: services.AnyStage | int, scan: ScanInput, now: datetime) -> services.ScanOutcome:
+    """The scan's outcome; a stage given by its id is read with the ticket (404 if there is none)."""
     try:
         return services.check_in(
             db.session,
@@ -252,7 +257,10 @@ def _check_in(stage: services.AnyStage, scan: ScanInput, now: datetime) -> servi
             method=scan.method,
             now=now,
         )
-    except services.CheckInError as error:  # nonce_reused: a client bug, never a retry
+    except services.CheckInError as error:
+        if error.code == "unknown_stage":
+            raise _unknown_stage() from None
+        # nonce_reused: a client bug, never a retry
         raise ApiError(409, error.code, _("This scan id was already used for another scan.")) from None
 
 
@@ -260,10 +268,13 @@ def _check_in(stage: services.AnyStage, scan: ScanInput, now: datetime) -> servi
 @door_staff_required
 @api
 def api_check_in(stage_id: int):
-    stage = _scan_stage(stage_id)
-    scan = _scan_input(_json_body(SCAN_BODY_LIMIT))
-    outcome = _check_in(stage, scan, clock.now())
-    answer = _outcome_json(stage, outcome)
+    try:
+        scan = _scan_input(_json_body(SCAN_BODY_LIMIT))
+    except ApiError:
+        _scan_stage(stage_id)  # an unknown stage is answered first, as the batch's
+        raise
+    outcome = _check_in(stage_id, scan, clock.now())  # the stage read with the ticket
+    answer = _outcome_json(outcome)
     db.session.commit()
     if outcome.result in services.RECORDED:
         notify_attendance_changed(stage_id)
@@ -296,7 +307,7 @@ def api_check_in_batch(stage_id: int):
             outcome = _check_in(stage, scan, now)
         except ApiError as error:  # nonce_reused: the desk drops that scan and sends the rest again
             raise _of_scan(error, index) from None
-        answers.append(_outcome_json(stage, outcome))
+        answers.append(_outcome_json(outcome))
         recorded = recorded or outcome.result in services.RECORDED
     db.session.commit()
     if recorded:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,19 +31,21 @@ SEARCH_LIMIT = 20
 _STAGE = select(Stage).options(joinedload(Stage.program)).where(Stage.id == bindparam("id"))
 
 
-# What a scan reads of its stage, as one row of columns on the session's connection: the ORM's
-# Stage and Program cost about 0.1-0.2 ms a scan more (docs/benchmarks.md).
+# What a scan reads of its stage, as columns on the session's connection (the ORM's Stage and
+# Program cost about 0.1-0.2 ms a scan more, docs/benchmarks.md): a scan reads them in the
+# statement that reads its ticket (checkin/services.py `check_in`), the batch with `scan_stage`.
+SCAN_STAGE_COLUMNS = (
+    Stage.id,
+    Stage.program_id,
+    Stage.starts_at,
+    Stage.ends_at,
+    Stage.check_in_opens_before_minutes,
+    Program.slug,
+    Program.title,
+    Program.timezone,
+)
 _SCAN_STAGE = (
-    select(
-        Stage.id,
-        Stage.program_id,
-        Stage.starts_at,
-        Stage.ends_at,
-        Stage.check_in_opens_before_minutes,
-        Program.slug,
-        Program.title,
-        Program.timezone,
-    )
+    select(*SCAN_STAGE_COLUMNS)
     .join(Program, Program.id == Stage.program_id)
     .where(Stage.id == bindparam("id"))
 )
@@ -65,9 +69,12 @@ class ScanStage:
 
 def scan_stage(session: Session, stage_id: int) -> ScanStage | None:
     row = session.connection().execute(_SCAN_STAGE, {"id": stage_id}).one_or_none()
-    if row is None:
-        return None
-    id_, program_id, starts_at, ends_at, opens_before, slug, title, timezone = row
+    return scan_stage_of(row) if row is not None else None
+
+
+def scan_stage_of(row: Sequence[Any]) -> ScanStage:
+    """The ScanStage of a row that begins with SCAN_STAGE_COLUMNS."""
+    id_, program_id, starts_at, ends_at, opens_before, slug, title, timezone = row[: len(SCAN_STAGE_COLUMNS)]
     program = ProgramInfo(id=program_id, slug=slug, title=title, timezone=timezone)
     return ScanStage(id_, program_id, starts_at, ends_at, opens_before, program)
 

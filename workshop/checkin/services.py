@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from workshop import audit
 from workshop.auth.models import User
 from workshop.checkin.models import CheckIn, ScanAttempt, ScanMethod, ScanResult
-from workshop.checkin.queries import ScanStage
+from workshop.checkin.queries import SCAN_STAGE_COLUMNS, ScanStage, scan_stage_of
 from workshop.db import Session, utcnow
 from workshop.errors import ServiceError
-from workshop.programs.models import Organization, Stage, organization_label
+from workshop.programs.models import Organization, Program, Stage, organization_label
 from workshop.programs.windows import CheckInState, StageWindow, stage_window
 from workshop.registration.models import Mode, Person, Registration, RegistrationStage, Status
 from workshop.tickets import codes
@@ -44,18 +44,19 @@ RECORDED = GREEN | {ScanResult.EARLIER_SCAN_KEPT}
 # kecamatan) and the registration's mode for the stage scanned: loading the four ORM objects
 # instead cost about 0.13 ms a scan.
 _PARENT = aliased(Organization)
+_TICKET_COLUMNS = (
+    Registration.id,
+    Registration.program_id,
+    Registration.status,
+    RegistrationStage.mode,
+    Person.name,
+    Person.position,
+    Organization.name,
+    _PARENT.kind,
+    _PARENT.name,
+)
 _TICKET = (
-    select(
-        Registration.id,
-        Registration.program_id,
-        Registration.status,
-        RegistrationStage.mode,
-        Person.name,
-        Person.position,
-        Organization.name,
-        _PARENT.kind,
-        _PARENT.name,
-    )
+    select(*_TICKET_COLUMNS)
     .join(Person, Person.id == Registration.person_id)
     .join(Organization, Organization.id == Person.organization_id)
     .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
@@ -79,21 +80,42 @@ _TICKET_BY = {
 _INSERT_ATTEMPT = insert(cast(Table, ScanAttempt.__table__)).returning(ScanAttempt.id)
 _INSERT_CHECK_IN = insert(cast(Table, CheckIn.__table__)).returning(CheckIn.id)
 _ATTEMPT_BY_NONCE = select(ScanAttempt.id).where(ScanAttempt.client_nonce == bindparam("nonce"))
-# A scan reads its ticket, the ticket's check-in of the day scanned (if any) and the scan logged
-# under its nonce (if any: a retry) in one statement; each statement fewer saved about 0.2 M
-# instructions a scan (docs/benchmarks.md).
-_SCAN = _TICKET.add_columns(CheckIn.id, _ATTEMPT_BY_NONCE.scalar_subquery()).outerjoin(
-    CheckIn,
-    and_(
-        CheckIn.registration_id == Registration.id,
-        CheckIn.stage_id == bindparam("stage_id"),
-        CheckIn.day == bindparam("day"),
-    ),
+# A scan reads its stage (404 if there is none), its ticket, the ticket's check-ins at the stage
+# (one row each: the day scanned is known only once the stage is) and the scan logged under its
+# nonce (if any: a retry) in one statement; each statement fewer saved about 0.2 M instructions a
+# scan (docs/benchmarks.md). No ticket found leaves the ticket's columns NULL.
+_SCAN_COLUMNS = (
+    *SCAN_STAGE_COLUMNS,
+    *_TICKET_COLUMNS,
+    CheckIn.id,
+    CheckIn.day,
+    _ATTEMPT_BY_NONCE.scalar_subquery(),
 )
-_SCAN_BY = {
-    "secret": _SCAN.where(Registration.ticket_secret_hash == bindparam("value")),
-    "code": _SCAN.where(Registration.ticket_code == bindparam("value")),
-}
+_TICKET_AT = len(SCAN_STAGE_COLUMNS)
+_CHECK_IN_AT = _TICKET_AT + len(_TICKET_COLUMNS)
+
+
+def _scan_by(ticket_column: Any) -> Select[Any]:
+    return (
+        select(*_SCAN_COLUMNS)
+        .select_from(Stage)
+        .join(Program, Program.id == Stage.program_id)
+        .outerjoin(Registration, ticket_column == bindparam("value"))
+        .outerjoin(Person, Person.id == Registration.person_id)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
+        .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
+        .outerjoin(
+            RegistrationStage,
+            and_(
+                RegistrationStage.registration_id == Registration.id, RegistrationStage.stage_id == Stage.id
+            ),
+        )
+        .outerjoin(CheckIn, and_(CheckIn.registration_id == Registration.id, CheckIn.stage_id == Stage.id))
+        .where(Stage.id == bindparam("stage_id"))
+    )
+
+
+_SCAN_BY = {"secret": _scan_by(Registration.ticket_secret_hash), "code": _scan_by(Registration.ticket_code)}
 _DAY_CHECK_IN = (
     select(CheckIn.id)
     .where(
@@ -110,7 +132,7 @@ AnyStage = Stage | ScanStage
 
 
 class CheckInError(ServiceError):
-    """A refused undo, or a nonce reused for another scan."""
+    """A refused undo, a nonce reused for another scan, or a scan for a stage that does not exist."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +175,7 @@ class NewCheckIn:
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    stage: AnyStage  # the one given, or the ScanStage read with the ticket
     result: ScanResult
     ticket: Ticket | None
     first: CheckIn | NewCheckIn | None  # for "already": the first check-in (its time and desk)
@@ -235,7 +258,7 @@ def _ticket(row: Sequence[Any]) -> Ticket:
 def check_in(
     session: Session,
     *,
-    stage: AnyStage,
+    stage: AnyStage | int,
     code: str,
     desk: str,
     actor: User | None,
@@ -247,25 +270,35 @@ def check_in(
 ) -> ScanOutcome:
     """Check a ticket in at the hall. The same client nonce twice gives the same answer, once.
 
-    `scanned_at` is when the desk scanned (offline desks send their queue later); the earliest
-    scan of a day is kept. Failed scans are logged too.
+    `stage` is the stage scanned, or its id: then it is read with the ticket, as a ScanStage
+    (CheckInError "unknown_stage" if there is none). `scanned_at` is when the desk scanned
+    (offline desks send their queue later); the earliest scan of a day is kept. Failed scans are
+    logged too.
     """
     now = now or utcnow()
     scanned_at = min(scanned_at or now, now + CLOCK_SKEW)
     session.flush()  # the Core statements below see what the session holds (they do not flush)
     connection = session.connection()
+    stage_id = stage if isinstance(stage, int) else stage.id
+    scan = _read_scan(connection, stage_id, code, secret_key, client_nonce)
+    if scan is None:
+        raise CheckInError("unknown_stage")
+    if isinstance(stage, int):
+        stage = scan.stage
+    ticket = scan.ticket
+    if scan.attempt_id is not None:
+        return _replay(session, scan.attempt_id, stage, code, ticket)
+
     window = stage_window(stage)
     day = window.check_in_date(scanned_at)
-    ticket, check_in_id, attempt_id = _read_scan(connection, stage, code, secret_key, day, client_nonce)
-    if attempt_id is not None:
-        return _replay(session, attempt_id, stage, code, ticket)
-
     result = _refusal(stage, ticket, window, day, scanned_at)
     day_row = None
     if result is None:
         assert ticket is not None and day is not None  # no refusal: both were found
         day_row = (
-            _day_check_in(session, connection, ticket.registration_id, stage, day) if check_in_id else None
+            _day_check_in(session, connection, ticket.registration_id, stage, day)
+            if day in scan.check_in_days
+            else None
         )
         if day_row is not None and day_row.undone_at is None:
             result = ScanResult.ALREADY_CHECKED_IN
@@ -309,14 +342,16 @@ def check_in(
     try:
         attempt_id = _log_attempt(session, connection, row)
     except IntegrityError:  # the same nonce arrived twice at once: answer as the first did
-        attempt_id = (
+        logged_id = (
             connection.execute(_ATTEMPT_BY_NONCE, {"nonce": client_nonce}).scalar() if client_nonce else None
         )
-        if attempt_id is None:
+        if logged_id is None:
             raise
-        return _replay(session, attempt_id, stage, code, ticket)
+        return _replay(session, logged_id, stage, code, ticket)
     attempt = LoggedScan(attempt_id, scanned_at, replaced_at, replaced_desk)
-    return ScanOutcome(result=result, ticket=ticket, first=first, attempt=attempt, session=session)
+    return ScanOutcome(
+        stage=stage, result=result, ticket=ticket, first=first, attempt=attempt, session=session
+    )
 
 
 def _log_attempt(session: Session, connection: Connection, row: dict[str, Any]) -> int:
@@ -351,21 +386,30 @@ def _insert(session: Session, connection: Connection, values: dict[str, Any]) ->
     return check_in_id
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What a scan's one statement read."""
+
+    stage: ScanStage
+    ticket: Ticket | None
+    check_in_days: frozenset[date]  # of the ticket's check-ins at the stage, undone or not
+    attempt_id: int | None  # the scan already logged under the nonce
+
+
 def _read_scan(
-    connection: Connection, stage: AnyStage, code: str, secret_key: str, day: date | None, nonce: str | None
-) -> tuple[Ticket | None, int | None, int | None]:
-    """The ticket of the code, the id of its check-in of `day` (if any) and the id of the scan
-    already logged under the nonce (if any)."""
-    looked_up = _looked_up(code, secret_key)
-    row = None
-    if looked_up is not None:
-        kind, value = looked_up
-        parameters = {"value": value, "stage_id": stage.id, "day": day, "nonce": nonce}
-        row = connection.execute(_SCAN_BY[kind], parameters).one_or_none()
-    if row is None:  # an unknown code
-        attempt_id = connection.execute(_ATTEMPT_BY_NONCE, {"nonce": nonce}).scalar() if nonce else None
-        return None, None, attempt_id
-    return _ticket(row), row[9], row[10] if nonce else None
+    connection: Connection, stage_id: int, code: str, secret_key: str, nonce: str | None
+) -> _Scan | None:
+    """The stage, the ticket of the code and its check-ins at the stage, and the scan already logged
+    under the nonce; None if there is no such stage."""
+    kind, value = _looked_up(code, secret_key) or ("code", None)  # None: no ticket's code
+    parameters = {"value": value, "stage_id": stage_id, "nonce": nonce}
+    rows = connection.execute(_SCAN_BY[kind], parameters).all()
+    if not rows:
+        return None
+    first = rows[0]
+    ticket = _ticket(first[_TICKET_AT:]) if first[_TICKET_AT] is not None else None
+    days = frozenset(row[_CHECK_IN_AT + 1] for row in rows if row[_CHECK_IN_AT] is not None)
+    return _Scan(scan_stage_of(first), ticket, days, first[_CHECK_IN_AT + 2] if nonce else None)
 
 
 def _replay(
@@ -378,7 +422,7 @@ def _replay(
         raise CheckInError("nonce_reused")
     first = session.get(CheckIn, attempt.check_in_id) if attempt.check_in_id else None
     logged = LoggedScan(attempt.id, attempt.scanned_at, attempt.replaced_scanned_at, attempt.replaced_desk)
-    return ScanOutcome(result=attempt.result, ticket=ticket, first=first, attempt=logged)
+    return ScanOutcome(stage=stage, result=attempt.result, ticket=ticket, first=first, attempt=logged)
 
 
 def _refusal(
