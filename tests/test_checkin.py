@@ -1,5 +1,5 @@
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import current_app
@@ -194,6 +194,30 @@ def test_each_day_of_a_stage_has_its_own_check_in(session, hall):
         "2021-06-24",
         "2021-06-25",
     ]
+
+
+def test_a_stage_given_by_its_id_is_read_with_the_ticket(session, hall):
+    program, stage, _ = hall
+    registration = factories.registration(session, program, status=Status.APPROVED)
+    first = scan(session, stage.id, registration.ticket_code, at=wib(24, 8, 45))
+    second_day = scan(session, stage.id, registration.ticket_code, at=wib(25, 8, 45))
+    again = scan(session, stage.id, registration.ticket_code, at=wib(25, 9))
+
+    assert [outcome.result for outcome in (first, second_day, again)] == [
+        ScanResult.OK,
+        ScanResult.OK,
+        ScanResult.ALREADY_CHECKED_IN,
+    ]
+    assert (again.first.day, again.first.scanned_at) == (date(2021, 6, 25), wib(25, 8, 45))
+    assert (again.stage.id, again.stage.program_id, again.stage.program.timezone) == (
+        stage.id,
+        program.id,
+        "Asia/Jakarta",
+    )
+    with pytest.raises(services.CheckInError) as refused:
+        scan(session, 9999, registration.ticket_code)
+    assert refused.value.code == "unknown_stage"
+    assert session.scalar(select(func.count()).select_from(ScanAttempt)) == 3
 
 
 def test_an_online_participant_in_the_hall_is_admitted_and_the_mode_recorded(session, hall):

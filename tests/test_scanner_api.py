@@ -588,11 +588,27 @@ def test_an_oversized_body_is_refused_before_it_is_read(session, client, hall):
     assert count(session, ScanAttempt) == 0
 
 
-def test_an_unknown_stage_is_answered_as_json(client, hall):
+def test_an_unknown_stage_is_answered_as_json(session, client, hall):
     response = client.post("/api/stages/9999/checkin", json=body(hall.nelson.ticket_code))
 
     assert response.status_code == 404
     assert response.get_json() == {"error": "unknown_stage", "message": "Tahap ini tidak ada."}
+    assert count(session, ScanAttempt) == 0
+
+
+def test_an_unknown_stage_is_answered_before_what_is_wrong_with_the_scan(session, client, hall):
+    """The stage is read with the ticket, so a scan without a valid body reads it on its own."""
+    for sent in (
+        {"json": body("")},
+        {"json": body(hall.nelson.ticket_code, desk="")},
+        {"data": b"{not json", "content_type": "application/json"},
+    ):
+        response = client.post("/api/stages/9999/checkin", **sent)
+        assert (response.status_code, response.get_json()) == (
+            404,
+            {"error": "unknown_stage", "message": "Tahap ini tidak ada."},
+        )
+    assert count(session, ScanAttempt) == 0
 
 
 # ---- POST /api/stages/<id>/checkin/batch --------------------------------------------------------------

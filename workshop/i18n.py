@@ -53,9 +53,14 @@ def stages_label(numbers: list[str], locale: str | None = None) -> str:
         return ngettext("Stage %(numbers)s", "Stages %(numbers)s", len(numbers), numbers=", ".join(numbers))
 
 
-def select_locale() -> str:
+# Each language's Babel Locale, made once: Flask-Babel parses what the selector returns into one
+# at every request's first translation, unless it is one already (`Locale.parse` returns it).
+LOCALES = {language: Locale.parse(language) for language in LANGUAGES}
+
+
+def select_locale() -> Locale:
     chosen = session.get("lang") if request else None
-    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+    return LOCALES[chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE]
 
 
 TEMPLATE_TRANSLATIONS = "_translations"
