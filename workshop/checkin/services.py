@@ -55,19 +55,25 @@ _TICKET_COLUMNS = (
     _PARENT.kind,
     _PARENT.name,
 )
-_TICKET = (
-    select(*_TICKET_COLUMNS)
-    .join(Person, Person.id == Registration.person_id)
-    .join(Organization, Organization.id == Person.organization_id)
-    .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
-    .outerjoin(
-        RegistrationStage,
-        and_(
-            RegistrationStage.registration_id == Registration.id,
-            RegistrationStage.stage_id == bindparam("stage_id"),
-        ),
+
+
+def _with_ticket_joins(statement: Select[Any], stage_id: Any) -> Select[Any]:
+    """The statement's registration joined with what `_TICKET_COLUMNS` read of it (outer joins:
+    a scan's statement reads its stage when no ticket is found)."""
+    return (
+        statement.outerjoin(Person, Person.id == Registration.person_id)
+        .outerjoin(Organization, Organization.id == Person.organization_id)
+        .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
+        .outerjoin(
+            RegistrationStage,
+            and_(
+                RegistrationStage.registration_id == Registration.id, RegistrationStage.stage_id == stage_id
+            ),
+        )
     )
-)
+
+
+_TICKET = _with_ticket_joins(select(*_TICKET_COLUMNS), bindparam("stage_id"))
 _TICKET_BY = {
     "secret": _TICKET.where(Registration.ticket_secret_hash == bindparam("value")),
     "code": _TICKET.where(Registration.ticket_code == bindparam("value")),
@@ -96,20 +102,14 @@ _CHECK_IN_AT = _TICKET_AT + len(_TICKET_COLUMNS)
 
 
 def _scan_by(ticket_column: Any) -> Select[Any]:
-    return (
+    stage_and_ticket = (
         select(*_SCAN_COLUMNS)
         .select_from(Stage)
         .join(Program, Program.id == Stage.program_id)
         .outerjoin(Registration, ticket_column == bindparam("value"))
-        .outerjoin(Person, Person.id == Registration.person_id)
-        .outerjoin(Organization, Organization.id == Person.organization_id)
-        .outerjoin(_PARENT, _PARENT.id == Organization.parent_id)
-        .outerjoin(
-            RegistrationStage,
-            and_(
-                RegistrationStage.registration_id == Registration.id, RegistrationStage.stage_id == Stage.id
-            ),
-        )
+    )
+    return (
+        _with_ticket_joins(stage_and_ticket, Stage.id)
         .outerjoin(CheckIn, and_(CheckIn.registration_id == Registration.id, CheckIn.stage_id == Stage.id))
         .where(Stage.id == bindparam("stage_id"))
     )
