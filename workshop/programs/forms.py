@@ -52,8 +52,12 @@ def plausible_year(form, field):
         )
 
 
+# Names tzdata ships that are no place: "localtime" is whatever the server is set to.
+NOT_PLACES = frozenset({"Factory", "localtime"})
+
+
 def _known_timezone(form, field):
-    if field.data not in available_timezones():
+    if field.data in NOT_PLACES or field.data not in available_timezones():
         raise ValidationError(_l("Unknown time zone."))
 
 
