@@ -24,6 +24,7 @@ from tests.test_programme_forms_fuzz import EXAMPLES, MORE_HOSTILE
 from workshop.auth.models import Role
 from workshop.programs.models import AgendaItem, Program, Stage
 
+TOO_LARGE = "Persingkat teks atau pilih berkas yang lebih kecil, lalu coba lagi."
 GOOD_PROGRAM = {
     "title": "Bimtek Penyusunan Masterplan Smart City",
     "slug": "smart-city",
@@ -233,6 +234,7 @@ def test_moving_a_stage_with_any_id_or_direction_moves_one_place_or_is_refused_i
 )
 @example(item_id=str(2**63), twice=False, body="x")
 @example(item_id="-1", twice=True, body="\x00")
+@example(item_id="agenda-99", twice=True, body="x" * 50_000)
 @MORE_EXAMPLES
 def test_deleting_an_agenda_item_that_is_not_there_is_refused_in_indonesian_and_deletes_nothing(
     session, world, item_id, twice, body
@@ -243,7 +245,7 @@ def test_deleting_an_agenda_item_that_is_not_there_is_refused_in_indonesian_and_
         f"/admin/agenda/{path_id}/delete", data={"item_id": [body, body] if twice else body}
     )
     assert response.status_code in (404, 413)  # 413: the body is over the form's limit
-    expected = NOT_FOUND if response.status_code == 404 else "Permintaan terlalu besar."
+    expected = NOT_FOUND if response.status_code == 404 else TOO_LARGE
     assert expected in response.get_data(as_text=True)
     assert snapshot() == before
 
