@@ -195,3 +195,21 @@ def test_bulk_approval_into_a_full_hall_says_no_one_was_approved_without_a_green
     assert "0 pendaftaran" not in page
     assert "flash-success" not in page
     assert "Budi Sitompul masuk daftar tunggu: tidak ada lagi tempat luring di Tahap I." in page
+
+
+def test_approving_as_online_a_registration_already_approved_changes_nothing(session, client, login):
+    program = factories.program(session, stages=1, capacity=1)
+    ani = factories.registration(session, program, status=Status.APPROVED, mode=Mode.LURING, name="Ani")
+    login(factories.staff(session, Role.PANITIA))
+    session.commit()
+
+    response = client.post(f"/admin/registrations/{ani.id}/approve-online")  # from a page left open
+
+    assert response.status_code == 302
+    session.expire_all()
+    assert ani.status == Status.APPROVED
+    assert [choice.mode for choice in ani.stage_modes] == [Mode.LURING]
+    assert (
+        session.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"registration:{ani.id}")).all()
+        == []
+    )
